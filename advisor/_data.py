@@ -1,0 +1,75 @@
+"""Loading data files and turning schema errors into readable messages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import yaml
+from marshmallow import Schema, ValidationError
+
+__all__ = ["DataError", "flatten_errors", "fold", "load_yaml", "digest_files"]
+
+_SPACE = re.compile(r"\s+")
+
+
+class DataError(ValueError):
+    """A rule or content file is invalid; the message names the file and field."""
+
+
+def fold(text: str) -> str:
+    """Fold runs of white space to one space, as citations are compared."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's nested error messages to ``{"a.0.b": [msg, ...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = prefix if key == "_schema" else f"{prefix}.{key}" if prefix else str(key)
+            for path, msgs in flatten_errors(value, name).items():
+                flat.setdefault(path, []).extend(msgs)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "$"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            for path, msgs in flatten_errors(item, prefix).items():
+                flat.setdefault(path, []).extend(msgs)
+    else:
+        flat[prefix or "$"] = [str(messages)]
+    return flat
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per failing field: ``field: message``."""
+    return "; ".join(
+        f"{path}: {' '.join(msgs)}" for path, msgs in flatten_errors(error.messages).items()
+    )
+
+
+def load_yaml(path: Path, schema: Schema):
+    """Read `path` and load it through `schema`, or raise DataError naming both."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise DataError(f"{path}: cannot read: {error}") from error
+    if not isinstance(raw, Mapping):
+        raise DataError(f"{path}: the file must hold a mapping at the top level")
+    try:
+        return schema.load(raw)
+    except ValidationError as error:
+        raise DataError(f"{path}: {describe_errors(error)}") from error
+
+
+def digest_files(paths: Iterable[Path], root: Path) -> str:
+    """A sha256 over the files' relative names and bytes, in name order."""
+    sha = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.relative_to(root).as_posix()):
+        sha.update(path.relative_to(root).as_posix().encode())
+        sha.update(b"\0")
+        sha.update(path.read_bytes())
+        sha.update(b"\0")
+    return sha.hexdigest()

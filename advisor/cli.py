@@ -1,0 +1,197 @@
+"""The `advisor` command: serve, advise, moderate, and check or explain rules.
+
+Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+
+from marshmallow import ValidationError
+
+from ._data import DataError, describe_errors
+from .cases import load_cases, run_cases
+from .config import ROOT, Settings, default_engine
+from .schemas import dump_advice, dump_trace, dump_verdict
+from .state import InterviewState, InterviewStateSchema
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Input the command cannot use; reported on stderr with exit status 2."""
+
+
+def _read(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        with open(name, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {name}: {error}") from error
+
+
+def _state(name: str) -> InterviewState:
+    try:
+        body = json.loads(_read(name))
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{name}: not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise UsageError(f"{name}: the state must be a JSON object")
+    try:
+        return InterviewState.from_request(InterviewStateSchema().load(body), datetime.now(UTC))
+    except ValidationError as error:
+        raise UsageError(f"{name}: {describe_errors(error)}") from error
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _window(action: dict) -> str:
+    window = action["window"]
+    end = "open" if window["end_hours"] is None else f"{window['end_hours']:g} h"
+    due = f", due {action['due']}" if action.get("due") else ""
+    return f"from {window['start_hours']:g} h to {end} after the interview{due}"
+
+
+def _print_advice(body: dict) -> None:
+    print(f"Ruleset {body['ruleset']['version']} ({body['ruleset']['digest'][:19]}…)")
+    print(f"{body['hours_since']:g} hours since the interview ended.\n")
+    for number, action in enumerate(body["actions"], 1):
+        print(f"{number}. {action['title']}  [{action['id']}]")
+        print(f"   {_window(action)}")
+        print(f"   Why: {action['because']}")
+        for source in action["sources"]:
+            print(f"   - {source['publisher']}: “{source['quote']}”")
+    if body["avoid"]:
+        print("\nNot that:")
+        for item in body["avoid"]:
+            print(f"- {item['advice']} ({item['category']})")
+            print(f"  {item['reason']} Instead: {', '.join(item['instead'])}.")
+    if body["plans"]:
+        print("\nYour plans:")
+        for plan in body["plans"]:
+            verdict = plan["verdict"].upper()
+            extra = (
+                f" ({', '.join(plan['categories'])}): {plan['reason']}"
+                if plan["categories"]
+                else ""
+            )
+            print(f"- {verdict} “{plan['text']}”{extra}")
+
+
+def _advise(args) -> int:
+    state = _state(args.state)
+    body = dump_advice(default_engine().evaluate(state), state.hours_since)
+    _print_json(body) if args.json else _print_advice(body)
+    return 0
+
+
+def _moderate(args) -> int:
+    verdict = default_engine().moderate(_read(args.file))
+    if args.json:
+        _print_json(dump_verdict(verdict))
+    else:
+        for sentence in verdict.sentences:
+            if sentence.flagged:
+                print(f"FLAGGED [{', '.join(sentence.categories)}] {sentence.text}")
+                print(f"  {sentence.reason} Instead: {', '.join(sentence.instead)}.")
+            else:
+                print(f"ok {sentence.text}")
+        print(
+            f"\n{sum(s.flagged for s in verdict.sentences)} of {len(verdict.sentences)} sentences flagged."
+        )
+    return 1 if verdict.flagged else 0
+
+
+def _check(args) -> int:
+    engine = default_engine()
+    report = run_cases(engine, load_cases(Settings.from_env().rules_dir))
+    for result in report.failures:
+        print(f"FAIL {result.case.label}: {'; '.join(result.problems)}")
+    fired = len(engine.rulebook.rules) - len(report.unfired)
+    print(
+        f"{len(report.results) - len(report.failures)} of {len(report.results)} cases pass; "
+        f"{fired} of {len(engine.rulebook.rules)} rules exercised."
+    )
+    for rule_id in report.unfired:
+        print(f"UNCOVERED rule {rule_id}: no case makes it fire")
+    for action_id in report.never_expected:
+        print(f"UNCOVERED action {action_id}: no case expects it")
+    for action_id in report.never_forbidden:
+        print(f"UNCOVERED action {action_id}: no case forbids it")
+    return 0 if report.ok else 1
+
+
+def _explain(args) -> int:
+    state = _state(args.state)
+    traces = dump_trace(default_engine().trace(state))
+    if args.json:
+        _print_json(traces)
+        return 0
+    for trace in traces:
+        mark = "FIRED  " if trace["fired"] else "skipped"
+        target = trace.get("action") or f"rejects {trace['rejects']}"
+        detail = trace.get("because") or trace.get("failed")
+        print(f"{mark} {trace['rule']} → {target}\n        {detail}")
+    return 0
+
+
+def _serve(args) -> int:
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    argv += ["--chdir", str(ROOT)]
+    if args.bind:
+        argv += ["--bind", args.bind]
+    if args.workers:
+        argv += ["--workers", str(args.workers)]
+    os.execv(sys.executable, [*argv, "wsgi:app"])
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advisor", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API with gunicorn")
+    serve.add_argument("--bind", help="host:port (default from ADVISOR_BIND)")
+    serve.add_argument("--workers", type=int, help="worker processes")
+    serve.set_defaults(run=_serve)
+
+    advise = commands.add_parser("advise", help="advice for an interview state (JSON file or -)")
+    advise.add_argument("state")
+    advise.add_argument("--json", action="store_true", help="print the API's JSON")
+    advise.set_defaults(run=_advise)
+
+    moderate = commands.add_parser("moderate", help="screen a text file (or -) for unsafe advice")
+    moderate.add_argument("file")
+    moderate.add_argument("--json", action="store_true", help="print the API's JSON")
+    moderate.set_defaults(run=_moderate)
+
+    rules = commands.add_parser("rules", help="check or explain the rules")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True)
+    check = rule_commands.add_parser("check", help="validate rules and content, run every case")
+    check.set_defaults(run=_check)
+    explain = rule_commands.add_parser("explain", help="every rule, fired or not, for a state")
+    explain.add_argument("state")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(run=_explain)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, DataError) as error:
+        print(f"advisor: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""The corpus and the two catalogues: recommended actions and rejected advice.
+
+Content is data in ``content/``, validated by marshmallow schemas when loaded.
+Beyond the schemas, loading checks that every quote appears verbatim in its
+article (white space folded), that every ``instead`` names a real action, that
+no action rests on a satirical source alone, and that each sincere article is
+cited by at least `MIN_CITING_ACTIONS` actions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from ._data import DataError, digest_files, fold, load_yaml
+
+__all__ = [
+    "ACTION_IDS",
+    "CATEGORIES",
+    "Action",
+    "Catalogue",
+    "Citation",
+    "RejectedAdvice",
+    "Source",
+    "load_catalogue",
+]
+
+#: The recommended action ids of the public contract, in its order.
+ACTION_IDS = (
+    "ask-next-steps ask-your-questions call-recruiter take-time-out write-notes "
+    "send-thank-you reflect decide-if-right withdraw-politely brief-referees "
+    "prepare-salary-expectations connect-on-linkedin follow-up follow-up-via-recruiter "
+    "keep-applying ask-for-feedback accept-gracefully choose-the-right-role "
+    "negotiate-honestly prepare-next-round"
+).split()
+#: The rejected advice ids of the public contract, with their categories.
+REJECTED_CATEGORIES = {
+    "drink-straight-after": "substance_misuse",
+    "drive-under-influence": "impaired_driving",
+    "buy-drugs": "illegal_drugs",
+    "chase-constantly": "harassment",
+    "ambush-interviewer": "harassment",
+    "physical-pressure": "violence",
+    "public-self-shaming": "self_punishment",
+    "inflate-competing-offer": "dishonesty",
+    "pay-referees": "bribery",
+}
+CATEGORIES = (
+    "impaired_driving",
+    "substance_misuse",
+    "illegal_drugs",
+    "harassment",
+    "violence",
+    "bribery",
+    "dishonesty",
+    "self_punishment",
+)
+HARMS = ("illegal", "dangerous", "harassment", "violence", "dishonest", "bribery", "self-harm")
+MIN_CITING_ACTIONS = 3
+MIN_QUOTE = 15
+
+_ID = validate.Regexp(r"^[a-z][a-z0-9-]*$", error="must be a lower-case id (a-z, 0-9, -)")
+_TEXT = validate.Length(min=1)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    nature: str
+    text: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: Source
+    quote: str
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    title: str
+    detail: str
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class RejectedAdvice:
+    id: str
+    category: str
+    harm: str
+    advice: str
+    reason: str
+    instead: tuple[str, ...]
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything in ``content/``, checked and cross-referenced."""
+
+    sources: dict[str, Source]
+    actions: dict[str, Action]
+    rejected: dict[str, RejectedAdvice]
+    digest: str
+
+
+class _SourceSchema(Schema):
+    id = fields.String(required=True, validate=_ID)
+    title = fields.String(required=True, validate=_TEXT)
+    publisher = fields.String(required=True, validate=_TEXT)
+    nature = fields.String(required=True, validate=validate.OneOf(("sincere", "satirical")))
+    file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.txt$"))
+    note = fields.String(load_default=None)
+
+
+class _SourcesFileSchema(Schema):
+    sources = fields.List(fields.Nested(_SourceSchema), required=True, validate=_TEXT)
+
+
+class _CitationSchema(Schema):
+    source = fields.String(required=True)
+    quote = fields.String(required=True, validate=validate.Length(min=MIN_QUOTE))
+
+
+class _ActionSchema(Schema):
+    id = fields.String(required=True, validate=validate.OneOf(ACTION_IDS))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    detail = fields.String(required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+
+
+class _GuidanceFileSchema(Schema):
+    actions = fields.List(fields.Nested(_ActionSchema), required=True)
+
+
+class _RejectedSchema(Schema):
+    id = fields.String(required=True, validate=validate.OneOf(tuple(REJECTED_CATEGORIES)))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    harm = fields.String(required=True, validate=validate.OneOf(HARMS))
+    advice = fields.String(required=True, validate=_TEXT)
+    reason = fields.String(required=True, validate=_TEXT)
+    instead = fields.List(fields.String(), required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+
+    @post_load
+    def _category_matches_contract(self, data, **_):
+        if data["category"] != REJECTED_CATEGORIES[data["id"]]:
+            raise ValidationError(
+                f"must be {REJECTED_CATEGORIES[data['id']]} for {data['id']}", "category"
+            )
+        return data
+
+
+class _RejectedFileSchema(Schema):
+    rejected = fields.List(fields.Nested(_RejectedSchema), required=True)
+
+
+def _unique(items, path: Path, expected) -> dict:
+    counts = Counter(item["id"] for item in items)
+    doubled = sorted(i for i, n in counts.items() if n > 1)
+    if doubled:
+        raise DataError(f"{path}: id listed twice: {', '.join(doubled)}")
+    missing = [i for i in expected if i not in counts]
+    if missing:
+        raise DataError(f"{path}: missing ids: {', '.join(missing)}")
+    return {item["id"]: item for item in items}
+
+
+def _load_sources(content_dir: Path) -> dict[str, Source]:
+    path = content_dir / "sources.yaml"
+    raw = load_yaml(path, _SourcesFileSchema())
+    sources = {}
+    for index, item in enumerate(raw["sources"]):
+        article = content_dir / "articles" / item.pop("file")
+        try:
+            text = article.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise DataError(
+                f"{path}: sources.{index}.file: cannot read {article}: {error}"
+            ) from error
+        if item["id"] in sources:
+            raise DataError(f"{path}: sources.{index}.id: {item['id']} listed twice")
+        sources[item["id"]] = Source(text=text, **item)
+    return sources
+
+
+def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
+    citations = []
+    for index, item in enumerate(raw):
+        field = f"{where}.sources.{index}"
+        source = sources.get(item["source"])
+        if source is None:
+            raise DataError(f"{field}.source: unknown source {item['source']!r}")
+        if fold(item["quote"]) not in fold(source.text):
+            raise DataError(f"{field}.quote: not verbatim in {source.id}: {item['quote'][:70]!r}")
+        citations.append(Citation(source, item["quote"]))
+    return tuple(citations)
+
+
+def load_catalogue(content_dir: Path) -> Catalogue:
+    """Load and cross-check everything in `content_dir`, or raise DataError."""
+    sources = _load_sources(content_dir)
+    guidance_path = content_dir / "guidance.yaml"
+    raw_actions = _unique(
+        load_yaml(guidance_path, _GuidanceFileSchema())["actions"], guidance_path, ACTION_IDS
+    )
+    actions = {}
+    for action_id, item in raw_actions.items():
+        where = f"{guidance_path}: actions.{action_id}"
+        citations = _citations(item["sources"], where, sources)
+        if all(c.source.nature == "satirical" for c in citations):
+            raise DataError(f"{where}.sources: rests on a satirical source alone")
+        actions[action_id] = Action(action_id, item["title"], item["detail"], citations)
+
+    rejected_path = content_dir / "rejected.yaml"
+    raw_rejected = _unique(
+        load_yaml(rejected_path, _RejectedFileSchema())["rejected"],
+        rejected_path,
+        REJECTED_CATEGORIES,
+    )
+    rejected = {}
+    for rejected_id, item in raw_rejected.items():
+        where = f"{rejected_path}: rejected.{rejected_id}"
+        unknown = [a for a in item["instead"] if a not in actions]
+        if unknown:
+            raise DataError(f"{where}.instead: unknown actions {', '.join(unknown)}")
+        rejected[rejected_id] = RejectedAdvice(
+            id=rejected_id,
+            category=item["category"],
+            harm=item["harm"],
+            advice=item["advice"],
+            reason=item["reason"],
+            instead=tuple(item["instead"]),
+            sources=_citations(item["sources"], where, sources),
+        )
+
+    citing = Counter(
+        source_id
+        for action in actions.values()
+        for source_id in {c.source.id for c in action.sources}
+    )
+    for source in sources.values():
+        if source.nature == "sincere" and citing[source.id] < MIN_CITING_ACTIONS:
+            raise DataError(
+                f"{guidance_path}: {source.id} is cited by {citing[source.id]} actions, "
+                f"at least {MIN_CITING_ACTIONS} expected"
+            )
+    files = [p for p in content_dir.rglob("*") if p.is_file()]
+    return Catalogue(sources, actions, rejected, digest_files(files, content_dir))

@@ -1,0 +1,248 @@
+"""The advice engine: rules and content loaded, compiled and evaluated.
+
+`Engine.load(rules_dir, content_dir)` reads and checks everything, compiles
+the rules into durable_rules and runs the content gate; `Engine.evaluate`
+turns an interview state into `Advice`. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ._data import DataError
+from ._durable import RuleSession
+from .content import Action, Catalogue, Citation, RejectedAdvice, load_catalogue
+from .moderation import Moderator, Verdict, content_gate
+from .rules import Rule, RuleBook, load_rulebook, words
+from .state import InterviewState, to_fact
+
+__all__ = [
+    "ActionAdvice",
+    "Advice",
+    "AvoidAdvice",
+    "Engine",
+    "PlanVerdict",
+    "RuleTrace",
+]
+
+
+@dataclass(frozen=True)
+class ActionAdvice:
+    """A recommended action, with when to do it and why."""
+
+    action: Action
+    priority: int
+    start_hours: float
+    end_hours: float | None
+    due: datetime | None
+    because: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AvoidAdvice:
+    """Rejected advice whose safe counterpart is among the actions."""
+
+    rejected: RejectedAdvice
+    because: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanVerdict:
+    """The verdict on one of the candidate's own plans."""
+
+    text: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class RuleTrace:
+    """How one rule fared for a state: fired, or the first condition that failed."""
+
+    rule: Rule
+    fired: bool
+    because: str | None
+    failed: str | None
+
+
+@dataclass(frozen=True)
+class Advice:
+    version: str
+    digest: str
+    actions: tuple[ActionAdvice, ...]
+    avoid: tuple[AvoidAdvice, ...]
+    plans: tuple[PlanVerdict, ...]
+    fired: tuple[str, ...]
+
+
+#: Distinct condition truths remembered; each holds a short tuple of rule ids.
+MEMO_SIZE = 4096
+
+
+def _sort_key(item: ActionAdvice):
+    end = math.inf if item.end_hours is None else item.end_hours
+    return (item.priority, end, item.action.id)
+
+
+class Engine:
+    """Rules and content, compiled once, evaluated for any number of states."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        rulebook: RuleBook,
+        moderator: Moderator,
+        memo_size: int = MEMO_SIZE,
+    ):
+        self.catalogue = catalogue
+        self.rulebook = rulebook
+        self.moderator = moderator
+        self.version = rulebook.version
+        combined = f"{rulebook.digest}:{catalogue.digest}:{moderator.digest}"
+        self.digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
+        self._session = RuleSession(rulebook.compiled())
+        # Which rules fire depends only on the truth of each distinct condition
+        # of the action rules (reject rules chain from the actions), so states
+        # with the same truths share one engine run. A new Engine (a reload)
+        # starts with an empty memo.
+        self._conditions = tuple(
+            dict.fromkeys(
+                c for r in rulebook.rules.values() if r.kind == "action" for c in r.conditions
+            )
+        )
+        self._memo: dict[tuple[bool, ...], tuple[str, ...]] = {}
+        self._memo_size = memo_size
+
+    @classmethod
+    def load(cls, rules_dir: Path, content_dir: Path, memo_size: int = MEMO_SIZE) -> Engine:
+        """Load, check and compile; raise DataError naming the file and field."""
+        catalogue = load_catalogue(content_dir)
+        rulebook = load_rulebook(rules_dir, catalogue)
+        moderator = Moderator.load(rules_dir / "moderation", _rejected_records(catalogue))
+        problems = content_gate(
+            moderator,
+            [
+                {"id": a.id, "title": a.title, "detail": a.detail}
+                for a in catalogue.actions.values()
+            ],
+            _rejected_records(catalogue),
+            {s.id: s.text for s in catalogue.sources.values()},
+            [
+                c.quote
+                for a in catalogue.actions.values()
+                for c in a.sources
+                if c.source.nature == "satirical"
+            ],
+        )
+        if problems:
+            raise DataError("content gate: " + "; ".join(problems))
+        return cls(catalogue, rulebook, moderator, memo_size)
+
+    def evaluate(self, state: InterviewState) -> Advice:
+        """The advice for `state`: actions, what to avoid, and a verdict per plan."""
+        fact = to_fact(state)
+        return self._advice(state, fact, self._fire(fact))
+
+    def _fire(self, fact: dict) -> tuple[str, ...]:
+        """The rules `fact` fires, from the memo or from durable_rules."""
+        key = tuple(c.holds(fact) for c in self._conditions)
+        fired = self._memo.get(key)
+        if fired is None:
+            fired = tuple(self._session.evaluate(fact))
+            if self._memo_size:
+                if len(self._memo) >= self._memo_size:
+                    self._memo.pop(next(iter(self._memo)), None)
+                self._memo[key] = fired
+        return fired
+
+    def trace(self, state: InterviewState) -> list[RuleTrace]:
+        """Every rule with whether it fired for `state` and, if not, why not.
+
+        A reject rule that did not fire failed on its only condition: none of
+        its safe counterparts was recommended.
+        """
+        fact = to_fact(state)
+        fired = set(self._fire(fact))
+        traces = []
+        for rule in self.rulebook.rules.values():
+            failed = None
+            if rule.id not in fired and rule.kind == "action":
+                condition = rule.first_failure(fact)
+                actual = fact.get(condition.field, "not known")
+                failed = (
+                    f"{condition.describe()} does not hold: {condition.field} is {words(actual)}"
+                )
+            elif rule.id not in fired:
+                failed = f"{rule.conditions[0].describe()} does not hold: none is recommended"
+            because = rule.explain(fact, state) if rule.id in fired else None
+            traces.append(RuleTrace(rule, rule.id in fired, because, failed))
+        return traces
+
+    def close(self) -> None:
+        """Free the compiled rules; the engine must not be used afterwards."""
+        self._session.close()
+
+    def moderate(self, text: str) -> Verdict:
+        return self.moderator.moderate(text)
+
+    def _advice(self, state: InterviewState, fact: dict, fired: tuple[str, ...]) -> Advice:
+        by_action: dict[str, list[Rule]] = {}
+        by_rejected: dict[str, list[Rule]] = {}
+        for rule_id in fired:
+            rule = self.rulebook.rules[rule_id]
+            target = by_action if rule.kind == "action" else by_rejected
+            target.setdefault(rule.target, []).append(rule)
+        actions = []
+        for action_id, rules in by_action.items():
+            windows = [r.window.resolve(state) for r in rules]
+            start = min(w[0] for w in windows)
+            ends = [w[1] for w in windows]
+            end = None if None in ends else max(ends)
+            due_at = end if end is not None else start
+            actions.append(
+                ActionAdvice(
+                    action=self.catalogue.actions[action_id],
+                    priority=min(r.priority for r in rules),
+                    start_hours=start,
+                    end_hours=end,
+                    due=state.at(due_at),
+                    because=tuple(dict.fromkeys(r.explain(fact, state) for r in rules)),
+                    rules=tuple(r.id for r in rules),
+                )
+            )
+        actions.sort(key=_sort_key)
+        avoid = [
+            AvoidAdvice(
+                rejected=self.catalogue.rejected[rejected_id],
+                because=tuple(dict.fromkeys(r.explain(fact, state) for r in rules)),
+                rules=tuple(r.id for r in rules),
+            )
+            for rejected_id, rules in sorted(
+                by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
+            )
+        ]
+        plans = tuple(PlanVerdict(text, self.moderator.moderate(text)) for text in state.plans)
+        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), plans, fired)
+
+
+def _rejected_records(catalogue: Catalogue) -> list[dict]:
+    return [
+        {
+            "id": r.id,
+            "category": r.category,
+            "advice": r.advice,
+            "reason": r.reason,
+            "instead": list(r.instead),
+            "sources": [_citation_record(c) for c in r.sources],
+        }
+        for r in catalogue.rejected.values()
+    ]
+
+
+def _citation_record(citation: Citation) -> dict:
+    return {"source": citation.source.id, "quote": citation.quote}

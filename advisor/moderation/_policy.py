@@ -1,0 +1,425 @@
+"""The moderation policy: YAML files in ``rules/moderation/``, validated and compiled.
+
+``shared.yaml`` holds the vocabulary every category uses (people, amounts)
+and the stances that defuse a harm (negation, condemnation); each category
+has its own ``<category>.yaml`` with its word classes and the combinations
+of classes ("harms") that make the harm.  Loading checks the files with
+marshmallow schemas and then checks them against each other (every class a
+harm names exists and has the right kind, references resolve, regexes
+compile); any problem raises `PolicyError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .._data import DataError, describe_errors, digest_files
+
+__all__ = [
+    "CATEGORIES",
+    "Category",
+    "Harm",
+    "Policy",
+    "PolicyError",
+    "WordClass",
+    "load_policy",
+]
+
+#: The moderation categories of the public contract, in its order.
+CATEGORIES = (
+    "impaired_driving",
+    "substance_misuse",
+    "illegal_drugs",
+    "harassment",
+    "violence",
+    "bribery",
+    "dishonesty",
+    "self_punishment",
+)
+SHARED_FILE = "shared.yaml"
+CASES_SUFFIX = ".cases.yaml"
+
+#: What a word class is for:
+#: harm      a feature that can make a harm; a sentence with one is evaluated
+#: context   words a harm needs beside a harm feature (a person, a time)
+#: stance    words that defuse a harm anywhere in the sentence
+#: negation  a prohibition that defuses the words after it, in its clause
+#: boundary  where a clause ends
+#: opener    a sentence opening that carries on the previous sentence
+#: part      a building block, only used inside other classes' patterns
+KINDS = ("harm", "context", "stance", "negation", "boundary", "opener", "part")
+FEATURE_KINDS = ("harm", "context")
+
+_NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lower_snake_case name")
+_ID = validate.Regexp(r"^[a-z][a-z0-9-]*$", error="must be a lower-case id (a-z, 0-9, -)")
+_VERSION = validate.Regexp(r"^\d+\.\d+\.\d+$", error="must be a version like 1.0.0")
+_TEXT = validate.Length(min=1)
+_REFERENCE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+class PolicyError(DataError):
+    """A moderation policy file is invalid; the message names the file and field."""
+
+
+class WordClassSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    description = fields.String(validate=_TEXT)
+    patterns = fields.List(fields.String(validate=_TEXT), required=True, validate=_TEXT)
+    carry = fields.Boolean(load_default=False)
+    window = fields.Integer(validate=validate.Range(min=1, max=20))
+
+
+class HarmSchema(Schema):
+    id = fields.String(required=True, validate=_ID)
+    description = fields.String(required=True, validate=_TEXT)
+    all = fields.List(fields.String(validate=_NAME), required=True, validate=_TEXT)
+    any = fields.List(fields.String(validate=_NAME), load_default=list)
+    sequence = fields.List(fields.String(validate=_NAME), load_default=list)
+    unless = fields.List(fields.String(validate=_NAME), load_default=list)
+    reason = fields.String(validate=_TEXT)
+    matched = fields.String(validate=_ID, load_default=None)
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        if data.get("sequence") and len(data["sequence"]) < 2:
+            raise ValidationError("a sequence needs at least two classes", "sequence")
+        outside = set(data.get("sequence", ())) - set(data.get("all", ()))
+        if outside:
+            raise ValidationError(f"classes not in `all`: {sorted(outside)}", "sequence")
+
+
+class SharedSchema(Schema):
+    title = fields.String(required=True, validate=_TEXT)
+    description = fields.String(required=True, validate=_TEXT)
+    version = fields.String(required=True, validate=_VERSION)
+    negation_window = fields.Integer(load_default=6, validate=validate.Range(min=1, max=20))
+    classes = fields.Dict(
+        keys=fields.String(validate=_NAME), values=fields.Nested(WordClassSchema), required=True
+    )
+
+
+class CategorySchema(Schema):
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    title = fields.String(required=True, validate=_TEXT)
+    description = fields.String(required=True, validate=_TEXT)
+    version = fields.String(required=True, validate=_VERSION)
+    reason = fields.String(required=True, validate=_TEXT)
+    defused_by = fields.List(fields.String(validate=_NAME), load_default=list)
+    classes = fields.Dict(
+        keys=fields.String(validate=_NAME), values=fields.Nested(WordClassSchema), load_default=dict
+    )
+    harms = fields.List(fields.Nested(HarmSchema), required=True, validate=_TEXT)
+
+
+@dataclass(frozen=True)
+class WordClass:
+    """A named class of words and phrases, compiled to one regex."""
+
+    name: str
+    kind: str
+    path: Path
+    description: str | None
+    patterns: tuple[str, ...]
+    carry: bool
+    window: int | None  # a negation's reach in words, when not the shared one
+    regex: re.Pattern
+
+
+@dataclass(frozen=True)
+class Harm:
+    """A combination of word classes that makes a harm of one category."""
+
+    category: str
+    id: str
+    description: str
+    all: tuple[str, ...]
+    any: tuple[str, ...]
+    sequence: tuple[str, ...]
+    unless: tuple[str, ...]
+    reason: str
+    matched: str | None
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.category}__{self.id.replace('-', '_')}"
+
+    @property
+    def any_key(self) -> str:
+        """The fact property saying one of `any` is present."""
+        return f"any__{self.rule_id}"
+
+    @property
+    def sequence_key(self) -> str:
+        """The fact property saying the `sequence` classes occur in order."""
+        return f"seq__{self.rule_id}"
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every class whose words are evidence for this harm."""
+        return tuple(dict.fromkeys((*self.all, *self.any)))
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    path: Path
+    title: str
+    description: str
+    version: str
+    reason: str
+    defused_by: tuple[str, ...]
+    harms: tuple[Harm, ...]
+    classes: tuple[str, ...]  # every class its harms and stances use
+    anchor: re.Pattern  # finds the harm features that make a sentence worth evaluating
+
+
+@dataclass(frozen=True)
+class Policy:
+    classes: dict[str, WordClass]
+    categories: dict[str, Category]  # in CATEGORIES order
+    negation_window: int
+    digest: str
+    anchor: re.Pattern  # any category's anchor
+
+    def of_kind(self, kind: str) -> tuple[str, ...]:
+        return tuple(name for name, wc in self.classes.items() if wc.kind == kind)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that rejects a mapping with the same key twice."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _read(path: Path, schema: Schema) -> dict:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise PolicyError(f"{path}: cannot read: {error}") from error
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{path}: the file must hold a mapping at the top level")
+    try:
+        return schema.load(raw)
+    except ValidationError as error:
+        raise PolicyError(f"{path}: {describe_errors(error)}") from error
+
+
+def policy_files(policy_dir: Path) -> list[Path]:
+    """The policy files in `policy_dir`: shared first, then each category's."""
+    return [policy_dir / SHARED_FILE, *(policy_dir / f"{c}.yaml" for c in CATEGORIES)]
+
+
+def load_policy(policy_dir: Path) -> Policy:
+    """Read, validate and compile the policy in `policy_dir`."""
+    policy_dir = Path(policy_dir)
+    if not policy_dir.is_dir():
+        raise PolicyError(f"{policy_dir}: not a directory")
+    files = policy_files(policy_dir)
+    for path in files:
+        if not path.is_file():
+            raise PolicyError(f"{path}: missing policy file")
+    expected = {p.name for p in files}
+    for path in sorted(policy_dir.glob("*.yaml")):
+        if path.name not in expected and not path.name.endswith(CASES_SUFFIX):
+            raise PolicyError(f"{path}: not a policy file (expected one of {sorted(expected)})")
+
+    shared = _read(files[0], SharedSchema())
+    raw_classes: dict[str, tuple[Path, dict]] = {}
+    _collect(raw_classes, files[0], shared["classes"])
+    raw_categories = []
+    for path in files[1:]:
+        data = _read(path, CategorySchema())
+        if data["category"] != path.stem:
+            raise PolicyError(f"{path}: category: must be {path.stem!r}, the file's name")
+        _collect(raw_classes, path, data["classes"])
+        raw_categories.append((path, data))
+
+    expanded = _Expander(raw_classes)
+    classes = {
+        name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
+    }
+    categories = {
+        data["category"]: _category(path, data, classes, expanded) for path, data in raw_categories
+    }
+    anchor_sources = [_source(categories[c].anchor) for c in CATEGORIES]
+    return Policy(
+        classes=classes,
+        categories=categories,
+        negation_window=shared["negation_window"],
+        digest=digest_files(files, policy_dir),
+        anchor=re.compile("|".join(anchor_sources)),
+    )
+
+
+def _collect(into: dict, path: Path, specs: Mapping) -> None:
+    for name, spec in specs.items():
+        if name in into:
+            raise PolicyError(f"{path}: classes.{name}: already defined in {into[name][0].name}")
+        into[name] = (path, spec)
+
+
+class _Expander:
+    """Expands ``{name}`` references and spaces in patterns into plain regex."""
+
+    def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]]):
+        self._raw = raw_classes
+        self._done: dict[str, str] = {}
+
+    def alternation(self, name: str, trail: tuple[str, ...] = ()) -> str:
+        """The patterns of class `name`, expanded, as one non-capturing group."""
+        if name in self._done:
+            return self._done[name]
+        path, spec = self._raw[name]
+        if name in trail:
+            chain = " -> ".join((*trail, name))
+            raise PolicyError(f"{path}: classes.{name}.patterns: circular reference {chain}")
+        parts = [
+            self.pattern(pattern, path, f"classes.{name}.patterns.{index}", (*trail, name))
+            for index, pattern in enumerate(spec["patterns"])
+        ]
+        self._done[name] = "(?:" + "|".join(parts) + ")"
+        return self._done[name]
+
+    def pattern(self, pattern: str, path: Path, field: str, trail: tuple[str, ...] = ()) -> str:
+        def insert(match):
+            ref = match.group(1)
+            if ref not in self._raw:
+                raise PolicyError(f"{path}: {field}: unknown class {{{ref}}}")
+            return self.alternation(ref, trail)
+
+        source = _REFERENCE.sub(insert, _spaces(pattern))
+        try:
+            re.compile(source)
+        except re.error as error:
+            raise PolicyError(f"{path}: {field}: invalid regular expression: {error}") from error
+        return source
+
+
+def _spaces(pattern: str) -> str:
+    """Let each literal space match a run of spaces.
+
+    Spaces inside a character class or a look-behind (which must keep a
+    fixed width) are left alone.
+    """
+    out, in_class, escaped = [], False, False
+    depth, behind = 0, []  # open groups, and the depths of open look-behinds
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+            if pattern.startswith(("(?<=", "(?<!"), index):
+                behind.append(depth)
+        elif char == ")":
+            if behind and behind[-1] == depth:
+                behind.pop()
+            depth -= 1
+        elif char == " " and not behind:
+            out.append("(?: +)")  # a group, so that a quantifier after it still applies
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _whole_words(source: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w)(?:{source})(?!\w)")
+
+
+def _source(pattern: re.Pattern) -> str:
+    return pattern.pattern
+
+
+def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordClass:
+    source = expander.alternation(name)
+    return WordClass(
+        name=name,
+        kind=spec["kind"],
+        path=path,
+        description=spec.get("description"),
+        patterns=tuple(spec["patterns"]),
+        carry=spec["carry"],
+        window=spec.get("window"),
+        regex=_whole_words(source),
+    )
+
+
+def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass], expander) -> Category:
+    category = data["category"]
+
+    def need(names: Sequence[str], field: str, kinds: Sequence[str]) -> None:
+        for index, name in enumerate(names):
+            if name not in classes:
+                raise PolicyError(f"{path}: {field}.{index}: unknown class {name!r}")
+            if classes[name].kind not in kinds:
+                raise PolicyError(
+                    f"{path}: {field}.{index}: class {name!r} is a {classes[name].kind} class,"
+                    f" expected {' or '.join(kinds)}"
+                )
+
+    need(data["defused_by"], "defused_by", ("stance",))
+    harms = []
+    seen = set()
+    for index, spec in enumerate(data["harms"]):
+        field = f"harms.{index}"
+        if spec["id"] in seen:
+            raise PolicyError(f"{path}: {field}.id: duplicate harm id {spec['id']!r}")
+        seen.add(spec["id"])
+        need(spec["all"], f"{field}.all", FEATURE_KINDS)
+        need(spec["any"], f"{field}.any", FEATURE_KINDS)
+        need(spec["unless"], f"{field}.unless", ("stance",))
+        if not any(classes[name].kind == "harm" for name in spec["all"]):
+            raise PolicyError(f"{path}: {field}.all: needs at least one class of kind harm")
+        harms.append(
+            Harm(
+                category=category,
+                id=spec["id"],
+                description=spec["description"],
+                all=tuple(spec["all"]),
+                any=tuple(spec["any"]),
+                sequence=tuple(spec["sequence"]),
+                unless=tuple(spec["unless"]),
+                reason=spec.get("reason", data["reason"]),
+                matched=spec["matched"],
+            )
+        )
+    used = dict.fromkeys(data["defused_by"])
+    for harm in harms:
+        used.update(dict.fromkeys((*harm.all, *harm.any, *harm.unless)))
+    anchors = dict.fromkeys(n for h in harms for n in h.all if classes[n].kind == "harm")
+    return Category(
+        id=category,
+        path=path,
+        title=data["title"],
+        description=data["description"],
+        version=data["version"],
+        reason=data["reason"],
+        defused_by=tuple(data["defused_by"]),
+        harms=tuple(harms),
+        classes=tuple(used),
+        anchor=_whole_words("|".join(expander.alternation(name) for name in anchors)),
+    )

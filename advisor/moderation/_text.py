@@ -1,0 +1,186 @@
+"""Normalising text for matching, and splitting it into sentences with offsets.
+
+The policy's patterns are written for plain lower-case text, so `normalise`
+folds what people (and obfuscators) send into that shape: NFKC, curly quotes
+and dashes to straight ones, zero-width and other format characters
+dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
+letters joined ("d r i v e"), runs of three or more of one letter shortened.
+Every character of the result remembers the offset of the character of the
+original text it came from, so that spans found in the normalised text map
+back to exact slices of the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Normalised", "normalise", "split_sentences"]
+
+# One-to-one replacements keep offsets unchanged.
+_ONE_TO_ONE = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\uff07", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\uff02", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2212\u00ad", "-"),
+        **dict.fromkeys("\u2026", "."),
+        **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
+        **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+        **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
+    }
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_LEET = str.maketrans("013457@$!", "oieastasi")
+# Digits and symbols standing for letters, inside a word: dr1nk, w33d, c0ke.
+_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]+(?=[a-z])")
+# Three or more single letters joined by one space, dot, dash, star or
+# underscore (d r i v e, d.r.i.v.e), or a letter repeated three or more times.
+_SPACED = re.compile(r"(?<![\w'])[a-z](?:[ .*_-][a-z]){2,}(?![\w'])|([a-z])\1{2,}")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Normalised text, and for each of its characters the original offset."""
+
+    text: str
+    origin: tuple[int, ...] | None  # None: the identity (nothing moved)
+    length: int  # of the original text
+
+    def start(self, position: int) -> int:
+        """The original offset of the character at `position`."""
+        return position if self.origin is None else self.origin[position]
+
+    def end(self, position: int) -> int:
+        """The original offset just after the character before `position`."""
+        if position <= 0:
+            return 0
+        return position if self.origin is None else self.origin[position - 1] + 1
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised span [start, end) to the original text."""
+        return self.start(start), self.end(end)
+
+
+def _fold_char(char: str) -> str:
+    if unicodedata.category(char) == "Cf":  # zero-width and other format characters
+        return ""
+    return unicodedata.normalize("NFKC", char).lower().translate(_ONE_TO_ONE)
+
+
+def _fold_run(run: str) -> str | None:
+    """`run` folded, or None when folding it keeps it the same length."""
+    folded = unicodedata.normalize("NFKC", run).lower().translate(_ONE_TO_ONE)
+    if len(folded) == len(run) and not any(unicodedata.category(c) == "Cf" for c in run):
+        return folded
+    return None
+
+
+def normalise(text: str) -> Normalised:
+    """Fold `text` for matching, remembering where each character came from."""
+    translated = text.translate(_ONE_TO_ONE)
+    origin: list[int] | None = None
+    if translated.isascii():
+        folded = translated.lower()
+    else:
+        pieces: list[str] = []
+        origin = []
+        position = 0
+        for match in _NON_ASCII.finditer(translated):
+            pieces.append(translated[position : match.start()].lower())
+            origin.extend(range(position, match.start()))
+            run = match.group()
+            same_length = _fold_run(run)
+            if same_length is not None:
+                pieces.append(same_length)
+                origin.extend(range(match.start(), match.end()))
+            else:
+                for offset, char in enumerate(run, start=match.start()):
+                    out = _fold_char(char)
+                    pieces.append(out)
+                    origin.extend([offset] * len(out))
+            position = match.end()
+        pieces.append(translated[position:].lower())
+        origin.extend(range(position, len(translated)))
+        folded = "".join(pieces)
+    folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
+    if _SPACED.search(folded):
+        folded, origin = _join_spaced(folded, origin)
+    return Normalised(folded, None if origin is None else tuple(origin), len(text))
+
+
+def _join_spaced(text: str, origin: list[int] | None) -> tuple[str, list[int]]:
+    if origin is None:
+        origin = list(range(len(text)))
+    pieces: list[str] = []
+    kept: list[int] = []
+    position = 0
+    for match in _SPACED.finditer(text):
+        pieces.append(text[position : match.start()])
+        kept.extend(origin[position : match.start()])
+        if match.group(1):  # a repeated letter: keep one
+            pieces.append(match.group(1))
+            kept.append(origin[match.start()])
+        else:  # spaced letters: keep the letters
+            for offset in range(match.start(), match.end(), 2):
+                pieces.append(text[offset])
+                kept.append(origin[offset])
+        position = match.end()
+    pieces.append(text[position:])
+    kept.extend(origin[position:])
+    return "".join(pieces), kept
+
+
+_LINE = re.compile(r"[^\n]+")
+_BULLET = re.compile(r"\s*(?:[-*+\u2022\u00b7\u25aa\u25cf\u25e6\u2023\u2043>]+|\(?\d{1,3}[.)])\s+")
+_END = re.compile(r"[.!?]+['\")\]]*(?=\s|$)")
+_CONTENT = re.compile(r"[^\W_]")
+
+
+def split_sentences(norm: Normalised, original: str) -> list[tuple[int, int, int, int]]:
+    """Sentences as (norm_start, norm_end, start, end), in order.
+
+    Sentences end at . ! ? (with any closing quotes or brackets) before white
+    space, and at line breaks; a leading bullet or list number is left out.
+    Each original span [start, end) is stripped of surrounding white space
+    and holds at least one letter or digit.
+    """
+    text = norm.text
+    sentences = []
+    previous_end = 0
+    for line in _LINE.finditer(text):
+        begin = line.start()
+        bullet = _BULLET.match(text, begin, line.end())
+        if bullet:
+            begin = bullet.end()
+        cuts = [m.end() for m in _END.finditer(text, begin, line.end())]
+        if not cuts or cuts[-1] < line.end():
+            cuts.append(line.end())
+        for cut in cuts:
+            piece = (begin, cut)
+            begin = cut
+            span = _strip(norm, original, piece, previous_end)
+            if span:
+                sentences.append(span)
+                previous_end = span[3]
+    return sentences
+
+
+def _strip(norm, original, piece, floor):
+    start, end = piece
+    text = norm.text
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end or not _CONTENT.search(text, start, end):
+        return None
+    first, last = norm.span(start, end)
+    first = max(first, floor)
+    while first < last and original[first].isspace():
+        first += 1
+    while last > first and original[last - 1].isspace():
+        last -= 1
+    if first >= last:
+        return None
+    return start, end, first, last

@@ -1,0 +1,336 @@
+"""Response schemas: how engine results are written as JSON (shared by HTTP and CLI).
+
+The same schemas document the responses in the OpenAPI document
+(`advisor.web.openapi`), so every field is typed and says whether it is
+always present (``required``) and may be null (``allow_none``).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, missing, post_dump, pre_dump, validate
+
+__all__ = [
+    "AdviceActionSchema",
+    "AdviceSchema",
+    "AvoidSchema",
+    "CitationSchema",
+    "GuidanceListSchema",
+    "GuidanceSchema",
+    "PlanSchema",
+    "RejectedListSchema",
+    "RejectedSchema",
+    "RulesetSchema",
+    "SentenceSchema",
+    "SourceDetailSchema",
+    "SourceListSchema",
+    "SourceSchema",
+    "TraceSchema",
+    "VerdictSchema",
+    "dump_advice",
+    "dump_plan",
+    "dump_trace",
+    "dump_verdict",
+]
+
+
+class JoinedText(fields.String):
+    """A tuple of sentences written as one string."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else " ".join(value)
+
+
+class SecondsDateTime(fields.DateTime):
+    """An aware date-time written in RFC 3339 to the second, in its own offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat(timespec="seconds")
+
+
+class Flattened(fields.Nested):
+    """A nested object whose fields are read from the parent object itself."""
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return obj
+
+
+def _text(description: str, **kwargs) -> fields.String:
+    return fields.String(required=True, metadata={"description": description}, **kwargs)
+
+
+def _ids(description: str, **kwargs) -> fields.List:
+    return fields.List(
+        fields.String(), required=True, metadata={"description": description}, **kwargs
+    )
+
+
+class CitationSchema(Schema):
+    """A verbatim quote from one of the five articles, with the article it is from."""
+
+    id = _text("The source's id.", attribute="source.id")
+    title = _text("The article's title.", attribute="source.title")
+    publisher = _text("Who published or wrote it.", attribute="source.publisher")
+    nature = _text(
+        "`sincere`, or `satirical` for the article that mixes sound tips with unsafe advice.",
+        attribute="source.nature",
+    )
+    quote = _text("Verbatim from the article (white space folded).")
+
+
+class SourceSchema(Schema):
+    """One article of the corpus."""
+
+    id = _text("Stable id of the article.")
+    title = _text("The article's title.")
+    publisher = _text("Who published or wrote it.")
+    nature = _text("`sincere` or `satirical`.")
+    note = fields.String(
+        required=True, allow_none=True, metadata={"description": "An editor's note, if any."}
+    )
+
+
+class SourceDetailSchema(SourceSchema):
+    text = _text("The article's full text.")
+
+
+class GuidanceSchema(Schema):
+    """A recommended action with the quotes it rests on."""
+
+    id = _text("Stable id of the recommended action.")
+    title = _text("The action in a few words.")
+    detail = _text("What to do, in a sentence or two.")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
+
+
+class RejectedSchema(Schema):
+    """Advice that is refused, why, and what to do instead."""
+
+    id = _text("Stable id of the rejected advice.")
+    category = _text("Its moderation category.")
+    harm = _text("The kind of harm it does.")
+    advice = _text("The unsafe advice, in short.")
+    reason = _text("Why it is refused.")
+    instead = _ids("Ids of the recommended actions to do instead.")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
+
+
+class GuidanceListSchema(Schema):
+    guidance = fields.List(fields.Nested(GuidanceSchema), required=True)
+
+
+class RejectedListSchema(Schema):
+    rejected = fields.List(fields.Nested(RejectedSchema), required=True)
+
+
+class SourceListSchema(Schema):
+    sources = fields.List(fields.Nested(SourceSchema), required=True)
+
+
+class RulesetSchema(Schema):
+    version = _text("Version of the rules and content.")
+    digest = _text("`sha256:` digest of the rules, content and moderation data.")
+
+
+class WindowSchema(Schema):
+    """When to act, in hours after the interview ended."""
+
+    start_hours = fields.Float(
+        required=True, metadata={"description": "Hours after the interview ended."}
+    )
+    end_hours = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Hours after the interview ended; null when open."},
+    )
+
+
+class AdviceActionSchema(Schema):
+    """A recommended action for this state: when, why, and the evidence."""
+
+    id = _text("The recommended action's id.", attribute="action.id")
+    title = _text("The action in a few words.", attribute="action.title")
+    detail = _text("What to do.", attribute="action.detail")
+    priority = fields.Integer(required=True, metadata={"description": "Lower is more urgent."})
+    window = Flattened(WindowSchema, required=True)
+    due = SecondsDateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "With `interview_ended_at`: the window's end, or its start when "
+            "open, in the interview's offset. Otherwise null."
+        },
+    )
+    because = JoinedText(
+        required=True, metadata={"description": "Which facts of the state made the rules fire."}
+    )
+    rules = _ids("Ids of the rules that recommend it.")
+    sources = fields.List(fields.Nested(CitationSchema), required=True, attribute="action.sources")
+
+
+class AvoidSchema(Schema):
+    """Rejected advice paired with a recommended action: do this, not that."""
+
+    id = _text("The rejected advice's id.", attribute="rejected.id")
+    advice = _text("The unsafe advice, in short.", attribute="rejected.advice")
+    category = _text("Its moderation category.", attribute="rejected.category")
+    reason = _text("Why it is refused.", attribute="rejected.reason")
+    instead = _ids("Ids of the recommended actions to do instead.", attribute="rejected.instead")
+    because = JoinedText(required=True, metadata={"description": "Why it is listed here."})
+    rules = _ids("Ids of the reject rules that fired.")
+    sources = fields.List(
+        fields.Nested(CitationSchema), required=True, attribute="rejected.sources"
+    )
+
+
+class EvidenceSchema(Schema):
+    start = fields.Integer()
+    end = fields.Integer()
+    text = fields.String()
+    feature = fields.String()
+
+
+class SentenceSchema(Schema):
+    """One sentence of a moderated text; `reason`, `instead` and `matched` only when flagged."""
+
+    text = _text("The sentence as written.")
+    start = fields.Integer(
+        required=True, metadata={"description": "Offset of its first character."}
+    )
+    end = fields.Integer(required=True, metadata={"description": "Offset just past its end."})
+    flagged = fields.Boolean(required=True)
+    categories = _ids("Moderation categories it falls under.")
+    reason = fields.String(metadata={"description": "Why it is unsafe (flagged only)."})
+    instead = fields.List(
+        fields.String(), metadata={"description": "Action ids to do instead (flagged only)."}
+    )
+    matched = fields.String(
+        metadata={"description": "The rejected-advice id it matches (flagged only), if any."}
+    )
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+
+    @post_dump
+    def _drop_unflagged_extras(self, sentence: dict, **_) -> dict:
+        if not sentence["flagged"]:
+            for key in ("reason", "instead", "matched"):
+                sentence.pop(key, None)
+        elif sentence.get("matched") is None:
+            sentence.pop("matched", None)
+        return sentence
+
+
+class VerdictSchema(Schema):
+    """A moderation verdict, sentence by sentence."""
+
+    flagged = fields.Boolean(required=True, metadata={"description": "Any sentence flagged."})
+    categories = _ids("Every category flagged in the text.")
+    sentences = fields.List(fields.Nested(SentenceSchema), required=True)
+
+
+class PlanSchema(Schema):
+    """The verdict on one of the candidate's plans; the rest only when rejected."""
+
+    text = _text("The plan as sent.")
+    verdict = _text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
+    categories = _ids("Moderation categories it falls under.")
+    reason = fields.String(metadata={"description": "Why it is unsafe."})
+    instead = fields.List(fields.String(), metadata={"description": "Action ids to do instead."})
+    matched = fields.List(fields.String(), metadata={"description": "Rejected-advice ids matched."})
+    sentences = fields.List(fields.Nested(SentenceSchema))
+
+    @pre_dump
+    def _summarise(self, plan, **_) -> dict:
+        verdict = plan.verdict
+        body = {
+            "text": plan.text,
+            "verdict": "reject" if verdict.flagged else "ok",
+            "categories": verdict.categories,
+        }
+        flagged = [s for s in verdict.sentences if s.flagged]
+        if flagged:
+            body["reason"] = " ".join(dict.fromkeys(s.reason for s in flagged if s.reason))
+            body["instead"] = list(dict.fromkeys(a for s in flagged for a in s.instead))
+            matched = [s.matched for s in flagged if s.matched]
+            if matched:
+                body["matched"] = list(dict.fromkeys(matched))
+            body["sentences"] = verdict.sentences
+        return body
+
+
+class TraceSchema(Schema):
+    """How one rule fared: `action` or `rejects`; `because` if it fired, else `failed`."""
+
+    rule = _text("The rule's id.")
+    description = _text("What the rule says.")
+    fired = fields.Boolean(required=True)
+    action = fields.String(metadata={"description": "The action it recommends."})
+    rejects = fields.String(metadata={"description": "The rejected advice it lists."})
+    because = fields.String(metadata={"description": "Why it fired."})
+    failed = fields.String(metadata={"description": "The first condition that failed."})
+
+    @pre_dump
+    def _row(self, trace, **_) -> dict:
+        rule = trace.rule
+        row = {"rule": rule.id, "description": rule.description, "fired": trace.fired}
+        row["action" if rule.kind == "action" else "rejects"] = rule.target
+        if trace.fired:
+            row["because"] = trace.because
+        else:
+            row["failed"] = trace.failed
+        return row
+
+
+class AdviceSchema(Schema):
+    """The response of ``POST /v1/advice``; `explain` only with ``?explain=true``."""
+
+    ruleset = fields.Nested(RulesetSchema, required=True)
+    hours_since = fields.Float(
+        required=True, metadata={"description": "Hours since the interview ended."}
+    )
+    actions = fields.List(
+        fields.Nested(AdviceActionSchema),
+        required=True,
+        metadata={"description": "The actions due now, most urgent first."},
+    )
+    avoid = fields.List(
+        fields.Nested(AvoidSchema),
+        required=True,
+        metadata={"description": "Rejected advice whose safe counterpart is recommended."},
+    )
+    plans = fields.List(
+        fields.Nested(PlanSchema),
+        required=True,
+        metadata={"description": "A verdict on each of the request's plans, in order."},
+    )
+    fired = _ids("Every rule that fired.")
+    explain = fields.List(
+        fields.Nested(TraceSchema),
+        metadata={"description": "Every rule, fired or not, and why (``?explain=true``)."},
+    )
+
+
+def dump_verdict(verdict) -> dict:
+    """A moderation verdict as the contract writes it."""
+    return VerdictSchema().dump(verdict)
+
+
+def dump_plan(plan) -> dict:
+    """One plan's verdict: ok, or reject with categories, reason and instead."""
+    return PlanSchema().dump(plan)
+
+
+def dump_advice(advice, hours_since: float) -> dict:
+    return AdviceSchema().dump(
+        {
+            "ruleset": advice,
+            "hours_since": hours_since,
+            "actions": advice.actions,
+            "avoid": advice.avoid,
+            "plans": advice.plans,
+            "fired": advice.fired,
+        }
+    )
+
+
+def dump_trace(traces) -> list[dict]:
+    """Every rule for a state: fired with its reason, or the condition that failed."""
+    return TraceSchema(many=True).dump(traces)

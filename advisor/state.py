@@ -1,0 +1,238 @@
+"""The interview state: its schema, and the flat fact the rules see.
+
+Types are checked strictly here because the rules engine coerces loosely
+(``"abc" >= 18`` is true there, ``1 == true``, ``null`` fails every
+comparison yet counts as present): a value only reaches the engine once it
+has exactly the type its field declares.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+__all__ = [
+    "FACT_FIELDS",
+    "STAGES",
+    "InterviewState",
+    "InterviewStateSchema",
+    "MAX_HOURS",
+    "MAX_PLANS",
+    "MAX_PLAN_CHARS",
+    "to_fact",
+]
+
+STAGES = ("closing", "after", "offer", "rejected", "next_round")
+INTEREST = ("yes", "unsure", "no")
+MAX_HOURS = 24 * 366 * 5  # five years: older interviews are not advised on
+MAX_DAYS = 366
+MAX_COUNT = 100
+MAX_PLANS = 20
+MAX_PLAN_CHARS = 500
+
+#: What a rule may test, and the type of each fact (see `to_fact`).
+FACT_FIELDS: dict[str, tuple] = {
+    "stage": ("enum", STAGES),
+    "hours_since": ("number",),
+    "via_agency": ("bool",),
+    "decision_known": ("bool",),
+    "hours_past_decision": ("number",),
+    "asked_next_steps": ("bool",),
+    "thank_you_sent": ("bool",),
+    "follow_ups_sent": ("number",),
+    "notes_written": ("bool",),
+    "feedback_received": ("bool",),
+    "final_round": ("bool",),
+    "referees_briefed": ("bool",),
+    "linkedin_connected": ("bool",),
+    "still_interested": ("enum", INTEREST),
+    "competing_offers": ("number",),
+}
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false, nothing else (no "yes", 1 or "true")."""
+
+    default_error_messages = {"invalid": "Not a boolean: use true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictNumber(fields.Float):
+    """A finite JSON number (no strings, booleans, NaN or infinity)."""
+
+    default_error_messages = {"invalid": "Not a number."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.make_error("invalid")
+        return float(value)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer (no strings, booleans or fractions)."""
+
+    default_error_messages = {"invalid": "Not an integer."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictString(fields.String):
+    """A JSON string (no numbers)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An RFC 3339 date-time with a time-zone offset."""
+
+    default_error_messages = {
+        "invalid": "Not an RFC 3339 date-time (e.g. 2026-11-20T16:30:00+00:00).",
+        "invalid_awareness": "Needs a time-zone offset (Z or +HH:MM).",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _count(**kwargs):
+    return StrictInteger(validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
+
+
+class InterviewStateSchema(Schema):
+    """The request body of ``POST /v1/advice``; unknown fields are errors."""
+
+    stage = StrictString(required=True, validate=validate.OneOf(STAGES))
+    hours_since = StrictNumber(validate=validate.Range(min=0, max=MAX_HOURS))
+    interview_ended_at = AwareDateTime()
+    now = AwareDateTime()
+    via_agency = StrictBoolean(load_default=False)
+    decision_expected_in_days = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_DAYS)
+    )
+    asked_next_steps = StrictBoolean(load_default=False)
+    thank_you_sent = StrictBoolean(load_default=False)
+    follow_ups_sent = _count(load_default=0)
+    notes_written = StrictBoolean(load_default=False)
+    feedback_received = StrictBoolean(load_default=False)
+    final_round = StrictBoolean(load_default=False)
+    referees_briefed = StrictBoolean(load_default=False)
+    linkedin_connected = StrictBoolean(load_default=False)
+    still_interested = StrictString(load_default="yes", validate=validate.OneOf(INTEREST))
+    competing_offers = _count(load_default=0)
+    plans = fields.List(
+        StrictString(validate=validate.Length(max=MAX_PLAN_CHARS)),
+        load_default=list,
+        validate=validate.Length(max=MAX_PLANS),
+    )
+
+    @validates_schema
+    def _one_clock(self, data, **_):
+        ended, now = data.get("interview_ended_at"), data.get("now")
+        if ended is not None and "hours_since" in data:
+            raise ValidationError(
+                "Give either hours_since or interview_ended_at, not both.", "hours_since"
+            )
+        if now is not None and ended is None:
+            raise ValidationError("now is only used with interview_ended_at.", "now")
+        if ended is not None and now is not None:
+            hours = (now - ended).total_seconds() / 3600
+            if hours < 0:
+                raise ValidationError("The interview cannot end after now.", "interview_ended_at")
+            if hours > MAX_HOURS:
+                raise ValidationError(
+                    f"The interview ended more than {MAX_HOURS} hours before now.",
+                    "interview_ended_at",
+                )
+
+
+@dataclass(frozen=True)
+class InterviewState:
+    """A validated interview state, with the clock resolved to hours."""
+
+    stage: str
+    hours_since: float = 0.0
+    interview_ended_at: datetime | None = None
+    via_agency: bool = False
+    decision_expected_in_days: int | None = None
+    asked_next_steps: bool = False
+    thank_you_sent: bool = False
+    follow_ups_sent: int = 0
+    notes_written: bool = False
+    feedback_received: bool = False
+    final_round: bool = False
+    referees_briefed: bool = False
+    linkedin_connected: bool = False
+    still_interested: str = "yes"
+    competing_offers: int = 0
+    plans: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_request(cls, data: dict, now: datetime) -> InterviewState:
+        """Build from `InterviewStateSchema().load(...)`; `now` is the server clock."""
+        data = dict(data)
+        ended = data.get("interview_ended_at")
+        reference = data.pop("now", None) or now.astimezone(ended.tzinfo if ended else None)
+        if ended is not None:
+            hours = (reference - ended).total_seconds() / 3600
+            if not 0 <= hours <= MAX_HOURS:
+                raise ValidationError(
+                    {"interview_ended_at": ["Must lie between five years ago and now."]}
+                )
+            data["hours_since"] = hours
+        data["plans"] = tuple(data.get("plans", ()))
+        return cls(**data)
+
+    def at(self, hours: float) -> datetime | None:
+        """The absolute time `hours` after the interview ended, when that is known."""
+        if self.interview_ended_at is None:
+            return None
+        return self.interview_ended_at + timedelta(hours=hours)
+
+
+def to_fact(state: InterviewState) -> dict:
+    """The flat fact the rules test: the state's fields plus derived ones.
+
+    ``decision_known`` says whether the employer gave a date; only then is
+    ``hours_past_decision`` present (hours since the stated decision date).
+    ``kind`` tells it apart from the recommendation facts rules chain to.
+    """
+    fact = {
+        "kind": "state",
+        "stage": state.stage,
+        "hours_since": float(state.hours_since),
+        "via_agency": state.via_agency,
+        "decision_known": state.decision_expected_in_days is not None,
+        "asked_next_steps": state.asked_next_steps,
+        "thank_you_sent": state.thank_you_sent,
+        "follow_ups_sent": state.follow_ups_sent,
+        "notes_written": state.notes_written,
+        "feedback_received": state.feedback_received,
+        "final_round": state.final_round,
+        "referees_briefed": state.referees_briefed,
+        "linkedin_connected": state.linkedin_connected,
+        "still_interested": state.still_interested,
+        "competing_offers": state.competing_offers,
+    }
+    if state.decision_expected_in_days is not None:
+        fact["hours_past_decision"] = state.hours_since - 24.0 * state.decision_expected_in_days
+    return fact

@@ -1,0 +1,49 @@
+"""The HTTP layer: a Flask application factory over the advice engine."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..config import Settings, default_engine
+from . import (
+    advice,
+    catalogue,
+    cors,
+    docs,
+    errors,
+    health,
+    limits,
+    moderation,
+    observability,
+    openapi,
+    widget,
+)
+
+#: Each module plugs itself in with `init_app(app)`, in this order.
+MODULES = (
+    errors,
+    observability,
+    limits,
+    cors,
+    health,
+    advice,
+    catalogue,
+    moderation,
+    openapi,
+    docs,
+    widget,
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: defaults, then ``ADVISOR_*`` settings, then test overrides."""
+    app = Flask(__name__)
+    settings = Settings.from_env()
+    app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_body_bytes, SETTINGS=settings)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+    app.extensions["advisor"] = app.config.get("ENGINE") or default_engine(app.config["SETTINGS"])
+    for module in MODULES:
+        module.init_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""Reading a JSON request body strictly: nothing sent is silently dropped."""
+
+from __future__ import annotations
+
+import json
+
+from flask import request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+MAX_INT_DIGITS = 30
+
+
+def _no_duplicate_keys(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits) > MAX_INT_DIGITS:
+        raise ValueError(f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def json_body():
+    """The request's JSON value, or a 415/400/413 error saying what is wrong."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
+        raise UnsupportedMediaType(
+            f"Send the body as application/json (got {mimetype or 'no content type'})."
+        )
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {charset}).")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constants,
+            parse_int=_bounded_int,
+        )
+    except json.JSONDecodeError as error:
+        raise BadRequest(
+            f"The body is not valid JSON: {error.msg} at character {error.pos}."
+        ) from error
+    except RecursionError as error:
+        raise BadRequest("The body is nested too deeply.") from error
+    except ValueError as error:
+        raise BadRequest(f"The body is not acceptable JSON: {error}.") from error
+
+
+def load_body(schema: Schema) -> dict:
+    """The JSON body, which must be an object, loaded through `schema`."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError({"$": ["The body must be a JSON object."]})
+    return schema.load(body)
+
+
+def load_query(schema: Schema) -> dict:
+    """The query string loaded through `schema`; a repeated parameter is an error."""
+    repeated = [key for key, values in request.args.lists() if len(values) > 1]
+    if repeated:
+        raise ValidationError({key: ["Give this parameter once."] for key in repeated})
+    return schema.load(request.args.to_dict())

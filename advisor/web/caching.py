@@ -1,0 +1,33 @@
+"""HTTP caching for responses that change only with the loaded ruleset.
+
+The catalogue and the OpenAPI document are fixed once the rules and content
+are loaded, so a strong ``ETag`` is the ruleset digest (its first 16 hex
+digits, to tell versions apart at a glance) joined to a hash of the path.
+``If-None-Match`` with it gives ``304 Not Modified`` with no body. Anything
+but a 200 (404, 429, 5xx) is marked ``no-store``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Response, current_app, request
+
+__all__ = ["cache_by_digest", "etag"]
+
+
+def etag(path: str) -> str:
+    """The strong entity tag of `path` under the loaded ruleset (without quotes)."""
+    digest = current_app.extensions["advisor"].digest.removeprefix("sha256:")
+    return f"{digest[:16]}-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
+
+
+def cache_by_digest(response: Response) -> Response:
+    """Add ETag and Cache-Control to a 200 and answer a matching If-None-Match with 304."""
+    if response.status_code != 200:
+        response.cache_control.no_store = True
+        return response
+    response.set_etag(etag(request.path))
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["SETTINGS"].cache_max_age
+    return response.make_conditional(request)

@@ -1,0 +1,114 @@
+"""The advice as an iCalendar plan: ``POST /v1/advice`` with ``Accept: text/calendar``.
+
+One VEVENT per recommended action, most urgent first:
+
+- ``DTSTART``/``DTEND``: the action's window after ``interview_ended_at``, in
+  UTC. An open window (``end_hours`` null) becomes a one-hour event at its
+  start, as does a window that ends where it starts.
+- ``UID``: stable for one (ruleset digest, action id, interview end), so a
+  calendar that imports the plan again updates its events instead of adding
+  copies; a new ruleset gives new events.
+- ``SUMMARY`` the action's title; ``DESCRIPTION`` its detail, why it fired
+  and every source as ``publisher: “quote”``.
+- ``DTSTAMP``: the reference time (``now``, or the server clock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, timedelta
+
+from flask import Response, request
+from icalendar import Calendar, Event
+from marshmallow import ValidationError
+from werkzeug.exceptions import NotAcceptable
+
+__all__ = ["CALENDAR", "JSON", "calendar_response", "negotiate", "plan", "require_interview_end"]
+
+JSON = "application/json"
+CALENDAR = "text/calendar"
+#: The length of the event for an open window.
+OPEN_WINDOW_EVENT = timedelta(hours=1)
+PRODID = "-//Interview Advisor//Advice API v1//EN"
+
+
+def negotiate() -> str:
+    """The media type to answer in, from ``Accept`` (JSON when absent); 406 if neither."""
+    accept = request.accept_mimetypes
+    if not accept:
+        return JSON
+    chosen = accept.best_match((JSON, CALENDAR))
+    if chosen is None:
+        raise NotAcceptable(
+            f"This endpoint answers in {JSON} or {CALENDAR}; "
+            f"the Accept header allows neither ({request.headers.get('Accept')})."
+        )
+    return chosen
+
+
+def require_interview_end(state) -> None:
+    """A calendar needs absolute times: 422 naming interview_ended_at without one."""
+    if state.interview_ended_at is None:
+        raise ValidationError(
+            {
+                "interview_ended_at": [
+                    f"Needed for a {CALENDAR} plan: give the time the interview ended "
+                    "(RFC 3339 with offset) instead of hours_since."
+                ]
+            }
+        )
+
+
+def _uid(digest: str, action_id: str, ended) -> str:
+    key = f"{digest}|{action_id}|{ended.astimezone(UTC).isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32] + "@interview-advisor"
+
+
+def _description(item) -> str:
+    sources = "\n".join(f"- {c.source.publisher}: “{c.quote}”" for c in item.action.sources)
+    return f"{item.action.detail}\n\nWhy: {' '.join(item.because)}\n\nSources:\n{sources}"
+
+
+def _event(item, state, digest: str, stamp) -> Event:
+    start = state.at(item.start_hours)
+    end = state.at(item.end_hours) if item.end_hours is not None else None
+    if end is None or end <= start:
+        end = start + OPEN_WINDOW_EVENT
+    event = Event()
+    event.add("uid", _uid(digest, item.action.id, state.interview_ended_at))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
+    event.add("summary", item.action.title)
+    event.add("description", _description(item))
+    # A reminder to act, not a meeting: it does not mark the time as busy.
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def plan(advice, state) -> bytes:
+    """The iCalendar text for `advice` on `state` (which has an interview end)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "After the interview")
+    stamp = state.at(state.hours_since).astimezone(UTC)
+    for item in advice.actions:
+        calendar.add_component(_event(item, state, advice.digest, stamp))
+    return calendar.to_ical()
+
+
+def calendar_response(advice, state) -> Response:
+    """The plan as a ``text/calendar`` download."""
+    try:
+        body = plan(advice, state)
+    except OverflowError as error:
+        # Within a day of year 1 or 9999 the UTC times do not exist.
+        raise ValidationError(
+            {"interview_ended_at": ["Too far from the present to place on a calendar."]}
+        ) from error
+    response = Response(body, mimetype=CALENDAR)
+    response.headers["Content-Disposition"] = 'attachment; filename="interview-plan.ics"'
+    return response

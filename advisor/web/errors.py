@@ -1,0 +1,74 @@
+"""RFC 9457 problem details for every error the API returns.
+
+HTTPException (werkzeug)      -> its status, e.g. 400, 404, 405, 413, 415
+marshmallow.ValidationError   -> 422, with one message list per field
+anything else                 -> 500, logged, with no detail leaked
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from .._data import flatten_errors
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, headers=None, **extensions):
+    """A problem+json response."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body["instance"] = request.path
+    body.update(extensions)
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    for name, value in headers or ():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException):
+    return problem(error.code, error.name, error.description, error.get_headers())
+
+
+#: How much of an oversized body is read and dropped, so the client gets the
+#: 413 on a cleanly closed connection instead of a reset while still sending.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+def _drain() -> None:
+    stream = request.environ.get("wsgi.input")
+    remaining = min(request.content_length or DRAIN_LIMIT, DRAIN_LIMIT)
+    while stream is not None and remaining > 0:
+        chunk = stream.read(min(1 << 16, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+
+
+def _too_large(error: RequestEntityTooLarge):
+    _drain()
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return problem(413, error.name, f"The body is larger than the limit of {limit} bytes.")
+
+
+def _validation_error(error: ValidationError):
+    fields = flatten_errors(error.messages)
+    detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
+    return problem(422, "Unprocessable Content", detail, errors=fields)
+
+
+def _unexpected(error: Exception):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    wrapped = InternalServerError()
+    return problem(500, wrapped.name, "The server failed to answer; the error was logged.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(Exception, _unexpected)

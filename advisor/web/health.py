@@ -1,0 +1,57 @@
+"""Liveness and readiness probes.
+
+``/health/live`` answers while the process serves requests. ``/health/ready``
+also proves the ruleset and content are loaded and work: it evaluates a fixed
+state and moderates a fixed sentence, and answers 503 when either goes wrong.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from ..state import InterviewState
+from .errors import problem
+
+bp = Blueprint("health", __name__)
+
+_SELF_TEST_STATE = InterviewState(stage="after", hours_since=1, via_agency=True)
+_SELF_TEST_TEXT = "Have three pints and then drive home."
+
+
+def _self_test(engine) -> list[str]:
+    problems = []
+    advice = engine.evaluate(_SELF_TEST_STATE)
+    actions = {a.action.id for a in advice.actions}
+    if not {"call-recruiter", "send-thank-you"} <= actions:
+        problems.append(f"self-test advice lacks expected actions (got {sorted(actions)})")
+    if not all(a.action.sources and a.because for a in advice.actions):
+        problems.append("self-test advice has an action without sources or reasons")
+    if "impaired_driving" not in engine.moderate(_SELF_TEST_TEXT).categories:
+        problems.append("self-test moderation missed drink-driving")
+    return problems
+
+
+@bp.get("/health/live")
+def live():
+    return {"status": "live"}
+
+
+@bp.get("/health/ready")
+def ready():
+    engine = current_app.extensions["advisor"]
+    try:
+        problems = _self_test(engine)
+    except Exception as error:  # any failure means not ready, and says why
+        current_app.logger.exception("readiness self-test failed")
+        problems = [f"self-test raised {type(error).__name__}"]
+    if problems:
+        return problem(503, "Service Unavailable", "; ".join(problems))
+    return {
+        "status": "ready",
+        "ruleset": {"version": engine.version, "digest": engine.digest},
+        "rules": len(engine.rulebook.rules),
+    }
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

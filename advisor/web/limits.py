@@ -1,0 +1,38 @@
+"""Per-client rate limits on the API (Flask-Limiter).
+
+Limits come from ``ADVISOR_RATE_LIMITS`` and count in
+``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps counts per process,
+``redis://host:port/db`` shares them between workers and machines. Only
+``/v1/`` is limited. A client over its limit gets 429 problem+json with
+``Retry-After``. Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many
+X-Forwarded-For hops to trust, so clients are told apart.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def _not_api() -> bool:
+    return not request.path.startswith("/v1/")
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
+    limits = [part.strip() for part in settings.rate_limits.split(";") if part.strip()]
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=limits,
+        default_limits_exempt_when=_not_api,
+        storage_uri=settings.rate_limit_storage,
+        headers_enabled=True,
+        enabled=bool(limits),
+        key_prefix="advisor",
+    )
+    app.extensions["advisor_limiter"] = limiter

@@ -1,0 +1,164 @@
+"""Request ids, JSON logs and Prometheus metrics.
+
+- Every response carries ``X-Request-ID``: the caller's, when it is a sane
+  token, or a new one.
+- One JSON access-log line per request (logger ``advisor.access``) and one
+  decision-log line per advice (logger ``advisor.decision``): request id,
+  ruleset version, fired rule ids and duration; never the candidate's text.
+- ``/metrics`` in Prometheus text format. Under gunicorn the config sets
+  ``PROMETHEUS_MULTIPROC_DIR`` so that every worker's counts are summed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_ID = "X-Request-ID"
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+REQUESTS = Counter(
+    "advisor_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
+)
+LATENCY = Histogram(
+    "advisor_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["route", "method", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+RULES_FIRED = Counter("advisor_rules_fired_total", "Rules fired in advice", ["rule"])
+FLAGS = Counter(
+    "advisor_moderation_flags_total", "Sentences flagged by moderation", ["category", "source"]
+)
+RULESET = Gauge(
+    "advisor_ruleset_info",
+    "The loaded ruleset (value 1), by version and digest",
+    ["version", "digest"],
+    multiprocess_mode="max",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _configure_logging(level: str) -> None:
+    logger = logging.getLogger("advisor")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.formatter = JsonFormatter()
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
+def request_id() -> str:
+    """This request's id (set before the view runs)."""
+    return g.get("request_id", "-")
+
+
+def _start() -> None:
+    given = request.headers.get(REQUEST_ID, "")
+    g.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    status = str(response.status_code)
+    REQUESTS.labels(route, request.method, status).inc()
+    LATENCY.labels(route, request.method, status).observe(seconds)
+    response.headers[REQUEST_ID] = request_id()
+    logging.getLogger("advisor.access").info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": request_id(),
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 3),
+                "bytes": response.calculate_content_length(),
+                "remote": request.remote_addr,
+            }
+        },
+    )
+    return response
+
+
+def observe_advice(advice, seconds: float) -> None:
+    """Count fired rules and plan flags, and write the decision-log line."""
+    for rule_id in advice.fired:
+        RULES_FIRED.labels(rule_id).inc()
+    for plan in advice.plans:
+        observe_verdict(plan.verdict, source="plan")
+    logging.getLogger("advisor.decision").info(
+        "advice",
+        extra={
+            "fields": {
+                "request_id": request_id(),
+                "ruleset_version": advice.version,
+                "ruleset_digest": advice.digest,
+                "fired": list(advice.fired),
+                "actions": [a.action.id for a in advice.actions],
+                "plans_rejected": sum(p.verdict.flagged for p in advice.plans),
+                "duration_ms": round(seconds * 1000, 3),
+            }
+        },
+    )
+
+
+def observe_verdict(verdict, source: str = "text") -> None:
+    """Count each flagged sentence under each of its categories."""
+    for sentence in verdict.sentences:
+        for category in sentence.categories:
+            FLAGS.labels(category, source).inc()
+
+
+def _metrics() -> Response:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    _configure_logging(app.config["SETTINGS"].log_level)
+    engine = app.extensions["advisor"]
+    RULESET.labels(engine.version, engine.digest).set(1)
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])

@@ -1,0 +1,699 @@
+/*
+ * <interview-advice>: Interview Advisor's embeddable widget.
+ *
+ *   <script src="https://ADVISOR/widget.js" defer></script>
+ *   <interview-advice></interview-advice>
+ *
+ * A custom element with a shadow root and no framework. It asks one thing of
+ * one server: POST {api}/v1/advice, where `api` defaults to the folder this
+ * script was served from. No cookies, no storage, no other requests.
+ *
+ * Without a `stage` attribute it shows a form; with one, it shows the advice
+ * for the state its attributes describe (each field of the interview state
+ * in kebab-case: stage="after" hours-since="30" via-agency plans="...").
+ *
+ * Safety: every string from the API or the user reaches the page through
+ * textContent or a Text node, never as HTML; no eval, no inline handlers,
+ * no style attributes, so it runs under `script-src 'self'; style-src 'self'`.
+ */
+(() => {
+  "use strict";
+
+  const TAG = "interview-advice";
+  if (customElements.get(TAG)) return; // loaded twice: the first definition stands
+
+  const SCRIPT_URL = document.currentScript?.src || location.href;
+  const DEFAULT_API = new URL(".", SCRIPT_URL).href;
+
+  // The server writes widget.css here as a string (advisor/web/widget.py);
+  // served as a plain file it stays null and the stylesheet is linked instead.
+  const CSS = /*WIDGET_CSS*/ null;
+
+  const REQUEST_TIMEOUT_MS = 15000;
+
+  const STAGES = [
+    ["after", "It’s over, I’m waiting to hear"],
+    ["closing", "It’s wrapping up, I’m still in the room"],
+    ["next_round", "I’m invited to another round"],
+    ["offer", "I’ve been offered the job"],
+    ["rejected", "I wasn’t successful"],
+  ];
+
+  const DONE = [
+    ["asked_next_steps", "Asked about next steps"],
+    ["thank_you_sent", "Sent a thank-you"],
+    ["notes_written", "Wrote notes"],
+    ["referees_briefed", "Briefed my referees"],
+    ["linkedin_connected", "Connected on LinkedIn"],
+    ["feedback_received", "Got feedback"],
+  ];
+
+  const INTEREST = [
+    ["yes", "Yes"],
+    ["unsure", "Not sure"],
+    ["no", "No"],
+  ];
+
+  // The interview state's fields (API v1) and how an attribute's text becomes each.
+  const FIELDS = {
+    stage: "text",
+    hours_since: "number",
+    interview_ended_at: "text",
+    now: "text",
+    via_agency: "flag",
+    decision_expected_in_days: "number",
+    asked_next_steps: "flag",
+    thank_you_sent: "flag",
+    follow_ups_sent: "number",
+    notes_written: "flag",
+    feedback_received: "flag",
+    final_round: "flag",
+    referees_briefed: "flag",
+    linkedin_connected: "flag",
+    still_interested: "text",
+    competing_offers: "number",
+    plans: "lines",
+  };
+
+  const attributeName = (field) => field.replaceAll("_", "-");
+
+  // Form labels by field, to name the field an API error is about.
+  const LABELS = {
+    stage: "Where are you now?",
+    hours_since: "Hours since it ended",
+    interview_ended_at: "When it ended",
+    decision_expected_in_days: "They said they would decide within (days)",
+    follow_ups_sent: "Follow-ups already sent",
+    still_interested: "Do you still want the job?",
+    competing_offers: "Offers in hand from elsewhere",
+    plans: "Your plans",
+    ...Object.fromEntries(DONE),
+  };
+
+  /*
+   * el("p", {className: "x", for: "id"}, "text", child): an element whose
+   * children are nodes or strings, strings becoming Text nodes (never HTML).
+   * Properties in PROPS are set as properties, the rest as attributes.
+   */
+  const PROPS = new Set(["className", "type", "value", "checked", "hidden", "disabled", "open"]);
+
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(props)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (PROPS.has(name)) node[name] = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    node.append(...children.flat().filter(Boolean)); // false, 0, "" and null add nothing
+    return node;
+  }
+
+  // One shared constructable stylesheet for every instance.
+  let sharedSheet = null;
+
+  function adoptStyles(root) {
+    if (CSS !== null && "adoptedStyleSheets" in ShadowRoot.prototype) {
+      if (!sharedSheet) {
+        sharedSheet = new CSSStyleSheet();
+        sharedSheet.replaceSync(CSS);
+      }
+      root.adoptedStyleSheets = [sharedSheet];
+      return Promise.resolve();
+    }
+    const link = el("link", { rel: "stylesheet", href: new URL("widget.css", SCRIPT_URL).href });
+    root.append(link);
+    return new Promise((resolve) => {
+      link.addEventListener("load", resolve, { once: true });
+      link.addEventListener("error", resolve, { once: true });
+    });
+  }
+
+  // "2026-11-20T16:30" (a datetime-local value, local time) -> RFC 3339 with the local offset.
+  function localToRfc3339(value) {
+    const withSeconds = value.length === 16 ? `${value}:00` : value;
+    const minutes = -new Date(withSeconds).getTimezoneOffset();
+    const sign = minutes < 0 ? "-" : "+";
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+    return `${withSeconds}${sign}${pad(minutes / 60)}:${pad(minutes % 60)}`;
+  }
+
+  // Now as a datetime-local value, the latest an interview can have ended.
+  function localNow() {
+    const now = new Date();
+    now.setMinutes(now.getMinutes() - now.getTimezoneOffset());
+    return now.toISOString().slice(0, 16);
+  }
+
+  function duration(hours) {
+    if (hours < 1) return `${Math.max(1, Math.round(hours * 60))} min`;
+    if (hours < 48) {
+      const n = Math.round(hours);
+      return `${n} hour${n === 1 ? "" : "s"}`;
+    }
+    const days = Math.round(hours / 24);
+    return `${days} days`;
+  }
+
+  const DATE_FORMAT = new Intl.DateTimeFormat(undefined, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    hour: "numeric",
+    minute: "2-digit",
+  });
+
+  const formatDate = (iso) => DATE_FORMAT.format(new Date(iso));
+
+  /*
+   * When to act, in words, and whether it is pressing. The window is in hours
+   * after the interview ended; `hoursSince` is where the candidate is now.
+   */
+  function timing(action, hoursSince) {
+    const { start_hours: start, end_hours: end } = action.window;
+    if (end === null) {
+      if (start <= hoursSince) return ["Ongoing", "later"];
+      const from = action.due ? formatDate(action.due) : `in ${duration(start - hoursSince)}`;
+      return [`From ${from}`, "later"];
+    }
+    if (end <= hoursSince) return ["Now", "now"];
+    if (start > hoursSince) {
+      const from = action.due ? "" : ` in ${duration(start - hoursSince)}`;
+      return [action.due ? `By ${formatDate(action.due)}` : `Starting${from}`, "later"];
+    }
+    const left = end - hoursSince;
+    const urgency = left <= 24 ? "now" : "later";
+    if (action.due) return [`By ${formatDate(action.due)}`, urgency];
+    return [`Within ${duration(left)}`, urgency];
+  }
+
+  // "take-time-out" -> "Take time out": a name for an action the answer does not list.
+  const humanise = (id) => {
+    const words = id.replaceAll(/[-_]+/g, " ").trim();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  };
+
+  class ApiError extends Error {
+    constructor(message, fields = {}) {
+      super(message);
+      this.fields = fields;
+    }
+  }
+
+  class InterviewAdvice extends HTMLElement {
+    static get observedAttributes() {
+      return ["api", "heading", ...Object.keys(FIELDS).map(attributeName)];
+    }
+
+    #root;
+    #ui = null;
+    #request = null;
+    #pending = false;
+
+    constructor() {
+      super();
+      this.#root = this.attachShadow({ mode: "open" });
+    }
+
+    connectedCallback() {
+      if (!this.#ui) {
+        this.#ui = this.#build();
+        this.#ui.frame.hidden = true; // until the stylesheet applies: no flash of unstyled form
+        adoptStyles(this.#root).then(() => {
+          this.#ui.frame.hidden = false;
+        });
+        this.#root.append(this.#ui.frame);
+      }
+      if (this.#preset) this.#schedule();
+    }
+
+    disconnectedCallback() {
+      this.#request?.abort();
+    }
+
+    attributeChangedCallback(name) {
+      if (!this.#ui) return;
+      if (name === "heading") {
+        this.#ui.title.textContent = this.#heading;
+        return;
+      }
+      // Gaining or losing `stage` switches between form and preset: rebuild.
+      if (Boolean(this.#ui.form) === this.#preset) {
+        this.#ui.frame.remove();
+        this.#ui = this.#build();
+        this.#root.append(this.#ui.frame);
+      }
+      if (this.#preset) this.#schedule();
+    }
+
+    get #preset() {
+      return this.hasAttribute("stage");
+    }
+
+    get #heading() {
+      return this.getAttribute("heading") ?? "What to do after your interview";
+    }
+
+    get #api() {
+      const given = this.getAttribute("api");
+      if (!given) return DEFAULT_API;
+      return new URL(given.endsWith("/") ? given : `${given}/`, location.href).href;
+    }
+
+    // Several attribute changes in one task ask the API once.
+    #schedule() {
+      if (this.#pending) return;
+      this.#pending = true;
+      queueMicrotask(() => {
+        this.#pending = false;
+        this.#advise(this.#stateFromAttributes());
+      });
+    }
+
+    #stateFromAttributes() {
+      const state = {};
+      for (const [field, kind] of Object.entries(FIELDS)) {
+        const value = this.getAttribute(attributeName(field));
+        if (value === null) continue;
+        if (kind === "flag") state[field] = value.trim().toLowerCase() !== "false";
+        else if (kind === "lines") state[field] = splitLines(value);
+        else if (kind === "number") {
+          // Not a number: sent as written, so the API says what is wrong with it.
+          const number = value.trim() === "" ? Number.NaN : Number(value);
+          state[field] = Number.isFinite(number) ? number : value;
+        } else state[field] = value;
+      }
+      return state;
+    }
+
+    #build() {
+      const title = el("h2", { className: "title" }, this.#heading);
+      const head = el(
+        "header",
+        { className: "head" },
+        title,
+        el("p", { className: "subtitle" }, "Next steps backed by quotes from published advice."),
+      );
+      const status = el("p", { className: "status", role: "status", "aria-live": "polite" });
+      const error = el("div", { className: "error", role: "alert", hidden: true });
+      const results = el("section", { className: "results", "aria-label": "Your advice", hidden: true });
+      const form = this.#preset ? null : this.#buildForm();
+      const frame = el("div", { className: "ia", lang: "en" }, head, form, status, error, results);
+      return { frame, title, form, status, error, results };
+    }
+
+    #buildForm() {
+      const field = (id, label, control, hint) =>
+        el(
+          "div",
+          { className: "field" },
+          el("label", { className: "label", for: id }, label),
+          control,
+          hint && el("p", { className: "hint", id: `${id}-hint` }, hint),
+        );
+      const check = (name, label) =>
+        el(
+          "label",
+          { className: "check" },
+          el("input", { type: "checkbox", name, id: `ia-${name}` }),
+          el("span", {}, label),
+        );
+      const number = (name, attrs = {}) =>
+        el("input", {
+          type: "number",
+          id: `ia-${name}`,
+          name,
+          min: 0,
+          inputmode: "numeric",
+          ...attrs,
+        });
+      const options = (pairs) => pairs.map(([value, label]) => el("option", { value }, label));
+
+      const stage = el("select", { id: "ia-stage", name: "stage" }, options(STAGES));
+      const whenHours = el(
+        "div",
+        { className: "field" },
+        el("label", { className: "label", for: "ia-hours_since" }, LABELS.hours_since),
+        number("hours_since", { max: 43920, step: "any", placeholder: "0", inputmode: "decimal" }),
+      );
+      const whenAt = el(
+        "div",
+        { className: "field", hidden: true },
+        el("label", { className: "label", for: "ia-interview_ended_at" }, LABELS.interview_ended_at),
+        el("input", {
+          type: "datetime-local",
+          id: "ia-interview_ended_at",
+          name: "interview_ended_at",
+          max: localNow(),
+          required: true,
+          disabled: true,
+        }),
+      );
+      const clock = (value, label, checked) =>
+        el(
+          "label",
+          { className: "check" },
+          el("input", { type: "radio", name: "clock", value, checked }),
+          el("span", {}, label),
+        );
+      const when = el(
+        "fieldset",
+        { className: "field" },
+        el("legend", {}, "When did it end?"),
+        el(
+          "div",
+          { className: "choices" },
+          clock("hours", "Some hours ago", true),
+          clock("at", "At a date and time", false),
+        ),
+        whenHours,
+        whenAt,
+      );
+
+      const more = el(
+        "details",
+        { className: "more" },
+        el("summary", {}, "More about your situation"),
+        el(
+          "div",
+          { className: "more-grid" },
+          field(
+            "ia-decision_expected_in_days",
+            LABELS.decision_expected_in_days,
+            number("decision_expected_in_days", { max: 366 }),
+          ),
+          field("ia-follow_ups_sent", LABELS.follow_ups_sent, number("follow_ups_sent", { max: 100 })),
+          field(
+            "ia-competing_offers",
+            LABELS.competing_offers,
+            number("competing_offers", { max: 100 }),
+          ),
+          field(
+            "ia-still_interested",
+            LABELS.still_interested,
+            el("select", { id: "ia-still_interested", name: "still_interested" }, options(INTEREST)),
+          ),
+          check("final_round", "It was the final round"),
+        ),
+      );
+
+      const plans = el("textarea", {
+        id: "ia-plans",
+        name: "plans",
+        rows: 3,
+        "aria-describedby": "ia-plans-hint",
+        placeholder: "e.g. Email the hiring manager tomorrow",
+      });
+
+      const form = el(
+        "form",
+        { className: "form", "aria-label": "Your interview" },
+        el(
+          "div",
+          { className: "row" },
+          el(
+            "div",
+            { className: "stack" },
+            field("ia-stage", LABELS.stage, stage),
+            check("via_agency", "A recruitment agency arranged the interview"),
+          ),
+          when,
+        ),
+        el(
+          "fieldset",
+          { className: "field" },
+          el("legend", {}, "Already done"),
+          el(
+            "div",
+            { className: "checks" },
+            DONE.map(([name, label]) => check(name, label)),
+          ),
+        ),
+        more,
+        field("ia-plans", "Anything you are planning to do?", plans, "One plan per line; each is checked for you."),
+        el(
+          "div",
+          { className: "actions-bar" },
+          el("button", { className: "submit", type: "submit" }, "Get advice"),
+        ),
+      );
+
+      // Only the chosen way of giving the time is shown, enabled and sent.
+      form.addEventListener("change", (event) => {
+        if (event.target.name === "clock") {
+          const byDate = event.target.value === "at";
+          whenHours.hidden = byDate;
+          whenAt.hidden = !byDate;
+          whenHours.querySelector("input").disabled = byDate;
+          whenAt.querySelector("input").disabled = !byDate;
+        }
+        if (event.target.name === "stage") when.hidden = stage.value === "closing";
+      });
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.#advise(this.#stateFromForm(form));
+      });
+      return form;
+    }
+
+    #stateFromForm(form) {
+      const data = new FormData(form); // disabled controls are left out
+      const state = { stage: data.get("stage") };
+      const numberOf = (name) => {
+        const text = (data.get(name) ?? "").trim();
+        return text === "" ? undefined : Number(text);
+      };
+      if (state.stage !== "closing") {
+        const ended = data.get("interview_ended_at");
+        if (ended) state.interview_ended_at = localToRfc3339(ended);
+        else state.hours_since = numberOf("hours_since") ?? 0;
+      }
+      for (const name of ["decision_expected_in_days", "follow_ups_sent", "competing_offers"]) {
+        const value = numberOf(name);
+        if (value !== undefined) state[name] = value;
+      }
+      for (const [name] of [...DONE, ["via_agency"], ["final_round"]]) state[name] = data.has(name);
+      state.still_interested = data.get("still_interested");
+      state.plans = splitLines(data.get("plans") ?? "");
+      return state;
+    }
+
+    async #advise(state) {
+      const { status, error, results, form } = this.#ui;
+      this.#request?.abort();
+      const request = new AbortController();
+      this.#request = request;
+      const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
+      const button = form?.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      this.#markInvalid({});
+      results.setAttribute("aria-busy", "true");
+      status.textContent = "Getting your advice…";
+      try {
+        const advice = await this.#post(state, request.signal);
+        error.hidden = true;
+        this.#render(advice);
+        status.textContent = summary(advice);
+      } catch (problem) {
+        // Superseded by a newer request, or taken off the page: nothing to say.
+        if (request.signal.aborted && (this.#request !== request || !this.isConnected)) return;
+        results.hidden = true;
+        status.textContent = "";
+        this.#showError(problem, request.signal.aborted);
+      } finally {
+        clearTimeout(timer);
+        if (this.#request === request) {
+          results.removeAttribute("aria-busy");
+          if (button) button.disabled = false;
+        }
+      }
+    }
+
+    async #post(state, signal) {
+      let response;
+      try {
+        response = await fetch(new URL("v1/advice", this.#api), {
+          method: "POST",
+          mode: "cors",
+          credentials: "omit",
+          cache: "no-store",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify(state),
+          signal,
+        });
+      } catch (failure) {
+        if (signal.aborted) throw failure;
+        throw new ApiError("The advice service could not be reached. Please try again.");
+      }
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        throw new ApiError(
+          body?.detail || `The advice service answered ${response.status}.`,
+          body?.errors || {},
+        );
+      }
+      return body;
+    }
+
+    #showError(problem, timedOut) {
+      const { error } = this.#ui;
+      const fields = problem instanceof ApiError ? problem.fields : {};
+      const items = Object.entries(fields).map(([name, messages]) => {
+        const label = LABELS[name.split(".")[0]] ?? name;
+        return el("li", {}, `${label}: ${[].concat(messages).join(" ")}`);
+      });
+      let message = "Something went wrong. Please try again.";
+      if (timedOut) message = "The advice service took too long to answer. Please try again.";
+      else if (items.length) message = "Please check your answers:";
+      else if (problem instanceof ApiError) message = problem.message;
+      error.replaceChildren(el("p", {}, message), items.length ? el("ul", {}, items) : null);
+      error.hidden = false;
+      this.#markInvalid(fields);
+    }
+
+    #markInvalid(fields) {
+      const { form } = this.#ui;
+      if (!form) return;
+      for (const control of form.querySelectorAll("[aria-invalid]")) {
+        control.removeAttribute("aria-invalid");
+      }
+      for (const name of Object.keys(fields)) {
+        const control = form.elements.namedItem(name.split(".")[0]);
+        if (control instanceof HTMLElement) control.setAttribute("aria-invalid", "true");
+      }
+    }
+
+    #render(advice) {
+      const { results } = this.#ui;
+      const titles = new Map(advice.actions.map((a) => [a.id, a.title]));
+      const nameOf = (id) => titles.get(id) ?? humanise(id);
+      const section = (label, list) =>
+        el("section", { "aria-label": label }, el("h3", { className: "section-title" }, label), list);
+
+      const parts = [];
+      if (advice.actions.length) {
+        parts.push(
+          section(
+            "Do this next",
+            el("ol", { className: "list steps" }, advice.actions.map((a) => step(a, advice.hours_since))),
+          ),
+        );
+      } else {
+        parts.push(el("p", {}, "Nothing needs doing right now."));
+      }
+      if (advice.avoid.length) {
+        parts.push(section("Not that", el("ul", { className: "list" }, advice.avoid.map((a) => warning(a, nameOf)))));
+      }
+      if (advice.plans.length) {
+        parts.push(section("Your plans", el("ul", { className: "list" }, advice.plans.map((p) => plan(p, nameOf)))));
+      }
+      parts.push(
+        el(
+          "p",
+          { className: "foot" },
+          `Every step quotes its sources. Rules version ${advice.ruleset.version}.`,
+        ),
+      );
+      results.replaceChildren(...parts);
+      results.hidden = false;
+    }
+  }
+
+  function splitLines(text) {
+    return text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean);
+  }
+
+  function summary(advice) {
+    const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+    const parts = [count(advice.actions.length, "step to take", "steps to take")];
+    if (advice.avoid.length) parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
+    const rejected = advice.plans.filter((p) => p.verdict === "reject").length;
+    if (advice.plans.length) parts.push(`${rejected} of ${advice.plans.length} plans not advised`);
+    return `Advice ready: ${parts.join(", ")}.`;
+  }
+
+  function sources(citations, label) {
+    const quotes = citations.map((c) =>
+      el(
+        "li",
+        {},
+        el(
+          "figure",
+          { className: c.nature === "satirical" ? "quote satire" : "quote" },
+          el("blockquote", {}, c.quote),
+          el(
+            "figcaption",
+            {},
+            el("span", { className: "publisher" }, c.publisher),
+            ", ",
+            el("cite", {}, c.title),
+            c.nature === "satirical" ? " (satire)" : null,
+          ),
+        ),
+      ),
+    );
+    return el(
+      "details",
+      { className: "sources" },
+      el("summary", {}, `${label} (${citations.length})`),
+      el("ul", { className: "quotes" }, quotes),
+    );
+  }
+
+  function step(action, hoursSince) {
+    const [when, urgency] = timing(action, hoursSince);
+    return el(
+      "li",
+      { className: "card step" },
+      el(
+        "div",
+        { className: "step-head" },
+        el("h4", { className: "step-title" }, action.title),
+        el("span", { className: "when", "data-urgency": urgency }, when),
+      ),
+      el("p", { className: "detail" }, action.detail),
+      action.because && el("p", { className: "because" }, el("b", {}, "Why: "), action.because),
+      sources(action.sources, "Sources"),
+    );
+  }
+
+  function warning(avoid, nameOf) {
+    return el(
+      "li",
+      { className: "card warning" },
+      el(
+        "p",
+        { className: "line" },
+        el("span", { className: "badge badge-warn" }, humanise(avoid.category)),
+        el("q", { className: "rejected-advice" }, avoid.advice),
+      ),
+      el("p", { className: "reason" }, avoid.reason),
+      avoid.instead.length &&
+        el("p", { className: "instead" }, el("b", {}, "Instead: "), avoid.instead.map(nameOf).join("; ")),
+      avoid.sources.length && sources(avoid.sources, "Where this advice appears"),
+    );
+  }
+
+  function plan(verdict, nameOf) {
+    const rejected = verdict.verdict === "reject";
+    return el(
+      "li",
+      { className: `card ${rejected ? "plan-reject" : "plan-ok"}` },
+      el(
+        "p",
+        { className: "line" },
+        el("span", { className: `badge ${rejected ? "badge-reject" : "badge-ok"}` }, rejected ? "Not advised" : "Fine"),
+        el("span", { className: "plan-text" }, verdict.text),
+      ),
+      verdict.reason && el("p", { className: "reason" }, verdict.reason),
+      verdict.instead?.length &&
+        el("p", { className: "instead" }, el("b", {}, "Instead: "), verdict.instead.map(nameOf).join("; ")),
+      verdict.categories.length > 0 &&
+        el("p", { className: "categories" }, `Concerns: ${verdict.categories.map(humanise).join(", ")}`),
+    );
+  }
+
+  customElements.define(TAG, InterviewAdvice);
+})();

@@ -1,0 +1,79 @@
+"""gunicorn settings for Interview Advisor; each can be set by environment.
+
+Reload: ``kill -HUP <master pid>`` validates the rule and content folders and,
+when they are valid, restarts the workers on a snapshot of them (the new
+ruleset version is served without a restart). A broken change is logged and
+the workers restart on the last good snapshot, so serving never stops.
+"""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+bind = os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")
+# Each worker serialises its rules engine, so throughput scales with processes.
+workers = int(os.environ.get("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("ADVISOR_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("ADVISOR_GRACEFUL_TIMEOUT", 30))
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
+# The application writes JSON access and decision logs with request ids;
+# gunicorn's own access log is off unless ADVISOR_ACCESS_LOG names a file or "-".
+accesslog = os.environ.get("ADVISOR_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("ADVISOR_LOG_LEVEL", "info").lower()
+
+# Prometheus counts from every worker are summed through files in this folder
+# (kept in the environment so that a reload, which re-reads this file, keeps it).
+os.environ.setdefault("ADVISOR_METRICS_DIR", tempfile.mkdtemp(prefix="advisor-metrics-"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
+
+
+def on_starting(server):
+    """Start on a validated snapshot of rules and content, with no stale counts."""
+    from advisor import DataError, Settings
+    from advisor import snapshot
+
+    metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(metrics, ignore_errors=True)
+    os.makedirs(metrics, exist_ok=True)
+    settings = Settings.from_env()
+    try:
+        snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
+    except DataError as error:
+        server.log.error("cannot start: %s", error)
+        raise SystemExit(2) from None
+    os.environ.update(snapshots.environment())
+    server.log.info("serving ruleset %s", snapshots.version)
+
+
+def on_reload(server):
+    """On SIGHUP, move to the changed rules and content only if they are valid."""
+    from advisor import DataError
+    from advisor import snapshot
+
+    snapshots = snapshot.active()
+    try:
+        snapshots.take()
+    except DataError as error:
+        server.log.error("reload refused, still serving ruleset %s: %s", snapshots.version, error)
+    else:
+        server.log.info("reloaded: serving ruleset %s", snapshots.version)
+    os.environ.update(snapshots.environment())
+
+
+def on_exit(server):
+    from advisor import snapshot
+
+    if snapshot.active() is not None:
+        snapshot.active().remove()
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,35 @@
+"""Fixtures: the engine as loaded from the repository, the app and a client."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor import default_engine
+from advisor.web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return default_engine()
+
+
+@pytest.fixture(scope="session")
+def app(engine):
+    return create_app({"TESTING": True, "ENGINE": engine})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A writable copy of rules/ and content/, to doctor in a test."""
+    rules, content = tmp_path / "rules", tmp_path / "content"
+    shutil.copytree(ROOT / "rules", rules)
+    shutil.copytree(ROOT / "content", content)
+    return rules, content

@@ -1,0 +1,378 @@
+"""The HTTP contract: catalogue endpoints, advice, and problem+json errors."""
+
+from datetime import datetime
+
+import pytest
+
+from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
+from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
+
+PROBLEM = "application/problem+json"
+
+
+def test_guidance_lists_every_action_with_sources(client):
+    body = client.get("/v1/guidance").get_json()
+    assert [g["id"] for g in body["guidance"]] == ACTION_IDS
+    for item in body["guidance"]:
+        assert item["title"]
+        assert item["detail"]
+        assert item["sources"]
+        assert {"id", "title", "publisher", "quote"} <= set(item["sources"][0])
+
+
+@pytest.mark.parametrize("action_id", ACTION_IDS)
+def test_guidance_item(client, action_id):
+    response = client.get(f"/v1/guidance/{action_id}")
+    assert response.status_code == 200
+    assert response.get_json()["id"] == action_id
+
+
+def test_rejected_lists_every_item_with_category(client):
+    body = client.get("/v1/rejected").get_json()
+    assert {r["id"]: r["category"] for r in body["rejected"]} == REJECTED_CATEGORIES
+    for item in body["rejected"]:
+        assert item["reason"]
+        assert item["instead"]
+        assert item["sources"]
+
+
+def test_sources(client):
+    sources = client.get("/v1/sources").get_json()["sources"]
+    natures = {s["id"]: s["nature"] for s in sources}
+    assert natures == {
+        "four-seasons": "sincere",
+        "heat": "sincere",
+        "gonzales": "sincere",
+        "bayford": "sincere",
+        "accolade": "satirical",
+    }
+    heat = client.get("/v1/sources/heat").get_json()
+    assert "Thank the interviewers" in heat["text"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/guidance/no-such-id", "/v1/sources/no-such-id", "/v1/rejected/nope", "/v2/advice"],
+)
+def test_unknown_ids_are_404_problems(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == PROBLEM
+    assert response.get_json()["status"] == 404
+
+
+def test_advice_shape(client):
+    response = client.post("/v1/advice", json={"stage": "after", "hours_since": 1})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ruleset"]["version"]
+    assert body["ruleset"]["digest"].startswith("sha256:")
+    assert body["actions"]
+    for action in body["actions"]:
+        assert action["sources"]
+        assert action["because"]
+        assert "window" in action
+        assert "due" in action
+        assert action["due"] is None
+    assert body["plans"] == []
+    priorities = [a["priority"] for a in body["actions"]]
+    assert priorities == sorted(priorities)
+
+
+def test_avoid_pairs_each_rejection_with_a_recommended_action(client):
+    body = client.post("/v1/advice", json={"stage": "after", "hours_since": 150}).get_json()
+    recommended = {a["id"] for a in body["actions"]}
+    assert {a["id"] for a in body["avoid"]} >= {"chase-constantly", "ambush-interviewer"}
+    for item in body["avoid"]:
+        assert set(item["instead"]) & recommended
+        assert item["reason"]
+        assert item["sources"]
+        assert item["category"]
+
+
+def test_due_times_follow_the_interview_end_in_its_time_zone(client):
+    body = client.post(
+        "/v1/advice",
+        json={
+            "stage": "after",
+            "interview_ended_at": "2026-11-20T16:30:00+01:00",
+            "now": "2026-11-20T18:00:00+01:00",
+        },
+    ).get_json()
+    assert body["hours_since"] == 1.5
+    due = {a["id"]: a["due"] for a in body["actions"]}
+    assert due["send-thank-you"] == "2026-11-21T16:30:00+01:00"
+    assert due["take-time-out"] == "2026-11-20T22:30:00+01:00"
+    for value in due.values():
+        assert datetime.fromisoformat(value).utcoffset() is not None
+
+
+def test_interview_end_without_now_uses_the_server_clock(client):
+    body = client.post(
+        "/v1/advice", json={"stage": "after", "interview_ended_at": "2025-06-01T09:00:00Z"}
+    ).get_json()
+    assert body["hours_since"] > 24 * 365
+    assert all(a["due"].endswith("+00:00") for a in body["actions"])
+
+
+def test_plans_are_answered_in_order(client):
+    plans = [
+        "Send a short thank-you email tonight.",
+        "Have three pints at the pub and then drive home.",
+    ]
+    body = client.post(
+        "/v1/advice", json={"stage": "after", "hours_since": 1, "plans": plans}
+    ).get_json()
+    assert [p["text"] for p in body["plans"]] == plans
+    ok, bad = body["plans"]
+    assert ok["verdict"] == "ok"
+    assert ok["categories"] == []
+    assert bad["verdict"] == "reject"
+    assert "impaired_driving" in bad["categories"]
+    assert bad["reason"]
+    assert bad["instead"]
+
+
+def _post(client, body=None, **kwargs):
+    if body is not None:
+        kwargs["json"] = body
+    return client.post("/v1/advice", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "status", "field"),
+    [
+        ("malformed JSON", {"data": "{", "content_type": "application/json"}, 400, None),
+        ("empty body", {"data": "", "content_type": "application/json"}, 400, None),
+        (
+            "invalid UTF-8",
+            {"data": b'{"stage": "\xff"}', "content_type": "application/json"},
+            400,
+            None,
+        ),
+        (
+            "duplicate key",
+            {"data": '{"stage":"after","stage":"offer"}', "content_type": "application/json"},
+            400,
+            None,
+        ),
+        (
+            "NaN",
+            {"data": '{"stage":"after","hours_since":NaN}', "content_type": "application/json"},
+            400,
+            None,
+        ),
+        (
+            "huge integer",
+            {
+                "data": '{"stage":"after","follow_ups_sent":' + "9" * 50 + "}",
+                "content_type": "application/json",
+            },
+            400,
+            None,
+        ),
+        (
+            "nested too deep",
+            {"data": "[" * 50000 + "]" * 50000, "content_type": "application/json"},
+            400,
+            None,
+        ),
+        ("wrong content type", {"data": "stage=after", "content_type": "text/plain"}, 415, None),
+        ("form content type", {"data": {"stage": "after"}}, 415, None),
+        (
+            "not UTF-8 charset",
+            {"data": "{}", "content_type": "application/json; charset=latin-1"},
+            415,
+            None,
+        ),
+        (
+            "body too large",
+            {"data": '{"stage":"' + "a" * 300_000 + '"}', "content_type": "application/json"},
+            413,
+            None,
+        ),
+        ("array body", {"json": ["after"]}, 422, "$"),
+        ("unknown field", {"json": {"stage": "after", "colour": "red"}}, 422, "colour"),
+        ("bad enum", {"json": {"stage": "lunch"}}, 422, "stage"),
+        ("missing stage", {"json": {}}, 422, "stage"),
+        ("hours as text", {"json": {"stage": "after", "hours_since": "soon"}}, 422, "hours_since"),
+        ("hours as boolean", {"json": {"stage": "after", "hours_since": True}}, 422, "hours_since"),
+        ("negative hours", {"json": {"stage": "after", "hours_since": -3}}, 422, "hours_since"),
+        (
+            "hours beyond five years",
+            {"json": {"stage": "after", "hours_since": 1e9}},
+            422,
+            "hours_since",
+        ),
+        (
+            "infinite hours",
+            {"data": '{"stage":"after","hours_since":1e400}', "content_type": "application/json"},
+            422,
+            "hours_since",
+        ),
+        ("flag as string", {"json": {"stage": "after", "via_agency": "true"}}, 422, "via_agency"),
+        (
+            "flag as number",
+            {"json": {"stage": "after", "thank_you_sent": 1}},
+            422,
+            "thank_you_sent",
+        ),
+        (
+            "fractional count",
+            {"json": {"stage": "after", "follow_ups_sent": 1.5}},
+            422,
+            "follow_ups_sent",
+        ),
+        (
+            "negative count",
+            {"json": {"stage": "after", "competing_offers": -1}},
+            422,
+            "competing_offers",
+        ),
+        (
+            "days as string",
+            {"json": {"stage": "after", "decision_expected_in_days": "7"}},
+            422,
+            "decision_expected_in_days",
+        ),
+        (
+            "interest unknown",
+            {"json": {"stage": "after", "still_interested": "maybe"}},
+            422,
+            "still_interested",
+        ),
+        (
+            "naive date-time",
+            {"json": {"stage": "after", "interview_ended_at": "2026-11-20T16:30:00"}},
+            422,
+            "interview_ended_at",
+        ),
+        (
+            "not a date-time",
+            {"json": {"stage": "after", "interview_ended_at": "yesterday"}},
+            422,
+            "interview_ended_at",
+        ),
+        (
+            "both clocks",
+            {
+                "json": {
+                    "stage": "after",
+                    "hours_since": 2,
+                    "interview_ended_at": "2026-11-20T16:30:00Z",
+                }
+            },
+            422,
+            "hours_since",
+        ),
+        ("now alone", {"json": {"stage": "after", "now": "2026-11-20T16:30:00Z"}}, 422, "now"),
+        (
+            "end after now",
+            {
+                "json": {
+                    "stage": "after",
+                    "interview_ended_at": "2026-11-21T16:30:00Z",
+                    "now": "2026-11-20T16:30:00Z",
+                }
+            },
+            422,
+            "interview_ended_at",
+        ),
+        ("plans not a list", {"json": {"stage": "after", "plans": "drive home"}}, 422, "plans"),
+        ("plan not a string", {"json": {"stage": "after", "plans": [3]}}, 422, "plans.0"),
+        (
+            "too many plans",
+            {"json": {"stage": "after", "plans": ["walk"] * (MAX_PLANS + 1)}},
+            422,
+            "plans",
+        ),
+        (
+            "plan too long",
+            {"json": {"stage": "after", "plans": ["x" * (MAX_PLAN_CHARS + 1)]}},
+            422,
+            "plans.0",
+        ),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(client, name, kwargs, status, field):
+    response = client.post("/v1/advice", **kwargs)
+    assert response.status_code == status, name
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    if field is not None:
+        assert field in body["errors"], body
+        assert body["detail"].startswith(field) or field in body["detail"]
+
+
+def test_method_not_allowed_is_a_problem_with_allow(client):
+    response = client.get("/v1/advice")
+    assert response.status_code == 405
+    assert response.mimetype == PROBLEM
+    assert "POST" in response.headers["Allow"]
+
+
+def test_moderate_splits_and_flags(client):
+    text = "Send a short thank-you email. Then have three pints and drive home."
+    body = client.post("/v1/moderate", json={"text": text}).get_json()
+    assert body["flagged"] is True
+    assert "impaired_driving" in body["categories"]
+    first, second = body["sentences"]
+    assert first["flagged"] is False
+    assert "reason" not in first
+    assert second["flagged"] is True
+    assert second["instead"]
+    for sentence in body["sentences"]:
+        assert text[sentence["start"] : sentence["end"]] == sentence["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 422, "text"),
+        ({"text": 5}, 422, "text"),
+        ({"text": "x" * 20_001}, 422, "text"),
+        ({"text": "fine", "lang": "en"}, 422, "lang"),
+    ],
+)
+def test_moderate_rejects_bad_input(client, body, status, field):
+    response = client.post("/v1/moderate", json=body)
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM
+    assert field in response.get_json()["errors"]
+
+
+def test_explain_shows_every_rule_fired_or_not(client, engine):
+    body = client.post(
+        "/v1/advice?explain=true", json={"stage": "after", "hours_since": 30}
+    ).get_json()
+    rows = body["explain"]
+    assert len(rows) == len(engine.rulebook.rules)
+    fired = {row["rule"] for row in rows if row["fired"]}
+    assert fired == set(body["fired"])
+    for row in rows:
+        assert ("because" in row) == row["fired"]
+        assert ("failed" in row) != row["fired"]
+    thank_you = next(row for row in rows if row["rule"] == "thank-you-within-a-day")
+    assert thank_you["failed"] == "hours_since < 24 does not hold: hours_since is 30"
+
+
+def test_no_explain_by_default(client):
+    body = client.post("/v1/advice", json={"stage": "after"}).get_json()
+    assert "explain" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("explain=maybe", "explain"),
+        ("explain=true&explain=false", "explain"),
+        ("verbose=1", "verbose"),
+    ],
+)
+def test_bad_query_parameters_are_named(client, query, field):
+    response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]

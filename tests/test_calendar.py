@@ -1,0 +1,162 @@
+"""POST /v1/advice with Accept: text/calendar: the plan as iCalendar, parsed with icalendar."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from tests.apps import make_app
+
+PROBLEM = "application/problem+json"
+ENDED = "2026-11-20T16:30:00+01:00"
+STATE = {"stage": "after", "interview_ended_at": ENDED, "now": "2026-11-20T18:00:00+01:00"}
+CALENDAR = {"Accept": "text/calendar"}
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return make_app(engine)
+
+
+def _plan(client, state=STATE):
+    response = client.post("/v1/advice", json=state, headers=CALENDAR)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response, Calendar.from_ical(response.data)
+
+
+def _events(calendar):
+    return [c for c in calendar.walk("VEVENT")]
+
+
+def test_the_plan_is_a_calendar_download(client):
+    response, calendar = _plan(client)
+    assert response.mimetype == "text/calendar"
+    assert response.mimetype_params["charset"] == "utf-8"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert ".ics" in response.headers["Content-Disposition"]
+    assert "Accept" in response.headers["Vary"]
+    assert str(calendar["VERSION"]) == "2.0"
+    assert "Interview Advisor" in str(calendar["PRODID"])
+
+
+def test_one_event_per_action_in_order_with_its_window(client):
+    advice = client.post("/v1/advice", json=STATE).get_json()
+    _, calendar = _plan(client)
+    events = _events(calendar)
+    assert [str(e["SUMMARY"]) for e in events] == [a["title"] for a in advice["actions"]]
+    ended = datetime.fromisoformat(ENDED)
+    for event, action in zip(events, advice["actions"], strict=True):
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        assert start.utcoffset() == timedelta(0)
+        assert start == ended + timedelta(hours=action["window"]["start_hours"])
+        if action["window"]["end_hours"] is None:
+            assert end == start + timedelta(hours=1)
+        else:
+            assert end == ended + timedelta(hours=action["window"]["end_hours"])
+        assert event["DTSTAMP"].dt == datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+        assert str(event["TRANSP"]) == "TRANSPARENT"
+
+
+def test_an_open_window_is_a_one_hour_event_at_its_start(client):
+    advice = client.post("/v1/advice", json=STATE).get_json()
+    open_ids = [a["title"] for a in advice["actions"] if a["window"]["end_hours"] is None]
+    assert open_ids, "the example state should have an open-ended action"
+    _, calendar = _plan(client)
+    for event in _events(calendar):
+        if str(event["SUMMARY"]) in open_ids:
+            assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(hours=1)
+
+
+def test_a_window_that_ends_where_it_starts_lasts_an_hour(client):
+    state = {**STATE, "stage": "closing"}
+    _, calendar = _plan(client, state)
+    for event in _events(calendar):
+        assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(hours=1)
+
+
+def test_description_has_detail_reason_and_every_source(client):
+    advice = client.post("/v1/advice", json=STATE).get_json()
+    _, calendar = _plan(client)
+    for event, action in zip(_events(calendar), advice["actions"], strict=True):
+        description = str(event["DESCRIPTION"])
+        assert action["detail"] in description
+        assert action["because"] in description
+        for source in action["sources"]:
+            assert f"{source['publisher']}: “{source['quote']}”" in description
+
+
+def test_uids_are_unique_and_stable_per_interview_end(client):
+    _, first = _plan(client)
+    _, again = _plan(client, {**STATE, "now": "2026-11-20T19:00:00+01:00"})
+    uids = [str(e["UID"]) for e in _events(first)]
+    assert len(set(uids)) == len(uids)
+    assert uids == [str(e["UID"]) for e in _events(again)]
+    later = {**STATE, "interview_ended_at": "2026-11-20T17:30:00+01:00"}
+    _, moved = _plan(client, later)
+    assert not set(uids) & {str(e["UID"]) for e in _events(moved)}
+
+
+def test_lines_are_folded_and_end_in_crlf(client):
+    response, _ = _plan(client)
+    lines = response.data.split(b"\r\n")
+    assert lines[-1] == b""
+    assert all(len(line) <= 75 for line in lines)
+    assert all(b"\n" not in line for line in lines)
+
+
+def test_without_the_interview_end_is_a_422_naming_it(client):
+    response = client.post(
+        "/v1/advice", json={"stage": "after", "hours_since": 2}, headers=CALENDAR
+    )
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert "interview_ended_at" in response.get_json()["errors"]
+
+
+def test_times_that_do_not_exist_in_utc_are_a_422(client):
+    state = {
+        "stage": "after",
+        "interview_ended_at": "0001-01-01T00:00:00+05:00",
+        "now": "0001-01-01T01:00:00+05:00",
+    }
+    response = client.post("/v1/advice", json=state, headers=CALENDAR)
+    assert response.status_code == 422
+    assert "interview_ended_at" in response.get_json()["errors"]
+
+
+def test_an_invalid_state_is_still_a_422_problem(client):
+    response = client.post("/v1/advice", json={"stage": "lunch"}, headers=CALENDAR)
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert "stage" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("application/*", "application/json"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "application/json"),
+        ("text/calendar", "text/calendar"),
+        ("text/*", "text/calendar"),
+        ("application/json;q=0.5, text/calendar", "text/calendar"),
+    ],
+)
+def test_accept_chooses_json_or_calendar(client, accept, mimetype):
+    headers = {"Accept": accept} if accept else {}
+    response = client.post("/v1/advice", json=STATE, headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept", ["image/png", "text/html", "application/xml;q=1, */*;q=0"])
+def test_an_unsupported_accept_is_a_406_problem(client, accept):
+    response = client.post("/v1/advice", json=STATE, headers={"Accept": accept})
+    assert response.status_code == 406
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["status"] == 406
+    assert "text/calendar" in body["detail"]

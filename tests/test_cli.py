@@ -1,0 +1,105 @@
+"""The `advisor` command, run in-process and as a console script."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from advisor.cli import main
+
+
+@pytest.fixture
+def state_file(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"stage": "after", "hours_since": 150, "via_agency": True}))
+    return path
+
+
+def test_advise_reads_a_file_and_prints_readable_advice(state_file, capsys):
+    assert main(["advise", str(state_file)]) == 0
+    out = capsys.readouterr().out
+    assert "[follow-up-via-recruiter]" in out
+    assert "Why: " in out
+    assert "Not that:" in out
+
+
+def test_advise_json_matches_the_api(state_file, capsys, client):
+    assert main(["advise", str(state_file), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    served = client.post("/v1/advice", json=json.loads(state_file.read_text())).get_json()
+    assert printed["actions"] == served["actions"]
+    assert printed["avoid"] == served["avoid"]
+
+
+def test_advise_reads_stdin(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO('{"stage": "closing"}'))
+    assert main(["advise", "-", "--json"]) == 0
+    ids = [a["id"] for a in json.loads(capsys.readouterr().out)["actions"]]
+    assert ids == ["ask-next-steps", "ask-your-questions"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not valid JSON"),
+        ("[1]", "must be a JSON object"),
+        ('{"stage": "lunch"}', "stage: Must be one of"),
+        ('{"stage": "after", "extra": 1}', "extra: Unknown field"),
+    ],
+)
+def test_bad_state_exits_2_naming_the_problem(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert main(["advise", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["advise", str(tmp_path / "none.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_moderate_exit_status_says_whether_anything_was_flagged(tmp_path, capsys):
+    unsafe, safe = tmp_path / "unsafe.txt", tmp_path / "safe.txt"
+    unsafe.write_text("Send a thank-you email. Then have three pints and drive home.")
+    safe.write_text("Send a thank-you email the same day.")
+    assert main(["moderate", str(unsafe)]) == 1
+    assert "FLAGGED [impaired_driving" in capsys.readouterr().out
+    assert main(["moderate", str(safe), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["flagged"] is False
+
+
+def test_rules_check_runs_every_case(capsys):
+    assert main(["rules", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "cases pass" in out
+    assert "UNCOVERED" not in out
+
+
+def test_rules_check_fails_on_a_broken_case(data_copy, monkeypatch, capsys):
+    rules, content = data_copy
+    cases = rules / "closing.cases.yaml"
+    cases.write_text(cases.read_text().replace("forbid: [ask-next-steps]", "expect: [reflect]"))
+    monkeypatch.setenv("ADVISOR_RULES_DIR", str(rules))
+    monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
+    assert main(["rules", "check"]) == 1
+    assert "FAIL closing.cases.yaml" in capsys.readouterr().out
+
+
+def test_rules_explain_says_why_each_rule_did_or_did_not_fire(state_file, capsys):
+    assert main(["rules", "explain", str(state_file), "--json"]) == 0
+    rows = {row["rule"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["ask-consultant-after-five-days"]["fired"] is True
+    assert rows["ask-consultant-after-five-days"]["because"]
+    skipped = rows["follow-up-after-five-days"]
+    assert skipped["fired"] is False
+    assert skipped["failed"] == "via_agency is false does not hold: via_agency is true"
+
+
+def test_console_script_is_installed():
+    script = shutil.which("advisor", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert script, "the advisor console script is not installed beside this Python"
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
+    assert "advise" in result.stdout

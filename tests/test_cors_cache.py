@@ -1,0 +1,186 @@
+"""CORS for browsers (flask-cors) and HTTP caching of the catalogue and the document."""
+
+import pytest
+
+from advisor.config import Settings
+from advisor.engine import Engine
+from advisor.web import create_app
+from advisor.web.cors import allowed_origins
+from tests.apps import make_app
+
+ORIGIN = "https://jobs.example.org"
+CACHED = [
+    "/v1/guidance",
+    "/v1/guidance/send-thank-you",
+    "/v1/rejected",
+    "/v1/rejected/pay-referees",
+    "/v1/sources",
+    "/v1/sources/heat",
+    "/openapi.json",
+]
+NOT_FOUND = ["/v1/guidance/nope", "/v1/rejected/nope", "/v1/sources/nope"]
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    return make_app(engine)
+
+
+# --- CORS -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/v1/guidance", None),
+        ("post", "/v1/advice", {"stage": "after"}),
+        ("post", "/v1/moderate", {"text": "Send a thank-you."}),
+        ("get", "/openapi.json", None),
+        ("get", "/v1/sources/nope", None),
+        ("post", "/v1/advice", {"stage": "lunch"}),
+    ],
+)
+def test_any_origin_may_read_answers_and_errors_by_default(client, method, path, body):
+    response = getattr(client, method)(path, json=body, headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    assert {"ETag", "X-Request-ID", "Retry-After"} <= set(exposed.replace(" ", "").split(","))
+
+
+def test_a_preflight_allows_json_posts(client):
+    response = client.options(
+        "/v1/advice",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in response.headers["Access-Control-Allow-Headers"].lower()
+    assert int(response.headers["Access-Control-Max-Age"]) > 0
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/docs"])
+def test_pages_outside_the_api_get_no_cors_headers(client, path):
+    response = client.get(path, headers={"Origin": ORIGIN})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_an_allow_list_echoes_only_its_origins(engine):
+    client = make_app(engine, cors_origins=f"{ORIGIN}, http://localhost:3000").test_client()
+    allowed = client.get("/v1/guidance", headers={"Origin": ORIGIN})
+    assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Origin" in allowed.headers["Vary"]
+    other = client.get("/v1/guidance", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    suffix = client.get("/v1/guidance", headers={"Origin": ORIGIN + ".evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in suffix.headers
+
+
+def test_an_empty_allow_list_turns_cors_off(engine):
+    client = make_app(engine, cors_origins="").test_client()
+    response = client.get("/v1/guidance", headers={"Origin": ORIGIN})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_allow_list_comes_from_the_environment(engine, monkeypatch):
+    monkeypatch.setenv("ADVISOR_CORS_ORIGINS", ORIGIN)
+    monkeypatch.setenv("ADVISOR_RATE_LIMITS", "")
+    assert Settings.from_env().cors_origins == ORIGIN
+    client = create_app({"TESTING": True, "ENGINE": engine}).test_client()
+    response = client.get("/v1/sources", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+@pytest.mark.parametrize(
+    ("setting", "origins"),
+    [
+        ("*", ["*"]),
+        ("", []),
+        (
+            " https://a.example , http://localhost:8080 ",
+            ["https://a.example", "http://localhost:8080"],
+        ),
+        ("https://a.example,*", ["*"]),
+    ],
+)
+def test_allowed_origins(setting, origins):
+    assert allowed_origins(setting) == origins
+
+
+@pytest.mark.parametrize(
+    "setting", ["https://*.example.org", "example.org", "https://a.example/path", "ftp://a.example"]
+)
+def test_a_bad_origin_is_an_error_naming_the_variable(setting):
+    with pytest.raises(ValueError, match="ADVISOR_CORS_ORIGINS"):
+        allowed_origins(setting)
+
+
+# --- Caching ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CACHED)
+def test_answers_carry_a_strong_etag_from_the_ruleset_digest(client, engine, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    etag, weak = response.get_etag()
+    assert not weak
+    assert etag.startswith(engine.digest.removeprefix("sha256:")[:16])
+    assert response.cache_control.public
+    assert response.cache_control.max_age == 300
+
+
+def test_each_path_has_its_own_etag(client):
+    etags = {client.get(path).get_etag()[0] for path in CACHED}
+    assert len(etags) == len(CACHED)
+
+
+@pytest.mark.parametrize("path", CACHED)
+def test_if_none_match_gives_304_with_no_body(client, path):
+    first = client.get(path)
+    tag = first.headers["ETag"]
+    for sent in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        again = client.get(path, headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.data == b""
+        assert again.headers["ETag"] == tag
+        assert again.cache_control.max_age == 300
+
+
+def test_a_stale_etag_gets_the_full_answer(client):
+    response = client.get("/v1/guidance", headers={"If-None-Match": '"stale"'})
+    assert response.status_code == 200
+    assert response.get_json()["guidance"]
+
+
+def test_head_gets_the_same_etag(client):
+    assert client.head("/v1/sources").headers["ETag"] == client.get("/v1/sources").headers["ETag"]
+
+
+@pytest.mark.parametrize("path", NOT_FOUND)
+def test_a_404_is_not_cacheable(client, path):
+    response = client.get(path, headers={"If-None-Match": "*"})
+    assert response.status_code == 404
+    assert response.cache_control.no_store
+    assert "ETag" not in response.headers
+
+
+def test_max_age_is_a_setting(engine):
+    client = make_app(engine, cache_max_age=60).test_client()
+    assert client.get("/v1/guidance").cache_control.max_age == 60
+
+
+def test_a_changed_ruleset_changes_every_etag(client, data_copy):
+    rules, content = data_copy
+    manifest = rules / "ruleset.yaml"
+    manifest.write_text(manifest.read_text().replace('version: "1.0.0"', 'version: "1.0.1"'))
+    changed = make_app(Engine.load(rules, content)).test_client()
+    for path in CACHED:
+        old = client.get(path).headers["ETag"]
+        assert changed.get(path).headers["ETag"] != old
+        assert changed.get(path, headers={"If-None-Match": old}).status_code == 200

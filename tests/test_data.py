@@ -1,0 +1,183 @@
+"""Rule and content files: what loads, and how a broken file is reported."""
+
+import re
+
+import pytest
+import yaml
+
+from advisor import DataError, Engine
+from advisor.content import load_catalogue
+from advisor.rules import load_rulebook
+from advisor.web import create_app
+
+
+def _fold(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_every_quote_is_verbatim_in_its_article(engine):
+    items = [*engine.catalogue.actions.values(), *engine.catalogue.rejected.values()]
+    for item in items:
+        for citation in item.sources:
+            assert _fold(citation.quote) in _fold(citation.source.text), (item.id, citation.quote)
+
+
+def test_no_action_rests_on_the_satire_alone(engine):
+    for action in engine.catalogue.actions.values():
+        assert any(c.source.nature == "sincere" for c in action.sources), action.id
+
+
+def test_rejected_advice_is_quoted_from_the_satire(engine):
+    for item in engine.catalogue.rejected.values():
+        assert {c.source.id for c in item.sources} == {"accolade"}, item.id
+
+
+def test_agreeing_sources_are_combined(engine):
+    cited = {c.source.id for c in engine.catalogue.actions["send-thank-you"].sources}
+    assert {"heat", "gonzales", "bayford"} <= cited
+
+
+def _edit(path, change):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _set(keys, value):
+    def change(data):
+        target = data
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+
+    return change
+
+
+CONTENT_BREAKS = [
+    (
+        "guidance.yaml",
+        _set(["actions", 0, "sources", 0, "quote"], "A quote that no article holds."),
+        "guidance.yaml.*quote",
+    ),
+    (
+        "guidance.yaml",
+        _set(["actions", 1, "sources", 0, "source"], "nowhere"),
+        "guidance.yaml.*unknown source",
+    ),
+    ("guidance.yaml", _set(["actions", 2, "title"], ""), "guidance.yaml.*title"),
+    ("guidance.yaml", lambda d: d["actions"].pop(), "guidance.yaml.*missing ids"),
+    ("guidance.yaml", _set(["actions", 0, "id"], "ask-your-questions"), "guidance.yaml.*twice"),
+    ("rejected.yaml", _set(["rejected", 0, "instead"], ["have-a-drink"]), "rejected.yaml.*instead"),
+    ("rejected.yaml", _set(["rejected", 0, "category"], "violence"), "rejected.yaml.*category"),
+    ("rejected.yaml", _set(["rejected", 0, "colour"], "red"), "rejected.yaml.*colour"),
+    ("sources.yaml", _set(["sources", 0, "nature"], "ironic"), "sources.yaml.*nature"),
+    ("sources.yaml", _set(["sources", 0, "file"], "missing.txt"), "sources.yaml.*file"),
+]
+
+
+@pytest.mark.parametrize(("file", "change", "message"), CONTENT_BREAKS)
+def test_broken_content_names_file_and_field(data_copy, file, change, message):
+    _rules, content = data_copy
+    _edit(content / file, change)
+    with pytest.raises(DataError, match=message):
+        load_catalogue(content)
+
+
+def test_satire_alone_is_refused(data_copy):
+    _rules, content = data_copy
+    quote = "So keep your options open, and jump straight back onto the job hunting wagon."
+    _edit(
+        content / "guidance.yaml",
+        _set(["actions", 14, "sources"], [{"source": "accolade", "quote": quote}]),
+    )
+    with pytest.raises(DataError, match="satirical source alone"):
+        load_catalogue(content)
+
+
+def _rule(**overrides):
+    rule = {
+        "id": "extra-rule",
+        "action": "reflect",
+        "description": "A test rule.",
+        "priority": 5,
+        "window": {"start": 0, "end": None},
+        "when": {"stage": "after"},
+        "because": "Because.",
+    }
+    rule.update(overrides)
+    return {key: value for key, value in rule.items() if value is not ...}
+
+
+RULE_BREAKS = [
+    (_rule(when={"mood": "good"}), "unknown field"),
+    (_rule(when={"stage": "lunch"}), "not a valid stage"),
+    (_rule(when={"still_interested": False}), "not a valid still_interested"),
+    (_rule(when={"hours_since": {"about": 3}}), "unknown operator"),
+    (_rule(when={"hours_since": {"lt": "24"}}), "not a valid hours_since"),
+    (_rule(when={"via_agency": {"lt": 1}}), "not a number"),
+    (_rule(when={"stage": {"in": "after"}}), "needs a list"),
+    (_rule(when={}), "when"),
+    (_rule(window=...), "needs a window"),
+    (_rule(window={"start": "soon", "end": None}), "window"),
+    (_rule(window={"start": "decision", "end": None}), "decision_known"),
+    (_rule(when={"hours_past_decision": {"gt": 0}}), "decision_known"),
+    (_rule(action="dance"), "unknown id"),
+    (_rule(rejects="pay-referees"), "exactly one"),
+    (_rule(priority="high"), "priority"),
+    (_rule(because="It is {weather}."), "unknown names"),
+    (_rule(id="Not An Id"), "id"),
+    (
+        _rule(
+            action=...,
+            rejects="pay-referees",
+            window=None,
+            when={"recommended": {"any": ["reflect"]}},
+        ),
+        "not a safe counterpart",
+    ),
+    (_rule(id="ask-prepared-questions"), "also in"),
+]
+
+
+@pytest.mark.parametrize(("rule", "message"), RULE_BREAKS)
+def test_broken_rules_name_file_rule_and_field(data_copy, rule, message):
+    rules, content = data_copy
+    _edit(rules / "closing.yaml", lambda d: d["rules"].append(rule))
+    with pytest.raises(DataError, match=rf"closing\.yaml.*{message}"):
+        load_rulebook(rules, load_catalogue(content))
+
+
+def test_an_action_without_a_rule_is_refused(data_copy):
+    rules, content = data_copy
+    _edit(rules / "closing.yaml", lambda d: d["rules"].pop(0))
+    with pytest.raises(DataError, match="no rule recommends or rejects ask-next-steps"):
+        load_rulebook(rules, load_catalogue(content))
+
+
+def test_start_up_fails_on_broken_content(data_copy):
+    rules, content = data_copy
+    _edit(
+        content / "guidance.yaml",
+        _set(["actions", 0, "sources", 0, "quote"], "Invented words, never written."),
+    )
+    with pytest.raises(DataError, match="guidance.yaml"):
+        Engine.load(rules, content)
+
+
+def test_start_up_fails_through_the_app_factory(data_copy, monkeypatch):
+    rules, content = data_copy
+    (content / "rejected.yaml").write_text("rejected: [", encoding="utf-8")
+    monkeypatch.setenv("ADVISOR_RULES_DIR", str(rules))
+    monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
+    with pytest.raises(DataError, match="rejected.yaml: cannot read"):
+        create_app()
+
+
+def test_digest_changes_with_rules_and_content(data_copy, engine):
+    rules, content = data_copy
+    assert Engine.load(rules, content).digest == engine.digest
+    _edit(rules / "closing.yaml", _set(["rules", 0, "priority"], 9))
+    changed_rules = Engine.load(rules, content).digest
+    assert changed_rules != engine.digest
+    _edit(content / "guidance.yaml", _set(["actions", 0, "title"], "Ask about the next steps"))
+    assert Engine.load(rules, content).digest not in (engine.digest, changed_rules)

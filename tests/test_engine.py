@@ -1,0 +1,169 @@
+"""The engine without HTTP: isolation, the durable_rules limits we rely on, imports."""
+
+import random
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from advisor import Engine, EngineError
+from advisor._durable import MAX_PROPERTIES, MAX_RULES, RuleSession
+from advisor.state import InterviewState, InterviewStateSchema
+
+
+def _summary(advice):
+    return (
+        tuple((a.action.id, a.because, a.start_hours, a.end_hours) for a in advice.actions),
+        tuple(a.rejected.id for a in advice.avoid),
+    )
+
+
+def _random_states(count, seed):
+    rng = random.Random(seed)
+    stages = ["closing", "after", "offer", "rejected", "next_round"]
+    result = []
+    for _ in range(count):
+        body = {
+            "stage": rng.choice(stages),
+            "hours_since": rng.choice([0, 3, 23, 25, 30, 96, 130, 200, 400]),
+            "via_agency": rng.random() < 0.5,
+            "final_round": rng.random() < 0.5,
+            "follow_ups_sent": rng.choice([0, 1, 2]),
+            "still_interested": rng.choice(["yes", "unsure", "no"]),
+            "decision_expected_in_days": rng.choice([None, 2, 7]),
+        }
+        loaded = InterviewStateSchema().load(body)
+        result.append(InterviewState.from_request(loaded, datetime.now(UTC)))
+    return result
+
+
+def test_threads_get_exactly_the_single_threaded_answers(engine):
+    work = _random_states(400, seed=7)
+    expected = [_summary(engine.evaluate(s)) for s in work]
+    results = [None] * len(work)
+
+    def run(offset):
+        for index in range(offset, len(work), 4):
+            results[index] = _summary(engine.evaluate(work[index]))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == expected
+
+
+def test_sessions_are_deleted_after_each_evaluation(engine):
+    # More than 1024 live sessions per ruleset would raise MemoryError.
+    state = _random_states(1, seed=1)[0]
+    first = _summary(engine.evaluate(state))
+    for _ in range(1500):
+        engine.evaluate(state)
+    assert _summary(engine.evaluate(state)) == first
+
+
+def test_a_ruleset_with_64_rules_true_at_once_is_refused():
+    # 64 rules matching one fact raise error 303, and deleting that session
+    # crashes the process: rulesets stay below MAX_RULES.
+    rules = {f"r{i}": {"when": {"x": 1}} for i in range(MAX_RULES)}
+    with pytest.raises(EngineError, match="split the ruleset"):
+        RuleSession(rules)
+
+
+def test_the_largest_allowed_ruleset_with_every_rule_true_works():
+    rules = {f"r{i}": {"when": {"x": 1}} for i in range(MAX_RULES - 1)}
+    session = RuleSession(rules)
+    assert len(session.evaluate({"x": 1})) == MAX_RULES - 1
+    session.close()
+
+
+def test_every_matching_rule_fires_not_just_the_first():
+    session = RuleSession({"a": {"when": {"x": 1}}, "b": {"when": {"$gte": {"x": 1}}}})
+    assert session.evaluate({"x": 1}) == ["a", "b"]
+    session.close()
+
+
+def test_nothing_matching_still_cleans_up():
+    # A session where no action ran could crash on delete: the catch-all runs.
+    session = RuleSession({"a": {"when": {"x": 1}}})
+    for _ in range(1100):
+        assert session.evaluate({"x": 2}) == []
+    session.close()
+
+
+def test_two_branches_of_an_or_fire_the_rule_once():
+    session = RuleSession({"a": {"when": {"$or": [{"x": 1}, {"y": 1}]}}})
+    assert session.evaluate({"x": 1, "y": 1}) == ["a"]
+    session.close()
+
+
+def test_the_same_rules_compile_twice_side_by_side():
+    rules = {"a": {"when": {"x": 1}}}
+    first, second = RuleSession(rules), RuleSession(rules)
+    assert first.evaluate({"x": 1}) == second.evaluate({"x": 1}) == ["a"]
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        ["not", "a", "dict"],
+        "a string",
+        {f"p{i}": 1 for i in range(MAX_PROPERTIES + 1)},
+        {"sid": "0"},
+        {"$s": 1},
+        {"nested": {"a": 1}},
+        {"mixed": [1, "a"]},
+    ],
+)
+def test_facts_that_crash_the_engine_are_refused(fact):
+    session = RuleSession({"a": {"when": {"x": 1}}})
+    with pytest.raises(EngineError):
+        session.evaluate(fact)
+    session.close()
+
+
+class _RaisingSession(RuleSession):
+    def _action(self, rule_id, then):
+        if rule_id != "a":
+            return super()._action(rule_id, then)
+
+        def run(closure):
+            raise RuntimeError("boom")
+
+        return run
+
+
+def test_an_action_that_raises_is_reported_not_swallowed():
+    session = _RaisingSession({"a": {"when": {"x": 1}}})
+    with pytest.raises(EngineError, match="boom"):
+        session.evaluate({"x": 1})
+    assert session.evaluate({"x": 2}) == []
+    session.close()
+
+
+def test_importing_the_engine_does_not_import_flask():
+    code = (
+        "import sys, advisor, advisor.engine, advisor.moderation, advisor.cases;"
+        "assert 'flask' not in sys.modules, 'flask imported';"
+        "assert 'werkzeug' not in sys.modules, 'werkzeug imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_memoised_answers_equal_fresh_ones(engine):
+    fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
+    for state in _random_states(600, seed=11):
+        assert engine.evaluate(state) == fresh.evaluate(state)
+    assert fresh._memo == {}
+
+
+def test_the_memo_is_bounded(engine):
+    small = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=5)
+    for state in _random_states(200, seed=3):
+        small.evaluate(state)
+    assert len(small._memo) == 5

@@ -1,0 +1,165 @@
+"""Operations: health, request ids, JSON logs, metrics and rate limits."""
+
+import io
+import json
+import logging
+import re
+import urllib.request
+
+import pytest
+
+from advisor.config import Settings
+from advisor.web import create_app
+from advisor.web.observability import JsonFormatter
+
+from .live import gunicorn, redis_server
+
+
+@pytest.fixture
+def log_lines():
+    """JSON lines written by the advisor loggers during the test."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.formatter = JsonFormatter()
+    logger = logging.getLogger("advisor")
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+
+
+def test_live(client):
+    assert client.get("/health/live").get_json() == {"status": "live"}
+
+
+def test_ready_runs_a_self_test(client, engine):
+    body = client.get("/health/ready").get_json()
+    assert body["status"] == "ready"
+    assert body["ruleset"] == {"version": engine.version, "digest": engine.digest}
+
+
+def test_not_ready_when_the_self_test_fails(client, engine, monkeypatch):
+    monkeypatch.setattr(engine, "moderate", lambda text: engine.moderator.moderate("Hello."))
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "drink-driving" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"),
+    [("abc-123", True), ("x" * 200, False), ("bad id with spaces", False), (None, False)],
+)
+def test_request_id_is_honoured_or_made(client, sent, echoed):
+    headers = {"X-Request-ID": sent} if sent else {}
+    response = client.get("/v1/sources", headers=headers)
+    got = response.headers["X-Request-ID"]
+    assert (got == sent) is echoed
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", got)
+
+
+def test_errors_carry_the_request_id_too(client):
+    response = client.get("/v1/guidance/nope", headers={"X-Request-ID": "r-1"})
+    assert response.status_code == 404
+    assert response.headers["X-Request-ID"] == "r-1"
+
+
+def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
+    secret = "I will phone my ex-boss at midnight"
+    client.post(
+        "/v1/advice",
+        json={"stage": "after", "hours_since": 1, "plans": [secret]},
+        headers={"X-Request-ID": "req-42"},
+    )
+    lines = log_lines()
+    decision = next(line for line in lines if line["logger"] == "advisor.decision")
+    assert decision["request_id"] == "req-42"
+    assert decision["ruleset_version"]
+    assert "unwind-straight-after" in decision["fired"]
+    assert decision["duration_ms"] >= 0
+    access = next(line for line in lines if line["logger"] == "advisor.access")
+    assert access["request_id"] == "req-42"
+    assert access["status"] == 200
+    assert access["route"] == "/v1/advice"
+    assert all(secret not in json.dumps(line) for line in lines)
+
+
+def test_metrics_count_requests_rules_and_flags(client, engine):
+    client.post(
+        "/v1/advice",
+        json={"stage": "after", "hours_since": 1, "plans": ["Drink six pints then drive home."]},
+    )
+    client.post("/v1/moderate", json={"text": "Pay your referee £50 for a glowing reference."})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'advisor_rules_fired_total{rule="unwind-straight-after"}' in text
+    assert re.search(
+        r'advisor_http_requests_total\{method="POST",route="/v1/advice",status="200"\} [1-9]', text
+    )
+    assert 'advisor_http_request_duration_seconds_bucket{le="0.005",method="POST"' in text
+    assert 'advisor_moderation_flags_total{category="impaired_driving",source="plan"}' in text
+    assert 'advisor_moderation_flags_total{category="bribery",source="text"}' in text
+    assert (
+        f'advisor_ruleset_info{{digest="{engine.digest}",version="{engine.version}"}} 1.0' in text
+    )
+
+
+def _limited_app(engine, limits, storage="memory://"):
+    settings = Settings(rate_limits=limits, rate_limit_storage=storage)
+    return create_app({"TESTING": True, "ENGINE": engine, "SETTINGS": settings})
+
+
+def test_over_the_limit_is_a_429_problem_with_retry_after(engine):
+    client = _limited_app(engine, "3 per minute").test_client()
+    statuses = [client.get("/v1/sources").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get("/v1/sources")
+    assert response.mimetype == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.get_json()["status"] == 429
+    assert client.get("/health/live").status_code == 200
+
+
+def test_limits_are_per_client(engine):
+    client = _limited_app(engine, "1 per minute").test_client()
+    assert client.get("/v1/sources", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+    assert client.get("/v1/sources", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    assert client.get("/v1/sources", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 429
+
+
+def test_empty_limits_turn_limiting_off(engine):
+    client = _limited_app(engine, "").test_client()
+    assert all(client.get("/v1/sources").status_code == 200 for _ in range(20))
+
+
+@pytest.mark.server
+def test_redis_shares_counts_between_workers(engine, tmp_path):
+    with redis_server(tmp_path) as url:
+        first = _limited_app(engine, "3 per minute", url).test_client()
+        second = _limited_app(engine, "3 per minute", url).test_client()
+        assert [first.get("/v1/sources").status_code for _ in range(2)] == [200, 200]
+        assert second.get("/v1/sources").status_code == 200
+        assert second.get("/v1/sources").status_code == 429
+        assert first.get("/v1/sources").status_code == 429
+
+
+def _get(url, data=None):
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+@pytest.mark.server
+def test_metrics_sum_every_gunicorn_worker(tmp_path):
+    body = json.dumps({"stage": "after", "hours_since": 1}).encode()
+    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    with gunicorn(workers=3, env=env) as server:
+        base = server.base
+        for _ in range(40):
+            _get(f"{base}/v1/advice", body)
+        totals = set()
+        for _ in range(6):  # whichever worker answers, the count is the sum
+            text = _get(f"{base}/metrics")
+            match = re.search(
+                r'advisor_rules_fired_total\{rule="unwind-straight-after"\} (\S+)', text
+            )
+            totals.add(float(match[1]))
+        assert totals == {40.0}

@@ -1,0 +1,100 @@
+"""Property tests: any valid state is answered, any invalid body is a 4xx problem."""
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.state import InterviewState, InterviewStateSchema, to_fact
+
+from .strategies import states
+
+PROBLEM = "application/problem+json"
+QUICK = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@QUICK
+@given(states())
+def test_any_valid_state_gets_cited_explained_actions(client, state):
+    response = client.post("/v1/advice", json=state)
+    assert response.status_code == 200, response.get_json()
+    for action in response.get_json()["actions"]:
+        assert action["sources"]
+        assert action["because"]
+        window = action["window"]
+        assert window["start_hours"] >= 0
+        assert window["end_hours"] is None or window["end_hours"] >= window["start_hours"]
+
+
+@QUICK
+@given(states())
+def test_the_engine_agrees_with_the_rules_as_written(engine, state):
+    """durable_rules fires exactly the rules whose conditions hold in Python."""
+    loaded = InterviewState.from_request(InterviewStateSchema().load(state), datetime.now(UTC))
+    fact = to_fact(loaded)
+    fired = set(engine.evaluate(loaded).fired)
+    actions = {
+        r.target for r in engine.rulebook.rules.values() if r.id in fired and r.kind == "action"
+    }
+    for rule in engine.rulebook.rules.values():
+        if rule.kind == "action":
+            expected = rule.matches(fact)
+        else:
+            expected = bool(set(rule.conditions[0].value) & actions)
+        assert (rule.id in fired) == expected, rule.id
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@QUICK
+@given(
+    st.dictionaries(
+        st.sampled_from(["stage", "hours_since", "plans", "via_agency", "x"]), json_values
+    )
+)
+def test_arbitrary_json_objects_never_fail_the_server(client, body):
+    response = client.post("/v1/advice", json=body)
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert response.mimetype == PROBLEM
+        assert response.get_json()["errors"]
+
+
+@QUICK
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_fail_the_server(client, raw):
+    response = client.post("/v1/advice", data=raw, content_type="application/json")
+    assert response.status_code in (200, 400, 422)
+    if response.status_code != 200:
+        assert response.mimetype == PROBLEM
+
+
+@QUICK
+@given(
+    states(),
+    st.sampled_from(["stage", "hours_since", "follow_ups_sent", "via_agency"]),
+    json_values,
+)
+def test_a_wrongly_typed_field_is_named(client, state, field, value):
+    body = {**state, field: value}
+    response = client.post("/v1/advice", data=json.dumps(body), content_type="application/json")
+    if response.status_code == 422:
+        assert field in response.get_json()["errors"]
+    else:
+        assert response.status_code == 200

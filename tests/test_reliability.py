@@ -1,0 +1,193 @@
+"""Faults and hostile input against a real gunicorn server.
+
+The quick ones run in CI; the soak and the benchmark are scripts
+(`python -m advisor.bench`, `scripts/soak`), not timed tests.
+"""
+
+import http.client
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from .live import ROOT, gunicorn
+
+pytestmark = pytest.mark.server
+
+STATE = {"stage": "after", "hours_since": 1}
+
+
+def _request(base, method, path, body=None, headers=None, timeout=30):
+    """(status, headers, body bytes), or (None, {}, b"") when the server hung up."""
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    except (ConnectionError, BrokenPipeError):
+        return None, {}, b""
+    finally:
+        connection.close()
+
+
+def _post(base, path, payload, headers=None):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return _request(
+        base, "POST", path, body, {"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def _rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    with gunicorn(workers=2, env={"ADVISOR_RATE_LIMITS": ""}, log=log) as running:
+        yield running
+
+
+HOSTILE = [
+    ("10 MB body", b'{"stage": "' + b"a" * 10_000_000 + b'"}', {413}),
+    ("10,000 levels of nesting", b"[" * 10_000 + b"]" * 10_000, {400}),
+    (
+        "nesting inside a field",
+        b'{"stage": "after", "plans": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        {400},
+    ),
+    ("invalid UTF-8", b'{"stage": "after\xc3\x28"}', {400}),
+    ("NUL bytes in a plan", json.dumps({**STATE, "plans": ["walk\u0000home"]}).encode(), {200}),
+    ("NUL byte in the body", b'{"stage": "after"}\x00', {400}),
+    ("huge integer", b'{"stage": "after", "follow_ups_sent": ' + b"9" * 100_000 + b"}", {400}),
+    ("huge float", b'{"stage": "after", "hours_since": 1e308}', {422}),
+    ("1,000 plans", json.dumps({**STATE, "plans": ["walk"] * 1000}).encode(), {422}),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "statuses"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_advice_bodies_get_a_clear_answer(server, name, body, statuses):
+    status, headers, raw = _post(server.base, "/v1/advice", body)
+    assert status in statuses, (name, status, raw[:200])
+    if status != 200:
+        assert headers["Content-Type"] == "application/problem+json"
+    assert _post(server.base, "/v1/advice", STATE)[0] == 200
+
+
+def test_long_repeated_word_is_moderated_within_the_limit(server):
+    status, _, raw = _post(server.base, "/v1/moderate", {"text": ("drive " * 3400)[:20_000]})
+    assert status == 200
+    assert json.loads(raw)["sentences"]
+    status, headers, _ = _post(server.base, "/v1/moderate", {"text": "drink " * 4000})
+    assert status == 422
+    assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_hostile_input_leaves_memory_bounded(server):
+    before = {pid: _rss_kb(pid) for pid in server.workers()}
+    for _ in range(3):
+        for _name, body, _statuses in HOSTILE:
+            _post(server.base, "/v1/advice", body)
+    after = {pid: _rss_kb(pid) for pid in server.workers()}
+    assert set(after) == set(before), "a worker died"
+    growth = max(after[pid] - before[pid] for pid in after)
+    assert growth < 50_000, f"a worker grew by {growth} kB"
+
+
+def test_killing_a_worker_under_load_fails_only_requests_in_flight(server):
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set():
+            results.append(_post(server.base, "/v1/advice", STATE)[0])
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    victim = server.workers()[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(2)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    failures = [status for status in results if status != 200]
+    assert len(results) > 50
+    assert len(failures) <= 4, f"{len(failures)} failures"
+    assert _post(server.base, "/v1/advice", STATE)[0] == 200
+    assert victim not in server.workers()
+
+
+def _ready_version(base):
+    status, _, raw = _request(base, "GET", "/health/ready")
+    return json.loads(raw)["ruleset"]["version"] if status == 200 else None
+
+
+def _wait_for(check, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sighup_reloads_valid_rules_and_keeps_serving_through_broken_ones(tmp_path, data_copy):
+    rules, content = data_copy
+    env = {"ADVISOR_RULES_DIR": str(rules), "ADVISOR_CONTENT_DIR": str(content)}
+    log = tmp_path / "server.log"
+    with gunicorn(workers=2, env=env, log=log) as running:
+        assert _ready_version(running.base) == "1.0.0"
+        manifest = rules / "ruleset.yaml"
+        manifest.write_text(manifest.read_text().replace('version: "1.0.0"', 'version: "1.0.1"'))
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: _ready_version(running.base) == "1.0.1"), running.output()
+
+        closing = rules / "closing.yaml"
+        data = yaml.safe_load(closing.read_text())
+        data["rules"][0]["when"]["mood"] = "good"
+        closing.write_text(yaml.safe_dump(data))
+        manifest.write_text(manifest.read_text().replace('"1.0.1"', '"1.0.2"'))
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: "reload refused" in running.output()), running.output()
+        time.sleep(2)
+        assert _ready_version(running.base) == "1.0.1"
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        assert "when.mood: unknown field" in running.output()
+
+
+def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, tmp_path):
+    import subprocess
+    import sys
+
+    rules, content = data_copy
+    guidance = content / "guidance.yaml"
+    guidance.write_text(guidance.read_text().replace("source: heat", "source: nowhere", 1))
+    env = {
+        **os.environ,
+        "ADVISOR_RULES_DIR": str(rules),
+        "ADVISOR_CONTENT_DIR": str(content),
+        "ADVISOR_BIND": "127.0.0.1:0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "unknown source 'nowhere'" in result.stderr
+    assert "guidance.yaml" in result.stderr

@@ -1,0 +1,3 @@
+from advisor.web import create_app
+
+app = create_app()
