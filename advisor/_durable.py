@@ -13,7 +13,8 @@ request (see the project's engine notes).  `RuleSession` closes each of them:
 - at most `MAX_RULES` rules per ruleset, so fewer than 64 rules can match one
   fact (error 303, after which deleting the session crashes the process);
 - facts are validated flat dicts of JSON scalars or lists of strings, with at
-  most `MAX_PROPERTIES` properties;
+  most `MAX_PROPERTIES` properties and no float the engine's JSON reader
+  cannot parse (it fails on exponents such as ``1e-05``);
 - an action that raised is reported instead of being swallowed.
 
 A compiled ruleset is given plain condition dicts; which rules fired is
@@ -22,8 +23,11 @@ collected by Python actions, de-duplicated, in firing order.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
+import json
+import re
 import threading
 from collections.abc import Mapping
 
@@ -40,6 +44,7 @@ MAX_PROPERTIES = 200
 CATCH_ALL = "__catch_all__"
 
 _NOT_STATE = {"$nex": {"$s": 1}}
+_PLAIN_FLOAT = re.compile(r"^-?\d+\.\d+$")
 _names = itertools.count()
 
 
@@ -83,6 +88,9 @@ def _check_fact(fact: Mapping) -> None:
                 raise EngineError(f"fact property {key!r}: lists may hold only strings")
         elif value is not None and not isinstance(value, str | int | float | bool):
             raise EngineError(f"fact property {key!r}: unsupported type {type(value).__name__}")
+        elif isinstance(value, float) and not _PLAIN_FLOAT.match(json.dumps(value)):
+            # The engine's JSON reader fails on exponents (1e-05) and NaN (error 204).
+            raise EngineError(f"fact property {key!r}: {value!r} needs an exponent; round it")
 
 
 class RuleSession:
@@ -148,9 +156,12 @@ class RuleSession:
             try:
                 state = self._host.assert_fact(self.name, message)
             except Exception as error:
+                # The session may not exist (a refused fact): deleting it then
+                # fails too, and that second error would hide the first.
+                with contextlib.suppress(Exception):
+                    self._ruleset.delete_state(sid)
                 raise EngineError(f"evaluation failed: {error}") from error
-            finally:
-                self._ruleset.delete_state(sid)
+            self._ruleset.delete_state(sid)
             if isinstance(state, dict) and "exception" in state:
                 raise EngineError(f"a rule action failed: {state['exception']}")
             fired = list(dict.fromkeys(self._fired))

@@ -17,7 +17,7 @@ from ._data import DataError
 from ._durable import RuleSession
 from .content import Action, Catalogue, Citation, RejectedAdvice, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
-from .rules import Rule, RuleBook, load_rulebook, words
+from .rules import Rule, RuleBook, load_rulebook, template_values, words
 from .state import InterviewState, to_fact
 
 __all__ = [
@@ -167,6 +167,7 @@ class Engine:
         its safe counterparts was recommended.
         """
         fact = to_fact(state)
+        values = template_values(fact, state)
         fired = set(self._fire(fact))
         traces = []
         for rule in self.rulebook.rules.values():
@@ -179,7 +180,7 @@ class Engine:
                 )
             elif rule.id not in fired:
                 failed = f"{rule.conditions[0].describe()} does not hold: none is recommended"
-            because = rule.explain(fact, state) if rule.id in fired else None
+            because = rule.explain(values) if rule.id in fired else None
             traces.append(RuleTrace(rule, rule.id in fired, because, failed))
         return traces
 
@@ -191,6 +192,7 @@ class Engine:
         return self.moderator.moderate(text)
 
     def _advice(self, state: InterviewState, fact: dict, fired: tuple[str, ...]) -> Advice:
+        values = template_values(fact, state)
         by_action: dict[str, list[Rule]] = {}
         by_rejected: dict[str, list[Rule]] = {}
         for rule_id in fired:
@@ -211,7 +213,7 @@ class Engine:
                     start_hours=start,
                     end_hours=end,
                     due=state.at(due_at),
-                    because=tuple(dict.fromkeys(r.explain(fact, state) for r in rules)),
+                    because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
                     rules=tuple(r.id for r in rules),
                 )
             )
@@ -219,7 +221,7 @@ class Engine:
         avoid = [
             AvoidAdvice(
                 rejected=self.catalogue.rejected[rejected_id],
-                because=tuple(dict.fromkeys(r.explain(fact, state) for r in rules)),
+                because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
                 rules=tuple(r.id for r in rules),
             )
             for rejected_id, rules in sorted(

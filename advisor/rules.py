@@ -39,7 +39,7 @@ from ._data import DataError, digest_files, load_yaml
 from .content import Catalogue
 from .state import FACT_FIELDS
 
-__all__ = ["Condition", "Rule", "RuleBook", "Window", "load_rulebook", "rule_files", "words"]
+__all__ = ["Condition", "Rule", "RuleBook", "Window", "load_rulebook", "rule_files", "template_values", "words"]
 
 _OPS = {
     "eq": (operator.eq, "is"),
@@ -128,8 +128,9 @@ class Rule:
     def first_failure(self, fact: dict) -> Condition | None:
         return next((c for c in self.conditions if not c.holds(fact)), None)
 
-    def explain(self, fact: dict, state) -> str:
-        return self.because.format_map(_template_values(fact, state))
+    def explain(self, values: dict) -> str:
+        """The `because` sentence filled with `template_values(fact, state)`."""
+        return self.because.format_map(values)
 
     def to_durable(self) -> dict:
         kind = "state" if self.kind == "action" else "recommendation"
@@ -165,7 +166,8 @@ def words(value) -> str:
     return str(value)
 
 
-def _template_values(fact: dict, state) -> dict:
+def template_values(fact: dict, state) -> dict:
+    """The names a `because` template may use, as words."""
     values = {k: words(v) for k, v in fact.items()}
     values["days_since"] = words(state.hours_since / 24)
     if state.decision_expected_in_days is not None:

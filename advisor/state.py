@@ -9,6 +9,7 @@ has exactly the type its field declares.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,6 +33,11 @@ MAX_DAYS = 366
 MAX_COUNT = 100
 MAX_PLANS = 20
 MAX_PLAN_CHARS = 500
+#: Dates far outside this range are typing mistakes, and overflow date arithmetic.
+MIN_YEAR, MAX_YEAR = 1970, 2999
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
 
 #: What a rule may test, and the type of each fact (see `to_fact`).
 FACT_FIELDS: dict[str, tuple] = {
@@ -103,14 +109,17 @@ class AwareDateTime(fields.AwareDateTime):
     default_error_messages = {
         "invalid": "Not an RFC 3339 date-time (e.g. 2026-11-20T16:30:00+00:00).",
         "invalid_awareness": "Needs a time-zone offset (Z or +HH:MM).",
+        "out_of_range": f"The year must lie between {MIN_YEAR} and {MAX_YEAR}.",
     }
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 40:
+        if not isinstance(value, str) or not _RFC3339.match(value):
             raise self.make_error("invalid")
+        if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
+            raise self.make_error("out_of_range")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -209,6 +218,11 @@ class InterviewState:
         return self.interview_ended_at + timedelta(hours=hours)
 
 
+def _hours(value: float) -> float:
+    """Hours to a tenth of a second, which the engine reads without an exponent."""
+    return round(float(value), 4) + 0.0
+
+
 def to_fact(state: InterviewState) -> dict:
     """The flat fact the rules test: the state's fields plus derived ones.
 
@@ -219,7 +233,7 @@ def to_fact(state: InterviewState) -> dict:
     fact = {
         "kind": "state",
         "stage": state.stage,
-        "hours_since": float(state.hours_since),
+        "hours_since": _hours(state.hours_since),
         "via_agency": state.via_agency,
         "decision_known": state.decision_expected_in_days is not None,
         "asked_next_steps": state.asked_next_steps,
@@ -234,5 +248,5 @@ def to_fact(state: InterviewState) -> dict:
         "competing_offers": state.competing_offers,
     }
     if state.decision_expected_in_days is not None:
-        fact["hours_past_decision"] = state.hours_since - 24.0 * state.decision_expected_in_days
+        fact["hours_past_decision"] = _hours(state.hours_since - 24.0 * state.decision_expected_in_days)
     return fact

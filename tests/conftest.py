@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from advisor import default_engine
-from advisor.web import create_app
+
+from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,7 @@ def engine():
 
 @pytest.fixture(scope="session")
 def app(engine):
-    return create_app({"TESTING": True, "ENGINE": engine})
+    return make_app(engine)
 
 
 @pytest.fixture

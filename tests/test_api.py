@@ -254,6 +254,24 @@ def _post(client, body=None, **kwargs):
             "interview_ended_at",
         ),
         (
+            "not RFC 3339",
+            {"json": {"stage": "after", "interview_ended_at": "20261120T163000+0000"}},
+            422,
+            "interview_ended_at",
+        ),
+        (
+            "year 9999",
+            {
+                "json": {
+                    "stage": "after",
+                    "interview_ended_at": "9999-12-31T20:00:00Z",
+                    "now": "9999-12-31T21:00:00Z",
+                }
+            },
+            422,
+            "interview_ended_at",
+        ),
+        (
             "both clocks",
             {
                 "json": {

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from tests.apps import make_app
+from .apps import make_app
 
 PROBLEM = "application/problem+json"
 ENDED = "2026-11-20T16:30:00+01:00"

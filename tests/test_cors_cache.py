@@ -6,7 +6,7 @@ from advisor.config import Settings
 from advisor.engine import Engine
 from advisor.web import create_app
 from advisor.web.cors import allowed_origins
-from tests.apps import make_app
+from .apps import make_app
 
 ORIGIN = "https://jobs.example.org"
 CACHED = [

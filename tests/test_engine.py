@@ -118,6 +118,8 @@ def test_the_same_rules_compile_twice_side_by_side():
         {"$s": 1},
         {"nested": {"a": 1}},
         {"mixed": [1, "a"]},
+        {"x": 1e-05},
+        {"x": float("nan")},
     ],
 )
 def test_facts_that_crash_the_engine_are_refused(fact):
@@ -167,3 +169,10 @@ def test_the_memo_is_bounded(engine):
     for state in _random_states(200, seed=3):
         small.evaluate(state)
     assert len(small._memo) == 5
+
+
+@pytest.mark.parametrize("hours", [1e-05, 0.00015, 1e-300, 43919.99999999])
+def test_hours_the_engine_cannot_read_as_written_are_rounded(engine, hours):
+    loaded = InterviewStateSchema().load({"stage": "after", "hours_since": hours})
+    advice = engine.evaluate(InterviewState.from_request(loaded, datetime.now(UTC)))
+    assert advice.actions

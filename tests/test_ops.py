@@ -8,10 +8,9 @@ import urllib.request
 
 import pytest
 
-from advisor.config import Settings
-from advisor.web import create_app
 from advisor.web.observability import JsonFormatter
 
+from .apps import make_app
 from .live import gunicorn, redis_server
 
 
@@ -103,8 +102,7 @@ def test_metrics_count_requests_rules_and_flags(client, engine):
 
 
 def _limited_app(engine, limits, storage="memory://"):
-    settings = Settings(rate_limits=limits, rate_limit_storage=storage)
-    return create_app({"TESTING": True, "ENGINE": engine, "SETTINGS": settings})
+    return make_app(engine, rate_limits=limits, rate_limit_storage=storage)
 
 
 def test_over_the_limit_is_a_429_problem_with_retry_after(engine):

@@ -10,6 +10,7 @@ some category goes to the rules engine; the rest cannot be flagged.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,16 +132,22 @@ class Moderator:
         """Mark the categories whose harm features each sentence holds."""
         if not sentences:
             return
-        anchor = self.policy.anchor
-        categories = self.policy.categories.values()
-        for sentence in sentences:
+        policy = self.policy
+        always = policy.prefilter.always
+        maybe: dict[int, set[str]] = {i: set(always) for i in range(len(sentences))} if always else {}
+        starts = [s.norm_start for s in sentences]
+        for position, categories in policy.prefilter.scan(text):
+            index = bisect.bisect_right(starts, position) - 1
+            if index >= 0 and position < sentences[index].norm_end:
+                maybe.setdefault(index, set()).update(categories)
+        for index, categories in maybe.items():
+            sentence = sentences[index]
             # Search a slice, not a window of the text: some patterns are
             # anchored to the start or end of the sentence.
             segment = text[sentence.norm_start : sentence.norm_end]
-            if anchor.search(segment):
-                sentence.categories = frozenset(
-                    c.id for c in categories if c.anchor.search(segment)
-                )
+            sentence.categories = frozenset(
+                c for c in categories if policy.categories[c].anchor.search(segment)
+            )
         # A sentence that opens by pointing back carries on the previous one.
         for previous, sentence in zip(sentences, sentences[1:], strict=False):
             if previous.categories and self._opens_carry(text, sentence):

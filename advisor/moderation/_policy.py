@@ -20,6 +20,7 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .._data import DataError, describe_errors, digest_files
+from ._prefilter import Prefilter
 
 __all__ = [
     "CATEGORIES",
@@ -61,6 +62,7 @@ _ID = validate.Regexp(r"^[a-z][a-z0-9-]*$", error="must be a lower-case id (a-z,
 _VERSION = validate.Regexp(r"^\d+\.\d+\.\d+$", error="must be a version like 1.0.0")
 _TEXT = validate.Length(min=1)
 _REFERENCE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_MALFORMED = re.compile(r"\{[^\d}][^}]*\}")  # braces that are neither a reference nor {m,n}
 
 
 class PolicyError(DataError):
@@ -176,7 +178,8 @@ class Category:
     defused_by: tuple[str, ...]
     harms: tuple[Harm, ...]
     classes: tuple[str, ...]  # every class its harms and stances use
-    anchor: re.Pattern  # finds the harm features that make a sentence worth evaluating
+    anchors: tuple[str, ...]  # the harm classes that make a sentence worth evaluating
+    anchor: re.Pattern  # finds any of them
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class Policy:
     categories: dict[str, Category]  # in CATEGORIES order
     negation_window: int
     digest: str
-    anchor: re.Pattern  # any category's anchor
+    prefilter: Prefilter  # where any category's anchor could start
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
         return tuple(name for name, wc in self.classes.items() if wc.kind == kind)
@@ -260,13 +263,15 @@ def load_policy(policy_dir: Path) -> Policy:
     categories = {
         data["category"]: _category(path, data, classes, expanded) for path, data in raw_categories
     }
-    anchor_sources = [_source(categories[c].anchor) for c in CATEGORIES]
+    prefilter = Prefilter(
+        {c.id: [expanded.alternation(name) for name in c.anchors] for c in categories.values()}
+    )
     return Policy(
         classes=classes,
         categories=categories,
         negation_window=shared["negation_window"],
         digest=digest_files(files, policy_dir),
-        anchor=re.compile("|".join(anchor_sources)),
+        prefilter=prefilter,
     )
 
 
@@ -306,12 +311,22 @@ class _Expander:
                 raise PolicyError(f"{path}: {field}: unknown class {{{ref}}}")
             return self.alternation(ref, trail)
 
-        source = _REFERENCE.sub(insert, _spaces(pattern))
+        source = _REFERENCE.sub(insert, _spaces(_dropped_g(pattern)))
+        if _MALFORMED.search(source):
+            raise PolicyError(f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}")
         try:
             re.compile(source)
         except re.error as error:
             raise PolicyError(f"{path}: {field}: invalid regular expression: {error}") from error
         return source
+
+
+_ING = re.compile(r"(?<=[a-z])ing(?![a-z_}])")  # not inside a {reference}
+
+
+def _dropped_g(pattern: str) -> str:
+    """Let "-ing" also match the dropped-g spellings "-in" and "-in'"."""
+    return _ING.sub("in[g']?", pattern)
 
 
 def _spaces(pattern: str) -> str:
@@ -348,10 +363,6 @@ def _spaces(pattern: str) -> str:
 
 def _whole_words(source: str) -> re.Pattern:
     return re.compile(rf"(?<!\w)(?:{source})(?!\w)")
-
-
-def _source(pattern: re.Pattern) -> str:
-    return pattern.pattern
 
 
 def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordClass:
@@ -421,5 +432,6 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass], expan
         defused_by=tuple(data["defused_by"]),
         harms=tuple(harms),
         classes=tuple(used),
+        anchors=tuple(anchors),
         anchor=_whole_words("|".join(expander.alternation(name) for name in anchors)),
     )

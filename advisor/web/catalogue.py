@@ -1,7 +1,7 @@
 """GET catalogue endpoints: guidance, rejected advice and sources.
 
-Every answer carries an ETag from the ruleset digest and may be cached
-(`advisor.web.caching`); If-None-Match gives 304.
+A 200 carries a strong ETag from the ruleset digest and may be cached; a
+matching If-None-Match gives 304; anything else is no-store (`advisor.web.caching`).
 """
 
 from __future__ import annotations

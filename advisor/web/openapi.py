@@ -466,7 +466,7 @@ def _components(spec: APISpec) -> None:
     spec.components.header(
         "CacheControl",
         {
-            "description": "`public, max-age=` `ADVISOR_CACHE_MAX_AGE` (300).",
+            "description": "`public, max-age=300` (the seconds of `ADVISOR_CACHE_MAX_AGE`).",
             "required": True,
             "schema": {"type": "string"},
         },

@@ -124,8 +124,10 @@ def _snippets(base: str) -> dict[str, str]:
         "theme": (
             "interview-advice {\n"
             "  --ia-accent: #0b6e4f;\n"
-            '  --ia-font: "Source Sans 3", system-ui, sans-serif;\n'
+            "  --ia-surface: #eef6f2;\n"
+            "  --ia-border: #cfe3d9;\n"
             "  --ia-radius: 4px;\n"
+            '  --ia-font: "Source Sans 3", system-ui, sans-serif;\n'
             "}"
         ),
         "csp": f"Content-Security-Policy: script-src 'self' {base}; connect-src 'self' {base}",

@@ -7,43 +7,32 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.server
 
-def frame_height(page) -> float:
-    return page.locator("iframe[data-interview-advice]").evaluate(
-        "f => f.getBoundingClientRect().height"
+
+def fitted(page, embedded) -> float:
+    """Wait until the iframe is exactly as tall as its page's body; that height."""
+    height = embedded.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+    page.wait_for_function(
+        "h => document.querySelector('iframe').getBoundingClientRect().height === h", arg=height
     )
+    assert embedded.evaluate("innerHeight") == height  # nothing scrolls inside
+    return height
 
 
 def test_the_iframe_resizes_to_its_content(api, site, open_page, shot):
     tab = open_page(f"{site}/framed.html")
     page = tab.page
-    iframe = page.locator("iframe[data-interview-advice]")
-    frame = page.frame_locator("iframe[data-interview-advice]")
-    widget = frame.locator("interview-advice")
+    widget = page.frame_locator("iframe[data-interview-advice]").locator("interview-advice")
     expect(widget.locator("form")).to_be_visible()
     embedded = next(f for f in page.frames if f.url.startswith(f"{api}/embed"))
     assert embedded.title() == "Interview advice · Interview Advisor"
 
-    def body_height() -> float:
-        return embedded.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
-
-    # The page starts the frame at 150 px; the form alone is taller.
-    page.wait_for_function(
-        "([h]) => document.querySelector('iframe').getBoundingClientRect().height === h",
-        arg=[body_height()],
-    )
-    form_height = frame_height(page)
+    form_height = fitted(page, embedded)  # the page starts the frame at 150 px
     assert form_height > 500
 
-    widget.locator("#ia-stage").select_option("after")
     widget.locator("#ia-hours_since").fill("2")
     widget.get_by_role("button", name="Get advice").click()
     expect(widget.locator("section.results")).to_be_visible()
-    page.wait_for_function(
-        "([h]) => document.querySelector('iframe').getBoundingClientRect().height === h",
-        arg=[body_height()],
-    )
-    assert frame_height(page) > form_height + 400
-    assert embedded.evaluate("innerHeight") == body_height()  # no scrolling inside
+    assert fitted(page, embedded) > form_height + 400
     shot(page, "09-iframe-resized")
     assert tab.problems() == []
 
@@ -71,3 +60,16 @@ def test_the_demo_snippets_can_be_copied(api, open_page):
         == f'<script src="{api}/widget.js" defer></script>\n<interview-advice></interview-advice>'
     )
     assert tab.problems() == []
+
+
+def test_a_state_the_api_refuses_is_explained(api, open_page, shot):
+    tab = open_page(f"{api}/embed?stage=soon&hours-since=lots", width=560)
+    alert = tab.page.locator("interview-advice [role=alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Please check your answers:")
+    expect(alert.locator("li")).to_have_count(2)
+    expect(alert).to_contain_text("Where are you now?")
+    expect(alert).to_contain_text("Hours since it ended")
+    shot(tab.page, "11-embed-refused-state")
+    errors = [text for kind, text in tab.console if kind == "error"]
+    assert all("422" in text for text in errors)  # the browser logs the refusal itself

@@ -32,11 +32,11 @@
   const REQUEST_TIMEOUT_MS = 15000;
 
   const STAGES = [
-    ["after", "It’s over, I’m waiting to hear"],
-    ["closing", "It’s wrapping up, I’m still in the room"],
-    ["next_round", "I’m invited to another round"],
-    ["offer", "I’ve been offered the job"],
-    ["rejected", "I wasn’t successful"],
+    ["after", "Finished, waiting to hear"],
+    ["closing", "Still in the room, wrapping up"],
+    ["next_round", "Invited to another round"],
+    ["offer", "Offered the job"],
+    ["rejected", "Not successful this time"],
   ];
 
   const DONE = [
@@ -82,10 +82,10 @@
     stage: "Where are you now?",
     hours_since: "Hours since it ended",
     interview_ended_at: "When it ended",
-    decision_expected_in_days: "They said they would decide within (days)",
+    decision_expected_in_days: "Decision promised within (days)",
     follow_ups_sent: "Follow-ups already sent",
-    still_interested: "Do you still want the job?",
-    competing_offers: "Offers in hand from elsewhere",
+    still_interested: "Still want the job?",
+    competing_offers: "Other offers in hand",
     plans: "Your plans",
     ...Object.fromEntries(DONE),
   };
@@ -154,7 +154,9 @@
     return `${days} days`;
   }
 
-  const DATE_FORMAT = new Intl.DateTimeFormat(undefined, {
+  // The widget speaks English, so dates do too, in the reader's kind of English.
+  const LOCALE = navigator.languages?.find((tag) => /^en\b/i.test(tag)) ?? "en-GB";
+  const DATE_FORMAT = new Intl.DateTimeFormat(LOCALE, {
     weekday: "short",
     day: "numeric",
     month: "short",
@@ -539,7 +541,7 @@
       const fields = problem instanceof ApiError ? problem.fields : {};
       const items = Object.entries(fields).map(([name, messages]) => {
         const label = LABELS[name.split(".")[0]] ?? name;
-        return el("li", {}, `${label}: ${[].concat(messages).join(" ")}`);
+        return el("li", {}, `${label} – ${[].concat(messages).join(" ")}`);
       });
       let message = "Something went wrong. Please try again.";
       if (timedOut) message = "The advice service took too long to answer. Please try again.";
@@ -609,8 +611,11 @@
     const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
     const parts = [count(advice.actions.length, "step to take", "steps to take")];
     if (advice.avoid.length) parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
+    const plans = advice.plans.length;
     const rejected = advice.plans.filter((p) => p.verdict === "reject").length;
-    if (advice.plans.length) parts.push(`${rejected} of ${advice.plans.length} plans not advised`);
+    if (plans === 1) parts.push(rejected ? "your plan is not advised" : "your plan looks fine");
+    else if (plans && !rejected) parts.push(`all ${plans} plans look fine`);
+    else if (plans) parts.push(`${rejected} of ${plans} plans not advised`);
     return `Advice ready: ${parts.join(", ")}.`;
   }
 

@@ -1,0 +1,243 @@
+"""Benchmark: in-process engine timings and HTTP throughput under wrk.
+
+    python -m advisor.bench [--duration 10] [--connections 32] [--out bench/results.json]
+
+In-process it times `Engine.evaluate` (memoised, and fresh through
+durable_rules) over 60 varied states, and `Engine.moderate` on a 5,000
+character article and on one plan. Over HTTP it starts gunicorn with the
+repository's config on loopback (rate limits off, so the load generator is
+not throttled) and drives ``/health/live`` (the framework's ceiling on this
+machine), ``/v1/advice`` (cycling through the states) and ``/v1/moderate``
+(cycling through 10 texts) with wrk, one after the other in the same run,
+and reports requests/s, p50 and p99 with the ratios to the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import ROOT, default_engine
+from .engine import Engine
+from .state import InterviewState, InterviewStateSchema
+
+STAGES = ("closing", "after", "offer", "rejected", "next_round")
+HOURS = (0, 2, 23, 30, 100, 150, 260)
+
+_LUA = """
+local bodies = {%(bodies)s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = bodies[(counter %% #bodies) + 1]
+  return wrk.format("%(method)s", "%(path)s", {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'RESULT {"requests": %%d, "seconds": %%.3f, "p50_ms": %%.3f, "p99_ms": %%.3f, "errors": %%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, errors))
+end
+"""
+
+
+def bench_states() -> list[dict]:
+    """60 varied, valid request bodies (every stage, thresholds either side)."""
+    flags = itertools.cycle(
+        [
+            {},
+            {"via_agency": True},
+            {"final_round": True, "thank_you_sent": True},
+            {"decision_expected_in_days": 3, "notes_written": True},
+            {"follow_ups_sent": 2, "linkedin_connected": True},
+            {"still_interested": "unsure", "competing_offers": 1},
+            {"still_interested": "no"},
+            {"plans": ["Send a short thank-you email tonight.", "Phone them every hour."]},
+        ]
+    )
+    states = [
+        {"stage": stage, "hours_since": hours, **next(flags)}
+        for stage in STAGES
+        for hours in HOURS
+    ]
+    states += [{"stage": "after", "hours_since": h + 0.5, **next(flags)} for h in range(25)]
+    return states[:60]
+
+
+def bench_texts() -> list[str]:
+    """10 moderation texts cut from the five articles (≤ 2,000 characters each)."""
+    texts = []
+    for article in sorted((ROOT / "content" / "articles").glob("*.txt")):
+        words = article.read_text(encoding="utf-8")
+        texts += [words[:2000], words[2000:4000] or words[:1000]]
+    return texts[:10]
+
+
+def _median_us(func, items, repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        for item in items:
+            started = time.perf_counter()
+            func(item)
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1e6
+
+
+def in_process(engine: Engine) -> dict:
+    now = datetime.now(UTC)
+    states = [
+        InterviewState.from_request(InterviewStateSchema().load(s), now) for s in bench_states()
+    ]
+    fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
+    article = " ".join(a.read_text(encoding="utf-8") for a in (ROOT / "content" / "articles").glob("*.txt"))
+    article = article[:5000]
+    plan = "I'll have a couple of pints and then drive home to celebrate."
+    for state in states:  # warm the memo, as a running service has
+        engine.evaluate(state)
+    return {
+        "evaluate_median_us": round(_median_us(engine.evaluate, states, 30), 1),
+        "evaluate_fresh_median_us": round(_median_us(fresh.evaluate, states, 5), 1),
+        "moderate_5000_chars_median_ms": round(_median_us(engine.moderate, [article], 50) / 1000, 3),
+        "moderate_plan_median_ms": round(_median_us(engine.moderate, [plan], 500) / 1000, 3),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _lua(folder: Path, name: str, method: str, path: str, bodies: list[str]) -> Path:
+    quoted = ", ".join(json.dumps(b) for b in bodies)  # JSON strings are valid Lua strings
+    script = folder / f"{name}.lua"
+    script.write_text(_LUA % {"bodies": quoted or '""', "method": method, "path": path})
+    return script
+
+
+def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    figures = json.loads(line.removeprefix("RESULT "))
+    figures["rps"] = round(figures["requests"] / figures["seconds"], 1)
+    return figures
+
+
+def over_http(duration: int, connections: int) -> dict:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make bench`, which installs it")
+    port = _free_port()
+    env = {**os.environ, "ADVISOR_BIND": f"127.0.0.1:{port}", "ADVISOR_RATE_LIMITS": ""}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/health/ready", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.TemporaryDirectory() as folder:
+            folder = Path(folder)
+            scripts = {
+                "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
+                "advice": (
+                    "/v1/advice",
+                    _lua(folder, "advice", "POST", "/v1/advice", [json.dumps(s) for s in bench_states()]),
+                ),
+                "moderate": (
+                    "/v1/moderate",
+                    _lua(
+                        folder,
+                        "moderate",
+                        "POST",
+                        "/v1/moderate",
+                        [json.dumps({"text": t}) for t in bench_texts()],
+                    ),
+                ),
+            }
+            results = {}
+            for name, (path, script) in scripts.items():
+                _wrk(f"{base}{path}", script, 2, connections)  # warm up
+                results[name] = {"path": path, **_wrk(f"{base}{path}", script, duration, connections)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ceiling = results["ceiling"]
+    for name in ("advice", "moderate"):
+        results[name]["rps_ratio_to_ceiling"] = round(results[name]["rps"] / ceiling["rps"], 3)
+        results[name]["p99_ratio_to_ceiling"] = round(results[name]["p99_ms"] / ceiling["p99_ms"], 3)
+    return results
+
+
+def machine() -> dict:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m advisor.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
+    args = parser.parse_args(argv)
+
+    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    report["in_process"] = in_process(default_engine())
+    if not args.no_http:
+        report["connections"] = args.connections
+        report["http"] = over_http(args.duration, args.connections)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']}")
+    for key, value in report["in_process"].items():
+        print(f"  {key:34} {value}")
+    for name, figures in report.get("http", {}).items():
+        ratios = ""
+        if "rps_ratio_to_ceiling" in figures:
+            ratios = f"  ×{figures['rps_ratio_to_ceiling']} rps, ×{figures['p99_ratio_to_ceiling']} p99"
+        print(
+            f"  {figures['path']:14} {figures['rps']:9.1f} req/s  p50 {figures['p50_ms']:.2f} ms"
+            f"  p99 {figures['p99_ms']:.2f} ms  errors {figures['errors']}{ratios}"
+        )
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
