@@ -34,8 +34,7 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 def on_starting(server):
     """Start on a validated snapshot of rules and content, with no stale counts."""
-    from advisor import DataError, Settings
-    from advisor import snapshot
+    from advisor import DataError, Settings, snapshot
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(metrics, ignore_errors=True)
@@ -52,8 +51,7 @@ def on_starting(server):
 
 def on_reload(server):
     """On SIGHUP, move to the changed rules and content only if they are valid."""
-    from advisor import DataError
-    from advisor import snapshot
+    from advisor import DataError, snapshot
 
     snapshots = snapshot.active()
     try:

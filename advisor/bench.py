@@ -71,9 +71,7 @@ def bench_states() -> list[dict]:
         ]
     )
     states = [
-        {"stage": stage, "hours_since": hours, **next(flags)}
-        for stage in STAGES
-        for hours in HOURS
+        {"stage": stage, "hours_since": hours, **next(flags)} for stage in STAGES for hours in HOURS
     ]
     states += [{"stage": "after", "hours_since": h + 0.5, **next(flags)} for h in range(25)]
     return states[:60]
@@ -104,7 +102,9 @@ def in_process(engine: Engine) -> dict:
         InterviewState.from_request(InterviewStateSchema().load(s), now) for s in bench_states()
     ]
     fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
-    article = " ".join(a.read_text(encoding="utf-8") for a in (ROOT / "content" / "articles").glob("*.txt"))
+    article = " ".join(
+        a.read_text(encoding="utf-8") for a in (ROOT / "content" / "articles").glob("*.txt")
+    )
     article = article[:5000]
     plan = "I'll have a couple of pints and then drive home to celebrate."
     for state in states:  # warm the memo, as a running service has
@@ -112,7 +112,9 @@ def in_process(engine: Engine) -> dict:
     return {
         "evaluate_median_us": round(_median_us(engine.evaluate, states, 30), 1),
         "evaluate_fresh_median_us": round(_median_us(fresh.evaluate, states, 5), 1),
-        "moderate_5000_chars_median_ms": round(_median_us(engine.moderate, [article], 50) / 1000, 3),
+        "moderate_5000_chars_median_ms": round(
+            _median_us(engine.moderate, [article], 50) / 1000, 3
+        ),
         "moderate_plan_median_ms": round(_median_us(engine.moderate, [plan], 500) / 1000, 3),
     }
 
@@ -169,7 +171,13 @@ def over_http(duration: int, connections: int) -> dict:
                 "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
                 "advice": (
                     "/v1/advice",
-                    _lua(folder, "advice", "POST", "/v1/advice", [json.dumps(s) for s in bench_states()]),
+                    _lua(
+                        folder,
+                        "advice",
+                        "POST",
+                        "/v1/advice",
+                        [json.dumps(s) for s in bench_states()],
+                    ),
                 ),
                 "moderate": (
                     "/v1/moderate",
@@ -185,14 +193,19 @@ def over_http(duration: int, connections: int) -> dict:
             results = {}
             for name, (path, script) in scripts.items():
                 _wrk(f"{base}{path}", script, 2, connections)  # warm up
-                results[name] = {"path": path, **_wrk(f"{base}{path}", script, duration, connections)}
+                results[name] = {
+                    "path": path,
+                    **_wrk(f"{base}{path}", script, duration, connections),
+                }
     finally:
         server.terminate()
         server.wait(timeout=30)
     ceiling = results["ceiling"]
     for name in ("advice", "moderate"):
         results[name]["rps_ratio_to_ceiling"] = round(results[name]["rps"] / ceiling["rps"], 3)
-        results[name]["p99_ratio_to_ceiling"] = round(results[name]["p99_ms"] / ceiling["p99_ms"], 3)
+        results[name]["p99_ratio_to_ceiling"] = round(
+            results[name]["p99_ms"] / ceiling["p99_ms"], 3
+        )
     return results
 
 
@@ -209,7 +222,9 @@ def machine() -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advisor.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m advisor.bench", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
@@ -227,10 +242,12 @@ def main(argv=None) -> int:
     print(f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']}")
     for key, value in report["in_process"].items():
         print(f"  {key:34} {value}")
-    for name, figures in report.get("http", {}).items():
+    for _name, figures in report.get("http", {}).items():
         ratios = ""
         if "rps_ratio_to_ceiling" in figures:
-            ratios = f"  ×{figures['rps_ratio_to_ceiling']} rps, ×{figures['p99_ratio_to_ceiling']} p99"
+            ratios = (
+                f"  ×{figures['rps_ratio_to_ceiling']} rps, ×{figures['p99_ratio_to_ceiling']} p99"
+            )
         print(
             f"  {figures['path']:14} {figures['rps']:9.1f} req/s  p50 {figures['p50_ms']:.2f} ms"
             f"  p99 {figures['p99_ms']:.2f} ms  errors {figures['errors']}{ratios}"

@@ -39,7 +39,16 @@ from ._data import DataError, digest_files, load_yaml
 from .content import Catalogue
 from .state import FACT_FIELDS
 
-__all__ = ["Condition", "Rule", "RuleBook", "Window", "load_rulebook", "rule_files", "template_values", "words"]
+__all__ = [
+    "Condition",
+    "Rule",
+    "RuleBook",
+    "Window",
+    "load_rulebook",
+    "rule_files",
+    "template_values",
+    "words",
+]
 
 _OPS = {
     "eq": (operator.eq, "is"),

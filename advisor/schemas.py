@@ -308,18 +308,26 @@ class AdviceSchema(Schema):
     )
 
 
+# Schemas are stateless once built, and building one copies every field:
+# build each once and reuse it.
+_VERDICT = VerdictSchema()
+_PLAN = PlanSchema()
+_ADVICE = AdviceSchema()
+_TRACES = TraceSchema(many=True)
+
+
 def dump_verdict(verdict) -> dict:
     """A moderation verdict as the contract writes it."""
-    return VerdictSchema().dump(verdict)
+    return _VERDICT.dump(verdict)
 
 
 def dump_plan(plan) -> dict:
     """One plan's verdict: ok, or reject with categories, reason and instead."""
-    return PlanSchema().dump(plan)
+    return _PLAN.dump(plan)
 
 
 def dump_advice(advice, hours_since: float) -> dict:
-    return AdviceSchema().dump(
+    return _ADVICE.dump(
         {
             "ruleset": advice,
             "hours_since": hours_since,
@@ -333,4 +341,4 @@ def dump_advice(advice, hours_since: float) -> dict:
 
 def dump_trace(traces) -> list[dict]:
     """Every rule for a state: fired with its reason, or the condition that failed."""
-    return TraceSchema(many=True).dump(traces)
+    return _TRACES.dump(traces)

@@ -248,5 +248,7 @@ def to_fact(state: InterviewState) -> dict:
         "competing_offers": state.competing_offers,
     }
     if state.decision_expected_in_days is not None:
-        fact["hours_past_decision"] = _hours(state.hours_since - 24.0 * state.decision_expected_in_days)
+        fact["hours_past_decision"] = _hours(
+            state.hours_since - 24.0 * state.decision_expected_in_days
+        )
     return fact

@@ -6,6 +6,7 @@ from advisor.config import Settings
 from advisor.engine import Engine
 from advisor.web import create_app
 from advisor.web.cors import allowed_origins
+
 from .apps import make_app
 
 ORIGIN = "https://jobs.example.org"

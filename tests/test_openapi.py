@@ -11,6 +11,7 @@ from advisor.state import MAX_HOURS, MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web.docs import CSP, constraints, prose, type_of
 from advisor.web.moderation import MAX_TEXT_CHARS
 from advisor.web.openapi import INVALID_STATE
+
 from .apps import make_app
 
 PROBLEM = "application/problem+json"

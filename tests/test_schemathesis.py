@@ -21,6 +21,7 @@ from schemathesis.checks import (
 )
 
 from advisor import default_engine
+
 from .apps import make_app
 
 MAX_EXAMPLES = 25

@@ -1,20 +1,21 @@
-"""A fast first pass over a text: which sentences could hold a harm feature?
+"""A fast first pass over a text: which sentences could hold which harms?
 
-Running every category's harm patterns over every sentence is the slow part
-of moderation.  Most patterns cannot match without one of a few literal
-words ("pints", "dealer", "bribe"), so for each category we compute, from
-the parsed patterns (`re._parser`), a set of keywords such that every match
-of its harm features contains at least one of them.  One pass of a regex of
-all keywords (written as a trie: one branch per character) then tells which
-sentences could hold which category's harm; only those are searched with
-the category's patterns.  A category whose patterns have no usable keywords
-is searched in every sentence, as without the first pass.
+Running every category's patterns over every sentence is the slow part of
+moderation.  Most word classes cannot match without one of a few literal
+words ("pints", "dealer", "bribe"), so for each class we compute, from its
+parsed regex (`re._parser`), keywords such that every match contains at
+least one of them.  One pass of a regex of all keywords, written as a trie
+(one branch per character), tells which classes each sentence could hold;
+a harm is possible only where every class it needs could be.  A class
+without usable keywords (its matches could be made of common words) counts
+as possibly present everywhere.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from re import _constants as C  # noqa: N812
 from re import _parser
 
@@ -22,14 +23,16 @@ __all__ = ["Prefilter", "keywords"]
 
 #: Keywords shorter than this are too common to be worth a first pass.
 MIN_KEYWORD = 3
-#: Words so common that a pattern keyed on them is not worth a first pass.
+#: Words so common that a class keyed on them is as good as always present.
 _COMMON = frozenset(
     "the and you your that this with for are was were have has had not but his her "
     "their they them she him our its it's who what when where which will would can "
     "could should all any some one two out get got just like then than from into "
-    "about after before over more most very been being there here how why".split()
+    "about after before over more most very been being there here how why off".split()
 )
-_LITERAL_OPS = (C.LITERAL,)
+#: A finite run of a pattern expanding to more strings than this is not used.
+_MAX_STRINGS = 400
+_MAX_SMALL_CLASS = 12
 
 
 def keywords(source: str) -> frozenset[str] | None:
@@ -37,7 +40,7 @@ def keywords(source: str) -> frozenset[str] | None:
     found = _sequence(list(_parser.parse(source)))
     if found is None or any(_weak(word) for word in found):
         return None
-    return frozenset(found)
+    return found
 
 
 def _weak(word: str) -> bool:
@@ -47,26 +50,25 @@ def _weak(word: str) -> bool:
 
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, long words, few words."""
-    return (
-        not any(_weak(w) for w in words),
-        min(min(len(w) for w in words), 8),
-        -len(words),
-    )
+    return (not any(_weak(w) for w in words), min(min(len(w) for w in words), 8), -len(words))
 
 
 def _sequence(items: list) -> frozenset[str] | None:
-    """The best keyword set among the items of a sequence (any one item must match)."""
+    """The best keyword set among the parts of a sequence, every one of which must match."""
     options: list[frozenset[str]] = []
-    run: list[str] = []
+    run: list[set[str]] = []  # consecutive parts matching a few known strings
 
     def close_run():
         if run:
-            options.append(frozenset(["".join(run)]))
+            strings = _product(run)
+            if strings and "" not in strings:
+                options.append(frozenset(strings))
             run.clear()
 
     for op, av in items:
-        if op is C.LITERAL:
-            run.append(chr(av))
+        finite = _finite(op, av)
+        if finite is not None:
+            run.append(finite)
             continue
         close_run()
         found = _item(op, av)
@@ -74,6 +76,52 @@ def _sequence(items: list) -> frozenset[str] | None:
             options.append(found)
     close_run()
     return max(options, key=_score) if options else None
+
+
+def _product(parts: list[set[str]]) -> set[str] | None:
+    total = 1
+    for part in parts:
+        total *= len(part)
+        if total > _MAX_STRINGS:
+            return None
+    return {"".join(p) for p in itertools.product(*parts)}
+
+
+def _finite(op, av) -> set[str] | None:
+    """The strings a part can match, when they are few; else None."""
+    if op is C.LITERAL:
+        return {chr(av)}
+    if op is C.IN:
+        chars = set()
+        for kind, value in av:
+            if kind is not C.LITERAL:
+                return None
+            chars.add(chr(value))
+        return chars if len(chars) <= _MAX_SMALL_CLASS else None
+    if op is C.SUBPATTERN:
+        parts = [_finite(o, a) for o, a in av[-1]]
+        return None if None in parts else _product(parts)
+    if op is C.BRANCH:
+        union: set[str] = set()
+        for alternative in av[1]:
+            parts = [_finite(o, a) for o, a in alternative]
+            strings = None if None in parts else _product(parts)
+            if strings is None:
+                return None
+            union |= strings
+        return union if len(union) <= _MAX_STRINGS else None
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[1] <= 2:
+        body = [_finite(o, a) for o, a in av[2]]
+        once = None if None in body else _product(body)
+        if once is None:
+            return None
+        strings = {""} if av[0] == 0 else set()
+        for count in range(max(av[0], 1), av[1] + 1):
+            strings |= _product([once] * count) or set()
+        return strings
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return {""}
+    return None
 
 
 def _item(op, av) -> frozenset[str] | None:
@@ -89,7 +137,7 @@ def _item(op, av) -> frozenset[str] | None:
         return frozenset(union)
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
         return _sequence(list(av[2]))
-    return None  # optional parts, character classes, assertions: nothing required
+    return None  # optional parts, wide character classes: nothing required
 
 
 def _trie(strings: Iterable[str]) -> str:
@@ -114,33 +162,43 @@ def _node(node: dict) -> str:
 
 
 class Prefilter:
-    """Finds, in one pass, which categories' harm features a text could hold where."""
+    """Finds, in one pass, the word classes a text could hold, and where."""
 
-    def __init__(self, sources: Mapping[str, Iterable[str]]):
-        """`sources` maps a category to the regex sources of its harm features."""
+    def __init__(
+        self, classes: Mapping[str, str], harms: Mapping[str, Sequence[Sequence[str]]]
+    ):
+        """`classes` maps class names to regex sources; `harms` maps each
+        category to its harms, each given as the classes it needs."""
         owners: dict[str, set[str]] = {}
-        self.always: frozenset[str] = frozenset()  # categories without keywords
-        for category, patterns in sources.items():
-            found: set[str] = set()
-            for source in patterns:
-                words = keywords(source)
-                if words is None:
-                    self.always |= {category}
-                    break
-                found |= words
+        unknown: set[str] = set()
+        for name, source in classes.items():
+            found = keywords(source)
+            if found is None:
+                unknown.add(name)
             else:
                 for word in found:
-                    owners.setdefault(word, set()).add(category)
+                    owners.setdefault(word, set()).add(name)
+        self.unkeyed = frozenset(unknown)
         # A hit on a keyword also counts for the shorter keywords it begins with.
         self._owners = {
             word: frozenset().union(*(owners.get(word[:n], ()) for n in range(1, len(word) + 1)))
             for word in owners
         }
         self._regex = re.compile(f"(?=({_trie(owners)}))") if owners else None
+        self._needs = [
+            (category, frozenset(needed) - self.unkeyed)
+            for category, category_harms in harms.items()
+            for needed in category_harms
+        ]
 
     def scan(self, text: str) -> list[tuple[int, frozenset[str]]]:
-        """(position, categories) for each keyword found in `text`."""
+        """(position, classes) for each keyword found in `text`."""
         if self._regex is None:
             return []
         owners = self._owners
         return [(m.start(), owners[m.group(1)]) for m in self._regex.finditer(text)]
+
+    def categories(self, present: Iterable[str]) -> frozenset[str]:
+        """The categories with a harm whose every keyed class is in `present`."""
+        present = frozenset(present)
+        return frozenset(c for c, needed in self._needs if needed <= present)

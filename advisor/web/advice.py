@@ -26,11 +26,15 @@ class AdviceQuerySchema(Schema):
     )
 
 
+_QUERY = AdviceQuerySchema()
+_STATE = InterviewStateSchema()
+
+
 @bp.post("/v1/advice")
 def advise():
     media_type = negotiate()
-    query = load_query(AdviceQuerySchema())
-    state = InterviewState.from_request(load_body(InterviewStateSchema()), datetime.now(UTC))
+    query = load_query(_QUERY)
+    state = InterviewState.from_request(load_body(_STATE), datetime.now(UTC))
     if media_type == CALENDAR:
         require_interview_end(state)
     engine = current_app.extensions["advisor"]

@@ -19,9 +19,12 @@ class ModerationRequestSchema(Schema):
     text = StrictString(required=True, validate=validate.Length(max=MAX_TEXT_CHARS))
 
 
+_REQUEST = ModerationRequestSchema()
+
+
 @bp.post("/v1/moderate")
 def moderate():
-    text = load_body(ModerationRequestSchema())["text"]
+    text = load_body(_REQUEST)["text"]
     verdict = current_app.extensions["advisor"].moderate(text)
     observe_verdict(verdict)
     return dump_verdict(verdict)
