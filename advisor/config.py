@@ -34,6 +34,8 @@ class Settings:
     log_level: str = "INFO"
     #: Origins that browsers may call the API from, comma-separated; "*" allows any.
     cors_origins: str = "*"
+    #: JSON answers to /v1/advice kept per worker for identical requests (0: none).
+    answer_cache: int = 512
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300
 

@@ -7,6 +7,8 @@ import pytest
 from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
 
+from .apps import make_app
+
 PROBLEM = "application/problem+json"
 
 
@@ -394,3 +396,52 @@ def test_bad_query_parameters_are_named(client, query, field):
     response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+def test_cached_answers_equal_fresh_ones(engine):
+    cached = make_app(engine, answer_cache=8).test_client()
+    fresh = make_app(engine, answer_cache=0).test_client()
+    bodies = [
+        {"stage": "after", "hours_since": 30, "plans": ["Phone them every hour."]},
+        {"stage": "offer", "competing_offers": 1},
+        {
+            "stage": "after",
+            "interview_ended_at": "2026-11-20T16:30:00Z",
+            "now": "2026-11-21T09:00:00Z",
+        },
+    ]
+    for _ in range(3):
+        for body in bodies:
+            for query in ("", "?explain=true"):
+                got = cached.post(f"/v1/advice{query}", json=body)
+                want = fresh.post(f"/v1/advice{query}", json=body)
+                assert got.get_json() == want.get_json()
+                assert got.headers["Content-Type"] == want.headers["Content-Type"]
+
+
+def test_the_answer_cache_is_bounded(engine):
+    app = make_app(engine, answer_cache=3)
+    client = app.test_client()
+    for hours in range(10):
+        client.post("/v1/advice", json={"stage": "after", "hours_since": hours})
+    assert len(app.extensions["advisor_answers"]._answers) == 3
+
+
+def test_answers_that_read_the_server_clock_are_not_kept(engine):
+    app = make_app(engine, answer_cache=8)
+    client = app.test_client()
+    body = {"stage": "after", "interview_ended_at": "2026-11-01T09:00:00Z"}
+    first = client.post("/v1/advice", json=body).get_json()["hours_since"]
+    second = client.post("/v1/advice", json=body).get_json()["hours_since"]
+    assert second > first
+    assert len(app.extensions["advisor_answers"]._answers) == 0
+
+
+def test_a_cached_body_sent_as_another_type_is_still_refused(engine):
+    client = make_app(engine, answer_cache=8).test_client()
+    body = '{"stage": "after"}'
+    assert client.post("/v1/advice", data=body, content_type="application/json").status_code == 200
+    assert client.post("/v1/advice", data=body, content_type="text/plain").status_code == 415
+    assert (
+        client.post("/v1/advice?x=1", data=body, content_type="application/json").status_code == 422
+    )

@@ -129,29 +129,20 @@ class Moderator:
         )
 
     def _find_candidates(self, text: str, sentences: list[_Sentence]) -> None:
-        """Mark the categories whose harm features each sentence holds."""
-        if not sentences:
-            return
-        policy = self.policy
-        always = policy.prefilter.always
-        maybe: dict[int, set[str]] = {i: set(always) for i in range(len(sentences))} if always else {}
+        """Mark the categories whose harms each sentence could hold."""
+        prefilter = self.policy.prefilter
+        present: list[set[str]] = [set() for _ in sentences]
         starts = [s.norm_start for s in sentences]
-        for position, categories in policy.prefilter.scan(text):
+        for position, classes in prefilter.scan(text):
             index = bisect.bisect_right(starts, position) - 1
             if index >= 0 and position < sentences[index].norm_end:
-                maybe.setdefault(index, set()).update(categories)
-        for index, categories in maybe.items():
-            sentence = sentences[index]
-            # Search a slice, not a window of the text: some patterns are
-            # anchored to the start or end of the sentence.
-            segment = text[sentence.norm_start : sentence.norm_end]
-            sentence.categories = frozenset(
-                c for c in categories if policy.categories[c].anchor.search(segment)
-            )
+                present[index].update(classes)
         # A sentence that opens by pointing back carries on the previous one.
-        for previous, sentence in zip(sentences, sentences[1:], strict=False):
-            if previous.categories and self._opens_carry(text, sentence):
-                sentence.categories |= previous.categories
+        for index in range(len(sentences) - 1, 0, -1):
+            if present[index - 1] and self._opens_carry(text, sentences[index]):
+                present[index] |= present[index - 1]
+        for sentence, classes in zip(sentences, present, strict=True):
+            sentence.categories = prefilter.categories(classes)
 
     def _opens_carry(self, text: str, sentence: _Sentence) -> bool:
         segment = text[sentence.norm_start : sentence.norm_end]

@@ -178,8 +178,6 @@ class Category:
     defused_by: tuple[str, ...]
     harms: tuple[Harm, ...]
     classes: tuple[str, ...]  # every class its harms and stances use
-    anchors: tuple[str, ...]  # the harm classes that make a sentence worth evaluating
-    anchor: re.Pattern  # finds any of them
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ class Policy:
     categories: dict[str, Category]  # in CATEGORIES order
     negation_window: int
     digest: str
-    prefilter: Prefilter  # where any category's anchor could start
+    prefilter: Prefilter  # which sentences could hold which category's harms
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
         return tuple(name for name, wc in self.classes.items() if wc.kind == kind)
@@ -261,10 +259,12 @@ def load_policy(policy_dir: Path) -> Policy:
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
     categories = {
-        data["category"]: _category(path, data, classes, expanded) for path, data in raw_categories
+        data["category"]: _category(path, data, classes) for path, data in raw_categories
     }
+    needed = dict.fromkeys(n for c in categories.values() for h in c.harms for n in h.all)
     prefilter = Prefilter(
-        {c.id: [expanded.alternation(name) for name in c.anchors] for c in categories.values()}
+        {name: expanded.alternation(name) for name in needed},
+        {c.id: [h.all for h in c.harms] for c in categories.values()},
     )
     return Policy(
         classes=classes,
@@ -283,7 +283,7 @@ def _collect(into: dict, path: Path, specs: Mapping) -> None:
 
 
 class _Expander:
-    """Expands ``{name}`` references and spaces in patterns into plain regex."""
+    """Expands ``{name}`` references (and "-ing" endings) in patterns into plain regex."""
 
     def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]]):
         self._raw = raw_classes
@@ -311,7 +311,7 @@ class _Expander:
                 raise PolicyError(f"{path}: {field}: unknown class {{{ref}}}")
             return self.alternation(ref, trail)
 
-        source = _REFERENCE.sub(insert, _spaces(_dropped_g(pattern)))
+        source = _REFERENCE.sub(insert, _dropped_g(pattern))
         if _MALFORMED.search(source):
             raise PolicyError(f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}")
         try:
@@ -327,38 +327,6 @@ _ING = re.compile(r"(?<=[a-z])ing(?![a-z_}])")  # not inside a {reference}
 def _dropped_g(pattern: str) -> str:
     """Let "-ing" also match the dropped-g spellings "-in" and "-in'"."""
     return _ING.sub("in[g']?", pattern)
-
-
-def _spaces(pattern: str) -> str:
-    """Let each literal space match a run of spaces.
-
-    Spaces inside a character class or a look-behind (which must keep a
-    fixed width) are left alone.
-    """
-    out, in_class, escaped = [], False, False
-    depth, behind = 0, []  # open groups, and the depths of open look-behinds
-    for index, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-            if pattern.startswith(("(?<=", "(?<!"), index):
-                behind.append(depth)
-        elif char == ")":
-            if behind and behind[-1] == depth:
-                behind.pop()
-            depth -= 1
-        elif char == " " and not behind:
-            out.append("(?: +)")  # a group, so that a quantifier after it still applies
-            continue
-        out.append(char)
-    return "".join(out)
 
 
 def _whole_words(source: str) -> re.Pattern:
@@ -379,7 +347,7 @@ def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordC
     )
 
 
-def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass], expander) -> Category:
+def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass]) -> Category:
     category = data["category"]
 
     def need(names: Sequence[str], field: str, kinds: Sequence[str]) -> None:
@@ -421,7 +389,6 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass], expan
     used = dict.fromkeys(data["defused_by"])
     for harm in harms:
         used.update(dict.fromkeys((*harm.all, *harm.any, *harm.unless)))
-    anchors = dict.fromkeys(n for h in harms for n in h.all if classes[n].kind == "harm")
     return Category(
         id=category,
         path=path,
@@ -432,6 +399,4 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass], expan
         defused_by=tuple(data["defused_by"]),
         harms=tuple(harms),
         classes=tuple(used),
-        anchors=tuple(anchors),
-        anchor=_whole_words("|".join(expander.alternation(name) for name in anchors)),
     )

@@ -21,8 +21,10 @@ from re import _parser
 
 __all__ = ["Prefilter", "keywords"]
 
-#: Keywords shorter than this are too common to be worth a first pass.
+#: Keywords shorter than this are too common to be worth a first pass...
 MIN_KEYWORD = 3
+#: ...except these, which are only looked for as whole words.
+SHORT_WORDS = frozenset("hr dm fb ig cv pa".split())
 #: Words so common that a class keyed on them is as good as always present.
 _COMMON = frozenset(
     "the and you your that this with for are was were have has had not but his her "
@@ -45,6 +47,8 @@ def keywords(source: str) -> frozenset[str] | None:
 
 def _weak(word: str) -> bool:
     core = word.strip(" '")
+    if core in SHORT_WORDS:
+        return False
     return len(core) < MIN_KEYWORD or core in _COMMON
 
 
@@ -59,11 +63,15 @@ def _sequence(items: list) -> frozenset[str] | None:
     run: list[set[str]] = []  # consecutive parts matching a few known strings
 
     def close_run():
-        if run:
-            strings = _product(run)
-            if strings and "" not in strings:
-                options.append(frozenset(strings))
-            run.clear()
+        # Any stretch of consecutive known parts must occur in every match.
+        for start in range(len(run)):
+            for end in range(start + 1, len(run) + 1):
+                strings = _product(run[start:end])
+                if strings is None:
+                    break
+                if "" not in strings:
+                    options.append(frozenset(strings))
+        run.clear()
 
     for op, av in items:
         finite = _finite(op, av)
@@ -140,6 +148,12 @@ def _item(op, av) -> frozenset[str] | None:
     return None  # optional parts, wide character classes: nothing required
 
 
+def _whole_word(text: str, start: int, end: int) -> bool:
+    return not (start > 0 and text[start - 1].isalnum()) and not (
+        end < len(text) and text[end].isalnum()
+    )
+
+
 def _trie(strings: Iterable[str]) -> str:
     """A regex matching any of `strings`, longest first, one branch per character."""
     root: dict = {}
@@ -196,7 +210,13 @@ class Prefilter:
         if self._regex is None:
             return []
         owners = self._owners
-        return [(m.start(), owners[m.group(1)]) for m in self._regex.finditer(text)]
+        hits = []
+        for m in self._regex.finditer(text):
+            word = m.group(1)
+            if word.strip(" '") in SHORT_WORDS and not _whole_word(text, m.start(), m.end(1)):
+                continue
+            hits.append((m.start(), owners[word]))
+        return hits
 
     def categories(self, present: Iterable[str]) -> frozenset[str]:
         """The categories with a harm whose every keyed class is in `present`."""

@@ -4,7 +4,8 @@ The policy's patterns are written for plain lower-case text, so `normalise`
 folds what people (and obfuscators) send into that shape: NFKC, curly quotes
 and dashes to straight ones, zero-width and other format characters
 dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
-letters joined ("d r i v e"), runs of three or more of one letter shortened.
+letters joined ("d r i v e"), runs of three or more of one letter shortened,
+runs of spaces made one space.
 Every character of the result remembers the offset of the character of the
 original text it came from, so that spans found in the normalised text map
 back to exact slices of the original.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["Normalised", "normalise", "split_sentences"]
@@ -37,6 +39,7 @@ _LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]+(?=[a-z])")
 # Three or more single letters joined by one space, dot, dash, star or
 # underscore (d r i v e, d.r.i.v.e), or a letter repeated three or more times.
 _SPACED = re.compile(r"(?<![\w'])[a-z](?:[ .*_-][a-z]){2,}(?![\w'])|([a-z])\1{2,}")
+_SPACES = re.compile(r" {2,}")
 
 
 @dataclass(frozen=True)
@@ -105,26 +108,31 @@ def normalise(text: str) -> Normalised:
         folded = "".join(pieces)
     folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
     if _SPACED.search(folded):
-        folded, origin = _join_spaced(folded, origin)
+        folded, origin = _squeeze(folded, origin, _SPACED, _spaced_keep)
+    if "  " in folded:
+        folded, origin = _squeeze(folded, origin, _SPACES, lambda m: (m.start(),))
     return Normalised(folded, None if origin is None else tuple(origin), len(text))
 
 
-def _join_spaced(text: str, origin: list[int] | None) -> tuple[str, list[int]]:
+def _spaced_keep(match: re.Match) -> Iterable[int]:
+    if match.group(1):  # a letter repeated: keep one
+        return (match.start(),)
+    return range(match.start(), match.end(), 2)  # spaced letters: keep the letters
+
+
+def _squeeze(text: str, origin: list[int] | None, pattern: re.Pattern, keep) -> tuple[str, list[int]]:
+    """Drop the characters of each match of `pattern` but those `keep` picks."""
     if origin is None:
         origin = list(range(len(text)))
     pieces: list[str] = []
     kept: list[int] = []
     position = 0
-    for match in _SPACED.finditer(text):
+    for match in pattern.finditer(text):
         pieces.append(text[position : match.start()])
         kept.extend(origin[position : match.start()])
-        if match.group(1):  # a repeated letter: keep one
-            pieces.append(match.group(1))
-            kept.append(origin[match.start()])
-        else:  # spaced letters: keep the letters
-            for offset in range(match.start(), match.end(), 2):
-                pieces.append(text[offset])
-                kept.append(origin[offset])
+        for offset in keep(match):
+            pieces.append(text[offset])
+            kept.append(origin[offset])
         position = match.end()
     pieces.append(text[position:])
     kept.extend(origin[position:])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields
 
 from ..schemas import dump_advice, dump_trace
 from ..state import InterviewState, InterviewStateSchema
-from .body import load_body, load_query
+from .body import load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, require_interview_end
 from .observability import observe_advice
 
@@ -30,23 +32,70 @@ _QUERY = AdviceQuerySchema()
 _STATE = InterviewStateSchema()
 
 
+#: Larger bodies (long plans) are answered afresh rather than kept.
+CACHED_BODY_BYTES = 4096
+
+
+class AnswerCache:
+    """The last `size` JSON answers to valid requests, keyed by the request itself.
+
+    The key is the engine's digest, the query string and the body's bytes: the
+    same bytes always parse and validate to the same state, so a hit is exactly
+    the answer a fresh evaluation would give. Answers that depend on the server's
+    clock (an interview end without `now`) are never kept.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._answers: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple, answer: tuple) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            self._answers[key] = answer
+            if len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+
+
 @bp.post("/v1/advice")
 def advise():
     media_type = negotiate()
-    query = load_query(_QUERY)
-    state = InterviewState.from_request(load_body(_STATE), datetime.now(UTC))
-    if media_type == CALENDAR:
-        require_interview_end(state)
     engine = current_app.extensions["advisor"]
     started = time.perf_counter()
-    advice = engine.evaluate(state)
-    observe_advice(advice, time.perf_counter() - started)
     if media_type == CALENDAR:
+        query = load_query(_QUERY)
+        state = InterviewState.from_request(load_body(_STATE), datetime.now(UTC))
+        require_interview_end(state)
+        advice = engine.evaluate(state)
+        observe_advice(advice, time.perf_counter() - started)
         return calendar_response(advice, state)
-    body = dump_advice(advice, state.hours_since)
-    if query["explain"]:
-        body["explain"] = dump_trace(engine.trace(state))
-    return body
+    cache = current_app.extensions["advisor_answers"]
+    raw = raw_json_body()
+    key = (engine.digest, request.query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
+    answer = cache.get(key) if key else None
+    if answer is None:
+        query = load_query(_QUERY)
+        data = load_body(_STATE)
+        state = InterviewState.from_request(data, datetime.now(UTC))
+        advice = engine.evaluate(state)
+        body = dump_advice(advice, state.hours_since)
+        if query["explain"]:
+            body["explain"] = dump_trace(engine.trace(state))
+        answer = (advice, current_app.json.dumps(body))
+        # An answer that read the server's clock is only good for this request.
+        if key and ("interview_ended_at" not in data or "now" in data):
+            cache.put(key, answer)
+    observe_advice(answer[0], time.perf_counter() - started)
+    return current_app.response_class(answer[1], mimetype="application/json")
 
 
 @bp.after_request
@@ -57,4 +106,5 @@ def _vary_on_accept(response):
 
 
 def init_app(app) -> None:
+    app.extensions["advisor_answers"] = AnswerCache(app.config["SETTINGS"].answer_cache)
     app.register_blueprint(bp)

@@ -30,8 +30,8 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
-def json_body():
-    """The request's JSON value, or a 415/400/413 error saying what is wrong."""
+def raw_json_body() -> bytes:
+    """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -42,7 +42,12 @@ def json_body():
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {charset}).")
-    raw = request.get_data(cache=True)
+    return request.get_data(cache=True)
+
+
+def json_body():
+    """The request's JSON value, or a 415/400/413 error saying what is wrong."""
+    raw = raw_json_body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -117,10 +118,15 @@ def _finish(response: Response) -> Response:
     return response
 
 
+@functools.cache
+def _rule_counter(rule_id: str):
+    return RULES_FIRED.labels(rule_id)
+
+
 def observe_advice(advice, seconds: float) -> None:
     """Count fired rules and plan flags, and write the decision-log line."""
     for rule_id in advice.fired:
-        RULES_FIRED.labels(rule_id).inc()
+        _rule_counter(rule_id).inc()
     for plan in advice.plans:
         observe_verdict(plan.verdict, source="plan")
     logging.getLogger("advisor.decision").info(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from advisor.web.widget import STATIC
+
 pytestmark = pytest.mark.server
 
 
@@ -73,3 +75,21 @@ def test_a_state_the_api_refuses_is_explained(api, open_page, shot):
     shot(tab.page, "11-embed-refused-state")
     errors = [text for kind, text in tab.console if kind == "error"]
     assert all("422" in text for text in errors)  # the browser logs the refusal itself
+
+
+def test_without_constructable_stylesheets_it_links_widget_css(api, open_page):
+    tab = open_page(f"{api}/embed")
+    page = tab.page
+    # The script as stored (no stylesheet built in), in a browser without adoptedStyleSheets.
+    page.add_init_script("delete ShadowRoot.prototype.adoptedStyleSheets")
+    page.route(
+        "**/widget.js",
+        lambda route: route.fulfill(path=STATIC / "widget.js", content_type="text/javascript"),
+    )
+    page.reload()
+    link = page.locator("interview-advice link[rel=stylesheet]")
+    expect(link).to_have_attribute("href", f"{api}/widget.css")
+    button = page.get_by_role("button", name="Get advice")
+    expect(button).to_be_visible()
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(36, 81, 199)"
+    assert tab.problems() == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import urllib.request
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.server
 
 XSS = "<img src=x onerror=alert(1)>"
+LONDON = ZoneInfo("Europe/London")  # the browser contexts' time zone
 
 # The state fixed.html gives as attributes.
 FIXED_STATE = {
@@ -148,6 +151,26 @@ def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page
     expect(status).to_have_attribute("aria-live", "polite")
     expect(status).to_contain_text(f"{len(expected['actions'])} steps to take")
     shot(page, "01-form-advice-with-sources")
+    assert tab.problems() == []
+
+
+def test_the_end_can_be_given_as_a_date_and_time(api, site, open_page):
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    ended = (datetime.now(LONDON) - timedelta(hours=3)).replace(second=0, microsecond=0)
+    page.get_by_label("At a date and time").check()
+    expect(page.locator("interview-advice #ia-hours_since")).to_be_hidden()
+    page.fill("#ia-interview_ended_at", ended.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Get advice").click()
+    section = results(page)
+    expected = advise(api, {"stage": "after", "interview_ended_at": ended.isoformat()})
+    titles = section.locator(".step-title")
+    expect(titles).to_have_text([a["title"] for a in expected["actions"]])
+    for index, action in enumerate(expected["actions"]):
+        if action["window"]["end_hours"] is not None:
+            due = datetime.fromisoformat(action["due"]).astimezone(LONDON)
+            when = section.locator(".when").nth(index)
+            expect(when).to_have_text(f"By {due:%a} {due.day} {due:%b}, {due.hour}:{due:%M}")
     assert tab.problems() == []
 
 

@@ -331,16 +331,14 @@
       const options = (pairs) => pairs.map(([value, label]) => el("option", { value }, label));
 
       const stage = el("select", { id: "ia-stage", name: "stage" }, options(STAGES));
-      const whenHours = el(
-        "div",
-        { className: "field" },
-        el("label", { className: "label", for: "ia-hours_since" }, LABELS.hours_since),
+      const whenHours = field(
+        "ia-hours_since",
+        LABELS.hours_since,
         number("hours_since", { max: 43920, step: "any", placeholder: "0", inputmode: "decimal" }),
       );
-      const whenAt = el(
-        "div",
-        { className: "field", hidden: true },
-        el("label", { className: "label", for: "ia-interview_ended_at" }, LABELS.interview_ended_at),
+      const whenAt = field(
+        "ia-interview_ended_at",
+        LABELS.interview_ended_at,
         el("input", {
           type: "datetime-local",
           id: "ia-interview_ended_at",
@@ -350,6 +348,7 @@
           disabled: true,
         }),
       );
+      whenAt.hidden = true; // until "At a date and time" is chosen
       const clock = (value, label, checked) =>
         el(
           "label",
@@ -448,7 +447,8 @@
           whenHours.querySelector("input").disabled = byDate;
           whenAt.querySelector("input").disabled = !byDate;
         }
-        if (event.target.name === "stage") when.hidden = stage.value === "closing";
+        // Still in the room: no end time to give (and none to validate).
+        if (event.target.name === "stage") when.hidden = when.disabled = stage.value === "closing";
       });
       form.addEventListener("submit", (event) => {
         event.preventDefault();
