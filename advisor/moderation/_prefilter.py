@@ -23,8 +23,8 @@ __all__ = ["Prefilter", "keywords"]
 
 #: Keywords shorter than this are too common to be worth a first pass...
 MIN_KEYWORD = 3
-#: ...except these, which are only looked for as whole words.
-SHORT_WORDS = frozenset("hr dm fb ig cv pa".split())
+#: ...except these, which are rare in ordinary text.
+SHORT_WORDS = frozenset("hr dm fb ig cv pa £ $ €".split())
 #: Words so common that a class keyed on them is as good as always present.
 _COMMON = frozenset(
     "the and you your that this with for are was were have has had not but his her "
@@ -32,58 +32,104 @@ _COMMON = frozenset(
     "could should all any some one two out get got just like then than from into "
     "about after before over more most very been being there here how why off".split()
 )
+#: Words common in job-hunting advice: other keywords are preferred to these.
+_FREQUENT = frozenset(
+    "interview interviews interviewer interviewers recruiter recruiters consultant "
+    "consultants employer employers company manager managers job jobs role offer offers "
+    "salary call calls email decision application candidate feedback right things find "
+    "make take give send put time day week first next keep question questions work "
+    "hiring team thank thanks follow".split()
+)
 #: A finite run of a pattern expanding to more strings than this is not used.
 _MAX_STRINGS = 400
 _MAX_SMALL_CLASS = 12
+#: Marks a keyword that starts a word in every match (it is looked for only there).
+_START = "\x01"
 
 
 def keywords(source: str) -> frozenset[str] | None:
-    """Literal strings one of which occurs in every match of `source`, or None."""
-    found = _sequence(list(_parser.parse(source)))
+    """Literal strings one of which occurs in every match of `source`, or None.
+
+    A keyword that starts a word in every match is given with a leading
+    `_START` mark.
+    """
+    found = _sequence(list(_parser.parse(source)), True)
     if found is None or any(_weak(word) for word in found):
         return None
     return found
 
 
+def _core(word: str) -> str:
+    return word.lstrip(_START).strip(" '")
+
+
 def _weak(word: str) -> bool:
-    core = word.strip(" '")
+    core = _core(word)
     if core in SHORT_WORDS:
         return False
     return len(core) < MIN_KEYWORD or core in _COMMON
 
 
 def _score(words: frozenset[str]) -> tuple:
-    """Higher is better: no weak words, long words, few words."""
-    return (not any(_weak(w) for w in words), min(min(len(w) for w in words), 8), -len(words))
+    """Higher is better: no weak words, few frequent words, long words, few words."""
+    return (
+        not any(_weak(w) for w in words),
+        -sum(_core(w) in _FREQUENT for w in words),
+        min(min(len(_core(w)) for w in words), 8),
+        -len(words),
+    )
 
 
-def _sequence(items: list) -> frozenset[str] | None:
-    """The best keyword set among the parts of a sequence, every one of which must match."""
+def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
+    """The best keyword set among the parts of a sequence, every one of which must match.
+
+    `at_start`: the sequence begins at the start of a word.
+    """
     options: list[frozenset[str]] = []
     run: list[set[str]] = []  # consecutive parts matching a few known strings
+    run_start = at_start
 
     def close_run():
         # Any stretch of consecutive known parts must occur in every match.
-        for start in range(len(run)):
-            for end in range(start + 1, len(run) + 1):
-                strings = _product(run[start:end])
+        starts = _word_starts(run, run_start)
+        for first in range(len(run)):
+            for last in range(first + 1, len(run) + 1):
+                strings = _product(run[first:last])
                 if strings is None:
                     break
-                if "" not in strings:
-                    options.append(frozenset(strings))
+                if "" in strings:
+                    continue
+                if starts[first] and all(s[0].isalnum() for s in strings):
+                    strings = {_START + s for s in strings}
+                options.append(frozenset(strings))
         run.clear()
 
     for op, av in items:
         finite = _finite(op, av)
         if finite is not None:
+            if not run:
+                run_start = at_start
             run.append(finite)
+            at_start = all(
+                (at_start if s == "" else not s[-1].isalnum()) for s in finite
+            )
             continue
         close_run()
-        found = _item(op, av)
+        found = _item(op, av, at_start)
         if found:
             options.append(found)
+        at_start = op in (C.AT, C.ASSERT, C.ASSERT_NOT) and at_start
     close_run()
     return max(options, key=_score) if options else None
+
+
+def _word_starts(run: list[set[str]], at_start: bool) -> list[bool]:
+    """For each part of a run, whether a word starts where it does."""
+    starts = []
+    for part in run:
+        starts.append(at_start)
+        at_start = all((at_start if s == "" else not s[-1].isalnum()) for s in part)
+    return starts
 
 
 def _product(parts: list[set[str]]) -> set[str] | None:
@@ -132,19 +178,19 @@ def _finite(op, av) -> set[str] | None:
     return None
 
 
-def _item(op, av) -> frozenset[str] | None:
+def _item(op, av, at_start: bool) -> frozenset[str] | None:
     if op is C.SUBPATTERN:
-        return _sequence(list(av[-1]))
+        return _sequence(list(av[-1]), at_start)
     if op is C.BRANCH:
         union: set[str] = set()
         for alternative in av[1]:
-            found = _sequence(list(alternative))
+            found = _sequence(list(alternative), at_start)
             if found is None:
                 return None
             union |= found
         return frozenset(union)
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
-        return _sequence(list(av[2]))
+        return _sequence(list(av[2]), at_start)
     return None  # optional parts, wide character classes: nothing required
 
 
@@ -193,12 +239,22 @@ class Prefilter:
                 for word in found:
                     owners.setdefault(word, set()).add(name)
         self.unkeyed = frozenset(unknown)
-        # A hit on a keyword also counts for the shorter keywords it begins with.
-        self._owners = {
-            word: frozenset().union(*(owners.get(word[:n], ()) for n in range(1, len(word) + 1)))
-            for word in owners
-        }
-        self._regex = re.compile(f"(?=({_trie(owners)}))") if owners else None
+        self._passes = []
+        for at_start in (True, False):
+            words = {
+                w.lstrip(_START): names
+                for w, names in owners.items()
+                if w.startswith(_START) == at_start
+            }
+            if not words:
+                continue
+            # A hit on a keyword also counts for the shorter ones it begins with.
+            found_owners = {
+                word: frozenset().union(*(words.get(word[:n], ()) for n in range(1, len(word) + 1)))
+                for word in words
+            }
+            boundary = r"(?<![^\W_])" if at_start else ""
+            self._passes.append((re.compile(f"{boundary}(?=({_trie(words)}))"), found_owners))
         self._needs = [
             (category, frozenset(needed) - self.unkeyed)
             for category, category_harms in harms.items()
@@ -207,15 +263,16 @@ class Prefilter:
 
     def scan(self, text: str) -> list[tuple[int, frozenset[str]]]:
         """(position, classes) for each keyword found in `text`."""
-        if self._regex is None:
-            return []
-        owners = self._owners
         hits = []
-        for m in self._regex.finditer(text):
-            word = m.group(1)
-            if word.strip(" '") in SHORT_WORDS and not _whole_word(text, m.start(), m.end(1)):
-                continue
-            hits.append((m.start(), owners[word]))
+        for regex, owners in self._passes:
+            for m in regex.finditer(text):
+                word = m.group(1)
+                short = word.strip(" '")
+                if short.isalpha() and short in SHORT_WORDS and not _whole_word(
+                    text, m.start(), m.end(1)
+                ):
+                    continue
+                hits.append((m.start(), owners[word]))
         return hits
 
     def categories(self, present: Iterable[str]) -> frozenset[str]:
