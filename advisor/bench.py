@@ -15,6 +15,7 @@ and reports requests/s, p50 and p99 with the ratios to the ceiling.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -145,11 +146,14 @@ def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
     return figures
 
 
-def over_http(duration: int, connections: int) -> dict:
+@contextlib.contextmanager
+def served(**settings: str):
+    """gunicorn with the repository's config on a free loopback port, rate limits off."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it")
     port = _free_port()
     env = {**os.environ, "ADVISOR_BIND": f"127.0.0.1:{port}", "ADVISOR_RATE_LIMITS": ""}
+    env.update({f"ADVISOR_{k.upper()}": v for k, v in settings.items()})
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
@@ -166,40 +170,28 @@ def over_http(duration: int, connections: int) -> dict:
             except OSError:
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory() as folder:
-            folder = Path(folder)
-            scripts = {
-                "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
-                "advice": (
-                    "/v1/advice",
-                    _lua(
-                        folder,
-                        "advice",
-                        "POST",
-                        "/v1/advice",
-                        [json.dumps(s) for s in bench_states()],
-                    ),
-                ),
-                "moderate": (
-                    "/v1/moderate",
-                    _lua(
-                        folder,
-                        "moderate",
-                        "POST",
-                        "/v1/moderate",
-                        [json.dumps({"text": t}) for t in bench_texts()],
-                    ),
-                ),
-            }
-            results = {}
-            for name, (path, script) in scripts.items():
-                _wrk(f"{base}{path}", script, 2, connections)  # warm up
-                results[name] = {
-                    "path": path,
-                    **_wrk(f"{base}{path}", script, duration, connections),
-                }
+            yield base, server.pid, Path(folder)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _advice_script(folder: Path) -> Path:
+    return _lua(folder, "advice", "POST", "/v1/advice", [json.dumps(s) for s in bench_states()])
+
+
+def over_http(duration: int, connections: int) -> dict:
+    with served() as (base, _pid, folder):
+        texts = [json.dumps({"text": t}) for t in bench_texts()]
+        scripts = {
+            "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
+            "advice": ("/v1/advice", _advice_script(folder)),
+            "moderate": ("/v1/moderate", _lua(folder, "moderate", "POST", "/v1/moderate", texts)),
+        }
+        results = {}
+        for name, (path, script) in scripts.items():
+            _wrk(f"{base}{path}", script, 2, connections)  # warm up
+            results[name] = {"path": path, **_wrk(f"{base}{path}", script, duration, connections)}
     ceiling = results["ceiling"]
     for name in ("advice", "moderate"):
         results[name]["rps_ratio_to_ceiling"] = round(results[name]["rps"] / ceiling["rps"], 3)
@@ -207,6 +199,42 @@ def over_http(duration: int, connections: int) -> dict:
             results[name]["p99_ms"] / ceiling["p99_ms"], 3
         )
     return results
+
+
+def _workers_rss_kb(master: int) -> dict[int, int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    sizes = {}
+    for pid in map(int, children):
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes[pid] = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
+    return sizes
+
+
+def soak(total: int, connections: int) -> dict:
+    """`total` advice requests with both caches off, so every one runs durable_rules."""
+    with served(answer_cache="0", engine_memo="0") as (base, master, folder):
+        script = _advice_script(folder)
+        _wrk(f"{base}/v1/advice", script, 5, connections)  # warm up every worker
+        before = _workers_rss_kb(master)
+        done = errors = 0
+        started = time.monotonic()
+        while done < total:
+            figures = _wrk(f"{base}/v1/advice", script, 30, connections)
+            done += figures["requests"]
+            errors += figures["errors"]
+        seconds = time.monotonic() - started
+        after = _workers_rss_kb(master)
+    growth = {pid: (after[pid] - before[pid]) / 1024 for pid in before if pid in after}
+    return {
+        "requests": done,
+        "errors": errors,
+        "seconds": round(seconds, 1),
+        "rps": round(done / seconds, 1),
+        "workers": len(before),
+        "workers_replaced": len(set(before) ^ set(after)) // 2,
+        "rss_before_mb": round(max(before.values()) / 1024, 1),
+        "max_rss_growth_mb": round(max(growth.values()), 2),
+    }
 
 
 def machine() -> dict:
@@ -229,7 +257,19 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
+    parser.add_argument(
+        "--soak", type=int, metavar="N", help="instead: N advice requests, memory growth per worker"
+    )
     args = parser.parse_args(argv)
+    if args.soak:
+        report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+        report["soak"] = soak(args.soak, args.connections)
+        out = args.out.with_name("soak.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report["soak"], indent=2))
+        print(f"written to {out}")
+        return 0
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
     report["in_process"] = in_process(default_engine())

@@ -34,6 +34,8 @@ class Settings:
     log_level: str = "INFO"
     #: Origins that browsers may call the API from, comma-separated; "*" allows any.
     cors_origins: str = "*"
+    #: Rule outcomes the engine remembers per distinct set of condition truths (0: none).
+    engine_memo: int = 4096
     #: JSON answers to /v1/advice kept per worker for identical requests (0: none).
     answer_cache: int = 512
     #: Seconds that clients and shared caches may keep catalogue responses.
@@ -58,13 +60,13 @@ class Settings:
 
 
 _lock = threading.Lock()
-_engines: dict[tuple[Path, Path], Engine] = {}
+_engines: dict[tuple[Path, Path, int], Engine] = {}
 
 
 def default_engine(settings: Settings | None = None) -> Engine:
     """The engine for `settings` (from the environment by default), loaded once."""
     settings = settings or Settings.from_env()
-    key = (settings.rules_dir, settings.content_dir)
+    key = (settings.rules_dir, settings.content_dir, settings.engine_memo)
     with _lock:
         if key not in _engines:
             _engines[key] = Engine.load(*key)

@@ -5,9 +5,11 @@ import json
 import logging
 import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from advisor.config import Settings
 from advisor.web.observability import JsonFormatter
 
 from .apps import make_app
@@ -161,3 +163,11 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
             )
             totals.add(float(match[1]))
         assert totals == {40.0}
+
+
+def test_every_setting_is_documented():
+    from dataclasses import fields
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for item in fields(Settings):
+        assert f"`ADVISOR_{item.name.upper()}`" in readme, item.name

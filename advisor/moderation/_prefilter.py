@@ -24,21 +24,26 @@ __all__ = ["Prefilter", "keywords"]
 #: Keywords shorter than this are too common to be worth a first pass...
 MIN_KEYWORD = 3
 #: ...except these, which are rare in ordinary text.
-SHORT_WORDS = frozenset("hr dm fb ig cv pa £ $ €".split())
+SHORT_WORDS = frozenset("hr dm fb ig cv pa £ $ € 24/7".split())
 #: Words so common that a class keyed on them is as good as always present.
 _COMMON = frozenset(
     "the and you your that this with for are was were have has had not but his her "
     "their they them she him our its it's who what when where which will would can "
     "could should all any some one two out get got just like then than from into "
-    "about after before over more most very been being there here how why off".split()
+    "about after before over more most very been being there here how why off "
+    "don't can't won't i'm you're you'll each every other another much many such "
+    "only own same too also even".split()
 )
+_WORD = re.compile(r"[^\W_]+(?:'[a-z]+)?")
 #: Words common in job-hunting advice: other keywords are preferred to these.
 _FREQUENT = frozenset(
     "interview interviews interviewer interviewers recruiter recruiters consultant "
     "consultants employer employers company manager managers job jobs role offer offers "
     "salary call calls email decision application candidate feedback right things find "
     "make take give send put time day week first next keep question questions work "
-    "hiring team thank thanks follow".split()
+    "hiring team thank thanks follow make made take took let going did say said know "
+    "see come put give gave keep want need look use try tell ask feel think way thing "
+    "time day lot good great well still back down yourself myself".split()
 )
 #: A finite run of a pattern expanding to more strings than this is not used.
 _MAX_STRINGS = 400
@@ -63,19 +68,27 @@ def _core(word: str) -> str:
     return word.lstrip(_START).strip(" '")
 
 
-def _weak(word: str) -> bool:
-    core = _core(word)
+def _rare_length(keyword: str) -> int:
+    """The length of the longest word of `keyword` that is not a common word."""
+    core = _core(keyword)
     if core in SHORT_WORDS:
-        return False
-    return len(core) < MIN_KEYWORD or core in _COMMON
+        return MIN_KEYWORD
+    return max(
+        (len(w) for w in _WORD.findall(core) if w not in _COMMON and len(w) >= MIN_KEYWORD),
+        default=0,
+    )
+
+
+def _weak(keyword: str) -> bool:
+    return _rare_length(keyword) == 0
 
 
 def _score(words: frozenset[str]) -> tuple:
-    """Higher is better: no weak words, few frequent words, long words, few words."""
+    """Higher is better: no weak words, few frequent words, rare long words, few words."""
     return (
         not any(_weak(w) for w in words),
         -sum(_core(w) in _FREQUENT for w in words),
-        min(min(len(_core(w)) for w in words), 8),
+        min(min(_rare_length(w) for w in words), 8),
         -len(words),
     )
 
