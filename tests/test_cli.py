@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -99,7 +100,35 @@ def test_rules_explain_says_why_each_rule_did_or_did_not_fire(state_file, capsys
 
 
 def test_console_script_is_installed():
-    script = shutil.which("advisor", path=str(__import__("pathlib").Path(sys.executable).parent))
+    script = shutil.which("advisor", path=str(Path(sys.executable).parent))
     assert script, "the advisor console script is not installed beside this Python"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
     assert "advise" in result.stdout
+
+
+def test_serve_starts_gunicorn_with_the_repository_config():
+    import time
+    import urllib.request
+
+    from .live import free_port
+
+    port = free_port()
+    script = shutil.which("advisor", path=str(Path(sys.executable).parent))
+    process = subprocess.Popen(
+        [script, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready") as answer:
+                    assert json.loads(answer.read())["status"] == "ready"
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("advisor serve did not answer")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -103,9 +103,12 @@ def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
     run_start = at_start
 
     def close_run():
-        # Any stretch of consecutive known parts must occur in every match.
+        # Any stretch of consecutive known parts must occur in every match;
+        # stretches are taken from the start of the run or of a word in it.
         starts = _word_starts(run, run_start)
         for first in range(len(run)):
+            if first and not starts[first]:
+                continue
             for last in range(first + 1, len(run) + 1):
                 strings = _product(run[first:last])
                 if strings is None:
