@@ -26,7 +26,14 @@ from .engine import Engine
 from .rules import rule_files
 from .state import InterviewState, InterviewStateSchema
 
-__all__ = ["Case", "CaseResult", "CoverageReport", "load_cases", "run_cases"]
+__all__ = [
+    "Case",
+    "CaseResult",
+    "CoverageReport",
+    "load_cases",
+    "run_cases",
+    "run_moderation_cases",
+]
 
 
 class _CaseSchema(Schema):
@@ -122,3 +129,32 @@ def run_cases(engine: Engine, cases: list[Case]) -> CoverageReport:
     report.never_expected = [a for a in engine.catalogue.actions if a not in expected]
     report.never_forbidden = [a for a in engine.catalogue.actions if a not in forbidden]
     return report
+
+
+class _ModerationCaseSchema(Schema):
+    name = fields.String(required=True)
+    text = fields.String(required=True)
+    flagged = fields.Boolean(required=True)
+    categories = fields.List(fields.String())
+    pair = fields.String()
+
+
+class _ModerationCasesFileSchema(Schema):
+    category = fields.String(required=True)
+    cases = fields.List(fields.Nested(_ModerationCaseSchema), required=True)
+
+
+def run_moderation_cases(engine: Engine, policy_dir: Path) -> tuple[int, list[str]]:
+    """Run every ``rules/moderation/*.cases.yaml``; return the count and the failures."""
+    count, failures = 0, []
+    for path in sorted(policy_dir.glob("*.cases.yaml")):
+        for case in load_yaml(path, _ModerationCasesFileSchema())["cases"]:
+            count += 1
+            verdict = engine.moderate(case["text"])
+            wanted = case.get("categories")
+            if verdict.flagged != case["flagged"] or (
+                wanted is not None and list(verdict.categories) != wanted
+            ):
+                got = ", ".join(verdict.categories) or "not flagged"
+                failures.append(f"{path.name}: {case['name']}: got {got}")
+    return count, failures

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from marshmallow import ValidationError
 
 from ._data import DataError, describe_errors
-from .cases import load_cases, run_cases
+from .cases import load_cases, run_cases, run_moderation_cases
 from .config import ROOT, Settings, default_engine
 from .schemas import dump_advice, dump_trace, dump_verdict
 from .state import InterviewState, InterviewStateSchema
@@ -112,7 +112,8 @@ def _moderate(args) -> int:
 
 def _check(args) -> int:
     engine = default_engine()
-    report = run_cases(engine, load_cases(Settings.from_env().rules_dir))
+    rules_dir = Settings.from_env().rules_dir
+    report = run_cases(engine, load_cases(rules_dir))
     for result in report.failures:
         print(f"FAIL {result.case.label}: {'; '.join(result.problems)}")
     fired = len(engine.rulebook.rules) - len(report.unfired)
@@ -126,7 +127,11 @@ def _check(args) -> int:
         print(f"UNCOVERED action {action_id}: no case expects it")
     for action_id in report.never_forbidden:
         print(f"UNCOVERED action {action_id}: no case forbids it")
-    return 0 if report.ok else 1
+    count, failures = run_moderation_cases(engine, rules_dir / "moderation")
+    for failure in failures:
+        print(f"FAIL moderation {failure}")
+    print(f"{count - len(failures)} of {count} moderation cases pass.")
+    return 0 if report.ok and not failures else 1
 
 
 def _explain(args) -> int:

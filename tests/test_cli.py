@@ -132,3 +132,13 @@ def test_serve_starts_gunicorn_with_the_repository_config():
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_rules_check_runs_the_moderation_case_tables_too(data_copy, monkeypatch, capsys):
+    rules, content = data_copy
+    cases = rules / "moderation" / "violence.cases.yaml"
+    cases.write_text(cases.read_text().replace("flagged: false", "flagged: true", 1))
+    monkeypatch.setenv("ADVISOR_RULES_DIR", str(rules))
+    monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
+    assert main(["rules", "check"]) == 1
+    assert "FAIL moderation violence.cases.yaml" in capsys.readouterr().out
