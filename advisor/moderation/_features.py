@@ -2,21 +2,21 @@
 
 A negation ("never", "don't", "avoid") defuses the features that start
 within a few words after it (`Policy.negation_window`, or the class's own
-`window`), up to the end of its clause.
-A negation inside a harm or context match ("so they can't leave", "go
-without food", "won't hurt") is part of that phrase, not a negation.
+`window`), up to the end of its clause.  A negation word inside a match of
+a class marked `absorbs_negation` ("so they can't leave", "go without
+food", "won't hurt") is part of that phrase, not a negation.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
-from ._policy import FEATURE_KINDS, Policy
+from ._policy import Policy
 
-__all__ = ["Match", "find_matches", "in_sequence"]
+__all__ = ["Match", "find_matches", "in_sequence", "negate"]
 
 
 @dataclass(frozen=True)
@@ -38,52 +38,43 @@ def _words(count: int) -> re.Pattern:
 def find_matches(
     policy: Policy, text: str, start: int, end: int, names: Iterable[str]
 ) -> list[Match]:
-    """Matches of the classes `names` in text[start:end], with negation applied."""
+    """Matches of the classes `names` in text[start:end], in order."""
     sentence = text[start:end]
-    classes = policy.classes
-    found: list[Match] = []
-    cues: list[Match] = []
-    stops: list[int] = []
+    found = []
     for name in names:
-        word_class = classes[name]
-        kind = word_class.kind
+        word_class = policy.classes[name]
         for m in word_class.regex.finditer(sentence):
-            if m.end() == m.start():
-                continue
-            if kind == "negation":
-                cues.append(Match(name, kind, m.start(), m.end()))
-            elif kind == "boundary":
-                stops.append(m.start())
-            else:
-                found.append(Match(name, kind, m.start(), m.end()))
+            if m.end() > m.start():
+                found.append(Match(name, word_class.kind, m.start() + start, m.end() + start))
+    found.sort(key=lambda m: (m.start, m.end, m.name))
+    return found
+
+
+def negate(
+    policy: Policy, text: str, start: int, end: int, matches: Sequence[Match]
+) -> list[Match]:
+    """`matches` with those in the scope of a negation in text[start:end] marked
+    negated, followed by the negations that apply."""
+    cues = find_matches(policy, text, start, end, policy.of_kind("negation"))
     if cues:
-        found = _negate(policy, sentence, found, cues, sorted(stops))
-    return [
-        Match(m.name, m.kind, m.start + start, m.end + start, m.negated)
-        for m in sorted(found, key=lambda m: (m.start, m.end, m.name))
-    ]
-
-
-def _negate(policy, sentence, found, cues, stops):
-    phrases = [m for m in found if m.kind in FEATURE_KINDS]
-    live_cues = [
-        cue for cue in cues if not any(p.start < cue.end and cue.start < p.end for p in phrases)
-    ]
+        phrases = find_matches(policy, text, start, end, policy.absorbing)
+        cues = [c for c in cues if not any(p.start < c.end and c.start < p.end for p in phrases)]
+    if not cues:
+        return list(matches)
+    stops = sorted(
+        m.start for m in find_matches(policy, text, start, end, policy.of_kind("boundary"))
+    )
     scopes = []
-    for cue in live_cues:
+    for cue in cues:
         reach = policy.classes[cue.name].window or policy.negation_window
-        window = _words(reach).match(sentence, cue.end)
+        window = _words(reach).match(text, cue.end, end)
         limit = window.end() if window else cue.end
-        stop = next((s for s in stops if s >= cue.end), len(sentence))
+        stop = next((s for s in stops if s >= cue.end), end)
         scopes.append((cue.end, min(limit, stop)))
-    out = [
-        Match(m.name, m.kind, m.start, m.end, True)
-        if any(begin <= m.start < finish for begin, finish in scopes)
-        else m
-        for m in found
+    negated = [
+        replace(m, negated=True) if any(b <= m.start < f for b, f in scopes) else m for m in matches
     ]
-    out.extend(live_cues)
-    return out
+    return negated + cues
 
 
 def in_sequence(matches: Sequence[Match], names: Sequence[str]) -> bool:

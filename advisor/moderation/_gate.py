@@ -35,9 +35,7 @@ def content_gate(
         for field in ("title", "detail"):
             verdict = moderator.moderate(item.get(field) or "")
             if verdict.flagged:
-                problems.append(
-                    f"guidance {item['id']!r} {field} is flagged as {_flags(verdict)}"
-                )
+                problems.append(f"guidance {item['id']!r} {field} is flagged as {_flags(verdict)}")
     passages = _Passages(moderator, articles)
     for item in rejected:
         verdict = moderator.moderate(item["advice"])

@@ -1,11 +1,13 @@
 """Moderating text: sentences, features, a durable_rules ruleset, verdicts.
 
-For each sentence `Moderator.moderate` finds the word classes of the policy
-(compiled regexes, one per class), applies negation, and asserts the
-sentence as one fact (one boolean property per feature or stance present)
-into a durable_rules ruleset with one rule per harm; the rules that fire
-decide the sentence's categories.  Only a sentence holding a harm feature of
-some category goes to the rules engine; the rest cannot be flagged.
+`Moderator.moderate` normalises the text and splits it into sentences; one
+pass of the keyword prefilter tells which harms each sentence could hold.
+For those, it matches the word classes the harms need (compiled regexes, one
+per class); where every class of some harm is present it also matches the
+stances that defuse it and applies negation.  A sentence whose live features
+include a harm feature is then asserted as one fact (a boolean property per
+class present) into a durable_rules ruleset with one rule per harm; the rules
+that fire decide the sentence's categories.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._durable import MAX_RULES, RuleSession
-from ._features import Match, find_matches, in_sequence
+from .._durable import RuleSession
+from ._features import Match, find_matches, in_sequence, negate
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -70,18 +72,23 @@ class _Sentence:
     norm_end: int
     start: int
     end: int
-    categories: frozenset[str] = frozenset()
+    harms: tuple[str, ...] = ()  # rule ids of the harms it could hold
 
 
 class Moderator:
     """The compiled moderation policy."""
 
-    def __init__(self, policy: Policy, rejected: Sequence[Mapping]):
+    def __init__(self, policy: Policy, rejected: Sequence[Mapping], first_pass: bool = True):
+        """Compile `policy`; `first_pass=False` looks for every harm in every
+        sentence (slow: it exists to check the first pass loses nothing)."""
         self.policy = policy
+        self._first_pass = first_pass
         self._rejected = {r["id"]: r for r in rejected}
         self._fallback_instead = {
             category: tuple(
-                dict.fromkeys(a for r in rejected if r["category"] == category for a in r["instead"])
+                dict.fromkeys(
+                    a for r in rejected if r["category"] == category for a in r["instead"]
+                )
             )
             for category in CATEGORIES
         }
@@ -91,8 +98,8 @@ class Moderator:
         self._sessions = _sessions(policy)
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._cache_lock = threading.Lock()
-        self._stance_names = policy.of_kind("negation") + policy.of_kind("boundary")
         self._openers = policy.of_kind("opener")
+        self._lead_ins = policy.of_kind("lead_in")
 
     @classmethod
     def load(cls, policy_dir: Path, rejected: Sequence[Mapping]) -> Moderator:
@@ -129,101 +136,140 @@ class Moderator:
         )
 
     def _find_candidates(self, text: str, sentences: list[_Sentence]) -> None:
-        """Mark the categories whose harms each sentence could hold."""
+        """Mark the harms each sentence could hold."""
+        if not self._first_pass:
+            for sentence in sentences:
+                sentence.harms = tuple(self._harms)
+            return
         prefilter = self.policy.prefilter
-        present: list[set[str]] = [set() for _ in sentences]
+        found: list[set[int]] = [set() for _ in sentences]
         starts = [s.norm_start for s in sentences]
-        for position, classes in prefilter.scan(text):
+        for position, keyword_sets in prefilter.scan(text):
             index = bisect.bisect_right(starts, position) - 1
             if index >= 0 and position < sentences[index].norm_end:
-                present[index].update(classes)
+                found[index].update(keyword_sets)
         # A sentence that opens by pointing back carries on the previous one.
         for index in range(len(sentences) - 1, 0, -1):
-            if present[index - 1] and self._opens_carry(text, sentences[index]):
-                present[index] |= present[index - 1]
-        for sentence, classes in zip(sentences, present, strict=True):
-            sentence.categories = prefilter.categories(classes)
+            if found[index - 1] and self._carries_on(text, sentences[index - 1], sentences[index]):
+                found[index] |= found[index - 1]
+        for sentence, keyword_sets in zip(sentences, found, strict=True):
+            sentence.harms = prefilter.harms(keyword_sets)
 
-    def _opens_carry(self, text: str, sentence: _Sentence) -> bool:
+    def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
+        """Whether `sentence` carries on `previous`: it opens by pointing back
+        ("The first one…", "I don't."), or `previous` leads in to it."""
+        return self._starts(text, sentence, self._openers) or self._starts(
+            text, previous, self._lead_ins
+        )
+
+    def _starts(self, text: str, sentence: _Sentence, names) -> bool:
         segment = text[sentence.norm_start : sentence.norm_end]
-        return any(self.policy.classes[n].regex.match(segment) for n in self._openers)
+        return any(self.policy.classes[n].regex.match(segment) for n in names)
 
     def _judge(self, text, norm, sentence: _Sentence, previous: _Sentence | None):
-        original = text[sentence.start : sentence.end]
-        if not sentence.categories:
-            return SentenceVerdict(original, sentence.start, sentence.end, False, (), None, (), None, ())
-        categories = [self.policy.categories[c] for c in CATEGORIES if c in sentence.categories]
-        names = dict.fromkeys(self._stance_names)
-        for category in categories:
-            names.update(dict.fromkeys(category.classes))
-        matches = find_matches(
-            self.policy, norm.text, sentence.norm_start, sentence.norm_end, names
+        unflagged = SentenceVerdict(
+            text[sentence.start : sentence.end],
+            sentence.start,
+            sentence.end,
+            flagged=False,
+            categories=(),
+            reason=None,
+            instead=(),
+            matched=None,
+            evidence=(),
         )
-        if previous is not None and self._opens_carry(norm.text, sentence):
-            matches = self._carried(norm.text, previous, categories) + matches
-        fired = self._evaluate(categories, matches)
+        if not sentence.harms:
+            return unflagged
+        harms, matches = self._complete_harms(norm.text, sentence, previous)
+        if not harms:
+            return unflagged
+        # Only a harm whose features are all there needs its stances looked at.
+        stances = dict.fromkeys(
+            n for h in harms for n in (*self.policy.categories[h.category].defused_by, *h.unless)
+        )
+        span = (norm.text, sentence.norm_start, sentence.norm_end)
+        matches = negate(self.policy, *span, matches + find_matches(self.policy, *span, stances))
+        fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches)]
         evidence = self._evidence(text, norm, matches, fired)
         if not fired:
-            return SentenceVerdict(
-                original, sentence.start, sentence.end, False, (), None, (), None, evidence
+            return replace(unflagged, evidence=evidence)
+        order = {c: i for i, c in enumerate(CATEGORIES)}
+        fired.sort(key=lambda h: order[h.category])
+        instead = [
+            action
+            for h in fired
+            for action in (
+                self._rejected[h.matched]["instead"]
+                if h.matched
+                else self._fallback_instead[h.category]
             )
-        harms = [self._harms[rule_id] for rule_id in fired]
-        found = {h.category for h in harms}
-        ordered = [c for c in CATEGORIES if c in found]
-        harms.sort(key=lambda h: ordered.index(h.category))
-        matched = next((h.matched for h in harms if h.matched), None)
-        instead = []
-        for harm in harms:
-            instead.extend(
-                self._rejected[harm.matched]["instead"]
-                if harm.matched
-                else self._fallback_instead[harm.category]
-            )
-        reasons = dict.fromkeys(h.reason for h in harms)
-        return SentenceVerdict(
-            text=original,
-            start=sentence.start,
-            end=sentence.end,
+        ]
+        return replace(
+            unflagged,
             flagged=True,
-            categories=tuple(ordered),
-            reason="; ".join(reasons),
+            categories=tuple(dict.fromkeys(h.category for h in fired)),
+            reason="; ".join(dict.fromkeys(h.reason for h in fired)),
             instead=tuple(dict.fromkeys(instead)),
-            matched=matched,
+            matched=next((h.matched for h in fired if h.matched), None),
             evidence=evidence,
-            harms=tuple(f"{h.category}/{h.id}" for h in harms),
+            harms=tuple(f"{h.category}/{h.id}" for h in fired),
         )
 
-    def _carried(self, text: str, previous: _Sentence, categories: list[Category]) -> list[Match]:
+    def _complete_harms(
+        self, text: str, sentence: _Sentence, previous: _Sentence | None
+    ) -> tuple[list[Harm], list[Match]]:
+        """The sentence's candidate harms whose every class is present, and
+        the matches of their classes (some carried from `previous`)."""
+        harms = [self._harms[rule_id] for rule_id in sentence.harms]
+        carried: dict[str, list[Match]] = {}
+        if previous is not None and self._carries_on(text, previous, sentence):
+            names = dict.fromkeys(n for h in harms for n in h.features)
+            for match in self._carried(text, previous, names):
+                carried.setdefault(match.name, []).append(match)
+        found: dict[str, list[Match]] = {}
+
+        def present(name: str) -> bool:
+            if name not in found:
+                found[name] = carried.get(name, []) + find_matches(
+                    self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
+                )
+            return bool(found[name])
+
+        # Classes are looked for lazily: a harm is dropped at its first missing class.
+        complete = [
+            h for h in harms if all(map(present, h.all)) and (not h.any or any(map(present, h.any)))
+        ]
+        matches = dict.fromkeys(m for h in complete for n in h.features for m in found.get(n, ()))
+        return complete, sorted(matches, key=lambda m: (m.start, m.end, m.name))
+
+    def _carried(self, text: str, previous: _Sentence, names) -> list[Match]:
         """Live matches of the carried-over classes in the previous sentence."""
-        classes = self.policy.classes
-        carry = dict.fromkeys(
-            name for c in categories for name in c.classes if classes[name].carry
-        )
+        carry = [name for name in names if self.policy.classes[name].carry]
         if not carry:
             return []
-        names = {**dict.fromkeys(self._stance_names), **carry}
-        found = find_matches(self.policy, text, previous.norm_start, previous.norm_end, names)
+        start, end = previous.norm_start, previous.norm_end
+        found = negate(
+            self.policy, text, start, end, find_matches(self.policy, text, start, end, carry)
+        )
         return [m for m in found if m.name in carry and not m.negated]
 
-    def _evaluate(self, categories: list[Category], matches: list[Match]) -> list[str]:
+    def _evaluate(self, harms: list[Harm], matches: list[Match]) -> list[str]:
         """The ids of the harm rules the sentence's fact fires."""
         live = {m.name for m in matches if m.kind in _FACT_KINDS and not m.negated}
         if not any(self.policy.classes[name].kind == "harm" for name in live):
             return []
         fact = dict.fromkeys(sorted(live), True)
-        for category in categories:
-            for harm in category.harms:
-                if harm.any and live.intersection(harm.any):
-                    fact[harm.any_key] = True
-                if harm.sequence and live.issuperset(harm.sequence):
-                    if in_sequence(matches, harm.sequence):
-                        fact[harm.sequence_key] = True
-        wanted = {c.id for c in categories}
+        for harm in harms:
+            if harm.any and live.intersection(harm.any):
+                fact[harm.any_key] = True
+            if harm.sequence and live.issuperset(harm.sequence):
+                if in_sequence(matches, harm.sequence):
+                    fact[harm.sequence_key] = True
+        candidates = {h.rule_id for h in harms}
         fired: list[str] = []
-        for session, session_categories in self._sessions:
-            if wanted & session_categories:
-                fired.extend(self._fire(session, fact))
-        return [r for r in fired if self._harms[r].category in wanted]
+        for category in dict.fromkeys(h.category for h in harms):
+            fired.extend(r for r in self._fire(self._sessions[category], fact) if r in candidates)
+        return fired
 
     def _fire(self, session: RuleSession, fact: dict) -> tuple[str, ...]:
         key = (id(session), tuple(fact))
@@ -236,12 +282,16 @@ class Moderator:
                 self._cache[key] = answer
         return answer
 
-    def _evidence(self, text, norm, matches: list[Match], fired: list[str]) -> tuple[Evidence, ...]:
+    def _evidence(
+        self, text, norm, matches: list[Match], fired: list[Harm]
+    ) -> tuple[Evidence, ...]:
+        """The spans of the features of the harms found or, when none was,
+        of the negations and stances that defused them."""
         if fired:
-            wanted = {n for r in fired for n in self._harms[r].features}
+            wanted = {n for h in fired for n in h.features}
             chosen = [m for m in matches if m.name in wanted and not m.negated]
         else:
-            chosen = [m for m in matches if m.kind == "negation" or m.kind == "stance"]
+            chosen = [m for m in matches if m.kind in ("negation", "stance")]
         spans = {}
         for m in chosen:
             start, end = norm.span(m.start, m.end)
@@ -276,24 +326,18 @@ def _check_matched(policy: Policy, rejected: Sequence[Mapping]) -> None:
                 )
 
 
-def _sessions(policy: Policy) -> list[tuple[RuleSession, frozenset[str]]]:
-    """Compile the harms into as few rule sessions as the engine's limit allows."""
-    groups: list[list[Category]] = []
-    size = 0
-    for category in policy.categories.values():
-        if not groups or size + len(category.harms) > MAX_RULES - 1:
-            groups.append([])
-            size = 0
-        groups[-1].append(category)
-        size += len(category.harms)
-    sessions = []
-    for group in groups:
-        rules = {}
-        for category in group:
-            for priority, harm in enumerate(category.harms):
-                rules[harm.rule_id] = {"when": _condition(category, harm), "priority": priority}
-        sessions.append((RuleSession(rules), frozenset(c.id for c in group)))
-    return sessions
+def _sessions(policy: Policy) -> dict[str, RuleSession]:
+    """One rule session per category: an evaluation costs more the more rules
+    its session has, and most sentences concern one category."""
+    return {
+        category.id: RuleSession(
+            {
+                harm.rule_id: {"when": _condition(category, harm), "priority": priority}
+                for priority, harm in enumerate(category.harms)
+            }
+        )
+        for category in policy.categories.values()
+    }
 
 
 def _condition(category: Category, harm: Harm) -> dict:

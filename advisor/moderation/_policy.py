@@ -20,6 +20,7 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .._data import DataError, describe_errors, digest_files
+from .._durable import MAX_RULES
 from ._prefilter import Prefilter
 
 __all__ = [
@@ -53,8 +54,9 @@ CASES_SUFFIX = ".cases.yaml"
 #: negation  a prohibition that defuses the words after it, in its clause
 #: boundary  where a clause ends
 #: opener    a sentence opening that carries on the previous sentence
+#: lead_in   a sentence (a short question) that the next one carries on
 #: part      a building block, only used inside other classes' patterns
-KINDS = ("harm", "context", "stance", "negation", "boundary", "opener", "part")
+KINDS = ("harm", "context", "stance", "negation", "boundary", "opener", "lead_in", "part")
 FEATURE_KINDS = ("harm", "context")
 
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lower_snake_case name")
@@ -74,6 +76,7 @@ class WordClassSchema(Schema):
     description = fields.String(validate=_TEXT)
     patterns = fields.List(fields.String(validate=_TEXT), required=True, validate=_TEXT)
     carry = fields.Boolean(load_default=False)
+    absorbs_negation = fields.Boolean(load_default=False)
     window = fields.Integer(validate=validate.Range(min=1, max=20))
 
 
@@ -128,7 +131,8 @@ class WordClass:
     path: Path
     description: str | None
     patterns: tuple[str, ...]
-    carry: bool
+    carry: bool  # a sentence that opens by pointing back inherits its matches
+    absorbs_negation: bool  # a negation word inside a match is part of the phrase
     window: int | None  # a negation's reach in words, when not the shared one
     regex: re.Pattern
 
@@ -177,7 +181,6 @@ class Category:
     reason: str
     defused_by: tuple[str, ...]
     harms: tuple[Harm, ...]
-    classes: tuple[str, ...]  # every class its harms and stances use
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,12 @@ class Policy:
     categories: dict[str, Category]  # in CATEGORIES order
     negation_window: int
     digest: str
-    prefilter: Prefilter  # which sentences could hold which category's harms
+    prefilter: Prefilter  # which sentences could hold which harms
+    kinds: dict[str, tuple[str, ...]]  # class names by kind
+    absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
-        return tuple(name for name, wc in self.classes.items() if wc.kind == kind)
+        return self.kinds.get(kind, ())
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -221,7 +226,8 @@ def _read(path: Path, schema: Schema) -> dict:
     try:
         return schema.load(raw)
     except ValidationError as error:
-        raise PolicyError(f"{path}: {describe_errors(error)}") from error
+        # A dict's values are reported under "value": classes.drink.value.kind.
+        raise PolicyError(f"{path}: {describe_errors(error).replace('.value.', '.')}") from error
 
 
 def policy_files(policy_dir: Path) -> list[Path]:
@@ -258,13 +264,12 @@ def load_policy(policy_dir: Path) -> Policy:
     classes = {
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
-    categories = {
-        data["category"]: _category(path, data, classes) for path, data in raw_categories
-    }
-    needed = dict.fromkeys(n for c in categories.values() for h in c.harms for n in h.all)
+    categories = {data["category"]: _category(path, data, classes) for path, data in raw_categories}
+    harms = [h for c in categories.values() for h in c.harms]
+    needed = dict.fromkeys(n for h in harms for n in h.all)
     prefilter = Prefilter(
         {name: expanded.alternation(name) for name in needed},
-        {c.id: [h.all for h in c.harms] for c in categories.values()},
+        {h.rule_id: h.all for h in harms},
     )
     return Policy(
         classes=classes,
@@ -272,6 +277,8 @@ def load_policy(policy_dir: Path) -> Policy:
         negation_window=shared["negation_window"],
         digest=digest_files(files, policy_dir),
         prefilter=prefilter,
+        kinds={k: tuple(n for n, c in classes.items() if c.kind == k) for k in KINDS},
+        absorbing=tuple(n for n, c in classes.items() if c.absorbs_negation),
     )
 
 
@@ -313,7 +320,9 @@ class _Expander:
 
         source = _REFERENCE.sub(insert, _dropped_g(pattern))
         if _MALFORMED.search(source):
-            raise PolicyError(f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}")
+            raise PolicyError(
+                f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}"
+            )
         try:
             re.compile(source)
         except re.error as error:
@@ -329,8 +338,12 @@ def _dropped_g(pattern: str) -> str:
     return _ING.sub("in[g']?", pattern)
 
 
+# Not inside a word: no word character on both sides (punctuation may touch words).
+_NOT_IN_WORD = r"(?!\B\w)"
+
+
 def _whole_words(source: str) -> re.Pattern:
-    return re.compile(rf"(?<!\w)(?:{source})(?!\w)")
+    return re.compile(f"{_NOT_IN_WORD}(?:{source}){_NOT_IN_WORD}")
 
 
 def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordClass:
@@ -342,6 +355,7 @@ def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordC
         description=spec.get("description"),
         patterns=tuple(spec["patterns"]),
         carry=spec["carry"],
+        absorbs_negation=spec["absorbs_negation"],
         window=spec.get("window"),
         regex=_whole_words(source),
     )
@@ -371,6 +385,8 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass]) -> Ca
         need(spec["all"], f"{field}.all", FEATURE_KINDS)
         need(spec["any"], f"{field}.any", FEATURE_KINDS)
         need(spec["unless"], f"{field}.unless", ("stance",))
+        if index >= MAX_RULES - 1:
+            raise PolicyError(f"{path}: harms: at most {MAX_RULES - 1} harms fit one rules session")
         if not any(classes[name].kind == "harm" for name in spec["all"]):
             raise PolicyError(f"{path}: {field}.all: needs at least one class of kind harm")
         harms.append(
@@ -386,9 +402,6 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass]) -> Ca
                 matched=spec["matched"],
             )
         )
-    used = dict.fromkeys(data["defused_by"])
-    for harm in harms:
-        used.update(dict.fromkeys((*harm.all, *harm.any, *harm.unless)))
     return Category(
         id=category,
         path=path,
@@ -398,5 +411,4 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass]) -> Ca
         reason=data["reason"],
         defused_by=tuple(data["defused_by"]),
         harms=tuple(harms),
-        classes=tuple(used),
     )

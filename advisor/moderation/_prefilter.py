@@ -1,14 +1,15 @@
 """A fast first pass over a text: which sentences could hold which harms?
 
 Running every category's patterns over every sentence is the slow part of
-moderation.  Most word classes cannot match without one of a few literal
-words ("pints", "dealer", "bribe"), so for each class we compute, from its
-parsed regex (`re._parser`), keywords such that every match contains at
-least one of them.  One pass of a regex of all keywords, written as a trie
-(one branch per character), tells which classes each sentence could hold;
-a harm is possible only where every class it needs could be.  A class
-without usable keywords (its matches could be made of common words) counts
-as possibly present everywhere.
+moderation.  Most word classes cannot match without a few literal words
+("pints", "dealer", "bribe"), so for each alternative of each class we
+compute, from its parsed regex (`re._parser`), sets of keywords such that
+every match contains a keyword of each set.  One pass of a regex of all
+keywords, written as a trie (one branch per character), tells which classes
+each sentence could hold; a harm is possible only where every class it
+needs could be, and only the classes of possible harms are then matched.
+A class without usable keywords (its matches could be made of common words)
+counts as possibly present everywhere.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from re import _constants as C  # noqa: N812
 from re import _parser
 
-__all__ = ["Prefilter", "keywords"]
+__all__ = ["Prefilter", "requirements"]
 
 #: Keywords shorter than this are too common to be worth a first pass...
 MIN_KEYWORD = 3
 #: ...except these, which are rare in ordinary text.
-SHORT_WORDS = frozenset("hr dm fb ig cv pa £ $ € 24/7".split())
+SHORT_WORDS = frozenset("hr dm fb ig cv pa g&t g&ts £ $ € 24/7".split())
 #: Words so common that a class keyed on them is as good as always present.
 _COMMON = frozenset(
     "the and you your that this with for are was were have has had not but his her "
@@ -39,35 +41,56 @@ _WORD = re.compile(r"[^\W_]+(?:'[a-z]+)?")
 _FREQUENT = frozenset(
     "interview interviews interviewer interviewers recruiter recruiters consultant "
     "consultants employer employers company manager managers job jobs role offer offers "
-    "salary call calls email decision application candidate feedback right things find "
-    "make take give send put time day week first next keep question questions work "
-    "hiring team thank thanks follow make made take took let going did say said know "
-    "see come put give gave keep want need look use try tell ask feel think way thing "
-    "time day lot good great well still back down yourself myself".split()
+    "salary call calls email decision application candidate feedback right things thing "
+    "find make made take took give gave send put time day week first next keep question "
+    "questions work hiring team thank thanks follow let going did say said know see come "
+    "want need look use try tell ask feel think way lot good great well still back down "
+    "yourself myself".split()
 )
 #: A finite run of a pattern expanding to more strings than this is not used.
 _MAX_STRINGS = 400
 _MAX_SMALL_CLASS = 12
 #: Marks a keyword that starts a word in every match (it is looked for only there).
 _START = "\x01"
+#: Marks a keyword that ends a word in every match.
+_END = "\x02"
 
 
-def keywords(source: str) -> frozenset[str] | None:
-    """Literal strings one of which occurs in every match of `source`, or None.
+def requirements(source: str) -> list[list[frozenset[str]]] | None:
+    """What any match of `source` needs, as alternatives of keyword sets.
 
-    A keyword that starts a word in every match is given with a leading
-    `_START` mark.
+    Every match satisfies one alternative: it contains a keyword of each
+    of the alternative's sets.  None when some alternative needs no keyword
+    (it could be made of common words).  A keyword that starts a word in
+    every match carries a leading `_START` mark, one that ends a word a
+    trailing `_END` mark.
     """
-    found = _sequence(list(_parser.parse(source)), True)
-    if found is None or any(_weak(word) for word in found):
-        return None
-    return found
+    result = []
+    for items, at_start in _alternatives(list(_parser.parse(source)), True):
+        needed = [o for o in _options(items, at_start, True) if not any(_weak(w) for w in o)]
+        if not needed:
+            return None
+        result.append(needed)
+    return result
+
+
+def _alternatives(items: list, at_start: bool) -> list[tuple[list, bool]]:
+    """The top-level alternatives of a pattern (through groups and references)."""
+    core = [(op, av) for op, av in items if _finite(op, av) != {""}]
+    if len(core) == 1:
+        op, av = core[0]
+        if op is C.SUBPATTERN:
+            return _alternatives(list(av[-1]), at_start)
+        if op is C.BRANCH:
+            return [x for alt in av[1] for x in _alternatives(list(alt), at_start)]
+    return [(items, at_start)]
 
 
 def _core(word: str) -> str:
-    return word.lstrip(_START).strip(" '")
+    return word.strip(_START + _END).strip(" '")
 
 
+@cache
 def _rare_length(keyword: str) -> int:
     """The length of the longest word of `keyword` that is not a common word."""
     core = _core(keyword)
@@ -84,32 +107,39 @@ def _weak(keyword: str) -> bool:
 
 
 def _score(words: frozenset[str]) -> tuple:
-    """Higher is better: no weak words, few frequent words, rare long words, few words."""
+    """Higher is better: no weak words, few frequent words, rare long words,
+    few words, whole words, long words."""
     return (
         not any(_weak(w) for w in words),
         -sum(_core(w) in _FREQUENT for w in words),
         min(min(_rare_length(w) for w in words), 8),
         -len(words),
+        sum(w.startswith(_START) + w.endswith(_END) for w in words),
+        min(len(_core(w)) for w in words),
     )
 
 
-def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
-    """The best keyword set among the parts of a sequence, every one of which must match.
+def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozenset[str]]:
+    """Keyword sets a sequence needs: the best of each run of known strings
+    (a stretch of it from the start of a word or of the run, to the end of a
+    word or of the run) and of each other part.
 
-    `at_start`: the sequence begins at the start of a word.
+    `at_start`, `at_end`: a word starts before, and ends after, the sequence.
     """
     options: list[frozenset[str]] = []
     run: list[set[str]] = []  # consecutive parts matching a few known strings
     run_start = at_start
 
-    def close_run():
-        # Any stretch of consecutive known parts must occur in every match;
-        # stretches are taken from the start of the run or of a word in it.
+    def close_run(run_end: bool):
         starts = _word_starts(run, run_start)
+        ends = [_starts_non_word(part) for part in run[1:]] + [run_end]
+        stretches = []
         for first in range(len(run)):
             if first and not starts[first]:
                 continue
             for last in range(first + 1, len(run) + 1):
+                if last < len(run) and not ends[last - 1] and run[last] != {""}:
+                    continue
                 strings = _product(run[first:last])
                 if strings is None:
                     break
@@ -117,7 +147,11 @@ def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
                     continue
                 if starts[first] and all(s[0].isalnum() for s in strings):
                     strings = {_START + s for s in strings}
-                options.append(frozenset(strings))
+                if ends[last - 1] and all(s[-1].isalnum() for s in strings):
+                    strings = {s + _END for s in strings}
+                stretches.append(frozenset(strings))
+        if stretches:
+            options.append(max(stretches, key=_score))
         run.clear()
 
     for op, av in items:
@@ -126,17 +160,49 @@ def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
             if not run:
                 run_start = at_start
             run.append(finite)
-            at_start = all(
-                (at_start if s == "" else not s[-1].isalnum()) for s in finite
-            )
+            at_start = all((at_start if s == "" else not s[-1].isalnum()) for s in finite)
             continue
-        close_run()
+        close_run(False)
         found = _item(op, av, at_start)
         if found:
             options.append(found)
-        at_start = op in (C.AT, C.ASSERT, C.ASSERT_NOT) and at_start
-    close_run()
+        at_start = _word_start_after(op, av, at_start)
+    close_run(at_end)
+    return options
+
+
+def _starts_non_word(part: set[str]) -> bool:
+    return all(s and not s[0].isalnum() for s in part)
+
+
+def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
+    """The best keyword set a sequence needs."""
+    options = _options(items, at_start)
     return max(options, key=_score) if options else None
+
+
+def _word_start_after(op, av, at_start: bool) -> bool:
+    """Whether a word starts right after a part that is not a run of known strings."""
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return at_start
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        ends = _ends_word(list(av[2]))
+        return ends and (av[0] >= 1 or at_start)
+    return _ends_word([(op, av)])
+
+
+def _ends_word(items: list) -> bool:
+    """Whether every match of `items` ends with a character that is not a letter or digit."""
+    if not items:
+        return False
+    op, av = items[-1]
+    if op is C.LITERAL:
+        return not chr(av).isalnum()
+    if op is C.SUBPATTERN:
+        return _ends_word(list(av[-1]))
+    if op is C.BRANCH:
+        return all(_ends_word(list(alternative)) for alternative in av[1])
+    return False
 
 
 def _word_starts(run: list[set[str]], at_start: bool) -> list[bool]:
@@ -210,6 +276,26 @@ def _item(op, av, at_start: bool) -> frozenset[str] | None:
     return None  # optional parts, wide character classes: nothing required
 
 
+def _hit_owners(words: Mapping[str, set[int]]) -> dict[str, tuple[frozenset, frozenset]]:
+    """For the text of each hit, the keyword sets it satisfies, and those it
+    satisfies only if a word ends right after it.
+
+    A hit also satisfies the keywords it begins with: any that are not tied to
+    a word end, and those that are where the hit has a word end after them.
+    """
+    texts = {w.rstrip(_END) for w in words}
+    result = {}
+    for text in texts:
+        always: set[int] = set()
+        for n in range(1, len(text) + 1):
+            prefix = text[:n]
+            always |= words.get(prefix, set())
+            if n < len(text) and not text[n].isalnum():
+                always |= words.get(prefix + _END, set())
+        result[text] = (frozenset(always), frozenset(words.get(text + _END, set())))
+    return result
+
+
 def _whole_word(text: str, start: int, end: int) -> bool:
     return not (start > 0 and text[start - 1].isalnum()) and not (
         end < len(text) and text[end].isalnum()
@@ -217,7 +303,10 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 
 
 def _trie(strings: Iterable[str]) -> str:
-    """A regex matching any of `strings`, longest first, one branch per character."""
+    """A regex matching any of `strings`, longest first, one branch per character.
+
+    An `_END` mark in a string stands for the end of a word.
+    """
     root: dict = {}
     for string in strings:
         node = root
@@ -228,7 +317,12 @@ def _trie(strings: Iterable[str]) -> str:
 
 
 def _node(node: dict) -> str:
-    branches = [re.escape(char) + _node(child) for char, child in sorted(node.items()) if char]
+    # Longer keywords first: a word end (zero width) is tried after the characters.
+    branches = [
+        (r"(?![^\W_])" if char == _END else re.escape(char)) + _node(child)
+        for char, child in sorted(node.items(), key=lambda item: (item[0] == _END, item[0]))
+        if char
+    ]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -238,60 +332,76 @@ def _node(node: dict) -> str:
 
 
 class Prefilter:
-    """Finds, in one pass, the word classes a text could hold, and where."""
+    """Finds, in one pass, which harms each sentence of a text could hold."""
 
-    def __init__(
-        self, classes: Mapping[str, str], harms: Mapping[str, Sequence[Sequence[str]]]
-    ):
-        """`classes` maps class names to regex sources; `harms` maps each
-        category to its harms, each given as the classes it needs."""
-        owners: dict[str, set[str]] = {}
-        unknown: set[str] = set()
+    def __init__(self, classes: Mapping[str, str], harms: Mapping[str, Sequence[str]]):
+        """`classes` maps class names to regex sources; `harms` maps a harm's
+        rule id to the classes it needs."""
+        set_ids: dict[frozenset[str], int] = {}
+        # For each keyword set, the (class, alternative) pairs that need it.
+        self._needed_by: dict[int, list[tuple[str, frozenset[int]]]] = {}
+        unknown = set()
         for name, source in classes.items():
-            found = keywords(source)
+            found = requirements(source)
             if found is None:
                 unknown.add(name)
-            else:
-                for word in found:
-                    owners.setdefault(word, set()).add(name)
+                continue
+            for alternative in found:
+                ids = frozenset(set_ids.setdefault(words, len(set_ids)) for words in alternative)
+                for number in ids:
+                    self._needed_by.setdefault(number, []).append((name, ids))
         self.unkeyed = frozenset(unknown)
+        owners: dict[str, set[int]] = {}
+        for words, number in set_ids.items():
+            for word in words:
+                owners.setdefault(word, set()).add(number)
         self._passes = []
         for at_start in (True, False):
             words = {
-                w.lstrip(_START): names
-                for w, names in owners.items()
+                w[1:] if at_start else w: ids
+                for w, ids in owners.items()
                 if w.startswith(_START) == at_start
             }
-            if not words:
-                continue
-            # A hit on a keyword also counts for the shorter ones it begins with.
-            found_owners = {
-                word: frozenset().union(*(words.get(word[:n], ()) for n in range(1, len(word) + 1)))
-                for word in words
-            }
-            boundary = r"(?<![^\W_])" if at_start else ""
-            self._passes.append((re.compile(f"{boundary}(?=({_trie(words)}))"), found_owners))
-        self._needs = [
-            (category, frozenset(needed) - self.unkeyed)
-            for category, category_harms in harms.items()
-            for needed in category_harms
-        ]
+            if words:
+                regex = re.compile(("(?<![^\\W_])" if at_start else "") + f"(?=({_trie(words)}))")
+                self._passes.append((regex, _hit_owners(words)))
+        self._harms = [(rule, frozenset(needed)) for rule, needed in harms.items()]
+        self._always = self._possible(self.unkeyed)
 
-    def scan(self, text: str) -> list[tuple[int, frozenset[str]]]:
-        """(position, classes) for each keyword found in `text`."""
+    def scan(self, text: str) -> list[tuple[int, frozenset[int]]]:
+        """(position, keyword-set ids) for each keyword found in `text`."""
         hits = []
         for regex, owners in self._passes:
             for m in regex.finditer(text):
                 word = m.group(1)
                 short = word.strip(" '")
-                if short.isalpha() and short in SHORT_WORDS and not _whole_word(
-                    text, m.start(), m.end(1)
+                if (
+                    short.isalpha()
+                    and short in SHORT_WORDS
+                    and not _whole_word(text, m.start(), m.end(1))
                 ):
                     continue
-                hits.append((m.start(), owners[word]))
+                always, at_word_end = owners[word]
+                end = m.end(1)
+                if at_word_end and not (
+                    end < len(text) and (text[end].isalnum() or text[end] == "_")
+                ):
+                    hits.append((m.start(), always | at_word_end))
+                elif always:
+                    hits.append((m.start(), always))
         return hits
 
-    def categories(self, present: Iterable[str]) -> frozenset[str]:
-        """The categories with a harm whose every keyed class is in `present`."""
-        present = frozenset(present)
-        return frozenset(c for c, needed in self._needs if needed <= present)
+    def harms(self, found: Iterable[int]) -> tuple[str, ...]:
+        """The rule ids of the harms possible where the keyword sets `found` were seen."""
+        found = frozenset(found)
+        if not found:
+            return self._always
+        present = set(self.unkeyed)
+        for number in found:
+            for name, alternative in self._needed_by[number]:
+                if name not in present and alternative <= found:
+                    present.add(name)
+        return self._possible(present)
+
+    def _possible(self, present) -> tuple[str, ...]:
+        return tuple(rule for rule, needed in self._harms if needed <= present)

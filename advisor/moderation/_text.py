@@ -38,7 +38,7 @@ _LEET = str.maketrans("013457@$!", "oieastasi")
 _LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]+(?=[a-z])")
 # Three or more single letters joined by one space, dot, dash, star or
 # underscore (d r i v e, d.r.i.v.e), or a letter repeated three or more times.
-_SPACED = re.compile(r"(?<![\w'])[a-z](?:[ .*_-][a-z]){2,}(?![\w'])|([a-z])\1{2,}")
+_SPACED = re.compile(r"(?<![\w'])[a-z0-9@$!](?:[ .*_-][a-z0-9@$!]){2,}(?![\w'])|([a-z])\1{2,}")
 _SPACES = re.compile(r" {2,}")
 
 
@@ -109,6 +109,7 @@ def normalise(text: str) -> Normalised:
     folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
     if _SPACED.search(folded):
         folded, origin = _squeeze(folded, origin, _SPACED, _spaced_keep)
+        folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
     if "  " in folded:
         folded, origin = _squeeze(folded, origin, _SPACES, lambda m: (m.start(),))
     return Normalised(folded, None if origin is None else tuple(origin), len(text))
@@ -120,7 +121,9 @@ def _spaced_keep(match: re.Match) -> Iterable[int]:
     return range(match.start(), match.end(), 2)  # spaced letters: keep the letters
 
 
-def _squeeze(text: str, origin: list[int] | None, pattern: re.Pattern, keep) -> tuple[str, list[int]]:
+def _squeeze(
+    text: str, origin: list[int] | None, pattern: re.Pattern, keep
+) -> tuple[str, list[int]]:
     """Drop the characters of each match of `pattern` but those `keep` picks."""
     if origin is None:
         origin = list(range(len(text)))

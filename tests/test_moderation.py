@@ -1,0 +1,356 @@
+"""The moderation layer: policy case tables, contract, offsets, gate, errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.moderation import (
+    CATEGORIES,
+    Moderator,
+    PolicyError,
+    Verdict,
+    content_gate,
+)
+from advisor.moderation._policy import load_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "rules" / "moderation"
+CONTENT = ROOT / "content"
+
+
+def _yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+REJECTED = _yaml(CONTENT / "rejected.yaml")["rejected"]
+CASE_FILES = {c: POLICY / f"{c}.cases.yaml" for c in CATEGORIES}
+CASES = [
+    pytest.param(category, case, id=f"{category}: {case['name']}")
+    for category, path in CASE_FILES.items()
+    for case in _yaml(path)["cases"]
+]
+
+
+@pytest.fixture(scope="module")
+def moderator() -> Moderator:
+    return Moderator.load(POLICY, REJECTED)
+
+
+def _summary(verdict: Verdict) -> str:
+    return "; ".join(f"{s.text!r} -> {', '.join(s.harms) or 'ok'}" for s in verdict.sentences)
+
+
+# --- the case tables beside each policy file ---------------------------------
+
+
+@pytest.mark.parametrize(("category", "case"), CASES)
+def test_policy_case(moderator, category, case):
+    verdict = moderator.moderate(case["text"])
+    assert verdict.flagged is case["flagged"], _summary(verdict)
+    if "categories" in case:
+        assert list(verdict.categories) == case["categories"], _summary(verdict)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_case_table_has_contrast_pairs(category):
+    cases = _yaml(CASE_FILES[category])
+    assert cases["category"] == category
+    pairs: dict[str, list[dict]] = {}
+    for case in cases["cases"]:
+        assert {"name", "text", "flagged"} <= case.keys(), case
+        if "pair" in case:
+            pairs.setdefault(case["pair"], []).append(case)
+    assert pairs, f"{category}: no contrast pairs"
+    for name, members in pairs.items():
+        assert sorted(c["flagged"] for c in members) == [False, True], f"pair {name!r}"
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_every_harm_has_a_case(moderator, category):
+    """Coverage: each harm of a category fires for at least one of its cases."""
+    fired = {
+        harm
+        for case in _yaml(CASE_FILES[category])["cases"]
+        for sentence in moderator.moderate(case["text"]).sentences
+        for harm in sentence.harms
+    }
+    harms = {f"{category}/{h.id}" for h in moderator.policy.categories[category].harms}
+    assert not harms - fired, f"harms no case exercises: {sorted(harms - fired)}"
+
+
+# --- the public contract ---------------------------------------------------------
+
+
+def test_two_sentences_second_flagged(moderator):
+    verdict = moderator.moderate(
+        "Send a short thank-you email. Then have three pints and drive home."
+    )
+    first, second = verdict.sentences
+    assert (first.text, first.flagged) == ("Send a short thank-you email.", False)
+    assert second.text == "Then have three pints and drive home."
+    assert second.flagged
+    assert second.categories == ("impaired_driving",)
+    assert second.matched == "drive-under-influence"
+    assert second.instead == ("take-time-out",)
+    assert "impaired driving" in second.reason
+    assert verdict.flagged
+    assert verdict.categories == ("impaired_driving",)
+    assert {e.feature for e in second.evidence} >= {"intoxicant", "drive"}
+
+
+@pytest.mark.parametrize(
+    "text", ["Never drive after drinking.", "a glass of wine at home to celebrate"]
+)
+def test_not_flagged(moderator, text):
+    verdict = moderator.moderate(text)
+    assert not verdict.flagged, _summary(verdict)
+    assert all(s.reason is None and s.instead == () for s in verdict.sentences)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n\t ", "\u200b\u200b", "...!?"])
+def test_nothing_to_judge(moderator, text):
+    assert moderator.moderate(text) == Verdict(flagged=False, categories=(), sentences=())
+
+
+def test_categories_in_contract_order(moderator):
+    verdict = moderator.moderate(
+        "Slip the recruiter fifty quid. Then drink a whole bottle of vodka and drive home."
+    )
+    assert verdict.categories == ("impaired_driving", "substance_misuse", "bribery")
+    assert CATEGORIES == (
+        "impaired_driving",
+        "substance_misuse",
+        "illegal_drugs",
+        "harassment",
+        "violence",
+        "bribery",
+        "dishonesty",
+        "self_punishment",
+    )
+
+
+def test_digest_is_sha256_hex(moderator):
+    assert len(moderator.digest) == 64
+    assert int(moderator.digest, 16) >= 0
+    assert Moderator.load(POLICY, REJECTED).digest == moderator.digest
+
+
+# --- offsets into the original text ------------------------------------------------
+
+
+def _check_offsets(text: str, verdict: Verdict) -> None:
+    end = 0
+    for sentence in verdict.sentences:
+        assert end <= sentence.start < sentence.end <= len(text)
+        assert sentence.text == text[sentence.start : sentence.end]
+        assert sentence.text == sentence.text.strip()
+        for evidence in sentence.evidence:
+            assert 0 <= evidence.start < evidence.end <= len(text)
+            assert evidence.text == text[evidence.start : evidence.end]
+        end = sentence.end
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences", "flagged_text"),
+    [
+        ("Don\u2019t stop. Have four pints and then drive home.", 2, "drive"),
+        ("Have four p\u200bints and then dri\u200bve home!", 1, "dri\u200bve"),
+        ("Have four pints and then \ufb01nally drive home.", 1, "drive"),
+        ("\uff28ave four \uff50ints and then \uff44rive home.", 1, "\uff44rive"),
+        ("  \u2022 Have four pints,\u00a0then drive home  \n\u2022 Thank them.", 2, "drive"),
+        ("d r i v e  home after the pub, ur  fine after 3 pints", 1, "d r i v e"),
+        ("\u201cGet hammered, then drive home,\u201d he said. Don\u2019t.", 2, "drive"),
+    ],
+)
+def test_offsets_survive_normalisation(moderator, text, sentences, flagged_text):
+    verdict = moderator.moderate(text)
+    _check_offsets(text, verdict)
+    assert len(verdict.sentences) == sentences
+    flagged = [s for s in verdict.sentences if s.flagged]
+    assert flagged
+    assert "impaired_driving" in flagged[0].categories
+    assert any(e.text == flagged_text for e in flagged[0].evidence), flagged[0].evidence
+
+
+_PIECES = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(list(" .!?\n\u2019\u201c\u200b\u00ad\ufb01\uff21\u0130-'*0134")),
+    st.sampled_from(["drink ", "drive ", "never ", "pints ", "recruiter ", "pay ", "d r i v e "]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_any_text_gives_valid_offsets(moderator, text):
+    verdict = moderator.moderate(text)
+    _check_offsets(text, verdict)
+    assert verdict.flagged == any(s.flagged for s in verdict.sentences)
+
+
+def test_long_adversarial_text(moderator):
+    text = ("a " * 5000 + "drink " * 1000 + "d r i v e " * 500 + "." * 2000)[:20000]
+    _check_offsets(text, moderator.moderate(text))
+
+
+# --- the first pass loses nothing ---------------------------------------------------
+
+DEVSET_TEXTS = [c["text"] for c in _yaml(ROOT / "tests" / "moderation" / "devset.yaml")["cases"]]
+VOCABULARY = sorted({w for text in DEVSET_TEXTS for w in text.split()})
+
+
+@pytest.fixture(scope="module")
+def exhaustive(moderator) -> Moderator:
+    return Moderator(moderator.policy, REJECTED, first_pass=False)
+
+
+def _same_harms(fast: Moderator, slow: Moderator, text: str) -> None:
+    expected = [s.harms for s in slow.moderate(text).sentences]
+    assert [s.harms for s in fast.moderate(text).sentences] == expected, text
+
+
+def test_first_pass_loses_nothing(moderator, exhaustive):
+    texts = [case.values[1]["text"] for case in CASES] + DEVSET_TEXTS
+    texts += [path.read_text(encoding="utf-8") for path in (CONTENT / "articles").glob("*.txt")]
+    for text in texts:
+        _same_harms(moderator, exhaustive, text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(VOCABULARY), min_size=2, max_size=16).map(" ".join))
+def test_first_pass_loses_nothing_on_shuffled_words(moderator, exhaustive, text):
+    _same_harms(moderator, exhaustive, text)
+
+
+def test_no_harm_is_searched_for_everywhere(moderator):
+    """Every harm needs some keyword, or the first pass would check it in every sentence."""
+    assert moderator.policy.prefilter.harms(()) == ()
+
+
+# --- the content gate ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def content():
+    guidance = [
+        {"id": a["id"], "title": a["title"], "detail": a["detail"]}
+        for a in _yaml(CONTENT / "guidance.yaml")["actions"]
+    ]
+    sources = {s["id"]: s for s in _yaml(CONTENT / "sources.yaml")["sources"]}
+    articles = {
+        sid: (CONTENT / "articles" / s["file"]).read_text(encoding="utf-8")
+        for sid, s in sources.items()
+    }
+    tips = [
+        source["quote"]
+        for action in _yaml(CONTENT / "guidance.yaml")["actions"]
+        for source in action["sources"]
+        if sources[source["source"]]["nature"] == "satirical"
+    ]
+    return guidance, articles, tips
+
+
+def test_gate_passes_real_content(moderator, content):
+    guidance, articles, tips = content
+    assert len(tips) >= 2
+    assert content_gate(moderator, guidance, REJECTED, articles, tips) == []
+
+
+def test_gate_names_doctored_guidance(moderator, content):
+    guidance, articles, tips = content
+    doctored = [dict(g) for g in guidance]
+    doctored[3]["detail"] = "Celebrate with a few pints at the pub, then drive yourself home."
+    problems = content_gate(moderator, doctored, REJECTED, articles, tips)
+    assert len(problems) == 1
+    assert repr(doctored[3]["id"]) in problems[0]
+    assert "impaired_driving" in problems[0]
+
+
+def test_gate_names_unflagged_rejected_advice(moderator, content):
+    guidance, articles, tips = content
+    rejected = [dict(r) for r in REJECTED]
+    rejected[0]["advice"] = "Take half an hour to unwind with a cup of tea."
+    problems = content_gate(moderator, guidance, rejected, articles, tips)
+    assert problems == [
+        f"rejected advice {rejected[0]['id']!r} is not flagged as {rejected[0]['category']}"
+        " (got nothing)"
+    ]
+
+
+def test_gate_checks_quotes_and_sound_tips(moderator, content):
+    guidance, articles, _ = content
+    rejected = [dict(r) for r in REJECTED]
+    rejected[1]["sources"] = [{"source": "accolade", "quote": "Follow up after every interview."}]
+    bad_tip = "Use physical force if necessary to push the sale through."
+    problems = content_gate(moderator, guidance, rejected, articles, [bad_tip])
+    assert any(rejected[1]["id"] in p and "quote 0" in p for p in problems), problems
+    assert any("sound tip" in p and "violence" in p for p in problems), problems
+
+
+# --- broken policy files ----------------------------------------------------------------
+
+
+@pytest.fixture
+def policy_copy(tmp_path) -> Path:
+    target = tmp_path / "moderation"
+    shutil.copytree(POLICY, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "field"),
+    [
+        ("violence.yaml", "all: [assault]", "all: [asault]", "harms.0.all.0"),
+        ("bribery.yaml", "title: Bribery\n", "", "title"),
+        ("harassment.yaml", "matched: ambush-interviewer", "matched: nobody", "harms.1.matched"),
+        ("dishonesty.yaml", "matched: inflate-competing-offer", "matched: pay-referees", "matched"),
+        ("self_punishment.yaml", "kind: harm", "kind: harmful", "classes.punish.kind"),
+        ("illegal_drugs.yaml", "'weed(", "'weed((", "classes.drug_name.patterns.0"),
+        ("shared.yaml", "['{someone_in_role}|", "['{someone_in_rol}|", "classes.person.patterns.0"),
+        ("violence.yaml", "defused_by: [condemnation,", "defused_by: [assault,", "defused_by.0"),
+        ("substance_misuse.yaml", "  binge:\n", "  drink:\n", "drink"),
+        ("impaired_driving.yaml", 'version: "1.0.0"', "version: one", "version"),
+    ],
+)
+def test_broken_policy_names_file_and_field(policy_copy, file, old, new, field):
+    _edit(policy_copy / file, old, new)
+    with pytest.raises(PolicyError) as error:
+        Moderator.load(policy_copy, REJECTED)
+    assert file in str(error.value)
+    assert field in str(error.value)
+
+
+def test_missing_and_stray_policy_files(policy_copy):
+    (policy_copy / "bribery.yaml").unlink()
+    with pytest.raises(PolicyError, match=r"bribery\.yaml: missing policy file"):
+        load_policy(policy_copy)
+    shutil.copy(POLICY / "bribery.yaml", policy_copy / "bribery.yaml")
+    (policy_copy / "extra.yaml").write_text("title: x\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"extra\.yaml: not a policy file"):
+        load_policy(policy_copy)
+
+
+def test_policy_error_is_a_value_error():
+    assert issubclass(PolicyError, ValueError)
+
+
+# --- no web framework in the engine ---------------------------------------------------------
+
+
+def test_importing_moderation_does_not_import_flask():
+    code = "import sys, advisor.moderation; sys.exit('flask' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
