@@ -3,8 +3,9 @@
     python -m advisor.bench [--duration 10] [--connections 32] [--out bench/results.json]
 
 In-process it times `Engine.evaluate` (memoised, and fresh through
-durable_rules) over 60 varied states, and `Engine.moderate` on a 5,000
-character article and on one plan. Over HTTP it starts gunicorn with the
+durable_rules) over 60 varied states, and moderation of a 5,000-character
+article (1,000 characters of each article of the corpus), of 5,000 characters
+of the satire alone (the worst case, dense with harms) and of one plan. Over HTTP it starts gunicorn with the
 repository's config on loopback (rate limits off, so the load generator is
 not throttled) and drives ``/health/live`` (the framework's ceiling on this
 machine), ``/v1/advice`` (cycling through the states) and ``/v1/moderate``
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from .config import ROOT, default_engine
 from .engine import Engine
+from .moderation.bench import PLANS, median_ms, sample_article
 from .state import InterviewState, InterviewStateSchema
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
@@ -103,20 +105,18 @@ def in_process(engine: Engine) -> dict:
         InterviewState.from_request(InterviewStateSchema().load(s), now) for s in bench_states()
     ]
     fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
-    article = " ".join(
-        a.read_text(encoding="utf-8") for a in (ROOT / "content" / "articles").glob("*.txt")
-    )
-    article = article[:5000]
-    plan = "I'll have a couple of pints and then drive home to celebrate."
+    moderator = engine.moderator
+    article = sample_article(ROOT / "content")
+    satire = (ROOT / "content" / "articles" / "accolade.txt").read_text(encoding="utf-8")[:5000]
     for state in states:  # warm the memo, as a running service has
         engine.evaluate(state)
     return {
         "evaluate_median_us": round(_median_us(engine.evaluate, states, 30), 1),
         "evaluate_fresh_median_us": round(_median_us(fresh.evaluate, states, 5), 1),
-        "moderate_5000_chars_median_ms": round(
-            _median_us(engine.moderate, [article], 50) / 1000, 3
-        ),
-        "moderate_plan_median_ms": round(_median_us(engine.moderate, [plan], 500) / 1000, 3),
+        # Moderation figures start each run with the engine's answers forgotten.
+        "moderate_article_5000_chars_median_ms": round(median_ms(moderator, article, 100), 3),
+        "moderate_satire_5000_chars_median_ms": round(median_ms(moderator, satire, 100), 3),
+        "moderate_plan_median_ms": round(median_ms(moderator, PLANS[0], 500), 3),
     }
 
 

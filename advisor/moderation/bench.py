@@ -18,13 +18,14 @@ import yaml
 from . import Moderator
 
 ROOT = Path(__file__).resolve().parents[2]
+#: A harmful and a harmless plan.
 PLANS = (
     "I'm going to have a few pints after the interview and then drive home.",
     "I'll send one short email next Tuesday asking if there's any news.",
 )
 
 
-def _article(content: Path, size: int = 5000) -> str:
+def sample_article(content: Path, size: int = 5000) -> str:
     texts = [
         path.read_text(encoding="utf-8") for path in sorted((content / "articles").glob("*.txt"))
     ]
@@ -32,7 +33,7 @@ def _article(content: Path, size: int = 5000) -> str:
     return "\n\n".join(text[:share] for text in texts)[:size]
 
 
-def _median_ms(moderator: Moderator, text: str, runs: int) -> float:
+def median_ms(moderator: Moderator, text: str, runs: int) -> float:
     timings = []
     for _ in range(runs):
         moderator.clear_cache()
@@ -52,14 +53,14 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     moderator = Moderator.load(args.rules, rejected["rejected"])
     print(f"load and compile: {(time.perf_counter() - started) * 1000:.0f} ms")
-    article = _article(args.content)
+    article = sample_article(args.content)
     moderator.moderate(article)  # warm up
     print(
-        f"article ({len(article)} chars): median {_median_ms(moderator, article, args.runs):.2f} ms"
+        f"article ({len(article)} chars): median {median_ms(moderator, article, args.runs):.2f} ms"
         f" over {args.runs} runs"
     )
     for plan in PLANS:
-        median = _median_ms(moderator, plan, args.runs * 5)
+        median = median_ms(moderator, plan, args.runs * 5)
         print(f"plan ({len(plan)} chars): median {median:.3f} ms  {plan!r}")
 
 

@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # UTF-8 bodies: the quotes' curly apostrophes stay one character
     app.extensions["advisor"] = app.config.get("ENGINE") or default_engine(app.config["SETTINGS"])
     for module in MODULES:
         module.init_app(app)

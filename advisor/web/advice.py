@@ -101,7 +101,12 @@ def advise():
 @bp.after_request
 def _vary_on_accept(response):
     # One request may be answered as JSON or as iCalendar, by its Accept header.
-    response.vary.add("Accept")
+    # (Adding to the header directly: parsing it into a set costs more.)
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Accept"
+    elif "accept" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Accept"
     return response
 
 

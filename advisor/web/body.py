@@ -30,8 +30,14 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+#: Content types that need no parsing to know they are UTF-8 JSON.
+_PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
+
+
 def raw_json_body() -> bytes:
     """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
+    if request.headers.get("Content-Type", "").lower() in _PLAIN_JSON:
+        return request.get_data(cache=True)
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")

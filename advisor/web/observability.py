@@ -33,6 +33,8 @@ from prometheus_client import (
 )
 
 REQUEST_ID = "X-Request-ID"
+_ACCESS_LOG = logging.getLogger("advisor.access")
+_DECISION_LOG = logging.getLogger("advisor.decision")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 REQUESTS = Counter(
@@ -59,9 +61,14 @@ RULESET = Gauge(
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and extra fields."""
 
+    _second = (-1, "")  # the last whole second formatted, and its text (UTC)
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
         entry = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": f"{self._second[1]}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -100,7 +107,7 @@ def _finish(response: Response) -> Response:
     REQUESTS.labels(route, request.method, status).inc()
     LATENCY.labels(route, request.method, status).observe(seconds)
     response.headers[REQUEST_ID] = request_id()
-    logging.getLogger("advisor.access").info(
+    _ACCESS_LOG.info(
         "request",
         extra={
             "fields": {
@@ -129,7 +136,7 @@ def observe_advice(advice, seconds: float) -> None:
         _rule_counter(rule_id).inc()
     for plan in advice.plans:
         observe_verdict(plan.verdict, source="plan")
-    logging.getLogger("advisor.decision").info(
+    _DECISION_LOG.info(
         "advice",
         extra={
             "fields": {
