@@ -50,18 +50,39 @@ def describe_errors(error: ValidationError) -> str:
     )
 
 
-def load_yaml(path: Path, schema: Schema):
-    """Read `path` and load it through `schema`, or raise DataError naming both."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with the same key twice
+    (plain YAML keeps the last one silently)."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(path: Path, schema: Schema, error_class: type[DataError] = DataError):
+    """Read `path` and load it through `schema`, or raise `error_class` naming both."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise DataError(f"{path}: cannot read: {error}") from error
+        raise error_class(f"{path}: cannot read: {error}") from error
     if not isinstance(raw, Mapping):
-        raise DataError(f"{path}: the file must hold a mapping at the top level")
+        raise error_class(f"{path}: the file must hold a mapping at the top level")
     try:
         return schema.load(raw)
     except ValidationError as error:
-        raise DataError(f"{path}: {describe_errors(error)}") from error
+        # A Dict field reports its values under "value": classes.drink.value.kind.
+        raise error_class(f"{path}: {describe_errors(error).replace('.value.', '.')}") from error
 
 
 def digest_files(paths: Iterable[Path], root: Path) -> str:

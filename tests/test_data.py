@@ -181,3 +181,13 @@ def test_digest_changes_with_rules_and_content(data_copy, engine):
     assert changed_rules != engine.digest
     _edit(content / "guidance.yaml", _set(["actions", 0, "title"], "Ask about the next steps"))
     assert Engine.load(rules, content).digest not in (engine.digest, changed_rules)
+
+
+def test_a_key_given_twice_in_a_data_file_is_refused(data_copy):
+    rules, content = data_copy
+    path = rules / "closing.yaml"
+    path.write_text(
+        path.read_text().replace("priority: 10\n", "priority: 10\n    priority: 12\n", 1)
+    )
+    with pytest.raises(DataError, match="closing.yaml: cannot read.*duplicate key 'priority'"):
+        load_rulebook(rules, load_catalogue(content))

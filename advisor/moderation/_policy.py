@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .._data import DataError, describe_errors, digest_files
+from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
+from ..content import CATEGORIES
 from ._prefilter import Prefilter
 
 __all__ = [
@@ -33,17 +33,6 @@ __all__ = [
     "load_policy",
 ]
 
-#: The moderation categories of the public contract, in its order.
-CATEGORIES = (
-    "impaired_driving",
-    "substance_misuse",
-    "illegal_drugs",
-    "harassment",
-    "violence",
-    "bribery",
-    "dishonesty",
-    "self_punishment",
-)
 SHARED_FILE = "shared.yaml"
 CASES_SUFFIX = ".cases.yaml"
 
@@ -197,39 +186,6 @@ class Policy:
         return self.kinds.get(kind, ())
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that rejects a mapping with the same key twice."""
-
-
-def _unique_mapping(loader, node, deep=False):
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
-
-
-def _read(path: Path, schema: Schema) -> dict:
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PolicyError(f"{path}: cannot read: {error}") from error
-    if not isinstance(raw, Mapping):
-        raise PolicyError(f"{path}: the file must hold a mapping at the top level")
-    try:
-        return schema.load(raw)
-    except ValidationError as error:
-        # A dict's values are reported under "value": classes.drink.value.kind.
-        raise PolicyError(f"{path}: {describe_errors(error).replace('.value.', '.')}") from error
-
-
 def policy_files(policy_dir: Path) -> list[Path]:
     """The policy files in `policy_dir`: shared first, then each category's."""
     return [policy_dir / SHARED_FILE, *(policy_dir / f"{c}.yaml" for c in CATEGORIES)]
@@ -249,12 +205,12 @@ def load_policy(policy_dir: Path) -> Policy:
         if path.name not in expected and not path.name.endswith(CASES_SUFFIX):
             raise PolicyError(f"{path}: not a policy file (expected one of {sorted(expected)})")
 
-    shared = _read(files[0], SharedSchema())
+    shared = load_yaml(files[0], SharedSchema(), PolicyError)
     raw_classes: dict[str, tuple[Path, dict]] = {}
     _collect(raw_classes, files[0], shared["classes"])
     raw_categories = []
     for path in files[1:]:
-        data = _read(path, CategorySchema())
+        data = load_yaml(path, CategorySchema(), PolicyError)
         if data["category"] != path.stem:
             raise PolicyError(f"{path}: category: must be {path.stem!r}, the file's name")
         _collect(raw_classes, path, data["classes"])
