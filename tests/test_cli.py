@@ -82,7 +82,9 @@ def test_rules_check_runs_every_case(capsys):
 def test_rules_check_fails_on_a_broken_case(data_copy, monkeypatch, capsys):
     rules, content = data_copy
     cases = rules / "closing.cases.yaml"
-    cases.write_text(cases.read_text().replace("forbid: [ask-next-steps]", "forbid: [ask-your-questions]"))
+    cases.write_text(
+        cases.read_text().replace("forbid: [ask-next-steps]", "forbid: [ask-your-questions]")
+    )
     monkeypatch.setenv("ADVISOR_RULES_DIR", str(rules))
     monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
     assert main(["rules", "check"]) == 1

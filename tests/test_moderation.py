@@ -125,15 +125,10 @@ def test_categories_in_contract_order(moderator):
         "Slip the recruiter fifty quid. Then drink a whole bottle of vodka and drive home."
     )
     assert verdict.categories == ("impaired_driving", "substance_misuse", "bribery")
-    assert CATEGORIES == (
-        "impaired_driving",
-        "substance_misuse",
-        "illegal_drugs",
-        "harassment",
-        "violence",
-        "bribery",
-        "dishonesty",
-        "self_punishment",
+    # The contract's eight categories, in its order.
+    assert CATEGORIES == tuple(
+        "impaired_driving substance_misuse illegal_drugs harassment "
+        "violence bribery dishonesty self_punishment".split()
     )
 
 
