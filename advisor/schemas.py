@@ -27,7 +27,6 @@ __all__ = [
     "TraceSchema",
     "VerdictSchema",
     "dump_advice",
-    "dump_plan",
     "dump_trace",
     "dump_verdict",
 ]
@@ -311,7 +310,6 @@ class AdviceSchema(Schema):
 # Schemas are stateless once built, and building one copies every field:
 # build each once and reuse it.
 _VERDICT = VerdictSchema()
-_PLAN = PlanSchema()
 _ADVICE = AdviceSchema()
 _TRACES = TraceSchema(many=True)
 
@@ -319,11 +317,6 @@ _TRACES = TraceSchema(many=True)
 def dump_verdict(verdict) -> dict:
     """A moderation verdict as the contract writes it."""
     return _VERDICT.dump(verdict)
-
-
-def dump_plan(plan) -> dict:
-    """One plan's verdict: ok, or reject with categories, reason and instead."""
-    return _PLAN.dump(plan)
 
 
 def dump_advice(advice, hours_since: float) -> dict:
