@@ -1,15 +1,23 @@
 """Fixtures: the engine as loaded from the repository, the app and a client."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from advisor import default_engine
 
 from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# In CI, property tests draw the same examples every run, so a failure there
+# is reproducible; locally they explore afresh each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
