@@ -24,14 +24,14 @@ STATE = {"stage": "after", "hours_since": 1}
 
 
 def _request(base, method, path, body=None, headers=None, timeout=30):
-    """(status, headers, body bytes), or (None, {}, b"") when the server hung up."""
+    """(status, headers, body bytes), or (None, {}, b"") when the connection failed."""
     parts = urlsplit(base)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
-    except (ConnectionError, BrokenPipeError):
+    except (OSError, http.client.HTTPException):  # reset, refused, or cut off mid-answer
         return None, {}, b""
     finally:
         connection.close()
