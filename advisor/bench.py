@@ -22,20 +22,19 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ._server import gunicorn
 from .config import ROOT, default_engine
 from .engine import Engine
 from .moderation.bench import PLANS, median_ms, sample_article
-from .state import InterviewState, InterviewStateSchema
+from .state import InterviewState
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
 HOURS = (0, 2, 23, 30, 100, 150, 260)
@@ -100,10 +99,7 @@ def _median_us(func, items, repeat: int) -> float:
 
 
 def in_process(engine: Engine) -> dict:
-    now = datetime.now(UTC)
-    states = [
-        InterviewState.from_request(InterviewStateSchema().load(s), now) for s in bench_states()
-    ]
+    states = [InterviewState.parse(s) for s in bench_states()]
     fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
     moderator = engine.moderator
     article = sample_article(ROOT / "content")
@@ -118,12 +114,6 @@ def in_process(engine: Engine) -> dict:
         "moderate_satire_5000_chars_median_ms": round(median_ms(moderator, satire, 100), 3),
         "moderate_plan_median_ms": round(median_ms(moderator, PLANS[0], 500), 3),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _lua(folder: Path, name: str, method: str, path: str, bodies: list[str]) -> Path:
@@ -148,32 +138,13 @@ def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
 
 @contextlib.contextmanager
 def served(**settings: str):
-    """gunicorn with the repository's config on a free loopback port, rate limits off."""
+    """The service as `_server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it")
-    port = _free_port()
-    env = {**os.environ, "ADVISOR_BIND": f"127.0.0.1:{port}", "ADVISOR_RATE_LIMITS": ""}
+    env = {"ADVISOR_RATE_LIMITS": ""}
     env.update({f"ADVISOR_{k.upper()}": v for k, v in settings.items()})
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/health/ready", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory() as folder:
-            yield base, server.pid, Path(folder)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with gunicorn(env=env) as server, tempfile.TemporaryDirectory() as folder:
+        yield server, Path(folder)
 
 
 def _advice_script(folder: Path) -> Path:
@@ -181,7 +152,8 @@ def _advice_script(folder: Path) -> Path:
 
 
 def over_http(duration: int, connections: int) -> dict:
-    with served() as (base, _pid, folder):
+    with served() as (server, folder):
+        base = server.base
         texts = [json.dumps({"text": t}) for t in bench_texts()]
         scripts = {
             "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
@@ -201,21 +173,12 @@ def over_http(duration: int, connections: int) -> dict:
     return results
 
 
-def _workers_rss_kb(master: int) -> dict[int, int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    sizes = {}
-    for pid in map(int, children):
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes[pid] = int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1])
-    return sizes
-
-
 def soak(total: int, connections: int) -> dict:
     """`total` advice requests with both caches off, so every one runs durable_rules."""
-    with served(answer_cache="0", engine_memo="0") as (base, master, folder):
-        script = _advice_script(folder)
+    with served(answer_cache="0", engine_memo="0") as (server, folder):
+        base, script = server.base, _advice_script(folder)
         _wrk(f"{base}/v1/advice", script, 5, connections)  # warm up every worker
-        before = _workers_rss_kb(master)
+        before = server.workers_rss_kb()
         done = errors = 0
         started = time.monotonic()
         while done < total:
@@ -223,7 +186,7 @@ def soak(total: int, connections: int) -> dict:
             done += figures["requests"]
             errors += figures["errors"]
         seconds = time.monotonic() - started
-        after = _workers_rss_kb(master)
+        after = server.workers_rss_kb()
     growth = {pid: (after[pid] - before[pid]) / 1024 for pid in before if pid in after}
     return {
         "requests": done,

@@ -16,7 +16,6 @@ made fire (coverage).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from marshmallow import Schema, fields, validate
@@ -24,7 +23,7 @@ from marshmallow import Schema, fields, validate
 from ._data import load_yaml
 from .engine import Engine
 from .rules import rule_files
-from .state import InterviewState, InterviewStateSchema
+from .state import InterviewState
 
 __all__ = [
     "Case",
@@ -106,8 +105,7 @@ def load_cases(rules_dir: Path) -> list[Case]:
 
 def run_case(engine: Engine, case: Case) -> CaseResult:
     """Evaluate one case; its problems are empty when the advice is as expected."""
-    data = InterviewStateSchema().load(case.state)
-    state = InterviewState.from_request(data, now=datetime.now(UTC))
+    state = InterviewState.parse(case.state)
     advice = engine.evaluate(state)
     actions = {a.action.id for a in advice.actions}
     avoided = {a.rejected.id for a in advice.avoid}

@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 
 from marshmallow import ValidationError
 
@@ -17,7 +16,7 @@ from ._data import DataError, describe_errors
 from .cases import load_cases, run_cases, run_moderation_cases
 from .config import ROOT, Settings, default_engine
 from .schemas import dump_advice, dump_trace, dump_verdict
-from .state import InterviewState, InterviewStateSchema
+from .state import InterviewState
 
 __all__ = ["main"]
 
@@ -44,7 +43,7 @@ def _state(name: str) -> InterviewState:
     if not isinstance(body, dict):
         raise UsageError(f"{name}: the state must be a JSON object")
     try:
-        return InterviewState.from_request(InterviewStateSchema().load(body), datetime.now(UTC))
+        return InterviewState.parse(body)
     except ValidationError as error:
         raise UsageError(f"{name}: {describe_errors(error)}") from error
 

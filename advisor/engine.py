@@ -123,14 +123,15 @@ class Engine:
         """Load, check and compile; raise DataError naming the file and field."""
         catalogue = load_catalogue(content_dir)
         rulebook = load_rulebook(rules_dir, catalogue)
-        moderator = Moderator.load(rules_dir / "moderation", _rejected_records(catalogue))
+        rejected = _rejected_records(catalogue)
+        moderator = Moderator.load(rules_dir / "moderation", rejected)
         problems = content_gate(
             moderator,
             [
                 {"id": a.id, "title": a.title, "detail": a.detail}
                 for a in catalogue.actions.values()
             ],
-            _rejected_records(catalogue),
+            rejected,
             {s.id: s.text for s in catalogue.sources.values()},
             [
                 c.quote

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -174,6 +174,9 @@ class InterviewStateSchema(Schema):
                 )
 
 
+_SCHEMA = InterviewStateSchema()
+
+
 @dataclass(frozen=True)
 class InterviewState:
     """A validated interview state, with the clock resolved to hours."""
@@ -194,6 +197,12 @@ class InterviewState:
     still_interested: str = "yes"
     competing_offers: int = 0
     plans: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def parse(cls, body: dict, now: datetime | None = None) -> InterviewState:
+        """Validate a request body (ValidationError when invalid) and build the state;
+        `now` defaults to the clock."""
+        return cls.from_request(_SCHEMA.load(body), now or datetime.now(UTC))
 
     @classmethod
     def from_request(cls, data: dict, now: datetime) -> InterviewState:

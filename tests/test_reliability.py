@@ -10,7 +10,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,13 +41,6 @@ def _post(base, path, payload, headers=None):
     return _request(
         base, "POST", path, body, {"Content-Type": "application/json", **(headers or {})}
     )
-
-
-def _rss_kb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +86,11 @@ def test_long_repeated_word_is_moderated_within_the_limit(server):
 
 
 def test_hostile_input_leaves_memory_bounded(server):
-    before = {pid: _rss_kb(pid) for pid in server.workers()}
+    before = server.workers_rss_kb()
     for _ in range(3):
         for _name, body, _statuses in HOSTILE:
             _post(server.base, "/v1/advice", body)
-    after = {pid: _rss_kb(pid) for pid in server.workers()}
+    after = server.workers_rss_kb()
     assert set(after) == set(before), "a worker died"
     growth = max(after[pid] - before[pid] for pid in after)
     assert growth < 50_000, f"a worker grew by {growth} kB"

@@ -72,12 +72,20 @@ def advise():
     engine = current_app.extensions["advisor"]
     started = time.perf_counter()
     if media_type == CALENDAR:
-        query = load_query(_QUERY)
+        load_query(_QUERY)  # validated; `explain` has no place in a calendar
         state = InterviewState.from_request(load_body(_STATE), datetime.now(UTC))
         require_interview_end(state)
         advice = engine.evaluate(state)
-        observe_advice(advice, time.perf_counter() - started)
-        return calendar_response(advice, state)
+        response = calendar_response(advice, state)
+    else:
+        advice, body = _json_answer(engine)
+        response = current_app.response_class(body, mimetype="application/json")
+    observe_advice(advice, time.perf_counter() - started)
+    return response
+
+
+def _json_answer(engine) -> tuple:
+    """(advice, JSON bytes) for this request, from the answer cache when it holds them."""
     cache = current_app.extensions["advisor_answers"]
     raw = raw_json_body()
     key = (engine.digest, request.query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
@@ -94,8 +102,7 @@ def advise():
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
-    observe_advice(answer[0], time.perf_counter() - started)
-    return current_app.response_class(answer[1], mimetype="application/json")
+    return answer
 
 
 @bp.after_request

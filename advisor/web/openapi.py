@@ -11,7 +11,6 @@ like the catalogue (ETag from the ruleset digest).
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
@@ -287,7 +286,7 @@ def _problem_responses() -> dict:
 
 
 def _state(body: dict) -> InterviewState:
-    return InterviewState.from_request(InterviewStateSchema().load(body), datetime.now(UTC))
+    return InterviewState.parse(body)
 
 
 def _advice_examples(engine) -> tuple[dict, dict, str]:
