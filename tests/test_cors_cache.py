@@ -1,11 +1,15 @@
 """CORS for browsers (flask-cors) and HTTP caching of the catalogue and the document."""
 
 import pytest
+from flask import Flask
+from flask_cors import CORS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from advisor.config import Settings
 from advisor.engine import Engine
 from advisor.web import create_app
-from advisor.web.cors import allowed_origins
+from advisor.web.cors import allowed_origins, cors_options
 
 from .apps import make_app
 
@@ -70,6 +74,106 @@ def test_a_preflight_allows_json_posts(client):
 def test_pages_outside_the_api_get_no_cors_headers(client, path):
     response = client.get(path, headers={"Origin": ORIGIN})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def _flask_cors_alone(origins):
+    """An app with nothing but flask-cors, as configured here, on a route for any path."""
+    reference = Flask(__name__)
+    CORS(reference, **cors_options(origins))
+
+    def answer(rest=""):
+        return ""
+
+    for rule in ("/", "/<path:rest>"):
+        reference.add_url_rule(rule, view_func=answer, methods=["GET", "HEAD", "POST"])
+    return reference.test_client()
+
+
+def _cors_headers(response) -> dict:
+    headers = {k: v for k, v in response.headers.items() if k.startswith("Access-Control-")}
+    vary = {
+        part.strip().lower()
+        for field in response.headers.getlist("Vary")
+        for part in field.split(",")
+    }
+    return {**headers, "varies by origin": "origin" in vary}
+
+
+#: Requests whose CORS headers must be what flask-cors alone would give: simple
+#: requests (which take the fast path under *), preflights, errors and pages
+#: outside the API.
+CORS_REQUESTS = [
+    ("POST", "/v1/advice", {"Origin": ORIGIN}),
+    ("POST", "/v1/advice", {}),
+    ("GET", "/v1/guidance", {"Origin": ORIGIN}),
+    ("HEAD", "/v1/sources", {"Origin": ORIGIN}),
+    ("GET", "/v1/sources/nope", {"Origin": ORIGIN}),
+    ("GET", "/openapi.json", {"Origin": "http://localhost:3000"}),
+    ("GET", "/openapi.jsonx", {"Origin": ORIGIN}),
+    ("GET", "/v1", {"Origin": ORIGIN}),
+    ("GET", "/health/live", {"Origin": ORIGIN}),
+    ("GET", "/docs", {"Origin": ORIGIN}),
+    (
+        "OPTIONS",
+        "/v1/advice",
+        {
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-request-id",
+        },
+    ),
+    ("OPTIONS", "/v1/advice", {"Origin": ORIGIN}),
+    ("OPTIONS", "/v1/advice", {"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"}),
+    ("GET", "/v1/guidance", {"Origin": ORIGIN, "Access-Control-Request-Private-Network": "true"}),
+    (
+        "OPTIONS",
+        "/v1/guidance",
+        {
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Private-Network": "true",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("origins", ["*", f"{ORIGIN}, http://localhost:3000"])
+@pytest.mark.parametrize(("method", "path", "headers"), CORS_REQUESTS)
+def test_cors_headers_are_flask_cors_own(engine, origins, method, path, headers):
+    ours = make_app(engine, cors_origins=origins).test_client()
+    reference = _flask_cors_alone(allowed_origins(origins))
+    sent = {"method": method, "headers": headers}
+    if method == "POST":
+        sent["json"] = {"stage": "after"}
+    expected = _cors_headers(reference.open(path, **sent))
+    assert _cors_headers(ours.open(path, **sent)) == expected
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
+    path=st.sampled_from(["/v1/", "/v1/guidance", "/openapi.json", "/health/", "/v1x", "/"]),
+    rest=st.one_of(st.just(""), st.from_regex(r"[a-c%._-][a-c/%._-]{0,7}", fullmatch=True)),
+    origin=st.one_of(st.none(), st.sampled_from([ORIGIN, "null", "https://x.example:8443"])),
+    extra=st.dictionaries(
+        st.sampled_from(
+            [
+                "Access-Control-Request-Method",
+                "Access-Control-Request-Headers",
+                "Access-Control-Request-Private-Network",
+            ]
+        ),
+        st.sampled_from(["POST", "GET", "true", "content-type", "x-other"]),
+    ),
+)
+def test_any_request_gets_flask_cors_own_headers_under_the_wildcard(
+    app, method, path, rest, origin, extra
+):
+    headers = {**extra, **({"Origin": origin} if origin else {})}
+    reference = _flask_cors_alone(["*"])
+    expected = _cors_headers(reference.open(path + rest, method=method, headers=headers))
+    got = _cors_headers(app.test_client().open(path + rest, method=method, headers=headers))
+    assert got == expected
 
 
 def test_an_allow_list_echoes_only_its_origins(engine):

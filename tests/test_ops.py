@@ -84,6 +84,28 @@ def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     assert all(secret not in json.dumps(line) for line in lines)
 
 
+def _metric(client, line_start: str) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    return sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith(line_start))
+
+
+def test_a_cached_answer_is_logged_and_counted_as_a_fresh_one(client, log_lines):
+    body = {"stage": "after", "hours_since": 1.125, "plans": ["Drink six pints then drive home."]}
+    rule = 'advisor_rules_fired_total{rule="unwind-straight-after"}'
+    flag = 'advisor_moderation_flags_total{category="impaired_driving",source="plan"}'
+    before = _metric(client, rule), _metric(client, flag)
+    answers = [client.post("/v1/advice", json=body).data for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2]
+    assert (_metric(client, rule), _metric(client, flag)) == (before[0] + 3, before[1] + 3)
+    decisions = [line for line in log_lines() if line["logger"] == "advisor.decision"]
+    assert len(decisions) == 3
+    for line in decisions:
+        assert line["plans_rejected"] == 1
+        for varying in ("ts", "request_id", "duration_ms"):
+            line.pop(varying)
+    assert decisions[0] == decisions[1] == decisions[2]
+
+
 def test_metrics_count_requests_rules_and_flags(client, engine):
     client.post(
         "/v1/advice",

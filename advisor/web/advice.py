@@ -14,7 +14,7 @@ from ..schemas import dump_advice, dump_trace
 from ..state import InterviewState, InterviewStateSchema
 from .body import load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, require_interview_end
-from .observability import observe_advice
+from .observability import Decision, observe_advice
 
 bp = Blueprint("advice", __name__)
 
@@ -77,15 +77,17 @@ def advise():
         require_interview_end(state)
         advice = engine.evaluate(state)
         response = calendar_response(advice, state)
+        decision = Decision.of(advice)
     else:
-        advice, body = _json_answer(engine)
+        body, decision = _json_answer(engine)
         response = current_app.response_class(body, mimetype="application/json")
-    observe_advice(advice, time.perf_counter() - started)
+    observe_advice(decision, time.perf_counter() - started)
     return response
 
 
-def _json_answer(engine) -> tuple:
-    """(advice, JSON bytes) for this request, from the answer cache when it holds them."""
+def _json_answer(engine) -> tuple[bytes, Decision]:
+    """The JSON answer to this request and its decision, from the answer cache when it
+    holds them."""
     cache = current_app.extensions["advisor_answers"]
     raw = raw_json_body()
     key = (engine.digest, request.query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
@@ -98,7 +100,7 @@ def _json_answer(engine) -> tuple:
         body = dump_advice(advice, state.hours_since)
         if query["explain"]:
             body["explain"] = dump_trace(engine.trace(state))
-        answer = (advice, current_app.json.dumps(body))
+        answer = (current_app.json.dumps(body).encode(), Decision.of(advice))
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)

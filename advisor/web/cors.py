@@ -4,20 +4,31 @@
 exactly as a browser sends it (``https://jobs.example.org``); ``*`` (the
 default) allows any and answers ``Access-Control-Allow-Origin: *``; an empty
 value turns CORS off. No credentials: the API has no cookies or sessions.
+
+Under ``*``, flask-cors gives every request that is not a preflight the same
+headers, whatever its origin. Those are asked of flask-cors once, at start-up,
+and added by the hook that stands in for flask-cors's own, so the hot path
+skips flask-cors's per-request matching. Preflights, allow-lists and every
+other path go through flask-cors's hook unchanged.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, request
 from flask_cors import CORS
+from flask_cors.core import get_cors_headers, get_cors_options
+from werkzeug.datastructures import Headers
 
-__all__ = ["EXPOSED_HEADERS", "allowed_origins", "init_app"]
+__all__ = ["EXPOSED_HEADERS", "allowed_origins", "cors_options", "init_app"]
 
 #: Response headers a browser script may read besides the CORS-safelisted ones.
 EXPOSED_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "Content-Disposition")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+#: The request header (as a WSGI key) that makes flask-cors answer differently even
+#: to a simple request.
+_PRIVATE_NETWORK = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 
 
 def allowed_origins(setting: str) -> list[str]:
@@ -31,18 +42,50 @@ def allowed_origins(setting: str) -> list[str]:
     return ["*"] if "*" in origins else origins
 
 
+def cors_options(origins: list[str]) -> dict:
+    """The flask-cors settings for `origins`, resources included."""
+    return {
+        "resources": {r"/v1/.*": {}, "/openapi.json": {}},
+        "origins": origins,
+        "send_wildcard": True,
+        "supports_credentials": False,
+        "methods": ["GET", "HEAD", "POST", "OPTIONS"],
+        "allow_headers": ["Accept", "Content-Type", "If-None-Match", "X-Request-ID"],
+        "expose_headers": list(EXPOSED_HEADERS),
+        "max_age": 600,
+    }
+
+
+def _cors_hook(app: Flask, options: dict, flask_cors_hook):
+    """The after-request hook: flask-cors's answer to a simple request under ``*``,
+    worked out once; flask-cors's own hook for everything else."""
+    settings = {k: v for k, v in options.items() if k != "resources"}
+    answer = tuple(get_cors_headers(get_cors_options(app, settings), Headers(), "GET").items())
+
+    def add_cors_headers(response):
+        path = request.path
+        if (
+            (path.startswith("/v1/") or path == "/openapi.json")
+            and request.method != "OPTIONS"
+            and _PRIVATE_NETWORK not in request.environ
+        ):
+            response.headers.extend(answer)
+            return response
+        return flask_cors_hook(response)
+
+    return add_cors_headers
+
+
 def init_app(app: Flask) -> None:
     origins = allowed_origins(app.config["SETTINGS"].cors_origins)
     if not origins:
         return
-    CORS(
-        app,
-        resources={r"/v1/.*": {}, "/openapi.json": {}},
-        origins=origins,
-        send_wildcard=True,
-        supports_credentials=False,
-        methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type", "If-None-Match", "X-Request-ID"],
-        expose_headers=list(EXPOSED_HEADERS),
-        max_age=600,
-    )
+    options = cors_options(origins)
+    # Every response, errors included, passes through the after-request hooks
+    # once, so flask-cors need not also wrap the error handlers.
+    CORS(app, intercept_exceptions=False, **options)
+    if origins == ["*"]:
+        hooks = app.after_request_funcs[None]
+        if hooks[-1].__name__ != "cors_after_request":
+            raise RuntimeError("flask-cors did not register its after-request hook last")
+        hooks[-1] = _cors_hook(app, options, hooks[-1])

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ import re
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -58,8 +58,16 @@ RULESET = Gauge(
 )
 
 
+#: One encoder for every log line (``json.dumps`` with options builds one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and extra fields."""
+    """One JSON object per line: time, level, logger, message and extra fields.
+
+    Extra fields come as ``fields`` (a dict) and, already encoded, as
+    ``encoded_fields`` (JSON object members without the braces).
+    """
 
     _second = (-1, "")  # the last whole second formatted, and its text (UTC)
 
@@ -76,7 +84,9 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        line = _ENCODE(entry)
+        encoded = getattr(record, "encoded_fields", "")
+        return f"{line[:-1]}, {encoded}}}" if encoded else line
 
 
 def _configure_logging(level: str) -> None:
@@ -125,38 +135,57 @@ def _finish(response: Response) -> Response:
     return response
 
 
-@functools.cache
-def _rule_counter(rule_id: str):
-    return RULES_FIRED.labels(rule_id)
+@dataclass(frozen=True)
+class Decision:
+    """What one advice adds to the decision log and the counters, worked out once
+    so that a cached answer costs only the writes."""
+
+    #: The decision-log fields that the advice alone decides, JSON-encoded.
+    encoded_fields: str
+    #: The counters to add one to: a rule's for each rule fired, a category's for
+    #: each flagged sentence of the plans.
+    counters: tuple
+
+    @classmethod
+    def of(cls, advice) -> Decision:
+        fields = {
+            "ruleset_version": advice.version,
+            "ruleset_digest": advice.digest,
+            "fired": list(advice.fired),
+            "actions": [a.action.id for a in advice.actions],
+            "plans_rejected": sum(p.verdict.flagged for p in advice.plans),
+        }
+        counters = [RULES_FIRED.labels(rule_id) for rule_id in advice.fired]
+        for plan in advice.plans:
+            counters += _flag_counters(plan.verdict, "plan")
+        return cls(_ENCODE(fields)[1:-1], tuple(counters))
 
 
-def observe_advice(advice, seconds: float) -> None:
+def observe_advice(decision: Decision, seconds: float) -> None:
     """Count fired rules and plan flags, and write the decision-log line."""
-    for rule_id in advice.fired:
-        _rule_counter(rule_id).inc()
-    for plan in advice.plans:
-        observe_verdict(plan.verdict, source="plan")
+    for counter in decision.counters:
+        counter.inc()
     _DECISION_LOG.info(
         "advice",
         extra={
-            "fields": {
-                "request_id": request_id(),
-                "ruleset_version": advice.version,
-                "ruleset_digest": advice.digest,
-                "fired": list(advice.fired),
-                "actions": [a.action.id for a in advice.actions],
-                "plans_rejected": sum(p.verdict.flagged for p in advice.plans),
-                "duration_ms": round(seconds * 1000, 3),
-            }
+            "fields": {"request_id": request_id(), "duration_ms": round(seconds * 1000, 3)},
+            "encoded_fields": decision.encoded_fields,
         },
     )
 
 
-def observe_verdict(verdict, source: str = "text") -> None:
-    """Count each flagged sentence under each of its categories."""
-    for sentence in verdict.sentences:
-        for category in sentence.categories:
-            FLAGS.labels(category, source).inc()
+def _flag_counters(verdict, source: str) -> list:
+    return [
+        FLAGS.labels(category, source)
+        for sentence in verdict.sentences
+        for category in sentence.categories
+    ]
+
+
+def observe_verdict(verdict) -> None:
+    """Count each flagged sentence of a moderated text under each of its categories."""
+    for counter in _flag_counters(verdict, "text"):
+        counter.inc()
 
 
 def _metrics() -> Response:
