@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from urllib.parse import urlsplit
@@ -74,6 +75,44 @@ def test_hostile_advice_bodies_get_a_clear_answer(server, name, body, statuses):
     if status != 200:
         assert headers["Content-Type"] == "application/problem+json"
     assert _post(server.base, "/v1/advice", STATE)[0] == 200
+
+
+def _chunks(data: bytes, size: int = 7):
+    """`data` as an iterable, which http.client sends with chunked transfer coding."""
+    return (data[i : i + size] for i in range(0, len(data), size))
+
+
+def test_a_chunked_body_gets_the_same_answer(server):
+    body = json.dumps(STATE).encode()
+    headers = {"Content-Type": "application/json"}
+    chunked = _request(server.base, "POST", "/v1/advice", _chunks(body), headers)
+    assert chunked[0] == 200
+    assert json.loads(chunked[2]) == json.loads(_post(server.base, "/v1/advice", STATE)[2])
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(server):
+    body = b'{"stage": "' + b"a" * 300_000 + b'"}'
+    headers = {"Content-Type": "application/json"}
+    status, headers, raw = _request(
+        server.base, "POST", "/v1/advice", _chunks(body, 65536), headers
+    )
+    assert status == 413, raw
+    assert headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_body_cut_short_of_its_length_is_a_400(server):
+    parts = urlsplit(server.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"stage": "after"}'
+        )
+        sock.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b"application/problem+json" in head
+    assert "18 of its 100 bytes" in json.loads(body)["detail"]
 
 
 def test_long_repeated_word_is_moderated_within_the_limit(server):

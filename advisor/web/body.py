@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.wsgi import get_content_length
 
 MAX_INT_DIGITS = 30
 
@@ -36,8 +37,53 @@ _PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
 
 def raw_json_body() -> bytes:
     """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
-    if request.headers.get("Content-Type", "").lower() in _PLAIN_JSON:
-        return request.get_data(cache=True)
+    if request.environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
+        _require_utf8_json()
+    body = g.get("body")
+    if body is None:
+        body = g.body = _read_body()
+    return body
+
+
+def _read_body() -> bytes:
+    """The body, read once: 413 over the limit, 400 when it ends before its length.
+
+    A body of declared length is read to that length; a chunked one (which the
+    server ends) to the limit and one byte more, to tell a body at the limit
+    from a larger one.
+    """
+    environ = request.environ
+    stream = environ.get("wsgi.input")
+    length = get_content_length(environ)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if stream is None or (length is None and not environ.get("wsgi.input_terminated")):
+        return b""  # no body, or no way to tell where it ends (werkzeug's safe choice too)
+    if length is None:
+        body = _read_up_to(stream, None if limit is None else limit + 1)
+        if limit is not None and len(body) > limit:
+            raise RequestEntityTooLarge()
+        return body
+    if limit is not None and length > limit:
+        raise RequestEntityTooLarge()
+    body = _read_up_to(stream, length)
+    if len(body) < length:
+        raise BadRequest(f"The body ended after {len(body)} of its {length} bytes.")
+    return body
+
+
+def _read_up_to(stream, most: int | None) -> bytes:
+    """Bytes from `stream` until it ends or `most` of them have come (None: no bound)."""
+    chunks, got = [], 0
+    while most is None or got < most:
+        chunk = stream.read(65536 if most is None else most - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _require_utf8_json() -> None:
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -48,7 +94,6 @@ def raw_json_body() -> bytes:
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {charset}).")
-    return request.get_data(cache=True)
 
 
 def json_body():

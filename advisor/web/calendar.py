@@ -15,13 +15,16 @@ One VEVENT per recommended action, most urgent first:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, timedelta
 
 from flask import Response, request
 from icalendar import Calendar, Event
 from marshmallow import ValidationError
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
+from werkzeug.http import parse_accept_header
 
 __all__ = ["CALENDAR", "JSON", "calendar_response", "negotiate", "plan", "require_interview_end"]
 
@@ -34,16 +37,21 @@ PRODID = "-//Interview Advisor//Advice API v1//EN"
 
 def negotiate() -> str:
     """The media type to answer in, from ``Accept`` (JSON when absent); 406 if neither."""
-    accept = request.accept_mimetypes
-    if not accept:
-        return JSON
-    chosen = accept.best_match((JSON, CALENDAR))
+    accept = request.environ.get("HTTP_ACCEPT", "")
+    chosen = _best_match(accept) if accept else JSON
     if chosen is None:
         raise NotAcceptable(
             f"This endpoint answers in {JSON} or {CALENDAR}; "
-            f"the Accept header allows neither ({request.headers.get('Accept')})."
+            f"the Accept header allows neither ({accept})."
         )
     return chosen
+
+
+@functools.lru_cache(maxsize=256)
+def _best_match(accept: str) -> str | None:
+    # Clients send few distinct Accept headers, and the choice depends on nothing else.
+    parsed = parse_accept_header(accept, MIMEAccept)
+    return parsed.best_match((JSON, CALENDAR)) if parsed else JSON
 
 
 def require_interview_end(state) -> None:

@@ -63,11 +63,14 @@ def _cors_hook(app: Flask, options: dict, flask_cors_hook):
     answer = tuple(get_cors_headers(get_cors_options(app, settings), Headers(), "GET").items())
 
     def add_cors_headers(response):
-        path = request.path
+        # The raw WSGI values: flask-cors matches request.path, which is PATH_INFO
+        # decoded, and a decoded path starts "/v1/" exactly when PATH_INFO does.
+        environ = request.environ
+        path = environ.get("PATH_INFO", "")
         if (
             (path.startswith("/v1/") or path == "/openapi.json")
-            and request.method != "OPTIONS"
-            and _PRIVATE_NETWORK not in request.environ
+            and environ.get("REQUEST_METHOD") != "OPTIONS"
+            and _PRIVATE_NETWORK not in environ
         ):
             response.headers.extend(answer)
             return response
