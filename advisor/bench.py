@@ -1,6 +1,6 @@
 """Benchmark: in-process engine timings and HTTP throughput under wrk.
 
-    python -m advisor.bench [--duration 10] [--connections 32] [--rounds 5]
+    python -m advisor.bench [--duration 20] [--connections 32] [--rounds 20]
                             [--out bench/results.json]
 
 In-process it times `Engine.evaluate` (memoised, and fresh through
@@ -159,7 +159,7 @@ def _advice_script(folder: Path) -> Path:
 SETTLE_SECONDS = 0.5
 
 
-def over_http(duration: int, connections: int, rounds: int = 10) -> dict:
+def over_http(duration: int, connections: int, rounds: int = 20) -> dict:
     """Each endpoint for `duration` seconds in all, in `rounds` interleaved slices.
 
     The machines are shared, so their speed drifts over seconds. Each round runs
@@ -278,10 +278,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m advisor.bench", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
-        "--rounds", type=int, default=10, help="interleaved slices the load is cut into"
+        "--rounds", type=int, default=20, help="interleaved slices the load is cut into"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
