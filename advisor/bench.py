@@ -160,7 +160,8 @@ SETTLE_SECONDS = 0.5
 
 
 def over_http(duration: int, connections: int, rounds: int = 20) -> dict:
-    """Each endpoint for `duration` seconds in all, in `rounds` interleaved slices.
+    """Each endpoint for `duration` seconds in all, cut into `rounds` interleaved slices
+    (of a whole number of seconds, at least one).
 
     The machines are shared, so their speed drifts over seconds. Each round runs
     every endpoint once, the order reversed every other round, so a ratio to
