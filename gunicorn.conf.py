@@ -28,6 +28,13 @@ access_log_format = (
     '"duration_us": %(D)s, "request_id": "%({x-request-id}o)s"}'
 )
 errorlog = "-"
+# gunicorn's control socket (for gunicornc) only where ADVISOR_CONTROL_SOCKET
+# names its path: at gunicorn's default path, each instance started on a host
+# takes the socket over from the one before. Reloads need no socket (SIGHUP).
+if os.environ.get("ADVISOR_CONTROL_SOCKET"):
+    control_socket = os.environ["ADVISOR_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 loglevel = os.environ.get("ADVISOR_LOG_LEVEL", "info").lower()
 
 # Prometheus counts from every worker are summed through files in this folder

@@ -187,6 +187,17 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
         assert totals == {40.0}
 
 
+@pytest.mark.server
+@pytest.mark.parametrize("named", [False, True])
+def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
+    socket_path = tmp_path / "advisor.ctl"
+    env = {"ADVISOR_CONTROL_SOCKET": str(socket_path)} if named else {}
+    log = tmp_path / "server.log"
+    with gunicorn(workers=1, env=env, log=log):
+        assert socket_path.is_socket() is named
+        assert ("Control socket listening" in log.read_text()) is named
+
+
 def test_every_setting_is_documented():
     from dataclasses import fields
 
