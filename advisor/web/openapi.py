@@ -285,23 +285,20 @@ def _problem_responses() -> dict:
     return responses
 
 
-def _state(body: dict) -> InterviewState:
-    return InterviewState.parse(body)
-
-
 def _advice_examples(engine) -> tuple[dict, dict, str]:
     """Request examples, their JSON answers, and the calendar for the one with a clock."""
     requests, answers, calendar = {}, {}, ""
+    states = {}
     for name, summary, body in ADVICE_EXAMPLES:
-        state = _state(body)
+        state = states[name] = InterviewState.parse(body)
         advice = engine.evaluate(state)
         requests[name] = {"summary": summary, "value": body}
         answers[name] = {"summary": summary, "value": dump_advice(advice, state.hours_since)}
         if state.interview_ended_at is not None:
             calendar = plan(advice, state).decode()
-    name, summary, body = ADVICE_EXAMPLES[0]
+    name, summary, _body = ADVICE_EXAMPLES[0]
     explained = copy.deepcopy(answers[name]["value"])
-    explained["explain"] = dump_trace(engine.trace(_state(body)))[:3]
+    explained["explain"] = dump_trace(engine.trace(states[name]))[:3]
     answers["explain"] = {
         "summary": f"{summary}, with ?explain=true (the first rows of `explain`)",
         "value": explained,
