@@ -3,7 +3,7 @@
 Running every category's patterns over every sentence is the slow part of
 moderation.  Most word classes cannot match without a few literal words
 ("pints", "dealer", "bribe"), so for each alternative of each class we
-compute, from its parsed regex (`re._parser`), sets of keywords such that
+compute, from its parsed pattern (`_syntax`), sets of keywords such that
 every match contains a keyword of each set.  One pass of a regex of all
 keywords, written as a trie (one branch per character), tells which classes
 each sentence could hold; a harm is possible only where every class it
@@ -18,8 +18,8 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from re import _constants as C  # noqa: N812
-from re import _parser
+
+from ._syntax import parse
 
 __all__ = ["Prefilter", "requirements"]
 
@@ -66,7 +66,7 @@ def requirements(source: str) -> list[list[frozenset[str]]] | None:
     trailing `_END` mark.
     """
     result = []
-    for items, at_start in _alternatives(list(_parser.parse(source)), True):
+    for items, at_start in _alternatives(parse(source), True):
         needed = [o for o in _options(items, at_start, True) if not any(_weak(w) for w in o)]
         if not needed:
             return None
@@ -75,14 +75,10 @@ def requirements(source: str) -> list[list[frozenset[str]]] | None:
 
 
 def _alternatives(items: list, at_start: bool) -> list[tuple[list, bool]]:
-    """The top-level alternatives of a pattern (through groups and references)."""
-    core = [(op, av) for op, av in items if _finite(op, av) != {""}]
-    if len(core) == 1:
-        op, av = core[0]
-        if op is C.SUBPATTERN:
-            return _alternatives(list(av[-1]), at_start)
-        if op is C.BRANCH:
-            return [x for alt in av[1] for x in _alternatives(list(alt), at_start)]
+    """The top-level alternatives of a pattern (through groups)."""
+    core = [node for node in items if _finite(node) != {""}]
+    if len(core) == 1 and core[0][0] == "group":
+        return [x for alt in core[0][1] for x in _alternatives(alt, at_start)]
     return [(items, at_start)]
 
 
@@ -154,8 +150,8 @@ def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozense
             options.append(max(stretches, key=_score))
         run.clear()
 
-    for op, av in items:
-        finite = _finite(op, av)
+    for node in items:
+        finite = _finite(node)
         if finite is not None:
             if not run:
                 run_start = at_start
@@ -163,10 +159,10 @@ def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozense
             at_start = all((at_start if s == "" else not s[-1].isalnum()) for s in finite)
             continue
         close_run(False)
-        found = _item(op, av, at_start)
+        found = _item(node, at_start)
         if found:
             options.append(found)
-        at_start = _word_start_after(op, av, at_start)
+        at_start = _word_start_after(node, at_start)
     close_run(at_end)
     return options
 
@@ -181,27 +177,24 @@ def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
     return max(options, key=_score) if options else None
 
 
-def _word_start_after(op, av, at_start: bool) -> bool:
+def _word_start_after(node: tuple, at_start: bool) -> bool:
     """Whether a word starts right after a part that is not a run of known strings."""
-    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+    if node[0] == "assert":
         return at_start
-    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-        ends = _ends_word(list(av[2]))
-        return ends and (av[0] >= 1 or at_start)
-    return _ends_word([(op, av)])
+    if node[0] == "repeat":
+        return _ends_word(node[3]) and (node[1] >= 1 or at_start)
+    return _ends_word([node])
 
 
 def _ends_word(items: list) -> bool:
     """Whether every match of `items` ends with a character that is not a letter or digit."""
     if not items:
         return False
-    op, av = items[-1]
-    if op is C.LITERAL:
-        return not chr(av).isalnum()
-    if op is C.SUBPATTERN:
-        return _ends_word(list(av[-1]))
-    if op is C.BRANCH:
-        return all(_ends_word(list(alternative)) for alternative in av[1])
+    node = items[-1]
+    if node[0] == "lit":
+        return not node[1].isalnum()
+    if node[0] == "group":
+        return all(_ends_word(alternative) for alternative in node[1])
     return False
 
 
@@ -223,56 +216,50 @@ def _product(parts: list[set[str]]) -> set[str] | None:
     return {"".join(p) for p in itertools.product(*parts)}
 
 
-def _finite(op, av) -> set[str] | None:
+def _finite(node: tuple) -> set[str] | None:
     """The strings a part can match, when they are few; else None."""
-    if op is C.LITERAL:
-        return {chr(av)}
-    if op is C.IN:
-        chars = set()
-        for kind, value in av:
-            if kind is not C.LITERAL:
-                return None
-            chars.add(chr(value))
-        return chars if len(chars) <= _MAX_SMALL_CLASS else None
-    if op is C.SUBPATTERN:
-        parts = [_finite(o, a) for o, a in av[-1]]
-        return None if None in parts else _product(parts)
-    if op is C.BRANCH:
+    kind = node[0]
+    if kind == "lit":
+        return {node[1]}
+    if kind == "set":
+        return set(node[1]) if len(node[1]) <= _MAX_SMALL_CLASS else None
+    if kind == "group":
         union: set[str] = set()
-        for alternative in av[1]:
-            parts = [_finite(o, a) for o, a in alternative]
+        for alternative in node[1]:
+            parts = [_finite(n) for n in alternative]
             strings = None if None in parts else _product(parts)
             if strings is None:
                 return None
             union |= strings
-        return union if len(union) <= _MAX_STRINGS else None
-    if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[1] <= 2:
-        body = [_finite(o, a) for o, a in av[2]]
+        return union if len(node[1]) == 1 or len(union) <= _MAX_STRINGS else None
+    if kind == "repeat" and node[2] is not None and node[2] <= 2:
+        body = [_finite(n) for n in node[3]]
         once = None if None in body else _product(body)
         if once is None:
             return None
-        strings = {""} if av[0] == 0 else set()
-        for count in range(max(av[0], 1), av[1] + 1):
+        low, high = node[1], node[2]
+        strings = {""} if low == 0 else set()
+        for count in range(max(low, 1), high + 1):
             strings |= _product([once] * count) or set()
         return strings
-    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+    if kind == "assert":
         return {""}
     return None
 
 
-def _item(op, av, at_start: bool) -> frozenset[str] | None:
-    if op is C.SUBPATTERN:
-        return _sequence(list(av[-1]), at_start)
-    if op is C.BRANCH:
+def _item(node: tuple, at_start: bool) -> frozenset[str] | None:
+    if node[0] == "group":
+        if len(node[1]) == 1:
+            return _sequence(node[1][0], at_start)
         union: set[str] = set()
-        for alternative in av[1]:
-            found = _sequence(list(alternative), at_start)
+        for alternative in node[1]:
+            found = _sequence(alternative, at_start)
             if found is None:
                 return None
             union |= found
         return frozenset(union)
-    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
-        return _sequence(list(av[2]), at_start)
+    if node[0] == "repeat" and node[1] >= 1:
+        return _sequence(node[3], at_start)
     return None  # optional parts, wide character classes: nothing required
 
 

@@ -1,0 +1,200 @@
+"""The shape of a policy pattern: a small parser for the regex syntax patterns use.
+
+The first pass (`_prefilter`) needs to know which literal words every match
+of a pattern contains.  Python's `re` keeps its parser private, so the
+policy's patterns are read here into a tree of a few kinds of node:
+
+``("lit", char)``                  one literal character
+``("set", chars)``                 one of a few literal characters ``[sz]``
+``("any",)``                       any character of a wide class (``.``, ``\\w``, ``[^…]``)
+``("group", alternatives)``        ``(?:a|b)``; each alternative is a list of nodes
+``("repeat", low, high, nodes)``   ``x?``, ``x*``, ``x{1,3}``… (``high`` is None when open)
+``("assert",)``                    zero width: ``^ $ \\b \\B`` and look-arounds
+
+A pattern is a list of nodes (a top-level ``a|b`` is one group).  Syntax the
+policy has no use for (back-references, inline flags, conditionals) raises
+`PatternSyntaxError`; `re.compile` still checks every pattern in full.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PatternSyntaxError", "parse"]
+
+#: A character class of more than this many characters counts as "any".
+MAX_SET = 12
+_WIDE_ESCAPES = set("sSwWdD")
+_ASSERT_ESCAPES = set("bBAZ")
+_CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+_ANY = ("any",)
+_ASSERT = ("assert",)
+
+
+class PatternSyntaxError(ValueError):
+    """A pattern uses syntax the policy does not allow."""
+
+
+def parse(pattern: str) -> list[tuple]:
+    """The nodes of `pattern` (see the module docstring)."""
+    parser = _Parser(pattern)
+    nodes = parser.alternation()
+    if parser.position != len(pattern):
+        raise PatternSyntaxError(f"unbalanced parenthesis at position {parser.position}")
+    return nodes
+
+
+class _Parser:
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self.position = 0
+
+    def _peek(self) -> str | None:
+        return self.pattern[self.position] if self.position < len(self.pattern) else None
+
+    def alternation(self) -> list[tuple]:
+        alternatives = [self.sequence()]
+        while self._peek() == "|":
+            self.position += 1
+            alternatives.append(self.sequence())
+        return alternatives[0] if len(alternatives) == 1 else [("group", alternatives)]
+
+    def sequence(self) -> list[tuple]:
+        nodes: list[tuple] = []
+        while (char := self._peek()) is not None and char not in "|)":
+            node = self.atom()
+            repeat = self.quantifier()
+            if repeat is not None:
+                if node[0] == "assert":
+                    raise PatternSyntaxError(f"nothing to repeat at position {self.position}")
+                node = ("repeat", *repeat, [node])
+            nodes.append(node)
+        return nodes
+
+    def atom(self) -> tuple:
+        char = self.pattern[self.position]
+        self.position += 1
+        if char == "(":
+            return self.group()
+        if char == "[":
+            return self.char_class()
+        if char == "\\":
+            return self.escape()
+        if char == ".":
+            return _ANY
+        if char in "^$":
+            return _ASSERT
+        if char in "*+?":
+            raise PatternSyntaxError(f"nothing to repeat at position {self.position - 1}")
+        return ("lit", char)
+
+    def group(self) -> tuple:
+        pattern, start = self.pattern, self.position
+        kind = "group"
+        if pattern.startswith("?:", start):
+            self.position += 2
+        elif pattern.startswith(("?=", "?!"), start):
+            self.position += 2
+            kind = "assert"
+        elif pattern.startswith(("?<=", "?<!"), start):
+            self.position += 3
+            kind = "assert"
+        elif pattern.startswith("?P<", start):
+            end = pattern.find(">", start)
+            if end < 0:
+                raise PatternSyntaxError(f"unterminated group name at position {start}")
+            self.position = end + 1
+        elif pattern.startswith("?", start):
+            raise PatternSyntaxError(f"unsupported group syntax at position {start - 1}")
+        body = self.alternation()
+        if self._peek() != ")":
+            raise PatternSyntaxError(f"missing ) for the group at position {start - 1}")
+        self.position += 1
+        if kind == "assert":
+            return _ASSERT
+        if len(body) == 1 and body[0][0] == "group":
+            return body[0]
+        return ("group", [body])
+
+    def escape(self) -> tuple:
+        if self.position >= len(self.pattern):
+            raise PatternSyntaxError("a pattern cannot end with a backslash")
+        char = self.pattern[self.position]
+        self.position += 1
+        if char in _WIDE_ESCAPES:
+            return _ANY
+        if char in _ASSERT_ESCAPES:
+            return _ASSERT
+        if char.isdigit():
+            raise PatternSyntaxError(f"back-references are not allowed (\\{char})")
+        if char.isalpha() and char not in _CONTROL_ESCAPES:
+            raise PatternSyntaxError(f"unsupported escape \\{char}")
+        return ("lit", _CONTROL_ESCAPES.get(char, char))
+
+    def char_class(self) -> tuple:
+        pattern = self.pattern
+        negated = self._peek() == "^"
+        if negated:
+            self.position += 1
+        chars: set[str] = set()
+        wide = negated
+        first = True
+        while True:
+            if self.position >= len(pattern):
+                raise PatternSyntaxError("unterminated character class")
+            char = pattern[self.position]
+            self.position += 1
+            if char == "]" and not first:
+                break
+            first = False
+            if char == "\\":
+                escaped = pattern[self.position : self.position + 1]
+                self.position += 1
+                if escaped in _WIDE_ESCAPES:
+                    wide = True
+                    continue
+                char = _CONTROL_ESCAPES.get(escaped, escaped)
+            if self._peek() == "-" and pattern[self.position + 1 : self.position + 2] not in (
+                "]",
+                "",
+            ):
+                self.position += 1
+                high = pattern[self.position]
+                self.position += 1
+                if high == "\\":
+                    high = pattern[self.position]
+                    self.position += 1
+                if ord(high) - ord(char) + 1 > MAX_SET:
+                    wide = True
+                else:
+                    chars.update(chr(c) for c in range(ord(char), ord(high) + 1))
+                continue
+            chars.add(char)
+        if wide or len(chars) > MAX_SET:
+            return _ANY
+        if len(chars) == 1:
+            return ("lit", chars.pop())
+        return ("set", frozenset(chars))
+
+    def quantifier(self) -> tuple[int, int | None] | None:
+        char = self._peek()
+        if char is None or char not in "?*+{":
+            return None
+        if char == "{":
+            close = self.pattern.find("}", self.position)
+            body = self.pattern[self.position + 1 : close] if close > 0 else ""
+            low, comma, high = body.partition(",")
+            if (
+                close < 0
+                or not (low.isdigit() or (comma and not low))
+                or (high and not high.isdigit())
+            ):
+                return None  # a literal brace, as in Python's re
+            if not comma and not low:
+                return None
+            self.position = close + 1
+            bounds = (int(low or 0), int(high) if high else (None if comma else int(low)))
+        else:
+            self.position += 1
+            bounds = {"?": (0, 1), "*": (0, None), "+": (1, None)}[char]
+        if self._peek() in ("?", "+"):  # lazy or possessive: the same strings
+            self.position += 1
+        return bounds
