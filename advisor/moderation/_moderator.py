@@ -1,13 +1,19 @@
 """Moderating text: sentences, features, a durable_rules ruleset, verdicts.
 
-`Moderator.moderate` normalises the text and splits it into sentences; one
-pass of the keyword prefilter tells which harms each sentence could hold.
+`Moderator.moderate` normalises the text and splits it into sentences.  When
+the policy declares a model (`_model`), it scores each sentence read with its
+neighbours, per category; a sentence no category scores high enough for is
+safe at once.  One pass of the keyword prefilter tells which harms each
+sentence could hold.
 For those, it matches the word classes the harms need (compiled regexes, one
 per class); where every class of some harm is present it also matches the
 stances that defuse it and applies negation.  A sentence whose live features
 include a harm feature is then asserted as one fact (a boolean property per
 class present) into a durable_rules ruleset with one rule per harm; the rules
-that fire decide the sentence's categories.
+that fire decide the sentence's categories.  The model's verdicts are facts
+of the same assertion: each category has a rule ``learned`` that fires when
+the model's score reaches the category's threshold, and every harm of the
+policy also needs the model's score to reach the policy's ``confirm`` level.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 
 from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
+from ._model import SentenceScores, learned, score_sentences, tokens
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -29,6 +36,10 @@ __all__ = ["Evidence", "Moderator", "SentenceVerdict", "Verdict"]
 _FACT_KINDS = ("harm", "context", "stance")
 #: How many distinct facts to remember the rules' answer for.
 _CACHE_SIZE = 4096
+#: The id of each category's rule that fires on the model's verdict.
+LEARNED = "learned"
+#: How many words of a sentence are shown as the evidence of a learned verdict.
+_LEARNED_EVIDENCE = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,10 @@ class Moderator:
         self._harms: dict[str, Harm] = {
             harm.rule_id: harm for c in policy.categories.values() for harm in c.harms
         }
+        self._policy_harms = tuple(self._harms)
+        self._learned = {c.id: _learned_harm(c) for c in policy.categories.values()}
+        if policy.model is not None:
+            self._harms.update({h.rule_id: h for h in self._learned.values()})
         self._sessions = _sessions(policy)
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._cache_lock = threading.Lock()
@@ -123,10 +138,11 @@ class Moderator:
         norm = normalise(text)
         sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
         self._find_candidates(norm.text, sentences)
+        opinions = self._opinions(norm.text, sentences)
         verdicts = []
         for index, sentence in enumerate(sentences):
             previous = sentences[index - 1] if index else None
-            verdicts.append(self._judge(text, norm, sentence, previous))
+            verdicts.append(self._judge(text, norm, sentence, previous, opinions[index]))
         flagged = tuple(v for v in verdicts if v.flagged)
         categories = {c for v in flagged for c in v.categories}
         return Verdict(
@@ -139,7 +155,7 @@ class Moderator:
         """Mark the harms each sentence could hold."""
         if not self._first_pass:
             for sentence in sentences:
-                sentence.harms = tuple(self._harms)
+                sentence.harms = self._policy_harms
             return
         prefilter = self.policy.prefilter
         found: list[set[int]] = [set() for _ in sentences]
@@ -155,6 +171,23 @@ class Moderator:
         for sentence, keyword_sets in zip(sentences, found, strict=True):
             sentence.harms = prefilter.harms(keyword_sets)
 
+    def _opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion | None]:
+        """The model's verdict on each sentence (None for every sentence when
+        the policy declares no model)."""
+        model = self.policy.model
+        if model is None:
+            return [None] * len(sentences)
+        scored = score_sentences(model, text, [(s.norm_start, s.norm_end) for s in sentences])
+        confirm = self.policy.confirm
+        return [
+            _Opinion(
+                scores=scores,
+                learned=learned(scored, index, model.thresholds),
+                confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
+            )
+            for index, scores in enumerate(scored)
+        ]
+
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
         ("The first one…", "I don't."), or `previous` leads in to it."""
@@ -166,7 +199,9 @@ class Moderator:
         segment = text[sentence.norm_start : sentence.norm_end]
         return any(self.policy.classes[n].regex.match(segment) for n in names)
 
-    def _judge(self, text, norm, sentence: _Sentence, previous: _Sentence | None):
+    def _judge(
+        self, text, norm, sentence: _Sentence, previous: _Sentence | None, opinion: _Opinion | None
+    ):
         unflagged = SentenceVerdict(
             text[sentence.start : sentence.end],
             sentence.start,
@@ -178,9 +213,14 @@ class Moderator:
             matched=None,
             evidence=(),
         )
-        if not sentence.harms:
+        if opinion is not None and not (opinion.learned or opinion.confirmed):
             return unflagged
-        harms, matches = self._complete_harms(norm.text, sentence, previous)
+        harms, matches = [], []
+        if sentence.harms:
+            harms, matches = self._complete_harms(norm.text, sentence, previous)
+        complete = {h.category for h in harms}
+        if opinion is not None:
+            harms += [self._learned[c] for c in CATEGORIES if c in opinion.learned]
         if not harms:
             return unflagged
         # Only a harm whose features are all there needs its stances looked at.
@@ -188,9 +228,19 @@ class Moderator:
             n for h in harms for n in (*self.policy.categories[h.category].defused_by, *h.unless)
         )
         span = (norm.text, sentence.norm_start, sentence.norm_end)
-        matches = negate(self.policy, *span, matches + find_matches(self.policy, *span, stances))
-        fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches)]
+        if stances or matches:
+            matches = negate(self.policy, *span, matches + find_matches(self.policy, *span, stances))
+        fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
+        if opinion is not None:
+            fired = _combine(fired, complete, opinion)
         evidence = self._evidence(text, norm, matches, fired)
+        if any(h.id == LEARNED for h in fired):
+            evidence = tuple(
+                sorted(
+                    {*evidence, *self._learned_evidence(text, norm, sentence, opinion, fired)},
+                    key=lambda e: (e.start, e.end, e.feature),
+                )
+            )
         if not fired:
             return replace(unflagged, evidence=evidence)
         order = {c: i for i, c in enumerate(CATEGORIES)}
@@ -253,12 +303,17 @@ class Moderator:
         )
         return [m for m in found if m.name in carry and not m.negated]
 
-    def _evaluate(self, harms: list[Harm], matches: list[Match]) -> list[str]:
+    def _evaluate(
+        self, harms: list[Harm], matches: list[Match], opinion: _Opinion | None
+    ) -> list[str]:
         """The ids of the harm rules the sentence's fact fires."""
         live = {m.name for m in matches if m.kind in _FACT_KINDS and not m.negated}
-        if not any(self.policy.classes[name].kind == "harm" for name in live):
+        learned = opinion.learned if opinion is not None else frozenset()
+        if not learned and not any(self.policy.classes[n].kind == "harm" for n in live):
             return []
         fact = dict.fromkeys(sorted(live), True)
+        if opinion is not None:
+            fact.update({f"{LEARNED}__{c}": True for c in sorted(opinion.learned)})
         for harm in harms:
             if harm.any and live.intersection(harm.any):
                 fact[harm.any_key] = True
@@ -298,10 +353,76 @@ class Moderator:
             spans[(start, end, m.name)] = Evidence(start, end, text[start:end], m.name)
         return tuple(spans[k] for k in sorted(spans))
 
+    def _learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
+        """The words of the sentence that weigh most towards each learned category."""
+        model = self.policy.model
+        words = tokens(norm.text, sentence.norm_start, sentence.norm_end)
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for first, second in zip(words, [*words[1:], None], strict=True):
+            spans.setdefault(first.text, []).append((first.start, first.end))
+            if second is not None:
+                spans.setdefault(f"{first.text} {second.text}", []).append(
+                    (first.start, second.end)
+                )
+        found = []
+        for harm in fired:
+            if harm.id != LEARNED:
+                continue
+            weights = model.contributions(opinion.scores.terms, harm.category)
+            best = sorted(
+                (w, term) for term, w in weights.items() if w > 0 and term in spans
+            )[-_LEARNED_EVIDENCE:]
+            for _, term in best:
+                for start, end in spans[term]:
+                    first, last = norm.span(start, end)
+                    found.append(Evidence(first, last, text[first:last], f"model:{harm.category}"))
+        return found
+
     def clear_cache(self) -> None:
         """Forget the remembered answers of the rules engine."""
         with self._cache_lock:
             self._cache.clear()
+
+
+def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[Harm]:
+    """The verdicts of the word classes and of the model, combined.
+
+    A harm of the word classes stands where the model gives its category at
+    least the policy's `confirm` score; the model's own verdict stands unless
+    the word classes found that category's harm complete in the sentence and
+    defused every one (a negation, a condemnation, a safe alternative).
+    """
+    by_rules = {h.category for h in fired if h.id != LEARNED}
+    defused = complete - by_rules
+    return [
+        h
+        for h in fired
+        if (h.id == LEARNED and h.category not in defused)
+        or (h.id != LEARNED and h.category in opinion.confirmed)
+    ]
+
+
+@dataclass(frozen=True)
+class _Opinion:
+    """The model's verdict on a sentence read with its neighbours."""
+
+    scores: SentenceScores
+    learned: frozenset[str]  # categories whose score reaches their threshold
+    confirmed: frozenset[str]  # categories whose score confirms a rule's harm
+
+
+def _learned_harm(category: Category) -> Harm:
+    return Harm(
+        category=category.id,
+        id=LEARNED,
+        description="the model finds this category's harm in the sentence and its neighbours",
+        all=(),
+        any=(),
+        sequence=(),
+        unless=(),
+        reason=category.reason,
+        matched=None,
+    )
 
 
 def _check_matched(policy: Policy, rejected: Sequence[Mapping]) -> None:
@@ -329,20 +450,31 @@ def _check_matched(policy: Policy, rejected: Sequence[Mapping]) -> None:
 def _sessions(policy: Policy) -> dict[str, RuleSession]:
     """One rule session per category: an evaluation costs more the more rules
     its session has, and most sentences concern one category."""
-    return {
-        category.id: RuleSession(
-            {
-                harm.rule_id: {"when": _condition(category, harm), "priority": priority}
-                for priority, harm in enumerate(category.harms)
+    sessions = {}
+    for category in policy.categories.values():
+        rules = {
+            harm.rule_id: {
+                "when": _condition(category, harm),
+                "priority": priority,
             }
-        )
-        for category in policy.categories.values()
-    }
+            for priority, harm in enumerate(category.harms)
+        }
+        if policy.model is not None:
+            learned = _learned_harm(category)
+            rules[learned.rule_id] = {
+                "when": _condition(category, learned, f"{LEARNED}__{category.id}"),
+                "priority": len(rules),
+            }
+        sessions[category.id] = RuleSession(rules)
+    return sessions
 
 
-def _condition(category: Category, harm: Harm) -> dict:
-    """The durable_rules condition of a harm: its features present, no stance against it."""
+def _condition(category: Category, harm: Harm, verdict: str | None = None) -> dict:
+    """The durable_rules condition of a harm: its features present (or the
+    model's `verdict`), no stance against it."""
     terms: list[dict] = [{name: True} for name in dict.fromkeys(harm.all)]
+    if verdict is not None:
+        terms.append({verdict: True})
     if harm.any:
         terms.append({harm.any_key: True})
     if harm.sequence:

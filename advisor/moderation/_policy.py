@@ -21,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
 from ..content import CATEGORIES
+from ._model import LinearModel
 from ._prefilter import Prefilter
 
 __all__ = [
@@ -88,11 +89,18 @@ class HarmSchema(Schema):
             raise ValidationError(f"classes not in `all`: {sorted(outside)}", "sequence")
 
 
+class ModelSchema(Schema):
+    file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.json$"))
+    description = fields.String(validate=_TEXT)
+    confirm = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
+
+
 class SharedSchema(Schema):
     title = fields.String(required=True, validate=_TEXT)
     description = fields.String(required=True, validate=_TEXT)
     version = fields.String(required=True, validate=_VERSION)
     negation_window = fields.Integer(load_default=6, validate=validate.Range(min=1, max=20))
+    model = fields.Nested(ModelSchema, load_default=None)
     classes = fields.Dict(
         keys=fields.String(validate=_NAME), values=fields.Nested(WordClassSchema), required=True
     )
@@ -181,6 +189,8 @@ class Policy:
     prefilter: Prefilter  # which sentences could hold which harms
     kinds: dict[str, tuple[str, ...]]  # class names by kind
     absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
+    model: LinearModel | None = None  # the learned second opinion, when declared
+    confirm: dict[str, float] | None = None  # the model score a rule's harm needs
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
         return self.kinds.get(kind, ())
@@ -227,7 +237,12 @@ def load_policy(policy_dir: Path) -> Policy:
         {name: expanded.alternation(name) for name in needed},
         {h.rule_id: h.all for h in harms},
     )
+    model, confirm = _model(policy_dir, files[0], shared["model"])
+    if model is not None:
+        files.append(policy_dir / shared["model"]["file"])
     return Policy(
+        model=model,
+        confirm=confirm,
         classes=classes,
         categories=categories,
         negation_window=shared["negation_window"],
@@ -236,6 +251,25 @@ def load_policy(policy_dir: Path) -> Policy:
         kinds={k: tuple(n for n, c in classes.items() if c.kind == k) for k in KINDS},
         absorbing=tuple(n for n, c in classes.items() if c.absorbs_negation),
     )
+
+
+def _model(policy_dir: Path, path: Path, spec: Mapping | None):
+    """The declared model and, per category, the score that confirms a rule's harm."""
+    if spec is None:
+        return None, None
+    model_path = policy_dir / spec["file"]
+    try:
+        model = LinearModel.load(model_path)
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: model.file: {spec['file']!r} does not exist") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise PolicyError(f"{model_path}: not a valid model: {error}") from None
+    if model.categories != CATEGORIES:
+        raise PolicyError(f"{model_path}: categories must be {list(CATEGORIES)}")
+    confirm = {
+        c: model.thresholds[c] if spec["confirm"] is None else spec["confirm"] for c in CATEGORIES
+    }
+    return model, confirm
 
 
 def _collect(into: dict, path: Path, specs: Mapping) -> None:

@@ -1,0 +1,202 @@
+"""A learned second opinion: a linear model over the words of a sentence and its neighbours.
+
+Word classes recognise the vocabulary someone wrote into the policy; people
+describe the same harms in words nobody listed.  This model was trained on
+the labelled development corpus (``scripts/train_moderation_model.py``) and
+is shipped as data beside the policy (``model.json``): for each word and
+pair of words, its inverse document frequency and one weight per category.
+
+A passage's features are the sublinear term frequencies of its words and
+word pairs (1 + log count) times their idf, scaled to unit length; each
+category's score is the logistic of the dot product with its weights plus
+its intercept.  The words that pushed a score up are the evidence of a
+flag, so every verdict can say which words made it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "MODEL_FILE",
+    "LinearModel",
+    "SentenceScores",
+    "Token",
+    "learned",
+    "ngrams",
+    "score_sentences",
+    "tokens",
+]
+
+MODEL_FILE = "model.json"
+
+# Words (with inner apostrophes) and single symbols outside ASCII (emoji).
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+
+def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    """The tokens of normalised `text[start:end]`, with offsets into `text`."""
+    found = _TOKEN.finditer(text, start, len(text) if end is None else end)
+    return [Token(m.group(), m.start(), m.end()) for m in found]
+
+
+def ngrams(words: Sequence[str]) -> list[str]:
+    """The words and the pairs of adjacent words (joined by a space)."""
+    return [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]
+
+
+class LinearModel:
+    """Per-category logistic regression over tf-idf word and word-pair features."""
+
+    def __init__(self, data: dict):
+        self.categories: tuple[str, ...] = tuple(data["categories"])
+        vocabulary = data["vocabulary"]
+        self._index = {term: i for i, term in enumerate(vocabulary)}
+        self._idf = np.asarray(data["idf"], dtype=np.float64)
+        self._weights = np.asarray(data["weights"], dtype=np.float64)  # terms x categories
+        self._intercepts = np.asarray(data["intercepts"], dtype=np.float64)
+        self.thresholds = dict(zip(self.categories, data["thresholds"], strict=True))
+        self.trained_on = data.get("trained_on", {})
+        if self._weights.shape != (len(vocabulary), len(self.categories)):
+            raise ValueError("weights do not match the vocabulary and the categories")
+        if self._idf.shape != (len(vocabulary),):
+            raise ValueError("idf does not match the vocabulary")
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def features(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, values) of the unit-length tf-idf vector of `terms`."""
+        counts = Counter(t for t in terms if t in self._index)
+        if not counts:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        index = np.fromiter((self._index[t] for t in counts), dtype=np.intp, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), float, len(counts))
+        values = tf * self._idf[index]
+        return index, values / np.sqrt(values @ values)
+
+    def scores(self, terms: Iterable[str]) -> dict[str, float]:
+        """The probability of each category for a passage made of `terms`."""
+        index, values = self.features(terms)
+        logits = values @ self._weights[index] + self._intercepts
+        return dict(zip(self.categories, (1.0 / (1.0 + np.exp(-logits))).tolist(), strict=True))
+
+    def score_passages(
+        self, words: Sequence[str], passages: Sequence[tuple[int, int]]
+    ) -> list[dict[str, float]]:
+        """`scores` of each passage words[a:b] (its words and word pairs), in one go."""
+        index = self._index
+        unigrams = np.array([index.get(w, -1) for w in words], np.intp)
+        pairs = np.array(
+            [index.get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)], np.intp
+        )
+        pieces, rows = [], []
+        for row, (a, b) in enumerate(passages):
+            pieces += [unigrams[a:b], pairs[a : max(b - 1, a)]]
+            rows.append(np.full(b - a + max(b - 1 - a, 0), row, np.intp))
+        terms = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
+        row_of = np.concatenate(rows) if rows else np.zeros(0, np.intp)
+        known = terms >= 0
+        size = len(self._idf)
+        keys, counts = np.unique(row_of[known] * size + terms[known], return_counts=True)
+        row_of, terms = np.divmod(keys, size)
+        values = (1.0 + np.log(counts)) * self._idf[terms]
+        norms = np.sqrt(np.bincount(row_of, values * values, minlength=len(passages)))
+        values = values / norms[row_of]
+        logits = np.tile(self._intercepts, (len(passages), 1))
+        for column in range(len(self.categories)):
+            logits[:, column] += np.bincount(
+                row_of, values * self._weights[terms, column], minlength=len(passages)
+            )
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
+
+    def contributions(self, terms: Iterable[str], category: str) -> dict[str, float]:
+        """How much each term of the passage adds to `category`'s score (before the logistic)."""
+        terms = list(terms)
+        index, values = self.features(terms)
+        column = self.categories.index(category)
+        weights = values * self._weights[index, column]
+        names = list(dict.fromkeys(t for t in terms if t in self._index))
+        return dict(zip(names, weights.tolist(), strict=True))
+
+
+
+@dataclass(frozen=True)
+class SentenceScores:
+    """The model's scores of one sentence, alone and read with its neighbours."""
+
+    words: list[str]  # the sentence's own words
+    own: dict[str, float]
+    read: dict[str, float]
+
+    @property
+    def terms(self) -> list[str]:
+        """The sentence's own words and word pairs."""
+        return ngrams(self.words)
+
+
+def score_sentences(
+    model: LinearModel, text: str, spans: Sequence[tuple[int, int]]
+) -> list[SentenceScores]:
+    """Score each sentence of normalised `text` (its (start, end) `spans`).
+
+    A sentence is read alone and with the one before and the one after, so
+    that a report and the verdict on it are scored together.  Every passage
+    is scored in one pass over the text's words.
+    """
+    found = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    words = [w for w, _ in found]
+    starts = [p for _, p in found]
+    bounds = [
+        (bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans
+    ]
+    last = len(spans) - 1
+    passages = [*bounds]
+    if last > 0:
+        passages += [
+            (bounds[max(i - 1, 0)][0], bounds[min(i + 1, last)][1]) for i in range(len(spans))
+        ]
+    own_and_read = model.score_passages(words, passages)
+    read = own_and_read[len(spans) :] if last > 0 else own_and_read
+    return [
+        SentenceScores(words[a:b], own, near)
+        for (a, b), own, near in zip(bounds, own_and_read[: len(spans)], read, strict=True)
+    ]
+
+
+def learned(
+    scored: Sequence[SentenceScores], index: int, thresholds: dict[str, float]
+) -> frozenset[str]:
+    """The categories the model finds in sentence `index`.
+
+    The sentence read with its neighbours must reach the threshold, and the
+    verdict is the sentence's own only where its own words reach it too, or
+    score at least as high as its neighbours' (so a harmless sentence beside
+    a harmful one stays safe).
+    """
+    near = scored[max(index - 1, 0) : index + 2]
+    this = scored[index]
+    return frozenset(
+        c
+        for c, score in this.read.items()
+        if score >= thresholds[c]
+        and (this.own[c] >= thresholds[c] or this.own[c] >= max(n.own[c] for n in near))
+    )

@@ -1,0 +1,189 @@
+"""Train the moderation model on the labelled development corpus; write ``model.json``.
+
+    python scripts/train_moderation_model.py            # estimate, train, write
+    python scripts/train_moderation_model.py --estimate # estimate only
+
+The training texts are every development set in ``tests/moderation/corpus/``
+and ``tests/moderation/devset.yaml``, the policy's case tables, and the
+product's own content: the
+rejected advice and the satire's passages the catalogue quotes for it (unsafe,
+under its category), the guidance titles and details and every sentence of the
+sincere articles (safe).  The sealed set is
+never read.  Before training on everything, the script estimates how the
+model does on a writer it has not seen: it leaves each writer's set out in
+turn, trains on the rest and scores the left-out set, sentence by sentence
+with neighbours as the screen does.  That estimate picks the decision
+threshold and is written into the model beside the weights.
+
+Needs scikit-learn (``pip install -e '.[train]'``); the service does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from advisor.moderation import CATEGORIES  # noqa: E402
+from advisor.moderation._model import (  # noqa: E402
+    MODEL_FILE,
+    LinearModel,
+    learned,
+    ngrams,
+    score_sentences,
+    tokens,
+)
+from advisor.moderation._text import normalise, split_sentences  # noqa: E402
+
+CORPUS = ROOT / "tests" / "moderation" / "corpus"
+DEVSET = ROOT / "tests" / "moderation" / "devset.yaml"
+CONTENT = ROOT / "content"
+POLICY = ROOT / "rules" / "moderation"
+#: Inverse regularisation strength of each category's logistic regression.
+C = 10.0
+#: Terms seen in fewer training texts than this are left out.
+MIN_DF = 2
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
+
+
+def _terms(text: str) -> list[str]:
+    norm = normalise(text).text
+    return ngrams([t.text for t in tokens(norm)])
+
+
+def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """Labelled texts grouped by writer (the group left out when estimating)."""
+    groups: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        groups[path.stem] = [(r["text"], frozenset(r["categories"])) for r in rows]
+    devset = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))["cases"]
+    fixed = [(c["text"], frozenset(c.get("categories") or ())) for c in devset]
+    for path in sorted(POLICY.glob("*.cases.yaml")):
+        cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+        fixed += [(c["text"], frozenset(c.get("categories") or ())) for c in cases]
+    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
+    fixed += [(r["advice"], frozenset([r["category"]])) for r in rejected]
+    fixed += [(s["quote"], frozenset([r["category"]])) for r in rejected for s in r["sources"]]
+    guidance = yaml.safe_load((CONTENT / "guidance.yaml").read_text(encoding="utf-8"))
+    for item in guidance["actions"]:
+        fixed += [(item[f], frozenset()) for f in ("title", "detail") if item.get(f)]
+        fixed += [(s["quote"], frozenset()) for s in item.get("sources", ())]
+    sources = yaml.safe_load((CONTENT / "sources.yaml").read_text(encoding="utf-8"))
+    for source in sources["sources"]:
+        if source["nature"] != "sincere":
+            continue
+        text = (CONTENT / "articles" / source["file"]).read_text(encoding="utf-8")
+        norm = normalise(text)
+        fixed += [(text[a:b], frozenset()) for _, _, a, b in split_sentences(norm, text)]
+    groups["_always"] = fixed
+    return groups
+
+
+def train(examples: list[tuple[str, frozenset[str]]]) -> dict:
+    """The model's data (as written to model.json), without thresholds."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectoriser = TfidfVectorizer(
+        analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
+    )
+    features = vectoriser.fit_transform([text for text, _ in examples])
+    weights, intercepts = [], []
+    for category in CATEGORIES:
+        labels = np.array([category in cats for _, cats in examples])
+        model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+        model.fit(features, labels)
+        weights.append(model.coef_[0])
+        intercepts.append(float(model.intercept_[0]))
+    return {
+        "categories": list(CATEGORIES),
+        "vocabulary": vectoriser.get_feature_names_out().tolist(),
+        "idf": [round(float(x), 5) for x in vectoriser.idf_],
+        "weights": [[round(float(w), 5) for w in row] for row in np.array(weights).T],
+        "intercepts": [round(x, 5) for x in intercepts],
+    }
+
+
+def sentence_scores(model: LinearModel, text: str):
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    return score_sentences(model, norm.text, spans)
+
+
+def estimate(groups) -> dict:
+    """Leave-one-writer-out figures for each threshold."""
+    counts = {t: {"tp": 0, "fp": 0, "fn": 0, "found": 0, "labelled": 0} for t in THRESHOLDS}
+    for held_out in (g for g in groups if not g.startswith("_")):
+        train_set = [x for g, rows in groups.items() if g != held_out for x in rows]
+        data = train(train_set)
+        data["thresholds"] = [0.5] * len(CATEGORIES)
+        model = LinearModel(data)
+        for text, categories in groups[held_out]:
+            scored = sentence_scores(model, text)
+            for t, n in counts.items():
+                thresholds = dict.fromkeys(CATEGORIES, t)
+                found = set().union(*(learned(scored, i, thresholds) for i in range(len(scored))))
+                flagged, unsafe = bool(found), bool(categories)
+                n["tp"] += flagged and unsafe
+                n["fp"] += flagged and not unsafe
+                n["fn"] += unsafe and not flagged
+                n["labelled"] += len(categories)
+                n["found"] += len(categories & found)
+        print(f"  left out {held_out}", file=sys.stderr)
+    figures = {}
+    for t, n in counts.items():
+        precision = n["tp"] / max(1, n["tp"] + n["fp"])
+        recall = n["tp"] / max(1, n["tp"] + n["fn"])
+        figures[t] = {
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+            "category_recall": round(n["found"] / max(1, n["labelled"]), 3),
+            "f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
+        }
+    return figures
+
+
+def corpus_digest() -> str:
+    digest = hashlib.sha256()
+    for path in [*sorted(CORPUS.glob("*.jsonl")), DEVSET]:
+        digest.update(path.read_bytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--estimate", action="store_true", help="estimate only; write nothing")
+    parser.add_argument("--out", type=Path, default=POLICY / MODEL_FILE)
+    args = parser.parse_args(argv)
+    groups = load_examples()
+    figures = estimate(groups)
+    for t, f in figures.items():
+        print(f"threshold {t:.2f}: {f}")
+    threshold = max(figures, key=lambda t: (figures[t]["f1"], t))
+    print(f"chosen threshold {threshold:.2f}")
+    if args.estimate:
+        return 0
+    examples = [x for rows in groups.values() for x in rows]
+    data = train(examples)
+    data["thresholds"] = [threshold] * len(CATEGORIES)
+    data["trained_on"] = {
+        "texts": len(examples),
+        "corpus": corpus_digest(),
+        "left_out_writer_estimate": figures[threshold],
+    }
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out.relative_to(ROOT)}: {len(data['vocabulary'])} terms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The learned part of moderation: the shipped model, its one-pass scoring, its
+place in the verdict, and the figures on the sealed set (aggregates only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.moderation import CATEGORIES, Moderator, PolicyError
+from advisor.moderation._model import LinearModel, ngrams, score_sentences, tokens
+from advisor.moderation._text import normalise, split_sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "rules" / "moderation"
+REJECTED = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encoding="utf-8"))[
+    "rejected"
+]
+SEALED = ROOT / "tests" / "moderation" / "sealed.jsonl.gz"
+#: Floors under the figures recorded in the README for the sealed set: a
+#: change that loses ground on text nobody tuned on fails here.
+SEALED_MIN_PRECISION = 0.80
+SEALED_MIN_RECALL = 0.86
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import moderation_score  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def moderator() -> Moderator:
+    return Moderator.load(POLICY, REJECTED)
+
+
+@pytest.fixture(scope="module")
+def model(moderator) -> LinearModel:
+    return moderator.policy.model
+
+
+def test_model_covers_every_category(model):
+    assert model.categories == CATEGORIES
+    assert all(0 < model.thresholds[c] < 1 for c in CATEGORIES)
+
+
+def test_model_records_its_left_out_writer_estimate(model):
+    estimate = model.trained_on["left_out_writer_estimate"]
+    assert {"precision", "recall"} <= set(estimate)
+
+
+def _slow_scores(model, text):
+    """Each sentence scored on its own, term by term: the reference for the one-pass path."""
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    result = []
+    for index, (a, b) in enumerate(spans):
+        own = model.scores(ngrams([t.text for t in tokens(norm.text, a, b)]))
+        start = spans[max(index - 1, 0)][0]
+        end = spans[min(index + 1, len(spans) - 1)][1]
+        read = model.scores(ngrams([t.text for t in tokens(norm.text, start, end)]))
+        result.append((own, read))
+    return norm, spans, result
+
+
+WORDS = st.sampled_from(
+    "I'll have six pints then drive home . never call them every hour ! my guy sorts "
+    "a gram ? lie about the offer pay the referee punch wall starve myself the "
+    "interviewer thank you email follow up once 🍃 £50 ok".split()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORDS, max_size=40).map(" ".join))
+def test_one_pass_scoring_matches_term_by_term(model, text):
+    norm, spans, expected = _slow_scores(model, text)
+    scored = score_sentences(model, norm.text, spans)
+    assert len(scored) == len(expected)
+    for got, (own, read) in zip(scored, expected, strict=True):
+        for category in CATEGORIES:
+            assert got.own[category] == pytest.approx(own[category], abs=1e-9)
+            assert got.read[category] == pytest.approx(read[category], abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Soon as I'm out of the interview I'm texting my guy for a half-ounce.", True),
+        ("She blocked my number so I got a new SIM to ring her from tonight.", True),
+        ("Send one short email next week if you have not heard back.", False),
+        ("I absolutely smashed the technical test, so proud of myself.", False),
+    ],
+)
+def test_paraphrase_without_listed_words(moderator, text, flagged):
+    assert moderator.moderate(text).flagged is flagged
+
+
+def test_harmless_sentence_beside_a_harmful_one_stays_safe(moderator):
+    verdict = moderator.moderate(
+        "Send a short thank-you email. Then have three pints and drive home."
+    )
+    assert [s.flagged for s in verdict.sentences] == [False, True]
+
+
+def test_learned_verdict_shows_its_words_within_the_sentence(moderator):
+    text = "Great chat with the panel today. Texting my guy for a half-ounce tonight."
+    verdict = moderator.moderate(text)
+    flagged = [s for s in verdict.sentences if s.flagged]
+    assert flagged and "illegal_drugs/learned" in flagged[0].harms
+    learned = [e for e in flagged[0].evidence if e.feature == "model:illegal_drugs"]
+    assert learned
+    for evidence in learned:
+        assert flagged[0].start <= evidence.start < evidence.end <= flagged[0].end
+        assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_a_defusing_stance_overrides_the_model(moderator):
+    verdict = moderator.moderate(
+        "After three glasses at the wine bar, leave the motorbike and book a cab."
+    )
+    assert not verdict.flagged
+
+
+def _policy_copy(tmp_path) -> Path:
+    target = tmp_path / "moderation"
+    target.mkdir()
+    for path in POLICY.iterdir():
+        target.joinpath(path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def test_missing_model_file_is_named(tmp_path):
+    policy = _policy_copy(tmp_path)
+    (policy / "model.json").unlink()
+    with pytest.raises(PolicyError, match=r"model\.file: 'model\.json' does not exist"):
+        Moderator.load(policy, REJECTED)
+
+
+def test_model_of_other_categories_is_refused(tmp_path):
+    policy = _policy_copy(tmp_path)
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data["categories"] = list(reversed(data["categories"]))
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PolicyError, match="categories must be"):
+        Moderator.load(policy, REJECTED)
+
+
+def test_model_is_part_of_the_policy_digest(tmp_path, moderator):
+    policy = _policy_copy(tmp_path)
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data["intercepts"][0] += 0.001
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    assert Moderator.load(policy, REJECTED).digest != moderator.digest
+
+
+def test_sealed_set_holds_its_ground(moderator, capsys):
+    """Aggregate figures only: the sealed texts are never printed."""
+    cases = moderation_score.read_cases(SEALED)
+    score = moderation_score.score(moderator, cases, keep_misses=False)
+    figures = f"precision {score.precision:.3f}, recall {score.recall:.3f} over {score.texts}"
+    assert score.texts >= 600, figures
+    assert score.precision >= SEALED_MIN_PRECISION, figures
+    assert score.recall >= SEALED_MIN_RECALL, figures
+
+
+def test_model_was_trained_on_the_corpus_as_it_is(model):
+    """Retrain (scripts/train_moderation_model.py) whenever a labelled set changes."""
+    import train_moderation_model
+
+    assert model.trained_on["corpus"] == train_moderation_model.corpus_digest()
