@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from advisor import default_engine
+from advisor import Engine, default_engine
 
 from .apps import make_app
 
@@ -23,6 +23,14 @@ if os.environ.get("CI"):
 @pytest.fixture(scope="session")
 def engine():
     return default_engine()
+
+
+@pytest.fixture(scope="session")
+def unmemoised_engine(engine):
+    """The same rules with the memo off: every evaluation is a durable_rules session."""
+    fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
+    yield fresh
+    fresh.close()
 
 
 @pytest.fixture(scope="session")
