@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+# The fast tier: no servers, browsers, Redis or schemathesis (markers in pyproject.toml).
+FAST_TIER := not server and not browser and not schemathesis
+
+.PHONY: run lint test test-all bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 13)))' \
@@ -17,11 +20,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-## test: install missing Debian packages (system-packages.txt), lint, run the whole suite
-test: $(STAMP)
-	scripts/system-packages
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## test: lint, then the fast tier: every test that needs no server, browser or Debian package
+test: lint
+	$(BIN)/python -m pytest -m '$(FAST_TIER)'
+
+## test-all: install missing Debian packages (system-packages.txt), lint, run the whole suite
+test-all: lint
+	scripts/system-packages
 	$(BIN)/python -m pytest
 
 ## bench: in-process timings and HTTP load with wrk; writes bench/results.json

@@ -1,7 +1,12 @@
-"""Fixtures: the engine as loaded from the repository, the app and a client."""
+"""Fixtures: the engine as loaded from the repository, the app and a client.
+
+Also the guard of the test tiers (`tiers.py`): what a test does is checked
+against its markers.
+"""
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +14,7 @@ from hypothesis import settings
 
 from advisor import Engine, default_engine
 
+from . import tiers
 from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +56,12 @@ def data_copy(tmp_path):
     shutil.copytree(ROOT / "rules", rules)
     shutil.copytree(ROOT / "content", content)
     return rules, content
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture of `item`: module and session fixtures start servers too.
+    tiers.running[:] = [item]
+
+
+sys.addaudithook(tiers.audit)
