@@ -1,5 +1,6 @@
 """The engine without HTTP: isolation, the durable_rules limits we rely on, imports."""
 
+import ctypes
 import random
 import subprocess
 import sys
@@ -175,6 +176,19 @@ def test_importing_the_engine_does_not_import_flask():
         "assert 'werkzeug' not in sys.modules, 'werkzeug imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="Python's own until 3.13 removed it")
+def test_the_pyeval_call_object_we_provide_calls_like_pyobject_call_object():
+    # durable_rules' engine module refers to it (see advisor/_pyeval.c).
+    import advisor._pyeval
+
+    call = ctypes.PyDLL(advisor._pyeval.__file__).PyEval_CallObject
+    call.argtypes = [ctypes.py_object, ctypes.py_object]
+    call.restype = ctypes.py_object
+    assert call(len, ("abc",)) == 3
+    with pytest.raises(TypeError, match="argument list must be a tuple"):
+        call(len, ["abc"])
 
 
 def test_memoised_answers_equal_fresh_ones(memoised, unmemoised_engine):
