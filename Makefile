@@ -1,15 +1,31 @@
-# Set-up is part of every target: each creates .venv and installs what it needs.
-PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Set-up is part of every target: each creates a virtual environment and installs what it needs.
+# The interpreter is the machine's python3 when it is a supported one (3.11 to 3.13);
+# PYTHON=python3.13 (a command, a path or a version such as 3.13) picks another.
+# The machine's default gets .venv, any other version .venv-X.Y, so they never clash.
+PYTHON ?=
 
-.PHONY: run test bench clean
+ifneq ($(MAKECMDGOALS),clean)
+INTERPRETER := $(shell scripts/find-python $(PYTHON))
+ifeq ($(INTERPRETER),)
+$(error no supported Python interpreter: see the message above)
+endif
+VERSION_OF = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+ifeq ($(call VERSION_OF,$(INTERPRETER)),$(call VERSION_OF,$(shell scripts/find-python 2>/dev/null)))
+VENV ?= .venv
+else
+VENV ?= .venv-$(call VERSION_OF,$(INTERPRETER))
+endif
+endif
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 13)))' \
-		|| { echo "Python 3.11 or 3.12 is needed (set PYTHON=...)"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+# The fast tier: no servers, browsers, Redis or schemathesis (markers in pyproject.toml).
+FAST_TIER := not server and not browser and not schemathesis
+
+.PHONY: run lint test test-all bench clean
+
+$(STAMP): pyproject.toml setup.py advisor/_pyeval.c
+	test -x $(BIN)/python || $(INTERPRETER) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -17,11 +33,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-## test: install missing Debian packages (system-packages.txt), lint, run the whole suite
-test: $(STAMP)
-	scripts/system-packages
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## test: lint, then the fast tier: every test that needs no server, browser or Debian package
+test: lint
+	$(BIN)/python -m pytest -m '$(FAST_TIER)'
+
+## test-all: install missing Debian packages (system-packages.txt), lint, run the whole suite
+test-all: lint
+	scripts/system-packages
 	$(BIN)/python -m pytest
 
 ## bench: in-process timings and HTTP load with wrk; writes bench/results.json
@@ -30,4 +52,5 @@ bench: $(STAMP)
 	$(BIN)/python -m advisor.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf .venv .venv-* .pytest_cache .ruff_cache .hypothesis *.egg-info build
+	rm -f advisor/*.so

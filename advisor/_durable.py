@@ -15,7 +15,9 @@ request (see the project's engine notes).  `RuleSession` closes each of them:
 - facts are validated flat dicts of JSON scalars or lists of strings, with at
   most `MAX_PROPERTIES` properties and no float the engine's JSON reader
   cannot parse (it fails on exponents such as ``1e-05``);
-- an action that raised is reported instead of being swallowed.
+- an action that raised is reported instead of being swallowed;
+- the engine's storage callbacks are never set (on Python 3.13 their
+  compiled calls misread the result: see `advisor/_pyeval.c`).
 
 A compiled ruleset is given plain condition dicts; which rules fired is
 collected by Python actions, de-duplicated, in firing order.
@@ -25,14 +27,37 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import itertools
 import json
+import os
 import re
+import sys
 import threading
 from collections.abc import Mapping
 
-import durable.engine as _engine
-import durable_rules_engine as _native
+
+def _provide_pyeval_call_object() -> None:
+    """Let durable_rules' engine module load on Python 3.13 and later.
+
+    The module refers to PyEval_CallObject, which Python 3.13 removed.
+    `advisor._pyeval`, compiled with this package, defines it; imported with
+    RTLD_GLOBAL, its symbols resolve those of modules loaded after it.
+    """
+    if sys.version_info < (3, 13):
+        return
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | os.RTLD_GLOBAL)
+    try:
+        importlib.import_module("advisor._pyeval")
+    finally:
+        sys.setdlopenflags(flags)
+
+
+_provide_pyeval_call_object()
+
+import durable.engine as _engine  # noqa: E402 - after the call above
+import durable_rules_engine as _native  # noqa: E402
 
 __all__ = ["EngineError", "RuleSession", "MAX_RULES", "MAX_PROPERTIES", "CATCH_ALL"]
 

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from ._data import DataError
 from ._durable import RuleSession
@@ -25,6 +26,7 @@ __all__ = [
     "Advice",
     "AvoidAdvice",
     "Engine",
+    "MemoInfo",
     "PlanVerdict",
     "RuleTrace",
 ]
@@ -82,6 +84,13 @@ class Advice:
 
 #: Distinct condition truths remembered; each holds a short tuple of rule ids.
 MEMO_SIZE = 4096
+
+
+class MemoInfo(NamedTuple):
+    """How many rule outcomes the engine may remember, and how many it holds."""
+
+    maxsize: int
+    currsize: int
 
 
 def _sort_key(item: ActionAdvice):
@@ -160,6 +169,10 @@ class Engine:
                     self._memo.pop(next(iter(self._memo)), None)
                 self._memo[key] = fired
         return fired
+
+    def memo_info(self) -> MemoInfo:
+        """The size of the memo of rule outcomes, as `functools.lru_cache` reports its own."""
+        return MemoInfo(self._memo_size, len(self._memo))
 
     def trace(self, state: InterviewState) -> list[RuleTrace]:
         """Every rule with whether it fired for `state` and, if not, why not.

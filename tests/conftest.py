@@ -1,14 +1,20 @@
-"""Fixtures: the engine as loaded from the repository, the app and a client."""
+"""Fixtures: the engine as loaded from the repository, the app and a client.
+
+Also the guard of the test tiers (`tiers.py`): what a test does is checked
+against its markers.
+"""
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from advisor import default_engine
+from advisor import Engine, default_engine
 
+from . import tiers
 from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +29,14 @@ if os.environ.get("CI"):
 @pytest.fixture(scope="session")
 def engine():
     return default_engine()
+
+
+@pytest.fixture(scope="session")
+def unmemoised_engine(engine):
+    """The same rules with the memo off: every evaluation is a durable_rules session."""
+    fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
+    yield fresh
+    fresh.close()
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +56,12 @@ def data_copy(tmp_path):
     shutil.copytree(ROOT / "rules", rules)
     shutil.copytree(ROOT / "content", content)
     return rules, content
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture of `item`: module and session fixtures start servers too.
+    tiers.running[:] = [item]
+
+
+sys.addaudithook(tiers.audit)

@@ -19,7 +19,7 @@ def redis_server(tmp_path: Path):
     """A throw-away redis-server on a free loopback port; yield its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server is not installed: `make test` installs it")
+        raise RuntimeError("redis-server is not installed: `make test-all` installs it")
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

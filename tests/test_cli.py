@@ -108,6 +108,7 @@ def test_console_script_is_installed():
     assert "advise" in result.stdout
 
 
+@pytest.mark.server
 def test_serve_starts_gunicorn_with_the_repository_config():
     import time
     import urllib.request

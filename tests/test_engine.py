@@ -1,5 +1,6 @@
 """The engine without HTTP: isolation, the durable_rules limits we rely on, imports."""
 
+import ctypes
 import random
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 
 from advisor import Engine, EngineError
 from advisor._durable import MAX_PROPERTIES, MAX_RULES, RuleSession
+from advisor.engine import MEMO_SIZE, MemoInfo
 from advisor.state import InterviewState, InterviewStateSchema
 
 
@@ -39,7 +41,24 @@ def _random_states(count, seed):
     return result
 
 
-def test_threads_get_exactly_the_single_threaded_answers(engine):
+@pytest.fixture
+def memoised(engine):
+    """memoised(size): an engine on the same rules with a memo of its own."""
+    made = []
+
+    def make(memo_size):
+        made.append(Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+def test_threads_get_exactly_the_single_threaded_answers(unmemoised_engine):
+    # With the memo off every evaluation runs durable_rules: the threads meet
+    # at the engine's lock, not at a dictionary.
+    engine = unmemoised_engine
     work = _random_states(400, seed=7)
     expected = [_summary(engine.evaluate(s)) for s in work]
     results = [None] * len(work)
@@ -54,10 +73,12 @@ def test_threads_get_exactly_the_single_threaded_answers(engine):
     for thread in threads:
         thread.join()
     assert results == expected
+    assert engine.memo_info().currsize == 0
 
 
-def test_sessions_are_deleted_after_each_evaluation(engine):
+def test_sessions_are_deleted_after_each_evaluation(unmemoised_engine):
     # More than 1024 live sessions per ruleset would raise MemoryError.
+    engine = unmemoised_engine
     state = _random_states(1, seed=1)[0]
     first = _summary(engine.evaluate(state))
     for _ in range(1500):
@@ -157,22 +178,40 @@ def test_importing_the_engine_does_not_import_flask():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_memoised_answers_equal_fresh_ones(engine):
-    fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
-    for state in _random_states(600, seed=11):
-        assert engine.evaluate(state) == fresh.evaluate(state)
-    assert fresh._memo == {}
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="Python's own until 3.13 removed it")
+def test_the_pyeval_call_object_we_provide_calls_like_pyobject_call_object():
+    # durable_rules' engine module refers to it (see advisor/_pyeval.c).
+    import advisor._pyeval
+
+    call = ctypes.PyDLL(advisor._pyeval.__file__).PyEval_CallObject
+    call.argtypes = [ctypes.py_object, ctypes.py_object]
+    call.restype = ctypes.py_object
+    assert call(len, ("abc",)) == 3
+    with pytest.raises(TypeError, match="argument list must be a tuple"):
+        call(len, ["abc"])
 
 
-def test_the_memo_is_bounded(engine):
-    small = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=5)
+def test_memoised_answers_equal_fresh_ones(memoised, unmemoised_engine):
+    engine = memoised(MEMO_SIZE)
+    states = _random_states(600, seed=11)
+    for state in states:
+        assert engine.evaluate(state) == unmemoised_engine.evaluate(state)
+    # Each outcome not yet remembered is remembered once: fewer outcomes than
+    # states means the others were answered from the memo.
+    assert 0 < engine.memo_info().currsize < len(states)
+    assert unmemoised_engine.memo_info() == MemoInfo(maxsize=0, currsize=0)
+
+
+def test_the_memo_is_bounded_and_evicts_without_changing_answers(memoised, unmemoised_engine):
+    engine = memoised(5)
     for state in _random_states(200, seed=3):
-        small.evaluate(state)
-    assert len(small._memo) == 5
+        assert engine.evaluate(state) == unmemoised_engine.evaluate(state)
+    assert engine.memo_info() == MemoInfo(maxsize=5, currsize=5)
 
 
 @pytest.mark.parametrize("hours", [1e-05, 0.00015, 1e-300, 43919.99999999])
-def test_hours_the_engine_cannot_read_as_written_are_rounded(engine, hours):
+def test_hours_the_engine_cannot_read_as_written_are_rounded(unmemoised_engine, hours):
+    # A float with an exponent fails the engine's JSON reader (error 204).
     loaded = InterviewStateSchema().load({"stage": "after", "hours_since": hours})
-    advice = engine.evaluate(InterviewState.from_request(loaded, datetime.now(UTC)))
-    assert advice.actions
+    state = InterviewState.from_request(loaded, datetime.now(UTC))
+    assert unmemoised_engine.evaluate(state).actions

@@ -10,6 +10,7 @@ allows may still be refused with 422 for rules JSON Schema cannot state
 (``interview_ended_at`` must lie before ``now`` or the server clock).
 """
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -23,6 +24,8 @@ from schemathesis.checks import (
 from advisor import default_engine
 
 from .apps import make_app
+
+pytestmark = pytest.mark.schemathesis
 
 MAX_EXAMPLES = 25
 CHECKS = [

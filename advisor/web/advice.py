@@ -50,6 +50,10 @@ class AnswerCache:
         self._answers: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many answers are kept."""
+        return len(self._answers)
+
     def get(self, key: tuple):
         with self._lock:
             answer = self._answers.get(key)

@@ -10,7 +10,7 @@
 - ``shot(target, name)``: a screenshot in ``test-artifacts/screenshots/`` for
   a person to look at.
 
-No browser is downloaded: Chromium must be installed (``make test`` installs
+No browser is downloaded: Chromium must be installed (``make test-all`` installs
 it from system-packages.txt); without it every test here fails, saying so.
 """
 
@@ -76,7 +76,7 @@ def _chromium() -> str:
     path = os.environ.get("ADVISOR_CHROMIUM") or shutil.which("chromium")
     if not path:
         pytest.fail(
-            "Chromium is not installed, so the browser tests cannot run. `make test` installs "
+            "Chromium is not installed, so the browser tests cannot run. `make test-all` installs "
             "Debian's chromium (system-packages.txt) with scripts/system-packages; or set "
             "ADVISOR_CHROMIUM to a Chromium binary.",
             pytrace=False,

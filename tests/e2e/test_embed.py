@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from advisor.web.widget import STATIC
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 
 def fitted(page, embedded) -> float:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 XSS = "<img src=x onerror=alert(1)>"
 LONDON = ZoneInfo("Europe/London")  # the browser contexts' time zone
