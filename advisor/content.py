@@ -2,20 +2,23 @@
 
 Content is data in ``content/``, validated by marshmallow schemas when loaded.
 Beyond the schemas, loading checks that every quote appears verbatim in its
-article (white space folded), that every ``instead`` names a real action, that
-no action rests on a satirical source alone, and that each sincere article is
-cited by at least `MIN_CITING_ACTIONS` actions.
+article (white space folded), starts where a sentence of the article starts
+(or right after a heading run into the text) and ends at the end of a word;
+that every ``instead`` names a real action; that no action rests on a
+satirical source alone; and that each sincere article is cited by at least
+`MIN_CITING_ACTIONS` actions.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from ._data import DataError, digest_files, fold, load_yaml
+from ._data import DataError, digest_files, load_yaml
 
 __all__ = [
     "ACTION_IDS",
@@ -25,6 +28,7 @@ __all__ = [
     "Citation",
     "RejectedAdvice",
     "Source",
+    "check_quote",
     "load_catalogue",
 ]
 
@@ -191,6 +195,39 @@ def _load_sources(content_dir: Path) -> dict[str, Source]:
     return sources
 
 
+def _locate(quote: str, text: str) -> list[re.Match]:
+    """Every place `quote` appears in `text`, white space folded."""
+    pattern = r"\s+".join(re.escape(word) for word in quote.split())
+    return list(re.finditer(pattern, text))
+
+
+_SENTENCE_END = ".!?:…"
+_OPENING = re.compile(r"^[\"“‘'(]?[A-Z0-9]")
+
+
+def _starts_a_sentence(text: str, start: int) -> bool:
+    """Whether `start` is where a sentence of `text` starts: at the start of a line,
+    after a sentence's end, or after a heading run into the text ("Follow Up After
+    5-7 days…": nothing but capitalised words since the line or last sentence began)."""
+    line = text[:start].rsplit("\n", 1)[-1]
+    lead = line[max(line.rfind(mark) for mark in _SENTENCE_END) + 1 :].strip(" \t•")
+    return all(word[0].isupper() for word in lead.split())
+
+
+def check_quote(quote: str, text: str) -> str | None:
+    """What is wrong with citing `quote` from `text`, or None."""
+    places = _locate(quote, text)
+    if not places:
+        return "not verbatim in"
+    if not _OPENING.match(quote.strip()):
+        return "does not start a sentence in"
+    if not any(_starts_a_sentence(text, m.start()) for m in places):
+        return "starts mid-sentence in"
+    if not any(m.end() == len(text) or not text[m.end()].isalnum() for m in places):
+        return "ends mid-word in"
+    return None
+
+
 def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
     citations = []
     for index, item in enumerate(raw):
@@ -198,8 +235,9 @@ def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, .
         source = sources.get(item["source"])
         if source is None:
             raise DataError(f"{field}.source: unknown source {item['source']!r}")
-        if fold(item["quote"]) not in fold(source.text):
-            raise DataError(f"{field}.quote: not verbatim in {source.id}: {item['quote'][:70]!r}")
+        problem = check_quote(item["quote"], source.text)
+        if problem:
+            raise DataError(f"{field}.quote: {problem} {source.id}: {item['quote'][:70]!r}")
         citations.append(Citation(source, item["quote"]))
     return tuple(citations)
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from advisor import DataError, Engine
-from advisor.content import load_catalogue
+from advisor.content import check_quote, load_catalogue
 from advisor.rules import load_rulebook
 from advisor.web import create_app
 
@@ -15,11 +15,64 @@ def _fold(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_every_quote_is_verbatim_in_its_article(engine):
-    items = [*engine.catalogue.actions.values(), *engine.catalogue.rejected.values()]
-    for item in items:
+def _all_citations(engine):
+    """(where, citation) for every quote in content/."""
+    for item in [*engine.catalogue.actions.values(), *engine.catalogue.rejected.values()]:
         for citation in item.sources:
-            assert _fold(citation.quote) in _fold(citation.source.text), (item.id, citation.quote)
+            yield item.id, citation
+
+
+def test_every_quote_is_verbatim_in_its_article(engine):
+    for where, citation in _all_citations(engine):
+        assert _fold(citation.quote) in _fold(citation.source.text), (where, citation.quote)
+
+
+def _sentences(text):
+    """The article's sentences (and headings), white space folded."""
+    return [_fold(s) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def test_no_quote_starts_mid_sentence(engine):
+    # Checked apart from the loader's own check: the quote's first sentence is
+    # one of the article's, or begins one, or follows a heading run into it.
+    for where, citation in _all_citations(engine):
+        first = re.split(r"(?<=[.!?])\s+", _fold(citation.quote))[0]
+        holding = [s for s in _sentences(citation.source.text) if first in s]
+        assert holding, (where, first)
+        assert any(
+            s[: s.index(first)].strip() == "" or s[: s.index(first)].istitle() for s in holding
+        ), (where, first)
+
+
+@pytest.mark.parametrize(
+    ("source", "quote", "problem"),
+    [
+        ("heat", "giving you some learning points for any future interviews", "does not start"),
+        ("bayford", "If possible, via a telephone conversation", "not verbatim"),
+        ("four-seasons", "Grab a sandwich, have a cup of tea or cof", "ends mid-word"),
+        ("accolade", "Twitter then give at least £20 to a charity", "starts mid-sentence"),
+        ("gonzales", "It also gives you an indication of the appropriate timeframes", None),
+        ("four-seasons", "After 5-7 days, if you’ve not heard about how your interview", None),
+        ("bayford", "Send a follow up mail", None),
+    ],
+)
+def test_quote_checks(engine, source, quote, problem):
+    found = check_quote(quote, engine.catalogue.sources[source].text)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(problem)
+
+
+def test_a_quote_that_starts_mid_sentence_is_refused(data_copy):
+    _rules, content = data_copy
+    quote = "they can provide advice and reassurance as well as letting you know the next steps"
+    _edit(content / "guidance.yaml", _set(["actions", 2, "sources", 1, "quote"], quote))
+    with pytest.raises(
+        DataError, match="call-recruiter.sources.1.quote: does not start a sentence"
+    ):
+        load_catalogue(content)
 
 
 def test_no_action_rests_on_the_satire_alone(engine):
