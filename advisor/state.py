@@ -4,6 +4,10 @@ Types are checked strictly here because the rules engine coerces loosely
 (``"abc" >= 18`` is true there, ``1 == true``, ``null`` fails every
 comparison yet counts as present): a value only reaches the engine once it
 has exactly the type its field declares.
+
+At stage ``closing`` the interview has not ended: ``hours_since`` must be 0
+and an ``interview_ended_at`` must equal ``now``; anything else is refused
+(422) rather than answered with in-room advice.
 """
 
 from __future__ import annotations
@@ -123,6 +127,29 @@ class AwareDateTime(fields.AwareDateTime):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: Why stage `closing` refuses time since the interview ended.
+CLOSING_HOURS = (
+    "At stage closing the interview has not ended yet: hours_since must be 0 or left out."
+)
+CLOSING_END = (
+    "At stage closing the interview has not ended yet: leave out interview_ended_at "
+    "(or give now equal to it)."
+)
+
+
+def _check_hours(stage: str, hours: float) -> None:
+    """Refuse an interview end after now, too long ago, or in the past at stage closing."""
+    problem = None
+    if hours < 0:
+        problem = "The interview cannot end after now."
+    elif hours > MAX_HOURS:
+        problem = f"The interview ended more than {MAX_HOURS} hours before now."
+    elif stage == "closing" and hours > 0:
+        problem = CLOSING_END
+    if problem:
+        raise ValidationError({"interview_ended_at": [problem]})
+
+
 def _count(**kwargs):
     return StrictInteger(validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
 
@@ -163,15 +190,10 @@ class InterviewStateSchema(Schema):
             )
         if now is not None and ended is None:
             raise ValidationError("now is only used with interview_ended_at.", "now")
+        if data.get("stage") == "closing" and data.get("hours_since", 0) > 0:
+            raise ValidationError(CLOSING_HOURS, "hours_since")
         if ended is not None and now is not None:
-            hours = (now - ended).total_seconds() / 3600
-            if hours < 0:
-                raise ValidationError("The interview cannot end after now.", "interview_ended_at")
-            if hours > MAX_HOURS:
-                raise ValidationError(
-                    f"The interview ended more than {MAX_HOURS} hours before now.",
-                    "interview_ended_at",
-                )
+            _check_hours(data["stage"], (now - ended).total_seconds() / 3600)
 
 
 _SCHEMA = InterviewStateSchema()
@@ -212,10 +234,7 @@ class InterviewState:
         reference = data.pop("now", None) or now.astimezone(ended.tzinfo if ended else None)
         if ended is not None:
             hours = (reference - ended).total_seconds() / 3600
-            if not 0 <= hours <= MAX_HOURS:
-                raise ValidationError(
-                    {"interview_ended_at": ["Must lie between five years ago and now."]}
-                )
+            _check_hours(data["stage"], hours)
             data["hours_since"] = hours
         data["plans"] = tuple(data.get("plans", ()))
         return cls(**data)

@@ -52,6 +52,33 @@ def test_sources(client):
     assert "Thank the interviewers" in heat["text"]
 
 
+def test_closing_with_time_since_the_interview_is_refused(client):
+    response = client.post("/v1/advice", json={"stage": "closing", "hours_since": 1.5})
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert "hours_since" in response.get_json()["errors"]
+
+
+def test_closing_with_an_interview_end_on_the_server_clock_is_refused(client):
+    response = client.post(
+        "/v1/advice", json={"stage": "closing", "interview_ended_at": "2026-01-05T09:00:00Z"}
+    )
+    assert response.status_code == 422
+    assert "interview_ended_at" in response.get_json()["errors"]
+
+
+def test_closing_as_the_interview_ends_is_answered(client):
+    ended = "2026-11-20T16:00:00+00:00"
+    response = client.post(
+        "/v1/advice", json={"stage": "closing", "interview_ended_at": ended, "now": ended}
+    )
+    assert response.status_code == 200
+    assert [a["id"] for a in response.get_json()["actions"]] == [
+        "ask-next-steps",
+        "ask-your-questions",
+    ]
+
+
 @pytest.mark.parametrize(
     "path",
     ["/v1/guidance/no-such-id", "/v1/sources/no-such-id", "/v1/rejected/nope", "/v2/advice"],

@@ -81,9 +81,11 @@ class ReadySchema(Schema):
 STATE_FIELDS = {
     "stage": "`closing`: still in the room; `after`: over, no decision yet; `offer`: job "
     "offered; `rejected`: not successful; `next_round`: invited to a further stage.",
-    "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`.",
+    "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`. "
+    "With `closing` the interview has not ended: more than 0 is refused (422).",
     "interview_ended_at": "RFC 3339 date-time with offset, instead of `hours_since`: actions "
-    "then carry absolute `due` times in the same offset. Needed for `text/calendar`.",
+    "then carry absolute `due` times in the same offset. Needed for `text/calendar`. With "
+    "`closing` it must equal `now` (422 otherwise).",
     "now": "Reference time for `interview_ended_at` (default: the server clock); not after it "
     "by more than five years, not before it.",
     "via_agency": "A recruitment consultant or agency arranged the interview.",
@@ -431,6 +433,11 @@ def _components(spec: APISpec) -> None:
         "not": {
             "required": ["hours_since", "interview_ended_at"],
             "description": "Give either hours_since or interview_ended_at, not both.",
+        },
+        "if": {"properties": {"stage": {"const": "closing"}}, "required": ["stage"]},
+        "then": {
+            "properties": {"hours_since": {"maximum": 0}},
+            "description": "At stage closing the interview has not ended: hours_since is 0.",
         },
     }
     spec.components.schema("InterviewState", state, schema=InterviewStateSchema)
