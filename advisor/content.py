@@ -7,6 +7,10 @@ article (white space folded), starts where a sentence of the article starts
 that every ``instead`` names a real action; that no action rests on a
 satirical source alone; and that each sincere article is cited by at least
 `MIN_CITING_ACTIONS` actions.
+
+The articles are read only to verify the quotes: the API serves each
+source's title, publisher, nature and the quotes cited from it, never the
+article itself.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "Action",
     "Catalogue",
     "Citation",
+    "QuoteUse",
     "RejectedAdvice",
     "Source",
     "check_quote",
@@ -106,6 +111,15 @@ class RejectedAdvice:
 
 
 @dataclass(frozen=True)
+class QuoteUse:
+    """A quote from one source, and the catalogue items that cite it."""
+
+    quote: str
+    guidance: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """Everything in ``content/``, checked and cross-referenced."""
 
@@ -113,6 +127,22 @@ class Catalogue:
     actions: dict[str, Action]
     rejected: dict[str, RejectedAdvice]
     digest: str
+
+    def quotes(self, source_id: str) -> list[QuoteUse]:
+        """Every quote the catalogue cites from `source_id`, in the article's order."""
+        guidance: dict[str, dict[str, None]] = {}
+        rejected: dict[str, dict[str, None]] = {}
+        for action in self.actions.values():
+            for citation in action.sources:
+                if citation.source.id == source_id:
+                    guidance.setdefault(citation.quote, {})[action.id] = None
+        for item in self.rejected.values():
+            for citation in item.sources:
+                if citation.source.id == source_id:
+                    rejected.setdefault(citation.quote, {})[item.id] = None
+        text = self.sources[source_id].text
+        quotes = sorted({*guidance, *rejected}, key=lambda q: _locate(q, text)[0].start())
+        return [QuoteUse(q, tuple(guidance.get(q, ())), tuple(rejected.get(q, ()))) for q in quotes]
 
 
 class _SourceSchema(Schema):

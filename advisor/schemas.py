@@ -19,6 +19,7 @@ __all__ = [
     "PlanSchema",
     "RejectedListSchema",
     "RejectedSchema",
+    "QuoteUseSchema",
     "RulesetSchema",
     "SentenceSchema",
     "SourceDetailSchema",
@@ -27,6 +28,7 @@ __all__ = [
     "TraceSchema",
     "VerdictSchema",
     "dump_advice",
+    "dump_source",
     "dump_trace",
     "dump_verdict",
 ]
@@ -88,8 +90,33 @@ class SourceSchema(Schema):
     )
 
 
-class SourceDetailSchema(SourceSchema):
-    text = _text("The article's full text.")
+class QuoteUseSchema(Schema):
+    """A quote cited from the article, and the catalogue items that cite it."""
+
+    quote = _text("Verbatim from the article (white space folded).")
+    guidance = _ids("Ids of the recommended actions that cite it.")
+    rejected = _ids("Ids of the rejected advice that cites it.")
+
+
+class SourceDetailSchema(Schema):
+    """One article of the corpus and the quotes cited from it; never its full text
+    (the articles belong to their publishers)."""
+
+    id = _text("Stable id of the article.", attribute="source.id")
+    title = _text("The article's title.", attribute="source.title")
+    publisher = _text("Who published or wrote it.", attribute="source.publisher")
+    nature = _text("`sincere` or `satirical`.", attribute="source.nature")
+    note = fields.String(
+        required=True,
+        allow_none=True,
+        attribute="source.note",
+        metadata={"description": "An editor's note, if any."},
+    )
+    quotes = fields.List(
+        fields.Nested(QuoteUseSchema),
+        required=True,
+        metadata={"description": "Every quote the catalogue cites from it, in its order."},
+    )
 
 
 class GuidanceSchema(Schema):
@@ -312,6 +339,7 @@ class AdviceSchema(Schema):
 _VERDICT = VerdictSchema()
 _ADVICE = AdviceSchema()
 _TRACES = TraceSchema(many=True)
+_SOURCE = SourceDetailSchema()
 
 
 def dump_verdict(verdict) -> dict:
@@ -330,6 +358,11 @@ def dump_advice(advice, hours_since: float) -> dict:
             "fired": advice.fired,
         }
     )
+
+
+def dump_source(source, catalogue) -> dict:
+    """One source with the quotes `catalogue` cites from it."""
+    return _SOURCE.dump({"source": source, "quotes": catalogue.quotes(source.id)})
 
 
 def dump_trace(traces) -> list[dict]:

@@ -48,8 +48,34 @@ def test_sources(client):
         "bayford": "sincere",
         "accolade": "satirical",
     }
-    heat = client.get("/v1/sources/heat").get_json()
-    assert "Thank the interviewers" in heat["text"]
+
+
+@pytest.mark.parametrize("source_id", ["four-seasons", "heat", "gonzales", "bayford", "accolade"])
+def test_a_source_gives_its_quotes_not_its_text(client, engine, source_id):
+    body = client.get(f"/v1/sources/{source_id}").get_json()
+    assert "text" not in body
+    source = engine.catalogue.sources[source_id]
+    assert (body["title"], body["publisher"], body["nature"]) == (
+        source.title,
+        source.publisher,
+        source.nature,
+    )
+    assert body["quotes"]
+    cited = {
+        (c.quote, action.id)
+        for action in engine.catalogue.actions.values()
+        for c in action.sources
+        if c.source.id == source_id
+    }
+    listed = {(q["quote"], action_id) for q in body["quotes"] for action_id in q["guidance"]}
+    assert listed == cited
+    rejected = {
+        (c.quote, item.id)
+        for item in engine.catalogue.rejected.values()
+        for c in item.sources
+        if c.source.id == source_id
+    }
+    assert {(q["quote"], r) for q in body["quotes"] for r in q["rejected"]} == rejected
 
 
 def test_closing_with_time_since_the_interview_is_refused(client):

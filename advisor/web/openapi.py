@@ -30,6 +30,7 @@ from ..schemas import (
     SourceListSchema,
     VerdictSchema,
     dump_advice,
+    dump_source,
     dump_trace,
     dump_verdict,
 )
@@ -350,8 +351,9 @@ CATALOGUE = (
         "source",
         SourceListSchema,
         SourceDetailSchema,
-        "The five articles of the corpus (without their text).",
-        "One article, with its full text.",
+        "The five articles of the corpus.",
+        "One article: title, publisher, nature and the quotes cited from it (not its text, "
+        "which belongs to its publisher).",
     ),
 )
 NOT_MODIFIED = {
@@ -359,8 +361,6 @@ NOT_MODIFIED = {
     "headers": {"ETag": "ETag"},
 }
 CACHED = {"ETag": "ETag", "Cache-Control": "CacheControl"}
-#: Characters of an article's text shown in the example.
-EXAMPLE_TEXT_CHARS = 300
 
 
 def _catalogue_paths(spec: APISpec, catalogue) -> None:
@@ -372,9 +372,8 @@ def _catalogue_paths(spec: APISpec, catalogue) -> None:
     }
     for path, noun, list_schema, item_schema, list_summary, item_summary in CATALOGUE:
         listed = list_schema().dump({path: items[path][:2]})
-        one = item_schema().dump(items[path][0])
-        if "text" in one:
-            one["text"] = one["text"][:EXAMPLE_TEXT_CHARS] + "…"
+        first = items[path][0]
+        one = dump_source(first, catalogue) if path == "sources" else item_schema().dump(first)
         spec.path(
             path=f"/v1/{path}",
             operations={
