@@ -4,9 +4,14 @@ Content is data in ``content/``, validated by marshmallow schemas when loaded.
 Beyond the schemas, loading checks that every quote appears verbatim in its
 article (white space folded), starts where a sentence of the article starts
 (or right after a heading run into the text) and ends at the end of a word;
-that every ``instead`` names a real action; that no action rests on a
-satirical source alone; and that each sincere article is cited by at least
-`MIN_CITING_ACTIONS` actions.
+that every ``instead`` names a real action; that no action, nor any wording of
+it, rests on a satirical source alone; and that each sincere article is cited
+by at least `MIN_CITING_ACTIONS` actions.
+
+An action may have wording variants (``variants``): the same action put for
+one situation ("Decline the offer politely" rather than "Withdraw politely
+if it is not for you"). A variant replaces the title, the detail or the
+sources it gives; the rules choose which variant an answer carries.
 
 The articles are read only to verify the quotes: the API serves each
 source's title, publisher, nature and the quotes cited from it, never the
@@ -30,10 +35,13 @@ __all__ = [
     "Action",
     "Catalogue",
     "Citation",
+    "QuoteSchema",
     "QuoteUse",
     "RejectedAdvice",
     "Source",
+    "Variant",
     "check_quote",
+    "cite",
     "load_catalogue",
 ]
 
@@ -92,11 +100,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """The words an action is put in: its own (id None) or a variant's."""
+
+    id: str | None
+    title: str
+    detail: str
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
 class Action:
     id: str
     title: str
     detail: str
     sources: tuple[Citation, ...]
+    variants: tuple[Variant, ...] = ()
+
+    def wording(self, variant: str | None = None) -> Variant:
+        """The variant named `variant`, or the action's own words for None."""
+        if variant is None:
+            return Variant(None, self.title, self.detail, self.sources)
+        return next(v for v in self.variants if v.id == variant)
 
 
 @dataclass(frozen=True)
@@ -133,9 +158,10 @@ class Catalogue:
         guidance: dict[str, dict[str, None]] = {}
         rejected: dict[str, dict[str, None]] = {}
         for action in self.actions.values():
-            for citation in action.sources:
-                if citation.source.id == source_id:
-                    guidance.setdefault(citation.quote, {})[action.id] = None
+            for wording in (action.wording(), *action.variants):
+                for citation in wording.sources:
+                    if citation.source.id == source_id:
+                        guidance.setdefault(citation.quote, {})[action.id] = None
         for item in self.rejected.values():
             for citation in item.sources:
                 if citation.source.id == source_id:
@@ -158,16 +184,35 @@ class _SourcesFileSchema(Schema):
     sources = fields.List(fields.Nested(_SourceSchema), required=True, validate=_TEXT)
 
 
-class _CitationSchema(Schema):
+class QuoteSchema(Schema):
+    """A citation as written in a data file: a source id and a verbatim quote."""
+
     source = fields.String(required=True)
     quote = fields.String(required=True, validate=validate.Length(min=MIN_QUOTE))
 
 
+_TITLE = validate.Length(min=1, max=80)
+
+
+class _VariantSchema(Schema):
+    id = fields.String(required=True, validate=_ID)
+    title = fields.String(validate=_TITLE)
+    detail = fields.String(validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), validate=_TEXT)
+
+    @post_load
+    def _changes_something(self, data, **_):
+        if not {"title", "detail", "sources"} & set(data):
+            raise ValidationError("a variant changes the title, the detail or the sources")
+        return data
+
+
 class _ActionSchema(Schema):
     id = fields.String(required=True, validate=validate.OneOf(ACTION_IDS))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    title = fields.String(required=True, validate=_TITLE)
     detail = fields.String(required=True, validate=_TEXT)
-    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), required=True, validate=_TEXT)
+    variants = fields.List(fields.Nested(_VariantSchema), load_default=list)
 
 
 class _GuidanceFileSchema(Schema):
@@ -181,7 +226,7 @@ class _RejectedSchema(Schema):
     advice = fields.String(required=True, validate=_TEXT)
     reason = fields.String(required=True, validate=_TEXT)
     instead = fields.List(fields.String(), required=True, validate=_TEXT)
-    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), required=True, validate=_TEXT)
 
     @post_load
     def _category_matches_contract(self, data, **_):
@@ -258,10 +303,11 @@ def check_quote(quote: str, text: str) -> str | None:
     return None
 
 
-def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
+def cite(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
+    """Citations from `QuoteSchema` items, each checked against its article."""
     citations = []
     for index, item in enumerate(raw):
-        field = f"{where}.sources.{index}"
+        field = f"{where}.sources.{index}" if where else f"sources.{index}"
         source = sources.get(item["source"])
         if source is None:
             raise DataError(f"{field}.source: unknown source {item['source']!r}")
@@ -270,6 +316,26 @@ def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, .
             raise DataError(f"{field}.quote: {problem} {source.id}: {item['quote'][:70]!r}")
         citations.append(Citation(source, item["quote"]))
     return tuple(citations)
+
+
+def _variants(raw, where: str, action: Variant, sources: dict[str, Source]):
+    variants = []
+    for item in raw:
+        field = f"{where}.variants.{item['id']}"
+        if any(v.id == item["id"] for v in variants):
+            raise DataError(f"{field}: variant listed twice")
+        citations = cite(item["sources"], field, sources) if "sources" in item else action.sources
+        if all(c.source.nature == "satirical" for c in citations):
+            raise DataError(f"{field}.sources: rests on a satirical source alone")
+        variants.append(
+            Variant(
+                item["id"],
+                item.get("title", action.title),
+                item.get("detail", action.detail),
+                citations,
+            )
+        )
+    return tuple(variants)
 
 
 def load_catalogue(content_dir: Path) -> Catalogue:
@@ -282,10 +348,12 @@ def load_catalogue(content_dir: Path) -> Catalogue:
     actions = {}
     for action_id, item in raw_actions.items():
         where = f"{guidance_path}: actions.{action_id}"
-        citations = _citations(item["sources"], where, sources)
+        citations = cite(item["sources"], where, sources)
         if all(c.source.nature == "satirical" for c in citations):
             raise DataError(f"{where}.sources: rests on a satirical source alone")
-        actions[action_id] = Action(action_id, item["title"], item["detail"], citations)
+        own = Variant(None, item["title"], item["detail"], citations)
+        variants = _variants(item["variants"], where, own, sources)
+        actions[action_id] = Action(action_id, own.title, own.detail, citations, variants)
 
     rejected_path = content_dir / "rejected.yaml"
     raw_rejected = _unique(
@@ -306,7 +374,7 @@ def load_catalogue(content_dir: Path) -> Catalogue:
             advice=item["advice"],
             reason=item["reason"],
             instead=tuple(item["instead"]),
-            sources=_citations(item["sources"], where, sources),
+            sources=cite(item["sources"], where, sources),
         )
 
     citing = Counter(

@@ -26,6 +26,7 @@ __all__ = [
     "SourceListSchema",
     "SourceSchema",
     "TraceSchema",
+    "VariantSchema",
     "VerdictSchema",
     "dump_advice",
     "dump_source",
@@ -119,13 +120,30 @@ class SourceDetailSchema(Schema):
     )
 
 
+class VariantSchema(Schema):
+    """The action put for one situation; the rules choose when."""
+
+    id = _text("Stable id of the variant within its action.")
+    title = _text("The action in a few words, for that situation.")
+    detail = _text("What to do, for that situation.")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
+
+
 class GuidanceSchema(Schema):
-    """A recommended action with the quotes it rests on."""
+    """A recommended action with the quotes it rests on, and its wording variants."""
 
     id = _text("Stable id of the recommended action.")
     title = _text("The action in a few words.")
     detail = _text("What to do, in a sentence or two.")
     sources = fields.List(fields.Nested(CitationSchema), required=True)
+    variants = fields.List(
+        fields.Nested(VariantSchema),
+        required=True,
+        metadata={
+            "description": "The same action put for particular situations; an answer of "
+            "`POST /v1/advice` carries the words of the situation it fired in."
+        },
+    )
 
 
 class RejectedSchema(Schema):
@@ -174,8 +192,8 @@ class AdviceActionSchema(Schema):
     """A recommended action for this state: when, why, and the evidence."""
 
     id = _text("The recommended action's id.", attribute="action.id")
-    title = _text("The action in a few words.", attribute="action.title")
-    detail = _text("What to do.", attribute="action.detail")
+    title = _text("The action in a few words, for this situation.")
+    detail = _text("What to do, for this situation.")
     priority = fields.Integer(required=True, metadata={"description": "Lower is more urgent."})
     window = Flattened(WindowSchema, required=True)
     due = SecondsDateTime(
@@ -190,7 +208,7 @@ class AdviceActionSchema(Schema):
         required=True, metadata={"description": "Which facts of the state made the rules fire."}
     )
     rules = _ids("Ids of the rules that recommend it.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True, attribute="action.sources")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
 
 
 class AvoidSchema(Schema):
@@ -200,7 +218,7 @@ class AvoidSchema(Schema):
     advice = _text("The unsafe advice, in short.", attribute="rejected.advice")
     category = _text("Its moderation category.", attribute="rejected.category")
     reason = _text("Why it is refused.", attribute="rejected.reason")
-    instead = _ids("Ids of the recommended actions to do instead.", attribute="rejected.instead")
+    instead = _ids("Ids of the actions recommended in this answer to do instead.")
     because = JoinedText(required=True, metadata={"description": "Why it is listed here."})
     rules = _ids("Ids of the reject rules that fired.")
     sources = fields.List(

@@ -64,7 +64,8 @@ def test_a_source_gives_its_quotes_not_its_text(client, engine, source_id):
     cited = {
         (c.quote, action.id)
         for action in engine.catalogue.actions.values()
-        for c in action.sources
+        for wording in (action.wording(), *action.variants)
+        for c in wording.sources
         if c.source.id == source_id
     }
     listed = {(q["quote"], action_id) for q in body["quotes"] for action_id in q["guidance"]}
@@ -156,7 +157,8 @@ def test_due_times_follow_the_interview_end_in_its_time_zone(client):
     ).get_json()
     assert body["hours_since"] == 1.5
     due = {a["id"]: a["due"] for a in body["actions"]}
-    assert due["send-thank-you"] == "2026-11-21T16:30:00+01:00"
+    # "Today": by midnight in the interview's offset.
+    assert due["send-thank-you"] == "2026-11-21T00:00:00+01:00"
     assert due["take-time-out"] == "2026-11-20T22:30:00+01:00"
     for value in due.values():
         assert datetime.fromisoformat(value).utcoffset() is not None

@@ -135,9 +135,9 @@ def test_facts_that_crash_the_engine_are_refused(fact):
 
 
 class _RaisingSession(RuleSession):
-    def _action(self, rule_id, then):
+    def _action(self, rule_id, then, carry=()):
         if rule_id != "a":
-            return super()._action(rule_id, then)
+            return super()._action(rule_id, then, carry)
 
         def run(closure):
             raise RuntimeError("boom")

@@ -85,13 +85,15 @@ STATE_FIELDS = {
     "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`. "
     "With `closing` the interview has not ended: more than 0 is refused (422).",
     "interview_ended_at": "RFC 3339 date-time with offset, instead of `hours_since`: actions "
-    "then carry absolute `due` times in the same offset. Needed for `text/calendar`. With "
-    "`closing` it must equal `now` (422 otherwise).",
+    "then carry absolute `due` times in the same offset, and days are calendar days in that "
+    "offset (working days Monday to Friday). Needed for `text/calendar`. With `closing` it "
+    "must equal `now` (422 otherwise).",
     "now": "Reference time for `interview_ended_at` (default: the server clock); not after it "
     "by more than five years, not before it.",
     "via_agency": "A recruitment consultant or agency arranged the interview.",
     "decision_expected_in_days": "When the employer said they would decide, in days after "
-    "the interview.",
+    "the interview. A follow-up is advised once the first working day after that date has "
+    "ended without news.",
     "asked_next_steps": "The candidate already asked about next steps and the timeline.",
     "thank_you_sent": "A thank-you was sent.",
     "follow_ups_sent": "Polite follow-ups already sent.",
