@@ -66,10 +66,16 @@ class AvoidAdvice:
 
 @dataclass(frozen=True)
 class PlanVerdict:
-    """The verdict on one of the candidate's own plans."""
+    """The verdict on one of the candidate's own plans.
+
+    `instead` holds the safe alternatives the verdict names that are also
+    recommended in the same answer (a rejected candidate is not told to
+    follow up instead of harassing).
+    """
 
     text: str
     verdict: Verdict
+    instead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,8 +264,12 @@ class Engine:
                     instead=tuple(a for a in rejected.instead if a in recommended),
                 )
             )
-        plans = tuple(PlanVerdict(text, self.moderator.moderate(text)) for text in state.plans)
-        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), plans, fired)
+        plans = []
+        for text in state.plans:
+            verdict = self.moderator.moderate(text)
+            named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
+            plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
+        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), tuple(plans), fired)
 
 
 def _rejected_records(catalogue: Catalogue) -> list[dict]:

@@ -277,7 +277,12 @@ class PlanSchema(Schema):
     verdict = _text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
     categories = _ids("Moderation categories it falls under.")
     reason = fields.String(metadata={"description": "Why it is unsafe."})
-    instead = fields.List(fields.String(), metadata={"description": "Action ids to do instead."})
+    instead = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Ids of the actions recommended in this answer to do instead, if any is."
+        },
+    )
     matched = fields.List(fields.String(), metadata={"description": "Rejected-advice ids matched."})
     sentences = fields.List(fields.Nested(SentenceSchema))
 
@@ -292,7 +297,8 @@ class PlanSchema(Schema):
         flagged = [s for s in verdict.sentences if s.flagged]
         if flagged:
             body["reason"] = " ".join(dict.fromkeys(s.reason for s in flagged if s.reason))
-            body["instead"] = list(dict.fromkeys(a for s in flagged for a in s.instead))
+            if plan.instead:
+                body["instead"] = list(plan.instead)
             matched = [s.matched for s in flagged if s.matched]
             if matched:
                 body["matched"] = list(dict.fromkeys(matched))

@@ -190,6 +190,22 @@ def test_plans_are_answered_in_order(client):
     assert bad["instead"]
 
 
+def test_a_plan_is_offered_only_alternatives_recommended_in_the_same_answer(client):
+    plans = [
+        "Phone them every day until they change their mind.",
+        "Wait outside their office at 5pm to catch the interviewer.",
+    ]
+    body = client.post(
+        "/v1/advice", json={"stage": "rejected", "hours_since": 100, "plans": plans}
+    ).get_json()
+    recommended = {a["id"] for a in body["actions"]}
+    chasing, ambush = body["plans"]
+    assert chasing["verdict"] == ambush["verdict"] == "reject"
+    assert chasing["instead"] == ["accept-gracefully"]
+    assert "instead" not in ambush  # following up is no alternative after a rejection
+    assert set(chasing["instead"]) <= recommended
+
+
 def _post(client, body=None, **kwargs):
     if body is not None:
         kwargs["json"] = body
