@@ -121,10 +121,11 @@ def _check_fact(fact: Mapping) -> None:
 class RuleSession:
     """One compiled durable_rules ruleset, evaluated in throw-away sessions.
 
-    `rules` maps a rule id to ``{"when": PATTERN, "priority": N, "then": FACT}``
-    where PATTERN is a durable_rules condition on the fact (``m``), and the
-    optional FACT is asserted into the same session when the rule fires
-    (forward chaining: other rules may match it).
+    `rules` maps a rule id to ``{"when": PATTERN, "priority": N, "then": FACT,
+    "carry": NAMES}`` where PATTERN is a durable_rules condition on the fact
+    (``m``), and the optional FACT is asserted into the same session when the
+    rule fires (forward chaining: other rules may match it), with the fields
+    NAMES copied from the fact that fired the rule.
     """
 
     def __init__(self, rules: Mapping[str, Mapping]):
@@ -145,7 +146,7 @@ class RuleSession:
                 "pri": int(rule.get("priority", 0)),
                 "run": rule_id,
             }
-            actions[rule_id] = self._action(rule_id, rule.get("then"))
+            actions[rule_id] = self._action(rule_id, rule.get("then"), rule.get("carry", ()))
         # Lowest priority of all (the engine runs higher numbers later).
         definition[CATCH_ALL] = {
             "all": [{"m": dict(_NOT_STATE)}],
@@ -161,11 +162,13 @@ class RuleSession:
             raise EngineError(f"the rules engine refused the ruleset: {error}") from error
         self._ruleset = self._host.get_ruleset(self.name)
 
-    def _action(self, rule_id, then):
+    def _action(self, rule_id, then, carry=()):
         def run(closure):
             self._fired.append(rule_id)
             if then:
                 fact = dict(then)
+                for name in carry:
+                    fact[name] = closure.m[name]
                 fact["id"] = f"derived-{next(self._derived)}"
                 closure.assert_fact(fact)
 

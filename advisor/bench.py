@@ -40,7 +40,7 @@ from .moderation.bench import PLANS, median_ms, sample_article
 from .state import InterviewState
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
-HOURS = (0, 2, 23, 30, 100, 150, 260)
+HOURS = (0, 2, 23, 30, 100, 150, 260, 400, 2000)
 
 _LUA = """
 local bodies = {%(bodies)s}
@@ -75,8 +75,11 @@ def bench_states() -> list[dict]:
             {"plans": ["Send a short thank-you email tonight.", "Phone them every hour."]},
         ]
     )
+    # At stage closing the interview has not ended: only 0 hours is valid.
     states = [
-        {"stage": stage, "hours_since": hours, **next(flags)} for stage in STAGES for hours in HOURS
+        {"stage": stage, "hours_since": hours, **next(flags)}
+        for stage in STAGES
+        for hours in (HOURS if stage != "closing" else (0,))
     ]
     states += [{"stage": "after", "hours_since": h + 0.5, **next(flags)} for h in range(25)]
     return states[:60]

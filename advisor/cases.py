@@ -7,7 +7,22 @@ Each rule file ``rules/NAME.yaml`` has a sibling ``rules/NAME.cases.yaml``::
         state: {stage: after, hours_since: 23}
         expect: [send-thank-you]        # actions that must be recommended
         forbid: [follow-up]             # actions that must not be
-        avoid: [drink-straight-after]   # rejected advice that must be listed (optional)
+        avoid: [drink-straight-after]   # rejected advice that must be listed
+        not_avoid: [chase-constantly]   # rejected advice that must not be
+        order: [call-recruiter, take-time-out]   # these actions, in this order
+        variant: {send-thank-you: late} # the wording an action must carry ("general": its own)
+        because: {send-thank-you: "23 hours ago"}  # words its `because` must hold
+        cites: {follow-up: [gonzales]}  # sources an action must cite
+        instead: {chase-constantly: [follow-up]}  # exactly the `instead` of a listed item
+
+      - name: closing with time since the interview is refused
+        state: {stage: closing, hours_since: 2}
+        refused: hours_since            # the state must be refused (422), naming this field
+
+Everything but `name` and `state` is optional. Beyond what a case states,
+every answer must keep the rules' promises: each action's window holds the
+time of the request, the rules behind one action chose the same wording, and
+each `instead` names only actions of the same answer.
 
 `run_cases` evaluates every case and reports failures and which rules no case
 made fire (coverage).
@@ -18,9 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from ._data import load_yaml
+from ._data import flatten_errors, load_yaml
 from .engine import Engine
 from .rules import rule_files
 from .state import InterviewState
@@ -35,12 +50,27 @@ __all__ = [
 ]
 
 
+def _ids():
+    return fields.List(fields.String(), load_default=list)
+
+
+def _by_id(values):
+    return fields.Dict(keys=fields.String(), values=values, load_default=dict)
+
+
 class _CaseSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1))
     state = fields.Dict(required=True)
-    expect = fields.List(fields.String(), load_default=list)
-    forbid = fields.List(fields.String(), load_default=list)
-    avoid = fields.List(fields.String(), load_default=list)
+    expect = _ids()
+    forbid = _ids()
+    avoid = _ids()
+    not_avoid = _ids()
+    order = _ids()
+    variant = _by_id(fields.String())
+    because = _by_id(fields.String())
+    cites = _by_id(fields.List(fields.String()))
+    instead = _by_id(fields.List(fields.String()))
+    refused = fields.String(load_default=None)
 
 
 class _CasesFileSchema(Schema):
@@ -55,6 +85,13 @@ class Case:
     expect: tuple[str, ...]
     forbid: tuple[str, ...]
     avoid: tuple[str, ...]
+    not_avoid: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+    variant: dict = field(default_factory=dict)
+    because: dict = field(default_factory=dict)
+    cites: dict = field(default_factory=dict)
+    instead: dict = field(default_factory=dict)
+    refused: str | None = None
 
     @property
     def label(self) -> str:
@@ -90,30 +127,85 @@ def load_cases(rules_dir: Path) -> list[Case]:
     for rule_file in rule_files(rules_dir):
         path = rule_file.with_name(rule_file.stem + ".cases.yaml")
         for raw in load_yaml(path, _CasesFileSchema())["cases"]:
+            lists = ("expect", "forbid", "avoid", "not_avoid", "order")
             cases.append(
                 Case(
                     file=path.name,
-                    name=raw["name"],
-                    state=raw["state"],
-                    expect=tuple(raw["expect"]),
-                    forbid=tuple(raw["forbid"]),
-                    avoid=tuple(raw["avoid"]),
+                    **{k: tuple(v) if k in lists else v for k, v in raw.items()},
                 )
             )
     return cases
 
 
+#: Facts hold hours to four decimals; windows are exact.
+SLACK_HOURS = 0.001
+
+
+def _refused(case: Case) -> CaseResult:
+    try:
+        InterviewState.parse(case.state)
+    except ValidationError as error:
+        fields_named = flatten_errors(error.messages)
+        if case.refused in fields_named:
+            return CaseResult(case, (), ())
+        return CaseResult(case, (f"refused, but naming {sorted(fields_named)}",), ())
+    return CaseResult(case, (f"expected the state to be refused naming {case.refused}",), ())
+
+
+def _promises(engine: Engine, advice, hours: float) -> list[str]:
+    """What every answer must keep, whatever the case says."""
+    problems = []
+    recommended = {a.action.id for a in advice.actions}
+    for item in advice.actions:
+        end = item.end_hours
+        if item.start_hours > hours + SLACK_HOURS or (
+            end is not None and end < hours - SLACK_HOURS
+        ):
+            problems.append(f"{item.action.id}: its window does not hold now")
+        chosen = {engine.rulebook.rules[r].variant for r in item.rules}
+        if len(chosen) > 1:
+            problems.append(f"{item.action.id}: its rules chose different wordings")
+    for item in advice.avoid:
+        if not item.instead or not set(item.instead) <= recommended:
+            problems.append(f"{item.rejected.id}: instead names actions not recommended")
+    return problems
+
+
 def run_case(engine: Engine, case: Case) -> CaseResult:
     """Evaluate one case; its problems are empty when the advice is as expected."""
+    if case.refused:
+        return _refused(case)
     state = InterviewState.parse(case.state)
     advice = engine.evaluate(state)
-    actions = {a.action.id for a in advice.actions}
-    avoided = {a.rejected.id for a in advice.avoid}
+    actions = {a.action.id: a for a in advice.actions}
+    avoided = {a.rejected.id: a for a in advice.avoid}
     problems = [f"expected {a}" for a in case.expect if a not in actions]
     problems += [f"forbidden {a} was recommended" for a in case.forbid if a in actions]
     problems += [f"expected to avoid {r}" for r in case.avoid if r not in avoided]
+    problems += [f"{r} should not be listed to avoid" for r in case.not_avoid if r in avoided]
+    listed = [a.action.id for a in advice.actions if a.action.id in case.order]
+    if listed != list(case.order):
+        problems.append(f"expected the order {list(case.order)}, got {listed}")
+    for action_id, variant in case.variant.items():
+        got = actions[action_id].variant or "general" if action_id in actions else None
+        if got != variant:
+            problems.append(f"{action_id}: expected the wording {variant}, got {got}")
+    for item_id, text in case.because.items():
+        item = actions.get(item_id) or avoided.get(item_id)
+        because = " ".join(item.because) if item else ""
+        if text not in because:
+            problems.append(f"{item_id}: because lacks {text!r}: {because!r}")
+    for action_id, source_ids in case.cites.items():
+        cited = {c.source.id for c in actions[action_id].sources} if action_id in actions else ()
+        problems += [f"{action_id}: does not cite {s}" for s in source_ids if s not in cited]
+    for rejected_id, instead in case.instead.items():
+        got = list(avoided[rejected_id].instead) if rejected_id in avoided else None
+        if got != instead:
+            problems.append(f"{rejected_id}: expected instead {instead}, got {got}")
     known = set(engine.catalogue.actions)
-    problems += [f"unknown action {a}" for a in (*case.expect, *case.forbid) if a not in known]
+    named = (*case.expect, *case.forbid, *case.order, *case.variant, *case.cites)
+    problems += [f"unknown action {a}" for a in named if a not in known]
+    problems += _promises(engine, advice, state.hours_since)
     return CaseResult(case, tuple(problems), advice.fired)
 
 

@@ -17,6 +17,7 @@ from .cases import load_cases, run_cases, run_moderation_cases
 from .config import ROOT, Settings, default_engine
 from .schemas import dump_advice, dump_trace, dump_verdict
 from .state import InterviewState
+from .wording import window_words
 
 __all__ = ["main"]
 
@@ -52,19 +53,26 @@ def _print_json(value) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _window(action: dict) -> str:
+def _window(action: dict, hours_since: float) -> str:
+    """When to act, in words: 'from now, within 22 hours (due …)', 'from now, no end'."""
     window = action["window"]
-    end = "open" if window["end_hours"] is None else f"{window['end_hours']:g} h"
-    due = f", due {action['due']}" if action.get("due") else ""
-    return f"from {window['start_hours']:g} h to {end} after the interview{due}"
+    when = window_words(window["start_hours"], window["end_hours"], hours_since)
+    return when + (f" (due {action['due']})" if action.get("due") else "")
 
 
-def _print_advice(body: dict) -> None:
+def _titles(ids, titles: dict) -> str:
+    return "; ".join(titles.get(i, i) for i in ids)
+
+
+def _print_advice(body: dict, titles: dict) -> None:
+    """The advice as text; `titles` names every action (the answer's own words win)."""
     print(f"Ruleset {body['ruleset']['version']} ({body['ruleset']['digest'][:19]}…)")
     print(f"{body['hours_since']:g} hours since the interview ended.\n")
+    titles = {**titles, **{action["id"]: action["title"] for action in body["actions"]}}
     for number, action in enumerate(body["actions"], 1):
         print(f"{number}. {action['title']}  [{action['id']}]")
-        print(f"   {_window(action)}")
+        print(f"   When: {_window(action, body['hours_since'])}")
+        print(f"   {action['detail']}")
         print(f"   Why: {action['because']}")
         for source in action["sources"]:
             print(f"   - {source['publisher']}: “{source['quote']}”")
@@ -72,7 +80,7 @@ def _print_advice(body: dict) -> None:
         print("\nNot that:")
         for item in body["avoid"]:
             print(f"- {item['advice']} ({item['category']})")
-            print(f"  {item['reason']} Instead: {', '.join(item['instead'])}.")
+            print(f"  {item['reason']} Instead: {_titles(item['instead'], titles)}.")
     if body["plans"]:
         print("\nYour plans:")
         for plan in body["plans"]:
@@ -85,22 +93,29 @@ def _print_advice(body: dict) -> None:
             print(f"- {verdict} “{plan['text']}”{extra}")
 
 
+def _titles_of(engine) -> dict:
+    return {a.id: a.title for a in engine.catalogue.actions.values()}
+
+
 def _advise(args) -> int:
     state = _state(args.state)
-    body = dump_advice(default_engine().evaluate(state), state.hours_since)
-    _print_json(body) if args.json else _print_advice(body)
+    engine = default_engine()
+    body = dump_advice(engine.evaluate(state), state.hours_since)
+    _print_json(body) if args.json else _print_advice(body, _titles_of(engine))
     return 0
 
 
 def _moderate(args) -> int:
-    verdict = default_engine().moderate(_read(args.file))
+    engine = default_engine()
+    verdict = engine.moderate(_read(args.file))
     if args.json:
         _print_json(dump_verdict(verdict))
     else:
+        titles = _titles_of(engine)
         for sentence in verdict.sentences:
             if sentence.flagged:
                 print(f"FLAGGED [{', '.join(sentence.categories)}] {sentence.text}")
-                print(f"  {sentence.reason} Instead: {', '.join(sentence.instead)}.")
+                print(f"  {sentence.reason} Instead: {_titles(sentence.instead, titles)}.")
             else:
                 print(f"ok {sentence.text}")
         print(

@@ -2,20 +2,32 @@
 
 Content is data in ``content/``, validated by marshmallow schemas when loaded.
 Beyond the schemas, loading checks that every quote appears verbatim in its
-article (white space folded), that every ``instead`` names a real action, that
-no action rests on a satirical source alone, and that each sincere article is
-cited by at least `MIN_CITING_ACTIONS` actions.
+article (white space folded), starts where a sentence of the article starts
+(or right after a heading run into the text) and ends at the end of a word;
+that every ``instead`` names a real action; that no action, nor any wording of
+it, rests on a satirical source alone; and that each sincere article is cited
+by at least `MIN_CITING_ACTIONS` actions.
+
+An action may have wording variants (``variants``): the same action put for
+one situation ("Decline the offer politely" rather than "Withdraw politely
+if it is not for you"). A variant replaces the title, the detail or the
+sources it gives; the rules choose which variant an answer carries.
+
+The articles are read only to verify the quotes: the API serves each
+source's title, publisher, nature and the quotes cited from it, never the
+article itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from ._data import DataError, digest_files, fold, load_yaml
+from ._data import DataError, digest_files, load_yaml
 
 __all__ = [
     "ACTION_IDS",
@@ -23,8 +35,13 @@ __all__ = [
     "Action",
     "Catalogue",
     "Citation",
+    "QuoteSchema",
+    "QuoteUse",
     "RejectedAdvice",
     "Source",
+    "Variant",
+    "check_quote",
+    "cite",
     "load_catalogue",
 ]
 
@@ -83,11 +100,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """The words an action is put in: its own (id None) or a variant's."""
+
+    id: str | None
+    title: str
+    detail: str
+    sources: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
 class Action:
     id: str
     title: str
     detail: str
     sources: tuple[Citation, ...]
+    variants: tuple[Variant, ...] = ()
+
+    def wording(self, variant: str | None = None) -> Variant:
+        """The variant named `variant`, or the action's own words for None."""
+        if variant is None:
+            return Variant(None, self.title, self.detail, self.sources)
+        return next(v for v in self.variants if v.id == variant)
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,15 @@ class RejectedAdvice:
 
 
 @dataclass(frozen=True)
+class QuoteUse:
+    """A quote from one source, and the catalogue items that cite it."""
+
+    quote: str
+    guidance: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """Everything in ``content/``, checked and cross-referenced."""
 
@@ -109,6 +152,23 @@ class Catalogue:
     actions: dict[str, Action]
     rejected: dict[str, RejectedAdvice]
     digest: str
+
+    def quotes(self, source_id: str) -> list[QuoteUse]:
+        """Every quote the catalogue cites from `source_id`, in the article's order."""
+        guidance: dict[str, dict[str, None]] = {}
+        rejected: dict[str, dict[str, None]] = {}
+        for action in self.actions.values():
+            for wording in (action.wording(), *action.variants):
+                for citation in wording.sources:
+                    if citation.source.id == source_id:
+                        guidance.setdefault(citation.quote, {})[action.id] = None
+        for item in self.rejected.values():
+            for citation in item.sources:
+                if citation.source.id == source_id:
+                    rejected.setdefault(citation.quote, {})[item.id] = None
+        text = self.sources[source_id].text
+        quotes = sorted({*guidance, *rejected}, key=lambda q: _locate(q, text)[0].start())
+        return [QuoteUse(q, tuple(guidance.get(q, ())), tuple(rejected.get(q, ()))) for q in quotes]
 
 
 class _SourceSchema(Schema):
@@ -124,16 +184,35 @@ class _SourcesFileSchema(Schema):
     sources = fields.List(fields.Nested(_SourceSchema), required=True, validate=_TEXT)
 
 
-class _CitationSchema(Schema):
+class QuoteSchema(Schema):
+    """A citation as written in a data file: a source id and a verbatim quote."""
+
     source = fields.String(required=True)
     quote = fields.String(required=True, validate=validate.Length(min=MIN_QUOTE))
 
 
+_TITLE = validate.Length(min=1, max=80)
+
+
+class _VariantSchema(Schema):
+    id = fields.String(required=True, validate=_ID)
+    title = fields.String(validate=_TITLE)
+    detail = fields.String(validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), validate=_TEXT)
+
+    @post_load
+    def _changes_something(self, data, **_):
+        if not {"title", "detail", "sources"} & set(data):
+            raise ValidationError("a variant changes the title, the detail or the sources")
+        return data
+
+
 class _ActionSchema(Schema):
     id = fields.String(required=True, validate=validate.OneOf(ACTION_IDS))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    title = fields.String(required=True, validate=_TITLE)
     detail = fields.String(required=True, validate=_TEXT)
-    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), required=True, validate=_TEXT)
+    variants = fields.List(fields.Nested(_VariantSchema), load_default=list)
 
 
 class _GuidanceFileSchema(Schema):
@@ -147,7 +226,7 @@ class _RejectedSchema(Schema):
     advice = fields.String(required=True, validate=_TEXT)
     reason = fields.String(required=True, validate=_TEXT)
     instead = fields.List(fields.String(), required=True, validate=_TEXT)
-    sources = fields.List(fields.Nested(_CitationSchema), required=True, validate=_TEXT)
+    sources = fields.List(fields.Nested(QuoteSchema), required=True, validate=_TEXT)
 
     @post_load
     def _category_matches_contract(self, data, **_):
@@ -191,17 +270,72 @@ def _load_sources(content_dir: Path) -> dict[str, Source]:
     return sources
 
 
-def _citations(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
+def _locate(quote: str, text: str) -> list[re.Match]:
+    """Every place `quote` appears in `text`, white space folded."""
+    pattern = r"\s+".join(re.escape(word) for word in quote.split())
+    return list(re.finditer(pattern, text))
+
+
+_SENTENCE_END = ".!?:…"
+_OPENING = re.compile(r"^[\"“‘'(]?[A-Z0-9]")
+
+
+def _starts_a_sentence(text: str, start: int) -> bool:
+    """Whether `start` is where a sentence of `text` starts: at the start of a line,
+    after a sentence's end, or after a heading run into the text ("Follow Up After
+    5-7 days…": nothing but capitalised words since the line or last sentence began)."""
+    line = text[:start].rsplit("\n", 1)[-1]
+    lead = line[max(line.rfind(mark) for mark in _SENTENCE_END) + 1 :].strip(" \t•")
+    return all(word[0].isupper() for word in lead.split())
+
+
+def check_quote(quote: str, text: str) -> str | None:
+    """What is wrong with citing `quote` from `text`, or None."""
+    places = _locate(quote, text)
+    if not places:
+        return "not verbatim in"
+    if not _OPENING.match(quote.strip()):
+        return "does not start a sentence in"
+    if not any(_starts_a_sentence(text, m.start()) for m in places):
+        return "starts mid-sentence in"
+    if not any(m.end() == len(text) or not text[m.end()].isalnum() for m in places):
+        return "ends mid-word in"
+    return None
+
+
+def cite(raw, where: str, sources: dict[str, Source]) -> tuple[Citation, ...]:
+    """Citations from `QuoteSchema` items, each checked against its article."""
     citations = []
     for index, item in enumerate(raw):
-        field = f"{where}.sources.{index}"
+        field = f"{where}.sources.{index}" if where else f"sources.{index}"
         source = sources.get(item["source"])
         if source is None:
             raise DataError(f"{field}.source: unknown source {item['source']!r}")
-        if fold(item["quote"]) not in fold(source.text):
-            raise DataError(f"{field}.quote: not verbatim in {source.id}: {item['quote'][:70]!r}")
+        problem = check_quote(item["quote"], source.text)
+        if problem:
+            raise DataError(f"{field}.quote: {problem} {source.id}: {item['quote'][:70]!r}")
         citations.append(Citation(source, item["quote"]))
     return tuple(citations)
+
+
+def _variants(raw, where: str, action: Variant, sources: dict[str, Source]):
+    variants = []
+    for item in raw:
+        field = f"{where}.variants.{item['id']}"
+        if any(v.id == item["id"] for v in variants):
+            raise DataError(f"{field}: variant listed twice")
+        citations = cite(item["sources"], field, sources) if "sources" in item else action.sources
+        if all(c.source.nature == "satirical" for c in citations):
+            raise DataError(f"{field}.sources: rests on a satirical source alone")
+        variants.append(
+            Variant(
+                item["id"],
+                item.get("title", action.title),
+                item.get("detail", action.detail),
+                citations,
+            )
+        )
+    return tuple(variants)
 
 
 def load_catalogue(content_dir: Path) -> Catalogue:
@@ -214,10 +348,12 @@ def load_catalogue(content_dir: Path) -> Catalogue:
     actions = {}
     for action_id, item in raw_actions.items():
         where = f"{guidance_path}: actions.{action_id}"
-        citations = _citations(item["sources"], where, sources)
+        citations = cite(item["sources"], where, sources)
         if all(c.source.nature == "satirical" for c in citations):
             raise DataError(f"{where}.sources: rests on a satirical source alone")
-        actions[action_id] = Action(action_id, item["title"], item["detail"], citations)
+        own = Variant(None, item["title"], item["detail"], citations)
+        variants = _variants(item["variants"], where, own, sources)
+        actions[action_id] = Action(action_id, own.title, own.detail, citations, variants)
 
     rejected_path = content_dir / "rejected.yaml"
     raw_rejected = _unique(
@@ -238,7 +374,7 @@ def load_catalogue(content_dir: Path) -> Catalogue:
             advice=item["advice"],
             reason=item["reason"],
             instead=tuple(item["instead"]),
-            sources=_citations(item["sources"], where, sources),
+            sources=cite(item["sources"], where, sources),
         )
 
     citing = Counter(

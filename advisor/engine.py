@@ -34,7 +34,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ActionAdvice:
-    """A recommended action, with when to do it and why."""
+    """A recommended action, with when to do it and why, in the words that fit.
+
+    `title`, `detail` and `sources` are the wording the most urgent of its
+    rules chose (`variant`; None for the action's own words).
+    """
 
     action: Action
     priority: int
@@ -43,23 +47,37 @@ class ActionAdvice:
     due: datetime | None
     because: tuple[str, ...]
     rules: tuple[str, ...]
+    variant: str | None
+    title: str
+    detail: str
+    sources: tuple[Citation, ...]
 
 
 @dataclass(frozen=True)
 class AvoidAdvice:
-    """Rejected advice whose safe counterpart is among the actions."""
+    """Rejected advice whose safe counterpart is among the actions.
+
+    `instead` holds only the safe counterparts recommended in the same answer.
+    """
 
     rejected: RejectedAdvice
     because: tuple[str, ...]
     rules: tuple[str, ...]
+    instead: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class PlanVerdict:
-    """The verdict on one of the candidate's own plans."""
+    """The verdict on one of the candidate's own plans.
+
+    `instead` holds the safe alternatives the verdict names that are also
+    recommended in the same answer (a rejected candidate is not told to
+    follow up instead of harassing).
+    """
 
     text: str
     verdict: Verdict
+    instead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,14 +134,13 @@ class Engine:
         self.digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
         self._session = RuleSession(rulebook.compiled())
         # Which rules fire depends only on the truth of each distinct condition
-        # of the action rules (reject rules chain from the actions), so states
-        # with the same truths share one engine run. A new Engine (a reload)
-        # starts with an empty memo.
+        # on the state (reject rules chain from the actions and test the stage
+        # the actions carry), so states with the same truths share one engine
+        # run. A new Engine (a reload) starts with an empty memo.
         self._conditions = tuple(
-            dict.fromkeys(
-                c for r in rulebook.rules.values() if r.kind == "action" for c in r.conditions
-            )
+            dict.fromkeys(c for r in rulebook.rules.values() for c in r.state_conditions)
         )
+        self._order = {rule_id: index for index, rule_id in enumerate(rulebook.rules)}
         self._memo: dict[tuple[bool, ...], tuple[str, ...]] = {}
         self._memo_size = memo_size
 
@@ -137,17 +154,21 @@ class Engine:
         problems = content_gate(
             moderator,
             [
-                {"id": a.id, "title": a.title, "detail": a.detail}
+                {"id": f"{a.id}/{w.id}" if w.id else a.id, "title": w.title, "detail": w.detail}
                 for a in catalogue.actions.values()
+                for w in (a.wording(), *a.variants)
             ],
             rejected,
             {s.id: s.text for s in catalogue.sources.values()},
-            [
-                c.quote
-                for a in catalogue.actions.values()
-                for c in a.sources
-                if c.source.nature == "satirical"
-            ],
+            list(
+                dict.fromkeys(
+                    c.quote
+                    for a in catalogue.actions.values()
+                    for w in (a.wording(), *a.variants)
+                    for c in w.sources
+                    if c.source.nature == "satirical"
+                )
+            ),
         )
         if problems:
             raise DataError("content gate: " + "; ".join(problems))
@@ -177,23 +198,25 @@ class Engine:
     def trace(self, state: InterviewState) -> list[RuleTrace]:
         """Every rule with whether it fired for `state` and, if not, why not.
 
-        A reject rule that did not fire failed on its only condition: none of
-        its safe counterparts was recommended.
+        A reject rule that did not fire failed on its stage, or none of its
+        safe counterparts was recommended.
         """
         fact = to_fact(state)
-        values = template_values(fact, state)
+        values = template_values(state)
         fired = set(self._fire(fact))
         traces = []
         for rule in self.rulebook.rules.values():
             failed = None
-            if rule.id not in fired and rule.kind == "action":
-                condition = rule.first_failure(fact)
-                actual = fact.get(condition.field, "not known")
-                failed = (
-                    f"{condition.describe()} does not hold: {condition.field} is {words(actual)}"
-                )
-            elif rule.id not in fired:
-                failed = f"{rule.conditions[0].describe()} does not hold: none is recommended"
+            if rule.id not in fired:
+                condition = next((c for c in rule.state_conditions if not c.holds(fact)), None)
+                if condition is not None:
+                    actual = fact.get(condition.field, "not known")
+                    failed = (
+                        f"{condition.describe()} does not hold: "
+                        f"{condition.field} is {words(actual)}"
+                    )
+                else:
+                    failed = f"{rule.conditions[0].describe()} does not hold: none is recommended"
             because = rule.explain(values) if rule.id in fired else None
             traces.append(RuleTrace(rule, rule.id in fired, because, failed))
         return traces
@@ -206,7 +229,7 @@ class Engine:
         return self.moderator.moderate(text)
 
     def _advice(self, state: InterviewState, fact: dict, fired: tuple[str, ...]) -> Advice:
-        values = template_values(fact, state)
+        values = template_values(state)
         by_action: dict[str, list[Rule]] = {}
         by_rejected: dict[str, list[Rule]] = {}
         for rule_id in fired:
@@ -220,30 +243,46 @@ class Engine:
             ends = [w[1] for w in windows]
             end = None if None in ends else max(ends)
             due_at = end if end is not None else start
+            action = self.catalogue.actions[action_id]
+            # The most urgent rule (then the first written) chooses the words.
+            chooser = min(rules, key=lambda r: (r.priority, self._order[r.id]))
+            wording = action.wording(chooser.variant)
             actions.append(
                 ActionAdvice(
-                    action=self.catalogue.actions[action_id],
+                    action=action,
                     priority=min(r.priority for r in rules),
                     start_hours=start,
                     end_hours=end,
                     due=state.at(due_at),
                     because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
                     rules=tuple(r.id for r in rules),
+                    variant=wording.id,
+                    title=wording.title,
+                    detail=wording.detail,
+                    sources=wording.sources,
                 )
             )
         actions.sort(key=_sort_key)
-        avoid = [
-            AvoidAdvice(
-                rejected=self.catalogue.rejected[rejected_id],
-                because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
-                rules=tuple(r.id for r in rules),
+        recommended = set(by_action)
+        avoid = []
+        for rejected_id, rules in sorted(
+            by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
+        ):
+            rejected = self.catalogue.rejected[rejected_id]
+            avoid.append(
+                AvoidAdvice(
+                    rejected=rejected,
+                    because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
+                    rules=tuple(r.id for r in rules),
+                    instead=tuple(a for a in rejected.instead if a in recommended),
+                )
             )
-            for rejected_id, rules in sorted(
-                by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
-            )
-        ]
-        plans = tuple(PlanVerdict(text, self.moderator.moderate(text)) for text in state.plans)
-        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), plans, fired)
+        plans = []
+        for text in state.plans:
+            verdict = self.moderator.moderate(text)
+            named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
+            plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
+        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), tuple(plans), fired)
 
 
 def _rejected_records(catalogue: Catalogue) -> list[dict]:

@@ -6,21 +6,45 @@ A rule file in ``rules/`` holds data, not code::
     rules:
       - id: thank-you-same-day
         action: send-thank-you          # or `rejects: <rejected-advice id>`
+        variant: today                  # optional: which wording of the action
         description: Thank the interviewers within a day.
         priority: 40                    # lower is more urgent
-        window: {start: 0, end: 24}     # hours after the interview ended
+        window: {start: 0, end: day 1}  # when to act, in hours after the interview ended
         when:
           stage: after                  # equality
           hours_since: {lt: 24}         # lt, lte, gt, gte, not, in
           thank_you_sent: false
-        because: "It is {hours_since} h since the interview and no thank-you has gone out."
+        because: "The interview ended {ended} and no thank-you has gone out yet."
+        sources:                        # optional: the quotes the rule itself rests on
+          - source: heat
+            quote: "It’s a good idea to send a follow up within 24 hours …"
 
 Action rules test the interview state (`advisor.state.FACT_FIELDS`). Reject
-rules test which actions were recommended (``recommended: {any: [ids]}``):
-each action rule asserts a recommendation fact when it fires, and the engine
-chains from it to the reject rules in the same session. A window bound is a
-number of hours, ``now`` or ``decision`` (the stated decision date), either
-optionally ``+ N`` hours; an open end is ``null``.
+rules test which actions were recommended (``recommended: {any: [ids]}``)
+and may test the ``stage``: each action rule asserts a recommendation fact,
+carrying the stage, when it fires, and the engine chains from it to the
+reject rules in the same session.
+
+A window bound is a number of hours, ``now`` (the time of the request),
+``grace`` (the end of the first working day after the date the employer
+gave, see `advisor.state`) or ``day N`` (the start of the Nth day after the
+interview's day, by the calendar when the clock is known), each optionally
+``+ N`` hours; an open end is ``null``. The window of a recommended action
+always holds the time of the request: a rule fires only while its window is
+open.
+
+``variant`` names one of the action's wording variants (``content/
+guidance.yaml``): the rule, not the reader, chooses the words that fit the
+situation. ``sources`` cite the articles a rule's own choices rest on (a
+threshold, a grace period); a rule that uses the ``grace`` period must cite
+the quote it rests on.
+
+A `because` template may use ``{ended}`` (when the interview ended: "just
+now", "two hours ago", "yesterday"), ``{decided_by}`` ("today", "within
+three days") and ``{decision_passed}`` (when the stated date passed), both
+only in rules that test ``decision_known: true``, and the counts
+``{follow_ups_sent:follow-up}`` and ``{competing_offers:other offer}``, which
+name their noun so that the plural agrees ("one follow-up", "two follow-ups").
 """
 
 from __future__ import annotations
@@ -36,8 +60,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ._data import DataError, digest_files, load_yaml
-from .content import Catalogue
+from .content import Catalogue, Citation, QuoteSchema, cite
 from .state import FACT_FIELDS
+from .wording import Count, ago, count
 
 __all__ = [
     "Condition",
@@ -61,9 +86,15 @@ _OPS = {
     "any": (lambda a, b: a in b, "includes one of"),
 }
 _NUMERIC = {"lt", "lte", "gt", "gte"}
-_BOUND = re.compile(r"^\s*(now|decision)\s*(?:\+\s*(\d+(?:\.\d+)?))?\s*$")
-#: Names a `because` template may use, beside the fact fields.
-TEMPLATE_NAMES = set(FACT_FIELDS) | {"days_since", "decision_days", "days_past_decision"}
+_BOUND = re.compile(r"^\s*(now|grace|day\s+(\d+))\s*(?:\+\s*(\d+(?:\.\d+)?))?\s*$")
+_BOUND_ERROR = "A bound is hours, 'now', 'grace' or 'day N', optionally '+ N' hours."
+#: Counts a `because` template may use, each with the noun it counts.
+TEMPLATE_COUNTS = ("follow_ups_sent", "competing_offers")
+#: Phrases a `because` template may use; the decision ones need decision_known.
+TEMPLATE_PHRASES = ("ended", "decided_by", "decision_passed")
+DECISION_PHRASES = ("decided_by", "decision_passed")
+#: The state fields a reject rule may test beside what was recommended.
+REJECT_FIELDS = ("stage",)
 
 
 @dataclass(frozen=True)
@@ -94,16 +125,19 @@ class Condition:
 
 @dataclass(frozen=True)
 class Bound:
-    """A window bound: `base` (0, now or the decision date) plus `hours`."""
+    """A window bound: `base` (0, now, grace or the start of day `day`) plus `hours`."""
 
     base: str
     hours: float
+    day: int = 0
 
     def resolve(self, state) -> float:
         if self.base == "now":
             return state.hours_since + self.hours
-        if self.base == "decision":
-            return 24.0 * (state.decision_expected_in_days or 0) + self.hours
+        if self.base == "grace":
+            return state.grace_hours() + self.hours
+        if self.base == "day":
+            return state.day_start(self.day) + self.hours
         return self.hours
 
 
@@ -117,6 +151,10 @@ class Window:
         end = None if self.end is None else max(start, self.end.resolve(state))
         return start, end
 
+    @property
+    def bases(self) -> set[str]:
+        return {self.start.base} | ({self.end.base} if self.end else set())
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -129,16 +167,20 @@ class Rule:
     conditions: tuple[Condition, ...]
     because: str
     file: str
+    variant: str | None = None
+    sources: tuple[Citation, ...] = ()
 
     def matches(self, fact: dict) -> bool:
         """Whether the rule's conditions hold, evaluated in Python (for explanations)."""
         return all(c.holds(fact) for c in self.conditions)
 
-    def first_failure(self, fact: dict) -> Condition | None:
-        return next((c for c in self.conditions if not c.holds(fact)), None)
+    @property
+    def state_conditions(self) -> tuple[Condition, ...]:
+        """The conditions on the interview state (for a reject rule: beside `recommended`)."""
+        return tuple(c for c in self.conditions if c.field != "recommended")
 
     def explain(self, values: dict) -> str:
-        """The `because` sentence filled with `template_values(fact, state)`."""
+        """The `because` sentence filled with `template_values(state)`."""
         return self.because.format_map(values)
 
     def to_durable(self) -> dict:
@@ -149,6 +191,7 @@ class Rule:
         }
         if self.kind == "action":
             compiled["then"] = {"kind": "recommendation", "recommended": self.target}
+            compiled["carry"] = REJECT_FIELDS
         return compiled
 
 
@@ -175,28 +218,34 @@ def words(value) -> str:
     return str(value)
 
 
-def template_values(fact: dict, state) -> dict:
+def template_values(state) -> dict:
     """The names a `because` template may use, as words."""
-    values = {k: words(v) for k, v in fact.items()}
-    values["days_since"] = words(state.hours_since / 24)
-    if state.decision_expected_in_days is not None:
-        values["decision_days"] = state.decision_expected_in_days
-        values["days_past_decision"] = words(fact["hours_past_decision"] / 24)
+    values = {
+        "ended": ago(state.hours_since, state.day if state.clock_known else None),
+        **{name: Count(getattr(state, name)) for name in TEMPLATE_COUNTS},
+    }
+    days = state.decision_expected_in_days
+    if days is not None:
+        values["decided_by"] = "today" if days == 0 else f"within {count(days, 'day')}"
+        values["decision_passed"] = ago(
+            state.hours_since - state.decision_hours(), state.days_past_decision()
+        )
     return values
 
 
 class _BoundField(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
-            raise ValidationError("A bound is hours, 'now', 'decision' or 'now + N'.")
+            raise ValidationError(_BOUND_ERROR)
         if isinstance(value, int | float):
             if value < 0:
                 raise ValidationError("Hours must be ≥ 0.")
             return Bound("start", float(value))
         match = _BOUND.match(value) if isinstance(value, str) else None
         if not match:
-            raise ValidationError("A bound is hours, 'now', 'decision' or 'now + N'.")
-        return Bound(match[1], float(match[2] or 0))
+            raise ValidationError(_BOUND_ERROR)
+        base = "day" if match[2] is not None else match[1]
+        return Bound(base, float(match[3] or 0), int(match[2] or 0))
 
 
 class _WindowSchema(Schema):
@@ -208,11 +257,13 @@ class _RuleSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]*$"))
     action = fields.String()
     rejects = fields.String()
+    variant = fields.String()
     description = fields.String(required=True, validate=validate.Length(min=1))
     priority = fields.Integer(required=True, strict=True, validate=validate.Range(0, 999))
     window = fields.Nested(_WindowSchema, allow_none=True, load_default=None)
     when = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=1))
     because = fields.String(required=True, validate=validate.Length(min=1))
+    sources = fields.List(fields.Nested(QuoteSchema), load_default=list)
 
     @validates_schema
     def _one_target(self, data, **_):
@@ -220,6 +271,8 @@ class _RuleSchema(Schema):
             raise ValidationError("Give exactly one of action or rejects.", "action")
         if "action" in data and data.get("window") is None:
             raise ValidationError("An action rule needs a window.", "window")
+        if "rejects" in data and "variant" in data:
+            raise ValidationError("Only an action rule chooses a variant.", "variant")
 
 
 class _RuleFileSchema(Schema):
@@ -241,37 +294,71 @@ def _value_fits(kind: tuple, value) -> bool:
     return value in kind[1]
 
 
+def _field_conditions(name: str, spec, path: str) -> list[Condition]:
+    """The conditions of one `when` entry on a fact field."""
+    field_kind = FACT_FIELDS.get(name)
+    if field_kind is None:
+        raise ValidationError(f"{path}: unknown field (known: {', '.join(FACT_FIELDS)})")
+    conditions = []
+    tests = spec if isinstance(spec, dict) else {"eq": spec}
+    for op, value in tests.items():
+        if op not in _OPS or op == "any":
+            raise ValidationError(f"{path}: unknown operator {op!r}")
+        if op in _NUMERIC and field_kind[0] != "number":
+            raise ValidationError(f"{path}.{op}: {name} is not a number")
+        values = value if op == "in" else [value]
+        if op == "in" and not isinstance(value, list):
+            raise ValidationError(f"{path}.in: needs a list")
+        bad = [v for v in values if not _value_fits(field_kind, v)]
+        if bad:
+            raise ValidationError(f"{path}.{op}: {bad[0]!r} is not a valid {name}")
+        conditions.append(Condition(name, op, tuple(value) if op == "in" else value))
+    return conditions
+
+
 def _conditions(when: dict, kind: str, allowed: set[str]) -> tuple[Condition, ...]:
     conditions = []
+    if kind == "reject":
+        spec = when.get("recommended")
+        if not isinstance(spec, dict) or set(spec) != {"any"}:
+            raise ValidationError("when.recommended: reject rules test 'recommended: {any: [...]}'")
+        unknown = [a for a in spec["any"] if a not in allowed]
+        if not spec["any"] or unknown:
+            raise ValidationError(f"when.recommended.any: unknown or no action ids {unknown}")
+        conditions.append(Condition("recommended", "any", tuple(spec["any"])))
+        others = [name for name in when if name != "recommended"]
+        stray = [name for name in others if name not in REJECT_FIELDS]
+        if stray:
+            raise ValidationError(
+                f"when.{stray[0]}: reject rules test only recommended and "
+                f"{', '.join(REJECT_FIELDS)}"
+            )
+        for name in others:
+            conditions += _field_conditions(name, when[name], f"when.{name}")
+        return tuple(conditions)
     for name, spec in when.items():
-        path = f"when.{name}"
-        if kind == "reject":
-            if name != "recommended" or not isinstance(spec, dict) or set(spec) != {"any"}:
-                raise ValidationError(
-                    f"{path}: reject rules test only 'recommended: {{any: [...]}}'"
-                )
-            unknown = [a for a in spec["any"] if a not in allowed]
-            if not spec["any"] or unknown:
-                raise ValidationError(f"{path}.any: unknown or no action ids {unknown}")
-            conditions.append(Condition("recommended", "any", tuple(spec["any"])))
-            continue
-        field_kind = FACT_FIELDS.get(name)
-        if field_kind is None:
-            raise ValidationError(f"{path}: unknown field (known: {', '.join(FACT_FIELDS)})")
-        tests = spec if isinstance(spec, dict) else {"eq": spec}
-        for op, value in tests.items():
-            if op not in _OPS or op == "any":
-                raise ValidationError(f"{path}: unknown operator {op!r}")
-            if op in _NUMERIC and field_kind[0] != "number":
-                raise ValidationError(f"{path}.{op}: {name} is not a number")
-            values = value if op == "in" else [value]
-            if op == "in" and not isinstance(value, list):
-                raise ValidationError(f"{path}.in: needs a list")
-            bad = [v for v in values if not _value_fits(field_kind, v)]
-            if bad:
-                raise ValidationError(f"{path}.{op}: {bad[0]!r} is not a valid {name}")
-            conditions.append(Condition(name, op, tuple(value) if op == "in" else value))
+        conditions += _field_conditions(name, spec, f"when.{name}")
     return tuple(conditions)
+
+
+def _check_because(because: str, decided: bool) -> None:
+    for _, name, spec, _ in string.Formatter().parse(because):
+        if not name:
+            continue
+        if name in TEMPLATE_COUNTS:
+            if not spec:
+                raise ValidationError(
+                    f"because: {{{name}}} needs the noun it counts, e.g. {{{name}:offer}}"
+                )
+        elif name not in TEMPLATE_PHRASES:
+            raise ValidationError(
+                f"because: unknown name {name!r} "
+                f"(known: {', '.join((*TEMPLATE_PHRASES, *TEMPLATE_COUNTS))})"
+            )
+        elif spec:
+            raise ValidationError(f"because: {{{name}}} takes no format")
+        elif name in DECISION_PHRASES and not decided:
+            raise ValidationError(f"because: {{{name}}} needs decision_known: true")
 
 
 def _build_rule(raw: dict, file: str, catalogue: Catalogue) -> Rule:
@@ -282,33 +369,33 @@ def _build_rule(raw: dict, file: str, catalogue: Catalogue) -> Rule:
         raise ValidationError(
             f"{'action' if kind == 'action' else 'rejects'}: unknown id {target!r}"
         )
+    variant = raw.get("variant")
+    if variant is not None and variant not in {v.id for v in known[target].variants}:
+        raise ValidationError(f"variant: {target} has no variant {variant!r}")
     conditions = _conditions(raw["when"], kind, set(catalogue.actions))
     tested = {c.field: c for c in conditions}
     window = raw.get("window")
-    uses_decision = "hours_past_decision" in tested or (
-        window is not None
-        and "decision" in (window["start"].base, getattr(window["end"], "base", ""))
-    )
-    decided = tested.get("decision_known")
-    if uses_decision and not (decided and decided.op == "eq" and decided.value is True):
-        raise ValidationError("when: a rule using the decision date must test decision_known: true")
-    names = {n for _, n, _, _ in string.Formatter().parse(raw["because"]) if n}
-    unknown = names - TEMPLATE_NAMES - ({"recommended"} if kind == "reject" else set())
-    if unknown:
-        raise ValidationError(f"because: unknown names {sorted(unknown)}")
-    if "decision_days" in names or "days_past_decision" in names:
-        if not uses_decision and not (decided and decided.value is True):
-            raise ValidationError("because: decision names need decision_known: true")
+    window = Window(window["start"], window["end"]) if window else None
+    decided_test = tested.get("decision_known")
+    decided = bool(decided_test and decided_test.op == "eq" and decided_test.value is True)
+    uses_grace = "hours_past_grace" in tested or (window is not None and "grace" in window.bases)
+    if uses_grace and not decided:
+        raise ValidationError("when: a rule using the grace period must test decision_known: true")
+    if uses_grace and not raw["sources"]:
+        raise ValidationError("sources: a rule using the grace period must cite what it rests on")
+    _check_because(raw["because"], decided)
     return Rule(
         id=raw["id"],
         kind=kind,
         target=target,
         description=raw["description"],
         priority=raw["priority"],
-        window=Window(window["start"], window["end"]) if window else None,
+        window=window,
         conditions=conditions,
         because=raw["because"],
         file=file,
+        variant=variant,
+        sources=cite(raw["sources"], "", catalogue.sources),
     )
 
 
@@ -333,10 +420,9 @@ def load_rulebook(rules_dir: Path, catalogue: Catalogue) -> RuleBook:
         for index, raw in enumerate(raw_file["rules"]):
             try:
                 rule = _build_rule(raw, path.name, catalogue)
-            except ValidationError as error:
-                raise DataError(
-                    f"{path}: rules.{index} ({raw['id']}): {error.messages[0]}"
-                ) from error
+            except (ValidationError, DataError) as error:
+                message = error.messages[0] if isinstance(error, ValidationError) else error
+                raise DataError(f"{path}: rules.{index} ({raw['id']}): {message}") from error
             if rule.id in rules:
                 raise DataError(
                     f"{path}: rules.{index}: id {rule.id} is also in {rules[rule.id].file}"
@@ -347,6 +433,15 @@ def load_rulebook(rules_dir: Path, catalogue: Catalogue) -> RuleBook:
     missing += [r for r in catalogue.rejected if not covered[r]]
     if missing:
         raise DataError(f"{rules_dir}: no rule recommends or rejects {', '.join(missing)}")
+    chosen = {(r.target, r.variant) for r in rules.values()}
+    unused = [
+        f"{action.id}/{variant.id}"
+        for action in catalogue.actions.values()
+        for variant in action.variants
+        if (action.id, variant.id) not in chosen
+    ]
+    if unused:
+        raise DataError(f"{rules_dir}: no rule uses the variants {', '.join(unused)}")
     for rule in rules.values():
         if rule.kind == "reject":
             instead = set(catalogue.rejected[rule.target].instead)

@@ -19,14 +19,17 @@ __all__ = [
     "PlanSchema",
     "RejectedListSchema",
     "RejectedSchema",
+    "QuoteUseSchema",
     "RulesetSchema",
     "SentenceSchema",
     "SourceDetailSchema",
     "SourceListSchema",
     "SourceSchema",
     "TraceSchema",
+    "VariantSchema",
     "VerdictSchema",
     "dump_advice",
+    "dump_source",
     "dump_trace",
     "dump_verdict",
 ]
@@ -88,17 +91,59 @@ class SourceSchema(Schema):
     )
 
 
-class SourceDetailSchema(SourceSchema):
-    text = _text("The article's full text.")
+class QuoteUseSchema(Schema):
+    """A quote cited from the article, and the catalogue items that cite it."""
+
+    quote = _text("Verbatim from the article (white space folded).")
+    guidance = _ids("Ids of the recommended actions that cite it.")
+    rejected = _ids("Ids of the rejected advice that cites it.")
+
+
+class SourceDetailSchema(Schema):
+    """One article of the corpus and the quotes cited from it; never its full text
+    (the articles belong to their publishers)."""
+
+    id = _text("Stable id of the article.", attribute="source.id")
+    title = _text("The article's title.", attribute="source.title")
+    publisher = _text("Who published or wrote it.", attribute="source.publisher")
+    nature = _text("`sincere` or `satirical`.", attribute="source.nature")
+    note = fields.String(
+        required=True,
+        allow_none=True,
+        attribute="source.note",
+        metadata={"description": "An editor's note, if any."},
+    )
+    quotes = fields.List(
+        fields.Nested(QuoteUseSchema),
+        required=True,
+        metadata={"description": "Every quote the catalogue cites from it, in its order."},
+    )
+
+
+class VariantSchema(Schema):
+    """The action put for one situation; the rules choose when."""
+
+    id = _text("Stable id of the variant within its action.")
+    title = _text("The action in a few words, for that situation.")
+    detail = _text("What to do, for that situation.")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
 
 
 class GuidanceSchema(Schema):
-    """A recommended action with the quotes it rests on."""
+    """A recommended action with the quotes it rests on, and its wording variants."""
 
     id = _text("Stable id of the recommended action.")
     title = _text("The action in a few words.")
     detail = _text("What to do, in a sentence or two.")
     sources = fields.List(fields.Nested(CitationSchema), required=True)
+    variants = fields.List(
+        fields.Nested(VariantSchema),
+        required=True,
+        metadata={
+            "description": "The same action put for particular situations; an answer of "
+            "`POST /v1/advice` carries the words of the situation it fired in."
+        },
+    )
 
 
 class RejectedSchema(Schema):
@@ -147,8 +192,8 @@ class AdviceActionSchema(Schema):
     """A recommended action for this state: when, why, and the evidence."""
 
     id = _text("The recommended action's id.", attribute="action.id")
-    title = _text("The action in a few words.", attribute="action.title")
-    detail = _text("What to do.", attribute="action.detail")
+    title = _text("The action in a few words, for this situation.")
+    detail = _text("What to do, for this situation.")
     priority = fields.Integer(required=True, metadata={"description": "Lower is more urgent."})
     window = Flattened(WindowSchema, required=True)
     due = SecondsDateTime(
@@ -163,7 +208,7 @@ class AdviceActionSchema(Schema):
         required=True, metadata={"description": "Which facts of the state made the rules fire."}
     )
     rules = _ids("Ids of the rules that recommend it.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True, attribute="action.sources")
+    sources = fields.List(fields.Nested(CitationSchema), required=True)
 
 
 class AvoidSchema(Schema):
@@ -173,7 +218,7 @@ class AvoidSchema(Schema):
     advice = _text("The unsafe advice, in short.", attribute="rejected.advice")
     category = _text("Its moderation category.", attribute="rejected.category")
     reason = _text("Why it is refused.", attribute="rejected.reason")
-    instead = _ids("Ids of the recommended actions to do instead.", attribute="rejected.instead")
+    instead = _ids("Ids of the actions recommended in this answer to do instead.")
     because = JoinedText(required=True, metadata={"description": "Why it is listed here."})
     rules = _ids("Ids of the reject rules that fired.")
     sources = fields.List(
@@ -232,7 +277,12 @@ class PlanSchema(Schema):
     verdict = _text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
     categories = _ids("Moderation categories it falls under.")
     reason = fields.String(metadata={"description": "Why it is unsafe."})
-    instead = fields.List(fields.String(), metadata={"description": "Action ids to do instead."})
+    instead = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Ids of the actions recommended in this answer to do instead, if any is."
+        },
+    )
     matched = fields.List(fields.String(), metadata={"description": "Rejected-advice ids matched."})
     sentences = fields.List(fields.Nested(SentenceSchema))
 
@@ -247,7 +297,8 @@ class PlanSchema(Schema):
         flagged = [s for s in verdict.sentences if s.flagged]
         if flagged:
             body["reason"] = " ".join(dict.fromkeys(s.reason for s in flagged if s.reason))
-            body["instead"] = list(dict.fromkeys(a for s in flagged for a in s.instead))
+            if plan.instead:
+                body["instead"] = list(plan.instead)
             matched = [s.matched for s in flagged if s.matched]
             if matched:
                 body["matched"] = list(dict.fromkeys(matched))
@@ -312,6 +363,7 @@ class AdviceSchema(Schema):
 _VERDICT = VerdictSchema()
 _ADVICE = AdviceSchema()
 _TRACES = TraceSchema(many=True)
+_SOURCE = SourceDetailSchema()
 
 
 def dump_verdict(verdict) -> dict:
@@ -330,6 +382,11 @@ def dump_advice(advice, hours_since: float) -> dict:
             "fired": advice.fired,
         }
     )
+
+
+def dump_source(source, catalogue) -> dict:
+    """One source with the quotes `catalogue` cites from it."""
+    return _SOURCE.dump({"source": source, "quotes": catalogue.quotes(source.id)})
 
 
 def dump_trace(traces) -> list[dict]:

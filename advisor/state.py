@@ -4,6 +4,17 @@ Types are checked strictly here because the rules engine coerces loosely
 (``"abc" >= 18`` is true there, ``1 == true``, ``null`` fails every
 comparison yet counts as present): a value only reaches the engine once it
 has exactly the type its field declares.
+
+Time is counted two ways. With ``interview_ended_at`` the clock is known:
+days are calendar days in the offset the interview end was given in ("the
+day after" starts at the next midnight), and working days are Monday to
+Friday. With ``hours_since`` alone the time of day is unknown: a day is a
+24-hour period from the end of the interview, and every day counts as a
+working day.
+
+At stage ``closing`` the interview has not ended: ``hours_since`` must be 0
+and an ``interview_ended_at`` must equal ``now``; anything else is refused
+(422) rather than answered with in-room advice.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -43,9 +54,11 @@ _RFC3339 = re.compile(
 FACT_FIELDS: dict[str, tuple] = {
     "stage": ("enum", STAGES),
     "hours_since": ("number",),
+    "clock_known": ("bool",),
+    "day": ("number",),
     "via_agency": ("bool",),
     "decision_known": ("bool",),
-    "hours_past_decision": ("number",),
+    "hours_past_grace": ("number",),
     "asked_next_steps": ("bool",),
     "thank_you_sent": ("bool",),
     "follow_ups_sent": ("number",),
@@ -123,6 +136,29 @@ class AwareDateTime(fields.AwareDateTime):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: Why stage `closing` refuses time since the interview ended.
+CLOSING_HOURS = (
+    "At stage closing the interview has not ended yet: hours_since must be 0 or left out."
+)
+CLOSING_END = (
+    "At stage closing the interview has not ended yet: leave out interview_ended_at "
+    "(or give now equal to it)."
+)
+
+
+def _check_hours(stage: str, hours: float) -> None:
+    """Refuse an interview end after now, too long ago, or in the past at stage closing."""
+    problem = None
+    if hours < 0:
+        problem = "The interview cannot end after now."
+    elif hours > MAX_HOURS:
+        problem = f"The interview ended more than {MAX_HOURS} hours before now."
+    elif stage == "closing" and hours > 0:
+        problem = CLOSING_END
+    if problem:
+        raise ValidationError({"interview_ended_at": [problem]})
+
+
 def _count(**kwargs):
     return StrictInteger(validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
 
@@ -163,15 +199,10 @@ class InterviewStateSchema(Schema):
             )
         if now is not None and ended is None:
             raise ValidationError("now is only used with interview_ended_at.", "now")
+        if data.get("stage") == "closing" and data.get("hours_since", 0) > 0:
+            raise ValidationError(CLOSING_HOURS, "hours_since")
         if ended is not None and now is not None:
-            hours = (now - ended).total_seconds() / 3600
-            if hours < 0:
-                raise ValidationError("The interview cannot end after now.", "interview_ended_at")
-            if hours > MAX_HOURS:
-                raise ValidationError(
-                    f"The interview ended more than {MAX_HOURS} hours before now.",
-                    "interview_ended_at",
-                )
+            _check_hours(data["stage"], (now - ended).total_seconds() / 3600)
 
 
 _SCHEMA = InterviewStateSchema()
@@ -212,10 +243,7 @@ class InterviewState:
         reference = data.pop("now", None) or now.astimezone(ended.tzinfo if ended else None)
         if ended is not None:
             hours = (reference - ended).total_seconds() / 3600
-            if not 0 <= hours <= MAX_HOURS:
-                raise ValidationError(
-                    {"interview_ended_at": ["Must lie between five years ago and now."]}
-                )
+            _check_hours(data["stage"], hours)
             data["hours_since"] = hours
         data["plans"] = tuple(data.get("plans", ()))
         return cls(**data)
@@ -226,6 +254,60 @@ class InterviewState:
             return None
         return self.interview_ended_at + timedelta(hours=hours)
 
+    @property
+    def clock_known(self) -> bool:
+        return self.interview_ended_at is not None
+
+    @property
+    def day(self) -> int:
+        """Days since the interview's day: 0 on that day, 1 the day after."""
+        if self.interview_ended_at is None:
+            return math.floor(self.hours_since / 24)
+        return (self.at(self.hours_since).date() - self.interview_ended_at.date()).days
+
+    def day_start(self, number: int) -> float:
+        """Hours from the end of the interview to the start of day `number` after it."""
+        if self.interview_ended_at is None:
+            return 24.0 * number
+        return self._hours_until(self.interview_ended_at.date() + timedelta(days=number))
+
+    def decision_hours(self) -> float | None:
+        """Hours from the end of the interview to the end of the stated decision date."""
+        days = self.decision_expected_in_days
+        if days is None:
+            return None
+        return 24.0 * days if self.interview_ended_at is None else self.day_start(days + 1)
+
+    def grace_hours(self) -> float | None:
+        """Hours from the end of the interview to the end of the first working day after
+        the stated decision date: news may take that long to reach the candidate."""
+        days = self.decision_expected_in_days
+        if days is None:
+            return None
+        if self.interview_ended_at is None:
+            return 24.0 * (days + 1)
+        stated = self.interview_ended_at.date() + timedelta(days=days)
+        return self._hours_until(_next_working_day(stated) + timedelta(days=1))
+
+    def days_past_decision(self) -> int | None:
+        """Calendar days since the stated decision date, when the clock is known."""
+        if self.interview_ended_at is None or self.decision_expected_in_days is None:
+            return None
+        stated = self.interview_ended_at.date() + timedelta(days=self.decision_expected_in_days)
+        return (self.at(self.hours_since).date() - stated).days
+
+    def _hours_until(self, day: date) -> float:
+        midnight = datetime.combine(day, time(0), tzinfo=self.interview_ended_at.tzinfo)
+        return (midnight - self.interview_ended_at).total_seconds() / 3600
+
+
+def _next_working_day(day: date) -> date:
+    """The first Monday to Friday after `day`."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
 
 def _hours(value: float) -> float:
     """Hours to a tenth of a second, which the engine reads without an exponent."""
@@ -235,14 +317,19 @@ def _hours(value: float) -> float:
 def to_fact(state: InterviewState) -> dict:
     """The flat fact the rules test: the state's fields plus derived ones.
 
+    ``clock_known`` says whether the interview's end was given as a time;
+    ``day`` counts days since the interview's day (see the module's docstring).
     ``decision_known`` says whether the employer gave a date; only then is
-    ``hours_past_decision`` present (hours since the stated decision date).
-    ``kind`` tells it apart from the recommendation facts rules chain to.
+    ``hours_past_grace`` present: hours since the end of the first working
+    day after the stated date. ``kind`` tells the state apart from the
+    recommendation facts rules chain to.
     """
     fact = {
         "kind": "state",
         "stage": state.stage,
         "hours_since": _hours(state.hours_since),
+        "clock_known": state.clock_known,
+        "day": state.day,
         "via_agency": state.via_agency,
         "decision_known": state.decision_expected_in_days is not None,
         "asked_next_steps": state.asked_next_steps,
@@ -257,7 +344,5 @@ def to_fact(state: InterviewState) -> dict:
         "competing_offers": state.competing_offers,
     }
     if state.decision_expected_in_days is not None:
-        fact["hours_past_decision"] = _hours(
-            state.hours_since - 24.0 * state.decision_expected_in_days
-        )
+        fact["hours_past_grace"] = _hours(state.hours_since - state.grace_hours())
     return fact

@@ -48,8 +48,62 @@ def test_sources(client):
         "bayford": "sincere",
         "accolade": "satirical",
     }
-    heat = client.get("/v1/sources/heat").get_json()
-    assert "Thank the interviewers" in heat["text"]
+
+
+@pytest.mark.parametrize("source_id", ["four-seasons", "heat", "gonzales", "bayford", "accolade"])
+def test_a_source_gives_its_quotes_not_its_text(client, engine, source_id):
+    body = client.get(f"/v1/sources/{source_id}").get_json()
+    assert "text" not in body
+    source = engine.catalogue.sources[source_id]
+    assert (body["title"], body["publisher"], body["nature"]) == (
+        source.title,
+        source.publisher,
+        source.nature,
+    )
+    assert body["quotes"]
+    cited = {
+        (c.quote, action.id)
+        for action in engine.catalogue.actions.values()
+        for wording in (action.wording(), *action.variants)
+        for c in wording.sources
+        if c.source.id == source_id
+    }
+    listed = {(q["quote"], action_id) for q in body["quotes"] for action_id in q["guidance"]}
+    assert listed == cited
+    rejected = {
+        (c.quote, item.id)
+        for item in engine.catalogue.rejected.values()
+        for c in item.sources
+        if c.source.id == source_id
+    }
+    assert {(q["quote"], r) for q in body["quotes"] for r in q["rejected"]} == rejected
+
+
+def test_closing_with_time_since_the_interview_is_refused(client):
+    response = client.post("/v1/advice", json={"stage": "closing", "hours_since": 1.5})
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert "hours_since" in response.get_json()["errors"]
+
+
+def test_closing_with_an_interview_end_on_the_server_clock_is_refused(client):
+    response = client.post(
+        "/v1/advice", json={"stage": "closing", "interview_ended_at": "2026-01-05T09:00:00Z"}
+    )
+    assert response.status_code == 422
+    assert "interview_ended_at" in response.get_json()["errors"]
+
+
+def test_closing_as_the_interview_ends_is_answered(client):
+    ended = "2026-11-20T16:00:00+00:00"
+    response = client.post(
+        "/v1/advice", json={"stage": "closing", "interview_ended_at": ended, "now": ended}
+    )
+    assert response.status_code == 200
+    assert [a["id"] for a in response.get_json()["actions"]] == [
+        "ask-next-steps",
+        "ask-your-questions",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +157,8 @@ def test_due_times_follow_the_interview_end_in_its_time_zone(client):
     ).get_json()
     assert body["hours_since"] == 1.5
     due = {a["id"]: a["due"] for a in body["actions"]}
-    assert due["send-thank-you"] == "2026-11-21T16:30:00+01:00"
+    # "Today": by midnight in the interview's offset.
+    assert due["send-thank-you"] == "2026-11-21T00:00:00+01:00"
     assert due["take-time-out"] == "2026-11-20T22:30:00+01:00"
     for value in due.values():
         assert datetime.fromisoformat(value).utcoffset() is not None
@@ -133,6 +188,22 @@ def test_plans_are_answered_in_order(client):
     assert "impaired_driving" in bad["categories"]
     assert bad["reason"]
     assert bad["instead"]
+
+
+def test_a_plan_is_offered_only_alternatives_recommended_in_the_same_answer(client):
+    plans = [
+        "Phone them every day until they change their mind.",
+        "Wait outside their office at 5pm to catch the interviewer.",
+    ]
+    body = client.post(
+        "/v1/advice", json={"stage": "rejected", "hours_since": 100, "plans": plans}
+    ).get_json()
+    recommended = {a["id"] for a in body["actions"]}
+    chasing, ambush = body["plans"]
+    assert chasing["verdict"] == ambush["verdict"] == "reject"
+    assert chasing["instead"] == ["accept-gracefully"]
+    assert "instead" not in ambush  # following up is no alternative after a rejection
+    assert set(chasing["instead"]) <= recommended
 
 
 def _post(client, body=None, **kwargs):

@@ -68,7 +68,8 @@ def test_an_open_window_is_a_one_hour_event_at_its_start(client):
 
 
 def test_a_window_that_ends_where_it_starts_lasts_an_hour(client):
-    state = {**STATE, "stage": "closing"}
+    # Still in the room: the interview ends now.
+    state = {"stage": "closing", "interview_ended_at": ENDED, "now": ENDED}
     _, calendar = _plan(client, state)
     for event in _events(calendar):
         assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(hours=1)

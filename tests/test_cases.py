@@ -29,3 +29,39 @@ def test_every_action_is_expected_and_forbidden_somewhere(engine):
 def test_every_rule_file_has_cases():
     expected = {p.stem + ".cases.yaml" for p in rule_files(Settings().rules_dir)}
     assert {c.file for c in CASES} == expected
+
+
+def _stages(rule):
+    """The stages a rule can fire at."""
+    for condition in rule.conditions:
+        if condition.field == "stage":
+            return {condition.value} if condition.op == "eq" else set(condition.value)
+    return {"closing", "after", "offer", "rejected", "next_round"}
+
+
+def _tests(rule, field, op, value):
+    return any(c.field == field and c.op == op and c.value == value for c in rule.conditions)
+
+
+#: Words in a title, and what must hold of every rule that shows that title.
+TITLE_PROMISES = [
+    ("today", lambda r: _tests(r, "day", "eq", 0) and r.window.end.base == "day"),
+    ("the day after", lambda r: _tests(r, "day", "gte", 1) and _tests(r, "day", "lt", 3)),
+    ("while you wait", lambda r: _stages(r) <= {"after", "next_round"}),
+    ("withdraw", lambda r: "offer" not in _stages(r)),
+    ("before you leave", lambda r: _stages(r) == {"closing"}),
+    ("offer", lambda r: _stages(r) == {"offer"}),
+]
+
+
+@pytest.mark.parametrize(("words", "holds"), TITLE_PROMISES, ids=[w for w, _ in TITLE_PROMISES])
+def test_a_title_never_contradicts_the_rules_that_show_it(engine, words, holds):
+    shown = 0
+    for rule in engine.rulebook.rules.values():
+        if rule.kind != "action":
+            continue
+        title = engine.catalogue.actions[rule.target].wording(rule.variant).title
+        if words in title.lower():
+            shown += 1
+            assert holds(rule), f"{rule.id} shows “{title}”"
+    assert shown, f"no title says {words!r}"

@@ -26,6 +26,33 @@ def test_advise_reads_a_file_and_prints_readable_advice(state_file, capsys):
     assert "Not that:" in out
 
 
+def test_advise_names_the_actions_to_do_instead_by_their_titles(state_file, capsys, engine):
+    assert main(["advise", str(state_file)]) == 0
+    out = capsys.readouterr().out
+    titles = {a.title for a in engine.catalogue.actions.values()}
+    titles |= {v.title for a in engine.catalogue.actions.values() for v in a.variants}
+    named = [line.split("Instead: ", 1)[1] for line in out.splitlines() if "Instead: " in line]
+    assert named
+    for line in named:
+        assert {item.strip().rstrip(".") for item in line.split(";")} <= titles, line
+
+
+def test_advise_says_when_to_act_in_words(state_file, capsys):
+    assert main(["advise", str(state_file)]) == 0
+    out = capsys.readouterr().out
+    assert "When: from now, no end" in out
+    assert "When: from now, within five days" in out
+    assert " h to " not in out
+    assert "to open" not in out
+
+
+def test_moderate_names_the_actions_to_do_instead_by_their_titles(tmp_path, capsys, engine):
+    unsafe = tmp_path / "unsafe.txt"
+    unsafe.write_text("Have three pints and drive home.")
+    assert main(["moderate", str(unsafe)]) == 1
+    assert f"Instead: {engine.catalogue.actions['take-time-out'].title}." in capsys.readouterr().out
+
+
 def test_advise_json_matches_the_api(state_file, capsys, client):
     assert main(["advise", str(state_file), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from advisor import DataError, Engine
-from advisor.content import load_catalogue
+from advisor.content import check_quote, load_catalogue
 from advisor.rules import load_rulebook
 from advisor.web import create_app
 
@@ -15,11 +15,82 @@ def _fold(text):
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_every_quote_is_verbatim_in_its_article(engine):
-    items = [*engine.catalogue.actions.values(), *engine.catalogue.rejected.values()]
-    for item in items:
+def _all_citations(engine):
+    """(where, citation) for every quote in content/ and rules/."""
+    for action in engine.catalogue.actions.values():
+        for wording in (action.wording(), *action.variants):
+            for citation in wording.sources:
+                yield f"{action.id}/{wording.id}", citation
+    for item in engine.catalogue.rejected.values():
         for citation in item.sources:
-            assert _fold(citation.quote) in _fold(citation.source.text), (item.id, citation.quote)
+            yield item.id, citation
+    for rule in engine.rulebook.rules.values():
+        for citation in rule.sources:
+            yield rule.id, citation
+
+
+def test_every_quote_is_verbatim_in_its_article(engine):
+    for where, citation in _all_citations(engine):
+        assert _fold(citation.quote) in _fold(citation.source.text), (where, citation.quote)
+
+
+def _sentences(text):
+    """The article's sentences (and headings), white space folded."""
+    return [_fold(s) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def test_no_quote_starts_mid_sentence(engine):
+    # Checked apart from the loader's own check: the quote's first sentence is
+    # one of the article's, or begins one, or follows a heading run into it.
+    for where, citation in _all_citations(engine):
+        first = re.split(r"(?<=[.!?])\s+", _fold(citation.quote))[0]
+        holding = [s for s in _sentences(citation.source.text) if first in s]
+        assert holding, (where, first)
+        assert any(
+            s[: s.index(first)].strip() == "" or s[: s.index(first)].istitle() for s in holding
+        ), (where, first)
+
+
+@pytest.mark.parametrize(
+    ("source", "quote", "problem"),
+    [
+        ("heat", "giving you some learning points for any future interviews", "does not start"),
+        ("bayford", "If possible, via a telephone conversation", "not verbatim"),
+        ("four-seasons", "Grab a sandwich, have a cup of tea or cof", "ends mid-word"),
+        ("accolade", "Twitter then give at least £20 to a charity", "starts mid-sentence"),
+        ("gonzales", "It also gives you an indication of the appropriate timeframes", None),
+        ("four-seasons", "After 5-7 days, if you’ve not heard about how your interview", None),
+        ("bayford", "Send a follow up mail", None),
+    ],
+)
+def test_quote_checks(engine, source, quote, problem):
+    found = check_quote(quote, engine.catalogue.sources[source].text)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(problem)
+
+
+def test_a_quote_that_starts_mid_sentence_is_refused(data_copy):
+    _rules, content = data_copy
+    quote = "they can provide advice and reassurance as well as letting you know the next steps"
+    _edit(content / "guidance.yaml", _set(["actions", 2, "sources", 2, "quote"], quote))
+    with pytest.raises(
+        DataError, match="call-recruiter.sources.2.quote: does not start a sentence"
+    ):
+        load_catalogue(content)
+
+
+def test_a_variant_quote_is_checked_too(data_copy):
+    _rules, content = data_copy
+    quote = "Do not go direct to the company, this will not be appreciated by them"
+    _edit(
+        content / "guidance.yaml",
+        _set(["actions", 3, "variants", 0, "sources", 0, "quote"], quote.replace("Do not", "Do")),
+    )
+    with pytest.raises(DataError, match="take-time-out.variants.after-the-call.sources.0.quote"):
+        load_catalogue(content)
 
 
 def test_no_action_rests_on_the_satire_alone(engine):
@@ -119,12 +190,26 @@ RULE_BREAKS = [
     (_rule(when={}), "when"),
     (_rule(window=...), "needs a window"),
     (_rule(window={"start": "soon", "end": None}), "window"),
-    (_rule(window={"start": "decision", "end": None}), "decision_known"),
-    (_rule(when={"hours_past_decision": {"gt": 0}}), "decision_known"),
+    (_rule(window={"start": "decision", "end": None}), "window"),
+    (_rule(window={"start": "grace", "end": None}), "decision_known"),
+    (_rule(when={"hours_past_grace": {"gt": 0}}), "decision_known"),
+    (
+        _rule(when={"decision_known": True, "hours_past_grace": {"gt": 0}}),
+        "must cite what it rests on",
+    ),
+    (_rule(because="They said {decided_by}."), "needs decision_known"),
+    (_rule(because="You sent {follow_ups_sent}."), "needs the noun it counts"),
+    (_rule(because="It ended {ended:>10}."), "takes no format"),
+    (_rule(because="It is {hours_since} h."), "unknown name"),
+    (_rule(variant="today"), "reflect has no variant 'today'"),
+    (
+        _rule(sources=[{"source": "heat", "quote": "giving you some learning points for any"}]),
+        "sources.0.quote: does not start a sentence",
+    ),
     (_rule(action="dance"), "unknown id"),
     (_rule(rejects="pay-referees"), "exactly one"),
     (_rule(priority="high"), "priority"),
-    (_rule(because="It is {weather}."), "unknown names"),
+    (_rule(because="It is {weather}."), "unknown name"),
     (_rule(id="Not An Id"), "id"),
     (
         _rule(
@@ -136,6 +221,25 @@ RULE_BREAKS = [
         "not a safe counterpart",
     ),
     (_rule(id="ask-prepared-questions"), "also in"),
+    (
+        _rule(
+            action=...,
+            rejects="pay-referees",
+            window=None,
+            when={"recommended": {"any": ["brief-referees"]}, "via_agency": True},
+        ),
+        "reject rules test only recommended and stage",
+    ),
+    (
+        _rule(
+            action=...,
+            rejects="pay-referees",
+            window=None,
+            variant="today",
+            when={"recommended": {"any": ["brief-referees"]}},
+        ),
+        "Only an action rule chooses a variant",
+    ),
 ]
 
 
@@ -144,6 +248,16 @@ def test_broken_rules_name_file_rule_and_field(data_copy, rule, message):
     rules, content = data_copy
     _edit(rules / "closing.yaml", lambda d: d["rules"].append(rule))
     with pytest.raises(DataError, match=rf"closing\.yaml.*{message}"):
+        load_rulebook(rules, load_catalogue(content))
+
+
+def test_a_variant_no_rule_uses_is_refused(data_copy):
+    rules, content = data_copy
+    _edit(
+        rules / "outcome.yaml",
+        lambda d: [r.pop("variant") for r in d["rules"] if r.get("variant") == "unsure"],
+    )
+    with pytest.raises(DataError, match="no rule uses the variants decide-if-right/unsure"):
         load_rulebook(rules, load_catalogue(content))
 
 

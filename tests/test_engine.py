@@ -22,14 +22,19 @@ def _summary(advice):
     )
 
 
+HOURS = [0, 3, 23, 25, 30, 96, 130, 200, 290, 400, 2000]
+
+
 def _random_states(count, seed):
     rng = random.Random(seed)
     stages = ["closing", "after", "offer", "rejected", "next_round"]
     result = []
     for _ in range(count):
+        stage = rng.choice(stages)
         body = {
-            "stage": rng.choice(stages),
-            "hours_since": rng.choice([0, 3, 23, 25, 30, 96, 130, 200, 400]),
+            "stage": stage,
+            # At stage closing the interview has not ended yet.
+            "hours_since": 0 if stage == "closing" else rng.choice(HOURS),
             "via_agency": rng.random() < 0.5,
             "final_round": rng.random() < 0.5,
             "follow_ups_sent": rng.choice([0, 1, 2]),
@@ -151,9 +156,9 @@ def test_facts_that_crash_the_engine_are_refused(fact):
 
 
 class _RaisingSession(RuleSession):
-    def _action(self, rule_id, then):
+    def _action(self, rule_id, then, carry=()):
         if rule_id != "a":
-            return super()._action(rule_id, then)
+            return super()._action(rule_id, then, carry)
 
         def run(closure):
             raise RuntimeError("boom")

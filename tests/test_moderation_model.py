@@ -108,7 +108,8 @@ def test_learned_verdict_shows_its_words_within_the_sentence(moderator):
     text = "Great chat with the panel today. Texting my guy for a half-ounce tonight."
     verdict = moderator.moderate(text)
     flagged = [s for s in verdict.sentences if s.flagged]
-    assert flagged and "illegal_drugs/learned" in flagged[0].harms
+    assert flagged
+    assert "illegal_drugs/learned" in flagged[0].harms
     learned = [e for e in flagged[0].evidence if e.feature == "model:illegal_drugs"]
     assert learned
     for evidence in learned:

@@ -1,11 +1,13 @@
 """Property tests: any valid state is answered, any invalid body is a 4xx problem."""
 
 import json
+import re
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from advisor.cases import _promises
 from advisor.state import InterviewState, InterviewStateSchema, to_fact
 
 from .strategies import states
@@ -49,8 +51,42 @@ def test_the_engine_agrees_with_the_rules_as_written(unmemoised_engine, state):
         if rule.kind == "action":
             expected = rule.matches(fact)
         else:
-            expected = bool(set(rule.conditions[0].value) & actions)
+            recommended = bool(set(rule.conditions[0].value) & actions)
+            expected = recommended and all(c.holds(fact) for c in rule.state_conditions)
         assert (rule.id in fired) == expected, rule.id
+
+
+@QUICK
+@given(states())
+def test_answers_keep_the_rules_promises(engine, state):
+    """Every window holds now, one wording per action, `instead` within the answer."""
+    loaded = InterviewState.from_request(InterviewStateSchema().load(state), datetime.now(UTC))
+    advice = engine.evaluate(loaded)
+    assert _promises(engine, advice, loaded.hours_since) == []
+
+
+@QUICK
+@given(states())
+def test_no_follow_up_before_the_thank_you_window_has_closed(engine, state):
+    loaded = InterviewState.from_request(InterviewStateSchema().load(state), datetime.now(UTC))
+    actions = {a.action.id: a for a in engine.evaluate(loaded).actions}
+    for follow_up in ("follow-up", "follow-up-via-recruiter"):
+        if follow_up in actions:
+            assert "send-thank-you" not in actions
+            assert actions[follow_up].start_hours >= 24
+            assert loaded.hours_since >= 24
+
+
+#: What a person would not write: hours as "h", "0 …", "(s)", tenths of an hour.
+CLUMSY = re.compile(r"\d h\b|\b0 (h|days?|hours?)\b|\(s\)|\b\d+\.\d+ h|\b1 (days|hours|weeks)\b")
+
+
+@QUICK
+@given(states())
+def test_because_sentences_read_as_a_person_writes(client, state):
+    body = client.post("/v1/advice", json=state).get_json()
+    for item in [*body["actions"], *body["avoid"]]:
+        assert not CLUMSY.search(item["because"]), item["because"]
 
 
 json_values = st.recursive(

@@ -178,22 +178,23 @@ def test_sighup_reloads_valid_rules_and_keeps_serving_through_broken_ones(tmp_pa
     rules, content = data_copy
     env = {"ADVISOR_RULES_DIR": str(rules), "ADVISOR_CONTENT_DIR": str(content)}
     log = tmp_path / "server.log"
+    manifest = rules / "ruleset.yaml"
+    version = yaml.safe_load(manifest.read_text())["version"]
     with gunicorn(workers=2, env=env, log=log) as running:
-        assert _ready_version(running.base) == "1.0.0"
-        manifest = rules / "ruleset.yaml"
-        manifest.write_text(manifest.read_text().replace('version: "1.0.0"', 'version: "1.0.1"'))
+        assert _ready_version(running.base) == version
+        manifest.write_text(manifest.read_text().replace(version, "9.0.1"))
         running.process.send_signal(signal.SIGHUP)
-        assert _wait_for(lambda: _ready_version(running.base) == "1.0.1"), running.output()
+        assert _wait_for(lambda: _ready_version(running.base) == "9.0.1"), running.output()
 
         closing = rules / "closing.yaml"
         data = yaml.safe_load(closing.read_text())
         data["rules"][0]["when"]["mood"] = "good"
         closing.write_text(yaml.safe_dump(data))
-        manifest.write_text(manifest.read_text().replace('"1.0.1"', '"1.0.2"'))
+        manifest.write_text(manifest.read_text().replace("9.0.1", "9.0.2"))
         running.process.send_signal(signal.SIGHUP)
         assert _wait_for(lambda: "reload refused" in running.output()), running.output()
         time.sleep(2)
-        assert _ready_version(running.base) == "1.0.1"
+        assert _ready_version(running.base) == "9.0.1"
         assert _post(running.base, "/v1/advice", STATE)[0] == 200
         assert "when.mood: unknown field" in running.output()
 

@@ -9,7 +9,7 @@ One VEVENT per recommended action, most urgent first:
   calendar that imports the plan again updates its events instead of adding
   copies; a new ruleset gives new events.
 - ``SUMMARY`` the action's title; ``DESCRIPTION`` its detail, why it fired
-  and every source as ``publisher: “quote”``.
+  and every source as ``publisher: “quote”``, in the words the answer gives.
 - ``DTSTAMP``: the reference time (``now``, or the server clock).
 """
 
@@ -73,8 +73,8 @@ def _uid(digest: str, action_id: str, ended) -> str:
 
 
 def _description(item) -> str:
-    sources = "\n".join(f"- {c.source.publisher}: “{c.quote}”" for c in item.action.sources)
-    return f"{item.action.detail}\n\nWhy: {' '.join(item.because)}\n\nSources:\n{sources}"
+    sources = "\n".join(f"- {c.source.publisher}: “{c.quote}”" for c in item.sources)
+    return f"{item.detail}\n\nWhy: {' '.join(item.because)}\n\nSources:\n{sources}"
 
 
 def _event(item, state, digest: str, stamp) -> Event:
@@ -87,7 +87,7 @@ def _event(item, state, digest: str, stamp) -> Event:
     event.add("dtstamp", stamp)
     event.add("dtstart", start.astimezone(UTC))
     event.add("dtend", end.astimezone(UTC))
-    event.add("summary", item.action.title)
+    event.add("summary", item.title)
     event.add("description", _description(item))
     # A reminder to act, not a meeting: it does not mark the time as busy.
     event.add("transp", "TRANSPARENT")

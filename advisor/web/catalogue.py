@@ -14,8 +14,8 @@ from ..schemas import (
     GuidanceSchema,
     RejectedListSchema,
     RejectedSchema,
-    SourceDetailSchema,
     SourceListSchema,
+    dump_source,
 )
 from .caching import cache_by_digest
 
@@ -60,7 +60,8 @@ def source_list():
 
 @bp.get("/v1/sources/<item_id>")
 def source_item(item_id):
-    return SourceDetailSchema().dump(_one(_catalogue().sources, item_id, "source"))
+    catalogue = _catalogue()
+    return dump_source(_one(catalogue.sources, item_id, "source"), catalogue)
 
 
 def init_app(app) -> None:

@@ -24,7 +24,7 @@ def _self_test(engine) -> list[str]:
     actions = {a.action.id for a in advice.actions}
     if not {"call-recruiter", "send-thank-you"} <= actions:
         problems.append(f"self-test advice lacks expected actions (got {sorted(actions)})")
-    if not all(a.action.sources and a.because for a in advice.actions):
+    if not all(a.sources and a.because for a in advice.actions):
         problems.append("self-test advice has an action without sources or reasons")
     if "impaired_driving" not in engine.moderate(_SELF_TEST_TEXT).categories:
         problems.append("self-test moderation missed drink-driving")

@@ -30,6 +30,7 @@ from ..schemas import (
     SourceListSchema,
     VerdictSchema,
     dump_advice,
+    dump_source,
     dump_trace,
     dump_verdict,
 )
@@ -81,14 +82,18 @@ class ReadySchema(Schema):
 STATE_FIELDS = {
     "stage": "`closing`: still in the room; `after`: over, no decision yet; `offer`: job "
     "offered; `rejected`: not successful; `next_round`: invited to a further stage.",
-    "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`.",
+    "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`. "
+    "With `closing` the interview has not ended: more than 0 is refused (422).",
     "interview_ended_at": "RFC 3339 date-time with offset, instead of `hours_since`: actions "
-    "then carry absolute `due` times in the same offset. Needed for `text/calendar`.",
+    "then carry absolute `due` times in the same offset, and days are calendar days in that "
+    "offset (working days Monday to Friday). Needed for `text/calendar`. With `closing` it "
+    "must equal `now` (422 otherwise).",
     "now": "Reference time for `interview_ended_at` (default: the server clock); not after it "
     "by more than five years, not before it.",
     "via_agency": "A recruitment consultant or agency arranged the interview.",
     "decision_expected_in_days": "When the employer said they would decide, in days after "
-    "the interview.",
+    "the interview. A follow-up is advised once the first working day after that date has "
+    "ended without news.",
     "asked_next_steps": "The candidate already asked about next steps and the timeline.",
     "thank_you_sent": "A thank-you was sent.",
     "follow_ups_sent": "Polite follow-ups already sent.",
@@ -348,8 +353,9 @@ CATALOGUE = (
         "source",
         SourceListSchema,
         SourceDetailSchema,
-        "The five articles of the corpus (without their text).",
-        "One article, with its full text.",
+        "The five articles of the corpus.",
+        "One article: title, publisher, nature and the quotes cited from it (not its text, "
+        "which belongs to its publisher).",
     ),
 )
 NOT_MODIFIED = {
@@ -357,8 +363,6 @@ NOT_MODIFIED = {
     "headers": {"ETag": "ETag"},
 }
 CACHED = {"ETag": "ETag", "Cache-Control": "CacheControl"}
-#: Characters of an article's text shown in the example.
-EXAMPLE_TEXT_CHARS = 300
 
 
 def _catalogue_paths(spec: APISpec, catalogue) -> None:
@@ -370,9 +374,8 @@ def _catalogue_paths(spec: APISpec, catalogue) -> None:
     }
     for path, noun, list_schema, item_schema, list_summary, item_summary in CATALOGUE:
         listed = list_schema().dump({path: items[path][:2]})
-        one = item_schema().dump(items[path][0])
-        if "text" in one:
-            one["text"] = one["text"][:EXAMPLE_TEXT_CHARS] + "…"
+        first = items[path][0]
+        one = dump_source(first, catalogue) if path == "sources" else item_schema().dump(first)
         spec.path(
             path=f"/v1/{path}",
             operations={
@@ -431,6 +434,11 @@ def _components(spec: APISpec) -> None:
         "not": {
             "required": ["hours_since", "interview_ended_at"],
             "description": "Give either hours_since or interview_ended_at, not both.",
+        },
+        "if": {"properties": {"stage": {"const": "closing"}}, "required": ["stage"]},
+        "then": {
+            "properties": {"hours_since": {"maximum": 0}},
+            "description": "At stage closing the interview has not ended: hours_since is 0.",
         },
     }
     spec.components.schema("InterviewState", state, schema=InterviewStateSchema)

@@ -184,8 +184,11 @@ def test_attributes_preset_the_state_and_hide_the_form(api, site, open_page, sho
     expect(page.locator("interview-advice h2")).to_have_text("A week on, still waiting")
     titles = section.locator("ol.steps .step-title")
     expect(titles).to_have_text([a["title"] for a in expected["actions"]])
-    # A due date, in the reader's time zone (the context is Europe/London).
-    expect(section.locator("ol.steps .when").first).to_have_text("By Fri 27 Nov, 16:30")
+    # A due date, in the reader's time zone (the context is Europe/London): asking the
+    # consultant for news stays open for a week from the end of Thursday 26 November, the
+    # first working day after the date given (Wednesday 25).
+    assert expected["actions"][0]["id"] == "follow-up-via-recruiter"
+    expect(section.locator("ol.steps .when").first).to_have_text("By Fri 4 Dec, 0:00")
     expect(section.locator(".rejected-advice")).to_have_text(
         [a["advice"] for a in expected["avoid"]]
     )
