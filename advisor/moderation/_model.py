@@ -138,7 +138,6 @@ class LinearModel:
         return dict(zip(names, weights.tolist(), strict=True))
 
 
-
 @dataclass(frozen=True)
 class SentenceScores:
     """The model's scores of one sentence, alone and read with its neighbours."""
@@ -165,9 +164,7 @@ def score_sentences(
     found = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
     words = [w for w, _ in found]
     starts = [p for _, p in found]
-    bounds = [
-        (bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans
-    ]
+    bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
     if last > 0:

@@ -229,7 +229,9 @@ class Moderator:
         )
         span = (norm.text, sentence.norm_start, sentence.norm_end)
         if stances or matches:
-            matches = negate(self.policy, *span, matches + find_matches(self.policy, *span, stances))
+            matches = negate(
+                self.policy, *span, matches + find_matches(self.policy, *span, stances)
+            )
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
         if opinion is not None:
             fired = _combine(fired, complete, opinion)
@@ -369,9 +371,9 @@ class Moderator:
             if harm.id != LEARNED:
                 continue
             weights = model.contributions(opinion.scores.terms, harm.category)
-            best = sorted(
-                (w, term) for term, w in weights.items() if w > 0 and term in spans
-            )[-_LEARNED_EVIDENCE:]
+            best = sorted((w, term) for term, w in weights.items() if w > 0 and term in spans)[
+                -_LEARNED_EVIDENCE:
+            ]
             for _, term in best:
                 for start, end in spans[term]:
                     first, last = norm.span(start, end)
