@@ -7,13 +7,14 @@ The training texts are every development set in ``tests/moderation/corpus/``
 and ``tests/moderation/devset.yaml``, the policy's case tables, and the
 product's own content: the
 rejected advice and the satire's passages the catalogue quotes for it (unsafe,
-under its category), the guidance titles and details and every sentence of the
+under its category), the guidance titles and details (with their variants) and every sentence of the
 sincere articles (safe).  The sealed set is
 never read.  Before training on everything, the script estimates how the
 model does on a writer it has not seen: it leaves each writer's set out in
 turn, trains on the rest and scores the left-out set, sentence by sentence
-with neighbours as the screen does.  That estimate picks the decision
-threshold and is written into the model beside the weights.
+with neighbours as the screen does.  Those scores pick each category's
+threshold (the best F1 at finding that category), and the estimate at those
+thresholds is written into the model beside the weights.
 
 Needs scikit-learn (``pip install -e '.[train]'``); the service does not.
 """
@@ -74,9 +75,10 @@ def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
     fixed += [(r["advice"], frozenset([r["category"]])) for r in rejected]
     fixed += [(s["quote"], frozenset([r["category"]])) for r in rejected for s in r["sources"]]
     guidance = yaml.safe_load((CONTENT / "guidance.yaml").read_text(encoding="utf-8"))
-    for item in guidance["actions"]:
-        fixed += [(item[f], frozenset()) for f in ("title", "detail") if item.get(f)]
-        fixed += [(s["quote"], frozenset()) for s in item.get("sources", ())]
+    for action in guidance["actions"]:
+        for item in (action, *action.get("variants", ())):
+            fixed += [(item[f], frozenset()) for f in ("title", "detail") if item.get(f)]
+            fixed += [(s["quote"], frozenset()) for s in item.get("sources", ())]
     sources = yaml.safe_load((CONTENT / "sources.yaml").read_text(encoding="utf-8"))
     for source in sources["sources"]:
         if source["nature"] != "sincere":
@@ -119,37 +121,61 @@ def sentence_scores(model: LinearModel, text: str):
     return score_sentences(model, norm.text, spans)
 
 
-def estimate(groups) -> dict:
-    """Leave-one-writer-out figures for each threshold."""
-    counts = {t: {"tp": 0, "fp": 0, "fn": 0, "found": 0, "labelled": 0} for t in THRESHOLDS}
+def left_out_scores(groups) -> list[tuple[frozenset[str], list]]:
+    """Each writer's texts scored by a model trained without that writer."""
+    results = []
     for held_out in (g for g in groups if not g.startswith("_")):
         train_set = [x for g, rows in groups.items() if g != held_out for x in rows]
         data = train(train_set)
         data["thresholds"] = [0.5] * len(CATEGORIES)
         model = LinearModel(data)
-        for text, categories in groups[held_out]:
-            scored = sentence_scores(model, text)
-            for t, n in counts.items():
-                thresholds = dict.fromkeys(CATEGORIES, t)
-                found = set().union(*(learned(scored, i, thresholds) for i in range(len(scored))))
-                flagged, unsafe = bool(found), bool(categories)
-                n["tp"] += flagged and unsafe
-                n["fp"] += flagged and not unsafe
-                n["fn"] += unsafe and not flagged
-                n["labelled"] += len(categories)
-                n["found"] += len(categories & found)
+        results += [(cats, sentence_scores(model, text)) for text, cats in groups[held_out]]
         print(f"  left out {held_out}", file=sys.stderr)
-    figures = {}
-    for t, n in counts.items():
-        precision = n["tp"] / max(1, n["tp"] + n["fp"])
-        recall = n["tp"] / max(1, n["tp"] + n["fn"])
-        figures[t] = {
-            "precision": round(precision, 3),
-            "recall": round(recall, 3),
-            "category_recall": round(n["found"] / max(1, n["labelled"]), 3),
-            "f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
-        }
-    return figures
+    return results
+
+
+def _found(scored, thresholds) -> set[str]:
+    return set().union(*(learned(scored, i, thresholds) for i in range(len(scored))))
+
+
+def figures(results, thresholds: dict[str, float]) -> dict:
+    """Precision and recall of the flag, and category recall, at `thresholds`."""
+    tp = fp = fn = found_right = labelled = 0
+    for categories, scored in results:
+        found = _found(scored, thresholds)
+        flagged, unsafe = bool(found), bool(categories)
+        tp += flagged and unsafe
+        fp += flagged and not unsafe
+        fn += unsafe and not flagged
+        labelled += len(categories)
+        found_right += len(categories & found)
+    precision = tp / max(1, tp + fp)
+    recall = tp / max(1, tp + fn)
+    return {
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "category_recall": round(found_right / max(1, labelled), 3),
+        "f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
+    }
+
+
+def choose_thresholds(results) -> dict[str, float]:
+    """Per category, the threshold with the best F1 at finding that category."""
+    chosen = {}
+    for category in CATEGORIES:
+        best = None
+        for t in THRESHOLDS:
+            tp = fp = fn = 0
+            for categories, scored in results:
+                found = category in _found(scored, {**dict.fromkeys(CATEGORIES, 2.0), category: t})
+                tp += found and category in categories
+                fp += found and category not in categories
+                fn += category in categories and not found
+            f1 = 2 * tp / max(1, 2 * tp + fp + fn)
+            if best is None or f1 > best[0]:
+                best = (f1, t)
+        chosen[category] = float(best[1])
+    return chosen
 
 
 def corpus_digest() -> str:
@@ -165,20 +191,22 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=POLICY / MODEL_FILE)
     args = parser.parse_args(argv)
     groups = load_examples()
-    figures = estimate(groups)
-    for t, f in figures.items():
-        print(f"threshold {t:.2f}: {f}")
-    threshold = max(figures, key=lambda t: (figures[t]["f1"], t))
-    print(f"chosen threshold {threshold:.2f}")
+    results = left_out_scores(groups)
+    for t in THRESHOLDS:
+        print(f"every category at {t:.2f}: {figures(results, dict.fromkeys(CATEGORIES, t))}")
+    thresholds = choose_thresholds(results)
+    estimate = figures(results, thresholds)
+    print(f"chosen per category: {thresholds}")
+    print(f"left-out-writer estimate at those: {estimate}")
     if args.estimate:
         return 0
     examples = [x for rows in groups.values() for x in rows]
     data = train(examples)
-    data["thresholds"] = [threshold] * len(CATEGORIES)
+    data["thresholds"] = [thresholds[c] for c in CATEGORIES]
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),
-        "left_out_writer_estimate": figures[threshold],
+        "left_out_writer_estimate": estimate,
     }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT)}: {len(data['vocabulary'])} terms")

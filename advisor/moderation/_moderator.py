@@ -247,9 +247,13 @@ class Moderator:
             return replace(unflagged, evidence=evidence)
         order = {c: i for i, c in enumerate(CATEGORIES)}
         fired.sort(key=lambda h: order[h.category])
+        # A learned verdict beside a harm of the word classes adds no alternatives
+        # of its own: the word classes know which catalogue item it is.
+        named = {h.category for h in fired if h.id != LEARNED}
         instead = [
             action
             for h in fired
+            if h.id != LEARNED or h.category not in named
             for action in (
                 self._rejected[h.matched]["instead"]
                 if h.matched

@@ -59,6 +59,11 @@ def main(argv=None) -> None:
         f"article ({len(article)} chars): median {median_ms(moderator, article, args.runs):.2f} ms"
         f" over {args.runs} runs"
     )
+    satire = (args.content / "articles" / "accolade.txt").read_text(encoding="utf-8")[:5000]
+    print(
+        f"satire only ({len(satire)} chars, the worst case): median"
+        f" {median_ms(moderator, satire, args.runs):.2f} ms over {args.runs} runs"
+    )
     for plan in PLANS:
         median = median_ms(moderator, plan, args.runs * 5)
         print(f"plan ({len(plan)} chars): median {median:.3f} ms  {plan!r}")

@@ -117,7 +117,7 @@ def fill_form(page, hours: str, plans: list[str]) -> None:
 def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page, shot):
     tab = open_page(f"{site}/careers.html")
     page = tab.page
-    plans = ["Three pints, then drive home", "Email the hiring manager on Friday"]
+    plans = ["Three pints, then drive home", "Send a short thank-you email tonight"]
     fill_form(page, "2", plans)
     page.get_by_role("button", name="Get advice").click()
     section = results(page)
@@ -145,6 +145,7 @@ def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page
     )
     verdicts = section.locator("section[aria-label='Your plans'] li")
     expect(verdicts.locator(".plan-text")).to_have_text(plans)
+    assert [p["verdict"] for p in expected["plans"]] == ["reject", "ok"]
     expect(verdicts.locator(".badge")).to_have_text(["Not advised", "Fine"])
 
     status = page.locator("interview-advice [role=status]")
