@@ -402,7 +402,7 @@
         name: "plans",
         rows: 3,
         "aria-describedby": "ia-plans-hint",
-        placeholder: "e.g. Email the hiring manager tomorrow",
+        placeholder: "e.g. Send a short thank-you email tonight",
       });
 
       const form = el(
