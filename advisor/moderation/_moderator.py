@@ -215,9 +215,11 @@ class Moderator:
         )
         if opinion is not None and not (opinion.learned or opinion.confirmed):
             return unflagged
+        # A harm of a category the model leaves out can neither stand nor defuse.
+        wanted = None if opinion is None else opinion.learned | opinion.confirmed
         harms, matches = [], []
         if sentence.harms:
-            harms, matches = self._complete_harms(norm.text, sentence, previous)
+            harms, matches = self._complete_harms(norm.text, sentence, previous, wanted)
         complete = {h.category for h in harms}
         if opinion is not None:
             harms += [self._learned[c] for c in CATEGORIES if c in opinion.learned]
@@ -272,11 +274,14 @@ class Moderator:
         )
 
     def _complete_harms(
-        self, text: str, sentence: _Sentence, previous: _Sentence | None
+        self, text: str, sentence: _Sentence, previous: _Sentence | None, categories=None
     ) -> tuple[list[Harm], list[Match]]:
-        """The sentence's candidate harms whose every class is present, and
-        the matches of their classes (some carried from `previous`)."""
+        """The sentence's candidate harms (of `categories`, when given) whose
+        every class is present, and the matches of their classes (some
+        carried from `previous`)."""
         harms = [self._harms[rule_id] for rule_id in sentence.harms]
+        if categories is not None:
+            harms = [h for h in harms if h.category in categories]
         carried: dict[str, list[Match]] = {}
         if previous is not None and self._carries_on(text, previous, sentence):
             names = dict.fromkeys(n for h in harms for n in h.features)
