@@ -23,6 +23,7 @@ from .._durable import MAX_RULES
 from ..content import CATEGORIES
 from ._model import LinearModel
 from ._prefilter import Prefilter
+from ._syntax import PatternSyntaxError, parse
 
 __all__ = [
     "CATEGORIES",
@@ -234,7 +235,7 @@ def load_policy(policy_dir: Path) -> Policy:
     harms = [h for c in categories.values() for h in c.harms]
     needed = dict.fromkeys(n for h in harms for n in h.all)
     prefilter = Prefilter(
-        {name: expanded.alternation(name) for name in needed},
+        {name: [expanded.tree(name)] for name in needed},
         {h.rule_id: h.all for h in harms},
     )
     model, confirm = _model(policy_dir, files[0], shared["model"])
@@ -285,6 +286,7 @@ class _Expander:
     def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]]):
         self._raw = raw_classes
         self._done: dict[str, str] = {}
+        self._trees: dict[str, tuple] = {}
 
     def alternation(self, name: str, trail: tuple[str, ...] = ()) -> str:
         """The patterns of class `name`, expanded, as one non-capturing group."""
@@ -301,6 +303,18 @@ class _Expander:
         self._done[name] = "(?:" + "|".join(parts) + ")"
         return self._done[name]
 
+    def tree(self, name: str) -> tuple:
+        """The patterns of class `name`, parsed (`_syntax`), as one group node."""
+        if name not in self._trees:
+            path, spec = self._raw[name]
+            self.alternation(name)  # checks references, cycles and syntax first
+            try:
+                parsed = [parse(_dropped_g(p), self.tree) for p in spec["patterns"]]
+            except PatternSyntaxError as error:
+                raise PolicyError(f"{path}: classes.{name}.patterns: {error}") from None
+            self._trees[name] = ("group", parsed)
+        return self._trees[name]
+
     def pattern(self, pattern: str, path: Path, field: str, trail: tuple[str, ...] = ()) -> str:
         def insert(match):
             ref = match.group(1)
@@ -314,7 +328,9 @@ class _Expander:
                 f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}"
             )
         try:
-            re.compile(source)
+            # Each referenced class is checked on its own: a stand-in will do here,
+            # and compiling the expansion again for every pattern would be slow.
+            re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
         except re.error as error:
             raise PolicyError(f"{path}: {field}: invalid regular expression: {error}") from error
         return source

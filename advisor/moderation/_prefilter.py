@@ -19,8 +19,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
-from ._syntax import parse
-
 __all__ = ["Prefilter", "requirements"]
 
 #: Keywords shorter than this are too common to be worth a first pass...
@@ -56,8 +54,8 @@ _START = "\x01"
 _END = "\x02"
 
 
-def requirements(source: str) -> list[list[frozenset[str]]] | None:
-    """What any match of `source` needs, as alternatives of keyword sets.
+def requirements(nodes: list[tuple]) -> list[list[frozenset[str]]] | None:
+    """What any match of a pattern (its parsed `nodes`) needs, as alternatives of keyword sets.
 
     Every match satisfies one alternative: it contains a keyword of each
     of the alternative's sets.  None when some alternative needs no keyword
@@ -66,7 +64,7 @@ def requirements(source: str) -> list[list[frozenset[str]]] | None:
     trailing `_END` mark.
     """
     result = []
-    for items, at_start in _alternatives(parse(source), True):
+    for items, at_start in _alternatives(nodes, True):
         needed = [o for o in _options(items, at_start, True) if not any(_weak(w) for w in o)]
         if not needed:
             return None
@@ -171,6 +169,23 @@ def _starts_non_word(part: set[str]) -> bool:
     return all(s and not s[0].isalnum() for s in part)
 
 
+#: Answers for the parts of the patterns being read, by the part's identity:
+#: classes share parts ({person} is in many), and each is worked out once.
+#: Filled and emptied by one `Prefilter` construction, while the parts live.
+_MEMO: dict[tuple, object] = {}
+
+
+def _memoised(function):
+    def wrapper(part, *args):
+        key = (function.__name__, id(part), *args)
+        if key not in _MEMO:
+            _MEMO[key] = function(part, *args)
+        return _MEMO[key]
+
+    return wrapper
+
+
+@_memoised
 def _sequence(items: list, at_start: bool) -> frozenset[str] | None:
     """The best keyword set a sequence needs."""
     options = _options(items, at_start)
@@ -216,6 +231,7 @@ def _product(parts: list[set[str]]) -> set[str] | None:
     return {"".join(p) for p in itertools.product(*parts)}
 
 
+@_memoised
 def _finite(node: tuple) -> set[str] | None:
     """The strings a part can match, when they are few; else None."""
     kind = node[0]
@@ -247,6 +263,7 @@ def _finite(node: tuple) -> set[str] | None:
     return None
 
 
+@_memoised
 def _item(node: tuple, at_start: bool) -> frozenset[str] | None:
     if node[0] == "group":
         if len(node[1]) == 1:
@@ -321,15 +338,19 @@ def _node(node: dict) -> str:
 class Prefilter:
     """Finds, in one pass, which harms each sentence of a text could hold."""
 
-    def __init__(self, classes: Mapping[str, str], harms: Mapping[str, Sequence[str]]):
-        """`classes` maps class names to regex sources; `harms` maps a harm's
-        rule id to the classes it needs."""
+    def __init__(self, classes: Mapping[str, list[tuple]], harms: Mapping[str, Sequence[str]]):
+        """`classes` maps class names to their parsed patterns (`_syntax`);
+        `harms` maps a harm's rule id to the classes it needs."""
         set_ids: dict[frozenset[str], int] = {}
         # For each keyword set, the (class, alternative) pairs that need it.
         self._needed_by: dict[int, list[tuple[str, frozenset[int]]]] = {}
         unknown = set()
-        for name, source in classes.items():
-            found = requirements(source)
+        _MEMO.clear()
+        try:
+            found_by_class = {name: requirements(nodes) for name, nodes in classes.items()}
+        finally:
+            _MEMO.clear()
+        for name, found in found_by_class.items():
             if found is None:
                 unknown.add(name)
                 continue

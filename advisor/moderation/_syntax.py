@@ -18,6 +18,9 @@ policy has no use for (back-references, inline flags, conditionals) raises
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 __all__ = ["PatternSyntaxError", "parse"]
 
 #: A character class of more than this many characters counts as "any".
@@ -25,6 +28,7 @@ MAX_SET = 12
 _WIDE_ESCAPES = set("sSwWdD")
 _ASSERT_ESCAPES = set("bBAZ")
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+_REFERENCE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _ANY = ("any",)
 _ASSERT = ("assert",)
 
@@ -33,9 +37,14 @@ class PatternSyntaxError(ValueError):
     """A pattern uses syntax the policy does not allow."""
 
 
-def parse(pattern: str) -> list[tuple]:
-    """The nodes of `pattern` (see the module docstring)."""
-    parser = _Parser(pattern)
+def parse(pattern: str, resolve: Callable[[str], tuple] | None = None) -> list[tuple]:
+    """The nodes of `pattern` (see the module docstring).
+
+    With `resolve`, a reference ``{name}`` to another class stands for the
+    node `resolve(name)` gives, so a class is parsed once however often it
+    is referred to.
+    """
+    parser = _Parser(pattern, resolve)
     nodes = parser.alternation()
     if parser.position != len(pattern):
         raise PatternSyntaxError(f"unbalanced parenthesis at position {parser.position}")
@@ -43,9 +52,10 @@ def parse(pattern: str) -> list[tuple]:
 
 
 class _Parser:
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str, resolve: Callable[[str], tuple] | None):
         self.pattern = pattern
         self.position = 0
+        self.resolve = resolve
 
     def _peek(self) -> str | None:
         return self.pattern[self.position] if self.position < len(self.pattern) else None
@@ -82,6 +92,11 @@ class _Parser:
             return _ANY
         if char in "^$":
             return _ASSERT
+        if char == "{" and self.resolve is not None:
+            reference = _REFERENCE.match(self.pattern, self.position - 1)
+            if reference:
+                self.position = reference.end()
+                return self.resolve(reference.group(1))
         if char in "*+?":
             raise PatternSyntaxError(f"nothing to repeat at position {self.position - 1}")
         return ("lit", char)
