@@ -28,6 +28,7 @@ from pathlib import Path
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from ._data import DataError, digest_files, load_yaml
+from .moderation import CATEGORIES
 
 __all__ = [
     "ACTION_IDS",
@@ -65,16 +66,6 @@ REJECTED_CATEGORIES = {
     "inflate-competing-offer": "dishonesty",
     "pay-referees": "bribery",
 }
-CATEGORIES = (
-    "impaired_driving",
-    "substance_misuse",
-    "illegal_drugs",
-    "harassment",
-    "violence",
-    "bribery",
-    "dishonesty",
-    "self_punishment",
-)
 HARMS = ("illegal", "dangerous", "harassment", "violence", "dishonest", "bribery", "self-harm")
 MIN_CITING_ACTIONS = 3
 MIN_QUOTE = 15

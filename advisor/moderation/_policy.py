@@ -20,7 +20,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
-from ..content import CATEGORIES
 from ._model import LinearModel
 from ._prefilter import Prefilter
 from ._syntax import PatternSyntaxError, parse
@@ -34,6 +33,18 @@ __all__ = [
     "WordClass",
     "load_policy",
 ]
+
+#: The moderation categories of the public contract, in its order.
+CATEGORIES = (
+    "impaired_driving",
+    "substance_misuse",
+    "illegal_drugs",
+    "harassment",
+    "violence",
+    "bribery",
+    "dishonesty",
+    "self_punishment",
+)
 
 SHARED_FILE = "shared.yaml"
 CASES_SUFFIX = ".cases.yaml"
