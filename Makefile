@@ -29,9 +29,9 @@ $(STAMP): pyproject.toml setup.py advisor/_pyeval.c
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## run: serve the API with gunicorn on 127.0.0.1:8000 (gunicorn.conf.py)
+## run: serve the API with gunicorn on 127.0.0.1:8000 (advisor/gunicorn.conf.py)
 run: $(STAMP)
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/advisor serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

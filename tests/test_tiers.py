@@ -9,7 +9,7 @@ import tomllib
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from .live import ROOT
+from .live import ROOT, gunicorn_command
 from .tiers import needed_marker
 
 FIND_PYTHON = ROOT / "scripts" / "find-python"
@@ -24,7 +24,7 @@ def test_binding_a_socket_without_the_server_marker_fails_the_test():
 @pytest.mark.parametrize(
     ("argv", "marker"),
     [
-        ([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], "server"),
+        (gunicorn_command(), "server"),
         (["/usr/bin/redis-server", "--port", "6380"], "server"),
         (["/usr/bin/chromium", "--headless"], "browser"),
         (["/venv/lib/python3/site-packages/playwright/driver/node", "cli.js"], "browser"),
