@@ -87,3 +87,21 @@ def test_find_python_refuses_an_interpreter_of_an_unsupported_version(tmp_path):
     result = subprocess.run([FIND_PYTHON, old], capture_output=True, text=True)
     assert result.returncode == 1
     assert "does not run a supported Python" in result.stderr
+
+
+def _planned(target: str, tmp_path) -> list[str]:
+    """The commands `make TARGET` would run for a new environment (make -n)."""
+    argv = ["make", "--no-print-directory", "-n", target, f"VENV={tmp_path / 'venv'}"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
+    return result.stdout.splitlines()
+
+
+def test_make_run_installs_only_what_serving_needs(tmp_path):
+    installs = [line for line in _planned("run", tmp_path) if "pip install" in line]
+    assert installs
+    assert all(line.endswith(" -e .") for line in installs), installs
+
+
+@pytest.mark.parametrize("target", ["test", "test-all"])
+def test_the_test_targets_install_the_test_extras(tmp_path, target):
+    assert any(line.endswith("-e '.[test]'") for line in _planned(target, tmp_path))
