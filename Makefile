@@ -18,7 +18,9 @@ endif
 endif
 
 BIN = $(VENV)/bin
+# What serving needs, then the test extras on top of it for the test targets.
 STAMP = $(VENV)/.installed
+TEST_STAMP = $(VENV)/.installed-test
 # The fast tier: no servers, browsers, Redis or schemathesis (markers in pyproject.toml).
 FAST_TIER := not server and not browser and not schemathesis
 
@@ -26,14 +28,18 @@ FAST_TIER := not server and not browser and not schemathesis
 
 $(STAMP): pyproject.toml setup.py advisor/_pyeval.c
 	test -x $(BIN)/python || $(INTERPRETER) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-## run: serve the API with gunicorn on 127.0.0.1:8000 (gunicorn.conf.py)
-run: $(STAMP)
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
-lint: $(STAMP)
+## run: serve the API with gunicorn on 127.0.0.1:8000 (advisor/gunicorn.conf.py)
+run: $(STAMP)
+	$(BIN)/advisor serve
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

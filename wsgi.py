@@ -1,3 +1,5 @@
-from advisor.web import create_app
+"""The WSGI entry point from a checkout (``wsgi:app``); the package's own is ``advisor.wsgi``."""
 
-app = create_app()
+from advisor.wsgi import app
+
+__all__ = ["app"]

@@ -12,9 +12,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ROOT
+from .config import packaged
 
-__all__ = ["Server", "free_port", "gunicorn", "wait_until_up"]
+__all__ = ["Server", "free_port", "gunicorn", "gunicorn_command", "wait_until_up"]
+
+
+def gunicorn_command(*options: str) -> list[str]:
+    """The command that serves the app with the packaged gunicorn settings, from any folder."""
+    settings = str(packaged("gunicorn.conf.py"))
+    return [sys.executable, "-m", "gunicorn", "-c", settings, *options, "advisor.wsgi:app"]
 
 
 def free_port() -> int:
@@ -61,7 +67,7 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(workers: int | None = None, env: dict | None = None, log: Path | None = None):
-    """Serve the app with gunicorn.conf.py on a free loopback port; yield a Server."""
+    """Serve the app with the packaged gunicorn settings on a free loopback port; yield a Server."""
     port = free_port()
     environ = {**os.environ, "ADVISOR_BIND": f"127.0.0.1:{port}"}
     if workers:
@@ -69,8 +75,7 @@ def gunicorn(workers: int | None = None, env: dict | None = None, log: Path | No
     environ.update(env or {})
     output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
+        gunicorn_command(),
         env=environ,
         stdout=output,
         stderr=subprocess.STDOUT,

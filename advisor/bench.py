@@ -8,7 +8,7 @@ durable_rules) over 60 varied states, and moderation of a 5,000-character
 article (1,000 characters of each article of the corpus), of 5,000 characters
 of the satire alone (the worst case, dense with harms) and of one plan.
 
-Over HTTP it starts gunicorn with the repository's config on loopback (rate
+Over HTTP it starts gunicorn with the packaged settings on loopback (rate
 limits off, so the load generator is not throttled) and drives
 ``/health/live`` (the framework's ceiling on this machine), ``/v1/advice``
 (cycling through the states) and ``/v1/moderate`` (cycling through 10 texts)
@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ._server import gunicorn
-from .config import ROOT, default_engine
+from .config import Settings, default_engine
 from .engine import Engine
 from .moderation.bench import PLANS, median_ms, sample_article
 from .state import InterviewState
@@ -88,7 +88,7 @@ def bench_states() -> list[dict]:
 def bench_texts() -> list[str]:
     """10 moderation texts cut from the five articles (≤ 2,000 characters each)."""
     texts = []
-    for article in sorted((ROOT / "content" / "articles").glob("*.txt")):
+    for article in sorted((Settings().content_dir / "articles").glob("*.txt")):
         words = article.read_text(encoding="utf-8")
         texts += [words[:2000], words[2000:4000] or words[:1000]]
     return texts[:10]
@@ -108,8 +108,9 @@ def in_process(engine: Engine) -> dict:
     states = [InterviewState.parse(s) for s in bench_states()]
     fresh = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
     moderator = engine.moderator
-    article = sample_article(ROOT / "content")
-    satire = (ROOT / "content" / "articles" / "accolade.txt").read_text(encoding="utf-8")[:5000]
+    content = Settings().content_dir
+    article = sample_article(content)
+    satire = (content / "articles" / "accolade.txt").read_text(encoding="utf-8")[:5000]
     for state in states:  # warm the memo, as a running service has
         engine.evaluate(state)
     return {
@@ -287,7 +288,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=20, help="interleaved slices the load is cut into"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--out", type=Path, default=Path("bench", "results.json"))
     parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
     parser.add_argument(
         "--soak", type=int, metavar="N", help="instead: N advice requests, memory growth per worker"

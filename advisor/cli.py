@@ -13,8 +13,9 @@ import sys
 from marshmallow import ValidationError
 
 from ._data import DataError, describe_errors
+from ._server import gunicorn_command
 from .cases import load_cases, run_cases, run_moderation_cases
-from .config import ROOT, Settings, default_engine
+from .config import Settings, default_engine
 from .schemas import dump_advice, dump_trace, dump_verdict
 from .state import InterviewState
 from .wording import window_words
@@ -163,13 +164,10 @@ def _explain(args) -> int:
 
 
 def _serve(args) -> int:
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    argv += ["--chdir", str(ROOT)]
-    if args.bind:
-        argv += ["--bind", args.bind]
-    if args.workers:
-        argv += ["--workers", str(args.workers)]
-    os.execv(sys.executable, [*argv, "wsgi:app"])
+    options = ["--bind", args.bind] if args.bind else []
+    options += ["--workers", str(args.workers)] if args.workers else []
+    argv = gunicorn_command(*options)
+    os.execv(argv[0], argv)
     return 0
 
 

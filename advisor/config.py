@@ -5,23 +5,29 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, fields
+from importlib.resources import files
 from pathlib import Path
 
 from .engine import Advice, Engine
 from .moderation import Verdict
 from .state import InterviewState
 
-__all__ = ["Settings", "default_engine", "evaluate", "moderate"]
+__all__ = ["Settings", "default_engine", "evaluate", "moderate", "packaged"]
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def packaged(*parts: str) -> Path:
+    """A file or folder shipped inside the package, as a path (wheels install unzipped)."""
+    return Path(os.fspath(files(__package__).joinpath(*parts)))
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every setting; each field ``name`` is read from ``ADVISOR_NAME``."""
 
-    rules_dir: Path = ROOT / "rules"
-    content_dir: Path = ROOT / "content"
+    #: Rule files; by default those shipped in the package.
+    rules_dir: Path = packaged("data", "rules")
+    #: Content files; by default those shipped in the package.
+    content_dir: Path = packaged("data", "content")
     #: Largest request body, in bytes.
     max_body_bytes: int = 256 * 1024
     #: Per-client limits on /v1/ (Flask-Limiter syntax, ";"-separated); "" turns them off.

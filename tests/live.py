@@ -1,4 +1,4 @@
-"""Real servers for tests: gunicorn with the repository's config, and redis-server."""
+"""Real servers for tests: gunicorn with the packaged settings, and redis-server."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import socket
 import subprocess
 from pathlib import Path
 
-from advisor._server import Server, free_port, gunicorn, wait_until_up
-from advisor.config import ROOT
+from advisor._server import Server, free_port, gunicorn, gunicorn_command, wait_until_up
 
-__all__ = ["ROOT", "Server", "free_port", "gunicorn", "redis_server"]
+__all__ = ["ROOT", "Server", "free_port", "gunicorn", "gunicorn_command", "redis_server"]
+
+#: The checkout the tests run from.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager

@@ -136,7 +136,7 @@ def test_console_script_is_installed():
 
 
 @pytest.mark.server
-def test_serve_starts_gunicorn_with_the_repository_config():
+def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_path):
     import time
     import urllib.request
 
@@ -146,6 +146,7 @@ def test_serve_starts_gunicorn_with_the_repository_config():
     script = shutil.which("advisor", path=str(Path(sys.executable).parent))
     process = subprocess.Popen(
         [script, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -149,7 +149,9 @@ def test_cors_headers_are_flask_cors_own(engine, origins, method, path, headers)
     assert _cors_headers(ours.open(path, **sent)) == expected
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),
     path=st.sampled_from(["/v1/", "/v1/guidance", "/openapi.json", "/health/", "/v1x", "/"]),

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from .live import ROOT, gunicorn
+from .live import gunicorn, gunicorn_command
 
 pytestmark = pytest.mark.server
 
@@ -201,7 +201,6 @@ def test_sighup_reloads_valid_rules_and_keeps_serving_through_broken_ones(tmp_pa
 
 def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, tmp_path):
     import subprocess
-    import sys
 
     rules, content = data_copy
     guidance = content / "guidance.yaml"
@@ -213,8 +212,7 @@ def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, t
         "ADVISOR_BIND": "127.0.0.1:0",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
+        gunicorn_command(),
         env=env,
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from .live import ROOT
+from .live import ROOT, gunicorn_command
 from .tiers import needed_marker
 
 FIND_PYTHON = ROOT / "scripts" / "find-python"
@@ -24,7 +24,7 @@ def test_binding_a_socket_without_the_server_marker_fails_the_test():
 @pytest.mark.parametrize(
     ("argv", "marker"),
     [
-        ([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], "server"),
+        (gunicorn_command(), "server"),
         (["/usr/bin/redis-server", "--port", "6380"], "server"),
         (["/usr/bin/chromium", "--headless"], "browser"),
         (["/venv/lib/python3/site-packages/playwright/driver/node", "cli.js"], "browser"),
@@ -87,3 +87,21 @@ def test_find_python_refuses_an_interpreter_of_an_unsupported_version(tmp_path):
     result = subprocess.run([FIND_PYTHON, old], capture_output=True, text=True)
     assert result.returncode == 1
     assert "does not run a supported Python" in result.stderr
+
+
+def _planned(target: str, tmp_path) -> list[str]:
+    """The commands `make TARGET` would run for a new environment (make -n)."""
+    argv = ["make", "--no-print-directory", "-n", target, f"VENV={tmp_path / 'venv'}"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True)
+    return result.stdout.splitlines()
+
+
+def test_make_run_installs_only_what_serving_needs(tmp_path):
+    installs = [line for line in _planned("run", tmp_path) if "pip install" in line]
+    assert installs
+    assert all(line.endswith(" -e .") for line in installs), installs
+
+
+@pytest.mark.parametrize("target", ["test", "test-all"])
+def test_the_test_targets_install_the_test_extras(tmp_path, target):
+    assert any(line.endswith("-e '.[test]'") for line in _planned(target, tmp_path))

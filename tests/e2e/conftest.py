@@ -1,6 +1,6 @@
 """Browser tests: Debian's headless Chromium, driven by Playwright, against live servers.
 
-- ``api``: the app under gunicorn (``gunicorn.conf.py``) on a loopback port.
+- ``api``: the app under gunicorn (``advisor/gunicorn.conf.py``) on a loopback port.
 - ``site``: a careers site on another loopback port, so another origin. It
   serves ``pages/`` under a strict Content-Security-Policy that allows the
   API's origin for scripts, requests and frames, and nothing inline;
