@@ -100,19 +100,43 @@ def test_a_chunked_body_over_the_limit_is_a_413(server):
     assert headers["Content-Type"] == "application/problem+json"
 
 
-def test_a_body_cut_short_of_its_length_is_a_400(server):
-    parts = urlsplit(server.base)
+def _exchange(base, raw: bytes) -> tuple[bytes, bytes]:
+    """Send `raw` bytes and end the request side; (head, body) of what comes back."""
+    parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(
-            b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"stage": "after"}'
-        )
+        sock.sendall(raw)
         sock.shutdown(socket.SHUT_WR)
         answer = b"".join(iter(lambda: sock.recv(65536), b""))
     head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+POST_HEAD = b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
+def test_a_body_cut_short_of_its_length_is_a_400(server):
+    head, body = _exchange(
+        server.base, POST_HEAD + b'Content-Length: 100\r\n\r\n{"stage": "after"}'
+    )
     assert head.startswith(b"HTTP/1.1 400"), head
     assert b"application/problem+json" in head
     assert "18 of its 100 bytes" in json.loads(body)["detail"]
+
+
+BROKEN_CHUNKS = [
+    ("a chunk size that is not hex", b"zz\r\n{}\r\n0\r\n\r\n"),
+    ("a chunk without its CRLF", b"2\r\n{}XX0\r\n\r\n"),
+    ("an end mid-chunk", b'10\r\n{"st'),
+    ("a trailer without a colon", b"2\r\n{}\r\n0\r\nno-colon\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "chunks"), BROKEN_CHUNKS, ids=[b[0] for b in BROKEN_CHUNKS])
+def test_broken_chunked_framing_is_a_400(server, name, chunks):
+    head, body = _exchange(server.base, POST_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+    assert head.startswith(b"HTTP/1.1 400"), (name, head)
+    assert b"application/problem+json" in head
+    assert "chunked framing is broken" in json.loads(body)["detail"]
 
 
 def test_long_repeated_word_is_moderated_within_the_limit(server):

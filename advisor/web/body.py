@@ -72,10 +72,20 @@ def _read_body() -> bytes:
 
 
 def _read_up_to(stream, most: int | None) -> bytes:
-    """Bytes from `stream` until it ends or `most` of them have come (None: no bound)."""
+    """Bytes from `stream` until it ends or `most` of them have come (None: no bound);
+    400 when the server cannot read them."""
     chunks, got = [], 0
     while most is None or got < most:
-        chunk = stream.read(65536 if most is None else most - got)
+        try:
+            chunk = stream.read(65536 if most is None else most - got)
+        except Exception as error:
+            # The server parses chunked framing as the body is read and raises its own
+            # errors for a bad chunk size, a missing CRLF, a trailer without a colon
+            # or an end mid-chunk (gunicorn's derive from Exception, werkzeug's from
+            # OSError): the client sent a broken body.
+            raise BadRequest(
+                "The body could not be read: its chunked framing is broken or it ended early."
+            ) from error
         if not chunk:
             break
         chunks.append(chunk)
