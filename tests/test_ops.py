@@ -64,6 +64,26 @@ def test_errors_carry_the_request_id_too(client):
     assert response.headers["X-Request-ID"] == "r-1"
 
 
+def test_a_logged_traceback_names_exceptions_but_not_their_messages(log_lines):
+    sent = "-".join(("client", "text"))  # built, so the traceback's source lines lack it
+
+    def fail():
+        try:
+            raise ValueError({sent: ["Unknown field."]})
+        except ValueError as error:
+            raise RuntimeError(f"a failure quoting {sent}") from error
+
+    try:
+        fail()
+    except RuntimeError:
+        logging.getLogger("advisor.test").exception("unhandled")
+    [line] = log_lines()
+    assert "builtins.ValueError (message withheld)" in line["exc"]
+    assert "builtins.RuntimeError (message withheld)" in line["exc"]
+    assert "in fail" in line["exc"]
+    assert sent not in line["exc"]
+
+
 def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     secret = "I will phone my ex-boss at midnight"
     client.post(

@@ -139,6 +139,27 @@ def test_broken_chunked_framing_is_a_400(server, name, chunks):
     assert "chunked framing is broken" in json.loads(body)["detail"]
 
 
+LONE_SURROGATES = [
+    ("/v1/moderate", b'{"text": "hi \\ud800"}', "text: holds a lone surrogate"),
+    ("/v1/advice", b'{"stage": "after", "plans": ["ok", "hi \\udc00"]}', "plans.1: holds"),
+    ("/v1/advice", b'{"stage": "after", "secret-key \\ud800": 1}', "A key of $ holds"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "detail"), LONE_SURROGATES)
+def test_a_lone_surrogate_is_a_400_naming_its_field_and_is_not_logged(server, path, body, detail):
+    status, headers, raw = _post(server.base, path, body)
+    assert status == 400, raw
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(raw)["detail"].startswith(detail)
+    assert "secret-key" not in server.output()
+
+
+def test_an_escaped_surrogate_pair_is_one_character(server):
+    status, _, raw = _post(server.base, "/v1/moderate", b'{"text": "hi \\ud83d\\ude00"}')
+    assert status == 200, raw
+
+
 def test_long_repeated_word_is_moderated_within_the_limit(server):
     status, _, raw = _post(server.base, "/v1/moderate", {"text": ("drive " * 3400)[:20_000]})
     assert status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import current_app, g, request
 from marshmallow import Schema, ValidationError
@@ -114,7 +115,7 @@ def json_body():
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
     try:
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
@@ -128,6 +129,41 @@ def json_body():
         raise BadRequest("The body is nested too deeply.") from error
     except ValueError as error:
         raise BadRequest(f"The body is not acceptable JSON: {error}.") from error
+    if "\\u" in text:  # only an escape can give a lone surrogate: UTF-8 cannot
+        _refuse_lone_surrogates(value)
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = (
+    "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character."
+)
+
+
+def _refuse_lone_surrogates(value) -> None:
+    """400 naming a field whose string or key holds a lone surrogate: it is
+    no character, so it can be neither moderated nor written back as UTF-8.
+
+    Fields are named by their path (``plans.0``; ``$`` is the whole body), never
+    by the client's text.
+    """
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _SURROGATE.search(key):
+                    raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
+                stack.append((_join(path, key), child))
+        elif isinstance(item, list):
+            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
 def load_body(schema: Schema) -> dict:

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 
@@ -87,6 +88,23 @@ class JsonFormatter(logging.Formatter):
         line = _ENCODE(entry)
         encoded = getattr(record, "encoded_fields", "")
         return f"{line[:-1]}, {encoded}}}" if encoded else line
+
+    def formatException(self, ei) -> str:
+        """The traceback of each exception in the chain, naming its type but not its
+        message, which may quote the client (a validation error lists the keys sent)."""
+        chain, error = [], ei[1]
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        parts = []
+        for error in reversed(chain):
+            kind = type(error)
+            parts += [
+                "Traceback (most recent call last):\n",
+                *traceback.format_tb(error.__traceback__),
+                f"{kind.__module__}.{kind.__qualname__} (message withheld)\n",
+            ]
+        return "".join(parts).rstrip("\n")
 
 
 def _configure_logging(level: str) -> None:
