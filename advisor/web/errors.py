@@ -34,23 +34,10 @@ def _http_error(error: HTTPException):
     return problem(error.code, error.name, error.description, error.get_headers())
 
 
-#: How much of an oversized body is read and dropped, so the client gets the
-#: 413 on a cleanly closed connection instead of a reset while still sending.
-DRAIN_LIMIT = 64 * 1024 * 1024
-
-
-def _drain() -> None:
-    stream = request.environ.get("wsgi.input")
-    remaining = min(request.content_length or DRAIN_LIMIT, DRAIN_LIMIT)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(1 << 16, remaining))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
-
 def _too_large(error: RequestEntityTooLarge):
-    _drain()
+    # Answered at once, the body left unread: reading it would hold the worker for
+    # as long as the client cares to send (or not send) it. The sync worker closes
+    # the connection after each answer, lingering briefly so the client gets it.
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return problem(413, error.name, f"The body is larger than the limit of {limit} bytes.")
 
