@@ -1,9 +1,11 @@
 """Operations: health, request ids, JSON logs, metrics and rate limits."""
 
+import http.client
 import io
 import json
 import logging
 import re
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -205,6 +207,28 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
             )
             totals.add(float(match[1]))
         assert totals == {40.0}
+
+
+@pytest.mark.server
+def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
+    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    with gunicorn(workers=1, env=env) as server:
+        parts = urllib.parse.urlsplit(server.base)
+        sent = [("FROBNICATE", "/v1/sources"), ("QWERTYUIOP", "/v1/advice")]
+        sent += [("GET", f"/no/such/path/{n}") for n in range(3)]
+        for method, path in sent:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            connection.request(method, path)
+            connection.getresponse().read()
+            connection.close()
+        text = _get(f"{server.base}/metrics")
+    requests = re.findall(r"^advisor_http_requests_total\{(.*)\} ", text, re.MULTILINE)
+    methods = {re.search(r'method="([^"]*)"', labels)[1] for labels in requests}
+    routes = {re.search(r'route="([^"]*)"', labels)[1] for labels in requests}
+    assert "other" in methods
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert "<unmatched>" in routes
+    assert not any(route.startswith("/no/") for route in routes)
 
 
 @pytest.mark.server

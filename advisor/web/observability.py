@@ -141,12 +141,20 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+#: The methods counted under their own name; any other token a client sends is
+#: counted as ``other``, so that clients cannot add label values without bound.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+#: The route label of every request that matches no route (its path is not a label).
+UNMATCHED = "<unmatched>"
+
+
 def _finish(response: Response) -> Response:
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
-    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    route = request.url_rule.rule if request.url_rule else UNMATCHED
+    method = request.method if request.method in METHODS else "other"
     status = str(response.status_code)
-    REQUESTS.labels(route, request.method, status).inc()
-    LATENCY.labels(route, request.method, status).observe(seconds)
+    REQUESTS.labels(route, method, status).inc()
+    LATENCY.labels(route, method, status).observe(seconds)
     response.headers[REQUEST_ID] = request_id()
     _log(
         _ACCESS_LOG,
