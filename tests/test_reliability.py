@@ -198,6 +198,43 @@ def test_an_escaped_surrogate_pair_is_one_character(server):
     assert status == 200, raw
 
 
+def _many_unknown_keys(count: int) -> bytes:
+    keys = (f"{n:x}" for n in range(count))
+    return b'{"stage":"after",' + ",".join(f'"{key}":0' for key in keys).encode() + b"}"
+
+
+EXPENSIVE = [
+    ("131,000 integers as plans", b'{"stage":"after","plans":[' + b"1," * 130_999 + b"1]}"),
+    ("28,000 unknown keys", _many_unknown_keys(28_000)),
+    ("a key of 200,000 characters", b'{"stage":"after","' + b"k" * 200_000 + b'":0}'),
+    (
+        "a key of 100,000 characters twice",
+        b'{"' + b"k" * 100_000 + b'":0,"' + b"k" * 100_000 + b'":0}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), EXPENSIVE, ids=[e[0] for e in EXPENSIVE])
+def test_expensive_bodies_get_a_short_error(server, name, body):
+    status, headers, raw = _post(server.base, "/v1/advice", body)
+    assert status in (400, 422), (name, status, raw[:200])
+    assert headers["Content-Type"] == "application/problem+json"
+    assert len(raw) < 64 * 1024, (name, len(raw))
+
+
+def test_a_long_list_is_refused_before_its_items_are_read(server):
+    body = b'{"stage":"after","plans":[' + b"1," * 130_999 + b"1]}"
+    problem = json.loads(_post(server.base, "/v1/advice", body)[2])
+    assert problem["errors"] == {"plans": ["Longer than maximum length 20."]}
+
+
+def test_many_errors_are_counted_and_not_all_listed(server):
+    problem = json.loads(_post(server.base, "/v1/advice", _many_unknown_keys(28_000))[2])
+    assert len(problem["errors"]) == 50
+    assert problem["unlisted_errors"] == 28_000 - 50
+    assert "and 27950 more field(s) with errors, not listed" in problem["detail"]
+
+
 def test_long_repeated_word_is_moderated_within_the_limit(server):
     status, _, raw = _post(server.base, "/v1/moderate", {"text": ("drive " * 3400)[:20_000]})
     assert status == 200

@@ -6,19 +6,22 @@ import json
 import re
 
 from flask import current_app, g, request
-from marshmallow import Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wsgi import get_content_length
+
+from .errors import MAX_ERRORS
 
 MAX_INT_DIGITS = 30
 
 
 def _no_duplicate_keys(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):  # rare: find the key, named short (it is the client's)
+        seen = set()
+        key = next(key for key, _ in pairs if key in seen or seen.add(key))
+        shown = repr(key) if len(key) <= 100 else f"{key[:99]!r}…"
+        raise ValueError(f"the key {shown} appears twice in one object")
     return result
 
 
@@ -171,6 +174,12 @@ def load_body(schema: Schema) -> dict:
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"$": ["The body must be a JSON object."]})
+    if schema.unknown == RAISE:
+        known = {item.data_key or name for name, item in schema.load_fields.items()}
+        unknown = [key for key in body if key not in known]
+        if len(unknown) > MAX_ERRORS:
+            # Refused at once: marshmallow's own check costs a merge of its errors per key.
+            raise ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
     return schema.load(body)
 
 
