@@ -41,9 +41,25 @@ class Settings:
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300
 
+    def __post_init__(self):
+        """Refuse a value no worker could serve with, before any worker starts."""
+        for name, least in _LEAST.items():
+            if getattr(self, name) < least:
+                raise _bad(name, getattr(self, name))
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise _bad("log_level", self.log_level)
+        if self.rate_limits.strip():
+            from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+
+            try:
+                parse_many(self.rate_limits)
+            except ValueError:
+                raise _bad("rate_limits", self.rate_limits) from None
+
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
-        """Read every ``ADVISOR_*`` variable; a bad value names its variable."""
+        """Read every ``ADVISOR_*`` variable; a bad value is a ValueError of one line
+        naming its variable and the values it may take."""
         values = {}
         for item in fields(cls):
             name = f"ADVISOR_{item.name.upper()}"
@@ -52,11 +68,30 @@ class Settings:
             kind = type(item.default)
             try:
                 values[item.name] = kind(environ[name])
-            except ValueError as error:
-                raise ValueError(
-                    f"{name}: not a valid {kind.__name__}: {environ[name]!r}"
-                ) from error
+            except ValueError:
+                raise _bad(item.name, environ[name]) from None
         return cls(**values)
+
+
+#: The least value of each whole-number setting.
+_LEAST = {
+    "max_body_bytes": 1,
+    "proxy_count": 0,
+    "engine_memo": 0,
+    "answer_cache": 0,
+    "cache_max_age": 0,
+}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What each setting may be, in the words of its error message.
+_ALLOWED = {
+    **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
+    "log_level": " or ".join(_LOG_LEVELS),
+    "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
+}
+
+
+def _bad(name: str, value) -> ValueError:
+    return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
 
 
 _lock = threading.Lock()

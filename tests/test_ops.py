@@ -242,6 +242,38 @@ def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
         assert ("Control socket listening" in log.read_text()) is named
 
 
+@pytest.mark.parametrize(
+    ("environ", "words"),
+    [
+        (
+            {"ADVISOR_RATE_LIMITS": "often"},
+            "ADVISOR_RATE_LIMITS='often' is not allowed: use limits",
+        ),
+        ({"ADVISOR_MAX_BODY_BYTES": "0"}, "ADVISOR_MAX_BODY_BYTES=0 is not allowed: use a whole"),
+        ({"ADVISOR_PROXY_COUNT": "-2"}, "ADVISOR_PROXY_COUNT=-2 is not allowed"),
+        ({"ADVISOR_ENGINE_MEMO": "1.5"}, "ADVISOR_ENGINE_MEMO='1.5' is not allowed"),
+        ({"ADVISOR_LOG_LEVEL": "chatty"}, "use DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(environ, words):
+    with pytest.raises(ValueError, match="^[^\\n]*$") as error:
+        Settings.from_env(environ)
+    assert words in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"ADVISOR_RATE_LIMITS": ""},
+        {"ADVISOR_RATE_LIMITS": "5 per second; 100/hour"},
+        {"ADVISOR_LOG_LEVEL": "debug"},
+        {"ADVISOR_CACHE_MAX_AGE": "0"},
+    ],
+)
+def test_good_settings_are_accepted(environ):
+    Settings.from_env(environ)
+
+
 def test_every_setting_is_documented():
     from dataclasses import fields
 

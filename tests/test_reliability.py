@@ -343,3 +343,35 @@ def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, t
     assert result.returncode != 0
     assert "unknown source 'nowhere'" in result.stderr
     assert "guidance.yaml" in result.stderr
+
+
+BAD_SETTINGS = [
+    ("ADVISOR_RATE_LIMITS", "garbage", 'limits such as "600 per minute;60 per second"'),
+    ("ADVISOR_ENGINE_MEMO", "-1", "a whole number of at least 0"),
+    ("ADVISOR_MAX_BODY_BYTES", "0", "a whole number of at least 1"),
+    ("ADVISOR_MAX_BODY_BYTES", "-1", "a whole number of at least 1"),
+    ("ADVISOR_CACHE_MAX_AGE", "-1", "a whole number of at least 0"),
+    ("ADVISOR_ANSWER_CACHE", "many", "a whole number of at least 0"),
+    ("ADVISOR_LOG_LEVEL", "loud", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
+def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed):
+    import subprocess
+    import sys
+
+    env = {**os.environ, variable: value, "ADVISOR_BIND": "127.0.0.1:0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if variable in line]
+    assert f"{variable}={value}" in line.replace("'", "")
+    assert allowed in line
+    assert "Booting worker" not in result.stderr
