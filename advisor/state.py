@@ -93,7 +93,7 @@ class StrictNumber(fields.Float):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
-        return float(value)
+        return float(value) + 0.0  # -0.0 is 0
 
 
 class StrictInteger(fields.Integer):

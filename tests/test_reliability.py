@@ -375,3 +375,9 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert f"{variable}={value}" in line.replace("'", "")
     assert allowed in line
     assert "Booting worker" not in result.stderr
+
+
+def test_minus_zero_hours_are_echoed_as_0(server):
+    status, _, raw = _post(server.base, "/v1/advice", b'{"stage": "after", "hours_since": -0.0}')
+    assert status == 200, raw
+    assert b'"hours_since":0.0' in raw.replace(b" ", b"")
