@@ -377,6 +377,13 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert "Booting worker" not in result.stderr
 
 
+@pytest.mark.parametrize("path", ["/v1/sources", "/v1/nope", "/widget.js", "/openapi.json"])
+def test_no_response_may_be_sniffed(server, path):
+    status, headers, _ = _request(server.base, "GET", path)
+    assert status in (200, 404)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_minus_zero_hours_are_echoed_as_0(server):
     status, _, raw = _post(server.base, "/v1/advice", b'{"stage": "after", "hours_since": -0.0}')
     assert status == 200, raw
