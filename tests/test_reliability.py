@@ -377,6 +377,30 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert "Booting worker" not in result.stderr
 
 
+ALLOWED = "https://jobs.example.org"
+
+
+@pytest.fixture(scope="module")
+def allow_list_server():
+    """One worker, an origin allow-list and a rate limit of 3 per minute."""
+    env = {"ADVISOR_CORS_ORIGINS": f"{ALLOWED},http://localhost:3000"}
+    with gunicorn(workers=1, env={**env, "ADVISOR_RATE_LIMITS": "3 per minute"}) as running:
+        yield running
+
+
+def _varies_on(headers: dict) -> set:
+    return {part.strip().lower() for part in headers.get("Vary", "").split(",")}
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, "https://evil.example.com", None])
+def test_an_allow_list_answer_always_varies_on_origin(allow_list_server, origin):
+    headers = {"Origin": origin} if origin else {}
+    status, got, _ = _request(allow_list_server.base, "GET", "/openapi.json", headers=headers)
+    assert status == 200
+    assert "origin" in _varies_on(got)
+    assert got.get("Access-Control-Allow-Origin") == (ALLOWED if origin == ALLOWED else None)
+
+
 @pytest.mark.parametrize("path", ["/v1/sources", "/v1/nope", "/widget.js", "/openapi.json"])
 def test_no_response_may_be_sniffed(server, path):
     status, headers, _ = _request(server.base, "GET", path)

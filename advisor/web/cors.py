@@ -10,6 +10,11 @@ headers, whatever its origin. Those are asked of flask-cors once, at start-up,
 and added by the hook that stands in for flask-cors's own, so the hot path
 skips flask-cors's per-request matching. Preflights, allow-lists and every
 other path go through flask-cors's hook unchanged.
+
+With an allow-list the answer depends on the request's ``Origin``, so every
+response of those paths says ``Vary: Origin``, refused origins and requests
+without one included (flask-cors says it only when it allows the origin), and
+a request without ``Origin`` gets no ``Access-Control-Allow-Origin``.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ def cors_options(origins: list[str]) -> dict:
         "allow_headers": ["Accept", "Content-Type", "If-None-Match", "X-Request-ID"],
         "expose_headers": list(EXPOSED_HEADERS),
         "max_age": 600,
+        # Under an allow-list, a request without Origin would get the list's origins.
+        "always_send": origins == ["*"],
     }
 
 
@@ -79,11 +86,24 @@ def _cors_hook(app: Flask, options: dict, flask_cors_hook):
     return add_cors_headers
 
 
+def _vary_on_origin(response):
+    path = request.environ.get("PATH_INFO", "")
+    varies = (v.lower() for field in response.headers.getlist("Vary") for v in field.split(","))
+    if (path.startswith("/v1/") or path == "/openapi.json") and "origin" not in {
+        v.strip() for v in varies
+    }:
+        response.headers.add("Vary", "Origin")
+    return response
+
+
 def init_app(app: Flask) -> None:
     origins = allowed_origins(app.config["SETTINGS"].cors_origins)
     if not origins:
         return
     options = cors_options(origins)
+    if origins != ["*"]:
+        # Before flask-cors's hook, so it runs after it and sees its Vary.
+        app.after_request(_vary_on_origin)
     # Every response, errors included, passes through the after-request hooks
     # once, so flask-cors need not also wrap the error handlers.
     CORS(app, intercept_exceptions=False, **options)
