@@ -401,6 +401,14 @@ def test_an_allow_list_answer_always_varies_on_origin(allow_list_server, origin)
     assert got.get("Access-Control-Allow-Origin") == (ALLOWED if origin == ALLOWED else None)
 
 
+def test_retry_after_is_only_on_429_and_never_0(allow_list_server):
+    answers = [_request(allow_list_server.base, "GET", "/v1/rejected") for _ in range(5)]
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert all("Retry-After" not in headers for _, headers, _ in answers[:3])
+    assert all(int(headers["Retry-After"]) >= 1 for _, headers, _ in answers[3:])
+
+
 @pytest.mark.parametrize("path", ["/v1/sources", "/v1/nope", "/widget.js", "/openapi.json"])
 def test_no_response_may_be_sniffed(server, path):
     status, headers, _ = _request(server.base, "GET", path)
