@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wsgi import get_content_length
 
-from .errors import MAX_ERRORS
+from .errors import MAX_ERRORS, shortened
 
 MAX_INT_DIGITS = 30
 
@@ -20,8 +20,7 @@ def _no_duplicate_keys(pairs):
     if len(result) < len(pairs):  # rare: find the key, named short (it is the client's)
         seen = set()
         key = next(key for key, _ in pairs if key in seen or seen.add(key))
-        shown = repr(key) if len(key) <= 100 else f"{key[:99]!r}…"
-        raise ValueError(f"the key {shown} appears twice in one object")
+        raise ValueError(f"the key {shortened(key)!r} appears twice in one object")
     return result
 
 
@@ -179,7 +178,7 @@ def load_body(schema: Schema) -> dict:
         unknown = [key for key in body if key not in known]
         if len(unknown) > MAX_ERRORS:
             # Refused at once: marshmallow's own check costs a merge of its errors per key.
-            raise ValidationError(dict.fromkeys(unknown, ["Unknown field."]))
+            raise ValidationError(dict.fromkeys(unknown, [schema.error_messages["unknown"]]))
     return schema.load(body)
 
 

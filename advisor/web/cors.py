@@ -70,12 +70,9 @@ def _cors_hook(app: Flask, options: dict, flask_cors_hook):
     answer = tuple(get_cors_headers(get_cors_options(app, settings), Headers(), "GET").items())
 
     def add_cors_headers(response):
-        # The raw WSGI values: flask-cors matches request.path, which is PATH_INFO
-        # decoded, and a decoded path starts "/v1/" exactly when PATH_INFO does.
         environ = request.environ
-        path = environ.get("PATH_INFO", "")
         if (
-            (path.startswith("/v1/") or path == "/openapi.json")
+            _on_cors_path(environ)
             and environ.get("REQUEST_METHOD") != "OPTIONS"
             and _PRIVATE_NETWORK not in environ
         ):
@@ -86,12 +83,22 @@ def _cors_hook(app: Flask, options: dict, flask_cors_hook):
     return add_cors_headers
 
 
+def _on_cors_path(environ) -> bool:
+    """Whether the request is for a path CORS covers (`cors_options`' resources)."""
+    # The raw WSGI value: flask-cors matches request.path, which is PATH_INFO
+    # decoded, and a decoded path starts "/v1/" exactly when PATH_INFO does.
+    path = environ.get("PATH_INFO", "")
+    return path.startswith("/v1/") or path == "/openapi.json"
+
+
 def _vary_on_origin(response):
-    path = request.environ.get("PATH_INFO", "")
-    varies = (v.lower() for field in response.headers.getlist("Vary") for v in field.split(","))
-    if (path.startswith("/v1/") or path == "/openapi.json") and "origin" not in {
-        v.strip() for v in varies
-    }:
+    """Say ``Vary: Origin`` on every answer of a CORS path, unless flask-cors did."""
+    said = {
+        part.strip().lower()
+        for field in response.headers.getlist("Vary")
+        for part in field.split(",")
+    }
+    if _on_cors_path(request.environ) and "origin" not in said:
         response.headers.add("Vary", "Origin")
     return response
 

@@ -58,7 +58,7 @@ def _validation_error(error: ValidationError):
         messages = dict(itertools.islice(messages.items(), MAX_ERRORS))
     fields = flatten_errors(messages)
     unlisted += max(0, len(fields) - MAX_ERRORS)
-    shown = {_shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
+    shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
     detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in shown.items())
     if not unlisted:
         return problem(422, "Unprocessable Content", detail, errors=shown)
@@ -66,7 +66,8 @@ def _validation_error(error: ValidationError):
     return problem(422, "Unprocessable Content", detail, errors=shown, unlisted_errors=unlisted)
 
 
-def _shortened(name: str) -> str:
+def shortened(name: str) -> str:
+    """`name`, cut to `MAX_NAME_CHARS` characters when longer (it may be the client's)."""
     return name if len(name) <= MAX_NAME_CHARS else f"{name[: MAX_NAME_CHARS - 1]}…"
 
 

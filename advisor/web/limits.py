@@ -4,8 +4,9 @@ Limits come from ``ADVISOR_RATE_LIMITS`` and count in
 ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps counts per process,
 ``redis://host:port/db`` shares them between workers and machines. Only
 ``/v1/`` is limited. A client over its limit gets 429 problem+json with
-``Retry-After`` (at least 1 second; no other answer carries it). Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many
-X-Forwarded-For hops to trust, so clients are told apart.
+``Retry-After`` (at least 1 second; no other answer carries it). Behind
+proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to trust,
+so clients are told apart.
 """
 
 from __future__ import annotations
