@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -11,7 +12,7 @@ from .engine import Advice, Engine
 from .moderation import Verdict
 from .state import InterviewState
 
-__all__ = ["Settings", "default_engine", "evaluate", "moderate"]
+__all__ = ["Settings", "allowed_origins", "default_engine", "evaluate", "moderate"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,7 @@ class Settings:
                 raise _bad(name, getattr(self, name))
         if self.log_level.upper() not in _LOG_LEVELS:
             raise _bad("log_level", self.log_level)
+        allowed_origins(self.cors_origins)
         if self.rate_limits.strip():
             from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
@@ -87,7 +89,20 @@ _ALLOWED = {
     **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
     "log_level": " or ".join(_LOG_LEVELS),
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
+    "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
 }
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def allowed_origins(setting: str) -> list[str]:
+    """The origins in `setting` (``ADVISOR_CORS_ORIGINS``); a value that is not ``*``
+    or an origin is an error."""
+    origins = [part.strip() for part in setting.split(",") if part.strip()]
+    if any(o != "*" and not _ORIGIN.match(o) for o in origins):
+        raise _bad("cors_origins", setting)
+    return ["*"] if "*" in origins else origins
 
 
 def _bad(name: str, value) -> ValueError:

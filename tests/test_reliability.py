@@ -353,6 +353,7 @@ BAD_SETTINGS = [
     ("ADVISOR_CACHE_MAX_AGE", "-1", "a whole number of at least 0"),
     ("ADVISOR_ANSWER_CACHE", "many", "a whole number of at least 0"),
     ("ADVISOR_LOG_LEVEL", "loud", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+    ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
 ]
 
 

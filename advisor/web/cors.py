@@ -19,32 +19,20 @@ a request without ``Origin`` gets no ``Access-Control-Allow-Origin``.
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, request
 from flask_cors import CORS
 from flask_cors.core import get_cors_headers, get_cors_options
 from werkzeug.datastructures import Headers
 
+from ..config import allowed_origins
+
 __all__ = ["EXPOSED_HEADERS", "allowed_origins", "cors_options", "init_app"]
 
 #: Response headers a browser script may read besides the CORS-safelisted ones.
 EXPOSED_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "Content-Disposition")
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 #: The request header (as a WSGI key) that makes flask-cors answer differently even
 #: to a simple request.
 _PRIVATE_NETWORK = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
-
-
-def allowed_origins(setting: str) -> list[str]:
-    """The origins in `setting`; a value that is not ``*`` or an origin is an error."""
-    origins = [part.strip() for part in setting.split(",") if part.strip()]
-    bad = [o for o in origins if o != "*" and not _ORIGIN.match(o)]
-    if bad:
-        raise ValueError(
-            f"ADVISOR_CORS_ORIGINS: not an origin (scheme://host[:port]) or *: {', '.join(bad)}"
-        )
-    return ["*"] if "*" in origins else origins
 
 
 def cors_options(origins: list[str]) -> dict:
