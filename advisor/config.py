@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, fields
 from importlib.resources import files
@@ -12,7 +13,7 @@ from .engine import Advice, Engine
 from .moderation import Verdict
 from .state import InterviewState
 
-__all__ = ["Settings", "default_engine", "evaluate", "moderate", "packaged"]
+__all__ = ["Settings", "allowed_origins", "default_engine", "evaluate", "moderate", "packaged"]
 
 
 def packaged(*parts: str) -> Path:
@@ -47,9 +48,26 @@ class Settings:
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300
 
+    def __post_init__(self):
+        """Refuse a value no worker could serve with, before any worker starts."""
+        for name, least in _LEAST.items():
+            if getattr(self, name) < least:
+                raise _bad(name, getattr(self, name))
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise _bad("log_level", self.log_level)
+        allowed_origins(self.cors_origins)
+        if self.rate_limits.strip():
+            from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+
+            try:
+                parse_many(self.rate_limits)
+            except ValueError:
+                raise _bad("rate_limits", self.rate_limits) from None
+
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
-        """Read every ``ADVISOR_*`` variable; a bad value names its variable."""
+        """Read every ``ADVISOR_*`` variable; a bad value is a ValueError of one line
+        naming its variable and the values it may take."""
         values = {}
         for item in fields(cls):
             name = f"ADVISOR_{item.name.upper()}"
@@ -58,11 +76,43 @@ class Settings:
             kind = type(item.default)
             try:
                 values[item.name] = kind(environ[name])
-            except ValueError as error:
-                raise ValueError(
-                    f"{name}: not a valid {kind.__name__}: {environ[name]!r}"
-                ) from error
+            except ValueError:
+                raise _bad(item.name, environ[name]) from None
         return cls(**values)
+
+
+#: The least value of each whole-number setting.
+_LEAST = {
+    "max_body_bytes": 1,
+    "proxy_count": 0,
+    "engine_memo": 0,
+    "answer_cache": 0,
+    "cache_max_age": 0,
+}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What each setting may be, in the words of its error message.
+_ALLOWED = {
+    **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
+    "log_level": " or ".join(_LOG_LEVELS),
+    "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
+    "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
+}
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def allowed_origins(setting: str) -> list[str]:
+    """The origins in `setting` (``ADVISOR_CORS_ORIGINS``); a value that is not ``*``
+    or an origin is an error."""
+    origins = [part.strip() for part in setting.split(",") if part.strip()]
+    if any(o != "*" and not _ORIGIN.match(o) for o in origins):
+        raise _bad("cors_origins", setting)
+    return ["*"] if "*" in origins else origins
+
+
+def _bad(name: str, value) -> ValueError:
+    return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
 
 
 _lock = threading.Lock()

@@ -44,16 +44,17 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 
 def on_starting(server):
-    """Start on a validated snapshot of rules and content, with no stale counts."""
+    """Start with valid settings on a validated snapshot of rules and content, with no
+    stale counts."""
     from advisor import DataError, Settings, snapshot
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(metrics, ignore_errors=True)
     os.makedirs(metrics, exist_ok=True)
-    settings = Settings.from_env()
-    try:
+    try:  # every setting is checked here, once, before any worker starts
+        settings = Settings.from_env()
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
-    except DataError as error:
+    except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())

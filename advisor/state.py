@@ -93,7 +93,7 @@ class StrictNumber(fields.Float):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
-        return float(value)
+        return float(value) + 0.0  # -0.0 is 0
 
 
 class StrictInteger(fields.Integer):
@@ -114,6 +114,18 @@ class StrictString(fields.String):
         if not isinstance(value, str):
             raise self.make_error("invalid")
         return value
+
+
+class ShortList(fields.List):
+    """A JSON array whose length (its Length validator's max) is checked before any
+    item is read: a long array gets one error, not one per item."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            for check in self.validators:
+                if isinstance(check, validate.Length) and check.max is not None:
+                    check(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class AwareDateTime(fields.AwareDateTime):
@@ -184,7 +196,7 @@ class InterviewStateSchema(Schema):
     linkedin_connected = StrictBoolean(load_default=False)
     still_interested = StrictString(load_default="yes", validate=validate.OneOf(INTEREST))
     competing_offers = _count(load_default=0)
-    plans = fields.List(
+    plans = ShortList(
         StrictString(validate=validate.Length(max=MAX_PLAN_CHARS)),
         load_default=list,
         validate=validate.Length(max=MAX_PLANS),

@@ -1,9 +1,11 @@
 """Operations: health, request ids, JSON logs, metrics and rate limits."""
 
+import http.client
 import io
 import json
 import logging
 import re
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -62,6 +64,26 @@ def test_errors_carry_the_request_id_too(client):
     response = client.get("/v1/guidance/nope", headers={"X-Request-ID": "r-1"})
     assert response.status_code == 404
     assert response.headers["X-Request-ID"] == "r-1"
+
+
+def test_a_logged_traceback_names_exceptions_but_not_their_messages(log_lines):
+    sent = "-".join(("client", "text"))  # built, so the traceback's source lines lack it
+
+    def fail():
+        try:
+            raise ValueError({sent: ["Unknown field."]})
+        except ValueError as error:
+            raise RuntimeError(f"a failure quoting {sent}") from error
+
+    try:
+        fail()
+    except RuntimeError:
+        logging.getLogger("advisor.test").exception("unhandled")
+    [line] = log_lines()
+    assert "builtins.ValueError (message withheld)" in line["exc"]
+    assert "builtins.RuntimeError (message withheld)" in line["exc"]
+    assert "in fail" in line["exc"]
+    assert sent not in line["exc"]
 
 
 def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
@@ -188,6 +210,28 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
 
 
 @pytest.mark.server
+def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
+    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    with gunicorn(workers=1, env=env) as server:
+        parts = urllib.parse.urlsplit(server.base)
+        sent = [("FROBNICATE", "/v1/sources"), ("QWERTYUIOP", "/v1/advice")]
+        sent += [("GET", f"/no/such/path/{n}") for n in range(3)]
+        for method, path in sent:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            connection.request(method, path)
+            connection.getresponse().read()
+            connection.close()
+        text = _get(f"{server.base}/metrics")
+    requests = re.findall(r"^advisor_http_requests_total\{(.*)\} ", text, re.MULTILINE)
+    methods = {re.search(r'method="([^"]*)"', labels)[1] for labels in requests}
+    routes = {re.search(r'route="([^"]*)"', labels)[1] for labels in requests}
+    assert "other" in methods
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert "<unmatched>" in routes
+    assert not any(route.startswith("/no/") for route in routes)
+
+
+@pytest.mark.server
 @pytest.mark.parametrize("named", [False, True])
 def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
     socket_path = tmp_path / "advisor.ctl"
@@ -196,6 +240,38 @@ def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
     with gunicorn(workers=1, env=env, log=log):
         assert socket_path.is_socket() is named
         assert ("Control socket listening" in log.read_text()) is named
+
+
+@pytest.mark.parametrize(
+    ("environ", "words"),
+    [
+        (
+            {"ADVISOR_RATE_LIMITS": "often"},
+            "ADVISOR_RATE_LIMITS='often' is not allowed: use limits",
+        ),
+        ({"ADVISOR_MAX_BODY_BYTES": "0"}, "ADVISOR_MAX_BODY_BYTES=0 is not allowed: use a whole"),
+        ({"ADVISOR_PROXY_COUNT": "-2"}, "ADVISOR_PROXY_COUNT=-2 is not allowed"),
+        ({"ADVISOR_ENGINE_MEMO": "1.5"}, "ADVISOR_ENGINE_MEMO='1.5' is not allowed"),
+        ({"ADVISOR_LOG_LEVEL": "chatty"}, "use DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(environ, words):
+    with pytest.raises(ValueError, match="^[^\\n]*$") as error:
+        Settings.from_env(environ)
+    assert words in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"ADVISOR_RATE_LIMITS": ""},
+        {"ADVISOR_RATE_LIMITS": "5 per second; 100/hour"},
+        {"ADVISOR_LOG_LEVEL": "debug"},
+        {"ADVISOR_CACHE_MAX_AGE": "0"},
+    ],
+)
+def test_good_settings_are_accepted(environ):
+    Settings.from_env(environ)
 
 
 def test_every_setting_is_documented():

@@ -4,6 +4,7 @@ The quick ones run in CI; the soak and the benchmark are scripts
 (`python -m advisor.bench`, `--soak N` for the soak), not timed tests.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -52,7 +53,6 @@ def server(tmp_path_factory):
 
 
 HOSTILE = [
-    ("10 MB body", b'{"stage": "' + b"a" * 10_000_000 + b'"}', {413}),
     ("10,000 levels of nesting", b"[" * 10_000 + b"]" * 10_000, {400}),
     (
         "nesting inside a field",
@@ -100,19 +100,139 @@ def test_a_chunked_body_over_the_limit_is_a_413(server):
     assert headers["Content-Type"] == "application/problem+json"
 
 
-def test_a_body_cut_short_of_its_length_is_a_400(server):
-    parts = urlsplit(server.base)
+def _exchange(base, raw: bytes) -> tuple[bytes, bytes]:
+    """Send `raw` bytes and end the request side; (head, body) of what comes back."""
+    parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(
-            b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"stage": "after"}'
-        )
+        sock.sendall(raw)
         sock.shutdown(socket.SHUT_WR)
-        answer = b"".join(iter(lambda: sock.recv(65536), b""))
-    head, _, body = answer.partition(b"\r\n\r\n")
+        return _answer(sock)
+
+
+def _answer(sock) -> tuple[bytes, bytes]:
+    """(head, body) of what `sock` receives until the server closes it (or resets it
+    after its answer)."""
+    received = []
+    with contextlib.suppress(ConnectionResetError):
+        received += iter(lambda: sock.recv(65536), b"")
+    head, _, body = b"".join(received).partition(b"\r\n\r\n")
+    return head, body
+
+
+POST_HEAD = b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
+def test_a_body_cut_short_of_its_length_is_a_400(server):
+    head, body = _exchange(
+        server.base, POST_HEAD + b'Content-Length: 100\r\n\r\n{"stage": "after"}'
+    )
     assert head.startswith(b"HTTP/1.1 400"), head
     assert b"application/problem+json" in head
     assert "18 of its 100 bytes" in json.loads(body)["detail"]
+
+
+def test_a_declared_length_over_the_limit_is_a_413_at_once(server):
+    # No byte of the body comes: the answer must not wait for it, and the server
+    # closes the connection (the read below ends only when it does).
+    parts = urlsplit(server.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        sock.sendall(POST_HEAD + b"Content-Length: 100000000\r\n\r\n")
+        head, body = _answer(sock)
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b"application/problem+json" in head
+    assert "larger than the limit" in json.loads(body)["detail"]
+
+
+def test_a_client_still_sending_a_large_body_reads_the_413(server):
+    body = b'{"stage": "' + b"a" * 10_000_000 + b'"}'
+    parts = urlsplit(server.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        sock.sendall(POST_HEAD + f"Content-Length: {len(body)}\r\n\r\n".encode())
+
+        def send():  # as curl does, reading the answer while sending
+            with contextlib.suppress(OSError):  # the server stops reading: reset
+                sock.sendall(body)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        head, _ = _answer(sock)
+        sender.join()
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert _post(server.base, "/v1/advice", STATE)[0] == 200
+
+
+BROKEN_CHUNKS = [
+    ("a chunk size that is not hex", b"zz\r\n{}\r\n0\r\n\r\n"),
+    ("a chunk without its CRLF", b"2\r\n{}XX0\r\n\r\n"),
+    ("an end mid-chunk", b'10\r\n{"st'),
+    ("a trailer without a colon", b"2\r\n{}\r\n0\r\nno-colon\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "chunks"), BROKEN_CHUNKS, ids=[b[0] for b in BROKEN_CHUNKS])
+def test_broken_chunked_framing_is_a_400(server, name, chunks):
+    head, body = _exchange(server.base, POST_HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunks)
+    assert head.startswith(b"HTTP/1.1 400"), (name, head)
+    assert b"application/problem+json" in head
+    assert "chunked framing is broken" in json.loads(body)["detail"]
+
+
+LONE_SURROGATES = [
+    ("/v1/moderate", b'{"text": "hi \\ud800"}', "text: holds a lone surrogate"),
+    ("/v1/advice", b'{"stage": "after", "plans": ["ok", "hi \\udc00"]}', "plans.1: holds"),
+    ("/v1/advice", b'{"stage": "after", "secret-key \\ud800": 1}', "A key of $ holds"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "detail"), LONE_SURROGATES)
+def test_a_lone_surrogate_is_a_400_naming_its_field_and_is_not_logged(server, path, body, detail):
+    status, headers, raw = _post(server.base, path, body)
+    assert status == 400, raw
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(raw)["detail"].startswith(detail)
+    assert "secret-key" not in server.output()
+
+
+def test_an_escaped_surrogate_pair_is_one_character(server):
+    status, _, raw = _post(server.base, "/v1/moderate", b'{"text": "hi \\ud83d\\ude00"}')
+    assert status == 200, raw
+
+
+def _many_unknown_keys(count: int) -> bytes:
+    keys = (f"{n:x}" for n in range(count))
+    return b'{"stage":"after",' + ",".join(f'"{key}":0' for key in keys).encode() + b"}"
+
+
+EXPENSIVE = [
+    ("131,000 integers as plans", b'{"stage":"after","plans":[' + b"1," * 130_999 + b"1]}"),
+    ("28,000 unknown keys", _many_unknown_keys(28_000)),
+    ("a key of 200,000 characters", b'{"stage":"after","' + b"k" * 200_000 + b'":0}'),
+    (
+        "a key of 100,000 characters twice",
+        b'{"' + b"k" * 100_000 + b'":0,"' + b"k" * 100_000 + b'":0}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), EXPENSIVE, ids=[e[0] for e in EXPENSIVE])
+def test_expensive_bodies_get_a_short_error(server, name, body):
+    status, headers, raw = _post(server.base, "/v1/advice", body)
+    assert status in (400, 422), (name, status, raw[:200])
+    assert headers["Content-Type"] == "application/problem+json"
+    assert len(raw) < 64 * 1024, (name, len(raw))
+
+
+def test_a_long_list_is_refused_before_its_items_are_read(server):
+    body = b'{"stage":"after","plans":[' + b"1," * 130_999 + b"1]}"
+    problem = json.loads(_post(server.base, "/v1/advice", body)[2])
+    assert problem["errors"] == {"plans": ["Longer than maximum length 20."]}
+
+
+def test_many_errors_are_counted_and_not_all_listed(server):
+    problem = json.loads(_post(server.base, "/v1/advice", _many_unknown_keys(28_000))[2])
+    assert len(problem["errors"]) == 50
+    assert problem["unlisted_errors"] == 28_000 - 50
+    assert "and 27950 more field(s) with errors, not listed" in problem["detail"]
 
 
 def test_long_repeated_word_is_moderated_within_the_limit(server):
@@ -221,3 +341,81 @@ def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, t
     assert result.returncode != 0
     assert "unknown source 'nowhere'" in result.stderr
     assert "guidance.yaml" in result.stderr
+
+
+BAD_SETTINGS = [
+    ("ADVISOR_RATE_LIMITS", "garbage", 'limits such as "600 per minute;60 per second"'),
+    ("ADVISOR_ENGINE_MEMO", "-1", "a whole number of at least 0"),
+    ("ADVISOR_MAX_BODY_BYTES", "0", "a whole number of at least 1"),
+    ("ADVISOR_MAX_BODY_BYTES", "-1", "a whole number of at least 1"),
+    ("ADVISOR_CACHE_MAX_AGE", "-1", "a whole number of at least 0"),
+    ("ADVISOR_ANSWER_CACHE", "many", "a whole number of at least 0"),
+    ("ADVISOR_LOG_LEVEL", "loud", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+    ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
+def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed):
+    import subprocess
+    import sys
+
+    env = {**os.environ, variable: value, "ADVISOR_BIND": "127.0.0.1:0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if variable in line]
+    assert f"{variable}={value}" in line.replace("'", "")
+    assert allowed in line
+    assert "Booting worker" not in result.stderr
+
+
+ALLOWED = "https://jobs.example.org"
+
+
+@pytest.fixture(scope="module")
+def allow_list_server():
+    """One worker, an origin allow-list and a rate limit of 3 per minute."""
+    env = {"ADVISOR_CORS_ORIGINS": f"{ALLOWED},http://localhost:3000"}
+    with gunicorn(workers=1, env={**env, "ADVISOR_RATE_LIMITS": "3 per minute"}) as running:
+        yield running
+
+
+def _varies_on(headers: dict) -> set:
+    return {part.strip().lower() for part in headers.get("Vary", "").split(",")}
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, "https://evil.example.com", None])
+def test_an_allow_list_answer_always_varies_on_origin(allow_list_server, origin):
+    headers = {"Origin": origin} if origin else {}
+    status, got, _ = _request(allow_list_server.base, "GET", "/openapi.json", headers=headers)
+    assert status == 200
+    assert "origin" in _varies_on(got)
+    assert got.get("Access-Control-Allow-Origin") == (ALLOWED if origin == ALLOWED else None)
+
+
+def test_retry_after_is_only_on_429_and_never_0(allow_list_server):
+    answers = [_request(allow_list_server.base, "GET", "/v1/rejected") for _ in range(5)]
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert all("Retry-After" not in headers for _, headers, _ in answers[:3])
+    assert all(int(headers["Retry-After"]) >= 1 for _, headers, _ in answers[3:])
+
+
+@pytest.mark.parametrize("path", ["/v1/sources", "/v1/nope", "/widget.js", "/openapi.json"])
+def test_no_response_may_be_sniffed(server, path):
+    status, headers, _ = _request(server.base, "GET", path)
+    assert status in (200, 404)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_minus_zero_hours_are_echoed_as_0(server):
+    status, _, raw = _post(server.base, "/v1/advice", b'{"stage": "after", "hours_since": -0.0}')
+    assert status == 200, raw
+    assert b'"hours_since":0.0' in raw.replace(b" ", b"")

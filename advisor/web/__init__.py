@@ -47,4 +47,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["advisor"] = app.config.get("ENGINE") or default_engine(app.config["SETTINGS"])
     for module in MODULES:
         module.init_app(app)
+    app.after_request(_no_sniffing)
     return app
+
+
+def _no_sniffing(response):
+    # Browsers take every response as the type it is labelled with, never a guess.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import current_app, g, request
-from marshmallow import Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.wsgi import get_content_length
+
+from .errors import MAX_ERRORS, shortened
 
 MAX_INT_DIGITS = 30
 
 
 def _no_duplicate_keys(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):  # rare: find the key, named short (it is the client's)
+        seen = set()
+        key = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {shortened(key)!r} appears twice in one object")
     return result
 
 
@@ -72,10 +75,20 @@ def _read_body() -> bytes:
 
 
 def _read_up_to(stream, most: int | None) -> bytes:
-    """Bytes from `stream` until it ends or `most` of them have come (None: no bound)."""
+    """Bytes from `stream` until it ends or `most` of them have come (None: no bound);
+    400 when the server cannot read them."""
     chunks, got = [], 0
     while most is None or got < most:
-        chunk = stream.read(65536 if most is None else most - got)
+        try:
+            chunk = stream.read(65536 if most is None else most - got)
+        except Exception as error:
+            # The server parses chunked framing as the body is read and raises its own
+            # errors for a bad chunk size, a missing CRLF, a trailer without a colon
+            # or an end mid-chunk (gunicorn's derive from Exception, werkzeug's from
+            # OSError): the client sent a broken body.
+            raise BadRequest(
+                "The body could not be read: its chunked framing is broken or it ended early."
+            ) from error
         if not chunk:
             break
         chunks.append(chunk)
@@ -104,7 +117,7 @@ def json_body():
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
     try:
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
@@ -118,6 +131,41 @@ def json_body():
         raise BadRequest("The body is nested too deeply.") from error
     except ValueError as error:
         raise BadRequest(f"The body is not acceptable JSON: {error}.") from error
+    if "\\u" in text:  # only an escape can give a lone surrogate: UTF-8 cannot
+        _refuse_lone_surrogates(value)
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = (
+    "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not a character."
+)
+
+
+def _refuse_lone_surrogates(value) -> None:
+    """400 naming a field whose string or key holds a lone surrogate: it is
+    no character, so it can be neither moderated nor written back as UTF-8.
+
+    Fields are named by their path (``plans.0``; ``$`` is the whole body), never
+    by the client's text.
+    """
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _SURROGATE.search(key):
+                    raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
+                stack.append((_join(path, key), child))
+        elif isinstance(item, list):
+            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
 def load_body(schema: Schema) -> dict:
@@ -125,6 +173,12 @@ def load_body(schema: Schema) -> dict:
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"$": ["The body must be a JSON object."]})
+    if schema.unknown == RAISE:
+        known = {item.data_key or name for name, item in schema.load_fields.items()}
+        unknown = [key for key in body if key not in known]
+        if len(unknown) > MAX_ERRORS:
+            # Refused at once: marshmallow's own check costs a merge of its errors per key.
+            raise ValidationError(dict.fromkeys(unknown, [schema.error_messages["unknown"]]))
     return schema.load(body)
 
 

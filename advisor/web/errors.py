@@ -7,6 +7,8 @@ anything else                 -> 500, logged, with no detail leaked
 
 from __future__ import annotations
 
+import itertools
+
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
@@ -34,31 +36,39 @@ def _http_error(error: HTTPException):
     return problem(error.code, error.name, error.description, error.get_headers())
 
 
-#: How much of an oversized body is read and dropped, so the client gets the
-#: 413 on a cleanly closed connection instead of a reset while still sending.
-DRAIN_LIMIT = 64 * 1024 * 1024
-
-
-def _drain() -> None:
-    stream = request.environ.get("wsgi.input")
-    remaining = min(request.content_length or DRAIN_LIMIT, DRAIN_LIMIT)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(1 << 16, remaining))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
-
 def _too_large(error: RequestEntityTooLarge):
-    _drain()
+    # Answered at once, the body left unread: reading it would hold the worker for
+    # as long as the client cares to send (or not send) it. The sync worker closes
+    # the connection after each answer, lingering briefly so the client gets it.
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return problem(413, error.name, f"The body is larger than the limit of {limit} bytes.")
 
 
+#: The most fields a 422 lists, and the longest field name it repeats: a body of
+#: many or long unknown keys gets a short answer, not one line per key.
+MAX_ERRORS = 50
+MAX_NAME_CHARS = 100
+
+
 def _validation_error(error: ValidationError):
-    fields = flatten_errors(error.messages)
-    detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
-    return problem(422, "Unprocessable Content", detail, errors=fields)
+    messages, unlisted = error.messages, 0
+    if isinstance(messages, dict) and len(messages) > MAX_ERRORS:
+        # Flattening every one of many thousand unknown keys would cost more than the rest.
+        unlisted = len(messages) - MAX_ERRORS
+        messages = dict(itertools.islice(messages.items(), MAX_ERRORS))
+    fields = flatten_errors(messages)
+    unlisted += max(0, len(fields) - MAX_ERRORS)
+    shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
+    detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in shown.items())
+    if not unlisted:
+        return problem(422, "Unprocessable Content", detail, errors=shown)
+    detail += f"; and {unlisted} more field(s) with errors, not listed (at most {MAX_ERRORS} are)"
+    return problem(422, "Unprocessable Content", detail, errors=shown, unlisted_errors=unlisted)
+
+
+def shortened(name: str) -> str:
+    """`name`, cut to `MAX_NAME_CHARS` characters when longer (it may be the client's)."""
+    return name if len(name) <= MAX_NAME_CHARS else f"{name[: MAX_NAME_CHARS - 1]}…"
 
 
 def _unexpected(error: Exception):

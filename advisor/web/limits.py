@@ -4,8 +4,9 @@ Limits come from ``ADVISOR_RATE_LIMITS`` and count in
 ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps counts per process,
 ``redis://host:port/db`` shares them between workers and machines. Only
 ``/v1/`` is limited. A client over its limit gets 429 problem+json with
-``Retry-After``. Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many
-X-Forwarded-For hops to trust, so clients are told apart.
+``Retry-After`` (at least 1 second; no other answer carries it). Behind
+proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to trust,
+so clients are told apart.
 """
 
 from __future__ import annotations
@@ -20,8 +21,24 @@ def _not_api() -> bool:
     return not request.path.startswith("/v1/")
 
 
+def _retry_after_only_on_429(response):
+    """Keep Flask-Limiter's Retry-After on a 429 only, and never 0 there: it counts
+    the seconds left in the window, rounded down."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return response
+    if response.status_code != 429:
+        del response.headers["Retry-After"]
+    elif value.lstrip("-").isdigit() and int(value) < 1:
+        response.headers["Retry-After"] = "1"
+    return response
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
+    # Registered before Flask-Limiter's hook, so it runs after it (Flask runs
+    # after-request hooks last registered first).
+    app.after_request(_retry_after_only_on_429)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
     limits = [part.strip() for part in settings.rate_limits.split(";") if part.strip()]

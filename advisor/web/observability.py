@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 
@@ -88,6 +89,23 @@ class JsonFormatter(logging.Formatter):
         encoded = getattr(record, "encoded_fields", "")
         return f"{line[:-1]}, {encoded}}}" if encoded else line
 
+    def formatException(self, ei) -> str:
+        """The traceback of each exception in the chain, naming its type but not its
+        message, which may quote the client (a validation error lists the keys sent)."""
+        chain, error = [], ei[1]
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        parts = []
+        for error in reversed(chain):
+            kind = type(error)
+            parts += [
+                "Traceback (most recent call last):\n",
+                *traceback.format_tb(error.__traceback__),
+                f"{kind.__module__}.{kind.__qualname__} (message withheld)\n",
+            ]
+        return "".join(parts).rstrip("\n")
+
 
 def _configure_logging(level: str) -> None:
     logger = logging.getLogger("advisor")
@@ -123,12 +141,20 @@ def _start() -> None:
     g.started = time.perf_counter()
 
 
+#: The methods counted under their own name; any other token a client sends is
+#: counted as ``other``, so that clients cannot add label values without bound.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+#: The route label of every request that matches no route (its path is not a label).
+UNMATCHED = "<unmatched>"
+
+
 def _finish(response: Response) -> Response:
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
-    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    route = request.url_rule.rule if request.url_rule else UNMATCHED
+    method = request.method if request.method in METHODS else "other"
     status = str(response.status_code)
-    REQUESTS.labels(route, request.method, status).inc()
-    LATENCY.labels(route, request.method, status).observe(seconds)
+    REQUESTS.labels(route, method, status).inc()
+    LATENCY.labels(route, method, status).observe(seconds)
     response.headers[REQUEST_ID] = request_id()
     _log(
         _ACCESS_LOG,

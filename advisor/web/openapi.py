@@ -38,7 +38,7 @@ from ..state import MAX_PLAN_CHARS, MAX_PLANS, InterviewState, InterviewStateSch
 from .advice import AdviceQuerySchema
 from .caching import cache_by_digest
 from .calendar import CALENDAR, plan
-from .errors import PROBLEM
+from .errors import MAX_ERRORS, MAX_NAME_CHARS, PROBLEM
 from .moderation import MAX_TEXT_CHARS, ModerationRequestSchema
 
 __all__ = ["build_document", "init_app"]
@@ -63,7 +63,14 @@ class ProblemSchema(Schema):
         values=fields.List(fields.String()),
         metadata={
             "description": "422 only: each failing field (`plans.3`; `$` for the whole body) "
-            "with its messages."
+            f"with its messages; at most {MAX_ERRORS} fields, names cut to {MAX_NAME_CHARS} "
+            "characters."
+        },
+    )
+    unlisted_errors = fields.Integer(
+        metadata={
+            "description": f"422 only, when more than {MAX_ERRORS} fields fail: how many "
+            "more fail than `errors` lists."
         },
     )
 
@@ -219,14 +226,15 @@ PROBLEMS = {
 API_ERRORS = ("TooManyRequests", "InternalServerError")
 BODY_ERRORS = ("BadRequest", "ContentTooLarge", "UnsupportedMediaType", "UnprocessableContent")
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Tells a job candidate what to do after an interview, cites the evidence for every
 piece of advice (verbatim quotes from five articles), and refuses unsafe advice.
 Ids and field names of v1 are fixed; fields and endpoints may be added.
 
 Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`,
-`detail` and `instance`; a 422 adds `errors`, field by field. Request bodies are
-strict: unknown fields, wrong types and out-of-range values are errors.
+`detail` and `instance`; a 422 adds `errors`, field by field (the first {MAX_ERRORS},
+with `unlisted_errors` counting the rest). Request bodies are strict: unknown
+fields, wrong types and out-of-range values are errors.
 
 Browsers may call `/v1/` and `/openapi.json` from the origins in
 `ADVISOR_CORS_ORIGINS` (default any; no credentials). Catalogue answers carry a
