@@ -358,12 +358,10 @@ BAD_SETTINGS = [
 @pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
 def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed):
     import subprocess
-    import sys
 
     env = {**os.environ, variable: value, "ADVISOR_BIND": "127.0.0.1:0"}
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
+        gunicorn_command(),
         env=env,
         capture_output=True,
         text=True,
