@@ -320,24 +320,11 @@ def test_sighup_reloads_valid_rules_and_keeps_serving_through_broken_ones(tmp_pa
 
 
 def test_start_up_with_broken_content_exits_non_zero_with_a_message(data_copy, tmp_path):
-    import subprocess
 
     rules, content = data_copy
     guidance = content / "guidance.yaml"
     guidance.write_text(guidance.read_text().replace("source: heat", "source: nowhere", 1))
-    env = {
-        **os.environ,
-        "ADVISOR_RULES_DIR": str(rules),
-        "ADVISOR_CONTENT_DIR": str(content),
-        "ADVISOR_BIND": "127.0.0.1:0",
-    }
-    result = subprocess.run(
-        gunicorn_command(),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _start_up(ADVISOR_RULES_DIR=str(rules), ADVISOR_CONTENT_DIR=str(content))
     assert result.returncode != 0
     assert "unknown source 'nowhere'" in result.stderr
     assert "guidance.yaml" in result.stderr
@@ -355,18 +342,17 @@ BAD_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
-def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed):
+def _start_up(**settings: str):
+    """Start gunicorn as `make run` does, with `settings`; for starts that must fail."""
     import subprocess
 
-    env = {**os.environ, variable: value, "ADVISOR_BIND": "127.0.0.1:0"}
-    result = subprocess.run(
-        gunicorn_command(),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {**os.environ, "ADVISOR_BIND": "127.0.0.1:0", **settings}
+    return subprocess.run(gunicorn_command(), env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
+def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed):
+    result = _start_up(**{variable: value})
     assert result.returncode == 2
     [line] = [line for line in result.stderr.splitlines() if variable in line]
     assert f"{variable}={value}" in line.replace("'", "")
