@@ -10,9 +10,9 @@ rejected advice and the satire's passages the catalogue quotes for it (unsafe,
 under its category), the guidance titles and details (with their variants) and every sentence of the
 sincere articles (safe).  The sealed set is
 never read.  Before training on everything, the script estimates how the
-model does on a writer it has not seen: it leaves each writer's set out in
-turn, trains on the rest and scores the left-out set, sentence by sentence
-with neighbours as the screen does.  Those scores pick each category's
+model does on writers it has not seen: it splits the writers' sets into
+five folds, leaves each fold out in turn, trains on the rest and scores the
+left-out sets, sentence by sentence with neighbours as the screen does.  Those scores pick each category's
 threshold (the best F1 at finding that category), and the estimate at those
 thresholds is written into the model beside the weights.
 
@@ -50,6 +50,11 @@ CONTENT = ROOT / "content"
 POLICY = ROOT / "rules" / "moderation"
 #: Inverse regularisation strength of each category's logistic regression.
 C = 10.0
+#: The product's own texts (the policy's case tables and devset, the content) count this
+#: many times: every start checks the content against the screen (the content gate).
+CONTENT_WEIGHT = 3.0
+#: The writers' sets are dealt into this many folds, each left out once when estimating.
+FOLDS = 5
 #: Terms seen in fewer training texts than this are left out.
 MIN_DF = 2
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
@@ -90,8 +95,11 @@ def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
     return groups
 
 
-def train(examples: list[tuple[str, frozenset[str]]]) -> dict:
-    """The model's data (as written to model.json), without thresholds."""
+def train(examples: list[tuple[str, frozenset[str]]], fixed: int = 0) -> dict:
+    """The model's data (as written to model.json), without thresholds.
+
+    The last `fixed` examples are the product's own texts (case tables,
+    content); each counts CONTENT_WEIGHT times."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -99,11 +107,13 @@ def train(examples: list[tuple[str, frozenset[str]]]) -> dict:
         analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
     )
     features = vectoriser.fit_transform([text for text, _ in examples])
+    sample_weight = np.ones(len(examples))
+    sample_weight[len(examples) - fixed :] = CONTENT_WEIGHT
     weights, intercepts = [], []
     for category in CATEGORIES:
         labels = np.array([category in cats for _, cats in examples])
         model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-        model.fit(features, labels)
+        model.fit(features, labels, sample_weight=sample_weight)
         weights.append(model.coef_[0])
         intercepts.append(float(model.intercept_[0]))
     return {
@@ -122,15 +132,20 @@ def sentence_scores(model: LinearModel, text: str):
 
 
 def left_out_scores(groups) -> list[tuple[frozenset[str], list]]:
-    """Each writer's texts scored by a model trained without that writer."""
+    """Each writer's texts scored by a model trained without that writer.
+
+    The writers' sets are dealt into FOLDS folds; each fold is left out once."""
     results = []
-    for held_out in (g for g in groups if not g.startswith("_")):
-        train_set = [x for g, rows in groups.items() if g != held_out for x in rows]
-        data = train(train_set)
+    writers = sorted(g for g in groups if not g.startswith("_"))
+    for fold in range(FOLDS):
+        held_out = set(writers[fold::FOLDS])
+        train_set = [x for g, rows in groups.items() if g not in held_out for x in rows]
+        data = train(train_set, fixed=len(groups["_always"]))
         data["thresholds"] = [0.5] * len(CATEGORIES)
         model = LinearModel(data)
-        results += [(cats, sentence_scores(model, text)) for text, cats in groups[held_out]]
-        print(f"  left out {held_out}", file=sys.stderr)
+        for writer in sorted(held_out):
+            results += [(cats, sentence_scores(model, text)) for text, cats in groups[writer]]
+        print(f"  left out {', '.join(sorted(held_out))}", file=sys.stderr)
     return results
 
 
@@ -201,7 +216,7 @@ def main(argv=None) -> int:
     if args.estimate:
         return 0
     examples = [x for rows in groups.values() for x in rows]
-    data = train(examples)
+    data = train(examples, fixed=len(groups["_always"]))
     data["thresholds"] = [thresholds[c] for c in CATEGORIES]
     data["trained_on"] = {
         "texts": len(examples),

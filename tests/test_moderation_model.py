@@ -24,8 +24,8 @@ REJECTED = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encodin
 SEALED = ROOT / "tests" / "moderation" / "sealed.jsonl.gz"
 #: Floors under the figures recorded in the README for the sealed set: a
 #: change that loses ground on text nobody tuned on fails here.
-SEALED_MIN_PRECISION = 0.82
-SEALED_MIN_RECALL = 0.88
+SEALED_MIN_PRECISION = 0.84
+SEALED_MIN_RECALL = 0.90
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import moderation_score  # noqa: E402
