@@ -37,6 +37,7 @@ DEMO_CSP = f"{_POLICY}; frame-src 'self'; frame-ancestors 'self'"
 #: Attributes of <interview-advice> that /embed takes from its query string.
 PRESET_ATTRIBUTES = (
     "heading",
+    "avoid",
     "stage",
     "hours-since",
     "interview-ended-at",

@@ -4,7 +4,8 @@
 - ``site``: a careers site on another loopback port, so another origin. It
   serves ``pages/`` under a strict Content-Security-Policy that allows the
   API's origin for scripts, requests and frames, and nothing inline;
-  ``?hostile`` adds ``pages/hostile.css`` to a page.
+  ``?hostile`` adds ``pages/hostile.css`` to a page. ``careers_site(api)``
+  serves the same site for another API server.
 - ``open_page(url, ...)``: a fresh browser context and page that records
   console messages, uncaught errors, dialogs and CSP violations (``Tab``).
 - ``shot(target, name)``: a screenshot in ``test-artifacts/screenshots/`` for
@@ -16,6 +17,7 @@ it from system-packages.txt); without it every test here fails, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import shutil
@@ -122,9 +124,9 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site(api):
-    """The careers site serving pages/ on another port; its base URL."""
+@contextlib.contextmanager
+def careers_site(api: str):
+    """Serve pages/ on another port as a site that uses the API at `api`; yield its base URL."""
     handler = type("SiteHandler", (_SiteHandler,), {"api": api})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -135,6 +137,13 @@ def site(api):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def site(api):
+    """The careers site serving pages/ on another port; its base URL."""
+    with careers_site(api) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
