@@ -7,7 +7,8 @@
 - ``/embed``: the widget alone on a page, for an iframe. Query parameters
   named like the widget's attributes preset the state. It posts its height to
   the parent, where ``/embed-resize.js`` resizes the iframe.
-- ``/demo``: both ways to embed, live, with snippets to copy.
+- ``/demo``: both ways to embed, live, with snippets to copy, and each way of
+  showing the "Not that" warnings (``avoid``).
 
 The pages send a strict Content-Security-Policy (no inline script or style).
 Their other assets come from Flask's ``/static/`` route (``static/widget/``).
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
-__all__ = ["DEMO_CSP", "EMBED_CSP", "PRESET_ATTRIBUTES", "init_app"]
+__all__ = ["AVOID_MODES", "DEMO_CSP", "EMBED_CSP", "PRESET_ATTRIBUTES", "init_app"]
 
 STATIC = Path(__file__).resolve().parent / "static" / "widget"
 CSS_MARKER = "/*WIDGET_CSS*/ null"
@@ -56,6 +57,9 @@ PRESET_ATTRIBUTES = (
     "competing-offers",
     "plans",
 )
+
+#: Values of the `avoid` attribute (how the "Not that" warnings are shown), the default first.
+AVOID_MODES = ("collapsed", "open", "hidden")
 
 bp = Blueprint("widget", __name__)
 
@@ -113,7 +117,8 @@ def embed():
 @bp.get("/demo")
 def demo():
     base = request.url_root.rstrip("/")
-    return _page(render_template("widget/demo.html", snippets=_snippets(base)), DEMO_CSP)
+    html = render_template("widget/demo.html", snippets=_snippets(base), avoid_modes=AVOID_MODES)
+    return _page(html, DEMO_CSP)
 
 
 def _snippets(base: str) -> dict[str, str]:
@@ -137,6 +142,12 @@ def _snippets(base: str) -> dict[str, str]:
             '<interview-advice stage="after" hours-since="50" via-agency\n'
             '  thank-you-sent notes-written heading="Waiting to hear back?">\n'
             "</interview-advice>"
+        ),
+        "avoid": (
+            '<interview-advice avoid="open"></interview-advice>\n'
+            '<interview-advice avoid="hidden"></interview-advice>\n'
+            f'<iframe src="{base}/embed?avoid=hidden" title="Interview advice"\n'
+            '  data-interview-advice width="100%" height="480" frameborder="0"></iframe>'
         ),
         "iframe": (
             f'<iframe src="{base}/embed" title="Interview advice"\n'

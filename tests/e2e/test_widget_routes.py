@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from advisor.web.widget import CSS_MARKER, DEMO_CSP, EMBED_CSP, STATIC
+from advisor.web.widget import AVOID_MODES, CSS_MARKER, DEMO_CSP, EMBED_CSP, STATIC
 
 
 def test_widget_js_carries_the_stylesheet(client):
@@ -70,3 +70,19 @@ def test_demo_snippets_name_this_server(client):
     html = client.get("/demo", base_url="https://advice.example.org").get_data(as_text=True)
     assert "&lt;script src=&#34;https://advice.example.org/widget.js&#34; defer&gt;" in html
     assert "https://advice.example.org/embed-resize.js" in html
+
+
+def test_embed_takes_the_avoid_setting(client):
+    html = client.get("/embed", query_string={"avoid": "hidden"}).get_data(as_text=True)
+    assert '<interview-advice avoid="hidden">' in html
+
+
+def test_the_avoid_settings_are_the_ones_the_widget_knows():
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert f"const AVOID_MODES = {json.dumps(list(AVOID_MODES))};" in source
+
+
+def test_demo_shows_each_avoid_setting(client):
+    html = client.get("/demo").get_data(as_text=True)
+    for mode in AVOID_MODES:
+        assert f'<interview-advice avoid="{mode}"' in html
