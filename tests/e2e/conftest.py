@@ -4,7 +4,9 @@
 - ``site``: a careers site on another loopback port, so another origin. It
   serves ``pages/`` under a strict Content-Security-Policy that allows the
   API's origin for scripts, requests and frames, and nothing inline;
-  ``?hostile`` adds ``pages/hostile.css`` to a page. ``careers_site(api)``
+  ``?hostile`` adds ``pages/hostile.css`` to a page. A page that loads the
+  pinned release gets its URL and ``integrity``, hashed here from what the API
+  serves (``?tampered``: the hash of something else). ``careers_site(api)``
   serves the same site for another API server.
 - ``open_page(url, ...)``: a fresh browser context and page that records
   console messages, uncaught errors, dialogs and CSP violations (``Tab``).
@@ -17,17 +19,22 @@ it from system-packages.txt); without it every test here fails, saying so.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import http.server
 import os
 import shutil
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+
+from advisor.web.widget import RELEASE
 
 from ..live import ROOT, free_port, gunicorn
 
@@ -106,6 +113,12 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         if path.suffix != ".html" or not path.is_file():
             return super().do_GET()
         html = path.read_text(encoding="utf-8").replace("{{API}}", self.api)
+        if "{{INTEGRITY}}" in html:
+            pinned = urllib.request.urlopen(f"{self.api}/widget-{RELEASE}.js", timeout=10).read()
+            if "tampered" in url.query:
+                pinned += b"\n"
+            digest = base64.b64encode(hashlib.sha384(pinned).digest()).decode()
+            html = html.replace("{{RELEASE}}", RELEASE).replace("{{INTEGRITY}}", f"sha384-{digest}")
         if "hostile" in url.query:
             html = html.replace("<!--HOSTILE-->", '<link rel="stylesheet" href="hostile.css">')
         body = html.encode()

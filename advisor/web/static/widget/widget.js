@@ -35,6 +35,9 @@
   // The server writes widget.css here as a string (advisor/web/widget.py);
   // served as a plain file it stays null and the stylesheet is linked instead.
   const CSS = /*WIDGET_CSS*/ null;
+  // The stylesheet to link without constructable stylesheets, beside this script:
+  // a pinned release (widget-1.2.0.js) names its own (widget-1.2.0.css).
+  const CSS_FILE = /*WIDGET_CSS_FILE*/ "widget.css";
 
   const REQUEST_TIMEOUT_MS = 15000;
 
@@ -137,7 +140,7 @@
       root.adoptedStyleSheets = [sharedSheet];
       return Promise.resolve();
     }
-    const link = el("link", { rel: "stylesheet", href: new URL("widget.css", SCRIPT_URL).href });
+    const link = el("link", { rel: "stylesheet", href: new URL(CSS_FILE, SCRIPT_URL).href });
     root.append(link);
     return new Promise((resolve) => {
       link.addEventListener("load", resolve, { once: true });
