@@ -531,9 +531,10 @@ def build_document(engine) -> dict:
                 "description": "`actions` are the ones due now, most urgent first; `avoid` "
                 "pairs rejected advice with its recommended counterpart. With "
                 f"`Accept: {CALENDAR}` (and `interview_ended_at`) the answer is an "
-                "iCalendar plan: one event per action over its window in UTC (an open "
-                "window: one hour at its start), with the detail, the reason and the "
-                "sources; the UID is stable per ruleset digest, action and interview end.",
+                "iCalendar plan: one event per action over its window in UTC, from `now` "
+                "on (an action already due starts at `now`; a closed window is no event; "
+                "an open window: one hour at its start), with the detail, the reason and "
+                "the sources; the UID is stable per ruleset digest, action and interview end.",
                 "parameters": [{"in": "query", "schema": AdviceQuerySchema}],
                 "requestBody": {
                     "required": True,
