@@ -85,7 +85,11 @@ class LiveSchema(Schema):
 
 class ReadySchema(Schema):
     status = fields.String(required=True, metadata={"description": "`ready`."})
-    ruleset = fields.Nested(RulesetSchema, required=True)
+    ruleset = fields.Nested(
+        RulesetSchema,
+        required=True,
+        metadata={"description": "The version and digest of the ruleset loaded."},
+    )
     rules = fields.Integer(required=True, metadata={"description": "Rules loaded."})
 
 
