@@ -1,6 +1,7 @@
 """POST /v1/advice with Accept: text/calendar: the plan as iCalendar, parsed with icalendar."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -19,9 +20,17 @@ def app(engine):
 
 
 def _plan(client, state=STATE):
+    """The calendar answered for `state`, parsed by icalendar, which found nothing wrong in it."""
     response = client.post("/v1/advice", json=state, headers=CALENDAR)
     assert response.status_code == 200, response.get_data(as_text=True)
-    return response, Calendar.from_ical(response.data)
+    calendar = Calendar.from_ical(response.data)
+    assert [(c.name, c.errors) for c in calendar.walk() if c.errors] == []
+    return response, calendar
+
+
+def _unfolded(raw: bytes) -> list[str]:
+    """The content lines of an iCalendar text, unfolded (RFC 5545, 3.1)."""
+    return raw.decode().replace("\r\n ", "").split("\r\n")
 
 
 def _events(calendar):
@@ -39,22 +48,63 @@ def test_the_plan_is_a_calendar_download(client):
     assert "Interview Advisor" in str(calendar["PRODID"])
 
 
-def test_one_event_per_action_in_order_with_its_window(client):
-    advice = client.post("/v1/advice", json=STATE).get_json()
-    _, calendar = _plan(client)
+def _expected_events(advice, state) -> list[tuple[str, datetime, datetime]]:
+    """(title, start, end) of each event the calendar should have, from the JSON answer:
+    each window from `now` on, closed windows left out, open or empty ones an hour long."""
+    ended, now = (datetime.fromisoformat(state[k]) for k in ("interview_ended_at", "now"))
+    events = []
+    for action in advice["actions"]:
+        window = action["window"]
+        start = ended + timedelta(hours=window["start_hours"])
+        end = None if window["end_hours"] is None else ended + timedelta(hours=window["end_hours"])
+        if end is not None and (end < now or (end == now and start < end)):
+            continue
+        start = max(start, now)
+        if end is None or end <= start:
+            end = start + timedelta(hours=1)
+        events.append((action["title"], start, end))
+    return events
+
+
+def _check_events(client, state) -> list:
+    advice = client.post("/v1/advice", json=state).get_json()
+    _, calendar = _plan(client, state)
     events = _events(calendar)
-    assert [str(e["SUMMARY"]) for e in events] == [a["title"] for a in advice["actions"]]
-    ended = datetime.fromisoformat(ENDED)
-    for event, action in zip(events, advice["actions"], strict=True):
-        start, end = event["DTSTART"].dt, event["DTEND"].dt
-        assert start.utcoffset() == timedelta(0)
-        assert start == ended + timedelta(hours=action["window"]["start_hours"])
-        if action["window"]["end_hours"] is None:
-            assert end == start + timedelta(hours=1)
-        else:
-            assert end == ended + timedelta(hours=action["window"]["end_hours"])
-        assert event["DTSTAMP"].dt == datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+    expected = _expected_events(advice, state)
+    found = [(str(e["SUMMARY"]), e["DTSTART"].dt, e["DTEND"].dt) for e in events]
+    assert found == expected
+    now = datetime.fromisoformat(state["now"])
+    for event in events:
+        assert event["DTSTART"].dt.utcoffset() == timedelta(0)
+        assert event["DTSTART"].dt >= now
+        assert event["DTSTAMP"].dt == now
         assert str(event["TRANSP"]) == "TRANSPARENT"
+    return expected
+
+
+def test_one_event_per_action_in_order_with_its_window_from_now(client):
+    expected = _check_events(client, STATE)
+    now = datetime.fromisoformat(STATE["now"])
+    # An hour and a half on, every action listed is due already: each starts now.
+    assert expected
+    assert all(start == now for _, start, _ in expected)
+
+
+def test_a_plan_asked_for_a_week_later_starts_now_and_leaves_closed_windows_out(client):
+    state = {**STATE, "now": "2026-11-27T16:30:00+01:00"}
+    advice = client.post("/v1/advice", json=state).get_json()
+    ended = datetime.fromisoformat(ENDED)
+    now = datetime.fromisoformat(state["now"])
+    closed = [
+        a["title"]
+        for a in advice["actions"]
+        if a["window"]["end_hours"] is not None
+        and ended + timedelta(hours=a["window"]["end_hours"]) <= now
+    ]
+    expected = _check_events(client, state)
+    assert expected, "a week on, some advice still belongs on the calendar"
+    assert not {title for title, _, _ in expected} & set(closed)
+    assert all(start >= now for _, start, _ in expected)
 
 
 def test_an_open_window_is_a_one_hour_event_at_its_start(client):
@@ -103,6 +153,28 @@ def test_lines_are_folded_and_end_in_crlf(client):
     assert lines[-1] == b""
     assert all(len(line) <= 75 for line in lines)
     assert all(b"\n" not in line for line in lines)
+
+
+def test_text_is_escaped_and_folded_and_reads_back_exactly(client):
+    advice = client.post("/v1/advice", json=STATE).get_json()
+    response, calendar = _plan(client)
+    for event, action in zip(_events(calendar), advice["actions"], strict=True):
+        sources = "\n".join(f"- {c['publisher']}: “{c['quote']}”" for c in action["sources"])
+        assert str(event["DESCRIPTION"]) == (
+            f"{action['detail']}\n\nWhy: {action['because']}\n\nSources:\n{sources}"
+        )
+        assert str(event["SUMMARY"]) == action["title"]
+    raw = response.data
+    for escaped in (rb"\,", rb"\;", rb"\n"):  # the plan has each to escape
+        assert escaped in raw
+    assert any(line.startswith(b" ") for line in raw.split(b"\r\n"))  # and long lines
+    for line in _unfolded(raw):
+        name, _, value = line.partition(":")
+        if name in ("SUMMARY", "DESCRIPTION"):
+            assert not re.search(r"(?<!\\)[,;]", value), line  # every , and ; escaped
+    # Folding never splits a UTF-8 character: each folded line decodes on its own.
+    for line in raw.split(b"\r\n"):
+        line.decode()
 
 
 def test_without_the_interview_end_is_a_422_naming_it(client):

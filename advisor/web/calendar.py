@@ -1,9 +1,12 @@
 """The advice as an iCalendar plan: ``POST /v1/advice`` with ``Accept: text/calendar``.
 
-One VEVENT per recommended action, most urgent first:
+One VEVENT per recommended action whose window is still open, most urgent
+first:
 
 - ``DTSTART``/``DTEND``: the action's window after ``interview_ended_at``, in
-  UTC. An open window (``end_hours`` null) becomes a one-hour event at its
+  UTC, but never before the reference time (``now``, or the server clock): an
+  action already due starts then, and one whose window has closed is no
+  event. An open window (``end_hours`` null) becomes a one-hour event at its
   start, as does a window that ends where it starts.
 - ``UID``: stable for one (ruleset digest, action id, interview end), so a
   calendar that imports the plan again updates its events instead of adding
@@ -77,9 +80,13 @@ def _description(item) -> str:
     return f"{item.detail}\n\nWhy: {' '.join(item.because)}\n\nSources:\n{sources}"
 
 
-def _event(item, state, digest: str, stamp) -> Event:
+def _event(item, state, digest: str, stamp) -> Event | None:
+    """The event of `item` from `stamp` (the reference time) on; None once its window has closed."""
     start = state.at(item.start_hours)
     end = state.at(item.end_hours) if item.end_hours is not None else None
+    if end is not None and (end < stamp or (end == stamp and start < end)):
+        return None
+    start = max(start, stamp)
     if end is None or end <= start:
         end = start + OPEN_WINDOW_EVENT
     event = Event()
@@ -104,7 +111,9 @@ def plan(advice, state) -> bytes:
     calendar.add("x-wr-calname", "After the interview")
     stamp = state.at(state.hours_since).astimezone(UTC)
     for item in advice.actions:
-        calendar.add_component(_event(item, state, advice.digest, stamp))
+        event = _event(item, state, advice.digest, stamp)
+        if event is not None:
+            calendar.add_component(event)
     return calendar.to_ical()
 
 

@@ -11,6 +11,7 @@ like the catalogue (ETag from the ruleset digest).
 from __future__ import annotations
 
 import copy
+from importlib.metadata import version
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
@@ -48,6 +49,9 @@ bp.after_request(cache_by_digest)
 
 JSON = "application/json"
 TITLE = "Interview Advisor API"
+#: info.version: the package's semantic version (generated clients need one); the
+#: ruleset's version is x-ruleset-version beside it.
+API_VERSION = version("interview-advisor")
 
 
 class ProblemSchema(Schema):
@@ -81,7 +85,11 @@ class LiveSchema(Schema):
 
 class ReadySchema(Schema):
     status = fields.String(required=True, metadata={"description": "`ready`."})
-    ruleset = fields.Nested(RulesetSchema, required=True)
+    ruleset = fields.Nested(
+        RulesetSchema,
+        required=True,
+        metadata={"description": "The version and digest of the ruleset loaded."},
+    )
     rules = fields.Integer(required=True, metadata={"description": "Rules loaded."})
 
 
@@ -505,7 +513,7 @@ def build_document(engine) -> dict:
     """The OpenAPI 3.1 document for `engine`'s ruleset, as a JSON-ready dict."""
     spec = APISpec(
         title=TITLE,
-        version=f"1 (ruleset {engine.version})",
+        version=API_VERSION,
         openapi_version="3.1.0",
         plugins=[_Plugin()],
         info={"description": DESCRIPTION},
@@ -516,7 +524,12 @@ def build_document(engine) -> dict:
             {"name": "operations", "description": "Health probes and metrics."},
             {"name": "documentation", "description": "This document and its page."},
         ],
-        **{"x-ruleset": {"version": engine.version, "digest": engine.digest}},
+        # Relative: the server that serves this document (it is cached whatever the host).
+        servers=[{"url": "/", "description": "The server that serves this document."}],
+        **{
+            "x-ruleset-version": engine.version,
+            "x-ruleset": {"version": engine.version, "digest": engine.digest},
+        },
     )
     _components(spec)
     requests, answers, calendar = _advice_examples(engine)
@@ -531,9 +544,10 @@ def build_document(engine) -> dict:
                 "description": "`actions` are the ones due now, most urgent first; `avoid` "
                 "pairs rejected advice with its recommended counterpart. With "
                 f"`Accept: {CALENDAR}` (and `interview_ended_at`) the answer is an "
-                "iCalendar plan: one event per action over its window in UTC (an open "
-                "window: one hour at its start), with the detail, the reason and the "
-                "sources; the UID is stable per ruleset digest, action and interview end.",
+                "iCalendar plan: one event per action over its window in UTC, from `now` "
+                "on (an action already due starts at `now`; a closed window is no event; "
+                "an open window: one hour at its start), with the detail, the reason and "
+                "the sources; the UID is stable per ruleset digest, action and interview end.",
                 "parameters": [{"in": "query", "schema": AdviceQuerySchema}],
                 "requestBody": {
                     "required": True,

@@ -7,7 +7,16 @@
 - ``/embed``: the widget alone on a page, for an iframe. Query parameters
   named like the widget's attributes preset the state. It posts its height to
   the parent, where ``/embed-resize.js`` resizes the iframe.
-- ``/demo``: both ways to embed, live, with snippets to copy.
+- ``/demo``: both ways to embed, live, with snippets to copy, each way of
+  showing the "Not that" warnings (``avoid``), and the pinned release.
+
+Releases: ``/widget.js``, ``/widget.css`` and ``/embed-resize.js`` are the
+moving latest (revalidated after ``ADVISOR_CACHE_MAX_AGE``). Each is also
+served at a versioned URL (``/widget-1.0.0.js``, ``/widget-1.0.0.css``,
+``/embed-resize-1.0.0.js``, the package's version) that never changes: cached
+for a year, ``immutable``, and pinned by sites with its Subresource Integrity
+hash (``integrity``), which /demo publishes. Earlier releases are kept, built
+as they were served, in ``static/widget/releases/<version>/``.
 
 The pages send a strict Content-Security-Policy (no inline script or style).
 Their other assets come from Flask's ``/static/`` route (``static/widget/``).
@@ -15,16 +24,36 @@ Their other assets come from Flask's ``/static/`` route (``static/widget/``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
-__all__ = ["DEMO_CSP", "EMBED_CSP", "PRESET_ATTRIBUTES", "init_app"]
+__all__ = [
+    "AVOID_MODES",
+    "DEMO_CSP",
+    "EMBED_CSP",
+    "PRESET_ATTRIBUTES",
+    "RELEASE",
+    "init_app",
+    "integrity",
+    "release_files",
+]
 
 STATIC = Path(__file__).resolve().parent / "static" / "widget"
+#: Earlier releases, each file as its versioned URL served it.
+RELEASES = STATIC / "releases"
 CSS_MARKER = "/*WIDGET_CSS*/ null"
+CSS_FILE_MARKER = '/*WIDGET_CSS_FILE*/ "widget.css"'
+
+#: The release this server serves at the versioned URLs: the package's version.
+RELEASE = version("interview-advisor")
+#: Versioned assets stay the same for ever: a year is the longest max-age that counts.
+IMMUTABLE_MAX_AGE = 365 * 24 * 3600
 
 _POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -37,6 +66,7 @@ DEMO_CSP = f"{_POLICY}; frame-src 'self'; frame-ancestors 'self'"
 #: Attributes of <interview-advice> that /embed takes from its query string.
 PRESET_ATTRIBUTES = (
     "heading",
+    "avoid",
     "stage",
     "hours-since",
     "interview-ended-at",
@@ -56,28 +86,68 @@ PRESET_ATTRIBUTES = (
     "plans",
 )
 
+#: Values of the `avoid` attribute (how the "Not that" warnings are shown), the default first.
+AVOID_MODES = ("collapsed", "open", "hidden")
+
 bp = Blueprint("widget", __name__)
 
 
 @cache
-def _script() -> bytes:
-    """widget.js with widget.css written into it."""
+def _script(stylesheet: str = "widget.css") -> bytes:
+    """widget.js with widget.css written into it, linking `stylesheet` where it must."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    if source.count(CSS_MARKER) != 1:
-        raise RuntimeError(f"{STATIC / 'widget.js'}: expected {CSS_MARKER!r} exactly once")
+    for marker in (CSS_MARKER, CSS_FILE_MARKER):
+        if source.count(marker) != 1:
+            raise RuntimeError(f"{STATIC / 'widget.js'}: expected {marker!r} exactly once")
     css = (STATIC / "widget.css").read_text(encoding="utf-8")
-    return source.replace(CSS_MARKER, json.dumps(css)).encode()
+    built = source.replace(CSS_MARKER, json.dumps(css))
+    return built.replace(CSS_FILE_MARKER, json.dumps(stylesheet)).encode()
 
 
-def _asset(body: bytes, mimetype: str) -> Response:
-    """A public asset that any site may load, revalidated by its ETag."""
+_MIMETYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+@cache
+def release_files() -> dict[str, bytes]:
+    """The files of this release by versioned name, as served: widget-1.0.0.js, …"""
+    return {
+        f"widget-{RELEASE}.js": _script(f"widget-{RELEASE}.css"),
+        f"widget-{RELEASE}.css": (STATIC / "widget.css").read_bytes(),
+        f"embed-resize-{RELEASE}.js": (STATIC / "embed-resize.js").read_bytes(),
+    }
+
+
+def integrity(body: bytes) -> str:
+    """The Subresource Integrity hash of `body` (sha384), for an ``integrity`` attribute."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(body).digest()).decode()
+
+
+def _asset(body: bytes, mimetype: str, immutable: bool = False) -> Response:
+    """A public asset that any site may load: revalidated by its ETag, or kept for ever."""
     response = Response(body, mimetype=mimetype)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["SETTINGS"].cache_max_age
+    if immutable:
+        response.cache_control.max_age = IMMUTABLE_MAX_AGE
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = current_app.config["SETTINGS"].cache_max_age
     response.add_etag()
     return response.make_conditional(request)
+
+
+def _released(name: str, release: str) -> Response:
+    """`name` of `release`: this one's as built, an earlier one's as kept."""
+    if release == RELEASE:
+        body = release_files().get(name)
+    else:
+        kept = RELEASES / release / name
+        # The route's converter allows no "/", and ".." is no release.
+        body = kept.read_bytes() if release not in ("", ".", "..") and kept.is_file() else None
+    if body is None:
+        abort(404)
+    return _asset(body, _MIMETYPES[Path(name).suffix], immutable=True)
 
 
 def _page(html: str, policy: str) -> Response:
@@ -103,6 +173,21 @@ def resize_script():
     return _asset((STATIC / "embed-resize.js").read_bytes(), "text/javascript")
 
 
+@bp.get("/widget-<release>.js")
+def released_script(release: str):
+    return _released(f"widget-{release}.js", release)
+
+
+@bp.get("/widget-<release>.css")
+def released_stylesheet(release: str):
+    return _released(f"widget-{release}.css", release)
+
+
+@bp.get("/embed-resize-<release>.js")
+def released_resize_script(release: str):
+    return _released(f"embed-resize-{release}.js", release)
+
+
 @bp.get("/embed")
 def embed():
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
@@ -112,7 +197,18 @@ def embed():
 @bp.get("/demo")
 def demo():
     base = request.url_root.rstrip("/")
-    return _page(render_template("widget/demo.html", snippets=_snippets(base)), DEMO_CSP)
+    pinned = [
+        {"name": name, "url": f"{base}/{name}", "integrity": integrity(body)}
+        for name, body in release_files().items()
+    ]
+    html = render_template(
+        "widget/demo.html",
+        snippets=_snippets(base),
+        avoid_modes=AVOID_MODES,
+        release=RELEASE,
+        pinned=pinned,
+    )
+    return _page(html, DEMO_CSP)
 
 
 def _snippets(base: str) -> dict[str, str]:
@@ -136,6 +232,18 @@ def _snippets(base: str) -> dict[str, str]:
             '<interview-advice stage="after" hours-since="50" via-agency\n'
             '  thank-you-sent notes-written heading="Waiting to hear back?">\n'
             "</interview-advice>"
+        ),
+        "avoid": (
+            '<interview-advice avoid="open"></interview-advice>\n'
+            '<interview-advice avoid="hidden"></interview-advice>\n'
+            f'<iframe src="{base}/embed?avoid=hidden" title="Interview advice"\n'
+            '  data-interview-advice width="100%" height="480" frameborder="0"></iframe>'
+        ),
+        "pinned": (
+            f'<script src="{base}/widget-{RELEASE}.js"\n'
+            f'  integrity="{integrity(release_files()[f"widget-{RELEASE}.js"])}"\n'
+            '  crossorigin="anonymous" defer></script>\n'
+            "<interview-advice></interview-advice>"
         ),
         "iframe": (
             f'<iframe src="{base}/embed" title="Interview advice"\n'

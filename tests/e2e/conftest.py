@@ -4,7 +4,10 @@
 - ``site``: a careers site on another loopback port, so another origin. It
   serves ``pages/`` under a strict Content-Security-Policy that allows the
   API's origin for scripts, requests and frames, and nothing inline;
-  ``?hostile`` adds ``pages/hostile.css`` to a page.
+  ``?hostile`` adds ``pages/hostile.css`` to a page. A page that loads the
+  pinned release gets its URL and ``integrity``, hashed here from what the API
+  serves (``?tampered``: the hash of something else). ``careers_site(api)``
+  serves the same site for another API server.
 - ``open_page(url, ...)``: a fresh browser context and page that records
   console messages, uncaught errors, dialogs and CSP violations (``Tab``).
 - ``shot(target, name)``: a screenshot in ``test-artifacts/screenshots/`` for
@@ -16,16 +19,22 @@ it from system-packages.txt); without it every test here fails, saying so.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import http.server
 import os
 import shutil
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+
+from advisor.web.widget import RELEASE
 
 from ..live import ROOT, free_port, gunicorn
 
@@ -104,6 +113,12 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         if path.suffix != ".html" or not path.is_file():
             return super().do_GET()
         html = path.read_text(encoding="utf-8").replace("{{API}}", self.api)
+        if "{{INTEGRITY}}" in html:
+            pinned = urllib.request.urlopen(f"{self.api}/widget-{RELEASE}.js", timeout=10).read()
+            if "tampered" in url.query:
+                pinned += b"\n"
+            digest = base64.b64encode(hashlib.sha384(pinned).digest()).decode()
+            html = html.replace("{{RELEASE}}", RELEASE).replace("{{INTEGRITY}}", f"sha384-{digest}")
         if "hostile" in url.query:
             html = html.replace("<!--HOSTILE-->", '<link rel="stylesheet" href="hostile.css">')
         body = html.encode()
@@ -122,9 +137,9 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site(api):
-    """The careers site serving pages/ on another port; its base URL."""
+@contextlib.contextmanager
+def careers_site(api: str):
+    """Serve pages/ on another port as a site that uses the API at `api`; yield its base URL."""
     handler = type("SiteHandler", (_SiteHandler,), {"api": api})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -135,6 +150,13 @@ def site(api):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def site(api):
+    """The careers site serving pages/ on another port; its base URL."""
+    with careers_site(api) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 
 from advisor.web.widget import STATIC
 
+from .test_docs_page import LAYOUT
+
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 
@@ -92,4 +94,14 @@ def test_without_constructable_stylesheets_it_links_widget_css(api, open_page):
     button = page.get_by_role("button", name="Get advice")
     expect(button).to_be_visible()
     assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(36, 81, 199)"
+    assert tab.problems() == []
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_demo_page_fits_a_phone(api, open_page, width):
+    tab = open_page(f"{api}/demo", width=width, height=800)
+    page = tab.page
+    expect(page.locator("interview-advice[stage] section.results").first).to_be_visible()
+    expect(page.locator("table.releases code.hash")).to_have_count(3)
+    assert page.evaluate(LAYOUT) == {"scroll": 0, "wide": [], "broken": []}
     assert tab.problems() == []

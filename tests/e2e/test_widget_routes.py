@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from advisor.web.widget import CSS_MARKER, DEMO_CSP, EMBED_CSP, STATIC
+from advisor.web import widget
+from advisor.web.widget import (
+    AVOID_MODES,
+    CSS_FILE_MARKER,
+    CSS_MARKER,
+    DEMO_CSP,
+    EMBED_CSP,
+    RELEASE,
+    STATIC,
+    integrity,
+    release_files,
+)
+
+from ..live import ROOT
 
 
 def test_widget_js_carries_the_stylesheet(client):
@@ -70,3 +84,110 @@ def test_demo_snippets_name_this_server(client):
     html = client.get("/demo", base_url="https://advice.example.org").get_data(as_text=True)
     assert "&lt;script src=&#34;https://advice.example.org/widget.js&#34; defer&gt;" in html
     assert "https://advice.example.org/embed-resize.js" in html
+
+
+def test_embed_takes_the_avoid_setting(client):
+    html = client.get("/embed", query_string={"avoid": "hidden"}).get_data(as_text=True)
+    assert '<interview-advice avoid="hidden">' in html
+
+
+def test_the_avoid_settings_are_the_ones_the_widget_knows():
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert f"const AVOID_MODES = {json.dumps(list(AVOID_MODES))};" in source
+
+
+def test_demo_shows_each_avoid_setting(client):
+    html = client.get("/demo").get_data(as_text=True)
+    for mode in AVOID_MODES:
+        assert f'<interview-advice avoid="{mode}"' in html
+
+
+def _published_integrity() -> dict[str, str]:
+    """The README's table of released files and their integrity hashes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", readme, re.MULTILINE)
+    return dict(rows)
+
+
+def test_versioned_urls_are_immutable_public_and_revalidated(client):
+    assert set(release_files()) == {
+        f"widget-{RELEASE}.js",
+        f"widget-{RELEASE}.css",
+        f"embed-resize-{RELEASE}.js",
+    }
+    for name, body in release_files().items():
+        response = client.get(f"/{name}")
+        assert response.status_code == 200
+        assert response.data == body
+        assert response.mimetype == ("text/css" if name.endswith(".css") else "text/javascript")
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        again = client.get(f"/{name}", headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304
+
+
+def test_the_versioned_script_is_the_latest_linking_its_own_stylesheet(client):
+    latest = client.get("/widget.js").get_data(as_text=True)
+    pinned = client.get(f"/widget-{RELEASE}.js").get_data(as_text=True)
+    assert CSS_FILE_MARKER not in latest
+    assert 'const CSS_FILE = "widget.css";' in latest
+    assert pinned == latest.replace(
+        'const CSS_FILE = "widget.css";', f'const CSS_FILE = "widget-{RELEASE}.css";'
+    )
+    assert client.get(f"/widget-{RELEASE}.css").data == client.get("/widget.css").data
+    assert client.get(f"/embed-resize-{RELEASE}.js").data == client.get("/embed-resize.js").data
+
+
+@pytest.mark.parametrize(
+    "path", ["/widget-0.0.1.js", "/widget-..js", "/widget-%2e%2e.css", "/embed-resize-x.js"]
+)
+def test_an_unknown_release_is_a_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_kept_releases_are_served_as_they_were(client, monkeypatch, tmp_path):
+    kept = tmp_path / "0.9.0"
+    kept.mkdir()
+    (kept / "widget-0.9.0.js").write_text("/* 0.9.0 */")
+    monkeypatch.setattr(widget, "RELEASES", tmp_path)
+    response = client.get("/widget-0.9.0.js")
+    assert response.status_code == 200
+    assert response.data == b"/* 0.9.0 */"
+    assert "immutable" in response.headers["Cache-Control"]
+    assert client.get("/widget-0.9.0.css").status_code == 404
+
+
+def test_every_release_served_is_the_one_published(client):
+    """A versioned URL never changes: a changed widget needs a new version and new hashes."""
+    published = _published_integrity()
+    served = {name: integrity(body) for name, body in release_files().items()}
+    for folder in sorted(widget.RELEASES.glob("*")):
+        served |= {f.name: integrity(f.read_bytes()) for f in folder.iterdir()}
+    for name, value in served.items():
+        assert published.get(name) == value, (
+            f"/{name} is not what the README publishes. A released file must never change: "
+            "bump the version in pyproject.toml, keep the previous release's files in "
+            "advisor/web/static/widget/releases/<version>/ and list the new hashes in the README."
+        )
+
+
+def test_integrity_is_sha384_in_base64():
+    assert integrity(b"alert('Hello, world.');") == (
+        "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO"
+    )
+
+
+def test_demo_publishes_the_pinned_release(client):
+    html = client.get("/demo", base_url="https://advice.example.org").get_data(as_text=True)
+    for name, body in release_files().items():
+        assert f"<code>https://advice.example.org/{name}</code>" in html
+        assert f'<code class="hash">{integrity(body)}</code>' in html
+    script = f"/widget-{RELEASE}.js"
+    assert (
+        f"&lt;script src=&#34;https://advice.example.org{script}&#34;\n"
+        f"  integrity=&#34;{integrity(release_files()[script[1:]])}&#34;\n"
+        "  crossorigin=&#34;anonymous&#34; defer&gt;"
+    ) in html

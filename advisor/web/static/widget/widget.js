@@ -11,6 +11,13 @@
  * Without a `stage` attribute it shows a form; with one, it shows the advice
  * for the state its attributes describe (each field of the interview state
  * in kebab-case: stage="after" hours-since="30" via-agency plans="...").
+ * `avoid` chooses how the "Not that" warnings are shown: "collapsed" behind a
+ * toggle (the default), "open" or "hidden"; the candidate's own plans are
+ * shown with their verdicts whatever it says.
+ *
+ * When no advice comes (service unreachable, refused, overloaded, broken, too
+ * slow, or an answer that is not advice), the widget says so in its own words
+ * through its alert region and the form stays as it was, ready to send again.
  *
  * Safety: every string from the API or the user reaches the page through
  * textContent or a Text node, never as HTML; no eval, no inline handlers,
@@ -28,8 +35,20 @@
   // The server writes widget.css here as a string (advisor/web/widget.py);
   // served as a plain file it stays null and the stylesheet is linked instead.
   const CSS = /*WIDGET_CSS*/ null;
+  // The stylesheet to link without constructable stylesheets, beside this script:
+  // a pinned release (widget-1.2.0.js) names its own (widget-1.2.0.css).
+  const CSS_FILE = /*WIDGET_CSS_FILE*/ "widget.css";
 
   const REQUEST_TIMEOUT_MS = 15000;
+
+  // How the "Not that" warnings are shown (the `avoid` attribute); the first is the default.
+  const AVOID_MODES = ["collapsed", "open", "hidden"];
+
+  // What the widget says when no advice comes, in its own words.
+  const UNREACHABLE = "The advice service could not be reached. Check your connection, then try again.";
+  const UNREADABLE = "The answer from the advice service could not be read. Please try again in a moment.";
+  const TIMED_OUT = "The advice service took too long to answer. Please try again.";
+  const CHECK_ANSWERS = "Please check your answers:";
 
   const STAGES = [
     ["after", "Finished, waiting to hear"],
@@ -87,6 +106,7 @@
     still_interested: "Still want the job?",
     competing_offers: "Other offers in hand",
     plans: "Your plans",
+    $: "Your answers",
     ...Object.fromEntries(DONE),
   };
 
@@ -120,7 +140,7 @@
       root.adoptedStyleSheets = [sharedSheet];
       return Promise.resolve();
     }
-    const link = el("link", { rel: "stylesheet", href: new URL("widget.css", SCRIPT_URL).href });
+    const link = el("link", { rel: "stylesheet", href: new URL(CSS_FILE, SCRIPT_URL).href });
     root.append(link);
     return new Promise((resolve) => {
       link.addEventListener("load", resolve, { once: true });
@@ -165,6 +185,41 @@
   });
 
   const formatDate = (iso) => DATE_FORMAT.format(new Date(iso));
+  const TIME_FORMAT = new Intl.DateTimeFormat(LOCALE, { hour: "numeric", minute: "2-digit" });
+
+  const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+  /*
+   * When to try again, in words, from a Retry-After header (seconds or an
+   * HTTP date): "in 42 seconds", "in 3 minutes", "after 14:05". Null without one.
+   */
+  function retryWhen(header) {
+    const value = header?.trim();
+    if (!value) return null;
+    const wait = /^\d+$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
+    if (!Number.isFinite(wait)) return null;
+    const seconds = Math.max(1, Math.ceil(wait));
+    if (seconds < 60) return `in ${count(seconds, "second", "seconds")}`;
+    if (seconds < 3600) return `in ${count(Math.ceil(seconds / 60), "minute", "minutes")}`;
+    return `after ${TIME_FORMAT.format(new Date(Date.now() + seconds * 1000))}`;
+  }
+
+  // Why an answer that is not a success brought no advice.
+  function failure(response) {
+    const { status } = response;
+    const when = retryWhen(response.headers.get("Retry-After"));
+    if (status === 429) {
+      return `Too many requests for advice have come from here just now. Please try again ${when ?? "in a minute"}.`;
+    }
+    if (status >= 500) {
+      return `The advice service is having trouble (error ${status}). Please try again ${when ?? "in a moment"}.`;
+    }
+    return `The advice service could not take this request (error ${status}). Please check your answers and try again.`;
+  }
+
+  // Whether a successful answer's body is advice the widget can show.
+  const isAdvice = (body) =>
+    Array.isArray(body?.actions) && Array.isArray(body.avoid) && Array.isArray(body.plans);
 
   /*
    * When to act, in words, and whether it is pressing. The window is in hours
@@ -203,13 +258,14 @@
 
   class InterviewAdvice extends HTMLElement {
     static get observedAttributes() {
-      return ["api", "heading", ...Object.keys(FIELDS).map(attributeName)];
+      return ["api", "heading", "avoid", ...Object.keys(FIELDS).map(attributeName)];
     }
 
     #root;
     #ui = null;
     #request = null;
     #pending = false;
+    #advice = null; // the advice shown, to show again when `avoid` changes
 
     constructor() {
       super();
@@ -238,6 +294,10 @@
         this.#ui.title.textContent = this.#heading;
         return;
       }
+      if (name === "avoid") {
+        if (this.#advice && !this.#ui.results.hidden) this.#render(this.#advice);
+        return;
+      }
       // Gaining or losing `stage` switches between form and preset: rebuild.
       if (Boolean(this.#ui.form) === this.#preset) {
         this.#ui.frame.remove();
@@ -253,6 +313,11 @@
 
     get #heading() {
       return this.getAttribute("heading") ?? "What to do after your interview";
+    }
+
+    get #avoid() {
+      const given = this.getAttribute("avoid")?.trim().toLowerCase();
+      return AVOID_MODES.includes(given) ? given : AVOID_MODES[0];
     }
 
     get #api() {
@@ -296,7 +361,8 @@
         el("p", { className: "subtitle" }, "Next steps backed by quotes from published advice."),
       );
       const status = el("p", { className: "status", role: "status", "aria-live": "polite" });
-      const error = el("div", { className: "error", role: "alert", hidden: true });
+      // Always in the page, empty until a failure: a live region must exist before it speaks.
+      const error = el("div", { className: "error", role: "alert", "aria-live": "assertive" });
       const results = el("section", { className: "results", "aria-label": "Your advice", hidden: true });
       const form = this.#preset ? null : this.#buildForm();
       const frame = el("div", { className: "ia", lang: "en" }, head, form, status, error, results);
@@ -488,13 +554,13 @@
       const button = form?.querySelector("button[type=submit]");
       if (button) button.disabled = true;
       this.#markInvalid({});
+      error.replaceChildren();
       results.setAttribute("aria-busy", "true");
       status.textContent = "Getting your advice…";
       try {
         const advice = await this.#post(state, request.signal);
-        error.hidden = true;
         this.#render(advice);
-        status.textContent = summary(advice);
+        status.textContent = summary(advice, this.#avoid);
       } catch (problem) {
         // Superseded by a newer request, or taken off the page: nothing to say.
         if (request.signal.aborted && (this.#request !== request || !this.isConnected)) return;
@@ -522,18 +588,22 @@
           body: JSON.stringify(state),
           signal,
         });
-      } catch (failure) {
-        if (signal.aborted) throw failure;
-        throw new ApiError("The advice service could not be reached. Please try again.");
+      } catch (problem) {
+        // Refused by CORS or by the network: the browser does not say which.
+        if (signal.aborted) throw problem;
+        throw new ApiError(UNREACHABLE);
       }
+      // A proxy's error page, or a body cut short, is not JSON.
       const body = await response.json().catch(() => null);
-      if (!response.ok) {
-        throw new ApiError(
-          body?.detail || `The advice service answered ${response.status}.`,
-          body?.errors || {},
-        );
+      if (response.ok) {
+        if (!isAdvice(body)) throw new ApiError(UNREADABLE);
+        return body;
       }
-      return body;
+      const fields = body?.errors;
+      if (response.status === 422 && fields && typeof fields === "object" && Object.keys(fields).length) {
+        throw new ApiError(CHECK_ANSWERS, fields);
+      }
+      throw new ApiError(failure(response));
     }
 
     #showError(problem, timedOut) {
@@ -543,12 +613,12 @@
         const label = LABELS[name.split(".")[0]] ?? name;
         return el("li", {}, `${label} – ${[].concat(messages).join(" ")}`);
       });
-      let message = "Something went wrong. Please try again.";
-      if (timedOut) message = "The advice service took too long to answer. Please try again.";
-      else if (items.length) message = "Please check your answers:";
+      let message = UNREADABLE; // an answer that broke the widget
+      if (timedOut) message = TIMED_OUT;
       else if (problem instanceof ApiError) message = problem.message;
-      error.replaceChildren(el("p", {}, message), items.length ? el("ul", {}, items) : null);
-      error.hidden = false;
+      const parts = [el("p", {}, message)];
+      if (items.length) parts.push(el("ul", {}, items));
+      error.replaceChildren(...parts);
       this.#markInvalid(fields);
     }
 
@@ -566,6 +636,7 @@
 
     #render(advice) {
       const { results } = this.#ui;
+      this.#advice = advice;
       const titles = new Map(advice.actions.map((a) => [a.id, a.title]));
       const nameOf = (id) => titles.get(id) ?? humanise(id);
       const section = (label, list) =>
@@ -582,8 +653,13 @@
       } else {
         parts.push(el("p", {}, "Nothing needs doing right now."));
       }
-      if (advice.avoid.length) {
-        parts.push(section("Not that", el("ul", { className: "list" }, advice.avoid.map((a) => warning(a, nameOf)))));
+      const avoid = this.#avoid;
+      if (advice.avoid.length && avoid !== "hidden") {
+        const list = el("ul", { className: "list" }, advice.avoid.map((a) => warning(a, nameOf)));
+        const things = count(advice.avoid.length, "thing to avoid", "things to avoid");
+        const shown =
+          avoid === "open" ? list : el("details", { className: "avoid" }, el("summary", {}, things), list);
+        parts.push(section("Not that", shown));
       }
       if (advice.plans.length) {
         parts.push(section("Your plans", el("ul", { className: "list" }, advice.plans.map((p) => plan(p, nameOf)))));
@@ -607,10 +683,9 @@
       .filter(Boolean);
   }
 
-  function summary(advice) {
-    const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  function summary(advice, avoid) {
     const parts = [count(advice.actions.length, "step to take", "steps to take")];
-    if (advice.avoid.length) parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
+    if (advice.avoid.length && avoid !== "hidden") parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
     const plans = advice.plans.length;
     const rejected = advice.plans.filter((p) => p.verdict === "reject").length;
     if (plans === 1) parts.push(rejected ? "your plan is not advised" : "your plan looks fine");

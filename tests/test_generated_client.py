@@ -1,0 +1,98 @@
+"""Clients generated from the served /openapi.json work against a real server.
+
+- Python: openapi-python-client generates the client from the document a
+  running gunicorn serves; it is installed into a throwaway venv (it needs
+  only httpx and attrs), where ``clients/use_python_client.py`` calls advice,
+  moderation, a 404 and a 422 through it and checks the typed results.
+- TypeScript (where node and npm are installed): openapi-typescript types the
+  document, ``clients/use_typescript_client.ts`` makes the same calls with
+  openapi-fetch, ``tsc --strict`` checks them and node runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from advisor.web.openapi import API_VERSION
+
+from .live import gunicorn
+
+pytestmark = pytest.mark.server
+
+BIN = Path(sys.executable).parent
+CLIENTS = Path(__file__).resolve().parent / "clients"
+USE = CLIENTS / "use_python_client.py"
+
+
+def _run(*command, **kwargs) -> str:
+    # The generator formats its output with ruff, which it looks for on PATH.
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, **kwargs)
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with gunicorn(workers=1, log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as server:
+        yield server
+
+
+def _document(server, folder: Path) -> Path:
+    """The served /openapi.json, saved in `folder`."""
+    with urllib.request.urlopen(f"{server.base}/openapi.json", timeout=10) as response:
+        document = json.load(response)
+    assert document["info"]["version"] == API_VERSION
+    path = folder / "openapi.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_generated_python_client_installs_and_works(server, tmp_path):
+    document = _document(server, tmp_path)
+    generated = tmp_path / "client"
+    output = _run(
+        str(BIN / "openapi-python-client"),
+        "generate",
+        "--path",
+        str(document),
+        "--meta",
+        "setup",
+        "--output-path",
+        str(generated),
+    )
+    assert "Warning" not in output, output
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", str(venv))
+    _run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(generated))
+    assert _run(str(venv / "bin" / "python"), str(USE), server.base).strip() == "ok"
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="node and npm are not installed")
+def test_a_typed_typescript_client_compiles_and_works(server, tmp_path):
+    for name in ("package.json", "tsconfig.json", "use_typescript_client.ts"):
+        shutil.copy(CLIENTS / name, tmp_path / name)
+    _run("npm", "install", "--no-audit", "--no-fund", "--loglevel=error", cwd=tmp_path)
+    document = _document(server, tmp_path)
+    npx = ("npx", "--no-install")
+    # Fields with a default are optional in a request, so not "non-nullable".
+    _run(
+        *npx,
+        "openapi-typescript",
+        str(document),
+        "-o",
+        "advisor.d.ts",
+        "--default-non-nullable=false",
+        cwd=tmp_path,
+    )
+    _run(*npx, "tsc", "-p", ".", cwd=tmp_path)
+    output = _run("node", "out/use_typescript_client.js", server.base, cwd=tmp_path)
+    assert output.strip() == "ok"
