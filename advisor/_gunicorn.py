@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
+import struct
 import time
 
 import gevent
@@ -97,6 +99,10 @@ class _Body:
         return line
 
 
+#: SO_LINGER on, for 0 seconds: close() resets the connection and drops unsent data.
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
 class _Client:
     """A client socket whose writes must each be taken within `seconds`; one that
     is not is reported as a broken pipe (the client is treated as gone)."""
@@ -116,6 +122,9 @@ class _Client:
         except gevent.Timeout as fired:
             if fired is not timer:
                 raise
+            # Closing would leave the kernel holding the unsent answer, and its FIN behind
+            # it, for as long as the client keeps its window shut: reset the connection.
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
             raise BrokenPipeError(errno.EPIPE, "the client did not take the answer") from None
 
     def sendall(self, data, *args):
