@@ -146,7 +146,12 @@ class Worker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
-        return super().handle_request(listener_name, req, sock, addr)
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            # Let the worker's other connections in before this one's next request:
+            # a client that sends many requests at once must not hold the worker.
+            gevent.sleep(0)
 
 
 class Logger(_GunicornLogger):
