@@ -12,10 +12,11 @@ process) with a deadline on everything a client does:
   past it raises ``TimeoutError``, which the application answers with a 408,
   and the connection is closed;
 - each write of the answer within the same time: a client that does not take
-  it is treated as gone, and the connection is closed.
+  it is treated as gone, and the connection is reset.
 
 Only the time spent waiting on a client is bounded; the engine's own work is
-not interrupted. ``Logger`` writes gunicorn's own lines as JSON, like the
+not interrupted. Between two requests of one connection the worker lets its
+other connections in, so a client that sends many at once cannot hold it. ``Logger`` writes gunicorn's own lines as JSON, like the
 application's.
 """
 
