@@ -1,6 +1,7 @@
 """The `advisor` command: serve, advise, moderate, and check or explain rules.
 
-Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input.
+Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
+141 the reader of the output stopped reading (as a filter killed by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from marshmallow import ValidationError
@@ -201,13 +203,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command whose reader stopped reading, as a shell reports
+#: a filter killed by SIGPIPE (`advisor rules explain state.json | head`).
+STOPPED_READING = 128 + signal.SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a reader gone after the last print shows up here
+        return status
     except (UsageError, DataError) as error:
         print(f"advisor: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Nothing more can be written; stop quietly, and keep the interpreter's
+        # own flush at exit from failing on the same pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return STOPPED_READING
 
 
 if __name__ == "__main__":

@@ -8,13 +8,19 @@ the workers restart on the last good snapshot, so serving never stops.
 
 import multiprocessing
 import os
+import resource
 import shutil
 import tempfile
 
 bind = os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")
 # Each worker serialises its rules engine, so throughput scales with processes.
 workers = int(os.environ.get("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+# gevent: a greenlet per connection, so slow and idle clients hold no process
+# (docs/serving.md). The worker adds deadlines on bodies and on taking answers
+# (ADVISOR_CLIENT_TIMEOUT); headers and idle keep-alives get `keepalive` seconds.
+worker_class = "advisor._gunicorn.Worker"
+worker_connections = int(os.environ.get("ADVISOR_WORKER_CONNECTIONS", 1000))
+logger_class = "advisor._gunicorn.Logger"
 timeout = int(os.environ.get("ADVISOR_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("ADVISOR_GRACEFUL_TIMEOUT", 30))
 keepalive = 5
@@ -43,16 +49,30 @@ os.environ.setdefault("ADVISOR_METRICS_DIR", tempfile.mkdtemp(prefix="advisor-me
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 
+def _raise_open_files_limit(wanted: int) -> None:
+    """Every connection is a file: let each worker hold its connections and its files."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+_raise_open_files_limit(worker_connections + 256)
+
+
 def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
+    from advisor._gunicorn import client_timeout
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(metrics, ignore_errors=True)
     os.makedirs(metrics, exist_ok=True)
     try:  # every setting is checked here, once, before any worker starts
         settings = Settings.from_env()
+        client_timeout()
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)

@@ -516,3 +516,30 @@ def test_a_cached_body_sent_as_another_type_is_still_refused(engine):
     assert (
         client.post("/v1/advice?x=1", data=body, content_type="application/json").status_code == 422
     )
+
+
+class _StalledBody:
+    """A body of which the server gets `sent` bytes before its deadline passes."""
+
+    def __init__(self, sent: bytes):
+        self.sent = sent
+
+    def read(self, size=-1):
+        if not self.sent:
+            raise TimeoutError("the request body did not arrive in time")
+        chunk, self.sent = self.sent[:size], self.sent[size:]
+        return chunk
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate"])
+def test_a_body_that_does_not_arrive_in_time_is_a_408_problem(client, path):
+    response = client.post(
+        path,
+        content_type="application/json",
+        environ_overrides={"wsgi.input": _StalledBody(b'{"stage": "aft'), "CONTENT_LENGTH": "200"},
+    )
+    assert response.status_code == 408
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == (
+        "The body did not arrive in time: 14 bytes came before the deadline."
+    )

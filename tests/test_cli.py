@@ -135,6 +135,17 @@ def test_console_script_is_installed():
     assert "advise" in result.stdout
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly(state_file):
+    """`advisor rules explain … | head`: no BrokenPipeError traceback."""
+    script = shutil.which("advisor", path=str(Path(sys.executable).parent))
+    command = [script, "rules", "explain", str(state_file)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.close()  # a reader gone before the first line, as `head -0`
+        stderr = process.stderr.read()
+    assert process.returncode == 141
+    assert stderr == b""
+
+
 @pytest.mark.server
 def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_path):
     import time

@@ -339,6 +339,8 @@ BAD_SETTINGS = [
     ("ADVISOR_ANSWER_CACHE", "many", "a whole number of at least 0"),
     ("ADVISOR_LOG_LEVEL", "loud", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
+    ("ADVISOR_CLIENT_TIMEOUT", "0", "a number of seconds, above 0 and at most 3600"),
+    ("ADVISOR_CLIENT_TIMEOUT", "soon", "a number of seconds, above 0 and at most 3600"),
 ]
 
 
@@ -355,6 +357,7 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     result = _start_up(**{variable: value})
     assert result.returncode == 2
     [line] = [line for line in result.stderr.splitlines() if variable in line]
+    line = json.loads(line)["msg"]  # every line on stderr is JSON
     assert f"{variable}={value}" in line.replace("'", "")
     assert allowed in line
     assert "Booting worker" not in result.stderr

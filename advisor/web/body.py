@@ -7,7 +7,12 @@ import re
 
 from flask import current_app, g, request
 from marshmallow import RAISE, Schema, ValidationError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from werkzeug.wsgi import get_content_length
 
 from .errors import MAX_ERRORS, shortened
@@ -49,7 +54,8 @@ def raw_json_body() -> bytes:
 
 
 def _read_body() -> bytes:
-    """The body, read once: 413 over the limit, 400 when it ends before its length.
+    """The body, read once: 413 over the limit, 400 when it ends before its length,
+    408 when it does not arrive in time.
 
     A body of declared length is read to that length; a chunked one (which the
     server ends) to the limit and one byte more, to tell a body at the limit
@@ -76,11 +82,17 @@ def _read_body() -> bytes:
 
 def _read_up_to(stream, most: int | None) -> bytes:
     """Bytes from `stream` until it ends or `most` of them have come (None: no bound);
-    400 when the server cannot read them."""
+    408 when they do not come in time, 400 when the server cannot read them."""
     chunks, got = [], 0
     while most is None or got < most:
         try:
             chunk = stream.read(65536 if most is None else most - got)
+        except TimeoutError as error:
+            # The server gives a body a deadline (ADVISOR_CLIENT_TIMEOUT) and closes
+            # the connection after this answer: the rest of the body may never come.
+            raise RequestTimeout(
+                f"The body did not arrive in time: {got} bytes came before the deadline."
+            ) from error
         except Exception as error:
             # The server parses chunked framing as the body is read and raises its own
             # errors for a bad chunk size, a missing CRLF, a trailer without a colon
@@ -110,7 +122,7 @@ def _require_utf8_json() -> None:
 
 
 def json_body():
-    """The request's JSON value, or a 415/400/413 error saying what is wrong."""
+    """The request's JSON value, or a 415/400/408/413 error saying what is wrong."""
     raw = raw_json_body()
     try:
         text = raw.decode("utf-8")

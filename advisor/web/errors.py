@@ -1,6 +1,6 @@
 """RFC 9457 problem details for every error the API returns.
 
-HTTPException (werkzeug)      -> its status, e.g. 400, 404, 405, 413, 415
+HTTPException (werkzeug)      -> its status, e.g. 400, 404, 405, 408, 413, 415
 marshmallow.ValidationError   -> 422, with one message list per field
 anything else                 -> 500, logged, with no detail leaked
 """

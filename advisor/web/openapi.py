@@ -186,6 +186,14 @@ PROBLEMS = {
         f"{CALENDAR}; the Accept header allows neither (image/png).",
         "/v1/advice",
     ),
+    "RequestTimeout": (
+        408,
+        "Request Timeout",
+        "The body did not arrive within `ADVISOR_CLIENT_TIMEOUT` seconds (10 by default) "
+        "of the headers; the connection is closed.",
+        "The body did not arrive in time: 120 bytes came before the deadline.",
+        "/v1/advice",
+    ),
     "ContentTooLarge": (
         413,
         "Request Entity Too Large",
@@ -232,7 +240,13 @@ PROBLEMS = {
 }
 #: Error responses every /v1/ operation may give, and those with a body.
 API_ERRORS = ("TooManyRequests", "InternalServerError")
-BODY_ERRORS = ("BadRequest", "ContentTooLarge", "UnsupportedMediaType", "UnprocessableContent")
+BODY_ERRORS = (
+    "BadRequest",
+    "RequestTimeout",
+    "ContentTooLarge",
+    "UnsupportedMediaType",
+    "UnprocessableContent",
+)
 
 DESCRIPTION = f"""\
 Tells a job candidate what to do after an interview, cites the evidence for every

@@ -1,0 +1,60 @@
+"""JSON log lines: one object per line, for the application's logs and gunicorn's.
+
+Imports neither Flask nor gunicorn, so that the gunicorn master can use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+
+__all__ = ["ENCODE", "JsonFormatter"]
+
+#: One encoder for every log line (``json.dumps`` with options builds one per call).
+ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and extra fields.
+
+    Extra fields come as ``fields`` (a dict) and, already encoded, as
+    ``encoded_fields`` (JSON object members without the braces).
+    """
+
+    _second = (-1, "")  # the last whole second formatted, and its text (UTC)
+
+    def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        entry = {
+            "ts": f"{self._second[1]}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        line = ENCODE(entry)
+        encoded = getattr(record, "encoded_fields", "")
+        return f"{line[:-1]}, {encoded}}}" if encoded else line
+
+    def formatException(self, ei) -> str:
+        """The traceback of each exception in the chain, naming its type but not its
+        message, which may quote the client (a validation error lists the keys sent)."""
+        chain, error = [], ei[1]
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        parts = []
+        for error in reversed(chain):
+            kind = type(error)
+            parts += [
+                "Traceback (most recent call last):\n",
+                *traceback.format_tb(error.__traceback__),
+                f"{kind.__module__}.{kind.__qualname__} (message withheld)\n",
+            ]
+        return "".join(parts).rstrip("\n")

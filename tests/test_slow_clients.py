@@ -1,0 +1,114 @@
+"""Slow and idle clients against the service started as `make run` starts it.
+
+Hundreds of connections stalled mid-headers and mid-body, and idle kept-alive
+ones, must neither hold a worker nor slow ordinary requests; each stalled
+client is cut off in time (a stalled body with a 408 problem).
+"""
+
+import contextlib
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from advisor.slow_clients import KINDS, measure
+
+from .live import gunicorn
+
+pytestmark = pytest.mark.server
+
+#: A short client timeout, so that the cut-offs can be watched in a few seconds.
+CLIENT_TIMEOUT = 2
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    env = {"ADVISOR_RATE_LIMITS": "", "ADVISOR_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)}
+    with gunicorn(workers=2, env=env, log=log) as running:
+        yield running
+
+
+def _connect(base: str) -> socket.socket:
+    parts = urlsplit(base)
+    return socket.create_connection((parts.hostname, parts.port), timeout=15)
+
+
+def _read_until_closed(sock: socket.socket) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and when it closed."""
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    return answer, time.monotonic()
+
+
+def test_a_stalled_body_gets_a_408_problem_and_the_connection_is_closed(server):
+    with _connect(server.base) as sock:
+        sock.sendall(KINDS["bodies"])
+        started = time.monotonic()
+        answer, closed = _read_until_closed(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["status"] == 408
+    assert CLIENT_TIMEOUT - 0.5 < closed - started < CLIENT_TIMEOUT + 3
+
+
+@pytest.mark.parametrize("kind", ["headers", "idle"])
+def test_stalled_headers_and_idle_keep_alives_are_closed_after_the_keep_alive_time(server, kind):
+    with _connect(server.base) as sock:
+        sock.sendall(KINDS[kind])
+        started = time.monotonic()
+        answer, closed = _read_until_closed(sock)
+    assert (answer == b"") == (kind == "headers")  # the idle one got its answer first
+    assert 4 < closed - started < 9  # keepalive = 5 in the packaged settings
+
+
+def test_a_client_that_does_not_read_its_answers_is_cut_off(server):
+    with _connect(server.base) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(KINDS["non_readers"] * 4)  # far more than the socket buffers hold
+        time.sleep(CLIENT_TIMEOUT + 3)
+        sock.settimeout(10)
+        received = 0
+        with contextlib.suppress(ConnectionResetError):  # unread requests: a reset
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+    one_answer = len(json.dumps(_openapi(server.base)))
+    assert 0 < received < 200 * one_answer  # cut off before all 200 answers were sent
+
+
+def _openapi(base: str) -> dict:
+    with _connect(base) as sock:
+        sock.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: advisor\r\nConnection: close\r\n\r\n")
+        answer, _ = _read_until_closed(sock)
+    return json.loads(answer.partition(b"\r\n\r\n")[2])
+
+
+def test_hundreds_of_slow_and_idle_clients_leave_ordinary_requests_answered(tmp_path):
+    """200 connections stalled mid-headers, 200 trickling a body a byte every 2 s and
+    200 idle keep-alives, each reopened as soon as it is closed, against the default
+    worker count; ordinary requests on fresh connections keep a p99 under 1 s."""
+    log = tmp_path / "server.log"
+    # The probes and the hostile clients share one address: no rate limit.
+    with gunicorn(env={"ADVISOR_RATE_LIMITS": ""}, log=log) as running:
+        figures = measure(running.base, {"headers": 200, "bodies": 200, "idle": 200}, seconds=15)
+    print(json.dumps(figures, indent=2))
+    assert figures["failed"] == 0, figures
+    assert figures["answered"] >= 100, figures
+    assert figures["p99_ms"] < 1000, figures
+    # Every kind was cut off at least once, the slow bodies with a 408.
+    assert all(figures["cut_off"][kind] >= 200 for kind in ("headers", "bodies", "idle")), figures
+    assert figures["bodies_408"] >= 200, figures
+    _assert_every_line_is_json(log)
+
+
+def _assert_every_line_is_json(log):
+    lines = log.read_text().splitlines()
+    assert lines
+    for line in lines:
+        entry = json.loads(line)
+        assert {"ts", "level", "logger", "msg"} <= set(entry), line
