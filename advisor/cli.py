@@ -1,6 +1,7 @@
 """The `advisor` command: serve, advise, moderate, and check or explain rules.
 
-Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input.
+Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
+141 the reader of the output went away (``advisor rules explain … | head``).
 """
 
 from __future__ import annotations
@@ -201,13 +202,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command whose reader closed the pipe, as if SIGPIPE had ended it.
+BROKEN_PIPE = 128 + 13
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return status
     except (UsageError, DataError) as error:
         print(f"advisor: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader has what it wanted (`| head`): stop quietly, as other filters do.
+        # What is left in stdout's buffer must not be flushed again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":
