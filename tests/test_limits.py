@@ -2,8 +2,11 @@
 
 import contextlib
 import json
+import re
+import signal
 import socket
 import time
+import urllib.request
 
 import pytest
 
@@ -11,6 +14,7 @@ from advisor.config import Settings, api_key_hashes, hash_api_key
 from advisor.web import limits
 
 from .apps import make_app
+from .live import gunicorn, load, redis_process
 
 ORIGIN = "https://jobs.example.org"
 PREFLIGHT = {
@@ -230,3 +234,68 @@ def test_the_key_is_documented_as_optional_and_the_401_as_given(engine, client):
     assert response.get_json() == example
     assert set(documented["headers"]) == {"WWW-Authenticate"}
     assert "WWW-Authenticate" in response.headers
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def _storage_up(base: str) -> str | None:
+    """The value of advisor_rate_limit_storage_up in `base`'s /metrics."""
+    match = re.search(r"^advisor_rate_limit_storage_up (\S+)$", _get(f"{base}/metrics"), re.M)
+    return match and match[1]
+
+
+def _until(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.server
+def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp_path):
+    log = tmp_path / "server.log"
+    body = json.dumps({"stage": "after", "hours_since": 3}).encode()
+    with redis_process(tmp_path) as (url, redis):
+        env = {
+            "ADVISOR_RATE_LIMIT_STORAGE": url,
+            "ADVISOR_RATE_LIMITS": "100000 per minute",
+            "ADVISOR_METRICS_DIR": str(tmp_path / "metrics"),
+        }
+        with gunicorn(workers=2, env=env, log=log) as server:
+            ready = f"{server.base}/health/ready"
+            with load(f"{server.base}/v1/advice", threads=4, body=body) as running:
+                time.sleep(1)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "shared"
+                redis.send_signal(signal.SIGSTOP)  # connections accepted, never answered
+                time.sleep(3)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
+                assert _storage_up(server.base) == "0.0"
+                redis.send_signal(signal.SIGCONT)
+                assert _until(lambda: _storage_up(server.base) == "1.0", 40)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "shared"
+                redis.kill()
+                redis.wait()
+                time.sleep(3)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
+                assert _storage_up(server.base) == "0.0"
+                fallback = re.search(
+                    r"^advisor_rate_limit_fallback_requests_total (\S+)$",
+                    _get(f"{server.base}/metrics"),
+                    re.M,
+                )
+    answers = running.answers
+    assert len(answers) > 100
+    assert {a.status for a in answers} == {200}
+    assert max(a.ended - a.started for a in answers) < 1
+    assert float(fallback[1]) > 10
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["level"] in ("warning", "error")]
+    # One warning per worker and outage, not one per request.
+    assert 2 <= len(warnings) <= 4, warnings
+    assert {line["logger"] for line in warnings} == {"advisor.limits"}
+    assert "Traceback" not in log.read_text()
