@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,16 +92,23 @@ class Load:
 
 
 @contextlib.contextmanager
-def load(url: str, threads: int = 4, body: bytes | None = None, headers: dict | None = None):
+def load(
+    url: str,
+    threads: int = 4,
+    body: bytes | None = None,
+    headers: dict | None = None,
+    timeout: float = 10,
+):
     """Send requests to `url` (POST with `body`, else GET) from `threads` threads until
-    the block ends; yield the `Load`."""
+    the block ends, each given `timeout` seconds to answer; yield the `Load`."""
     running = Load()
+    tag = uuid.uuid4().hex[:8]  # request ids unique to this load
 
     def send(thread: int) -> None:
         for number in itertools.count():
             if running.stop.is_set():
                 return
-            request_id = f"load-{thread}-{number}"
+            request_id = f"load-{tag}-{thread}-{number}"
             request = urllib.request.Request(
                 url, data=body, headers={**(headers or {}), "X-Request-ID": request_id}
             )
@@ -108,7 +116,7 @@ def load(url: str, threads: int = 4, body: bytes | None = None, headers: dict | 
                 request.add_header("Content-Type", "application/json")
             started, status = time.monotonic(), 0
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
                     response.read()
                     status = response.status
             except urllib.error.HTTPError as error:
