@@ -76,14 +76,15 @@ class Settings:
         if not 0 < self.rate_limit_timeout <= 60:
             raise _bad("rate_limit_timeout", self.rate_limit_timeout)
         allowed_origins(self.cors_origins)
-        for name in ("rate_limits", "api_key_rate_limits"):
-            if getattr(self, name).strip():
-                from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+        from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
-                try:
-                    parse_many(getattr(self, name))
-                except ValueError:
-                    raise _bad(name, getattr(self, name)) from None
+        for name in ("rate_limits", "api_key_rate_limits"):
+            value = getattr(self, name)
+            try:
+                if value.strip():
+                    parse_many(value)
+            except ValueError:
+                raise _bad(name, value) from None
         api_key_hashes(self)
 
     @classmethod
