@@ -170,28 +170,31 @@ def test_the_per_client_limit_is_shared_by_both_instances(site):
     assert _status(f"{base}/metrics") == 404
 
 
+def _version(instance) -> str:
+    return _json(f"{instance.base}/health/ready")["ruleset"]["version"]
+
+
 def test_a_sighup_rule_reload_on_both_keeps_serving(site):
+    """One instance after the other, as the guide says; every request is answered.
+
+    The sync workers are replaced before the new ones have loaded the rules, so
+    requests that reach the instance meanwhile wait: nginx gives them 35 s, as
+    does the load here (two threads, to leave the machine to the loading).
+    """
     base, instances, folder = site
     ruleset = folder / "rules" / "ruleset.yaml"
     ruleset.write_text(ruleset.read_text().replace('version: "1.1.0"', 'version: "1.1.1"'))
     old_workers = [set(i.workers()) for i in instances]
-    # Requests may wait while new workers load the rules: nginx waits 35 s, and so do we.
-    load_ = load(f"{base}/v1/advice", threads=4, body=BODY, headers=_keyed(), timeout=40)
-    with load_ as running:
-        time.sleep(1)
+    with load(f"{base}/v1/advice", threads=2, body=BODY, headers=_keyed(), timeout=40) as running:
         for instance in instances:
+            time.sleep(1)
             instance.process.send_signal(signal.SIGHUP)
-
-        def reloaded() -> bool:
-            versions = {_json(f"{i.base}/health/ready")["ruleset"]["version"] for i in instances}
-            return versions == {"1.1.1"}
-
-        deadline = time.monotonic() + 90
-        while not reloaded():
-            assert time.monotonic() < deadline, "the instances did not reload"
-            time.sleep(0.5)
+            deadline = time.monotonic() + 120
+            while _version(instance) != "1.1.1":
+                assert time.monotonic() < deadline, "the instance did not reload"
+                time.sleep(0.5)
         time.sleep(1)
-    assert len(running.answers) > 50
+    assert len(running.answers) > 20
     assert {a.status for a in running.answers} == {200}
     assert all(
         set(i.workers()).isdisjoint(old) for i, old in zip(instances, old_workers, strict=True)
