@@ -202,10 +202,16 @@ def test_ready_says_how_limits_are_counted(engine):
     assert client.get("/health/ready").get_json()["rate_limit_storage"] == "per-process"
 
 
-def test_the_outage_warning_is_at_most_once_a_minute(engine, log_lines, monkeypatch):
-    client = make_app(engine, rate_limits="99 per second", rate_limit_storage=REFUSED).test_client()
+def test_the_outage_warning_is_at_most_once_a_minute(engine, log_lines):
+    app = make_app(engine, rate_limits="99 per second", rate_limit_storage=REFUSED)
+    [watch] = [
+        hook.__self__
+        for hook in app.after_request_funcs[None]
+        if isinstance(getattr(hook, "__self__", None), limits._StorageWatch)
+    ]
     now = [1000.0]
-    monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])
+    watch.clock = lambda: now[0]
+    client = app.test_client()
     for step in range(20):  # 20 requests over 90 seconds
         now[0] += 10 if step % 2 else 0
         assert client.get("/v1/sources").status_code == 200

@@ -87,8 +87,8 @@ class _StorageWatch:
     """Notices, after each request, whether the limiter has left the shared storage
     for its in-memory fallback or come back; logs and counts it."""
 
-    def __init__(self, limiter: Limiter):
-        self.limiter = limiter
+    def __init__(self, limiter: Limiter, clock=time.monotonic):
+        self.limiter, self.clock = limiter, clock
         self.alone = False
         self.warned_at = -float("inf")
         self.since_warning = 0
@@ -101,7 +101,7 @@ class _StorageWatch:
         if alone:
             FALLBACK_REQUESTS.inc()
             self.since_warning += 1
-            now = time.monotonic()
+            now = self.clock()
             if now - self.warned_at >= WARN_EVERY:
                 _LOG.warning(
                     "rate-limit storage unreachable: this worker counts limits alone",
