@@ -87,8 +87,9 @@ class _StorageWatch:
     """Notices, after each request, whether the limiter has left the shared storage
     for its in-memory fallback or come back; logs and counts it."""
 
-    def __init__(self, limiter: Limiter, clock=time.monotonic):
-        self.limiter, self.clock = limiter, clock
+    def __init__(self, limiter: Limiter):
+        self.limiter = limiter
+        self.clock = time.monotonic
         self.alone = False
         self.warned_at = -float("inf")
         self.since_warning = 0
