@@ -1,8 +1,9 @@
 """The deployment recipe, run: deploy/nginx.conf in front of two instances sharing one Redis.
 
-nginx (the Debian package) runs unprivileged on loopback with the recipe's
-site configuration, only its ports changed; each instance is the packaged
-gunicorn on a free port with ``ADVISOR_PROXY_COUNT=1``. The tests share one
+nginx (the Debian package) runs as the user running the tests, with a temporary
+prefix and the recipe's site configuration, only its ports changed to free
+loopback ones; each instance is the packaged gunicorn on a free port with
+``ADVISOR_PROXY_COUNT=1``. The tests share one
 site; the last one kills an instance.
 """
 
@@ -98,13 +99,8 @@ def _json(url: str, body: bytes | None = None, headers: dict | None = None) -> d
 
 def _answered(server) -> set[str]:
     """The request ids in an instance's access log."""
-    return {
-        line["request_id"]
-        for line in map(
-            json.loads, filter(lambda x: x.startswith("{"), server.output().split("\n"))
-        )
-        if line["logger"] == "advisor.access"
-    }
+    lines = [json.loads(text) for text in server.output().splitlines() if text.startswith("{")]
+    return {line["request_id"] for line in lines if line["logger"] == "advisor.access"}
 
 
 @pytest.fixture(scope="module")
