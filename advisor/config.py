@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -13,7 +14,16 @@ from .engine import Advice, Engine
 from .moderation import Verdict
 from .state import InterviewState
 
-__all__ = ["Settings", "allowed_origins", "default_engine", "evaluate", "moderate", "packaged"]
+__all__ = [
+    "Settings",
+    "allowed_origins",
+    "api_key_hashes",
+    "default_engine",
+    "evaluate",
+    "hash_api_key",
+    "moderate",
+    "packaged",
+]
 
 
 def packaged(*parts: str) -> Path:
@@ -35,6 +45,14 @@ class Settings:
     rate_limits: str = "600 per minute;60 per second"
     #: Where rate-limit counts live: memory:// (per process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
+    #: Seconds to wait for the rate-limit storage to connect or answer before counting per process.
+    rate_limit_timeout: float = 0.25
+    #: Limits per API key, as `rate_limits` is per IP address for callers without one.
+    api_key_rate_limits: str = "6000 per minute;600 per second"
+    #: API keys, as NAME:SHA256 entries (the hex SHA-256 of the key) separated by commas.
+    api_keys: str = ""
+    #: A file of more API keys, one NAME:SHA256 entry a line ("#" starts a comment).
+    api_keys_file: str = ""
     #: How many proxies in front of us set X-Forwarded-For (0: use the peer address).
     proxy_count: int = 0
     #: Python log level of the application's JSON logs.
@@ -55,14 +73,19 @@ class Settings:
                 raise _bad(name, getattr(self, name))
         if self.log_level.upper() not in _LOG_LEVELS:
             raise _bad("log_level", self.log_level)
+        if not 0 < self.rate_limit_timeout <= 60:
+            raise _bad("rate_limit_timeout", self.rate_limit_timeout)
         allowed_origins(self.cors_origins)
-        if self.rate_limits.strip():
-            from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+        from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
+        for name in ("rate_limits", "api_key_rate_limits"):
+            value = getattr(self, name)
             try:
-                parse_many(self.rate_limits)
+                if value.strip():
+                    parse_many(value)
             except ValueError:
-                raise _bad("rate_limits", self.rate_limits) from None
+                raise _bad(name, value) from None
+        api_key_hashes(self)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
@@ -95,6 +118,11 @@ _ALLOWED = {
     **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
     "log_level": " or ".join(_LOG_LEVELS),
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
+    "api_key_rate_limits": 'limits such as "6000 per minute;600 per second", or empty for none',
+    "rate_limit_timeout": "a number of seconds above 0 and at most 60",
+    "api_keys": "NAME:SHA256 entries separated by commas (a name of letters, digits, . _ -; "
+    "the key's SHA-256 in 64 hex digits)",
+    "api_keys_file": "a readable file of NAME:SHA256 lines",
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
 }
 
@@ -109,6 +137,44 @@ def allowed_origins(setting: str) -> list[str]:
     if any(o != "*" and not _ORIGIN.match(o) for o in origins):
         raise _bad("cors_origins", setting)
     return ["*"] if "*" in origins else origins
+
+
+_KEY_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_KEY_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def hash_api_key(key: str) -> str:
+    """What an API key is stored and compared as: its SHA-256, in hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_hashes(settings: Settings) -> dict[str, str]:
+    """The name of each API key by its hash (`hash_api_key`), from ``ADVISOR_API_KEYS``
+    and the file ``ADVISOR_API_KEYS_FILE`` names.
+
+    A malformed entry is an error that says where it is but never repeats it: an
+    operator may have pasted a key itself where its hash belongs.
+    """
+    entries = [("API_KEYS", part) for part in settings.api_keys.split(",")]
+    if settings.api_keys_file:
+        try:
+            text = Path(settings.api_keys_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise _bad("api_keys_file", settings.api_keys_file) from None
+        lines = enumerate(text.splitlines(), 1)
+        entries += [(f"API_KEYS_FILE, line {n},", line.split("#", 1)[0]) for n, line in lines]
+    hashes = {}
+    for where, entry in entries:
+        if not entry.strip():
+            continue
+        name, _, digest = (part.strip() for part in entry.partition(":"))
+        digest = digest.lower()
+        if not (_KEY_NAME.match(name) and _KEY_HASH.match(digest)) or digest in hashes:
+            raise ValueError(
+                f"ADVISOR_{where} is not allowed: use {_ALLOWED['api_keys']}, each key once"
+            )
+        hashes[digest] = name
+    return hashes
 
 
 def _bad(name: str, value) -> ValueError:

@@ -4,6 +4,9 @@ Also the guard of the test tiers (`tiers.py`): what a test does is checked
 against its markers.
 """
 
+import io
+import json
+import logging
 import os
 import shutil
 import sys
@@ -13,6 +16,7 @@ import pytest
 from hypothesis import settings
 
 from advisor import Engine, default_engine
+from advisor.web.observability import JsonFormatter
 
 from . import tiers
 from .apps import make_app
@@ -47,6 +51,18 @@ def app(engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def log_lines():
+    """JSON lines written by the advisor loggers during the test."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.formatter = JsonFormatter()
+    logger = logging.getLogger("advisor")
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The `advisor` command, run in-process and as a console script."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -135,17 +136,6 @@ def test_console_script_is_installed():
     assert "advise" in result.stdout
 
 
-def test_a_reader_that_stops_early_ends_the_command_quietly(state_file):
-    """`advisor rules explain … | head`: no BrokenPipeError traceback."""
-    script = shutil.which("advisor", path=str(Path(sys.executable).parent))
-    command = [script, "rules", "explain", str(state_file)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        process.stdout.close()  # a reader gone before the first line, as `head -0`
-        stderr = process.stderr.read()
-    assert process.returncode == 141
-    assert stderr == b""
-
-
 @pytest.mark.server
 def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_path):
     import time
@@ -184,3 +174,18 @@ def test_rules_check_runs_the_moderation_case_tables_too(data_copy, monkeypatch,
     monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
     assert main(["rules", "check"]) == 1
     assert "FAIL moderation violence.cases.yaml" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["rules", "explain"], ["advise"]])
+def test_a_reader_that_stops_early_gets_no_traceback(state_file, command):
+    script = shutil.which("advisor", path=str(Path(sys.executable).parent))
+    reader, writer = os.pipe()
+    os.close(reader)  # as `| head` does once it has its lines
+    try:
+        result = subprocess.run(
+            [script, *command, str(state_file)], stdout=writer, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(writer)
+    assert result.stderr == ""
+    assert result.returncode == 141

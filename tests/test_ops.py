@@ -1,7 +1,6 @@
 """Operations: health, request ids, JSON logs, metrics and rate limits."""
 
 import http.client
-import io
 import json
 import logging
 import re
@@ -12,22 +11,9 @@ from pathlib import Path
 import pytest
 
 from advisor.config import Settings
-from advisor.web.observability import JsonFormatter
 
 from .apps import make_app
 from .live import gunicorn, redis_server
-
-
-@pytest.fixture
-def log_lines():
-    """JSON lines written by the advisor loggers during the test."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.formatter = JsonFormatter()
-    logger = logging.getLogger("advisor")
-    logger.addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
 
 
 def test_live(client):

@@ -341,6 +341,9 @@ BAD_SETTINGS = [
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
     ("ADVISOR_CLIENT_TIMEOUT", "0", "a number of seconds, above 0 and at most 3600"),
     ("ADVISOR_CLIENT_TIMEOUT", "soon", "a number of seconds, above 0 and at most 3600"),
+    ("ADVISOR_RATE_LIMIT_TIMEOUT", "0", "a number of seconds above 0"),
+    ("ADVISOR_API_KEY_RATE_LIMITS", "plenty", 'limits such as "6000 per minute;600 per second"'),
+    ("ADVISOR_API_KEYS_FILE", "/nonexistent/keys", "a readable file of NAME:SHA256 lines"),
 ]
 
 
@@ -360,6 +363,16 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     line = json.loads(line)["msg"]  # every line on stderr is JSON
     assert f"{variable}={value}" in line.replace("'", "")
     assert allowed in line
+    assert "Booting worker" not in result.stderr
+
+
+def test_a_key_where_its_hash_belongs_stops_start_up_without_repeating_it():
+    key = "a-raw-key-pasted-by-mistake-0123456789"
+    result = _start_up(ADVISOR_API_KEYS=f"careers:{key}")
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if "ADVISOR_API_KEYS" in line]
+    assert "NAME:SHA256" in line
+    assert key not in result.stderr
     assert "Booting worker" not in result.stderr
 
 

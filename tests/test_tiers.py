@@ -26,6 +26,7 @@ def test_binding_a_socket_without_the_server_marker_fails_the_test():
     [
         (gunicorn_command(), "server"),
         (["/usr/bin/redis-server", "--port", "6380"], "server"),
+        (["/usr/sbin/nginx", "-p", "/tmp/site", "-c", "nginx.conf"], "server"),
         (["/usr/bin/chromium", "--headless"], "browser"),
         (["/venv/lib/python3/site-packages/playwright/driver/node", "cli.js"], "browser"),
         ([sys.executable, "-c", "print(1)"], None),

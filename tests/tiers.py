@@ -2,7 +2,7 @@
 
 `make test` runs the tests that carry none of the markers in pyproject.toml;
 `make test-all` runs them all. A test that binds a socket or starts gunicorn,
-redis-server or a browser without the marker for it fails, saying which to
+redis-server, nginx or a browser without the marker for it fails, saying which to
 add, so no server or browser test lands in the fast tier unnoticed. The
 conftest registers `audit` as an audit hook (`sys.addaudithook`) and keeps
 the test being set up or run in `running`.
@@ -30,7 +30,7 @@ def needed_marker(event: str, args: tuple) -> str | None:
     names = {Path(word).name for word in words}
     if "chromium" in names or any("playwright" in word for word in words):
         return "browser"
-    if names & {"gunicorn", "redis-server"}:
+    if names & {"gunicorn", "redis-server", "nginx"}:
         return "server"
     return None
 

@@ -3,6 +3,9 @@
 ``/health/live`` answers while the process serves requests. ``/health/ready``
 also proves the ruleset and content are loaded and work: it evaluates a fixed
 state and moderates a fixed sentence, and answers 503 when either goes wrong.
+It also asks the rate-limit storage, when it is Redis, and says how limits are
+counted (``rate_limit_storage``); a Redis that does not answer leaves the
+instance ready, counting limits per worker (`limits` says why).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from flask import Blueprint, current_app
 
 from ..state import InterviewState
 from .errors import problem
+from .limits import storage_state
 
 bp = Blueprint("health", __name__)
 
@@ -50,6 +54,7 @@ def ready():
         "status": "ready",
         "ruleset": {"version": engine.version, "digest": engine.digest},
         "rules": len(engine.rulebook.rules),
+        "rate_limit_storage": storage_state(),
     }
 
 

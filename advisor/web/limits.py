@@ -1,24 +1,73 @@
 """Per-client rate limits on the API (Flask-Limiter).
 
-Limits come from ``ADVISOR_RATE_LIMITS`` and count in
-``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps counts per process,
-``redis://host:port/db`` shares them between workers and machines. Only
-``/v1/`` is limited. A client over its limit gets 429 problem+json with
-``Retry-After`` (at least 1 second; no other answer carries it). Behind
-proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to trust,
-so clients are told apart.
+Who is counted: a caller with an API key (`keys`) under the key's name, with
+``ADVISOR_API_KEY_RATE_LIMITS``; anyone else by IP address, with
+``ADVISOR_RATE_LIMITS``. Only ``/v1/`` is limited, and never a CORS preflight:
+a browser reports a refused preflight as a network failure, not a 429. A client
+over its limit gets 429 problem+json with ``Retry-After`` (at least 1 second;
+no other answer carries it) and the CORS headers, so a page's script can read
+both. Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For
+hops to trust, so clients are told apart.
+
+Counts live in ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps them per
+process, ``redis://host:port/db`` shares them between workers and machines.
+
+When Redis fails, the API fails open, with limits: each worker goes on counting
+on its own, in memory, with the same limits (so a client gets at most the limit
+times the number of workers) until Redis answers again, which Flask-Limiter
+tries after 1, 2, 4… up to 32 seconds. Giving up on Redis takes at most
+``ADVISOR_RATE_LIMIT_TIMEOUT`` (0.25 s) per attempt, with no retries, whether
+Redis is down or holds the connection without answering. Each worker logs one
+warning a minute while it counts alone, says when Redis answers again, and
+counts in ``advisor_rate_limit_storage_up`` (0 while it counts alone) and
+``advisor_rate_limit_fallback_requests_total``. ``/health/ready`` says
+``rate_limit_storage: unreachable`` but stays 200: the instance answers
+correctly, and a shared Redis failing must not take every instance out of the
+load balancer at once.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+import logging
+import time
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from prometheus_client import Counter, Gauge
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import keys
 
-def _not_api() -> bool:
-    return not request.path.startswith("/v1/")
+__all__ = ["init_app", "storage_state"]
+
+_LOG = logging.getLogger("advisor.limits")
+#: Seconds between two warnings of one worker while the storage does not answer.
+WARN_EVERY = 60
+
+STORAGE_UP = Gauge(
+    "advisor_rate_limit_storage_up",
+    "1 while the shared rate-limit storage answers, 0 while limits are counted per worker",
+    multiprocess_mode="livemin",
+)
+FALLBACK_REQUESTS = Counter(
+    "advisor_rate_limit_fallback_requests_total",
+    "Requests counted by a worker alone because the shared rate-limit storage did not answer",
+)
+
+
+def _exempt() -> bool:
+    """Not the API, or a CORS preflight."""
+    return not request.path.startswith("/v1/") or (
+        request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    )
+
+
+def _client() -> str:
+    name = keys.caller()
+    return f"key:{name}" if name else f"ip:{get_remote_address()}"
 
 
 def _retry_after_only_on_429(response):
@@ -34,6 +83,57 @@ def _retry_after_only_on_429(response):
     return response
 
 
+class _StorageWatch:
+    """Notices, after each request, whether the limiter has left the shared storage
+    for its in-memory fallback or come back; logs and counts it."""
+
+    def __init__(self, limiter: Limiter):
+        self.limiter = limiter
+        self.clock = time.monotonic
+        self.alone = False
+        self.warned_at = -float("inf")
+        self.since_warning = 0
+        STORAGE_UP.set(1)
+
+    def after_request(self, response):
+        # The limiter's strategy works on another storage than the configured one
+        # exactly while Flask-Limiter counts in memory.
+        alone = self.limiter.limiter.storage is not self.limiter.storage
+        if alone:
+            FALLBACK_REQUESTS.inc()
+            self.since_warning += 1
+            now = self.clock()
+            if now - self.warned_at >= WARN_EVERY:
+                _LOG.warning(
+                    "rate-limit storage unreachable: this worker counts limits alone",
+                    extra={"fields": {"requests_counted_alone": self.since_warning}},
+                )
+                self.warned_at, self.since_warning = now, 0
+        elif self.alone:
+            _LOG.info("rate-limit storage answers again: limits are shared")
+            self.warned_at, self.since_warning = -float("inf"), 0
+        if alone != self.alone:
+            STORAGE_UP.set(0 if alone else 1)
+            self.alone = alone
+        return response
+
+
+def storage_state() -> str:
+    """``shared`` when the configured Redis answers now, ``unreachable`` when it does
+    not, ``per-process`` when counts are kept in memory by design, ``off`` without
+    limits."""
+    limiter = current_app.extensions["advisor_limiter"]
+    if not limiter.enabled:
+        return "off"
+    if current_app.config["SETTINGS"].rate_limit_storage.startswith("memory://"):
+        return "per-process"
+    return "shared" if limiter.storage.check() else "unreachable"
+
+
+def _split(limits: str) -> list[str]:
+    return [part.strip() for part in limits.split(";") if part.strip()]
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     # Registered before Flask-Limiter's hook, so it runs after it (Flask runs
@@ -41,15 +141,38 @@ def init_app(app: Flask) -> None:
     app.after_request(_retry_after_only_on_429)
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
-    limits = [part.strip() for part in settings.rate_limits.split(";") if part.strip()]
+    anonymous = ";".join(_split(settings.rate_limits))
+    keyed = ";".join(_split(settings.api_key_rate_limits))
+
+    def limits_of_client() -> str:
+        return keyed if keys.caller() else anonymous
+
+    shared = not settings.rate_limit_storage.startswith("memory://")
+    timeout = settings.rate_limit_timeout
     limiter = Limiter(
-        get_remote_address,
+        _client,
         app=app,
-        default_limits=limits,
-        default_limits_exempt_when=_not_api,
+        default_limits=[limits_of_client],
         storage_uri=settings.rate_limit_storage,
+        # Give up on Redis quickly and once; counting goes on per worker meanwhile.
+        storage_options=(
+            {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "retry": Retry(NoBackoff(), 0),
+            }
+            if shared
+            else {}
+        ),
+        in_memory_fallback_enabled=shared,
+        in_memory_fallback=[limits_of_client] if shared else None,
         headers_enabled=True,
-        enabled=bool(limits),
+        enabled=bool(anonymous or (keyed and (settings.api_keys or settings.api_keys_file))),
         key_prefix="advisor",
     )
+    limiter.request_filter(_exempt)
+    # Its own warnings are plain-text lines on stderr; `_StorageWatch` says the same in JSON.
+    logging.getLogger("flask-limiter").setLevel(logging.ERROR)
+    if shared and limiter.enabled:
+        app.after_request(_StorageWatch(limiter).after_request)
     app.extensions["advisor_limiter"] = limiter

@@ -91,6 +91,13 @@ class ReadySchema(Schema):
         metadata={"description": "The version and digest of the ruleset loaded."},
     )
     rules = fields.Integer(required=True, metadata={"description": "Rules loaded."})
+    rate_limit_storage = fields.String(
+        metadata={
+            "description": "How rate limits are counted: `shared` (Redis answers), "
+            "`unreachable` (Redis does not answer: each worker counts alone meanwhile), "
+            "`per-process` (`memory://`) or `off`."
+        }
+    )
 
 
 #: What the request schema cannot say about its fields (the contract's words).
@@ -171,6 +178,15 @@ PROBLEMS = {
         "The body is not valid JSON: Expecting value at character 0.",
         "/v1/advice",
     ),
+    "Unauthorized": (
+        401,
+        "Unauthorized",
+        "An `Authorization` header that is not a valid API key (only when the operator "
+        "lists keys). Send a valid key, or no `Authorization` to call anonymously.",
+        "The API key is not valid: send `Authorization: Bearer` with a key issued for this "
+        "service, or no Authorization header to call anonymously.",
+        "/v1/advice",
+    ),
     "NotFound": (
         404,
         "Not Found",
@@ -218,8 +234,9 @@ PROBLEMS = {
     "TooManyRequests": (
         429,
         "Too Many Requests",
-        "This client is over its rate limit "
-        "(`ADVISOR_RATE_LIMITS`); `Retry-After` says when to retry.",
+        "This client (its API key, or else its IP address) is over its rate limit "
+        "(`ADVISOR_API_KEY_RATE_LIMITS` or `ADVISOR_RATE_LIMITS`); `Retry-After` says "
+        "when to retry.",
         "60 per 1 second",
         "/v1/advice",
     ),
@@ -239,7 +256,7 @@ PROBLEMS = {
     ),
 }
 #: Error responses every /v1/ operation may give, and those with a body.
-API_ERRORS = ("TooManyRequests", "InternalServerError")
+API_ERRORS = ("Unauthorized", "TooManyRequests", "InternalServerError")
 BODY_ERRORS = (
     "BadRequest",
     "RequestTimeout",
@@ -262,8 +279,14 @@ Browsers may call `/v1/` and `/openapi.json` from the origins in
 `ADVISOR_CORS_ORIGINS` (default any; no credentials). Catalogue answers carry a
 strong `ETag` from the ruleset digest and `Cache-Control: public`; send it back in
 `If-None-Match` to get `304 Not Modified`. Every response carries `X-Request-ID`.
-`/v1/` is rate-limited per client (429 with `Retry-After`).
+`/v1/` is rate-limited per client (429 with `Retry-After`): per API key for
+callers that send one (`Authorization: Bearer`, optional, issued by the operator
+for server-to-server calls), else per IP address.
 """
+
+#: The optional API key of every /v1/ operation: anonymous calls stay allowed.
+API_KEY = "apiKey"
+OPTIONAL_KEY = [{}, {API_KEY: []}]
 
 
 #: Request bodies refuse unknown fields; every other object may gain fields within v1.
@@ -317,6 +340,7 @@ def _problem_responses() -> dict:
             "content": {PROBLEM: {"schema": "Problem", "example": example}},
         }
     responses["TooManyRequests"]["headers"] = {"Retry-After": "RetryAfter"}
+    responses["Unauthorized"]["headers"] = {"WWW-Authenticate": "WWWAuthenticate"}
     return responses
 
 
@@ -411,6 +435,7 @@ def _catalogue_paths(spec: APISpec, catalogue) -> None:
             operations={
                 "get": {
                     "tags": ["catalogue"],
+                    "security": OPTIONAL_KEY,
                     "operationId": f"list_{path}",
                     "summary": list_summary,
                     "parameters": ["IfNoneMatch"],
@@ -431,6 +456,7 @@ def _catalogue_paths(spec: APISpec, catalogue) -> None:
             operations={
                 "get": {
                     "tags": ["catalogue"],
+                    "security": OPTIONAL_KEY,
                     "operationId": f"get_{path}",
                     "summary": item_summary,
                     "parameters": [
@@ -509,6 +535,25 @@ def _components(spec: APISpec) -> None:
         "RetryAfter",
         {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}},
     )
+    spec.components.header(
+        "WWWAuthenticate",
+        {
+            "description": 'The Bearer challenge: `Bearer realm="interview-advisor", '
+            'error="invalid_token"`.',
+            "required": True,
+            "schema": {"type": "string"},
+        },
+    )
+    spec.components.security_scheme(
+        API_KEY,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Optional. A key the operator issued to a program calling from "
+            "its server: its calls are counted under the key, with the key's own limits, "
+            "instead of by IP address. Browsers call without one.",
+        },
+    )
     spec.components.parameter(
         "IfNoneMatch",
         "header",
@@ -552,6 +597,7 @@ def build_document(engine) -> dict:
         operations={
             "post": {
                 "tags": ["advice"],
+                "security": OPTIONAL_KEY,
                 "operationId": "advise",
                 "summary": "Next actions for an interview state, what to avoid, and a verdict "
                 "on each plan.",
@@ -587,6 +633,7 @@ def build_document(engine) -> dict:
         operations={
             "post": {
                 "tags": ["moderation"],
+                "security": OPTIONAL_KEY,
                 "operationId": "moderate",
                 "summary": "Screen a text sentence by sentence for unsafe advice.",
                 "description": "Advice that warns against a harm is not flagged; neither is "
@@ -616,7 +663,12 @@ def build_document(engine) -> dict:
 def _operations_paths(spec: APISpec, engine) -> None:
     """Health, metrics, and this document with its page."""
     ruleset = {"version": engine.version, "digest": engine.digest}
-    ready = {"status": "ready", "ruleset": ruleset, "rules": len(engine.rulebook.rules)}
+    ready = {
+        "status": "ready",
+        "ruleset": ruleset,
+        "rules": len(engine.rulebook.rules),
+        "rate_limit_storage": "shared",
+    }
     operations = (
         (
             "/health/live",

@@ -1,0 +1,218 @@
+"""The deployment recipe, run: deploy/nginx.conf in front of two instances sharing one Redis.
+
+nginx (the Debian package) runs as the user running the tests, with a temporary
+prefix and the recipe's site configuration, only its ports changed to free
+loopback ones; each instance is the packaged gunicorn on a free port with
+``ADVISOR_PROXY_COUNT=1``. The tests share one
+site; the last one kills an instance.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from advisor.config import hash_api_key
+
+from .live import ROOT, free_port, gunicorn, load, redis_server, wait_until_up
+
+pytestmark = pytest.mark.server
+
+KEY = "load-generator-key-for-the-deployment-test"
+BODY = json.dumps({"stage": "after", "hours_since": 3, "via_agency": True}).encode()
+ANONYMOUS_LIMIT = 20
+
+
+def _nginx_binary() -> str:
+    found = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    if found is None:
+        raise RuntimeError("nginx is not installed: `make test-all` installs it")
+    return found
+
+
+def _site(ports: list[int], listen: int) -> str:
+    """deploy/nginx.conf with its instances' and its own ports replaced by these."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    for number, port in enumerate(ports, 1):
+        default = f"server 127.0.0.1:800{number} "
+        assert site.count(default) == 1, default
+        site = site.replace(default, f"server 127.0.0.1:{port} ")
+    assert site.count("listen 80;") == 1
+    return site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+
+
+@contextlib.contextmanager
+def _nginx(folder, ports: list[int]):
+    """nginx with the recipe's site in front of `ports`, as the current user; yield its URL."""
+    folder.mkdir()
+    port = free_port()
+    (folder / "site.conf").write_text(_site(ports, port))
+    temp = "\n".join(
+        f"    {kind}_temp_path {folder}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # As root nginx would hand its workers to `nobody`, who cannot enter the test's folder.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/error.log;\nevents {{ worker_connections 512; }}\n"
+        f"http {{\n    access_log {folder}/access.log;\n{temp}\n"
+        f"    include {folder}/site.conf;\n}}\n"
+    )
+    command = [_nginx_binary(), "-e", str(folder / "error.log"), "-p", str(folder)]
+    command += ["-c", str(folder / "nginx.conf")]
+    subprocess.run([*command, "-t", "-q"], check=True, capture_output=True)
+    process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(lambda: _status(f"{base}/health/live") == 200, "nginx", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _status(url: str, headers: dict | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _json(url: str, body: bytes | None = None, headers: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=body, headers=headers or {})
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=40) as response:
+        return json.loads(response.read())
+
+
+def _answered(server) -> set[str]:
+    """The request ids in an instance's access log."""
+    lines = [json.loads(text) for text in server.output().splitlines() if text.startswith("{")]
+    return {line["request_id"] for line in lines if line["logger"] == "advisor.access"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Redis, two instances and nginx in front; yield (nginx URL, [instances], data folder)."""
+    folder = tmp_path_factory.mktemp("deploy")
+    shutil.copytree(ROOT / "rules", folder / "rules")
+    shutil.copytree(ROOT / "content", folder / "content")
+    with contextlib.ExitStack() as stack:
+        storage = stack.enter_context(redis_server(folder))
+        env = {
+            "ADVISOR_RATE_LIMIT_STORAGE": storage,
+            "ADVISOR_RATE_LIMITS": f"{ANONYMOUS_LIMIT} per minute",
+            "ADVISOR_API_KEYS": f"load:{hash_api_key(KEY)}",
+            "ADVISOR_API_KEY_RATE_LIMITS": "100000 per minute",
+            "ADVISOR_PROXY_COUNT": "1",
+            "ADVISOR_RULES_DIR": str(folder / "rules"),
+            "ADVISOR_CONTENT_DIR": str(folder / "content"),
+        }
+        instances = [
+            stack.enter_context(
+                gunicorn(
+                    workers=2,
+                    env={**env, "ADVISOR_METRICS_DIR": str(folder / f"metrics-{n}")},
+                    log=folder / f"instance-{n}.log",
+                )
+            )
+            for n in (1, 2)
+        ]
+        base = stack.enter_context(
+            _nginx(folder / "nginx", [int(i.base.rsplit(":", 1)[1]) for i in instances])
+        )
+        yield base, instances, folder
+
+
+def _keyed():
+    return {"Authorization": f"Bearer {KEY}"}
+
+
+def test_requests_spread_over_both_instances(site):
+    base, instances, _ = site
+    sent = [f"spread-{n}" for n in range(40)]
+    for request_id in sent:
+        assert _status(f"{base}/v1/sources", {**_keyed(), "X-Request-ID": request_id}) == 200
+    first, second = (_answered(i) & set(sent) for i in instances)
+    assert first | second == set(sent)
+    assert len(first) >= 10
+    assert len(second) >= 10
+
+
+def test_the_per_client_limit_is_shared_by_both_instances(site):
+    base, instances, _ = site
+    statuses, sent = [], []
+    for n in range(ANONYMOUS_LIMIT + 10):
+        # A client cannot buy a new budget with X-Forwarded-For: nginx replaces it.
+        forged = {"X-Forwarded-For": f"10.9.8.{n}"} if n % 2 else {}
+        sent.append(f"limit-{n}")
+        statuses.append(_status(f"{base}/v1/guidance", {**forged, "X-Request-ID": sent[-1]}))
+    assert statuses.count(200) == ANONYMOUS_LIMIT
+    assert statuses.count(429) == 10
+    assert all(_answered(i) & set(sent[:ANONYMOUS_LIMIT]) for i in instances)
+    assert _status(f"{base}/v1/guidance", _keyed()) == 200  # a key has its own budget
+    assert _status(f"{base}/metrics") == 404
+
+
+def _version(instance) -> str:
+    return _json(f"{instance.base}/health/ready")["ruleset"]["version"]
+
+
+def test_a_sighup_rule_reload_on_both_keeps_serving(site):
+    """One instance after the other, as the guide says; every request is answered.
+
+    The sync workers are replaced before the new ones have loaded the rules, so
+    requests that reach the instance meanwhile wait: nginx gives them 35 s, as
+    does the load here (two threads, to leave the machine to the loading).
+    """
+    base, instances, folder = site
+    ruleset = folder / "rules" / "ruleset.yaml"
+    ruleset.write_text(ruleset.read_text().replace('version: "1.1.0"', 'version: "1.1.1"'))
+    old_workers = [set(i.workers()) for i in instances]
+    with load(f"{base}/v1/advice", threads=2, body=BODY, headers=_keyed(), timeout=40) as running:
+        for instance in instances:
+            time.sleep(1)
+            instance.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 120
+            while _version(instance) != "1.1.1":
+                assert time.monotonic() < deadline, "the instance did not reload"
+                time.sleep(0.5)
+        time.sleep(1)
+    assert len(running.answers) > 20
+    assert {a.status for a in running.answers} == {200}
+    assert all(
+        set(i.workers()).isdisjoint(old) for i, old in zip(instances, old_workers, strict=True)
+    )
+    assert _json(f"{base}/v1/advice", BODY, _keyed())["ruleset"]["version"] == "1.1.1"
+
+
+def test_killing_one_instance_loses_at_most_the_requests_in_flight(site):
+    """Last: it leaves one instance."""
+    base, (doomed, survivor), _ = site
+    threads = 4
+    with load(f"{base}/v1/advice", threads=threads, body=BODY, headers=_keyed()) as running:
+        time.sleep(2)
+        killed = time.monotonic()
+        for pid in [doomed.process.pid, *doomed.workers()]:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(3)
+    before, after = running.between(0, killed), running.between(killed + 0.5)
+    assert len(before) > 20
+    assert len(after) > 20
+    lost = [a for a in running.answers if a.status != 200]
+    assert len(lost) <= threads, lost
+    assert {a.status for a in after} == {200}
+    assert {a.request_id for a in after} <= _answered(survivor)
+    assert _status(f"{base}/health/ready") == 200

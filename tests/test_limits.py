@@ -1,0 +1,307 @@
+"""Rate limits: who is counted, CORS on 429, API keys, and a Redis that fails."""
+
+import contextlib
+import json
+import re
+import signal
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from advisor.config import Settings, api_key_hashes, hash_api_key
+from advisor.web import limits
+
+from .apps import make_app
+from .live import gunicorn, load, redis_process
+
+ORIGIN = "https://jobs.example.org"
+PREFLIGHT = {
+    "Origin": ORIGIN,
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "content-type",
+}
+KEY = "k3y-for-the-careers-site-0123456789"
+OTHER_KEY = "another-k3y-for-the-jobs-board-98765"
+KEYS = f"careers:{hash_api_key(KEY)}, jobs-board:{hash_api_key(OTHER_KEY)}"
+
+
+def _bearer(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+# --- CORS and the limit -----------------------------------------------------
+
+
+@pytest.mark.parametrize("origins", ["*", ORIGIN])
+def test_preflights_are_not_counted(engine, origins):
+    client = make_app(engine, rate_limits="2 per minute", cors_origins=origins).test_client()
+    for _ in range(10):
+        response = client.options("/v1/advice", headers=PREFLIGHT)
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] in (ORIGIN, "*")
+    assert [client.get("/v1/sources").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize("origins", ["*", ORIGIN])
+def test_a_429_carries_the_cors_headers_a_page_needs_to_read_it(engine, origins):
+    client = make_app(engine, rate_limits="1 per minute", cors_origins=origins).test_client()
+    headers = {"Origin": ORIGIN, "Content-Type": "application/json"}
+    body = json.dumps({"stage": "after"})
+    assert client.post("/v1/advice", data=body, headers=headers).status_code == 200
+    response = client.post("/v1/advice", data=body, headers=headers)
+    assert response.status_code == 429
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Access-Control-Allow-Origin"] in (ORIGIN, "*")
+    exposed = response.headers["Access-Control-Expose-Headers"].lower()
+    assert "retry-after" in exposed
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+# --- API keys ---------------------------------------------------------------
+
+
+def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
+    client = make_app(
+        engine, rate_limits="1 per minute", api_key_rate_limits="3 per minute", api_keys=KEYS
+    ).test_client()
+    assert [client.get("/v1/sources").status_code for _ in range(2)] == [200, 429]
+    keyed = [client.get("/v1/sources", headers=_bearer(KEY)).status_code for _ in range(4)]
+    assert keyed == [200, 200, 200, 429]
+    assert client.get("/v1/sources", headers=_bearer(OTHER_KEY)).status_code == 200
+    response = client.get("/v1/sources", headers=_bearer(OTHER_KEY))
+    assert response.headers["X-RateLimit-Limit"] == "3"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        f"Bearer {KEY}x",
+        "Bearer ",
+        f"Basic {KEY}",
+        KEY,
+        f"Bearer {hash_api_key(KEY)}",
+    ],
+)
+def test_a_wrong_key_is_a_401_problem_with_a_challenge(engine, authorization, log_lines):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    response = client.get("/v1/sources", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="interview-advisor"')
+    assert response.get_json()["status"] == 401
+    assert KEY not in response.get_data(as_text=True)
+    assert KEY not in json.dumps(log_lines())
+
+
+def test_a_wrong_key_counts_against_the_callers_ip(engine):
+    client = make_app(engine, rate_limits="2 per minute", api_keys=KEYS).test_client()
+    wrong = [client.get("/v1/sources", headers=_bearer("guess")).status_code for _ in range(3)]
+    assert wrong == [401, 401, 429]
+    assert client.get("/v1/sources", headers=_bearer(KEY)).status_code == 200
+
+
+def test_keys_are_never_logged(engine, log_lines):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    body = json.dumps({"stage": "after", "plans": ["Bake my interviewers a lemon drizzle."]})
+    headers = {**_bearer(KEY), "Content-Type": "application/json"}
+    assert client.post("/v1/advice", data=body, headers=headers).status_code == 200
+    logged = json.dumps(log_lines())
+    assert "access" in logged
+    assert KEY not in logged
+    assert hash_api_key(KEY) not in logged
+    assert "lemon" not in logged
+
+
+def test_without_keys_configured_authorization_is_ignored(engine):
+    client = make_app(engine).test_client()
+    assert client.get("/v1/sources", headers=_bearer("anything")).status_code == 200
+
+
+def test_keys_only_matter_on_the_api(engine):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    assert client.get("/health/live", headers=_bearer("wrong")).status_code == 200
+
+
+def test_keys_come_from_a_variable_and_a_file(tmp_path):
+    path = tmp_path / "keys"
+    path.write_text(f"# issued 2026-12\nbackend: {hash_api_key(OTHER_KEY).upper()}  # ops\n\n")
+    settings = Settings(api_keys=f"careers:{hash_api_key(KEY)}", api_keys_file=str(path))
+    assert api_key_hashes(settings) == {
+        hash_api_key(KEY): "careers",
+        hash_api_key(OTHER_KEY): "backend",
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "where"),
+    [
+        ({"api_keys": KEY}, "ADVISOR_API_KEYS is not allowed"),
+        ({"api_keys": f"no spaces:{hash_api_key(KEY)}"}, "ADVISOR_API_KEYS is not allowed"),
+        ({"api_keys": f"a:{hash_api_key(KEY)},b:{hash_api_key(KEY)}"}, "each key once"),
+        ({"api_keys_file": "/nonexistent/keys"}, "ADVISOR_API_KEYS_FILE='/nonexistent/keys'"),
+        ({"rate_limit_timeout": 0.0}, "ADVISOR_RATE_LIMIT_TIMEOUT=0.0 is not allowed"),
+        ({"api_key_rate_limits": "lots"}, "ADVISOR_API_KEY_RATE_LIMITS='lots' is not allowed"),
+    ],
+)
+def test_a_bad_key_setting_is_one_line_that_never_repeats_a_key(setting, where):
+    with pytest.raises(ValueError, match="^[^\\n]*$") as error:
+        Settings(**setting)
+    assert where in str(error.value)
+    assert KEY not in str(error.value)
+
+
+def test_a_bad_line_of_the_key_file_is_named(tmp_path):
+    path = tmp_path / "keys"
+    path.write_text(f"careers:{hash_api_key(KEY)}\n{KEY}\n")
+    with pytest.raises(ValueError, match="ADVISOR_API_KEYS_FILE, line 2, is not allowed"):
+        Settings(api_keys_file=str(path))
+
+
+# --- Redis that fails -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _silent_server():
+    """A loopback port that accepts connections and never answers; yield a Redis URL."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+#: Nothing listens on port 1 of loopback: connecting is refused at once.
+REFUSED = "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.parametrize("kind", ["refused", pytest.param("silent", marks=pytest.mark.server)])
+def test_an_unreachable_redis_fails_open_with_per_worker_limits(engine, kind, log_lines):
+    with contextlib.ExitStack() as stack:
+        url = REFUSED if kind == "refused" else stack.enter_context(_silent_server())
+        app = make_app(engine, rate_limits="3 per minute", rate_limit_storage=url)
+        client = app.test_client()
+        started = time.monotonic()
+        statuses = [client.get("/v1/sources").status_code for _ in range(5)]
+        took = time.monotonic() - started
+        ready = client.get("/health/ready")
+    assert statuses == [200, 200, 200, 429, 429]
+    assert took < 2  # one wait of ADVISOR_RATE_LIMIT_TIMEOUT, not one per request
+    assert ready.status_code == 200
+    assert ready.get_json()["rate_limit_storage"] == "unreachable"
+    warnings = [line for line in log_lines() if line["level"] == "warning"]
+    assert [line["logger"] for line in warnings] == ["advisor.limits"]
+    assert "counts limits alone" in warnings[0]["msg"]
+
+
+def test_ready_says_how_limits_are_counted(engine):
+    assert make_app(engine).test_client().get("/health/ready").get_json()["rate_limit_storage"] == (
+        "off"
+    )
+    client = make_app(engine, rate_limits="5 per second").test_client()
+    assert client.get("/health/ready").get_json()["rate_limit_storage"] == "per-process"
+
+
+def test_the_outage_warning_is_at_most_once_a_minute(engine, log_lines):
+    app = make_app(engine, rate_limits="99 per second", rate_limit_storage=REFUSED)
+    [watch] = [
+        hook.__self__
+        for hook in app.after_request_funcs[None]
+        if isinstance(getattr(hook, "__self__", None), limits._StorageWatch)
+    ]
+    now = [1000.0]
+    watch.clock = lambda: now[0]
+    client = app.test_client()
+    for step in range(20):  # 20 requests over 90 seconds
+        now[0] += 10 if step % 2 else 0
+        assert client.get("/v1/sources").status_code == 200
+    warnings = [line for line in log_lines() if line["level"] == "warning"]
+    assert [w["requests_counted_alone"] for w in warnings] == [1, 11]
+
+
+def test_the_key_is_documented_as_optional_and_the_401_as_given(engine, client):
+    doc = client.get("/openapi.json").get_json()
+    assert doc["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": doc["components"]["securitySchemes"]["apiKey"]["description"],
+    }
+    operations = [
+        op for path, item in doc["paths"].items() if path.startswith("/v1/") for op in item.values()
+    ]
+    assert all(op["security"] == [{}, {"apiKey": []}] for op in operations)
+    documented = doc["components"]["responses"]["Unauthorized"]
+    response = (
+        make_app(engine, api_keys=KEYS)
+        .test_client()
+        .post("/v1/advice", json={"stage": "after"}, headers=_bearer("wrong"))
+    )
+    example = documented["content"]["application/problem+json"]["example"]
+    assert response.get_json() == example
+    assert set(documented["headers"]) == {"WWW-Authenticate"}
+    assert "WWW-Authenticate" in response.headers
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read().decode()
+
+
+def _storage_up(base: str) -> str | None:
+    """The value of advisor_rate_limit_storage_up in `base`'s /metrics."""
+    match = re.search(r"^advisor_rate_limit_storage_up (\S+)$", _get(f"{base}/metrics"), re.M)
+    return match and match[1]
+
+
+def _until(check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.server
+def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp_path):
+    log = tmp_path / "server.log"
+    body = json.dumps({"stage": "after", "hours_since": 3}).encode()
+    with redis_process(tmp_path) as (url, redis):
+        env = {
+            "ADVISOR_RATE_LIMIT_STORAGE": url,
+            "ADVISOR_RATE_LIMITS": "100000 per minute",
+            "ADVISOR_METRICS_DIR": str(tmp_path / "metrics"),
+        }
+        with gunicorn(workers=2, env=env, log=log) as server:
+            ready = f"{server.base}/health/ready"
+            with load(f"{server.base}/v1/advice", threads=4, body=body) as running:
+                time.sleep(1)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "shared"
+                redis.send_signal(signal.SIGSTOP)  # connections accepted, never answered
+                time.sleep(3)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
+                assert _storage_up(server.base) == "0.0"
+                redis.send_signal(signal.SIGCONT)
+                assert _until(lambda: _storage_up(server.base) == "1.0", 40)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "shared"
+                redis.kill()
+                redis.wait()
+                time.sleep(3)
+                assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
+                assert _storage_up(server.base) == "0.0"
+                fallback = re.search(
+                    r"^advisor_rate_limit_fallback_requests_total (\S+)$",
+                    _get(f"{server.base}/metrics"),
+                    re.M,
+                )
+    answers = running.answers
+    assert len(answers) > 100
+    assert {a.status for a in answers} == {200}
+    assert max(a.ended - a.started for a in answers) < 1
+    assert float(fallback[1]) > 10
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["level"] in ("warning", "error")]
+    # One warning per worker and outage, not one per request.
+    assert 2 <= len(warnings) <= 4, warnings
+    assert {line["logger"] for line in warnings} == {"advisor.limits"}
+    assert "Traceback" not in log.read_text()
