@@ -55,11 +55,15 @@ def parse_state(data: dict, now: datetime) -> InterviewState:
         raise ValidationError({"state": error.messages}) from None
 
 
+def answer(drafts: Drafts, data: dict, now: datetime) -> dict:
+    """The JSON answer to a request loaded through `DraftRequestSchema`."""
+    state = parse_state(data["state"], now)
+    return dump_draft(drafts.draft(data["action"], state, data["details"]))
+
+
 @bp.post("/v1/drafts")
 def draft():
-    data = load_body(_REQUEST)
-    state = parse_state(data["state"], datetime.now(UTC))
-    return dump_draft(get_drafts().draft(data["action"], state, data["details"]))
+    return answer(get_drafts(), load_body(_REQUEST), datetime.now(UTC))
 
 
 def init_app(app) -> None:
