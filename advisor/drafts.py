@@ -45,7 +45,9 @@ __all__ = [
     "DraftSchema",
     "Drafts",
     "Template",
+    "load_draft_cases",
     "load_drafts",
+    "run_draft_cases",
 ]
 
 #: The actions with a draft, in the contract's order.
@@ -395,3 +397,73 @@ def _placeholders(drafts: Drafts, template: Template) -> dict:
         name: drafts.placeholders[name].format(recipient=template.recipient)
         for name in DETAIL_FIELDS
     }
+
+
+# --- Cases -------------------------------------------------------------------------
+
+
+class _ExpectSchema(Schema):
+    variant = fields.String()
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    recipient = fields.String()
+    subject = fields.String()
+    includes = fields.List(fields.String(), load_default=list)
+    excludes = fields.List(fields.String(), load_default=list)
+    unfilled = fields.List(fields.String(validate=validate.OneOf(DETAIL_FIELDS)))
+    max_chars = fields.Integer(strict=True)
+
+
+class _CaseSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    action = fields.String(required=True, validate=validate.OneOf(DRAFT_ACTIONS))
+    state = fields.Dict(required=True)
+    details = fields.Dict(load_default=dict)
+    expect = fields.Nested(_ExpectSchema, required=True)
+
+
+class _CasesFileSchema(Schema):
+    cases = fields.List(fields.Nested(_CaseSchema), required=True, validate=validate.Length(1))
+
+
+def load_draft_cases(content_dir: Path) -> list[dict]:
+    """The cases of ``drafts.cases.yaml`` in `content_dir`, or DataError naming the field."""
+    return load_yaml(Path(content_dir) / "drafts.cases.yaml", _CasesFileSchema())["cases"]
+
+
+def check_case(drafts: Drafts, case: dict) -> list[str]:
+    """What the draft for `case` gets wrong; empty when it is as expected."""
+    try:
+        state = InterviewState.parse(case["state"])
+        details = DraftDetailsSchema().load(case["details"])
+        draft = drafts.draft(case["action"], state, details)
+    except ValidationError as error:
+        return [f"refused: {error.messages}"]
+    expect, problems = case["expect"], []
+    for name in ("variant", "channel", "recipient", "subject", "unfilled"):
+        if name in expect:
+            got = getattr(draft, name)
+            got = list(got) if isinstance(got, tuple) else got
+            if got != expect[name]:
+                problems.append(f"{name} is {got!r}, expected {expect[name]!r}")
+    problems += [f"body lacks {text!r}" for text in expect["includes"] if text not in draft.body]
+    problems += [f"body has {text!r}" for text in expect["excludes"] if text in draft.body]
+    if "max_chars" in expect and len(draft.body) > expect["max_chars"]:
+        problems.append(f"body has {len(draft.body)} characters, over {expect['max_chars']}")
+    return problems
+
+
+def run_draft_cases(drafts: Drafts, cases: list[dict]) -> tuple[dict[str, list[str]], list[str]]:
+    """Each failing case's problems by name, and the variants no case reaches."""
+    failures = {}
+    for case in cases:
+        problems = check_case(drafts, case)
+        if problems:
+            failures[case["name"]] = problems
+    reached = {(c["action"], c["expect"].get("variant")) for c in cases}
+    unreached = [
+        f"{action}/{t.id}"
+        for action, variants in drafts.templates.items()
+        for t in variants
+        if (action, t.id) not in reached
+    ]
+    return failures, unreached
