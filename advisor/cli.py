@@ -200,7 +200,7 @@ def _details(pairs: list[str]) -> dict:
     try:
         return DraftDetailsSchema().load(given)
     except ValidationError as error:
-        raise UsageError(f"details: {describe_errors(error)}") from error
+        raise UsageError(describe_errors(ValidationError({"details": error.messages}))) from error
 
 
 def _draft(args) -> int:
