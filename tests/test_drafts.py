@@ -26,6 +26,7 @@ from advisor.snapshot import Snapshots
 from advisor.state import to_fact
 from advisor.web.openapi import DRAFT_EXAMPLES, INVALID_DRAFT
 
+from .apps import make_app
 from .strategies import states
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -507,6 +508,13 @@ def test_a_reload_refuses_broken_templates(data_copy):
         snapshots.remove()
 
 
+def test_an_app_does_not_start_on_broken_templates(data_copy, engine):
+    _, content = data_copy
+    _doctor(content, "Dear {recipient_name},", "Dear {interviewer},")
+    with pytest.raises(DataError, match="drafts.yaml"):
+        make_app(engine, content_dir=content)
+
+
 # --- The CLI and the document ------------------------------------------------------
 
 
@@ -550,6 +558,26 @@ def test_cli_draft_json_matches_the_api(state_file, capsys, client):
 def test_cli_draft_refuses_bad_details_with_status_2(state_file, capsys, args, message):
     assert main(["draft", "follow-up", str(state_file), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_rules_check_runs_the_draft_cases(capsys):
+    assert main(["rules", "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(CASES)} of {len(CASES)} draft cases pass." in out
+    assert "UNCOVERED draft" not in out
+
+
+def test_rules_check_fails_on_a_failing_draft_case(data_copy, monkeypatch, capsys):
+    rules, content = data_copy
+    cases = content / "drafts.cases.yaml"
+    cases.write_text(cases.read_text().replace("variant: decline-offer", "variant: withdraw", 1))
+    monkeypatch.setenv("ADVISOR_RULES_DIR", str(rules))
+    monkeypatch.setenv("ADVISOR_CONTENT_DIR", str(content))
+    assert main(["rules", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL draft an offer that is not right is declined" in out
+    assert "variant is 'decline-offer', expected 'withdraw'" in out
+    assert "UNCOVERED draft withdraw-politely/decline-offer" in out
 
 
 def test_the_documented_examples_are_real_answers(client):
