@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document at ``GET /openapi.json``, generated from the marshmallow schemas.
 
 Bodies come from the schemas the views load and dump with (`advisor.state`,
-`advisor.schemas`, `advisor.web.moderation`); this module adds what a schema
+`advisor.schemas`, `advisor.drafts`, `advisor.web.moderation`,
+`advisor.web.drafts`); this module adds what a schema
 cannot say: paths, status codes, headers, cross-field rules and examples.
 Examples are computed from the loaded engine when the document is first
 asked for, so they are real answers of this ruleset. The document is cached
