@@ -1,4 +1,4 @@
-"""The `advisor` command: serve, advise, moderate, and check or explain rules.
+"""The `advisor` command: serve, advise, draft, moderate, and check or explain rules.
 
 Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
 141 the reader of the output stopped reading (as a filter killed by SIGPIPE).
@@ -18,6 +18,15 @@ from ._data import DataError, describe_errors
 from ._server import gunicorn_command
 from .cases import load_cases, run_cases, run_moderation_cases
 from .config import Settings, default_engine
+from .drafts import (
+    DETAIL_FIELDS,
+    DRAFT_ACTIONS,
+    DraftDetailsSchema,
+    dump_draft,
+    load_draft_cases,
+    load_drafts,
+    run_draft_cases,
+)
 from .schemas import dump_advice, dump_trace, dump_verdict
 from .state import InterviewState
 from .wording import window_words
@@ -148,7 +157,22 @@ def _check(args) -> int:
     for failure in failures:
         print(f"FAIL moderation {failure}")
     print(f"{count - len(failures)} of {count} moderation cases pass.")
-    return 0 if report.ok and not failures else 1
+    drafts_ok = _check_drafts(engine)
+    return 0 if report.ok and not failures and drafts_ok else 1
+
+
+def _check_drafts(engine) -> bool:
+    """Run the draft cases; print each failure and each variant no case reaches."""
+    content_dir = Settings.from_env().content_dir
+    cases = load_draft_cases(content_dir)
+    drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
+    failures, unreached = run_draft_cases(drafts, cases)
+    for name, problems in failures.items():
+        print(f"FAIL draft {name}: {'; '.join(problems)}")
+    print(f"{len(cases) - len(failures)} of {len(cases)} draft cases pass.")
+    for variant in unreached:
+        print(f"UNCOVERED draft {variant}: no case reaches it")
+    return not failures
 
 
 def _explain(args) -> int:
@@ -162,6 +186,44 @@ def _explain(args) -> int:
         target = trace.get("action") or f"rejects {trace['rejects']}"
         detail = trace.get("because") or trace.get("failed")
         print(f"{mark} {trace['rule']} → {target}\n        {detail}")
+    return 0
+
+
+def _details(pairs: list[str]) -> dict:
+    """``--detail name=value`` options, loaded like the API's ``details``."""
+    given = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in DETAIL_FIELDS:
+            raise UsageError(
+                f"--detail {pair!r}: use NAME=VALUE, NAME one of {', '.join(DETAIL_FIELDS)}"
+            )
+        given[name] = value
+    try:
+        return DraftDetailsSchema().load(given)
+    except ValidationError as error:
+        raise UsageError(describe_errors(ValidationError({"details": error.messages}))) from error
+
+
+def _draft(args) -> int:
+    state = _state(args.state)
+    details = _details(args.detail)
+    engine = default_engine()
+    drafts = load_drafts(Settings.from_env().content_dir, engine.catalogue, engine.moderator)
+    try:
+        body = dump_draft(drafts.draft(args.action, state, details))
+    except ValidationError as error:
+        raise UsageError(describe_errors(error)) from error
+    if args.json:
+        _print_json(body)
+        return 0
+    print(f"{body['channel'].capitalize()} to the {body['recipient']}  [{body['variant']}]")
+    if "subject" in body:
+        print(f"Subject: {body['subject']}")
+    print(f"\n{body['body']}\n")
+    print("Following:")
+    for source in body["guidance"]:
+        print(f"- {source['publisher']}: “{source['quote']}”")
     return 0
 
 
@@ -191,6 +253,21 @@ def _parser() -> argparse.ArgumentParser:
     moderate.add_argument("file")
     moderate.add_argument("--json", action="store_true", help="print the API's JSON")
     moderate.set_defaults(run=_moderate)
+
+    draft = commands.add_parser(
+        "draft", help="a ready-to-edit message for an action, for a state (JSON file or -)"
+    )
+    draft.add_argument("action", choices=DRAFT_ACTIONS)
+    draft.add_argument("state")
+    draft.add_argument(
+        "--detail",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"fill a slot ({', '.join(DETAIL_FIELDS)}); may be repeated",
+    )
+    draft.add_argument("--json", action="store_true", help="print the API's JSON")
+    draft.set_defaults(run=_draft)
 
     rules = commands.add_parser("rules", help="check or explain the rules")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True)

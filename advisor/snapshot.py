@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .drafts import load_drafts
 from .engine import Engine
 
 __all__ = ["Snapshots", "active", "start"]
@@ -32,6 +33,7 @@ class Snapshots:
     def take(self) -> Path:
         """Validate the folders and snapshot them; raise DataError when they are broken."""
         engine = Engine.load(self.rules_dir, self.content_dir, memo_size=0)
+        load_drafts(self.content_dir, engine.catalogue, engine.moderator)
         engine.close()
         self._count += 1
         target = self.root / f"{self._count:04d}"

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document at ``GET /openapi.json``, generated from the marshmallow schemas.
 
 Bodies come from the schemas the views load and dump with (`advisor.state`,
-`advisor.schemas`, `advisor.web.moderation`); this module adds what a schema
+`advisor.schemas`, `advisor.drafts`, `advisor.web.moderation`,
+`advisor.web.drafts`); this module adds what a schema
 cannot say: paths, status codes, headers, cross-field rules and examples.
 Examples are computed from the loaded engine when the document is first
 asked for, so they are real answers of this ruleset. The document is cached
@@ -11,6 +12,7 @@ like the catalogue (ETag from the ruleset digest).
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from apispec import APISpec
@@ -20,6 +22,7 @@ from flask import Blueprint, Flask, current_app
 from marshmallow import Schema, ValidationError, fields
 
 from .._data import describe_errors, flatten_errors
+from ..drafts import DETAIL_FIELDS, DRAFT_ACTIONS, DraftDetailsSchema, DraftSchema
 from ..schemas import (
     AdviceSchema,
     GuidanceListSchema,
@@ -39,6 +42,7 @@ from ..state import MAX_PLAN_CHARS, MAX_PLANS, InterviewState, InterviewStateSch
 from .advice import AdviceQuerySchema
 from .caching import cache_by_digest
 from .calendar import CALENDAR, plan
+from .drafts import DraftRequestSchema, answer, get_drafts
 from .errors import MAX_ERRORS, MAX_NAME_CHARS, PROBLEM
 from .moderation import MAX_TEXT_CHARS, ModerationRequestSchema
 
@@ -290,7 +294,12 @@ OPTIONAL_KEY = [{}, {API_KEY: []}]
 
 
 #: Request bodies refuse unknown fields; every other object may gain fields within v1.
-CLOSED_SCHEMAS = (InterviewStateSchema, ModerationRequestSchema)
+CLOSED_SCHEMAS = (
+    InterviewStateSchema,
+    ModerationRequestSchema,
+    DraftRequestSchema,
+    DraftDetailsSchema,
+)
 
 
 class _Converter(OpenAPIConverter):
@@ -507,7 +516,10 @@ def _components(spec: APISpec) -> None:
     spec.components.schemas["ModerationRequest"]["properties"]["text"]["description"] = (
         f"The text to screen, at most {MAX_TEXT_CHARS} characters."
     )
+    spec.components.schema("DraftDetails", schema=DraftDetailsSchema)
+    spec.components.schema("DraftRequest", schema=DraftRequestSchema)
     for name, schema in (
+        ("Draft", DraftSchema),
         ("Problem", ProblemSchema),
         ("Advice", AdviceSchema),
         ("Verdict", VerdictSchema),
@@ -568,8 +580,9 @@ def _components(spec: APISpec) -> None:
         spec.components.response(name, response)
 
 
-def build_document(engine) -> dict:
-    """The OpenAPI 3.1 document for `engine`'s ruleset, as a JSON-ready dict."""
+def build_document(engine, drafts) -> dict:
+    """The OpenAPI 3.1 document for `engine`'s ruleset and its `drafts`, as a JSON-ready
+    dict."""
     spec = APISpec(
         title=TITLE,
         version=API_VERSION,
@@ -579,6 +592,7 @@ def build_document(engine) -> dict:
         tags=[
             {"name": "advice", "description": "What to do next, and what not to."},
             {"name": "moderation", "description": "Screening free text for unsafe advice."},
+            {"name": "drafts", "description": "Ready-to-edit messages for the actions."},
             {"name": "catalogue", "description": "The actions, rejected advice and sources."},
             {"name": "operations", "description": "Health probes and metrics."},
             {"name": "documentation", "description": "This document and its page."},
@@ -655,9 +669,116 @@ def build_document(engine) -> dict:
             }
         },
     )
+    _drafts_path(spec, drafts)
     _catalogue_paths(spec, engine.catalogue)
     _operations_paths(spec, engine)
     return spec.to_dict()
+
+
+#: Request examples for POST /v1/drafts: (name, summary, body).
+DRAFT_EXAMPLES = (
+    (
+        "thank-you",
+        "A thank-you the evening of the interview, every detail given",
+        {
+            "state": {"stage": "after", "hours_since": 3},
+            "action": "send-thank-you",
+            "details": {
+                "candidate_name": "Alex Morgan",
+                "recipient_name": "Sam Patel",
+                "role": "Data Analyst",
+                "company": "Northwind",
+                "highlight": "my experience of building reports for a small team",
+            },
+        },
+    ),
+    (
+        "decline-offer",
+        "Declining an offer, with placeholders for the details left out",
+        {"state": {"stage": "offer"}, "action": "withdraw-politely", "details": {"role": "Tester"}},
+    ),
+    (
+        "linkedin",
+        "A LinkedIn connection note (at most 300 characters)",
+        {
+            "state": {"stage": "after", "hours_since": 20},
+            "action": "connect-on-linkedin",
+            "details": {"recipient_name": "Sam", "role": "Data Analyst", "company": "Northwind"},
+        },
+    ),
+    (
+        "call-recruiter",
+        "Talking points for the call to the consultant",
+        {
+            "state": {"stage": "after", "hours_since": 1, "via_agency": True},
+            "action": "call-recruiter",
+        },
+    ),
+)
+#: The body of the drafts' 422 example: an action with no draft and a detail too long.
+INVALID_DRAFT = {
+    "state": {"stage": "after"},
+    "action": "reflect",
+    "details": {"role": "x" * 201},
+}
+
+
+def _drafts_path(spec: APISpec, drafts) -> None:
+    """POST /v1/drafts, with request examples and the engine's answers to them."""
+    now = datetime.now(UTC)
+    requests, answers = {}, {}
+    for name, summary, body in DRAFT_EXAMPLES:
+        requests[name] = {"summary": summary, "value": body}
+        answers[name] = {"summary": summary, "value": answer(drafts, _DRAFT.load(body), now)}
+    try:
+        _DRAFT.load(INVALID_DRAFT)
+    except ValidationError as error:
+        refused = _problem(
+            422,
+            "Unprocessable Content",
+            describe_errors(error),
+            "/v1/drafts",
+            errors=flatten_errors(error.messages),
+        )
+    spec.path(
+        path="/v1/drafts",
+        operations={
+            "post": {
+                "tags": ["drafts"],
+                "operationId": "draft",
+                "summary": "A ready-to-edit message for an action, or talking points for a call.",
+                "description": f"Drafts exist for {', '.join(f'`{a}`' for a in DRAFT_ACTIONS)}; "
+                "another action is a 422 naming `action`. The state chooses the variant (on the "
+                "agency route the consultant is the recipient; an offer is declined rather than "
+                "withdrawn from; a follow-up after a stated date or after a week of silence). "
+                f"Each of `details` ({', '.join(f'`{d}`' for d in DETAIL_FIELDS)}) is plain "
+                "text of one line, screened by moderation: a flagged one is a 422 naming "
+                "`details.<field>`; one left out shows a placeholder in square brackets. "
+                "`guidance` quotes the article advice the draft follows, verbatim.",
+                "requestBody": {
+                    "required": True,
+                    "content": _json("DraftRequest", examples=requests),
+                },
+                "responses": _responses(
+                    {
+                        "description": "The draft.",
+                        "content": _json("Draft", examples=answers),
+                    },
+                    *BODY_ERRORS,
+                    *API_ERRORS,
+                )
+                | {
+                    "422": {
+                        "description": PROBLEMS["UnprocessableContent"][2],
+                        "content": {PROBLEM: {"schema": "Problem", "example": refused}},
+                    }
+                },
+            }
+        },
+    )
+
+
+_DRAFT = DraftRequestSchema()
 
 
 def _operations_paths(spec: APISpec, engine) -> None:
@@ -745,7 +866,8 @@ def document() -> dict:
     engine = current_app.extensions["advisor"]
     built = current_app.extensions.get("openapi")
     if built is None or built[0] is not engine:
-        built = current_app.extensions["openapi"] = (engine, build_document(engine))
+        document = build_document(engine, get_drafts())
+        built = current_app.extensions["openapi"] = (engine, document)
     return built[1]
 
 
