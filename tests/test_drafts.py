@@ -353,7 +353,7 @@ def test_blank_details_count_as_missing(client):
         {"state": {"stage": "after"}, "action": "send-thank-you", "details": {"role": "   "}},
     ).get_json()
     assert "role" in draft["unfilled"]
-    assert "[job title]" in draft["body"]
+    assert "[role title]" in draft["body"]
 
 
 def test_the_details_never_reach_the_logs(client, caplog):
