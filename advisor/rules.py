@@ -66,6 +66,7 @@ from .wording import Count, ago, count
 
 __all__ = [
     "Condition",
+    "Regions",
     "Rule",
     "RuleBook",
     "Window",
@@ -205,6 +206,49 @@ class RuleBook:
 
     def compiled(self) -> dict[str, dict]:
         return {rule_id: rule.to_durable() for rule_id, rule in self.rules.items()}
+
+
+class Regions:
+    """The regions of the state space that the rules' conditions cut.
+
+    An action rule fires when all its conditions hold; a reject rule when one
+    of its safe counterparts was recommended and its conditions on the state
+    (the stage) hold. So which rules durable_rules fires for a fact depends
+    only on which action rules' conditions all hold and which of the reject
+    rules' state conditions hold: facts that agree on those lie in one region
+    and the rules cannot tell them apart, however their hours, days or flags
+    differ. `of(fact)` names the region as two bit sets. Worked out once per
+    rule book, from its conditions alone.
+    """
+
+    def __init__(self, rulebook: RuleBook):
+        conditions = list(
+            dict.fromkeys(c for r in rulebook.rules.values() for c in r.state_conditions)
+        )
+        bit = {condition: 1 << index for index, condition in enumerate(conditions)}
+        self._tests = tuple((bit[c], c.field, _OPS[c.op][0], c.value) for c in conditions)
+        self._rules = tuple(
+            sum(bit[c] for c in rule.conditions)
+            for rule in rulebook.rules.values()
+            if rule.kind == "action"
+        )
+        self._reject_tests = 0
+        for rule in rulebook.rules.values():
+            if rule.kind == "reject":
+                self._reject_tests |= sum(bit[c] for c in rule.state_conditions)
+
+    def of(self, fact: dict) -> tuple[int, int]:
+        """The region `fact` lies in: the action rules whose conditions all hold, and
+        the truths of the reject rules' conditions on the state."""
+        truths = 0
+        for bit, name, test, value in self._tests:
+            if name in fact and test(fact[name], value):
+                truths |= bit
+        matched = 0
+        for index, needed in enumerate(self._rules):
+            if truths & needed == needed:
+                matched |= 1 << index
+        return matched, truths & self._reject_tests
 
 
 def words(value) -> str:
