@@ -49,10 +49,12 @@ name their noun so that the plural agrees ("one follow-up", "two follow-ups").
 
 from __future__ import annotations
 
+import bisect
 import operator
 import re
 import string
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,6 +210,54 @@ class RuleBook:
         return {rule_id: rule.to_durable() for rule_id, rule in self.rules.items()}
 
 
+class _FieldTruths:
+    """The truths of every condition on one field, as one bit set per value.
+
+    When every condition on the field compares it with a number, a number is
+    placed among those thresholds (on one of them, or between two): every
+    number in one place makes the same conditions true. Any other value is
+    tested, and the bit sets of the first few values kept.
+    """
+
+    def __init__(self, tests: list[tuple[int, Any, Any]]):
+        self._tests = tests
+        numbers = [v for _, _, v in tests if isinstance(v, int | float) and not isinstance(v, bool)]
+        # Places among thresholds only when every condition compares with a number.
+        self._points = sorted(set(numbers)) if len(numbers) == len(tests) else []
+        points = self._points
+        between = [points[0] - 1] if points else []
+        for low, high in zip(points, points[1:], strict=False):
+            between.append((low + high) / 2)
+        if points:
+            between.append(points[-1] + 1)
+        # Place 2i is below points[i] (above points[i-1]); place 2i+1 is points[i].
+        self._places = [self._test(v) for pair in zip(between, points, strict=False) for v in pair]
+        if points:
+            self._places.append(self._test(between[-1]))
+        self._by_value: dict = {}
+
+    def _test(self, value) -> int:
+        return sum(bit for bit, test, wanted in self._tests if test(value, wanted))
+
+    def __call__(self, value) -> int:
+        if self._points and isinstance(value, int | float) and not isinstance(value, bool):
+            index = bisect.bisect_left(self._points, value)
+            on_point = index < len(self._points) and self._points[index] == value
+            return self._places[2 * index + on_point]
+        # Values equal as keys (1 and True) are equal to every test too.
+        truths = self._by_value.get(value) if isinstance(value, Hashable) else None
+        if truths is None:
+            truths = self._test(value)
+            if isinstance(value, Hashable) and len(self._by_value) < _KEPT_VALUES:
+                self._by_value[value] = truths
+        return truths
+
+
+#: Values other than numbers whose truths a field keeps (its enum or bool values).
+_KEPT_VALUES = 64
+_ABSENT = object()
+
+
 class Regions:
     """The regions of the state space that the rules' conditions cut.
 
@@ -226,7 +276,10 @@ class Regions:
             dict.fromkeys(c for r in rulebook.rules.values() for c in r.state_conditions)
         )
         bit = {condition: 1 << index for index, condition in enumerate(conditions)}
-        self._tests = tuple((bit[c], c.field, _OPS[c.op][0], c.value) for c in conditions)
+        by_field: dict[str, list] = {}
+        for c in conditions:
+            by_field.setdefault(c.field, []).append((bit[c], _OPS[c.op][0], c.value))
+        self._fields = tuple((name, _FieldTruths(tests)) for name, tests in by_field.items())
         self._rules = tuple(
             sum(bit[c] for c in rule.conditions)
             for rule in rulebook.rules.values()
@@ -241,9 +294,11 @@ class Regions:
         """The region `fact` lies in: the action rules whose conditions all hold, and
         the truths of the reject rules' conditions on the state."""
         truths = 0
-        for bit, name, test, value in self._tests:
-            if name in fact and test(fact[name], value):
-                truths |= bit
+        for name, field_truths in self._fields:
+            value = fact.get(name, _ABSENT)
+            if value is _ABSENT:
+                continue  # an absent field fails every condition on it
+            truths |= field_truths(value)
         matched = 0
         for index, needed in enumerate(self._rules):
             if truths & needed == needed:

@@ -214,3 +214,18 @@ def test_each_refusal_is_the_schemas(body):
 def test_valid_bodies_never_need_the_schema(body):
     with mock.patch.object(state_module._SCHEMA, "load", side_effect=AssertionError("schema")):
         assert load_state(body)["stage"] == body["stage"]
+
+
+@QUICK
+@given(any_state)
+def test_a_region_is_what_the_conditions_say_one_by_one(engine, body):
+    fact = to_fact(_state(body))
+    rules = engine.rulebook.rules.values()
+    matched = [r for r in rules if r.kind == "action" and r.matches(fact)]
+    stages = {c for r in rules if r.kind == "reject" for c in r.state_conditions if c.holds(fact)}
+    twin = {**fact, "hours_since": fact["hours_since"] + 1e-9}
+    regions = Regions(engine.rulebook)
+    same = [r for r in rules if r.kind == "action" and r.matches(twin)] == matched and {
+        c for r in rules if r.kind == "reject" for c in r.state_conditions if c.holds(twin)
+    } == stages
+    assert (regions.of(twin) == regions.of(fact)) == same
