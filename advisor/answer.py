@@ -11,8 +11,6 @@ the two writers agree on every field.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from .content import Catalogue, Citation
 from .schemas import PlanSchema
 
@@ -21,17 +19,15 @@ __all__ = ["AdviceWriter"]
 _PLANS = PlanSchema(many=True)
 
 
-def _citations(citations: tuple[Citation, ...]) -> tuple[MappingProxyType, ...]:
+def _citations(citations: tuple[Citation, ...]) -> tuple[dict, ...]:
     return tuple(
-        MappingProxyType(
-            {
-                "id": c.source.id,
-                "title": c.source.title,
-                "publisher": c.source.publisher,
-                "nature": c.source.nature,
-                "quote": c.quote,
-            }
-        )
+        {
+            "id": c.source.id,
+            "title": c.source.title,
+            "publisher": c.source.publisher,
+            "nature": c.source.nature,
+            "quote": c.quote,
+        }
         for c in citations
     )
 
@@ -79,7 +75,7 @@ class AdviceWriter:
             "due": None if item.due is None else item.due.isoformat(timespec="seconds"),
             "because": " ".join(item.because),
             "rules": list(item.rules),
-            "sources": [dict(c) for c in sources],
+            "sources": [c.copy() for c in sources],
         }
 
     def _avoid(self, item) -> dict:
@@ -92,5 +88,5 @@ class AdviceWriter:
             "instead": list(item.instead),
             "because": " ".join(item.because),
             "rules": list(item.rules),
-            "sources": [dict(c) for c in sources],
+            "sources": [c.copy() for c in sources],
         }

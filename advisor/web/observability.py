@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -193,10 +194,16 @@ class Decision:
             "actions": [a.action.id for a in advice.actions],
             "plans_rejected": sum(p.verdict.flagged for p in advice.plans),
         }
-        counters = [RULES_FIRED.labels(rule_id) for rule_id in advice.fired]
+        counters = [_rule_counter(rule_id) for rule_id in advice.fired]
         for plan in advice.plans:
             counters += _flag_counters(plan.verdict, "plan")
         return cls(_ENCODE(fields)[1:-1], tuple(counters))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule_counter(rule_id: str):
+    """The counter of one rule (a look-up by label costs more than the count)."""
+    return RULES_FIRED.labels(rule_id)
 
 
 def observe_advice(decision: Decision, seconds: float) -> None:
