@@ -50,7 +50,11 @@ class AdviceWriter:
         }
 
     def write(self, advice, hours_since: float) -> dict:
-        """The answer as a dict of JSON values, fields in the schema's order."""
+        """The answer as a dict of JSON values, fields in the schema's order.
+
+        The dicts of the sources are shared by every answer that cites them: encode
+        the answer, never change it.
+        """
         return {
             "ruleset": {"version": advice.version, "digest": advice.digest},
             "hours_since": float(hours_since),
@@ -75,7 +79,7 @@ class AdviceWriter:
             "due": None if item.due is None else item.due.isoformat(timespec="seconds"),
             "because": " ".join(item.because),
             "rules": list(item.rules),
-            "sources": [c.copy() for c in sources],
+            "sources": list(sources),
         }
 
     def _avoid(self, item) -> dict:
@@ -88,5 +92,5 @@ class AdviceWriter:
             "instead": list(item.instead),
             "because": " ".join(item.because),
             "rules": list(item.rules),
-            "sources": [c.copy() for c in sources],
+            "sources": list(sources),
         }

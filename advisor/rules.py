@@ -317,19 +317,47 @@ def words(value) -> str:
     return str(value)
 
 
-def template_values(state) -> dict:
-    """The names a `because` template may use, as words."""
-    values = {
-        "ended": ago(state.hours_since, state.day if state.clock_known else None),
-        **{name: Count(getattr(state, name)) for name in TEMPLATE_COUNTS},
-    }
+def _decided_by(state) -> str:
+    days = _decision_days(state)
+    return "today" if days == 0 else f"within {count(days, 'day')}"
+
+
+def _decision_passed(state) -> str:
+    _decision_days(state)
+    return ago(state.hours_since - state.decision_hours(), state.days_past_decision())
+
+
+def _decision_days(state) -> int:
     days = state.decision_expected_in_days
-    if days is not None:
-        values["decided_by"] = "today" if days == 0 else f"within {count(days, 'day')}"
-        values["decision_passed"] = ago(
-            state.hours_since - state.decision_hours(), state.days_past_decision()
-        )
-    return values
+    if days is None:  # rules that use the date test decision_known: true
+        raise KeyError("no decision date was given")
+    return days
+
+
+#: How each name a `because` template may use is put in words.
+_TEMPLATE_VALUES = {
+    "ended": lambda state: ago(state.hours_since, state.day if state.clock_known else None),
+    **{name: (lambda state, name=name: Count(getattr(state, name))) for name in TEMPLATE_COUNTS},
+    "decided_by": _decided_by,
+    "decision_passed": _decision_passed,
+}
+
+
+class _TemplateValues(dict):
+    """The names of `template_values`, each put in words when a template first uses it."""
+
+    def __init__(self, state):
+        super().__init__()
+        self._state = state
+
+    def __missing__(self, name: str):
+        value = self[name] = _TEMPLATE_VALUES[name](self._state)
+        return value
+
+
+def template_values(state) -> dict:
+    """The names a `because` template may use, as words (worked out as they are used)."""
+    return _TemplateValues(state)
 
 
 class _BoundField(fields.Field):
