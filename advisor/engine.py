@@ -274,10 +274,15 @@ class Engine:
         values = template_values(state)
         actions = []
         for item in outcome.actions:
-            windows = [w.resolve(state) for w in item.windows]
-            start = min(w[0] for w in windows)
-            ends = [w[1] for w in windows]
-            end = None if None in ends else max(ends)
+            if len(item.rules) == 1:  # most actions: one rule, one window, one reason
+                start, end = item.windows[0].resolve(state)
+                because = (item.rules[0].explain(values),)
+            else:
+                windows = [w.resolve(state) for w in item.windows]
+                start = min(w[0] for w in windows)
+                ends = [w[1] for w in windows]
+                end = None if None in ends else max(ends)
+                because = tuple(dict.fromkeys(r.explain(values) for r in item.rules))
             wording = item.wording
             actions.append(
                 ActionAdvice(
@@ -286,7 +291,7 @@ class Engine:
                     start_hours=start,
                     end_hours=end,
                     due=state.at(end if end is not None else start),
-                    because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
+                    because=because,
                     rules=item.rule_ids,
                     variant=wording.id,
                     title=wording.title,

@@ -234,28 +234,40 @@ class _FieldTruths:
         self._places = [self._test(v) for pair in zip(between, points, strict=False) for v in pair]
         if points:
             self._places.append(self._test(between[-1]))
-        self._by_value: dict = {}
+        #: The bit sets of the values seen that are not placed among thresholds.
+        self.kept: dict = {}
 
     def _test(self, value) -> int:
         return sum(bit for bit, test, wanted in self._tests if test(value, wanted))
 
     def __call__(self, value) -> int:
         if self._points and isinstance(value, int | float) and not isinstance(value, bool):
-            index = bisect.bisect_left(self._points, value)
-            on_point = index < len(self._points) and self._points[index] == value
-            return self._places[2 * index + on_point]
+            return self.place(value)
         # Values equal as keys (1 and True) are equal to every test too.
-        truths = self._by_value.get(value) if isinstance(value, Hashable) else None
+        truths = self.kept.get(value) if isinstance(value, Hashable) else None
         if truths is None:
             truths = self._test(value)
-            if isinstance(value, Hashable) and len(self._by_value) < _KEPT_VALUES:
-                self._by_value[value] = truths
+            if isinstance(value, Hashable) and len(self.kept) < _KEPT_VALUES:
+                self.kept[value] = truths
         return truths
+
+    def place(self, number: float) -> int:
+        """The bit set of a number, from its place among the thresholds."""
+        index = bisect.bisect_left(self._points, number)
+        on_point = index < len(self._points) and self._points[index] == number
+        return self._places[2 * index + on_point]
+
+    @property
+    def by_number(self) -> bool:
+        """Whether numbers are placed among thresholds."""
+        return bool(self._points)
 
 
 #: Values other than numbers whose truths a field keeps (its enum or bool values).
 _KEPT_VALUES = 64
 _ABSENT = object()
+_NUMBERS = frozenset((int, float))
+_SCALARS = frozenset((str, bool, int, float))
 
 
 class Regions:
@@ -279,7 +291,10 @@ class Regions:
         by_field: dict[str, list] = {}
         for c in conditions:
             by_field.setdefault(c.field, []).append((bit[c], _OPS[c.op][0], c.value))
-        self._fields = tuple((name, _FieldTruths(tests)) for name, tests in by_field.items())
+        self._fields = tuple(
+            (name, truths, truths.kept, truths.by_number)
+            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
+        )
         self._rules = tuple(
             sum(bit[c] for c in rule.conditions)
             for rule in rulebook.rules.values()
@@ -294,11 +309,15 @@ class Regions:
         """The region `fact` lies in: the action rules whose conditions all hold, and
         the truths of the reject rules' conditions on the state."""
         truths = 0
-        for name, field_truths in self._fields:
+        for name, field_truths, kept, by_number in self._fields:
             value = fact.get(name, _ABSENT)
             if value is _ABSENT:
                 continue  # an absent field fails every condition on it
-            truths |= field_truths(value)
+            if by_number and type(value) in _NUMBERS:
+                truths |= field_truths.place(value)
+            else:
+                known = kept.get(value) if type(value) in _SCALARS else None
+                truths |= field_truths(value) if known is None else known
         matched = 0
         for index, needed in enumerate(self._rules):
             if truths & needed == needed:

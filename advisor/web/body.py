@@ -174,7 +174,7 @@ def load_body(schema: Schema, load=None) -> dict:
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError({"$": ["The body must be a JSON object."]})
-    if schema.unknown == RAISE:
+    if schema.unknown == RAISE and len(body) > MAX_ERRORS:
         known = {item.data_key or name for name, item in schema.load_fields.items()}
         unknown = [key for key in body if key not in known]
         if len(unknown) > MAX_ERRORS:
