@@ -58,13 +58,19 @@ def timed_states(draw):
 any_state = st.one_of(states(), timed_states())
 
 
-def with_plans(body, draw_plans):
-    return {**body, "plans": draw_plans} if draw_plans else body
+def with_plans(body, plans):
+    return {**body, "plans": plans} if plans else body
 
 
 @pytest.fixture(scope="module")
 def writer(engine):
     return AdviceWriter(engine.catalogue)
+
+
+@pytest.fixture(scope="module")
+def uncached_client(engine):
+    """A client of an app without the answer cache."""
+    return make_app(engine, answer_cache=0).test_client()
 
 
 @pytest.fixture(scope="module")
@@ -120,26 +126,18 @@ def test_the_writer_writes_what_the_schema_dumps(engine, writer, body, plans):
 
 @QUICK
 @given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
-def test_answers_over_http_equal_the_schema_path_with_every_cache_off(
-    engine, unmemoised_engine, body, plans
+def test_answers_over_http_equal_the_schema_path_run_with_every_cache_off(
+    uncached_client, unmemoised_engine, body, plans
 ):
     body = with_plans(body, plans)
-    client = _uncached_client(engine)
-    response = client.post("/v1/advice", data=json.dumps(body), content_type="application/json")
+    response = uncached_client.post(
+        "/v1/advice", data=json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == 200
     got = response.get_json()
     state = InterviewState.from_request(SCHEMA.load(body), datetime.now(UTC))
     want = dump_advice(unmemoised_engine.evaluate(state), state.hours_since)
     assert got == json.loads(json.dumps(want))
-
-
-_CLIENTS = {}
-
-
-def _uncached_client(engine):
-    if id(engine) not in _CLIENTS:
-        _CLIENTS[id(engine)] = make_app(engine, answer_cache=0).test_client()
-    return _CLIENTS[id(engine)]
 
 
 def _schema_load(body):
