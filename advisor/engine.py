@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,9 +17,9 @@ from typing import NamedTuple
 
 from ._data import DataError
 from ._durable import RuleSession
-from .content import Action, Catalogue, Citation, RejectedAdvice, load_catalogue
+from .content import Action, Catalogue, Citation, RejectedAdvice, Variant, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
-from .rules import Rule, RuleBook, load_rulebook, template_values, words
+from .rules import Regions, Rule, RuleBook, Window, load_rulebook, template_values, words
 from .state import InterviewState, to_fact
 
 __all__ = [
@@ -100,7 +101,8 @@ class Advice:
     fired: tuple[str, ...]
 
 
-#: Distinct condition truths remembered; each holds a short tuple of rule ids.
+#: Regions of the state space whose outcome is remembered; each holds a short
+#: tuple of rule ids and what an answer needs of them.
 MEMO_SIZE = 4096
 
 
@@ -133,16 +135,14 @@ class Engine:
         combined = f"{rulebook.digest}:{catalogue.digest}:{moderator.digest}"
         self.digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
         self._session = RuleSession(rulebook.compiled())
-        # Which rules fire depends only on the truth of each distinct condition
-        # on the state (reject rules chain from the actions and test the stage
-        # the actions carry), so states with the same truths share one engine
-        # run. A new Engine (a reload) starts with an empty memo.
-        self._conditions = tuple(
-            dict.fromkeys(c for r in rulebook.rules.values() for c in r.state_conditions)
-        )
+        self._regions = Regions(rulebook)
         self._order = {rule_id: index for index, rule_id in enumerate(rulebook.rules)}
-        self._memo: dict[tuple[bool, ...], tuple[str, ...]] = {}
+        # A region's outcome: the rules durable_rules fired for it and what an
+        # answer needs of them, worked out once (see `Regions`). A new Engine (a
+        # reload) starts with an empty memo.
+        self._memo: dict[tuple[int, int], _Outcome] = {}
         self._memo_size = memo_size
+        self._memo_lock = threading.Lock()
 
     @classmethod
     def load(cls, rules_dir: Path, content_dir: Path, memo_size: int = MEMO_SIZE) -> Engine:
@@ -176,20 +176,24 @@ class Engine:
 
     def evaluate(self, state: InterviewState) -> Advice:
         """The advice for `state`: actions, what to avoid, and a verdict per plan."""
-        fact = to_fact(state)
-        return self._advice(state, fact, self._fire(fact))
+        return self._advice(state, self._outcome(to_fact(state)))
 
-    def _fire(self, fact: dict) -> tuple[str, ...]:
-        """The rules `fact` fires, from the memo or from durable_rules."""
-        key = tuple(c.holds(fact) for c in self._conditions)
-        fired = self._memo.get(key)
-        if fired is None:
-            fired = tuple(self._session.evaluate(fact))
+    def fire(self, state: InterviewState) -> tuple[str, ...]:
+        """The ids of the rules `state` fires, in firing order (no answer built)."""
+        return self._outcome(to_fact(state)).fired
+
+    def _outcome(self, fact: dict) -> _Outcome:
+        """The outcome of `fact`'s region, from the memo or from durable_rules."""
+        key = self._regions.of(fact)
+        outcome = self._memo.get(key)
+        if outcome is None:
+            outcome = self._outcome_of(tuple(self._session.evaluate(fact)))
             if self._memo_size:
-                if len(self._memo) >= self._memo_size:
-                    self._memo.pop(next(iter(self._memo)), None)
-                self._memo[key] = fired
-        return fired
+                with self._memo_lock:
+                    if len(self._memo) >= self._memo_size:
+                        self._memo.pop(next(iter(self._memo)), None)
+                    self._memo[key] = outcome
+        return outcome
 
     def memo_info(self) -> MemoInfo:
         """The size of the memo of rule outcomes, as `functools.lru_cache` reports its own."""
@@ -203,7 +207,7 @@ class Engine:
         """
         fact = to_fact(state)
         values = template_values(state)
-        fired = set(self._fire(fact))
+        fired = set(self._outcome(fact).fired)
         traces = []
         for rule in self.rulebook.rules.values():
             failed = None
@@ -228,8 +232,8 @@ class Engine:
     def moderate(self, text: str) -> Verdict:
         return self.moderator.moderate(text)
 
-    def _advice(self, state: InterviewState, fact: dict, fired: tuple[str, ...]) -> Advice:
-        values = template_values(state)
+    def _outcome_of(self, fired: tuple[str, ...]) -> _Outcome:
+        """What an answer needs of the rules `fired`, whatever the state that fired them."""
         by_action: dict[str, list[Rule]] = {}
         by_rejected: dict[str, list[Rule]] = {}
         for rule_id in fired:
@@ -238,24 +242,57 @@ class Engine:
             target.setdefault(rule.target, []).append(rule)
         actions = []
         for action_id, rules in by_action.items():
-            windows = [r.window.resolve(state) for r in rules]
-            start = min(w[0] for w in windows)
-            ends = [w[1] for w in windows]
-            end = None if None in ends else max(ends)
-            due_at = end if end is not None else start
             action = self.catalogue.actions[action_id]
             # The most urgent rule (then the first written) chooses the words.
             chooser = min(rules, key=lambda r: (r.priority, self._order[r.id]))
-            wording = action.wording(chooser.variant)
             actions.append(
-                ActionAdvice(
+                _ActionOutcome(
                     action=action,
                     priority=min(r.priority for r in rules),
+                    windows=tuple(r.window for r in rules),
+                    rules=tuple(rules),
+                    rule_ids=tuple(r.id for r in rules),
+                    wording=action.wording(chooser.variant),
+                )
+            )
+        avoid = []
+        for rejected_id, rules in sorted(
+            by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
+        ):
+            rejected = self.catalogue.rejected[rejected_id]
+            avoid.append(
+                _AvoidOutcome(
+                    rejected=rejected,
+                    rules=tuple(rules),
+                    rule_ids=tuple(r.id for r in rules),
+                    instead=tuple(a for a in rejected.instead if a in by_action),
+                )
+            )
+        return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action))
+
+    def _advice(self, state: InterviewState, outcome: _Outcome) -> Advice:
+        values = template_values(state)
+        actions = []
+        for item in outcome.actions:
+            if len(item.rules) == 1:  # most actions: one rule, one window, one reason
+                start, end = item.windows[0].resolve(state)
+                because = (item.rules[0].explain(values),)
+            else:
+                windows = [w.resolve(state) for w in item.windows]
+                start = min(w[0] for w in windows)
+                ends = [w[1] for w in windows]
+                end = None if None in ends else max(ends)
+                because = tuple(dict.fromkeys(r.explain(values) for r in item.rules))
+            wording = item.wording
+            actions.append(
+                ActionAdvice(
+                    action=item.action,
+                    priority=item.priority,
                     start_hours=start,
                     end_hours=end,
-                    due=state.at(due_at),
-                    because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
-                    rules=tuple(r.id for r in rules),
+                    due=state.at(end if end is not None else start),
+                    because=because,
+                    rules=item.rule_ids,
                     variant=wording.id,
                     title=wording.title,
                     detail=wording.detail,
@@ -263,26 +300,47 @@ class Engine:
                 )
             )
         actions.sort(key=_sort_key)
-        recommended = set(by_action)
-        avoid = []
-        for rejected_id, rules in sorted(
-            by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
-        ):
-            rejected = self.catalogue.rejected[rejected_id]
-            avoid.append(
-                AvoidAdvice(
-                    rejected=rejected,
-                    because=tuple(dict.fromkeys(r.explain(values) for r in rules)),
-                    rules=tuple(r.id for r in rules),
-                    instead=tuple(a for a in rejected.instead if a in recommended),
-                )
+        avoid = tuple(
+            AvoidAdvice(
+                rejected=item.rejected,
+                because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
+                rules=item.rule_ids,
+                instead=item.instead,
             )
+            for item in outcome.avoid
+        )
+        recommended = outcome.recommended
         plans = []
         for text in state.plans:
             verdict = self.moderator.moderate(text)
             named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
             plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
-        return Advice(self.version, self.digest, tuple(actions), tuple(avoid), tuple(plans), fired)
+        return Advice(self.version, self.digest, tuple(actions), avoid, tuple(plans), outcome.fired)
+
+
+class _ActionOutcome(NamedTuple):
+    action: Action
+    priority: int
+    windows: tuple[Window, ...]
+    rules: tuple[Rule, ...]
+    rule_ids: tuple[str, ...]
+    wording: Variant
+
+
+class _AvoidOutcome(NamedTuple):
+    rejected: RejectedAdvice
+    rules: tuple[Rule, ...]
+    rule_ids: tuple[str, ...]
+    instead: tuple[str, ...]
+
+
+class _Outcome(NamedTuple):
+    """The rules one region fires, grouped as an answer needs them."""
+
+    fired: tuple[str, ...]
+    actions: tuple[_ActionOutcome, ...]
+    avoid: tuple[_AvoidOutcome, ...]
+    recommended: frozenset[str]
 
 
 def _rejected_records(catalogue: Catalogue) -> list[dict]:

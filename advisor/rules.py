@@ -49,10 +49,12 @@ name their noun so that the plural agrees ("one follow-up", "two follow-ups").
 
 from __future__ import annotations
 
+import bisect
 import operator
 import re
 import string
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,7 @@ from .wording import Count, ago, count
 
 __all__ = [
     "Condition",
+    "Regions",
     "Rule",
     "RuleBook",
     "Window",
@@ -207,6 +210,121 @@ class RuleBook:
         return {rule_id: rule.to_durable() for rule_id, rule in self.rules.items()}
 
 
+class _FieldTruths:
+    """The truths of every condition on one field, as one bit set per value.
+
+    When every condition on the field compares it with a number, a number is
+    placed among those thresholds (on one of them, or between two): every
+    number in one place makes the same conditions true. Any other value is
+    tested, and the bit sets of the first few values kept.
+    """
+
+    def __init__(self, tests: list[tuple[int, Any, Any]]):
+        self._tests = tests
+        numbers = [v for _, _, v in tests if isinstance(v, int | float) and not isinstance(v, bool)]
+        # Places among thresholds only when every condition compares with a number.
+        self._points = sorted(set(numbers)) if len(numbers) == len(tests) else []
+        points = self._points
+        between = [points[0] - 1] if points else []
+        for low, high in zip(points, points[1:], strict=False):
+            between.append((low + high) / 2)
+        if points:
+            between.append(points[-1] + 1)
+        # Place 2i is below points[i] (above points[i-1]); place 2i+1 is points[i].
+        self._places = [self._test(v) for pair in zip(between, points, strict=False) for v in pair]
+        if points:
+            self._places.append(self._test(between[-1]))
+        #: The bit sets of the values seen that are not placed among thresholds.
+        self.kept: dict = {}
+
+    def _test(self, value) -> int:
+        return sum(bit for bit, test, wanted in self._tests if test(value, wanted))
+
+    def __call__(self, value) -> int:
+        if self._points and isinstance(value, int | float) and not isinstance(value, bool):
+            return self.place(value)
+        # Values equal as keys (1 and True) are equal to every test too.
+        truths = self.kept.get(value) if isinstance(value, Hashable) else None
+        if truths is None:
+            truths = self._test(value)
+            if isinstance(value, Hashable) and len(self.kept) < _KEPT_VALUES:
+                self.kept[value] = truths
+        return truths
+
+    def place(self, number: float) -> int:
+        """The bit set of a number, from its place among the thresholds."""
+        index = bisect.bisect_left(self._points, number)
+        on_point = index < len(self._points) and self._points[index] == number
+        return self._places[2 * index + on_point]
+
+    @property
+    def by_number(self) -> bool:
+        """Whether numbers are placed among thresholds."""
+        return bool(self._points)
+
+
+#: Values other than numbers whose truths a field keeps (its enum or bool values).
+_KEPT_VALUES = 64
+_ABSENT = object()
+_NUMBERS = frozenset((int, float))
+_SCALARS = frozenset((str, bool, int, float))
+
+
+class Regions:
+    """The regions of the state space that the rules' conditions cut.
+
+    An action rule fires when all its conditions hold; a reject rule when one
+    of its safe counterparts was recommended and its conditions on the state
+    (the stage) hold. So which rules durable_rules fires for a fact depends
+    only on which action rules' conditions all hold and which of the reject
+    rules' state conditions hold: facts that agree on those lie in one region
+    and the rules cannot tell them apart, however their hours, days or flags
+    differ. `of(fact)` names the region as two bit sets. Worked out once per
+    rule book, from its conditions alone.
+    """
+
+    def __init__(self, rulebook: RuleBook):
+        conditions = list(
+            dict.fromkeys(c for r in rulebook.rules.values() for c in r.state_conditions)
+        )
+        bit = {condition: 1 << index for index, condition in enumerate(conditions)}
+        by_field: dict[str, list] = {}
+        for c in conditions:
+            by_field.setdefault(c.field, []).append((bit[c], _OPS[c.op][0], c.value))
+        self._fields = tuple(
+            (name, truths, truths.kept, truths.by_number)
+            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
+        )
+        self._rules = tuple(
+            sum(bit[c] for c in rule.conditions)
+            for rule in rulebook.rules.values()
+            if rule.kind == "action"
+        )
+        self._reject_tests = 0
+        for rule in rulebook.rules.values():
+            if rule.kind == "reject":
+                self._reject_tests |= sum(bit[c] for c in rule.state_conditions)
+
+    def of(self, fact: dict) -> tuple[int, int]:
+        """The region `fact` lies in: the action rules whose conditions all hold, and
+        the truths of the reject rules' conditions on the state."""
+        truths = 0
+        for name, field_truths, kept, by_number in self._fields:
+            value = fact.get(name, _ABSENT)
+            if value is _ABSENT:
+                continue  # an absent field fails every condition on it
+            if by_number and type(value) in _NUMBERS:
+                truths |= field_truths.place(value)
+            else:
+                known = kept.get(value) if type(value) in _SCALARS else None
+                truths |= field_truths(value) if known is None else known
+        matched = 0
+        for index, needed in enumerate(self._rules):
+            if truths & needed == needed:
+                matched |= 1 << index
+        return matched, truths & self._reject_tests
+
+
 def words(value) -> str:
     """A fact value as a reader would write it: true, 2.5, after, a, b."""
     if isinstance(value, bool):
@@ -218,19 +336,47 @@ def words(value) -> str:
     return str(value)
 
 
-def template_values(state) -> dict:
-    """The names a `because` template may use, as words."""
-    values = {
-        "ended": ago(state.hours_since, state.day if state.clock_known else None),
-        **{name: Count(getattr(state, name)) for name in TEMPLATE_COUNTS},
-    }
+def _decided_by(state) -> str:
+    days = _decision_days(state)
+    return "today" if days == 0 else f"within {count(days, 'day')}"
+
+
+def _decision_passed(state) -> str:
+    _decision_days(state)
+    return ago(state.hours_since - state.decision_hours(), state.days_past_decision())
+
+
+def _decision_days(state) -> int:
     days = state.decision_expected_in_days
-    if days is not None:
-        values["decided_by"] = "today" if days == 0 else f"within {count(days, 'day')}"
-        values["decision_passed"] = ago(
-            state.hours_since - state.decision_hours(), state.days_past_decision()
-        )
-    return values
+    if days is None:  # rules that use the date test decision_known: true
+        raise KeyError("no decision date was given")
+    return days
+
+
+#: How each name a `because` template may use is put in words.
+_TEMPLATE_VALUES = {
+    "ended": lambda state: ago(state.hours_since, state.day if state.clock_known else None),
+    **{name: (lambda state, name=name: Count(getattr(state, name))) for name in TEMPLATE_COUNTS},
+    "decided_by": _decided_by,
+    "decision_passed": _decision_passed,
+}
+
+
+class _TemplateValues(dict):
+    """The names of `template_values`, each put in words when a template first uses it."""
+
+    def __init__(self, state):
+        super().__init__()
+        self._state = state
+
+    def __missing__(self, name: str):
+        value = self[name] = _TEMPLATE_VALUES[name](self._state)
+        return value
+
+
+def template_values(state) -> dict:
+    """The names a `because` template may use, as words (worked out as they are used)."""
+    return _TemplateValues(state)
 
 
 class _BoundField(fields.Field):

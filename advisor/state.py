@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 __all__ = [
     "FACT_FIELDS",
@@ -34,6 +34,7 @@ __all__ = [
     "MAX_HOURS",
     "MAX_PLANS",
     "MAX_PLAN_CHARS",
+    "load_state",
     "to_fact",
 ]
 
@@ -218,6 +219,93 @@ class InterviewStateSchema(Schema):
 
 
 _SCHEMA = InterviewStateSchema()
+
+
+#: The fields `load_state` reads by kind, each with its bounds or choices.
+_FLAGS = tuple(name for name, f in _SCHEMA.load_fields.items() if isinstance(f, StrictBoolean))
+_COUNTS = ("follow_ups_sent", "competing_offers")
+_CLOCKS = ("interview_ended_at", "now")
+_DEFAULTS = {
+    name: f.load_default
+    for name, f in _SCHEMA.load_fields.items()
+    if f.load_default is not missing and not callable(f.load_default)
+}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _plain(name: str, value):
+    """`value` of field `name` as the schema loads it, or `_REFUSED` when the schema
+    might say anything about it but yes."""
+    if name in _FLAGS:
+        return value if isinstance(value, bool) else _REFUSED
+    if name == "stage":
+        return value if isinstance(value, str) and value in STAGES else _REFUSED
+    if name == "hours_since":
+        if isinstance(value, float) and math.isfinite(value) or _is_int(value):
+            hours = float(value) + 0.0
+            return hours if 0 <= hours <= MAX_HOURS else _REFUSED
+        return _REFUSED
+    if name in _COUNTS:
+        return value if _is_int(value) and 0 <= value <= MAX_COUNT else _REFUSED
+    if name == "decision_expected_in_days":
+        return value if value is None or _is_int(value) and 0 <= value <= MAX_DAYS else _REFUSED
+    if name == "still_interested":
+        return value if isinstance(value, str) and value in INTEREST else _REFUSED
+    if name == "plans":
+        if not isinstance(value, list) or len(value) > MAX_PLANS:
+            return _REFUSED
+        if all(isinstance(p, str) and len(p) <= MAX_PLAN_CHARS for p in value):
+            return list(value)
+        return _REFUSED
+    if name in _CLOCKS:
+        try:
+            return _SCHEMA.fields[name].deserialize(value)
+        except ValidationError:
+            return _REFUSED
+    return _REFUSED  # not a field
+
+
+_REFUSED = object()
+
+
+def load_state(body: dict) -> dict:
+    """`InterviewStateSchema().load(body)`, with the valid bodies of every day read
+    by plain checks of each field.
+
+    A body the checks cannot pass goes through the schema, which refuses it with
+    the contract's messages (or, if the checks were too cautious, loads it): the
+    checks only ever answer what the schema would.
+    """
+    loaded = {**_DEFAULTS, "plans": []}
+    for name, value in body.items():
+        value = _plain(name, value)
+        if value is _REFUSED:
+            return _SCHEMA.load(body)
+        loaded[name] = value
+    if "stage" not in loaded:
+        return _SCHEMA.load(body)
+    ended, now = loaded.get("interview_ended_at"), loaded.get("now")
+    if ended is not None:
+        if (
+            "hours_since" in loaded
+            or now is not None
+            and not _hours_fit(loaded["stage"], now, ended)
+        ):
+            return _SCHEMA.load(body)
+    elif now is not None or loaded["stage"] == "closing" and loaded.get("hours_since", 0) > 0:
+        return _SCHEMA.load(body)
+    return loaded
+
+
+def _hours_fit(stage: str, now: datetime, ended: datetime) -> bool:
+    try:
+        _check_hours(stage, (now - ended).total_seconds() / 3600)
+    except ValidationError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -27,28 +27,65 @@ def test_slices_combine_into_totals_and_median_latencies():
     assert combined["rounds"] == 3
 
 
+def _report(rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=150, ratio=1.2):
+    return {
+        "in_process": {
+            "evaluate_warm": {"median_us": median, "p99_us": p99_us},
+            "plans_ratio": ratio,
+        },
+        "http": {
+            "advice": {"rps_ratio": rps, "p99_ratio": p99},
+            "advice_repeated": {"rps_ratio": repeated, "p99_ratio": 1.0},
+            "advice_plans": {"rps_ratio": plans[0], "p99_ratio": plans[1]},
+        },
+    }
+
+
 @pytest.mark.parametrize(
-    ("rps_ratio", "p99_ratio", "evaluate_us", "met"),
+    ("report", "missed"),
     [
-        (0.8, 1.5, 100, [True, True, True]),
-        (0.79, 1.2, 30, [False, True, True]),
-        (0.95, 1.51, 30, [True, False, True]),
-        (0.95, 1.0, 100.5, [True, True, False]),
+        (_report(), []),
+        (_report(rps=0.8, p99=1.5, repeated=0.88, median=56.9, p99_us=200, ratio=1.5), []),
+        (_report(rps=0.79), ["never-repeated /v1/advice req/s vs ceiling >= 0.8"]),
+        (_report(p99=1.51), ["never-repeated /v1/advice p99 vs ceiling <= 1.5"]),
+        (_report(repeated=0.87), ["repeated /v1/advice req/s vs ceiling >= 0.88"]),
+        (
+            _report(plans=(0.6, 1.6)),
+            ["3 plans: req/s vs none >= 0.667", "3 plans: p99 vs none <= 1.5"],
+        ),
+        (_report(median=57), ["evaluate() warm median, µs < 57"]),
+        (_report(p99_us=201), ["evaluate() warm p99, µs <= 200"]),
+        (_report(ratio=1.6), ["evaluate() 3 plans vs none <= 1.5"]),
     ],
 )
-def test_targets_are_met_at_their_bounds_and_missed_past_them(
-    rps_ratio, p99_ratio, evaluate_us, met
-):
-    report = {
-        "in_process": {"evaluate_median_us": evaluate_us},
-        "http": {"advice": {"rps_ratio_to_ceiling": rps_ratio, "p99_ratio_to_ceiling": p99_ratio}},
-    }
-    assert [row["met"] for row in bench.targets(report)] == met
+def test_targets_are_met_at_their_bounds_and_missed_past_them(report, missed):
+    rows = bench.targets(report)
+    assert len(rows) == len(bench.TARGETS)
+    assert [row["target"] for row in rows if not row["met"]] == missed
 
 
 def test_targets_without_http_figures_check_only_the_engine():
-    rows = bench.targets({"in_process": {"evaluate_median_us": 20}})
-    assert [row["target"] for row in rows] == ["evaluate() median, µs <= 100"]
+    rows = bench.targets({"in_process": _report()["in_process"]})
+    assert [row["target"] for row in rows] == [
+        "evaluate() warm median, µs < 57",
+        "evaluate() warm p99, µs <= 200",
+        "evaluate() 3 plans vs none <= 1.5",
+    ]
+
+
+def test_never_repeated_states_are_valid_and_never_repeat(engine):
+    from advisor.state import InterviewState
+
+    bodies = bench.fresh_bodies(2000, seed=5)
+    assert len({str(b) for b in bodies}) == len(bodies)
+    assert {b["stage"] for b in bodies} == set(bench.STAGES)
+    assert any("now" in b for b in bodies)
+    for body in bodies:
+        engine.evaluate(InterviewState.parse(body))
+    planned = bench.fresh_bodies(50, seed=5, with_plans=True)
+    for body, twin in zip(planned, bodies, strict=False):
+        assert {k: v for k, v in body.items() if k != "plans"} == twin
+        assert [len(p) for p in body["plans"]] == [bench.PLAN_CHARS] * 3
 
 
 def test_the_states_and_texts_are_varied_and_valid(engine):
@@ -67,11 +104,11 @@ def test_the_states_and_texts_are_varied_and_valid(engine):
 @pytest.mark.server
 def test_a_short_run_over_http_reports_every_endpoint_and_round():
     results = bench.over_http(duration=2, connections=4, rounds=2)
-    assert set(results) == {"ceiling", "advice", "moderate"}
+    assert set(results) == {"ceiling", "advice", "advice_plans", "advice_repeated", "moderate"}
     for figures in results.values():
         assert figures["requests"] > 0
         assert figures["errors"] == 0
         assert figures["rounds"] == 2
-    for name in ("advice", "moderate"):
+    for name in bench.COMPARED:
         assert len(results[name]["rps_ratios_by_round"]) == 2
-        assert results[name]["rps_ratio_to_ceiling"] > 0
+        assert results[name]["rps_ratio"] > 0

@@ -7,11 +7,13 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 
+import orjson
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields
 
-from ..schemas import dump_advice, dump_trace
-from ..state import InterviewState, InterviewStateSchema
+from ..answer import AdviceWriter
+from ..schemas import dump_trace
+from ..state import InterviewState, InterviewStateSchema, load_state
 from .body import load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, require_interview_end
 from .observability import Decision, observe_advice
@@ -29,6 +31,8 @@ class AdviceQuerySchema(Schema):
 
 
 _QUERY = AdviceQuerySchema()
+#: What the query schema loads from an empty query string.
+_NO_QUERY = _QUERY.load({})
 _STATE = InterviewStateSchema()
 
 
@@ -77,7 +81,7 @@ def advise():
     started = time.perf_counter()
     if media_type == CALENDAR:
         load_query(_QUERY)  # validated; `explain` has no place in a calendar
-        state = InterviewState.from_request(load_body(_STATE), datetime.now(UTC))
+        state = InterviewState.from_request(load_body(_STATE, load_state), datetime.now(UTC))
         require_interview_end(state)
         advice = engine.evaluate(state)
         response = calendar_response(advice, state)
@@ -93,18 +97,19 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
     """The JSON answer to this request and its decision, from the answer cache when it
     holds them."""
     cache = current_app.extensions["advisor_answers"]
+    writer = current_app.extensions["advisor_writer"]
     raw = raw_json_body()
     key = (engine.digest, request.query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
     answer = cache.get(key) if key else None
     if answer is None:
-        query = load_query(_QUERY)
-        data = load_body(_STATE)
+        query = load_query(_QUERY) if request.query_string else _NO_QUERY
+        data = load_body(_STATE, load_state)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
-        body = dump_advice(advice, state.hours_since)
+        body = writer.write(advice, state.hours_since)
         if query["explain"]:
             body["explain"] = dump_trace(engine.trace(state))
-        answer = (current_app.json.dumps(body).encode(), Decision.of(advice))
+        answer = (orjson.dumps(body), Decision.of(advice))
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
@@ -122,4 +127,5 @@ def _vary_on_accept(response):
 
 def init_app(app) -> None:
     app.extensions["advisor_answers"] = AnswerCache(app.config["SETTINGS"].answer_cache)
+    app.extensions["advisor_writer"] = AdviceWriter(app.extensions["advisor"].catalogue)
     app.register_blueprint(bp)

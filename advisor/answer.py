@@ -1,0 +1,96 @@
+"""The advice written as the contract's JSON, without a schema on the way.
+
+`AdviceSchema` (`advisor.schemas`) declares the answer and documents it;
+`AdviceWriter` writes the same dicts for the answers it is asked for many times
+a second. Everything about an action or a rejected item that no state changes
+(ids, titles, details, sources with their quotes) is written once per
+catalogue; an answer adds only what its state decides: windows, due times,
+reasons, rules and order. Plans are written through the schema. Tests prove
+the two writers agree on every field.
+"""
+
+from __future__ import annotations
+
+from .content import Catalogue, Citation
+from .schemas import PlanSchema
+
+__all__ = ["AdviceWriter"]
+
+_PLANS = PlanSchema(many=True)
+
+
+def _citations(citations: tuple[Citation, ...]) -> tuple[dict, ...]:
+    return tuple(
+        {
+            "id": c.source.id,
+            "title": c.source.title,
+            "publisher": c.source.publisher,
+            "nature": c.source.nature,
+            "quote": c.quote,
+        }
+        for c in citations
+    )
+
+
+class AdviceWriter:
+    """Writes `Advice` as `dump_advice` does, from parts prepared once per catalogue."""
+
+    def __init__(self, catalogue: Catalogue):
+        self._wordings = {}
+        for action in catalogue.actions.values():
+            for wording in (action.wording(), *action.variants):
+                self._wordings[action.id, wording.id] = (
+                    wording.title,
+                    wording.detail,
+                    _citations(wording.sources),
+                )
+        self._rejected = {
+            r.id: (r.advice, r.category, r.reason, _citations(r.sources))
+            for r in catalogue.rejected.values()
+        }
+
+    def write(self, advice, hours_since: float) -> dict:
+        """The answer as a dict of JSON values, fields in the schema's order.
+
+        The dicts of the sources are shared by every answer that cites them: encode
+        the answer, never change it.
+        """
+        return {
+            "ruleset": {"version": advice.version, "digest": advice.digest},
+            "hours_since": float(hours_since),
+            "actions": [self._action(a) for a in advice.actions],
+            "avoid": [self._avoid(a) for a in advice.avoid],
+            "plans": _PLANS.dump(advice.plans) if advice.plans else [],
+            "fired": list(advice.fired),
+        }
+
+    def _action(self, item) -> dict:
+        title, detail, sources = self._wordings[item.action.id, item.variant]
+        end = item.end_hours
+        return {
+            "id": item.action.id,
+            "title": title,
+            "detail": detail,
+            "priority": int(item.priority),
+            "window": {
+                "start_hours": float(item.start_hours),
+                "end_hours": None if end is None else float(end),
+            },
+            "due": None if item.due is None else item.due.isoformat(timespec="seconds"),
+            "because": " ".join(item.because),
+            "rules": list(item.rules),
+            "sources": list(sources),
+        }
+
+    def _avoid(self, item) -> dict:
+        advice, category, reason, sources = self._rejected[item.rejected.id]
+        return {
+            "id": item.rejected.id,
+            "advice": advice,
+            "category": category,
+            "reason": reason,
+            "instead": list(item.instead),
+            "because": " ".join(item.because),
+            "rules": list(item.rules),
+            "sources": list(sources),
+        }
