@@ -24,6 +24,7 @@ from advisor.drafts import (
 )
 from advisor.snapshot import Snapshots
 from advisor.state import to_fact
+from advisor.web.body import MAX_INT_DIGITS
 from advisor.web.openapi import DRAFT_EXAMPLES, INVALID_DRAFT
 
 from .apps import make_app
@@ -408,7 +409,11 @@ def test_any_valid_state_gets_the_first_variant_whose_conditions_hold(
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**MAX_INT_DIGITS) + 1, 10**MAX_INT_DIGITS - 1)  # longer ones: a 400
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
     ),

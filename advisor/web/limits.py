@@ -166,13 +166,18 @@ def init_app(app: Flask) -> None:
         ),
         in_memory_fallback_enabled=shared,
         in_memory_fallback=[limits_of_client] if shared else None,
+        # Requests in flight on one worker when Redis fails: the first moves the worker to
+        # the fallback, the others may still meet the error (counting, or the headers);
+        # they are answered without the limit rather than with a 500.
+        swallow_errors=shared,
         headers_enabled=True,
         enabled=bool(anonymous or (keyed and (settings.api_keys or settings.api_keys_file))),
         key_prefix="advisor",
     )
     limiter.request_filter(_exempt)
-    # Its own warnings are plain-text lines on stderr; `_StorageWatch` says the same in JSON.
-    logging.getLogger("flask-limiter").setLevel(logging.ERROR)
+    # Its own warnings and swallowed errors are tracebacks; `_StorageWatch` says the same
+    # in one JSON line.
+    logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
     if shared and limiter.enabled:
         app.after_request(_StorageWatch(limiter).after_request)
     app.extensions["advisor_limiter"] = limiter

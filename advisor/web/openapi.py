@@ -746,6 +746,7 @@ def _drafts_path(spec: APISpec, drafts) -> None:
             "post": {
                 "tags": ["drafts"],
                 "operationId": "draft",
+                "security": OPTIONAL_KEY,
                 "summary": "A ready-to-edit message for an action, or talking points for a call.",
                 "description": f"Drafts exist for {', '.join(f'`{a}`' for a in DRAFT_ACTIONS)}; "
                 "another action is a 422 naming `action`. The state chooses the variant (on the "
