@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 bind = os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")
 # Each worker serialises its rules engine, so throughput scales with processes.
@@ -58,21 +59,41 @@ def on_starting(server):
         server.log.error("cannot start: %s", error)
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())
-    server.log.info("serving ruleset %s", snapshots.version)
+    server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
 
 
 def on_reload(server):
-    """On SIGHUP, move to the changed rules and content only if they are valid."""
-    from advisor import DataError, snapshot
+    """On SIGHUP, move to the changed rules and content only if they are valid, and
+    keep the old workers serving until new ones are ready."""
+    from advisor import _handover, snapshot
 
     snapshots = snapshot.active()
     try:
         snapshots.take()
-    except DataError as error:
+    except Exception as error:  # whatever breaks, the master keeps the last good snapshot
         server.log.error("reload refused, still serving ruleset %s: %s", snapshots.version, error)
     else:
-        server.log.info("reloaded: serving ruleset %s", snapshots.version)
+        server.log.info(
+            "reloaded: serving ruleset %s from %s", snapshots.version, snapshots.current
+        )
     os.environ.update(snapshots.environment())
+    _handover.begin(server, snapshots.root)
+
+
+def post_fork(server, worker):
+    """After a reload, new workers load their app one at a time."""
+    from advisor import _handover, snapshot
+
+    if snapshot.ROOT_VARIABLE in os.environ:
+        _handover.queue(worker, Path(os.environ[snapshot.ROOT_VARIABLE]))
+
+
+def post_worker_init(worker):
+    """A new worker whose app is loaded retires old workers after a reload."""
+    from advisor import _handover, snapshot
+
+    if snapshot.ROOT_VARIABLE in os.environ:
+        _handover.ready(worker, Path(os.environ[snapshot.ROOT_VARIABLE]))
 
 
 def on_exit(server):
@@ -83,7 +104,12 @@ def on_exit(server):
 
 
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges."""
+    """Drop a dead worker's live gauges; an old worker retired after a reload is not
+    replaced."""
     from prometheus_client import multiprocess
 
+    from advisor import _handover, snapshot
+
     multiprocess.mark_process_dead(worker.pid)
+    if snapshot.active() is not None:
+        _handover.exited(server, worker, snapshot.active().root)
