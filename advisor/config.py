@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .engine import Advice, Engine
 from .moderation import Verdict
@@ -47,6 +48,9 @@ class Settings:
     answer_cache: int = 512
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300
+    #: The listener /metrics is served on under gunicorn (host:port or unix:path), apart
+    #: from the API's; empty: /metrics is not served under gunicorn at all.
+    metrics_bind: str = ""
 
     def __post_init__(self):
         """Refuse a value no worker could serve with, before any worker starts."""
@@ -56,6 +60,12 @@ class Settings:
         if self.log_level.upper() not in _LOG_LEVELS:
             raise _bad("log_level", self.log_level)
         allowed_origins(self.cors_origins)
+        if not _storage_ok(self.rate_limit_storage):
+            raise _bad("rate_limit_storage", self.rate_limit_storage)
+        if self.metrics_bind:
+            bind = _BIND.match(self.metrics_bind)
+            if not bind or not 0 < int(bind["port"] or 1) < 65536:
+                raise _bad("metrics_bind", self.metrics_bind)
         if self.rate_limits.strip():
             from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
@@ -96,9 +106,13 @@ _ALLOWED = {
     "log_level": " or ".join(_LOG_LEVELS),
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
+    "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
+    "redis+unix:///path)",
+    "metrics_bind": "host:port (a port from 1 to 65535) or unix:/path, or empty for none",
 }
 
 
+_BIND = re.compile(r"^(unix:/\S+|([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5}))$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -111,7 +125,32 @@ def allowed_origins(setting: str) -> list[str]:
     return ["*"] if "*" in origins else origins
 
 
+def _storage_ok(uri: str) -> bool:
+    """Whether `uri` is a rate-limit storage the service can use: memory, or Redis
+    at an address (the connection itself is tried when the first limit counts)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    if parts.scheme == "memory":
+        return uri == "memory://"
+    if parts.scheme in ("redis", "rediss"):
+        return bool(parts.hostname) and (parts.path in ("", "/") or parts.path[1:].isdigit())
+    return parts.scheme == "redis+unix" and parts.path.startswith("/")
+
+
+def listener_matches(bind: str, local) -> bool:
+    """Whether a connection whose local address is `local` (``getsockname()``)
+    came in through the listener `bind` (``host:port`` or ``unix:path``)."""
+    if bind.startswith("unix:"):
+        return local == bind[len("unix:") :]
+    return isinstance(local, tuple) and str(local[1]) == bind.rsplit(":", 1)[1]
+
+
 def _bad(name: str, value) -> ValueError:
+    if name == "rate_limit_storage":  # a Redis address may carry a password
+        value = re.sub(r"//[^@/]*@", "//***@", value)
     return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
 
 

@@ -12,7 +12,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-bind = os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")
+bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
+# /metrics is served only on a listener of its own, off the public port.
+if os.environ.get("ADVISOR_METRICS_BIND"):
+    bind.append(os.environ["ADVISOR_METRICS_BIND"])
 # Each worker serialises its rules engine, so throughput scales with processes.
 workers = int(os.environ.get("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"

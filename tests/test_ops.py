@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -15,7 +16,7 @@ from advisor.config import Settings
 from advisor.web.observability import JsonFormatter
 
 from .apps import make_app
-from .live import gunicorn, redis_server
+from .live import free_port, gunicorn, redis_server
 
 
 @pytest.fixture
@@ -191,17 +192,28 @@ def _get(url, data=None):
         return response.read().decode()
 
 
+def _metrics_env(tmp_path) -> tuple[dict, str]:
+    """Settings for a server with /metrics on a port of its own, and that port's URL."""
+    port = free_port()
+    env = {
+        "ADVISOR_METRICS_DIR": str(tmp_path / "metrics"),
+        "ADVISOR_RATE_LIMITS": "",
+        "ADVISOR_METRICS_BIND": f"127.0.0.1:{port}",
+    }
+    return env, f"http://127.0.0.1:{port}/metrics"
+
+
 @pytest.mark.server
 def test_metrics_sum_every_gunicorn_worker(tmp_path):
     body = json.dumps({"stage": "after", "hours_since": 1}).encode()
-    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=3, env=env) as server:
         base = server.base
         for _ in range(40):
             _get(f"{base}/v1/advice", body)
         totals = set()
         for _ in range(6):  # whichever worker answers, the count is the sum
-            text = _get(f"{base}/metrics")
+            text = _get(metrics)
             match = re.search(
                 r'advisor_rules_fired_total\{rule="unwind-straight-after"\} (\S+)', text
             )
@@ -211,7 +223,7 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
 
 @pytest.mark.server
 def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
-    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=1, env=env) as server:
         parts = urllib.parse.urlsplit(server.base)
         sent = [("FROBNICATE", "/v1/sources"), ("QWERTYUIOP", "/v1/advice")]
@@ -221,7 +233,7 @@ def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
             connection.request(method, path)
             connection.getresponse().read()
             connection.close()
-        text = _get(f"{server.base}/metrics")
+        text = _get(metrics)
     requests = re.findall(r"^advisor_http_requests_total\{(.*)\} ", text, re.MULTILINE)
     methods = {re.search(r'method="([^"]*)"', labels)[1] for labels in requests}
     routes = {re.search(r'route="([^"]*)"', labels)[1] for labels in requests}
@@ -229,6 +241,26 @@ def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
     assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
     assert "<unmatched>" in routes
     assert not any(route.startswith("/no/") for route in routes)
+
+
+def _status(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"]
+
+
+@pytest.mark.server
+def test_metrics_are_only_on_their_own_listener(tmp_path):
+    env, metrics = _metrics_env(tmp_path)
+    with gunicorn(workers=1, env=env) as server:
+        assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
+        assert _status(metrics)[0] == 200
+        assert _status(f"{server.base}/health/live")[0] == 200
+    del env["ADVISOR_METRICS_BIND"]
+    with gunicorn(workers=1, env=env) as server:  # by default, nowhere
+        assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
 
 
 @pytest.mark.server

@@ -339,6 +339,9 @@ BAD_SETTINGS = [
     ("ADVISOR_ANSWER_CACHE", "many", "a whole number of at least 0"),
     ("ADVISOR_LOG_LEVEL", "loud", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
+    ("ADVISOR_RATE_LIMIT_STORAGE", "garbage", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_RATE_LIMIT_STORAGE", "redis://", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
 ]
 
 
