@@ -613,12 +613,14 @@ def _operations_paths(spec: APISpec, engine) -> None:
             "/metrics",
             "metrics",
             "operations",
-            "Prometheus metrics (text format).",
+            "Prometheus metrics (text format). Under gunicorn, only on the listener "
+            "ADVISOR_METRICS_BIND names, apart from the API; a 404 elsewhere.",
             {
                 "200": {
                     "description": "Counters and histograms of requests, rules fired and flags.",
                     "content": {"text/plain": {"schema": {"type": "string"}}},
                 },
+                "404": "NotFound",
             },
         ),
         (
