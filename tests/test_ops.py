@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from advisor.config import Settings
 from advisor.web.observability import JsonFormatter
@@ -312,3 +313,28 @@ def test_every_setting_is_documented():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for item in fields(Settings):
         assert f"`ADVISOR_{item.name.upper()}`" in readme, item.name
+
+
+FORWARDED = [
+    ("one trusted hop", 1, "203.0.113.7", "203.0.113.7"),
+    ("the client's own values are not read", 1, "1.1.1.1, 203.0.113.7", "203.0.113.7"),
+    ("two trusted hops", 2, "1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+    ("fewer hops than trusted", 2, "203.0.113.7", "127.0.0.1"),
+    ("IPv6, normalised", 1, "2001:DB8::0:1", "2001:db8::1"),
+    ("markup", 1, "<script>", "127.0.0.1"),
+    ("a host name", 1, "evil.example", "127.0.0.1"),
+    ("an address with a port", 1, "203.0.113.7:4444", "127.0.0.1"),
+    ("4,000 characters", 1, "9" * 4000, "127.0.0.1"),
+    ("empty", 1, "", "127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "hops", "header", "remote"), FORWARDED, ids=[f[0] for f in FORWARDED]
+)
+def test_only_trusted_forwarded_addresses_are_the_client(engine, name, hops, header, remote):
+    app = make_app(engine, proxy_count=hops)
+    seen = []
+    app.before_request(lambda: seen.append(request.remote_addr))
+    app.test_client().get("/health/live", headers={"X-Forwarded-For": header})
+    assert seen == [remote]

@@ -406,3 +406,21 @@ def test_minus_zero_hours_are_echoed_as_0(server):
     status, _, raw = _post(server.base, "/v1/advice", b'{"stage": "after", "hours_since": -0.0}')
     assert status == 200, raw
     assert b'"hours_since":0.0' in raw.replace(b" ", b"")
+
+
+def test_forwarded_addresses_that_are_not_ips_share_the_peer_s_limit(tmp_path):
+    env = {"ADVISOR_PROXY_COUNT": "1", "ADVISOR_RATE_LIMITS": "3 per minute"}
+    with gunicorn(workers=1, env=env, log=tmp_path / "server.log") as running:
+        hostile = ["<script>", "9" * 4000, "evil.example", "1.2.3.4:80", "x%0a"]
+        statuses = [
+            _request(running.base, "GET", "/v1/rejected", headers={"X-Forwarded-For": value})[0]
+            for value in hostile
+        ]
+        assert statuses == [200, 200, 200, 429, 429]
+        # A valid address from the trusted proxy is a client of its own.
+        own = {"X-Forwarded-For": "<script>, 203.0.113.7"}
+        assert _request(running.base, "GET", "/v1/rejected", headers=own)[0] == 200
+        output = running.output()
+    assert "<script>" not in output
+    assert "9" * 100 not in output
+    assert '"remote": "203.0.113.7"' in output

@@ -6,15 +6,36 @@ Limits come from ``ADVISOR_RATE_LIMITS`` and count in
 ``/v1/`` is limited. A client over its limit gets 429 problem+json with
 ``Retry-After`` (at least 1 second; no other answer carries it). Behind
 proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to trust,
-so clients are told apart.
+so clients are told apart; a forwarded value that is not an IP address is
+ignored (`TrustedProxies`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+class TrustedProxies:
+    """WSGI middleware: the client's address is the one the `count`-th proxy from us
+    put in X-Forwarded-For, when that is an IP address; otherwise (fewer hops, a
+    host name, a port, anything else) the peer's address stays. Values further
+    left were written by the client and are never read."""
+
+    def __init__(self, app, count: int):
+        self.app, self.count = app, count
+
+    def __call__(self, environ, start_response):
+        hops = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if len(hops) >= self.count:
+            try:
+                environ["REMOTE_ADDR"] = str(ipaddress.ip_address(hops[-self.count].strip()))
+            except ValueError:
+                pass
+        return self.app(environ, start_response)
 
 
 def _not_api() -> bool:
@@ -40,7 +61,7 @@ def init_app(app: Flask) -> None:
     # after-request hooks last registered first).
     app.after_request(_retry_after_only_on_429)
     if settings.proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings.proxy_count)
     limits = [part.strip() for part in settings.rate_limits.split(";") if part.strip()]
     limiter = Limiter(
         get_remote_address,
