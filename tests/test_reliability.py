@@ -424,3 +424,15 @@ def test_forwarded_addresses_that_are_not_ips_share_the_peer_s_limit(tmp_path):
     assert "<script>" not in output
     assert "9" * 100 not in output
     assert '"remote": "203.0.113.7"' in output
+
+
+def test_log_lines_escape_line_breaks_and_controls_and_keep_no_query(server):
+    path = "/v1/x%C2%85y%E2%80%A8z%C2%9B31m%5C"
+    assert _request(server.base, "GET", path)[0] == 404
+    assert _request(server.base, "GET", "/embed?plans=my+secret+plan")[0] == 200
+    output = server.output()
+    assert not set(output) & {"\x85", "\u2028", "\x9b"}
+    [line] = [line for line in output.split("\n") if "/v1/x" in line]
+    assert json.loads(line)["path"] == "/v1/x\x85y\u2028z\x9b31m\\"
+    assert "my secret plan" not in output
+    assert "my+secret+plan" not in output
