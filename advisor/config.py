@@ -51,6 +51,9 @@ class Settings:
     #: The listener /metrics is served on under gunicorn (host:port or unix:path), apart
     #: from the API's; empty: /metrics is not served under gunicorn at all.
     metrics_bind: str = ""
+    #: The service's public origin, with any path prefix (https://advice.example.org),
+    #: as /demo's snippets name it; empty: the request's own, from loopback only.
+    public_url: str = ""
 
     def __post_init__(self):
         """Refuse a value no worker could serve with, before any worker starts."""
@@ -60,6 +63,8 @@ class Settings:
         if self.log_level.upper() not in _LOG_LEVELS:
             raise _bad("log_level", self.log_level)
         allowed_origins(self.cors_origins)
+        if self.public_url and not _PUBLIC_URL.match(self.public_url):
+            raise _bad("public_url", self.public_url)
         if not _storage_ok(self.rate_limit_storage):
             raise _bad("rate_limit_storage", self.rate_limit_storage)
         if self.metrics_bind:
@@ -108,11 +113,13 @@ _ALLOWED = {
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
     "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
     "redis+unix:///path)",
+    "public_url": "scheme://host[:port][/path] (http or https, no query), or empty",
     "metrics_bind": "host:port (a port from 1 to 65535) or unix:/path, or empty for none",
 }
 
 
 _BIND = re.compile(r"^(unix:/\S+|([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5}))$")
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 

@@ -341,6 +341,7 @@ BAD_SETTINGS = [
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
     ("ADVISOR_RATE_LIMIT_STORAGE", "garbage", "memory:// or redis://host[:port][/db]"),
     ("ADVISOR_RATE_LIMIT_STORAGE", "redis://", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_PUBLIC_URL", "evil.example", "scheme://host[:port][/path]"),
     ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
 ]
 
@@ -436,3 +437,13 @@ def test_log_lines_escape_line_breaks_and_controls_and_keep_no_query(server):
     assert json.loads(line)["path"] == "/v1/x\x85y\u2028z\x9b31m\\"
     assert "my secret plan" not in output
     assert "my+secret+plan" not in output
+
+
+@pytest.mark.parametrize("public_url", ["", "https://advice.example.org"])
+def test_demo_never_names_the_host_a_client_sent(public_url):
+    env = {"ADVISOR_PUBLIC_URL": public_url} if public_url else {}
+    with gunicorn(workers=1, env=env) as running:
+        status, _, raw = _request(running.base, "GET", "/demo", headers={"Host": "evil.example"})
+    assert status == 200
+    assert b"evil.example" not in raw
+    assert f"{public_url}/widget.js&#34; defer".encode() in raw

@@ -16,6 +16,7 @@ Their other assets come from Flask's ``/static/`` route (``static/widget/``).
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -111,12 +112,29 @@ def embed():
 
 @bp.get("/demo")
 def demo():
-    base = request.url_root.rstrip("/")
-    return _page(render_template("widget/demo.html", snippets=_snippets(base)), DEMO_CSP)
+    return _page(render_template("widget/demo.html", snippets=_snippets(_public_base())), DEMO_CSP)
+
+
+#: Hosts a developer's own browser sends: the only ones /demo takes from a request.
+_LOOPBACK = re.compile(r"^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]{1,5})?$")
+
+
+def _public_base() -> str:
+    """Where this service is reached: ``ADVISOR_PUBLIC_URL``; without it, the
+    request's own origin when it is a loopback one (development), else none (the
+    snippets' paths are then from the root). A request's Host never reaches the
+    snippets or their CSP otherwise."""
+    configured = current_app.config["SETTINGS"].public_url
+    if configured:
+        return configured.rstrip("/")
+    if _LOOPBACK.match(request.host):
+        return request.host_url.rstrip("/")
+    return ""
 
 
 def _snippets(base: str) -> dict[str, str]:
-    """The copy-paste snippets of /demo, for a server at `base`."""
+    """The copy-paste snippets of /demo, for a server at `base` ("": this origin)."""
+    sources = f"'self' {base}".rstrip()
     return {
         "script": (
             f'<script src="{base}/widget.js" defer></script>\n<interview-advice></interview-advice>'
@@ -130,7 +148,7 @@ def _snippets(base: str) -> dict[str, str]:
             '  --ia-font: "Source Sans 3", system-ui, sans-serif;\n'
             "}"
         ),
-        "csp": f"Content-Security-Policy: script-src 'self' {base}; connect-src 'self' {base}",
+        "csp": f"Content-Security-Policy: script-src {sources}; connect-src {sources}",
         "preset": (
             f'<script src="{base}/widget.js" defer></script>\n'
             '<interview-advice stage="after" hours-since="50" via-agency\n'
