@@ -42,8 +42,11 @@ else:
 loglevel = os.environ.get("ADVISOR_LOG_LEVEL", "info").lower()
 
 # Prometheus counts from every worker are summed through files in this folder
-# (kept in the environment so that a reload, which re-reads this file, keeps it).
-os.environ.setdefault("ADVISOR_METRICS_DIR", tempfile.mkdtemp(prefix="advisor-metrics-"))
+# (kept in the environment so that a reload, which re-reads this file, keeps it);
+# a temporary one of our own is removed on exit.
+if "ADVISOR_METRICS_DIR" not in os.environ:
+    os.environ["ADVISOR_METRICS_DIR"] = tempfile.mkdtemp(prefix="advisor-metrics-")
+    os.environ["ADVISOR_METRICS_DIR_TEMPORARY"] = "1"
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 
@@ -60,6 +63,7 @@ def on_starting(server):
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
+        on_exit(server)
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())
     server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
@@ -100,10 +104,13 @@ def post_worker_init(worker):
 
 
 def on_exit(server):
+    """Remove the snapshots and a temporary metrics folder."""
     from advisor import snapshot
 
     if snapshot.active() is not None:
         snapshot.active().remove()
+    if os.environ.pop("ADVISOR_METRICS_DIR_TEMPORARY", None):
+        shutil.rmtree(os.environ["ADVISOR_METRICS_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):

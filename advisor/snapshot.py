@@ -131,7 +131,12 @@ def start(rules_dir: Path, content_dir: Path) -> Snapshots:
     global _active
     if _active is None:
         _active = Snapshots(rules_dir, content_dir)
-        _active.take()
+        try:
+            _active.take()
+        except BaseException:
+            _active.remove()
+            _active = None
+            raise
     return _active
 
 

@@ -447,3 +447,20 @@ def test_demo_never_names_the_host_a_client_sent(public_url):
     assert status == 200
     assert b"evil.example" not in raw
     assert f"{public_url}/widget.js&#34; defer".encode() in raw
+
+
+def test_temporary_folders_are_removed_on_exit(tmp_path, data_copy):
+    rules, content = data_copy
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch), "ADVISOR_RULES_DIR": str(rules)}
+    env["ADVISOR_CONTENT_DIR"] = str(content)
+    with gunicorn(workers=1, env=env) as running:
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        assert sorted(p.name.split("-")[1] for p in scratch.iterdir()) == ["metrics", "snapshots"]
+        running.process.send_signal(signal.SIGHUP)  # a reload re-reads the settings
+        assert _wait_for(lambda: _ready_version(running.base) is not None)
+    assert list(scratch.iterdir()) == []
+    (rules / "closing.yaml").write_text("")
+    assert _start_up(**env).returncode == 2  # refused at start-up: nothing left either
+    assert list(scratch.iterdir()) == []
