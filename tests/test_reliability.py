@@ -464,3 +464,12 @@ def test_temporary_folders_are_removed_on_exit(tmp_path, data_copy):
     (rules / "closing.yaml").write_text("")
     assert _start_up(**env).returncode == 2  # refused at start-up: nothing left either
     assert list(scratch.iterdir()) == []
+
+
+def test_the_docs_page_has_an_etag_and_no_referrer(server):
+    status, headers, _ = _request(server.base, "GET", "/docs")
+    assert status == 200
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    again = _request(server.base, "GET", "/docs", headers={"If-None-Match": headers["ETag"]})
+    assert again[0] == 304

@@ -644,9 +644,12 @@ def _operations_paths(spec: APISpec, engine) -> None:
             "This document as a web page.",
             {
                 "200": {
-                    "description": "An HTML page with no script, rendered on the server.",
+                    "description": "An HTML page with no script, rendered on the server; "
+                    "cached like the catalogue.",
+                    "headers": CACHED,
                     "content": {"text/html": {"schema": {"type": "string"}}},
                 },
+                "304": NOT_MODIFIED,
             },
         ),
     )
