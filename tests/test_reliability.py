@@ -473,3 +473,27 @@ def test_the_docs_page_has_an_etag_and_no_referrer(server):
     assert headers["X-Content-Type-Options"] == "nosniff"
     again = _request(server.base, "GET", "/docs", headers={"If-None-Match": headers["ETag"]})
     assert again[0] == 304
+
+
+GUNICORN_ERRORS = [
+    ("a request line that is not HTTP", b"GARBAGE\r\n\r\n", b"400"),
+    ("a header without a colon", b"GET / HTTP/1.1\r\nHost: x\r\n<b>x\r\n\r\n", b"400"),
+    ("a request line over 8,190 bytes", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", b"414"),
+    ("a header over 8,190 bytes", b"GET / HTTP/1.1\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n", b"431"),
+    (
+        "an unknown expectation",
+        POST_HEAD + b"Expect: 100-nope\r\nContent-Length: 2\r\n\r\n{}",
+        b"417",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "status"), GUNICORN_ERRORS, ids=[g[0] for g in GUNICORN_ERRORS]
+)
+def test_gunicorn_s_own_errors_are_as_documented_and_echo_nothing(server, name, raw, status):
+    head, body = _exchange(server.base, raw)
+    assert head.startswith(b"HTTP/1.1 " + status), (name, head)
+    assert b"text/html" in head
+    assert b"aaaa" not in body
+    assert b"<b>" not in body  # a header it quotes is escaped
