@@ -257,7 +257,9 @@ def test_metrics_are_only_on_their_own_listener(tmp_path):
     env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=1, env=env) as server:
         assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
-        assert _status(metrics)[0] == 200
+        status, content_type = _status(metrics)
+        assert status == 200
+        assert content_type.count("charset") == 1
         assert _status(f"{server.base}/health/live")[0] == 200
     del env["ADVISOR_METRICS_BIND"]
     with gunicorn(workers=1, env=env) as server:  # by default, nowhere
@@ -338,3 +340,7 @@ def test_only_trusted_forwarded_addresses_are_the_client(engine, name, hops, hea
     app.before_request(lambda: seen.append(request.remote_addr))
     app.test_client().get("/health/live", headers={"X-Forwarded-For": header})
     assert seen == [remote]
+
+
+def test_metrics_name_their_charset_once(client):
+    assert client.get("/metrics").headers["Content-Type"].count("charset=utf-8") == 1
