@@ -1,9 +1,11 @@
 """gunicorn settings for Interview Advisor; each can be set by environment.
 
-Reload: ``kill -HUP <master pid>`` validates the rule and content folders and,
-when they are valid, restarts the workers on a snapshot of them (the new
+Reload: ``kill -HUP <master pid>`` copies the rule and content folders,
+validates the copy and, when it is valid, restarts the workers on it (the new
 ruleset version is served without a restart). A broken change is logged and
-the workers restart on the last good snapshot, so serving never stops.
+the workers restart on the last good snapshot (`advisor.snapshot`). Old
+workers serve until new ones are ready (`advisor._handover`), so serving
+never stops nor waits.
 """
 
 import multiprocessing
