@@ -34,6 +34,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     #: Per-client limits on /v1/ (Flask-Limiter syntax, ";"-separated); "" turns them off.
     rate_limits: str = "600 per minute;60 per second"
+    #: Further per-client limits on /v1/moderate, the costliest endpoint; "" for none.
+    moderate_rate_limits: str = "120 per minute;10 per second"
     #: Where rate-limit counts live: memory:// (per process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
     #: How many proxies in front of us set X-Forwarded-For (0: use the peer address).
@@ -71,13 +73,14 @@ class Settings:
             bind = _BIND.match(self.metrics_bind)
             if not bind or not 0 < int(bind["port"] or 1) < 65536:
                 raise _bad("metrics_bind", self.metrics_bind)
-        if self.rate_limits.strip():
-            from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+        from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
-            try:
-                parse_many(self.rate_limits)
-            except ValueError:
-                raise _bad("rate_limits", self.rate_limits) from None
+        for name in ("rate_limits", "moderate_rate_limits"):
+            if getattr(self, name).strip():
+                try:
+                    parse_many(getattr(self, name))
+                except ValueError:
+                    raise _bad(name, getattr(self, name)) from None
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
@@ -110,6 +113,7 @@ _ALLOWED = {
     **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
     "log_level": " or ".join(_LOG_LEVELS),
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
+    "moderate_rate_limits": 'limits such as "120 per minute;10 per second", or empty for none',
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
     "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
     "redis+unix:///path)",

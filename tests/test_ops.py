@@ -344,3 +344,12 @@ def test_only_trusted_forwarded_addresses_are_the_client(engine, name, hops, hea
 
 def test_metrics_name_their_charset_once(client):
     assert client.get("/metrics").headers["Content-Type"].count("charset=utf-8") == 1
+
+
+def test_moderation_has_a_lower_limit_of_its_own_on_top_of_the_others(engine):
+    app = make_app(engine, rate_limits="5 per minute", moderate_rate_limits="2 per minute")
+    client = app.test_client()
+    statuses = [client.post("/v1/moderate", json={"text": "hi"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    advice = [client.post("/v1/advice", json={"stage": "after"}).status_code for _ in range(6)]
+    assert advice == [200] * 5 + [429]  # each route counts on its own

@@ -341,6 +341,7 @@ BAD_SETTINGS = [
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
     ("ADVISOR_RATE_LIMIT_STORAGE", "garbage", "memory:// or redis://host[:port][/db]"),
     ("ADVISOR_RATE_LIMIT_STORAGE", "redis://", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_MODERATE_RATE_LIMITS", "lots", 'limits such as "120 per minute;10 per second"'),
     ("ADVISOR_PUBLIC_URL", "evil.example", "scheme://host[:port][/path]"),
     ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
 ]
@@ -497,3 +498,13 @@ def test_gunicorn_s_own_errors_are_as_documented_and_echo_nothing(server, name, 
     assert b"text/html" in head
     assert b"aaaa" not in body
     assert b"<b>" not in body  # a header it quotes is escaped
+
+
+def test_moderation_is_limited_lower_than_the_rest():
+    env = {"ADVISOR_RATE_LIMITS": "100 per minute", "ADVISOR_MODERATE_RATE_LIMITS": "2 per minute"}
+    with gunicorn(workers=1, env=env) as running:
+        texts = [_post(running.base, "/v1/moderate", {"text": "hi"}) for _ in range(3)]
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+    assert [status for status, _, _ in texts] == [200, 200, 429]
+    assert texts[2][1]["Content-Type"] == "application/problem+json"
+    assert int(texts[2][1]["Retry-After"]) >= 1

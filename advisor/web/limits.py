@@ -3,7 +3,7 @@
 Limits come from ``ADVISOR_RATE_LIMITS`` and count in
 ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps counts per process,
 ``redis://host:port/db`` shares them between workers and machines. Only
-``/v1/`` is limited. A client over its limit gets 429 problem+json with
+``/v1/`` is limited, and ``/v1/moderate`` also by ``ADVISOR_MODERATE_RATE_LIMITS``. A client over its limit gets 429 problem+json with
 ``Retry-After`` (at least 1 second; no other answer carries it). Behind
 proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to trust,
 so clients are told apart; a forwarded value that is not an IP address is
@@ -17,6 +17,8 @@ import ipaddress
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from . import moderation
 
 
 class TrustedProxies:
@@ -73,4 +75,7 @@ def init_app(app: Flask) -> None:
         enabled=bool(limits),
         key_prefix="advisor",
     )
+    if settings.moderate_rate_limits.strip():
+        # On top of the limits above: a long text costs far more than an advice.
+        limiter.limit(settings.moderate_rate_limits, override_defaults=False)(moderation.bp)
     app.extensions["advisor_limiter"] = limiter
