@@ -44,10 +44,14 @@ _loading = None
 @contextlib.contextmanager
 def _locked(root: Path):
     """The hand-over record under `root`, locked; the caller may change it."""
+    root.mkdir(parents=True, exist_ok=True)  # even if a cleaner removed it
     with open(root / "handover.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = root / _FILE
-        record = json.loads(path.read_text()) if path.is_file() else {"generation": 0, "slots": []}
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):  # none yet (or cut short by a crash): start afresh
+            record = {"generation": 0, "slots": []}
         yield record
         path.write_text(json.dumps(record))
 
@@ -56,10 +60,14 @@ def begin(server, root: Path) -> None:
     """Before a reload forks new workers: keep the old ones until new ones retire them."""
     old = sorted(server.WORKERS, key=lambda pid: server.WORKERS[pid].age)
     count = server.cfg.workers
-    with _locked(root) as record:
-        record["generation"] += 1
-        record["slots"] = [old[slot::count] for slot in range(count)]
-        os.environ[GENERATION_VARIABLE] = str(record["generation"])
+    try:
+        with _locked(root) as record:
+            record["generation"] += 1
+            record["slots"] = [old[slot::count] for slot in range(count)]
+            os.environ[GENERATION_VARIABLE] = str(record["generation"])
+    except OSError as error:  # gunicorn's own reload then: old workers stop at once
+        server.log.warning("reload with a gap: cannot hand over (%s)", error)
+        return
     _retiring.clear()
     _retiring.update(old)
     server.num_workers = count + len(old)
@@ -70,7 +78,10 @@ def queue(worker, root: Path) -> None:
     global _loading
     if GENERATION_VARIABLE not in os.environ:  # the first workers start together
         return
-    _loading = open(root / "loading.lock", "a+")  # noqa: SIM115 - closed once ready
+    try:
+        _loading = open(root / "loading.lock", "a+")  # noqa: SIM115 - closed once ready
+    except OSError:  # then load at once, alongside the others
+        return
     while True:
         try:
             fcntl.flock(_loading, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -90,16 +101,26 @@ def ready(worker, root: Path) -> None:
     generation = os.environ.get(GENERATION_VARIABLE)
     if generation is None:  # the first workers: nobody to retire
         return
-    with _locked(root) as record:
-        if str(record["generation"]) != generation or not record["slots"]:
-            return
-        pids = record["slots"].pop()
-        for pid in pids:
-            if _sibling(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
+    try:
+        pids = _claim(root, generation)
+    except OSError as error:  # never a reason not to serve: the old workers just stay
+        worker.log.warning("cannot retire old workers: %s", error)
+        return
     if pids:
         worker.log.info("ready: retiring old worker(s) %s", ", ".join(map(str, pids)))
+
+
+def _claim(root: Path, generation: str) -> list[int]:
+    """Claim a slot of `generation` and stop its old workers; the pids claimed."""
+    pids: list[int] = []
+    with _locked(root) as record:
+        if str(record["generation"]) == generation and record["slots"]:
+            pids = record["slots"].pop()
+            for pid in pids:
+                if _sibling(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+    return pids
 
 
 def _sibling(pid: int) -> bool:
@@ -119,5 +140,5 @@ def exited(server, worker, root: Path) -> None:
         return
     _retiring.discard(worker.pid)
     server.num_workers = max(server.num_workers - 1, server.cfg.workers)
-    with _locked(root) as record:
+    with contextlib.suppress(OSError), _locked(root) as record:  # gone at shutdown
         record["slots"] = [[p for p in slot if p != worker.pid] for slot in record["slots"]]
