@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import traceback
 
@@ -40,7 +41,7 @@ class JsonFormatter(logging.Formatter):
             entry["exc"] = self.formatException(record.exc_info)
         line = ENCODE(entry)
         encoded = getattr(record, "encoded_fields", "")
-        return f"{line[:-1]}, {encoded}}}" if encoded else line
+        return _escape_breaks(f"{line[:-1]}, {encoded}}}" if encoded else line)
 
     def formatException(self, ei) -> str:
         """The traceback of each exception in the chain, naming its type but not its
@@ -58,3 +59,13 @@ class JsonFormatter(logging.Formatter):
                 f"{kind.__module__}.{kind.__qualname__} (message withheld)\n",
             ]
         return "".join(parts).rstrip("\n")
+
+
+#: What JSON leaves raw but readers of logs take as a line break or a terminal
+#: control: DEL, the C1 controls (NEL, 8-bit CSI…), and the line and paragraph separators.
+_BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_breaks(line: str) -> str:
+    """`line` with every character of `_BREAKS` written as a JSON escape."""
+    return _BREAKS.sub(lambda m: f"\\u{ord(m[0]):04x}", line)

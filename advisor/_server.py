@@ -86,7 +86,7 @@ def gunicorn(workers: int | None = None, env: dict | None = None, log: Path | No
             lambda: urllib.request.urlopen(f"{base}/health/ready", timeout=2).status == 200,
             "gunicorn",
             process,
-            seconds=60,  # every worker loads the engine: slow on a busy machine
+            seconds=120,  # the master validates the data, then workers load it: slow on a busy box
         )
         yield Server(base, process, log)
     finally:

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .engine import Advice, Engine
 from .moderation import Verdict
@@ -43,6 +44,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     #: Per-client limits on /v1/ (Flask-Limiter syntax, ";"-separated); "" turns them off.
     rate_limits: str = "600 per minute;60 per second"
+    #: Further per-client limits on /v1/moderate, the costliest endpoint; "" for none.
+    moderate_rate_limits: str = "120 per minute;10 per second"
     #: Where rate-limit counts live: memory:// (per process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
     #: Seconds to wait for the rate-limit storage to connect or answer before counting per process.
@@ -65,6 +68,12 @@ class Settings:
     answer_cache: int = 512
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300
+    #: The listener /metrics is served on under gunicorn (host:port or unix:path), apart
+    #: from the API's; empty: /metrics is not served under gunicorn at all.
+    metrics_bind: str = ""
+    #: The service's public origin, with any path prefix (https://advice.example.org),
+    #: as /demo's snippets name it; empty: the request's own, from loopback only.
+    public_url: str = ""
 
     def __post_init__(self):
         """Refuse a value no worker could serve with, before any worker starts."""
@@ -76,9 +85,17 @@ class Settings:
         if not 0 < self.rate_limit_timeout <= 60:
             raise _bad("rate_limit_timeout", self.rate_limit_timeout)
         allowed_origins(self.cors_origins)
+        if self.public_url and not _PUBLIC_URL.match(self.public_url):
+            raise _bad("public_url", self.public_url)
+        if not _storage_ok(self.rate_limit_storage):
+            raise _bad("rate_limit_storage", self.rate_limit_storage)
+        if self.metrics_bind:
+            bind = _BIND.match(self.metrics_bind)
+            if not bind or not 0 < int(bind["port"] or 1) < 65536:
+                raise _bad("metrics_bind", self.metrics_bind)
         from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
 
-        for name in ("rate_limits", "api_key_rate_limits"):
+        for name in ("rate_limits", "api_key_rate_limits", "moderate_rate_limits"):
             value = getattr(self, name)
             try:
                 if value.strip():
@@ -123,10 +140,17 @@ _ALLOWED = {
     "api_keys": "NAME:SHA256 entries separated by commas (a name of letters, digits, . _ -; "
     "the key's SHA-256 in 64 hex digits)",
     "api_keys_file": "a readable file of NAME:SHA256 lines",
+    "moderate_rate_limits": 'limits such as "120 per minute;10 per second", or empty for none',
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
+    "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
+    "redis+unix:///path)",
+    "public_url": "scheme://host[:port][/path] (http or https, no query), or empty",
+    "metrics_bind": "host:port (a port from 1 to 65535) or unix:/path, or empty for none",
 }
 
 
+_BIND = re.compile(r"^(unix:/\S+|([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5}))$")
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
@@ -177,7 +201,32 @@ def api_key_hashes(settings: Settings) -> dict[str, str]:
     return hashes
 
 
+def _storage_ok(uri: str) -> bool:
+    """Whether `uri` is a rate-limit storage the service can use: memory, or Redis
+    at an address (the connection itself is tried when the first limit counts)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    if parts.scheme == "memory":
+        return uri == "memory://"
+    if parts.scheme in ("redis", "rediss"):
+        return bool(parts.hostname) and (parts.path in ("", "/") or parts.path[1:].isdigit())
+    return parts.scheme == "redis+unix" and parts.path.startswith("/")
+
+
+def listener_matches(bind: str, local) -> bool:
+    """Whether a connection whose local address is `local` (``getsockname()``)
+    came in through the listener `bind` (``host:port`` or ``unix:path``)."""
+    if bind.startswith("unix:"):
+        return local == bind[len("unix:") :]
+    return isinstance(local, tuple) and str(local[1]) == bind.rsplit(":", 1)[1]
+
+
 def _bad(name: str, value) -> ValueError:
+    if name == "rate_limit_storage":  # a Redis address may carry a password
+        value = re.sub(r"//[^@/]*@", "//***@", value)
     return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
 
 

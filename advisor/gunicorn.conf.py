@@ -1,9 +1,11 @@
 """gunicorn settings for Interview Advisor; each can be set by environment.
 
-Reload: ``kill -HUP <master pid>`` validates the rule and content folders and,
-when they are valid, restarts the workers on a snapshot of them (the new
+Reload: ``kill -HUP <master pid>`` copies the rule and content folders,
+validates the copy and, when it is valid, restarts the workers on it (the new
 ruleset version is served without a restart). A broken change is logged and
-the workers restart on the last good snapshot, so serving never stops.
+the workers restart on the last good snapshot (`advisor.snapshot`). Old
+workers serve until new ones are ready (`advisor._handover`), so serving
+never stops nor waits.
 """
 
 import multiprocessing
@@ -11,8 +13,12 @@ import os
 import resource
 import shutil
 import tempfile
+from pathlib import Path
 
-bind = os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")
+bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
+# /metrics is served only on a listener of its own, off the public port.
+if os.environ.get("ADVISOR_METRICS_BIND"):
+    bind.append(os.environ["ADVISOR_METRICS_BIND"])
 # Each worker serialises its rules engine, so throughput scales with processes.
 workers = int(os.environ.get("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # gevent: a greenlet per connection, so slow and idle clients hold no process
@@ -44,8 +50,11 @@ else:
 loglevel = os.environ.get("ADVISOR_LOG_LEVEL", "info").lower()
 
 # Prometheus counts from every worker are summed through files in this folder
-# (kept in the environment so that a reload, which re-reads this file, keeps it).
-os.environ.setdefault("ADVISOR_METRICS_DIR", tempfile.mkdtemp(prefix="advisor-metrics-"))
+# (kept in the environment so that a reload, which re-reads this file, keeps it);
+# a temporary one of our own is removed on exit.
+if "ADVISOR_METRICS_DIR" not in os.environ:
+    os.environ["ADVISOR_METRICS_DIR"] = tempfile.mkdtemp(prefix="advisor-metrics-")
+    os.environ["ADVISOR_METRICS_DIR_TEMPORARY"] = "1"
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 
@@ -76,34 +85,63 @@ def on_starting(server):
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
+        on_exit(server)
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())
-    server.log.info("serving ruleset %s", snapshots.version)
+    server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
 
 
 def on_reload(server):
-    """On SIGHUP, move to the changed rules and content only if they are valid."""
-    from advisor import DataError, snapshot
+    """On SIGHUP, move to the changed rules and content only if they are valid, and
+    keep the old workers serving until new ones are ready."""
+    from advisor import _handover, snapshot
 
     snapshots = snapshot.active()
     try:
         snapshots.take()
-    except DataError as error:
+    except Exception as error:  # whatever breaks, the master keeps the last good snapshot
         server.log.error("reload refused, still serving ruleset %s: %s", snapshots.version, error)
     else:
-        server.log.info("reloaded: serving ruleset %s", snapshots.version)
+        server.log.info(
+            "reloaded: serving ruleset %s from %s", snapshots.version, snapshots.current
+        )
     os.environ.update(snapshots.environment())
+    _handover.begin(server, snapshots.root)
+
+
+def post_fork(server, worker):
+    """After a reload, new workers load their app one at a time."""
+    from advisor import _handover, snapshot
+
+    if snapshot.ROOT_VARIABLE in os.environ:
+        _handover.queue(worker, Path(os.environ[snapshot.ROOT_VARIABLE]))
+
+
+def post_worker_init(worker):
+    """A new worker whose app is loaded retires old workers after a reload."""
+    from advisor import _handover, snapshot
+
+    if snapshot.ROOT_VARIABLE in os.environ:
+        _handover.ready(worker, Path(os.environ[snapshot.ROOT_VARIABLE]))
 
 
 def on_exit(server):
+    """Remove the snapshots and a temporary metrics folder."""
     from advisor import snapshot
 
     if snapshot.active() is not None:
         snapshot.active().remove()
+    if os.environ.pop("ADVISOR_METRICS_DIR_TEMPORARY", None):
+        shutil.rmtree(os.environ["ADVISOR_METRICS_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges."""
+    """Drop a dead worker's live gauges; an old worker retired after a reload is not
+    replaced."""
     from prometheus_client import multiprocess
 
+    from advisor import _handover, snapshot
+
     multiprocess.mark_process_dead(worker.pid)
+    if snapshot.active() is not None:
+        _handover.exited(server, worker, snapshot.active().root)

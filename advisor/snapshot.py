@@ -1,28 +1,47 @@
 """Validated snapshots of rules and content, for reloads that cannot break serving.
 
-The gunicorn master validates the rule and content folders by loading them
-into a full engine (schemas, quotes, case-free compilation and the content
-gate) and, only when that succeeds, copies them into a new snapshot folder
-that workers load from. A broken change is refused with the error logged, and
-workers keep booting from the last good snapshot.
+The gunicorn master copies the rule and content folders into a private
+staging folder first, then validates the copy by loading it into a full
+engine (schemas, quotes, case-free compilation and the content gate), and
+only then promotes it to a snapshot that workers load from. A file changed
+or truncated while a reload runs therefore never reaches a worker unchecked:
+either the copy holds it and is refused, or it does not. A refused change is
+logged and workers keep booting from the last good snapshot.
+
+A snapshot is never written after it is promoted. Should a worker still fail
+to load one (a folder removed behind the service's back, a full disk), it
+falls back to the newest earlier good snapshot (`load_engine`), so a broken
+snapshot never stops a worker from booting nor the master from running.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import tempfile
+import time
+from dataclasses import replace
 from pathlib import Path
 
+from ._data import DataError
+from .config import Settings, default_engine
 from .drafts import load_drafts
 from .engine import Engine
 
-__all__ = ["Snapshots", "active", "start"]
+__all__ = ["ROOT_VARIABLE", "Snapshots", "active", "load_engine", "start"]
+
+#: Where the master keeps its snapshots; workers read it from their environment.
+ROOT_VARIABLE = "ADVISOR_SNAPSHOTS"
+_PROMOTED = "ready"  # the name of a promoted snapshot's marker file
+
+_log = logging.getLogger("gunicorn.error")
 
 
 class Snapshots:
     """Snapshots of `rules_dir` and `content_dir` kept under a private folder."""
 
-    def __init__(self, rules_dir: Path, content_dir: Path, keep: int = 2):
+    def __init__(self, rules_dir: Path, content_dir: Path, keep: int = 3):
         self.rules_dir, self.content_dir = Path(rules_dir), Path(content_dir)
         self.root = Path(tempfile.mkdtemp(prefix="advisor-snapshots-"))
         self.keep = keep
@@ -31,16 +50,27 @@ class Snapshots:
         self._count = 0
 
     def take(self) -> Path:
-        """Validate the folders and snapshot them; raise DataError when they are broken."""
-        engine = Engine.load(self.rules_dir, self.content_dir, memo_size=0)
-        load_drafts(self.content_dir, engine.catalogue, engine.moderator)
-        engine.close()
+        """Copy the folders, validate the copy and promote it; raise DataError (and
+        keep the current snapshot) when the copy is broken or cannot be made."""
         self._count += 1
+        staging = self.root / f"staging-{self._count:04d}"
+        try:
+            try:
+                shutil.copytree(self.rules_dir, staging / "rules")
+                shutil.copytree(self.content_dir, staging / "content")
+            except (OSError, shutil.Error) as error:
+                raise DataError(f"cannot copy the rules and content: {error}") from None
+            engine = Engine.load(staging / "rules", staging / "content", memo_size=0)
+            load_drafts(staging / "content", engine.catalogue, engine.moderator)
+            engine.close()
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         target = self.root / f"{self._count:04d}"
-        shutil.copytree(self.rules_dir, target / "rules")
-        shutil.copytree(self.content_dir, target / "content")
+        (staging / _PROMOTED).write_text(engine.version)
+        staging.rename(target)
         self.current, self.version = target, engine.version
-        for old in sorted(self.root.iterdir())[: -self.keep]:
+        for old in _promoted(self.root)[self.keep :]:
             shutil.rmtree(old, ignore_errors=True)
         return target
 
@@ -49,10 +79,49 @@ class Snapshots:
         return {
             "ADVISOR_RULES_DIR": str(self.current / "rules"),
             "ADVISOR_CONTENT_DIR": str(self.current / "content"),
+            ROOT_VARIABLE: str(self.root),
         }
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _promoted(root: Path) -> list[Path]:
+    """The promoted snapshots under `root`, newest first."""
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.name.isdigit() and (p / _PROMOTED).is_file()]
+    return sorted(found, key=lambda p: int(p.name), reverse=True)
+
+
+def load_engine(settings: Settings, environ=os.environ) -> Engine:
+    """The engine of the folders `settings` names. Under the gunicorn master, when
+    they cannot be loaded, that of the newest earlier good snapshot instead; when
+    none can, the worker exits (status 1, after a pause) to be started again,
+    rather than failing to boot, which would stop the master."""
+    try:
+        return default_engine(settings)
+    except Exception as error:
+        root = environ.get(ROOT_VARIABLE)
+        if not root:
+            raise
+        failure = error
+    current = settings.rules_dir.parent
+    for snapshot in [s for s in _promoted(Path(root)) if s != current]:
+        _log.error("cannot load %s (%s); falling back to %s", current, _describe(failure), snapshot)
+        current = snapshot
+        fallback = replace(settings, rules_dir=snapshot / "rules", content_dir=snapshot / "content")
+        try:
+            return default_engine(fallback)
+        except Exception as error:
+            failure = error
+    _log.error("cannot load %s (%s), nor any earlier snapshot", current, _describe(failure))
+    time.sleep(1)
+    raise SystemExit(1)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 #: The master's snapshots; module state survives gunicorn re-reading its config.
@@ -64,7 +133,12 @@ def start(rules_dir: Path, content_dir: Path) -> Snapshots:
     global _active
     if _active is None:
         _active = Snapshots(rules_dir, content_dir)
-        _active.take()
+        try:
+            _active.take()
+        except BaseException:
+            _active.remove()
+            _active = None
+            raise
     return _active
 
 

@@ -112,3 +112,13 @@ def test_a_short_run_over_http_reports_every_endpoint_and_round():
     for name in bench.COMPARED:
         assert len(results[name]["rps_ratios_by_round"]) == 2
         assert results[name]["rps_ratio"] > 0
+
+
+def test_the_worst_requests_are_accepted_ones(client):
+    for name, (path, body) in bench.worst_requests().items():
+        assert client.post(path, json=body).status_code == 200, name
+
+
+def test_the_worst_request_is_a_target():
+    rows = bench.targets({"in_process": {"worst_accepted_request_ms": 51}})
+    assert rows == [{"target": "worst accepted request, ms <= 50", "figure": 51, "met": False}]

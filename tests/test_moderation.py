@@ -349,3 +349,41 @@ def test_importing_moderation_does_not_import_flask():
     code = "import sys, advisor.moderation; sys.exit('flask' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _negate_by_pairs(policy, text, matches):
+    """The definition of `negate`, comparing every pair (quadratic): the reference."""
+    from advisor.moderation._features import _words, find_matches
+
+    end = len(text)
+    cues = find_matches(policy, text, 0, end, policy.of_kind("negation"))
+    phrases = find_matches(policy, text, 0, end, policy.absorbing)
+    cues = [c for c in cues if not any(p.start < c.end and c.start < p.end for p in phrases)]
+    stops = [m.start for m in find_matches(policy, text, 0, end, policy.of_kind("boundary"))]
+    scopes = []
+    for cue in cues:
+        window = _words(policy.classes[cue.name].window or policy.negation_window)
+        found = window.match(text, cue.end, end)
+        stop = min([s for s in stops if s >= cue.end], default=end)
+        scopes.append((cue.end, min(found.end() if found else cue.end, stop)))
+    return [m.start for m in matches if any(b <= m.start < f for b, f in scopes)] + cues
+
+
+NEGATION_TEXTS = [
+    "Never drive after three pints, but do drive home after a coffee.",
+    "Don't phone them daily; call once, and never wait outside their office.",
+    ("pints then drive don't " * 60) + "so they can't leave, never pay a referee",
+    ("three pints and drive home but never " * 40),
+    "No. Not. Never; avoid, don't — drive, drink, pay, phone: don't.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATION_TEXTS)
+def test_negation_scopes_match_their_pairwise_definition(moderator, text):
+    from advisor.moderation._features import find_matches, negate
+
+    policy = moderator.policy
+    harms = find_matches(policy, text, 0, len(text), policy.of_kind("harm"))
+    got = negate(policy, text, 0, len(text), harms)
+    expected = _negate_by_pairs(policy, text, harms)
+    assert [m.start for m in got if m.negated] + got[len(harms) :] == expected

@@ -378,3 +378,12 @@ def test_prose_escapes_and_marks_code():
     assert str(prose(text)) == (
         "<p>One &lt;b&gt;</p><p>Two <code>code</code> and <code>more</code></p>"
     )
+
+
+def test_the_page_is_cached_by_the_ruleset_and_tells_no_referrer(client):
+    response, _ = _page(client)
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "public" in response.headers["Cache-Control"]
+    again = client.get("/docs", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get("/docs").get_data() == response.get_data()

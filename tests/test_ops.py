@@ -4,16 +4,18 @@ import http.client
 import json
 import logging
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from advisor.config import Settings
 
 from .apps import make_app
-from .live import gunicorn, redis_server
+from .live import free_port, gunicorn, redis_server
 
 
 def test_live(client):
@@ -177,17 +179,28 @@ def _get(url, data=None):
         return response.read().decode()
 
 
+def _metrics_env(tmp_path) -> tuple[dict, str]:
+    """Settings for a server with /metrics on a port of its own, and that port's URL."""
+    port = free_port()
+    env = {
+        "ADVISOR_METRICS_DIR": str(tmp_path / "metrics"),
+        "ADVISOR_RATE_LIMITS": "",
+        "ADVISOR_METRICS_BIND": f"127.0.0.1:{port}",
+    }
+    return env, f"http://127.0.0.1:{port}/metrics"
+
+
 @pytest.mark.server
 def test_metrics_sum_every_gunicorn_worker(tmp_path):
     body = json.dumps({"stage": "after", "hours_since": 1}).encode()
-    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=3, env=env) as server:
         base = server.base
         for _ in range(40):
             _get(f"{base}/v1/advice", body)
         totals = set()
         for _ in range(6):  # whichever worker answers, the count is the sum
-            text = _get(f"{base}/metrics")
+            text = _get(metrics)
             match = re.search(
                 r'advisor_rules_fired_total\{rule="unwind-straight-after"\} (\S+)', text
             )
@@ -197,7 +210,7 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
 
 @pytest.mark.server
 def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
-    env = {"ADVISOR_METRICS_DIR": str(tmp_path / "metrics"), "ADVISOR_RATE_LIMITS": ""}
+    env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=1, env=env) as server:
         parts = urllib.parse.urlsplit(server.base)
         sent = [("FROBNICATE", "/v1/sources"), ("QWERTYUIOP", "/v1/advice")]
@@ -207,7 +220,7 @@ def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
             connection.request(method, path)
             connection.getresponse().read()
             connection.close()
-        text = _get(f"{server.base}/metrics")
+        text = _get(metrics)
     requests = re.findall(r"^advisor_http_requests_total\{(.*)\} ", text, re.MULTILINE)
     methods = {re.search(r'method="([^"]*)"', labels)[1] for labels in requests}
     routes = {re.search(r'route="([^"]*)"', labels)[1] for labels in requests}
@@ -215,6 +228,28 @@ def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
     assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
     assert "<unmatched>" in routes
     assert not any(route.startswith("/no/") for route in routes)
+
+
+def _status(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"]
+
+
+@pytest.mark.server
+def test_metrics_are_only_on_their_own_listener(tmp_path):
+    env, metrics = _metrics_env(tmp_path)
+    with gunicorn(workers=1, env=env) as server:
+        assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
+        status, content_type = _status(metrics)
+        assert status == 200
+        assert content_type.count("charset") == 1
+        assert _status(f"{server.base}/health/live")[0] == 200
+    del env["ADVISOR_METRICS_BIND"]
+    with gunicorn(workers=1, env=env) as server:  # by default, nowhere
+        assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
 
 
 @pytest.mark.server
@@ -266,3 +301,41 @@ def test_every_setting_is_documented():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for item in fields(Settings):
         assert f"`ADVISOR_{item.name.upper()}`" in readme, item.name
+
+
+FORWARDED = [
+    ("one trusted hop", 1, "203.0.113.7", "203.0.113.7"),
+    ("the client's own values are not read", 1, "1.1.1.1, 203.0.113.7", "203.0.113.7"),
+    ("two trusted hops", 2, "1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+    ("fewer hops than trusted", 2, "203.0.113.7", "127.0.0.1"),
+    ("IPv6, normalised", 1, "2001:DB8::0:1", "2001:db8::1"),
+    ("markup", 1, "<script>", "127.0.0.1"),
+    ("a host name", 1, "evil.example", "127.0.0.1"),
+    ("an address with a port", 1, "203.0.113.7:4444", "127.0.0.1"),
+    ("4,000 characters", 1, "9" * 4000, "127.0.0.1"),
+    ("empty", 1, "", "127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "hops", "header", "remote"), FORWARDED, ids=[f[0] for f in FORWARDED]
+)
+def test_only_trusted_forwarded_addresses_are_the_client(engine, name, hops, header, remote):
+    app = make_app(engine, proxy_count=hops)
+    seen = []
+    app.before_request(lambda: seen.append(request.remote_addr))
+    app.test_client().get("/health/live", headers={"X-Forwarded-For": header})
+    assert seen == [remote]
+
+
+def test_metrics_name_their_charset_once(client):
+    assert client.get("/metrics").headers["Content-Type"].count("charset=utf-8") == 1
+
+
+def test_moderation_has_a_lower_limit_of_its_own_on_top_of_the_others(engine):
+    app = make_app(engine, rate_limits="5 per minute", moderate_rate_limits="2 per minute")
+    client = app.test_client()
+    statuses = [client.post("/v1/moderate", json={"text": "hi"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    advice = [client.post("/v1/advice", json={"stage": "after"}).status_code for _ in range(6)]
+    assert advice == [200] * 5 + [429]  # each route counts on its own

@@ -344,6 +344,11 @@ BAD_SETTINGS = [
     ("ADVISOR_RATE_LIMIT_TIMEOUT", "0", "a number of seconds above 0"),
     ("ADVISOR_API_KEY_RATE_LIMITS", "plenty", 'limits such as "6000 per minute;600 per second"'),
     ("ADVISOR_API_KEYS_FILE", "/nonexistent/keys", "a readable file of NAME:SHA256 lines"),
+    ("ADVISOR_RATE_LIMIT_STORAGE", "garbage", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_RATE_LIMIT_STORAGE", "redis://", "memory:// or redis://host[:port][/db]"),
+    ("ADVISOR_MODERATE_RATE_LIMITS", "lots", 'limits such as "120 per minute;10 per second"'),
+    ("ADVISOR_PUBLIC_URL", "evil.example", "scheme://host[:port][/path]"),
+    ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
 ]
 
 
@@ -419,3 +424,103 @@ def test_minus_zero_hours_are_echoed_as_0(server):
     status, _, raw = _post(server.base, "/v1/advice", b'{"stage": "after", "hours_since": -0.0}')
     assert status == 200, raw
     assert b'"hours_since":0.0' in raw.replace(b" ", b"")
+
+
+def test_forwarded_addresses_that_are_not_ips_share_the_peer_s_limit(tmp_path):
+    env = {"ADVISOR_PROXY_COUNT": "1", "ADVISOR_RATE_LIMITS": "3 per minute"}
+    with gunicorn(workers=1, env=env, log=tmp_path / "server.log") as running:
+        hostile = ["<script>", "9" * 4000, "evil.example", "1.2.3.4:80", "x%0a"]
+        statuses = [
+            _request(running.base, "GET", "/v1/rejected", headers={"X-Forwarded-For": value})[0]
+            for value in hostile
+        ]
+        assert statuses == [200, 200, 200, 429, 429]
+        # A valid address from the trusted proxy is a client of its own.
+        own = {"X-Forwarded-For": "<script>, 203.0.113.7"}
+        assert _request(running.base, "GET", "/v1/rejected", headers=own)[0] == 200
+        output = running.output()
+    assert "<script>" not in output
+    assert "9" * 100 not in output
+    assert '"remote": "203.0.113.7"' in output
+
+
+def test_log_lines_escape_line_breaks_and_controls_and_keep_no_query(server):
+    path = "/v1/x%C2%85y%E2%80%A8z%C2%9B31m%5C"
+    assert _request(server.base, "GET", path)[0] == 404
+    assert _request(server.base, "GET", "/embed?plans=my+secret+plan")[0] == 200
+    output = server.output()
+    assert not set(output) & {"\x85", "\u2028", "\x9b"}
+    [line] = [line for line in output.split("\n") if "/v1/x" in line]
+    assert json.loads(line)["path"] == "/v1/x\x85y\u2028z\x9b31m\\"
+    assert "my secret plan" not in output
+    assert "my+secret+plan" not in output
+
+
+@pytest.mark.parametrize("public_url", ["", "https://advice.example.org"])
+def test_demo_never_names_the_host_a_client_sent(public_url):
+    env = {"ADVISOR_PUBLIC_URL": public_url} if public_url else {}
+    with gunicorn(workers=1, env=env) as running:
+        status, _, raw = _request(running.base, "GET", "/demo", headers={"Host": "evil.example"})
+    assert status == 200
+    assert b"evil.example" not in raw
+    assert f"{public_url}/widget.js&#34; defer".encode() in raw
+
+
+def test_temporary_folders_are_removed_on_exit(tmp_path, data_copy):
+    rules, content = data_copy
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch), "ADVISOR_RULES_DIR": str(rules)}
+    env["ADVISOR_CONTENT_DIR"] = str(content)
+    with gunicorn(workers=1, env=env) as running:
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        assert sorted(p.name.split("-")[1] for p in scratch.iterdir()) == ["metrics", "snapshots"]
+        running.process.send_signal(signal.SIGHUP)  # a reload re-reads the settings
+        assert _wait_for(lambda: _ready_version(running.base) is not None)
+    assert list(scratch.iterdir()) == []
+    (rules / "closing.yaml").write_text("")
+    assert _start_up(**env).returncode == 2  # refused at start-up: nothing left either
+    assert list(scratch.iterdir()) == []
+
+
+def test_the_docs_page_has_an_etag_and_no_referrer(server):
+    status, headers, _ = _request(server.base, "GET", "/docs")
+    assert status == 200
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    again = _request(server.base, "GET", "/docs", headers={"If-None-Match": headers["ETag"]})
+    assert again[0] == 304
+
+
+GUNICORN_ERRORS = [
+    ("a request line that is not HTTP", b"GARBAGE\r\n\r\n", b"400"),
+    ("a header without a colon", b"GET / HTTP/1.1\r\nHost: x\r\n<b>x\r\n\r\n", b"400"),
+    ("a request line over 8,190 bytes", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", b"414"),
+    ("a header over 8,190 bytes", b"GET / HTTP/1.1\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n", b"431"),
+    (
+        "an unknown expectation",
+        POST_HEAD + b"Expect: 100-nope\r\nContent-Length: 2\r\n\r\n{}",
+        b"417",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "status"), GUNICORN_ERRORS, ids=[g[0] for g in GUNICORN_ERRORS]
+)
+def test_gunicorn_s_own_errors_are_as_documented_and_echo_nothing(server, name, raw, status):
+    head, body = _exchange(server.base, raw)
+    assert head.startswith(b"HTTP/1.1 " + status), (name, head)
+    assert b"text/html" in head
+    assert b"aaaa" not in body
+    assert b"<b>" not in body  # a header it quotes is escaped
+
+
+def test_moderation_is_limited_lower_than_the_rest():
+    env = {"ADVISOR_RATE_LIMITS": "100 per minute", "ADVISOR_MODERATE_RATE_LIMITS": "2 per minute"}
+    with gunicorn(workers=1, env=env) as running:
+        texts = [_post(running.base, "/v1/moderate", {"text": "hi"}) for _ in range(3)]
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+    assert [status for status, _, _ in texts] == [200, 200, 429]
+    assert texts[2][1]["Content-Type"] == "application/problem+json"
+    assert int(texts[2][1]["Retry-After"]) >= 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..config import Settings, default_engine
+from ..config import Settings
+from ..snapshot import load_engine
 from . import (
     advice,
     catalogue,
@@ -48,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # UTF-8 bodies: the quotes' curly apostrophes stay one character
-    app.extensions["advisor"] = app.config.get("ENGINE") or default_engine(app.config["SETTINGS"])
+    app.extensions["advisor"] = app.config.get("ENGINE") or load_engine(app.config["SETTINGS"])
     for module in MODULES:
         module.init_app(app)
     app.after_request(_no_sniffing)

@@ -2,7 +2,8 @@
 
 The page has no script and loads nothing from elsewhere: plain HTML and one
 stylesheet served by the app (``static/docs/docs.css``), under a
-Content-Security-Policy that allows nothing more.
+Content-Security-Policy that allows nothing more, with ``Referrer-Policy:
+no-referrer``. It is rendered once per loaded ruleset and carries its ETag.
 """
 
 from __future__ import annotations
@@ -10,19 +11,27 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup, escape
 
+from .caching import cache_by_digest
 from .openapi import document
 
 __all__ = ["CSP", "init_app"]
 
 bp = Blueprint("docs", __name__)
+bp.after_request(cache_by_digest)  # the page changes only with the ruleset: ETag, 304
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+#: The page links to nothing elsewhere, so it need tell no one where a reader came from.
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 METHODS = ("get", "post", "put", "patch", "delete")
 _CODE = re.compile(r"(``?)([^`]+)\1")
 
@@ -188,11 +197,20 @@ def page_model(spec: dict) -> dict:
     return {"info": spec["info"], "tags": tags, "schemas": schemas, "ruleset": spec["x-ruleset"]}
 
 
+def _page() -> str:
+    """The page, rendered once per document (which is built once per engine)."""
+    spec = document()
+    rendered = current_app.extensions.get("docs")
+    if rendered is None or rendered[0] is not spec:
+        helpers = {"prose": prose, "inline": inline, "type_of": type_of, "constraints": constraints}
+        html = render_template("docs/index.html", **helpers, **page_model(spec))
+        rendered = current_app.extensions["docs"] = (spec, html)
+    return rendered[1]
+
+
 @bp.get("/docs")
 def docs_page():
-    helpers = {"prose": prose, "inline": inline, "type_of": type_of, "constraints": constraints}
-    html = render_template("docs/index.html", **helpers, **page_model(document()))
-    return html, 200, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
+    return _page(), 200, HEADERS
 
 
 def init_app(app: Flask) -> None:

@@ -2,12 +2,14 @@
 
 Who is counted: a caller with an API key (`keys`) under the key's name, with
 ``ADVISOR_API_KEY_RATE_LIMITS``; anyone else by IP address, with
-``ADVISOR_RATE_LIMITS``. Only ``/v1/`` is limited, and never a CORS preflight:
-a browser reports a refused preflight as a network failure, not a 429. A client
-over its limit gets 429 problem+json with ``Retry-After`` (at least 1 second;
-no other answer carries it) and the CORS headers, so a page's script can read
-both. Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For
-hops to trust, so clients are told apart.
+``ADVISOR_RATE_LIMITS``. Only ``/v1/`` is limited (``/v1/moderate`` also by
+``ADVISOR_MODERATE_RATE_LIMITS``), and never a CORS preflight: a browser
+reports a refused preflight as a network failure, not a 429. A client over its
+limit gets 429 problem+json with ``Retry-After`` (at least 1 second; no other
+answer carries it) and the CORS headers, so a page's script can read both.
+Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to
+trust, so clients are told apart; a forwarded value that is not an IP address
+is ignored (`TrustedProxies`).
 
 Counts live in ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps them per
 process, ``redis://host:port/db`` shares them between workers and machines.
@@ -28,6 +30,7 @@ load balancer at once.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -37,9 +40,28 @@ from flask_limiter.util import get_remote_address
 from prometheus_client import Counter, Gauge
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import keys
+from . import keys, moderation
+
+
+class TrustedProxies:
+    """WSGI middleware: the client's address is the one the `count`-th proxy from us
+    put in X-Forwarded-For, when that is an IP address; otherwise (fewer hops, a
+    host name, a port, anything else) the peer's address stays. Values further
+    left were written by the client and are never read."""
+
+    def __init__(self, app, count: int):
+        self.app, self.count = app, count
+
+    def __call__(self, environ, start_response):
+        hops = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if len(hops) >= self.count:
+            try:
+                environ["REMOTE_ADDR"] = str(ipaddress.ip_address(hops[-self.count].strip()))
+            except ValueError:
+                pass
+        return self.app(environ, start_response)
+
 
 __all__ = ["init_app", "storage_state"]
 
@@ -140,7 +162,7 @@ def init_app(app: Flask) -> None:
     # after-request hooks last registered first).
     app.after_request(_retry_after_only_on_429)
     if settings.proxy_count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings.proxy_count)
     anonymous = ";".join(_split(settings.rate_limits))
     keyed = ";".join(_split(settings.api_key_rate_limits))
 
@@ -180,4 +202,7 @@ def init_app(app: Flask) -> None:
     logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
     if shared and limiter.enabled:
         app.after_request(_StorageWatch(limiter).after_request)
+    if settings.moderate_rate_limits.strip():
+        # On top of the limits above: a long text costs far more than an advice.
+        limiter.limit(settings.moderate_rate_limits, override_defaults=False)(moderation.bp)
     app.extensions["advisor_limiter"] = limiter

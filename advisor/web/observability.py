@@ -6,7 +6,9 @@
   decision-log line per advice (logger ``advisor.decision``): request id,
   ruleset version, fired rule ids and duration; never the candidate's text.
 - ``/metrics`` in Prometheus text format. Under gunicorn the config sets
-  ``PROMETHEUS_MULTIPROC_DIR`` so that every worker's counts are summed.
+  ``PROMETHEUS_MULTIPROC_DIR`` so that every worker's counts are summed, and
+  ``/metrics`` answers only on the listener ``ADVISOR_METRICS_BIND`` names
+  (off the public port; 404 elsewhere, and everywhere when it is empty).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -31,8 +33,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from werkzeug.exceptions import NotFound
 
 from .._logs import ENCODE, JsonFormatter
+from ..config import listener_matches
 
 REQUEST_ID = "X-Request-ID"
 _ACCESS_LOG = logging.getLogger("advisor.access")
@@ -202,12 +206,17 @@ def observe_verdict(verdict) -> None:
 
 
 def _metrics() -> Response:
+    connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
+    bind = current_app.config["SETTINGS"].metrics_bind
+    if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
+        raise NotFound()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: the type already names its charset, once.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:

@@ -815,12 +815,14 @@ def _operations_paths(spec: APISpec, engine) -> None:
             "/metrics",
             "metrics",
             "operations",
-            "Prometheus metrics (text format).",
+            "Prometheus metrics (text format). Under gunicorn, only on the listener "
+            "ADVISOR_METRICS_BIND names, apart from the API; a 404 elsewhere.",
             {
                 "200": {
                     "description": "Counters and histograms of requests, rules fired and flags.",
                     "content": {"text/plain": {"schema": {"type": "string"}}},
                 },
+                "404": "NotFound",
             },
         ),
         (
@@ -844,9 +846,12 @@ def _operations_paths(spec: APISpec, engine) -> None:
             "This document as a web page.",
             {
                 "200": {
-                    "description": "An HTML page with no script, rendered on the server.",
+                    "description": "An HTML page with no script, rendered on the server; "
+                    "cached like the catalogue.",
+                    "headers": CACHED,
                     "content": {"text/html": {"schema": {"type": "string"}}},
                 },
+                "304": NOT_MODIFIED,
             },
         ),
     )

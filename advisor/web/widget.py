@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -196,7 +197,7 @@ def embed():
 
 @bp.get("/demo")
 def demo():
-    base = request.url_root.rstrip("/")
+    base = _public_base()
     pinned = [
         {"name": name, "url": f"{base}/{name}", "integrity": integrity(body)}
         for name, body in release_files().items()
@@ -211,8 +212,26 @@ def demo():
     return _page(html, DEMO_CSP)
 
 
+#: Hosts a developer's own browser sends: the only ones /demo takes from a request.
+_LOOPBACK = re.compile(r"^(localhost|127\.[0-9.]+|\[::1\])(:[0-9]{1,5})?$")
+
+
+def _public_base() -> str:
+    """Where this service is reached: ``ADVISOR_PUBLIC_URL``; without it, the
+    request's own origin when it is a loopback one (development), else none (the
+    snippets' paths are then from the root). A request's Host never reaches the
+    snippets or their CSP otherwise."""
+    configured = current_app.config["SETTINGS"].public_url
+    if configured:
+        return configured.rstrip("/")
+    if _LOOPBACK.match(request.host):
+        return request.host_url.rstrip("/")
+    return ""
+
+
 def _snippets(base: str) -> dict[str, str]:
-    """The copy-paste snippets of /demo, for a server at `base`."""
+    """The copy-paste snippets of /demo, for a server at `base` ("": this origin)."""
+    sources = f"'self' {base}".rstrip()
     return {
         "script": (
             f'<script src="{base}/widget.js" defer></script>\n<interview-advice></interview-advice>'
@@ -226,7 +245,7 @@ def _snippets(base: str) -> dict[str, str]:
             '  --ia-font: "Source Sans 3", system-ui, sans-serif;\n'
             "}"
         ),
-        "csp": f"Content-Security-Policy: script-src 'self' {base}; connect-src 'self' {base}",
+        "csp": f"Content-Security-Policy: script-src {sources}; connect-src {sources}",
         "preset": (
             f'<script src="{base}/widget.js" defer></script>\n'
             '<interview-advice stage="after" hours-since="50" via-agency\n'

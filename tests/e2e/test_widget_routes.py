@@ -20,6 +20,7 @@ from advisor.web.widget import (
     release_files,
 )
 
+from ..apps import make_app
 from ..live import ROOT
 
 
@@ -80,10 +81,29 @@ def test_embed_takes_known_attributes_from_the_query_escaped(client):
     assert "onload" not in html
 
 
-def test_demo_snippets_name_this_server(client):
-    html = client.get("/demo", base_url="https://advice.example.org").get_data(as_text=True)
+def test_demo_snippets_name_the_public_url_whatever_the_host_header(engine):
+    app = make_app(engine, public_url="https://advice.example.org/")
+    response = app.test_client().get("/demo", headers={"Host": "evil.example"})
+    html = response.get_data(as_text=True)
     assert "&lt;script src=&#34;https://advice.example.org/widget.js&#34; defer&gt;" in html
     assert "https://advice.example.org/embed-resize.js" in html
+    assert "evil.example" not in html
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("localhost:8000", "http://localhost:8000"),
+        ("[::1]:8000", "http://[::1]:8000"),
+        ("evil.example", ""),
+        ("localhost.evil.example", ""),
+    ],
+)
+def test_without_a_public_url_demo_trusts_only_a_loopback_host(client, host, base):
+    html = client.get("/demo", headers={"Host": host}).get_data(as_text=True)
+    assert f"&lt;script src=&#34;{base}/widget.js&#34; defer&gt;" in html
+    assert "evil" not in html
 
 
 def test_embed_takes_the_avoid_setting(client):
@@ -180,8 +200,9 @@ def test_integrity_is_sha384_in_base64():
     )
 
 
-def test_demo_publishes_the_pinned_release(client):
-    html = client.get("/demo", base_url="https://advice.example.org").get_data(as_text=True)
+def test_demo_publishes_the_pinned_release(engine):
+    app = make_app(engine, public_url="https://advice.example.org")
+    html = app.test_client().get("/demo").get_data(as_text=True)
     for name, body in release_files().items():
         assert f"<code>https://advice.example.org/{name}</code>" in html
         assert f'<code class="hash">{integrity(body)}</code>' in html

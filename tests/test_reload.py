@@ -1,0 +1,152 @@
+"""Reloads (SIGHUP) against a real gunicorn: never a broken snapshot, never a gap."""
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .live import gunicorn
+from .test_reliability import STATE, _post, _ready_version, _request, _wait_for
+
+pytestmark = pytest.mark.server
+
+
+def _current_snapshot(server) -> Path:
+    """The snapshot folder the master last said it serves from."""
+    return Path(re.findall(r"serving ruleset \S+ from (\S+)", server.output())[-1])
+
+
+class Probe:
+    """Requests in a loop from a few threads; each one's status and duration."""
+
+    def __init__(self, base: str, threads: int = 3):
+        self.base, self.results, self._stop = base, [], threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.monotonic()
+            status = _post(self.base, "/v1/advice", STATE)[0]
+            self.results.append((status, time.monotonic() - started))
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def _env(rules: Path, content: Path) -> dict:
+    """Serve the given folders, with rate limits off: the probes send many requests."""
+    return {
+        "ADVISOR_RULES_DIR": str(rules),
+        "ADVISOR_CONTENT_DIR": str(content),
+        "ADVISOR_RATE_LIMITS": "",
+    }
+
+
+def _tail(server, lines: int = 40) -> str:
+    return "\n".join(server.output().splitlines()[-lines:])
+
+
+def _bump(manifest: Path, version: str) -> None:
+    data = yaml.safe_load(manifest.read_text())
+    manifest.write_text(manifest.read_text().replace(data["version"], version))
+
+
+def test_a_file_truncated_during_a_reload_never_stops_serving(tmp_path, data_copy):
+    # The snapshot is copied first and the copy validated: a file truncated while
+    # the reload runs never reaches a worker unchecked.
+    rules, content = data_copy
+    env = _env(rules, content)
+    version = yaml.safe_load((rules / "ruleset.yaml").read_text())["version"]
+    with gunicorn(workers=2, env=env, log=tmp_path / "server.log") as running:
+        _bump(rules / "ruleset.yaml", "9.0.1")
+        with Probe(running.base, threads=2) as probe:
+            running.process.send_signal(signal.SIGHUP)
+            time.sleep(1.5)
+            (rules / "closing.yaml").write_text("")
+            assert _wait_for(lambda: "reload" in running.output()), _tail(running)
+            time.sleep(8)
+        assert running.process.poll() is None, _tail(running)
+        assert "Worker failed to boot" not in _tail(running)
+        assert {status for status, _ in probe.results} == {200}, _tail(running)
+        assert _ready_version(running.base) in {"9.0.1", version}
+
+        # The truncated file itself is refused on the next reload; serving goes on.
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: running.output().count("reload refused") >= 1), _tail(running)
+        time.sleep(3)
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        assert "closing.yaml" in running.output()
+
+
+def test_a_worker_that_cannot_load_its_snapshot_falls_back_to_the_last_good_one(
+    tmp_path, data_copy
+):
+    rules, content = data_copy
+    env = _env(rules, content)
+    version = yaml.safe_load((rules / "ruleset.yaml").read_text())["version"]
+    with gunicorn(workers=2, env=env, log=tmp_path / "server.log") as running:
+        _bump(rules / "ruleset.yaml", "9.0.1")
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: _ready_version(running.base) == "9.0.1"), _tail(running)
+        assert _wait_for(lambda: len(running.workers()) == 2)
+
+        # The current snapshot breaks behind the service's back; a worker restarts.
+        victim = running.workers()[0]
+        (_current_snapshot(running) / "rules" / "closing.yaml").write_text("")
+        os.kill(victim, signal.SIGKILL)
+        assert _wait_for(lambda: "falling back" in running.output()), _tail(running)
+        assert _wait_for(lambda: version in {_ready_version(running.base) for _ in range(6)})
+        assert running.process.poll() is None
+
+        # With every snapshot broken, a restarted worker exits to be started again;
+        # the master and the other worker go on.
+        for snapshot in _current_snapshot(running).parent.glob("[0-9]*"):
+            (snapshot / "rules" / "closing.yaml").write_text("")
+        os.kill(running.workers()[0], signal.SIGKILL)
+        assert _wait_for(lambda: "nor any earlier snapshot" in running.output()), _tail(running)
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        assert running.process.poll() is None
+        assert "Worker failed to boot" not in running.output()
+
+
+def test_a_reload_under_load_leaves_no_request_waiting(tmp_path, data_copy):
+    rules, content = data_copy
+    env = _env(rules, content)
+    with gunicorn(workers=3, env=env, log=tmp_path / "server.log") as running:
+        old = set(running.workers())
+        _bump(rules / "ruleset.yaml", "9.0.1")
+        with Probe(running.base) as probe:
+            time.sleep(1)
+            running.process.send_signal(signal.SIGHUP)
+            assert _wait_for(lambda: not old & set(running.workers()), 120), _tail(running)
+            time.sleep(1)
+        statuses = {status for status, _ in probe.results}
+        slowest = max(seconds for _, seconds in probe.results)
+        assert statuses == {200}, _tail(running)
+        assert slowest < 1.0, f"a request waited {slowest:.2f} s"
+        assert len(probe.results) > 100
+        assert _ready_version(running.base) == "9.0.1"
+        assert _wait_for(lambda: len(running.workers()) == 3), running.workers()
+        # A refused reload has no gap either.
+        (rules / "closing.yaml").write_text("rules: [")
+        old = set(running.workers())
+        with Probe(running.base) as probe:
+            running.process.send_signal(signal.SIGHUP)
+            assert _wait_for(lambda: not old & set(running.workers()), 120), _tail(running)
+        assert {status for status, _ in probe.results} == {200}
+        assert max(seconds for _, seconds in probe.results) < 1.0
+        assert "reload refused" in running.output()
+        assert json.loads(_request(running.base, "GET", "/health/ready")[2])["status"] == "ready"

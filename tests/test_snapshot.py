@@ -1,0 +1,60 @@
+"""Snapshots: a copy is validated before it is promoted; workers fall back."""
+
+import pytest
+
+from advisor import DataError, Settings, default_engine
+from advisor.snapshot import Snapshots, load_engine
+
+
+@pytest.fixture
+def snapshots(data_copy):
+    taken = Snapshots(*data_copy)
+    taken.take()
+    yield taken
+    taken.remove()
+
+
+def test_a_broken_change_is_refused_and_the_last_good_snapshot_kept(snapshots, data_copy):
+    rules, _ = data_copy
+    good = snapshots.current
+    (rules / "closing.yaml").write_text("rules: [")
+    with pytest.raises(DataError, match="closing.yaml"):
+        snapshots.take()
+    assert snapshots.current == good
+    assert sorted(p.name for p in snapshots.root.iterdir()) == [good.name]
+
+
+def test_a_promoted_snapshot_is_the_copy_that_was_validated(snapshots, data_copy):
+    rules, _ = data_copy
+    target = snapshots.take()
+    (rules / "closing.yaml").write_text("")
+    assert (target / "rules" / "closing.yaml").read_text().strip()
+    assert snapshots.environment()["ADVISOR_RULES_DIR"] == str(target / "rules")
+
+
+def _settings_of(snapshot):
+    return Settings(rules_dir=snapshot / "rules", content_dir=snapshot / "content")
+
+
+def test_a_worker_falls_back_to_the_newest_earlier_snapshot(snapshots):
+    earlier = snapshots.current
+    later = snapshots.take()
+    (later / "rules" / "closing.yaml").write_text("")
+    engine = load_engine(_settings_of(later), snapshots.environment())
+    assert engine is default_engine(_settings_of(earlier))
+
+
+def test_a_worker_that_can_load_no_snapshot_exits_to_be_started_again(snapshots):
+    later = snapshots.take()
+    for snapshot in (later.parent / "0001", later):
+        (snapshot / "rules" / "closing.yaml").write_text("")
+    with pytest.raises(SystemExit) as stopped:
+        load_engine(_settings_of(later), snapshots.environment())
+    assert stopped.value.code == 1
+
+
+def test_outside_the_master_a_broken_folder_is_an_error(data_copy):
+    rules, content = data_copy
+    (rules / "closing.yaml").write_text("")
+    with pytest.raises(DataError):
+        load_engine(Settings(rules_dir=rules, content_dir=content), {})
