@@ -27,11 +27,14 @@ def test_slices_combine_into_totals_and_median_latencies():
     assert combined["rounds"] == 3
 
 
-def _report(rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=150, ratio=1.2):
+def _report(
+    rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=150, ratio=1.2, worst=20
+):
     return {
         "in_process": {
             "evaluate_warm": {"median_us": median, "p99_us": p99_us},
             "plans_ratio": ratio,
+            "worst_accepted_request_ms": worst,
         },
         "http": {
             "advice": {"rps_ratio": rps, "p99_ratio": p99},
@@ -45,7 +48,10 @@ def _report(rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=
     ("report", "missed"),
     [
         (_report(), []),
-        (_report(rps=0.8, p99=1.5, repeated=0.88, median=56.9, p99_us=200, ratio=1.5), []),
+        (
+            _report(rps=0.8, p99=1.5, repeated=0.88, median=56.9, p99_us=200, ratio=1.5, worst=50),
+            [],
+        ),
         (_report(rps=0.79), ["never-repeated /v1/advice req/s vs ceiling >= 0.8"]),
         (_report(p99=1.51), ["never-repeated /v1/advice p99 vs ceiling <= 1.5"]),
         (_report(repeated=0.87), ["repeated /v1/advice req/s vs ceiling >= 0.88"]),
@@ -56,6 +62,7 @@ def _report(rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=
         (_report(median=57), ["evaluate() warm median, µs < 57"]),
         (_report(p99_us=201), ["evaluate() warm p99, µs <= 200"]),
         (_report(ratio=1.6), ["evaluate() 3 plans vs none <= 1.5"]),
+        (_report(worst=51), ["worst accepted request, ms <= 50"]),
     ],
 )
 def test_targets_are_met_at_their_bounds_and_missed_past_them(report, missed):
@@ -70,6 +77,7 @@ def test_targets_without_http_figures_check_only_the_engine():
         "evaluate() warm median, µs < 57",
         "evaluate() warm p99, µs <= 200",
         "evaluate() 3 plans vs none <= 1.5",
+        "worst accepted request, ms <= 50",
     ]
 
 

@@ -411,7 +411,7 @@ def test_any_valid_state_gets_the_first_variant_whose_conditions_hold(
 json_values = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(-(10**MAX_INT_DIGITS) + 1, 10**MAX_INT_DIGITS - 1)  # longer ones: a 400
+    | st.integers(-(10 ** (MAX_INT_DIGITS - 1)) + 1, 10 ** (MAX_INT_DIGITS - 1) - 1)  # longer: 400
     | st.floats(allow_nan=False)
     | st.text(max_size=20),
     lambda inner: (
