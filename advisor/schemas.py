@@ -126,7 +126,11 @@ class VariantSchema(Schema):
     id = _text("Stable id of the variant within its action.")
     title = _text("The action in a few words, for that situation.")
     detail = _text("What to do, for that situation.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True)
+    sources = fields.List(
+        fields.Nested(CitationSchema),
+        required=True,
+        metadata={"description": "The article passages that recommend it, quoted verbatim."},
+    )
 
 
 class GuidanceSchema(Schema):
@@ -135,7 +139,11 @@ class GuidanceSchema(Schema):
     id = _text("Stable id of the recommended action.")
     title = _text("The action in a few words.")
     detail = _text("What to do, in a sentence or two.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True)
+    sources = fields.List(
+        fields.Nested(CitationSchema),
+        required=True,
+        metadata={"description": "The article passages that recommend it, quoted verbatim."},
+    )
     variants = fields.List(
         fields.Nested(VariantSchema),
         required=True,
@@ -155,19 +163,41 @@ class RejectedSchema(Schema):
     advice = _text("The unsafe advice, in short.")
     reason = _text("Why it is refused.")
     instead = _ids("Ids of the recommended actions to do instead.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True)
+    sources = fields.List(
+        fields.Nested(CitationSchema),
+        required=True,
+        metadata={"description": "The satire's passages that give this advice, quoted verbatim."},
+    )
 
 
 class GuidanceListSchema(Schema):
-    guidance = fields.List(fields.Nested(GuidanceSchema), required=True)
+    """The response of ``GET /v1/guidance``."""
+
+    guidance = fields.List(
+        fields.Nested(GuidanceSchema),
+        required=True,
+        metadata={"description": "Every recommended action of the catalogue."},
+    )
 
 
 class RejectedListSchema(Schema):
-    rejected = fields.List(fields.Nested(RejectedSchema), required=True)
+    """The response of ``GET /v1/rejected``."""
+
+    rejected = fields.List(
+        fields.Nested(RejectedSchema),
+        required=True,
+        metadata={"description": "Every piece of rejected advice of the catalogue."},
+    )
 
 
 class SourceListSchema(Schema):
-    sources = fields.List(fields.Nested(SourceSchema), required=True)
+    """The response of ``GET /v1/sources``."""
+
+    sources = fields.List(
+        fields.Nested(SourceSchema),
+        required=True,
+        metadata={"description": "Every article of the corpus."},
+    )
 
 
 class RulesetSchema(Schema):
@@ -195,7 +225,11 @@ class AdviceActionSchema(Schema):
     title = _text("The action in a few words, for this situation.")
     detail = _text("What to do, for this situation.")
     priority = fields.Integer(required=True, metadata={"description": "Lower is more urgent."})
-    window = Flattened(WindowSchema, required=True)
+    window = Flattened(
+        WindowSchema,
+        required=True,
+        metadata={"description": "When to do it, in hours since the interview ended."},
+    )
     due = SecondsDateTime(
         required=True,
         allow_none=True,
@@ -208,7 +242,11 @@ class AdviceActionSchema(Schema):
         required=True, metadata={"description": "Which facts of the state made the rules fire."}
     )
     rules = _ids("Ids of the rules that recommend it.")
-    sources = fields.List(fields.Nested(CitationSchema), required=True)
+    sources = fields.List(
+        fields.Nested(CitationSchema),
+        required=True,
+        metadata={"description": "The article passages that recommend it, quoted verbatim."},
+    )
 
 
 class AvoidSchema(Schema):
@@ -222,15 +260,25 @@ class AvoidSchema(Schema):
     because = JoinedText(required=True, metadata={"description": "Why it is listed here."})
     rules = _ids("Ids of the reject rules that fired.")
     sources = fields.List(
-        fields.Nested(CitationSchema), required=True, attribute="rejected.sources"
+        fields.Nested(CitationSchema),
+        required=True,
+        attribute="rejected.sources",
+        metadata={"description": "The satire's passages that give this advice, quoted verbatim."},
     )
 
 
 class EvidenceSchema(Schema):
-    start = fields.Integer()
-    end = fields.Integer()
-    text = fields.String()
-    feature = fields.String()
+    """What made a sentence flagged: a span of the text and the feature it matched."""
+
+    start = fields.Integer(metadata={"description": "Offset of the span's first character."})
+    end = fields.Integer(metadata={"description": "Offset just past the span's end."})
+    text = fields.String(metadata={"description": "The span as written."})
+    feature = fields.String(
+        metadata={
+            "description": "The policy's word class or cue it matched, or `model:<category>` "
+            "for words that raised the learned model's score."
+        }
+    )
 
 
 class SentenceSchema(Schema):
@@ -241,7 +289,7 @@ class SentenceSchema(Schema):
         required=True, metadata={"description": "Offset of its first character."}
     )
     end = fields.Integer(required=True, metadata={"description": "Offset just past its end."})
-    flagged = fields.Boolean(required=True)
+    flagged = fields.Boolean(required=True, metadata={"description": "Whether it is unsafe."})
     categories = _ids("Moderation categories it falls under.")
     reason = fields.String(metadata={"description": "Why it is unsafe (flagged only)."})
     instead = fields.List(
@@ -250,7 +298,10 @@ class SentenceSchema(Schema):
     matched = fields.String(
         metadata={"description": "The rejected-advice id it matches (flagged only), if any."}
     )
-    evidence = fields.List(fields.Nested(EvidenceSchema))
+    evidence = fields.List(
+        fields.Nested(EvidenceSchema),
+        metadata={"description": "The spans that decided the verdict, if any."},
+    )
 
     @post_dump
     def _drop_unflagged_extras(self, sentence: dict, **_) -> dict:
@@ -267,7 +318,11 @@ class VerdictSchema(Schema):
 
     flagged = fields.Boolean(required=True, metadata={"description": "Any sentence flagged."})
     categories = _ids("Every category flagged in the text.")
-    sentences = fields.List(fields.Nested(SentenceSchema), required=True)
+    sentences = fields.List(
+        fields.Nested(SentenceSchema),
+        required=True,
+        metadata={"description": "Every sentence of the text, in order, with its verdict."},
+    )
 
 
 class PlanSchema(Schema):
@@ -284,7 +339,10 @@ class PlanSchema(Schema):
         },
     )
     matched = fields.List(fields.String(), metadata={"description": "Rejected-advice ids matched."})
-    sentences = fields.List(fields.Nested(SentenceSchema))
+    sentences = fields.List(
+        fields.Nested(SentenceSchema),
+        metadata={"description": "Every sentence of the plan with its verdict (rejected only)."},
+    )
 
     @pre_dump
     def _summarise(self, plan, **_) -> dict:
@@ -311,7 +369,7 @@ class TraceSchema(Schema):
 
     rule = _text("The rule's id.")
     description = _text("What the rule says.")
-    fired = fields.Boolean(required=True)
+    fired = fields.Boolean(required=True, metadata={"description": "Whether the rule fired."})
     action = fields.String(metadata={"description": "The action it recommends."})
     rejects = fields.String(metadata={"description": "The rejected advice it lists."})
     because = fields.String(metadata={"description": "Why it fired."})
@@ -332,7 +390,11 @@ class TraceSchema(Schema):
 class AdviceSchema(Schema):
     """The response of ``POST /v1/advice``; `explain` only with ``?explain=true``."""
 
-    ruleset = fields.Nested(RulesetSchema, required=True)
+    ruleset = fields.Nested(
+        RulesetSchema,
+        required=True,
+        metadata={"description": "The version and digest of the ruleset that decided."},
+    )
     hours_since = fields.Float(
         required=True, metadata={"description": "Hours since the interview ended."}
     )

@@ -387,3 +387,14 @@ def test_the_page_is_cached_by_the_ruleset_and_tells_no_referrer(client):
     again = client.get("/docs", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     assert client.get("/docs").get_data() == response.get_data()
+
+
+def test_every_schema_property_is_described(doc):
+    """A generated client turns these into its docstrings."""
+    undescribed = [
+        f"{name}.{prop}"
+        for name, schema in doc["components"]["schemas"].items()
+        for prop, spec in schema.get("properties", {}).items()
+        if not spec.get("description")
+    ]
+    assert undescribed == []
