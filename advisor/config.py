@@ -44,8 +44,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     #: Per-client limits on /v1/ (Flask-Limiter syntax, ";"-separated); "" turns them off.
     rate_limits: str = "600 per minute;60 per second"
-    #: Further per-client limits on /v1/moderate, the costliest endpoint; "" for none.
-    moderate_rate_limits: str = "120 per minute;10 per second"
+    #: Further per-client limits on /v1/moderate, the costliest endpoint; "" (the
+    #: default) for none: callers that screen texts in bulk share one address.
+    moderate_rate_limits: str = ""
     #: Where rate-limit counts live: memory:// (per process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
     #: Seconds to wait for the rate-limit storage to connect or answer before counting per process.
