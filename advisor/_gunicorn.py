@@ -156,9 +156,30 @@ class Worker(GeventWorker):
 
 
 class Logger(_GunicornLogger):
-    """gunicorn's logger, writing its error log (its own lines) as JSON lines."""
+    """gunicorn's logger, writing its error log (its own lines) and its access log
+    (``ADVISOR_ACCESS_LOG``) as JSON lines.
+
+    An access line names the path without its query string, which may carry a
+    candidate's text (``/embed?plans=…``).
+    """
 
     def setup(self, cfg):
         super().setup(cfg)
-        for handler in self.error_log.handlers:
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
             handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        fields = {
+            "remote": atoms["h"],
+            "method": atoms["m"],
+            # WSGI gives the path's bytes as Latin-1; the log shows the characters sent.
+            "path": (atoms["U"] or "").encode("latin-1").decode("utf-8", "replace"),
+            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+            "bytes": atoms["B"],
+            "duration_us": atoms["D"],
+            "request_id": atoms.get("{x-request-id}o"),
+        }
+        self.access_log.info("request", extra={"fields": fields})

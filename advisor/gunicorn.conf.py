@@ -35,10 +35,6 @@ limit_request_fields = 100
 # The application writes JSON access and decision logs with request ids;
 # gunicorn's own access log is off unless ADVISOR_ACCESS_LOG names a file or "-".
 accesslog = os.environ.get("ADVISOR_ACCESS_LOG") or None
-access_log_format = (
-    '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": "%(B)s", '
-    '"duration_us": %(D)s, "request_id": "%({x-request-id}o)s"}'
-)
 errorlog = "-"
 # gunicorn's control socket (for gunicornc) only where ADVISOR_CONTROL_SOCKET
 # names its path: at gunicorn's default path, each instance started on a host

@@ -263,6 +263,38 @@ def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
         assert ("Control socket listening" in log.read_text()) is named
 
 
+@pytest.mark.server
+def test_gunicorn_access_lines_are_json_without_query_strings(tmp_path):
+    """ADVISOR_ACCESS_LOG: a candidate's text in a query string never reaches the log,
+    and odd paths (a backslash, a next-line or line-separator character) leave one
+    valid JSON line each."""
+    log = tmp_path / "server.log"
+    paths = [
+        "/embed?plans=" + urllib.parse.quote("my secret plan \\ with a backslash"),
+        "/v1/guidance/%C2%85x%E2%80%A8y%C2%9B",
+        "/health/live?q=a%5Cb",
+    ]
+    with gunicorn(workers=1, env={"ADVISOR_ACCESS_LOG": "-"}, log=log) as server:
+        for path in paths:
+            try:
+                urllib.request.urlopen(server.base + path, timeout=10).read()
+            except urllib.error.HTTPError as error:
+                error.read()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    access = [
+        e for e in entries if e["logger"] == "gunicorn.access" and e["path"] != "/health/ready"
+    ]
+    assert [e["path"] for e in access] == [
+        "/embed",
+        "/v1/guidance/\x85x\u2028y\x9b",
+        "/health/live",
+    ]
+    assert all(len(line.splitlines()) == 1 for line in lines)
+    assert all(e["status"] in (200, 404) and e["request_id"] for e in access)
+    assert "secret" not in log.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("environ", "words"),
     [
