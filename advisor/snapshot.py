@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ._data import DataError
 from .config import Settings, default_engine
-from .drafts import load_drafts
+from .drafts import Drafts, load_drafts
 from .engine import Engine
 
 __all__ = ["ROOT_VARIABLE", "Snapshots", "active", "load_engine", "start"]
@@ -95,12 +95,19 @@ def _promoted(root: Path) -> list[Path]:
 
 
 def load_engine(settings: Settings, environ=os.environ) -> Engine:
-    """The engine of the folders `settings` names. Under the gunicorn master, when
-    they cannot be loaded, that of the newest earlier good snapshot instead; when
-    none can, the worker exits (status 1, after a pause) to be started again,
-    rather than failing to boot, which would stop the master."""
+    """The engine of `load_service`."""
+    return load_service(settings, environ)[0]
+
+
+def load_service(settings: Settings, environ=os.environ) -> tuple[Engine, Drafts, Settings]:
+    """The engine and drafts of the folders `settings` names, and those settings.
+
+    Under the gunicorn master, when they cannot be loaded, those of the newest
+    earlier good snapshot instead (with the settings naming it); when none can,
+    the worker exits (status 1, after a pause) to be started again, rather than
+    failing to boot, which would stop the master."""
     try:
-        return default_engine(settings)
+        return _load(settings)
     except Exception as error:
         root = environ.get(ROOT_VARIABLE)
         if not root:
@@ -112,12 +119,17 @@ def load_engine(settings: Settings, environ=os.environ) -> Engine:
         current = snapshot
         fallback = replace(settings, rules_dir=snapshot / "rules", content_dir=snapshot / "content")
         try:
-            return default_engine(fallback)
+            return _load(fallback)
         except Exception as error:
             failure = error
     _log.error("cannot load %s (%s), nor any earlier snapshot", current, _describe(failure))
     time.sleep(1)
     raise SystemExit(1)
+
+
+def _load(settings: Settings) -> tuple[Engine, Drafts, Settings]:
+    engine = default_engine(settings)
+    return engine, load_drafts(settings.content_dir, engine.catalogue, engine.moderator), settings
 
 
 def _describe(error: Exception) -> str:

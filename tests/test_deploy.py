@@ -173,9 +173,9 @@ def _version(instance) -> str:
 def test_a_sighup_rule_reload_on_both_keeps_serving(site):
     """One instance after the other, as the guide says; every request is answered.
 
-    The sync workers are replaced before the new ones have loaded the rules, so
-    requests that reach the instance meanwhile wait: nginx gives them 35 s, as
-    does the load here (two threads, to leave the machine to the loading).
+    New workers load one at a time while the old ones serve, and each stops its
+    share of the old ones once it is ready; the load has two threads, to leave
+    the machine to the loading.
     """
     base, instances, folder = site
     ruleset = folder / "rules" / "ruleset.yaml"
@@ -188,6 +188,11 @@ def test_a_sighup_rule_reload_on_both_keeps_serving(site):
             deadline = time.monotonic() + 120
             while _version(instance) != "1.1.1":
                 assert time.monotonic() < deadline, "the instance did not reload"
+                time.sleep(0.5)
+        for instance, old in zip(instances, old_workers, strict=True):
+            deadline = time.monotonic() + 120
+            while not set(instance.workers()).isdisjoint(old):
+                assert time.monotonic() < deadline, "old workers still serve"
                 time.sleep(0.5)
         time.sleep(1)
     assert len(running.answers) > 20

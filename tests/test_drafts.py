@@ -412,7 +412,7 @@ json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(10 ** (MAX_INT_DIGITS - 1)) + 1, 10 ** (MAX_INT_DIGITS - 1) - 1)  # longer: 400
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)  # JSON has neither
     | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)

@@ -14,7 +14,7 @@ from advisor.config import Settings, api_key_hashes, hash_api_key
 from advisor.web import limits
 
 from .apps import make_app
-from .live import gunicorn, load, redis_process
+from .live import free_port, gunicorn, load, redis_process
 
 ORIGIN = "https://jobs.example.org"
 PREFLIGHT = {
@@ -247,9 +247,9 @@ def _get(url: str) -> str:
         return response.read().decode()
 
 
-def _storage_up(base: str) -> str | None:
-    """The value of advisor_rate_limit_storage_up in `base`'s /metrics."""
-    match = re.search(r"^advisor_rate_limit_storage_up (\S+)$", _get(f"{base}/metrics"), re.M)
+def _storage_up(metrics: str) -> str | None:
+    """The value of advisor_rate_limit_storage_up at the `metrics` listener."""
+    match = re.search(r"^advisor_rate_limit_storage_up (\S+)$", _get(metrics), re.M)
     return match and match[1]
 
 
@@ -271,7 +271,9 @@ def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp
             "ADVISOR_RATE_LIMIT_STORAGE": url,
             "ADVISOR_RATE_LIMITS": "100000 per minute",
             "ADVISOR_METRICS_DIR": str(tmp_path / "metrics"),
+            "ADVISOR_METRICS_BIND": f"127.0.0.1:{free_port()}",
         }
+        metrics = f"http://{env['ADVISOR_METRICS_BIND']}/metrics"
         with gunicorn(workers=2, env=env, log=log) as server:
             ready = f"{server.base}/health/ready"
             with load(f"{server.base}/v1/advice", threads=4, body=body) as running:
@@ -280,18 +282,18 @@ def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp
                 redis.send_signal(signal.SIGSTOP)  # connections accepted, never answered
                 time.sleep(3)
                 assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
-                assert _storage_up(server.base) == "0.0"
+                assert _storage_up(metrics) == "0.0"
                 redis.send_signal(signal.SIGCONT)
-                assert _until(lambda: _storage_up(server.base) == "1.0", 40)
+                assert _until(lambda: _storage_up(metrics) == "1.0", 40)
                 assert json.loads(_get(ready))["rate_limit_storage"] == "shared"
                 redis.kill()
                 redis.wait()
                 time.sleep(3)
                 assert json.loads(_get(ready))["rate_limit_storage"] == "unreachable"
-                assert _storage_up(server.base) == "0.0"
+                assert _storage_up(metrics) == "0.0"
                 fallback = re.search(
                     r"^advisor_rate_limit_fallback_requests_total (\S+)$",
-                    _get(f"{server.base}/metrics"),
+                    _get(metrics),
                     re.M,
                 )
     answers = running.answers

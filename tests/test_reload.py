@@ -19,7 +19,7 @@ pytestmark = pytest.mark.server
 
 def _current_snapshot(server) -> Path:
     """The snapshot folder the master last said it serves from."""
-    return Path(re.findall(r"serving ruleset \S+ from (\S+)", server.output())[-1])
+    return Path(re.findall(r"serving ruleset \S+ from ([^\s\"]+)", server.output())[-1])
 
 
 class Probe:

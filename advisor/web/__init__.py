@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..config import Settings
-from ..snapshot import load_engine
+from ..snapshot import load_service
 from . import (
     advice,
     catalogue,
@@ -49,7 +49,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # UTF-8 bodies: the quotes' curly apostrophes stay one character
-    app.extensions["advisor"] = app.config.get("ENGINE") or load_engine(app.config["SETTINGS"])
+    if app.config.get("ENGINE"):
+        app.extensions["advisor"] = app.config["ENGINE"]
+    else:  # the settings of the snapshot that loaded, which may be an earlier one
+        engine, drafts, app.config["SETTINGS"] = load_service(app.config["SETTINGS"])
+        app.extensions["advisor"], app.extensions["advisor_drafts"] = engine, drafts
     for module in MODULES:
         module.init_app(app)
     app.after_request(_no_sniffing)

@@ -67,7 +67,9 @@ def draft():
 
 
 def init_app(app) -> None:
-    engine = app.extensions["advisor"]
-    content_dir = app.config["SETTINGS"].content_dir
-    app.extensions["advisor_drafts"] = load_drafts(content_dir, engine.catalogue, engine.moderator)
+    if "advisor_drafts" not in app.extensions:  # an engine given by the caller (tests)
+        engine = app.extensions["advisor"]
+        content_dir = app.config["SETTINGS"].content_dir
+        drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
+        app.extensions["advisor_drafts"] = drafts
     app.register_blueprint(bp)

@@ -550,8 +550,8 @@ def _components(spec: APISpec) -> None:
     spec.components.header(
         "WWWAuthenticate",
         {
-            "description": 'The Bearer challenge: `Bearer realm="interview-advisor", '
-            'error="invalid_token"`.',
+            "description": "The Bearer challenge: scheme `Bearer` with "
+            '`realm="interview-advisor"` and `error="invalid_token"`.',
             "required": True,
             "schema": {"type": "string"},
         },
