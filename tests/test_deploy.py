@@ -37,14 +37,18 @@ def _nginx_binary() -> str:
     return found
 
 
-def _site(ports: list[int], listen: int) -> str:
-    """deploy/nginx.conf with its instances' and its own ports replaced by these."""
+def _site(ports: list[int], listen: int, folder) -> str:
+    """deploy/nginx.conf with its instances' and its own ports replaced by these, and
+    its access log in `folder`."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     for number, port in enumerate(ports, 1):
         default = f"server 127.0.0.1:800{number} "
         assert site.count(default) == 1, default
         site = site.replace(default, f"server 127.0.0.1:{port} ")
     assert site.count("listen 80;") == 1
+    log = "/var/log/nginx/interview-advisor.log"
+    assert site.count(log) == 1
+    site = site.replace(log, f"{folder}/interview-advisor.log")
     return site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
 
 
@@ -53,7 +57,7 @@ def _nginx(folder, ports: list[int]):
     """nginx with the recipe's site in front of `ports`, as the current user; yield its URL."""
     folder.mkdir()
     port = free_port()
-    (folder / "site.conf").write_text(_site(ports, port))
+    (folder / "site.conf").write_text(_site(ports, port, folder))
     temp = "\n".join(
         f"    {kind}_temp_path {folder}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -168,6 +172,18 @@ def test_the_per_client_limit_is_shared_by_both_instances(site):
 
 def _version(instance) -> str:
     return _json(f"{instance.base}/health/ready")["ruleset"]["version"]
+
+
+def test_the_access_log_names_paths_without_query_strings(site):
+    """`/embed?plans=…` carries a candidate's text: nginx's log keeps the path alone."""
+    base, _, folder = site
+    assert _status(f"{base}/embed?plans=my%20secret%20plan") == 200
+    log = folder / "nginx" / "interview-advisor.log"
+    deadline = time.monotonic() + 10  # nginx writes the line once the answer has gone
+    while not (log.is_file() and "/embed" in log.read_text()):
+        assert time.monotonic() < deadline, "no access line"
+        time.sleep(0.2)
+    assert "secret" not in log.read_text()
 
 
 def test_a_sighup_rule_reload_on_both_keeps_serving(site):
