@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import itertools
 import shutil
 import socket
@@ -121,7 +122,7 @@ def load(
                     status = response.status
             except urllib.error.HTTPError as error:
                 status = error.code
-            except OSError:
+            except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-body
                 status = 0
             running.answers.append(Answer(started, time.monotonic(), status, request_id))
 
