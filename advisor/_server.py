@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -13,6 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import packaged
+
+
+def enough_open_files(wanted: int) -> None:
+    """Raise this process's soft limit of open files to `wanted` (at most the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
 
 __all__ = ["Server", "free_port", "gunicorn", "gunicorn_command", "wait_until_up"]
 

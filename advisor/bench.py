@@ -49,7 +49,7 @@ from ._server import gunicorn
 from .config import Settings, default_engine
 from .engine import Engine
 from .moderation.bench import PLANS, median_ms, sample_article
-from .state import InterviewState
+from .state import FLAGS, InterviewState
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
 HOURS = (0, 2, 23, 30, 100, 150, 260, 400, 2000)
@@ -177,16 +177,6 @@ end
 """
 )
 
-FLAGS = (
-    "via_agency",
-    "asked_next_steps",
-    "thank_you_sent",
-    "notes_written",
-    "feedback_received",
-    "final_round",
-    "referees_briefed",
-    "linkedin_connected",
-)
 ZONES = (0, 60, -300, 330)
 
 

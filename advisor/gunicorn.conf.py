@@ -10,10 +10,11 @@ never stops nor waits.
 
 import multiprocessing
 import os
-import resource
 import shutil
 import tempfile
 from pathlib import Path
+
+from advisor._server import enough_open_files
 
 bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.
@@ -54,16 +55,8 @@ if "ADVISOR_METRICS_DIR" not in os.environ:
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["ADVISOR_METRICS_DIR"]
 
 
-def _raise_open_files_limit(wanted: int) -> None:
-    """Every connection is a file: let each worker hold its connections and its files."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-_raise_open_files_limit(worker_connections + 256)
+# Every connection is a file: let each worker hold its connections and its files.
+enough_open_files(worker_connections + 256)
 
 
 def on_starting(server):

@@ -30,7 +30,6 @@ import errno
 import http.client
 import itertools
 import json
-import resource
 import select
 import selectors
 import socket
@@ -40,6 +39,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from ._server import enough_open_files
 
 __all__ = ["KINDS", "Attack", "measure", "probe"]
 
@@ -55,15 +56,6 @@ KINDS = {
 }
 #: Seconds between two bytes of a slow body.
 TRICKLE_SECONDS = 2.0
-
-
-def enough_open_files(wanted: int) -> None:
-    """Raise this process's soft limit of open files to `wanted` (at most the hard limit)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 @dataclass

@@ -222,7 +222,8 @@ _SCHEMA = InterviewStateSchema()
 
 
 #: The fields `load_state` reads by kind, each with its bounds or choices.
-_FLAGS = tuple(name for name, f in _SCHEMA.load_fields.items() if isinstance(f, StrictBoolean))
+#: The state's true/false fields, as the schema declares them.
+FLAGS = tuple(name for name, f in _SCHEMA.load_fields.items() if isinstance(f, StrictBoolean))
 _COUNTS = ("follow_ups_sent", "competing_offers")
 _CLOCKS = ("interview_ended_at", "now")
 _DEFAULTS = {
@@ -239,7 +240,7 @@ def _is_int(value) -> bool:
 def _plain(name: str, value):
     """`value` of field `name` as the schema loads it, or `_REFUSED` when the schema
     might say anything about it but yes."""
-    if name in _FLAGS:
+    if name in FLAGS:
         return value if isinstance(value, bool) else _REFUSED
     if name == "stage":
         return value if isinstance(value, str) and value in STAGES else _REFUSED

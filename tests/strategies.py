@@ -2,18 +2,7 @@
 
 from hypothesis import strategies as st
 
-from advisor.state import INTEREST, MAX_COUNT, MAX_DAYS, MAX_HOURS, STAGES
-
-FLAGS = (
-    "via_agency",
-    "asked_next_steps",
-    "thank_you_sent",
-    "notes_written",
-    "feedback_received",
-    "final_round",
-    "referees_briefed",
-    "linkedin_connected",
-)
+from advisor.state import FLAGS, INTEREST, MAX_COUNT, MAX_DAYS, MAX_HOURS, STAGES
 
 
 @st.composite
