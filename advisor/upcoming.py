@@ -1,0 +1,209 @@
+"""What comes next: the actions that will become due later, and when.
+
+An answer's ``upcoming`` assumes three things: the candidate does what is due
+now (`DONE`: the thank-you is sent, the notes are written, the follow-up goes
+out…), nothing else about the state changes, and no answer arrives from the
+employer (the stage stays as it is).
+
+Time changes what the rules decide only where a condition on a field that
+grows with time changes its truth: ``hours_since``, ``day`` and
+``hours_past_grace`` (`TIME_FIELDS`). `Forecast` collects the thresholds the
+rules test those fields against, turns them into moments for one state (a
+day's threshold is the midnight that starts it, by the calendar when the clock
+is known; a grace threshold counts from the end of the grace period), and
+evaluates the rules at each moment ahead, up to the last one. An action is
+upcoming from the first moment it is recommended; an action due now is never
+upcoming.
+
+At stage ``closing`` the interview has not ended: nothing is upcoming.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from .rules import RuleBook, template_values
+from .state import InterviewState
+
+__all__ = ["DONE", "TIME_FIELDS", "Forecast", "Upcoming", "UpcomingRule", "after_doing"]
+
+#: What doing each action changes in the state: a flag set, or a count raised by one.
+DONE: dict[str, dict[str, bool | int]] = {
+    "ask-next-steps": {"asked_next_steps": True},
+    "write-notes": {"notes_written": True},
+    "send-thank-you": {"thank_you_sent": True},
+    "brief-referees": {"referees_briefed": True},
+    "connect-on-linkedin": {"linkedin_connected": True},
+    "follow-up": {"follow_ups_sent": 1},
+    "follow-up-via-recruiter": {"follow_ups_sent": 1},
+}
+
+#: A condition strictly above a threshold (``gt``, or ``lte`` turning false) changes
+#: just after it: the moment it does, to the second.
+JUST_AFTER = 1 / 3600
+
+
+def _hours_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
+    return (value, value + JUST_AFTER) if op in ("eq", "not") else _edge(value, op)
+
+
+def _day_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
+    # Days are whole: whatever the operator, a test of `day` against `value` can
+    # change only where the day reaches ceil(value) or floor(value) + 1.
+    days = {math.ceil(value), math.floor(value) + 1}
+    return tuple(state.day_start(d) for d in days if d >= 0)
+
+
+def _grace_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
+    grace = state.grace_hours()
+    if grace is None:
+        return ()
+    return tuple(grace + m for m in _hours_moments(state, value, op))
+
+
+def _edge(value: float, op: str) -> tuple[float, ...]:
+    return (value + JUST_AFTER,) if op in ("gt", "lte") else (value,)
+
+
+#: The fact fields that grow with time, each with the moments (hours after the
+#: interview ended) at which a test `field op value` can change its truth.
+TIME_FIELDS: dict[str, Callable[[InterviewState, float, str], tuple[float, ...]]] = {
+    "hours_since": _hours_moments,
+    "day": _day_moments,
+    "hours_past_grace": _grace_moments,
+}
+
+
+def after_doing(state: InterviewState, action_ids) -> InterviewState:
+    """`state` once the actions `action_ids` are done (`DONE`); plans are left out."""
+    changes: dict = {"plans": ()}
+    for action_id in action_ids:
+        for name, value in DONE.get(action_id, {}).items():
+            if isinstance(value, bool):
+                changes[name] = value
+            else:
+                changes[name] = changes.get(name, getattr(state, name)) + value
+    return replace(state, **changes)
+
+
+@dataclass(frozen=True)
+class UpcomingRule:
+    """One rule that will recommend an upcoming action, and why it will."""
+
+    rule: str
+    description: str
+    because: str
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """An action that will become due: the advice as it will read, and when it starts.
+
+    `item` is the action as the answer at `starts_hours` gives it (`ActionAdvice`);
+    `starts_in_hours` counts from the request's time, and `starts` is the same
+    moment as a date-time in the interview's offset, rounded up to the second,
+    when the interview's end was given.
+    """
+
+    item: object
+    starts_hours: float
+    starts_in_hours: float
+    starts: datetime | None
+    fired: tuple[UpcomingRule, ...]
+
+    def __getattr__(self, name):
+        # Otherwise read as the action it will be (action, title, window, sources…).
+        if name == "item" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.item, name)
+
+
+class Forecast:
+    """The thresholds the rules test time against, read once per rule book."""
+
+    def __init__(self, rulebook: RuleBook):
+        self.rulebook = rulebook
+        self.tests = tuple(
+            dict.fromkeys(
+                (c.field, value, c.op)
+                for rule in rulebook.rules.values()
+                if rule.kind == "action"
+                for c in rule.conditions
+                if c.field in TIME_FIELDS
+                for value in (c.value if c.op == "in" else (c.value,))
+            )
+        )
+
+    def moments(self, state: InterviewState) -> list[float]:
+        """The moments after `state`'s time at which a rule's test of time can change, in order."""
+        if state.stage == "closing":
+            return []
+        now = state.hours_since
+        found = {m for field, value, op in self.tests for m in TIME_FIELDS[field](state, value, op)}
+        return sorted(m for m in found if m > now)
+
+    def upcoming(
+        self,
+        state: InterviewState,
+        current,
+        recommends: Callable[[InterviewState], frozenset[str]],
+        evaluate: Callable[[InterviewState], object],
+    ) -> tuple[Upcoming, ...]:
+        """The actions that become due after `state`, whose advice now is `current`.
+
+        `recommends(state)` names the actions the rules recommend (cheap, memoised);
+        `evaluate(state)` gives the advice, called only at moments that bring a new action.
+        """
+        moments = self.moments(state)
+        if not moments:
+            return ()
+        seen = {a.action.id for a in current}
+        done = after_doing(state, seen)
+        found = []
+        for moment in moments:
+            future = replace(done, hours_since=moment)
+            if recommends(future) <= seen:
+                continue
+            advice = evaluate(future)
+            values = None
+            for item in advice.actions:
+                if item.action.id in seen:
+                    continue
+                seen.add(item.action.id)
+                if values is None:
+                    values = template_values(future)
+                rules = tuple(
+                    UpcomingRule(r, self.rulebook.rules[r].description, self._explain(r, values))
+                    for r in item.rules
+                )
+                found.append(
+                    Upcoming(
+                        item,
+                        moment,
+                        _hours_ahead(state.hours_since, moment),
+                        _second_after(state.at(moment)),
+                        rules,
+                    )
+                )
+        return tuple(found)
+
+    def _explain(self, rule_id: str, values) -> str:
+        return self.rulebook.rules[rule_id].explain(values)
+
+
+def _hours_ahead(now: float, moment: float) -> float:
+    """`moment - now`, nudged up so that `now` plus it reaches `moment`."""
+    ahead = moment - now
+    while now + ahead < moment:
+        ahead = math.nextafter(ahead, math.inf)
+    return ahead
+
+
+def _second_after(when: datetime | None) -> datetime | None:
+    """`when` rounded up to the whole second (answers write times to the second)."""
+    if when is None or not when.microsecond:
+        return when
+    return when.replace(microsecond=0) + timedelta(seconds=1)
