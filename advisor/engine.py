@@ -139,7 +139,7 @@ class Engine:
         self.digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
         self._session = RuleSession(rulebook.compiled())
         self._regions = Regions(rulebook)
-        self._forecast = Forecast(rulebook)
+        self._forecast = Forecast(rulebook, memo_size)
         self._order = {rule_id: index for index, rule_id in enumerate(rulebook.rules)}
         # A region's outcome: the rules durable_rules fired for it and what an
         # answer needs of them, worked out once (see `Regions`). A new Engine (a

@@ -20,9 +20,12 @@ At stage ``closing`` the interview has not ended: nothing is upcoming.
 
 from __future__ import annotations
 
+import bisect
 import math
+import operator
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from .rules import RuleBook, template_values
@@ -121,10 +124,27 @@ class Upcoming:
         return getattr(self.item, name)
 
 
-class Forecast:
-    """The thresholds the rules test time against, read once per rule book."""
+#: The state's fields that time leaves alone (all but the clock and the plans).
+_STEADY = operator.attrgetter(
+    *(
+        f.name
+        for f in fields(InterviewState)
+        if f.name not in ("hours_since", "interview_ended_at", "plans")
+    )
+)
 
-    def __init__(self, rulebook: RuleBook):
+
+class Forecast:
+    """The thresholds the rules test time against, read once per rule book.
+
+    Without the interview's end, the moments depend only on the stated
+    decision date, and states that agree on everything but the hours, lie
+    between the same two moments and get the same actions now get the same
+    upcoming actions, told apart only by how far ahead they start: those are
+    remembered (at most `memo_size` of them).
+    """
+
+    def __init__(self, rulebook: RuleBook, memo_size: int):
         self.rulebook = rulebook
         self.tests = tuple(
             dict.fromkeys(
@@ -136,14 +156,22 @@ class Forecast:
                 for value in (c.value if c.op == "in" else (c.value,))
             )
         )
+        self._points: dict[int | None, list[float]] = {}
+        self._memo: dict[tuple, tuple] = {}
+        self._memo_size = memo_size
+        self._lock = threading.Lock()
+
+    def _all_moments(self, state: InterviewState) -> list[float]:
+        """Every moment a rule's test of time can change at, for `state`'s clock, in order."""
+        return sorted(
+            {m for field, value, op in self.tests for m in TIME_FIELDS[field](state, value, op)}
+        )
 
     def moments(self, state: InterviewState) -> list[float]:
         """The moments after `state`'s time at which a rule's test of time can change, in order."""
         if state.stage == "closing":
             return []
-        now = state.hours_since
-        found = {m for field, value, op in self.tests for m in TIME_FIELDS[field](state, value, op)}
-        return sorted(m for m in found if m > now)
+        return [m for m in self._all_moments(state) if m > state.hours_since]
 
     def upcoming(
         self,
@@ -152,42 +180,59 @@ class Forecast:
         recommends: Callable[[InterviewState], frozenset[str]],
         evaluate: Callable[[InterviewState], object],
     ) -> tuple[Upcoming, ...]:
-        """The actions that become due after `state`, whose advice now is `current`.
+        """The actions that become due after `state`, whose actions now are `current`.
 
         `recommends(state)` names the actions the rules recommend (cheap, memoised);
         `evaluate(state)` gives the advice, called only at moments that bring a new action.
         """
-        moments = self.moments(state)
-        if not moments:
+        if state.stage == "closing":
             return ()
-        seen = {a.action.id for a in current}
+        now = state.hours_since
+        seen = frozenset(a.action.id for a in current)
+        if state.interview_ended_at is None:
+            days = state.decision_expected_in_days
+            points = self._points.get(days)
+            if points is None:
+                points = self._points[days] = self._all_moments(state)
+            place = bisect.bisect_right(points, now)
+            key = (_STEADY(state), seen, place)
+            found = self._memo.get(key)
+            if found is None:
+                found = self._find(state, points[place:], seen, recommends, evaluate)
+                if self._memo_size:
+                    with self._lock:
+                        if len(self._memo) >= self._memo_size:
+                            self._memo.pop(next(iter(self._memo)), None)
+                        self._memo[key] = found
+        else:
+            found = self._find(state, self.moments(state), seen, recommends, evaluate)
+        return tuple(
+            Upcoming(item, moment, _hours_ahead(now, moment), _second_after(state.at(moment)), why)
+            for item, moment, why in found
+        )
+
+    def _find(self, state, moments, seen, recommends, evaluate) -> tuple:
+        """(action, moment, rules) for each action first recommended at one of `moments`."""
+        seen = set(seen)
         done = after_doing(state, seen)
         found = []
         for moment in moments:
+            if moment <= state.hours_since:
+                continue
             future = replace(done, hours_since=moment)
             if recommends(future) <= seen:
                 continue
             advice = evaluate(future)
-            values = None
+            values = template_values(future)
             for item in advice.actions:
                 if item.action.id in seen:
                     continue
                 seen.add(item.action.id)
-                if values is None:
-                    values = template_values(future)
                 rules = tuple(
                     UpcomingRule(r, self.rulebook.rules[r].description, self._explain(r, values))
                     for r in item.rules
                 )
-                found.append(
-                    Upcoming(
-                        item,
-                        moment,
-                        _hours_ahead(state.hours_since, moment),
-                        _second_after(state.at(moment)),
-                        rules,
-                    )
-                )
+                found.append((item, moment, rules))
         return tuple(found)
 
     def _explain(self, rule_id: str, values) -> str:
