@@ -49,39 +49,37 @@ DONE: dict[str, dict[str, bool | int]] = {
 JUST_AFTER = 1 / 3600
 
 
-def _hours_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
-    return (value, value + JUST_AFTER) if op in ("eq", "not") else _edge(value, op)
-
-
-def _day_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
-    # Days are whole: whatever the operator, a test of `day` against `value` can
-    # change only where the day reaches ceil(value) or floor(value) + 1.
-    days = {math.ceil(value), math.floor(value) + 1}
-    return tuple(state.day_start(d) for d in days if d >= 0)
-
-
-def _grace_moments(state: InterviewState, value: float, op: str) -> tuple[float, ...]:
-    grace = state.grace_hours()
-    if grace is None:
-        return ()
-    return tuple(grace + m for m in _hours_moments(state, value, op))
-
-
-def _edge(value: float, op: str) -> tuple[float, ...]:
+def _hours_marks(value: float, op: str) -> tuple[float, ...]:
+    """Where a test of hours against `value` can change: at it, or just after it."""
+    if op in ("eq", "not"):
+        return (value, value + JUST_AFTER)
     return (value + JUST_AFTER,) if op in ("gt", "lte") else (value,)
 
 
-#: The fact fields that grow with time, each with the moments (hours after the
-#: interview ended) at which a test `field op value` can change its truth.
-TIME_FIELDS: dict[str, Callable[[InterviewState, float, str], tuple[float, ...]]] = {
-    "hours_since": _hours_moments,
-    "day": _day_moments,
-    "hours_past_grace": _grace_moments,
+def _day_marks(value: float, op: str) -> tuple[int, ...]:
+    # Days are whole: whatever the operator, a test of `day` against `value` can
+    # change only where the day reaches ceil(value) or floor(value) + 1.
+    return tuple(d for d in {math.ceil(value), math.floor(value) + 1} if d >= 0)
+
+
+def _grace_hours(state: InterviewState, marks) -> list[float]:
+    grace = state.grace_hours()
+    return [] if grace is None else [grace + m for m in marks]
+
+
+#: The fact fields that grow with time. For each: where a test `field op value`
+#: can change its truth (marks, read from the rules once), and those marks as
+#: hours after the interview ended for one state.
+TIME_FIELDS: dict[str, tuple[Callable, Callable[[InterviewState, list], list[float]]]] = {
+    "hours_since": (_hours_marks, lambda state, marks: marks),
+    "day": (_day_marks, lambda state, marks: [state.day_start(d) for d in marks]),
+    "hours_past_grace": (_hours_marks, _grace_hours),
 }
 
 
-def after_doing(state: InterviewState, action_ids) -> InterviewState:
-    """`state` once the actions `action_ids` are done (`DONE`); plans are left out."""
+def after_doing(state: InterviewState, action_ids) -> dict:
+    """What changes in `state` once the actions `action_ids` are done (`DONE`), for
+    `dataclasses.replace`; the plans are left out."""
     changes: dict = {"plans": ()}
     for action_id in action_ids:
         for name, value in DONE.get(action_id, {}).items():
@@ -89,7 +87,7 @@ def after_doing(state: InterviewState, action_ids) -> InterviewState:
                 changes[name] = value
             else:
                 changes[name] = changes.get(name, getattr(state, name)) + value
-    return replace(state, **changes)
+    return changes
 
 
 @dataclass(frozen=True)
@@ -146,16 +144,16 @@ class Forecast:
 
     def __init__(self, rulebook: RuleBook, memo_size: int):
         self.rulebook = rulebook
-        self.tests = tuple(
-            dict.fromkeys(
-                (c.field, value, c.op)
-                for rule in rulebook.rules.values()
-                if rule.kind == "action"
-                for c in rule.conditions
-                if c.field in TIME_FIELDS
-                for value in (c.value if c.op == "in" else (c.value,))
-            )
-        )
+        marks: dict[str, set] = {name: set() for name in TIME_FIELDS}
+        for rule in rulebook.rules.values():
+            if rule.kind != "action":
+                continue
+            for c in rule.conditions:
+                if c.field in TIME_FIELDS:
+                    for value in c.value if c.op == "in" else (c.value,):
+                        marks[c.field].update(TIME_FIELDS[c.field][0](value, c.op))
+        #: Per time field, the marks the rules' thresholds set on it.
+        self.marks = {name: sorted(found) for name, found in marks.items() if found}
         self._points: dict[int | None, list[float]] = {}
         self._memo: dict[tuple, tuple] = {}
         self._memo_size = memo_size
@@ -164,7 +162,7 @@ class Forecast:
     def _all_moments(self, state: InterviewState) -> list[float]:
         """Every moment a rule's test of time can change at, for `state`'s clock, in order."""
         return sorted(
-            {m for field, value, op in self.tests for m in TIME_FIELDS[field](state, value, op)}
+            {m for name, marks in self.marks.items() for m in TIME_FIELDS[name][1](state, marks)}
         )
 
     def moments(self, state: InterviewState) -> list[float]:
@@ -219,7 +217,7 @@ class Forecast:
         for moment in moments:
             if moment <= state.hours_since:
                 continue
-            future = replace(done, hours_since=moment)
+            future = replace(state, **done, hours_since=moment)
             if recommends(future) <= seen:
                 continue
             advice = evaluate(future)
