@@ -34,6 +34,7 @@ from .state import InterviewState
 __all__ = ["DONE", "TIME_FIELDS", "Forecast", "Upcoming", "UpcomingRule", "after_doing"]
 
 #: What doing each action changes in the state: a flag set, or a count raised by one.
+#: Asking for feedback is not getting it: `feedback_received` is the employer's answer.
 DONE: dict[str, dict[str, bool | int]] = {
     "ask-next-steps": {"asked_next_steps": True},
     "write-notes": {"notes_written": True},
@@ -227,14 +228,11 @@ class Forecast:
                     continue
                 seen.add(item.action.id)
                 rules = tuple(
-                    UpcomingRule(r, self.rulebook.rules[r].description, self._explain(r, values))
-                    for r in item.rules
+                    UpcomingRule(r, self.rulebook.rules[r].description, rule.explain(values))
+                    for r, rule in ((r, self.rulebook.rules[r]) for r in item.rules)
                 )
                 found.append((item, moment, rules))
         return tuple(found)
-
-    def _explain(self, rule_id: str, values) -> str:
-        return self.rulebook.rules[rule_id].explain(values)
 
 
 def _hours_ahead(now: float, moment: float) -> float:

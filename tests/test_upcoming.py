@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.schemas import dump_advice
-from advisor.state import MAX_HOURS, InterviewState
+from advisor.state import FLAGS, MAX_HOURS, InterviewState
 from advisor.upcoming import DONE
 
 from .strategies import states
 
+COUNTS = ("follow_ups_sent", "competing_offers")
 PROPERTY = settings(
     max_examples=300,
     deadline=None,
@@ -141,3 +142,16 @@ def test_explain_says_which_rule_fires_later_and_when(client):
     plain = client.post("/v1/advice", json=body).get_json()
     assert "explain_upcoming" not in plain
     assert plain["upcoming"] == answer["upcoming"]
+
+
+def test_an_action_once_done_is_not_recommended_again(engine):
+    """Each rule of an action in `DONE` tests what doing it changes, and no longer holds."""
+    assert set(DONE) <= set(engine.catalogue.actions)
+    for action, changes in DONE.items():
+        assert set(changes) <= set(FLAGS + COUNTS), action
+        rules = [r for r in engine.rulebook.rules.values() if r.target == action]
+        assert rules, action
+        for rule in rules:
+            assert any(c.field in changes and not c.holds(changes) for c in rule.conditions), (
+                rule.id
+            )
