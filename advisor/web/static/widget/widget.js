@@ -755,11 +755,35 @@
     }
 
     /*
-     * "Draft it" for `action`: a toggle opening a small form of optional
+     * "Draft it" for `action`: a toggle that opens a small form of optional
      * details; sent, it shows the draft to edit and copy. `state` is the
-     * situation the advice was for.
+     * situation the advice was for. What it opens is built the first time it
+     * opens, so an answer carries no forms or live regions nobody asked for.
      */
     #draftPanel(action, state) {
+      const panel = el(
+        "details",
+        { className: "draft" },
+        // Named with its action for a screen reader's list of controls, starting as it reads.
+        el("summary", { "aria-label": `Draft it: ${action.title}` }, "Draft it"),
+      );
+      let view = null;
+      panel.addEventListener("toggle", () => {
+        if (!panel.open) return;
+        if (!view) {
+          view = this.#draftView(action, state);
+          panel.append(view.body);
+        }
+        // Details given for another draft are offered again, where nothing is typed yet.
+        for (const [name] of DRAFT_DETAILS) {
+          const input = view.form.elements.namedItem(name);
+          if (!input.value && this.#details[name]) input.value = this.#details[name];
+        }
+      });
+      return panel;
+    }
+
+    #draftView(action, state) {
       const prefix = `ia-draft-${action.id}`;
       const inputs = DRAFT_DETAILS.map(([name, label, hint]) =>
         field(
@@ -790,26 +814,12 @@
         output: el("div", { className: "draft-output", hidden: true }),
         request: null,
       };
-      const panel = el(
-        "details",
-        { className: "draft" },
-        // Named with its action for a screen reader's list of controls, starting as it reads.
-        el("summary", { "aria-label": `Draft it: ${action.title}` }, "Draft it"),
-        el("div", { className: "draft-body" }, form, view.status, view.error, view.output),
-      );
-      // Details given for another draft are offered again, where nothing is typed yet.
-      panel.addEventListener("toggle", () => {
-        if (!panel.open) return;
-        for (const [name] of DRAFT_DETAILS) {
-          const input = form.elements.namedItem(name);
-          if (!input.value && this.#details[name]) input.value = this.#details[name];
-        }
-      });
+      view.body = el("div", { className: "draft-body" }, form, view.status, view.error, view.output);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         this.#draft(action, state, view);
       });
-      return panel;
+      return view;
     }
 
     async #draft(action, state, view) {
