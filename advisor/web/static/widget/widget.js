@@ -852,7 +852,10 @@
         if (!isDraft(draft)) throw new ApiError(UNREADABLE);
         const text = showDraft(output, draft, view);
         status.textContent = `Draft ready: ${DRAFT_KINDS[draft.channel][1](draft.recipient).toLowerCase()}. Edit it, then copy it.`;
+        // From the top, where the candidate starts reading.
+        text.setSelectionRange(0, 0);
         text.focus();
+        text.scrollTop = 0;
       } catch (problem) {
         if (request.signal.aborted && (view.request !== request || !this.isConnected)) return;
         status.textContent = "";
