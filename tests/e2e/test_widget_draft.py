@@ -45,6 +45,16 @@ LABELS = {
     "highlight": "Something to remind them of",
 }
 
+# Counts the browser's copy command in each frame, to tell which way a text was copied.
+COUNT_COPY_COMMANDS = """
+window.__copyCommands = 0;
+const execCommand = Document.prototype.execCommand;
+Document.prototype.execCommand = function (command, ...rest) {
+  if (command === "copy") window.__copyCommands += 1;
+  return execCommand.call(this, command, ...rest);
+};
+"""
+
 
 def post(api: str, path: str, body: dict) -> dict:
     request = urllib.request.Request(
@@ -67,7 +77,8 @@ def asked(page, state: dict = STATE):
 
 
 def card(section, title: str):
-    return section.locator("ol.steps > li").filter(has=section.page.get_by_text(title, exact=True))
+    """The step titled `title` (its card's text starts with its title)."""
+    return section.locator("ol.steps > li").filter(has_text=re.compile(f"^{re.escape(title)}"))
 
 
 def open_draft(section, title: str):
@@ -158,6 +169,13 @@ def test_a_draft_is_written_edited_copied_and_mailed(api, site, open_page, shot)
     link = panel.get_by_role("link", name="Open in your email app")
     assert mailto_parts(link.get_attribute("href")) == ("Thank you & see you soon?", edited)
     shot(page, "20-draft-it-email")
+
+    # Another draft's form offers the name, role and company again; not whom, nor what to stress.
+    other = next(a for a in advise(api, STATE)["actions"] if a["id"] == "call-recruiter")
+    second = open_draft(section, other["title"])
+    for name in DETAIL_FIELDS:
+        offered = DETAILS[name] if name in ("candidate_name", "role", "company") else ""
+        expect(second.get_by_label(LABELS[name], exact=True)).to_have_value(offered)
     assert tab.problems() == []
 
 
@@ -167,6 +185,7 @@ def test_without_the_clipboard_api_the_copy_command_copies(api, site, open_page)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
     # As on a page served without TLS, where browsers offer no navigator.clipboard.
     page.add_init_script("Object.defineProperty(Navigator.prototype, 'clipboard', {get() {}})")
+    page.add_init_script(COUNT_COPY_COMMANDS)
     page.reload()
     assert page.evaluate("navigator.clipboard === undefined")
     section = asked(page)
@@ -180,9 +199,35 @@ def test_without_the_clipboard_api_the_copy_command_copies(api, site, open_page)
     expect(panel.get_by_role("link", name="Open in your email app")).to_have_count(0)
     panel.get_by_role("button", name="Copy talking points").click()
     expect(panel.locator("[role=status]")).to_have_text("Talking points copied.")
+    assert page.evaluate("window.__copyCommands") == 1
     reader = page.context.new_page()
     reader.goto(f"{site}/careers.html")
     assert reader.evaluate("navigator.clipboard.readText()") == expected["body"]
+    assert tab.problems() == []
+
+
+def test_in_an_iframe_allowed_the_clipboard_the_clipboard_api_copies(api, site, open_page):
+    tab = open_page(f"{site}/framed.html")
+    page = tab.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.add_init_script(COUNT_COPY_COMMANDS)
+    page.reload()
+    frame = page.frame_locator("iframe[data-interview-advice]")
+    frame.locator("#ia-hours_since").fill("2")
+    frame.locator("#ia-via_agency").check()
+    frame.get_by_role("button", name="Get advice").click()
+    section = frame.locator("interview-advice section.results")
+    expect(section).to_be_visible()
+    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    panel = open_draft(section, action["title"])
+    panel.get_by_role("button", name="Write the draft").click()
+    expected = draft_of(api, STATE, "send-thank-you", {})
+    expect(panel.get_by_label("Message", exact=True)).to_have_value(expected["body"])
+    panel.get_by_role("button", name="Copy message").click()
+    expect(panel.locator("[role=status]")).to_have_text("Message copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == expected["body"]
+    embedded = next(f for f in page.frames if f.url.startswith(f"{api}/embed"))
+    assert embedded.evaluate("window.__copyCommands") == 0  # the clipboard API did it
     assert tab.problems() == []
 
 

@@ -61,6 +61,8 @@
     ["highlight", "Something to remind them of", "A strength that fits the role, or a better answer to a question you found hard."],
   ];
   const MAX_DETAIL_CHARS = 200;
+  // The details that stay true from one draft to the next (not whom it is for, or what to stress).
+  const SHARED_DETAILS = ["candidate_name", "role", "company"];
   // What a draft is, by channel: the text area's label and what it is sent as.
   const DRAFT_KINDS = {
     email: ["Message", (to) => `An email to the ${to}`],
@@ -421,7 +423,7 @@
     #pending = false;
     #advice = null; // the advice shown, to show again when `avoid` changes
     #asked = null; // the state it answers, which drafts are written for
-    #details = {}; // the details given for the last draft, offered again for the next
+    #details = {}; // the details given for the last draft, some offered again for the next
 
     constructor() {
       super();
@@ -775,7 +777,7 @@
           panel.append(view.body);
         }
         // Details given for another draft are offered again, where nothing is typed yet.
-        for (const [name] of DRAFT_DETAILS) {
+        for (const name of SHARED_DETAILS) {
           const input = view.form.elements.namedItem(name);
           if (!input.value && this.#details[name]) input.value = this.#details[name];
         }
