@@ -424,6 +424,7 @@
     #advice = null; // the advice shown, to show again when `avoid` changes
     #asked = null; // the state it answers, which drafts are written for
     #details = {}; // the details given for the last draft, some offered again for the next
+    #drafting = new Set(); // the draft requests in flight
 
     constructor() {
       super();
@@ -444,6 +445,7 @@
 
     disconnectedCallback() {
       this.#request?.abort();
+      for (const request of this.#drafting) request.abort();
     }
 
     attributeChangedCallback(name) {
@@ -835,6 +837,7 @@
       view.request?.abort();
       const request = new AbortController();
       view.request = request;
+      this.#drafting.add(request);
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
@@ -870,6 +873,7 @@
         first.focus();
       } finally {
         clearTimeout(timer);
+        this.#drafting.delete(request);
         if (view.request === request) {
           output.removeAttribute("aria-busy");
           button.disabled = false;
