@@ -256,7 +256,8 @@ def _snippets(base: str) -> dict[str, str]:
             '<interview-advice avoid="open"></interview-advice>\n'
             '<interview-advice avoid="hidden"></interview-advice>\n'
             f'<iframe src="{base}/embed?avoid=hidden" title="Interview advice"\n'
-            '  data-interview-advice width="100%" height="480" frameborder="0"></iframe>'
+            '  data-interview-advice allow="clipboard-write" width="100%" height="480"\n'
+            '  frameborder="0"></iframe>'
         ),
         "pinned": (
             f'<script src="{base}/widget-{RELEASE}.js"\n'
@@ -266,7 +267,8 @@ def _snippets(base: str) -> dict[str, str]:
         ),
         "iframe": (
             f'<iframe src="{base}/embed" title="Interview advice"\n'
-            '  data-interview-advice width="100%" height="480" frameborder="0"></iframe>\n'
+            '  data-interview-advice allow="clipboard-write" width="100%" height="480"\n'
+            '  frameborder="0"></iframe>\n'
             f'<script src="{base}/embed-resize.js" async></script>'
         ),
         "resize": (STATIC / "embed-resize.js").read_text(encoding="utf-8"),

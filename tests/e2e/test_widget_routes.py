@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from advisor.drafts import DRAFT_ACTIONS, MAX_DETAIL_CHARS
 from advisor.web import widget
 from advisor.web.widget import (
     AVOID_MODES,
@@ -116,17 +117,32 @@ def test_the_avoid_settings_are_the_ones_the_widget_knows():
     assert f"const AVOID_MODES = {json.dumps(list(AVOID_MODES))};" in source
 
 
+def test_the_widget_offers_a_draft_on_the_actions_that_have_one():
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert f"const DRAFT_ACTIONS = {json.dumps(list(DRAFT_ACTIONS))};" in source
+    assert f"const MAX_DETAIL_CHARS = {MAX_DETAIL_CHARS};" in source
+
+
 def test_demo_shows_each_avoid_setting(client):
     html = client.get("/demo").get_data(as_text=True)
     for mode in AVOID_MODES:
         assert f'<interview-advice avoid="{mode}"' in html
 
 
-def _published_integrity() -> dict[str, str]:
-    """The README's table of released files and their integrity hashes."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", readme, re.MULTILINE)
-    return dict(rows)
+#: The documents that publish the released files' integrity hashes.
+PUBLISHED = ("README.md", "docs/widget.md")
+
+
+def _published_integrity() -> dict[str, dict[str, str]]:
+    """Each document's table of released files and their integrity hashes, where it has one."""
+    tables = {}
+    for name in PUBLISHED:
+        path = ROOT / name
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", text, re.MULTILINE)
+        if rows:
+            tables[name] = dict(rows)
+    return tables
 
 
 def test_versioned_urls_are_immutable_public_and_revalidated(client):
@@ -182,16 +198,19 @@ def test_kept_releases_are_served_as_they_were(client, monkeypatch, tmp_path):
 
 def test_every_release_served_is_the_one_published(client):
     """A versioned URL never changes: a changed widget needs a new version and new hashes."""
-    published = _published_integrity()
+    tables = _published_integrity()
+    assert tables, f"none of {', '.join(PUBLISHED)} publishes the releases' hashes"
     served = {name: integrity(body) for name, body in release_files().items()}
     for folder in sorted(widget.RELEASES.glob("*")):
         served |= {f.name: integrity(f.read_bytes()) for f in folder.iterdir()}
-    for name, value in served.items():
-        assert published.get(name) == value, (
-            f"/{name} is not what the README publishes. A released file must never change: "
-            "bump the version in pyproject.toml, keep the previous release's files in "
-            "advisor/web/static/widget/releases/<version>/ and list the new hashes in the README."
-        )
+    for document, published in tables.items():
+        assert set(published) == set(served), f"{document} lists other files than are served"
+        for name, value in served.items():
+            assert published[name] == value, (
+                f"/{name} is not what {document} publishes. A released file must never change: "
+                "bump the version in pyproject.toml, keep the previous release's files in "
+                "advisor/web/static/widget/releases/<version>/ and list the new hashes."
+            )
 
 
 def test_integrity_is_sha384_in_base64():

@@ -4,9 +4,10 @@
  *   <script src="https://ADVISOR/widget.js" defer></script>
  *   <interview-advice></interview-advice>
  *
- * A custom element with a shadow root and no framework. It asks one thing of
- * one server: POST {api}/v1/advice, where `api` defaults to the folder this
- * script was served from. No cookies, no storage, no other requests.
+ * A custom element with a shadow root and no framework. It asks two things of
+ * one server: POST {api}/v1/advice, and POST {api}/v1/drafts when the
+ * candidate asks for a draft, where `api` defaults to the folder this script
+ * was served from. No cookies, no storage, no other requests.
  *
  * Without a `stage` attribute it shows a form; with one, it shows the advice
  * for the state its attributes describe (each field of the interview state
@@ -14,6 +15,11 @@
  * `avoid` chooses how the "Not that" warnings are shown: "collapsed" behind a
  * toggle (the default), "open" or "hidden"; the candidate's own plans are
  * shown with their verdicts whatever it says.
+ *
+ * Under the actions, "What's next" lists the ones that start later (the
+ * answer's `upcoming`). An action that is a message offers "Draft it": a few
+ * optional details, then the draft in a text area to edit and copy (and, for
+ * an email, a mailto: link).
  *
  * When no advice comes (service unreachable, refused, overloaded, broken, too
  * slow, or an answer that is not advice), the widget says so in its own words
@@ -44,11 +50,33 @@
   // How the "Not that" warnings are shown (the `avoid` attribute); the first is the default.
   const AVOID_MODES = ["collapsed", "open", "hidden"];
 
+  // The actions with a ready-to-edit draft (POST /v1/drafts), as the API names them.
+  const DRAFT_ACTIONS = ["send-thank-you", "follow-up", "follow-up-via-recruiter", "ask-for-feedback", "withdraw-politely", "connect-on-linkedin", "call-recruiter"];
+  // The details a draft may carry, all optional: [field, label, hint].
+  const DRAFT_DETAILS = [
+    ["candidate_name", "Your name", null],
+    ["recipient_name", "Their name", "The person the draft is for."],
+    ["role", "Role", null],
+    ["company", "Company", null],
+    ["highlight", "Something to remind them of", "A strength that fits the role, or a better answer to a question you found hard."],
+  ];
+  const MAX_DETAIL_CHARS = 200;
+  // The details that stay true from one draft to the next (not whom it is for, or what to stress).
+  const SHARED_DETAILS = ["candidate_name", "role", "company"];
+  // What a draft is, by channel: the text area's label and what it is sent as.
+  const DRAFT_KINDS = {
+    email: ["Message", (to) => `An email to the ${to}`],
+    linkedin: ["Connection note", (to) => `A LinkedIn connection note to the ${to}`],
+    phone: ["Talking points", (to) => `Talking points for your call to the ${to}`],
+  };
+
   // What the widget says when no advice comes, in its own words.
   const UNREACHABLE = "The advice service could not be reached. Check your connection, then try again.";
   const UNREADABLE = "The answer from the advice service could not be read. Please try again in a moment.";
   const TIMED_OUT = "The advice service took too long to answer. Please try again.";
   const CHECK_ANSWERS = "Please check your answers:";
+  const CHECK_DETAILS = "Please check these details:";
+  const NOT_COPIED = "Selected: press Ctrl+C (or ⌘C on a Mac) to copy it.";
 
   const STAGES = [
     ["after", "Finished, waiting to hear"],
@@ -110,6 +138,17 @@
     ...Object.fromEntries(DONE),
   };
 
+  // Labels of the details a draft may carry, to name the one an API error is about.
+  const DETAIL_LABELS = Object.fromEntries(DRAFT_DETAILS.map(([name, label]) => [name, label]));
+
+  // The label of the field an error names: "plans.3", "details.role", "state.stage".
+  function labelOf(name) {
+    const [head, sub] = name.split(".");
+    if (head === "details") return DETAIL_LABELS[sub] ?? name;
+    if (head === "state") return LABELS[sub] ?? name;
+    return LABELS[head] ?? name;
+  }
+
   /*
    * el("p", {className: "x", for: "id"}, "text", child): an element whose
    * children are nodes or strings, strings becoming Text nodes (never HTML).
@@ -126,6 +165,18 @@
     }
     node.append(...children.flat().filter(Boolean)); // false, 0, "" and null add nothing
     return node;
+  }
+
+  // A labelled control, with its hint (which the control is described by).
+  function field(id, label, control, hint) {
+    if (hint) control.setAttribute("aria-describedby", `${id}-hint`);
+    return el(
+      "div",
+      { className: "field" },
+      el("label", { className: "label", for: id }, label),
+      control,
+      hint && el("p", { className: "hint", id: `${id}-hint` }, hint),
+    );
   }
 
   // One shared constructable stylesheet for every instance.
@@ -204,12 +255,12 @@
     return `after ${TIME_FORMAT.format(new Date(Date.now() + seconds * 1000))}`;
   }
 
-  // Why an answer that is not a success brought no advice.
-  function failure(response) {
+  // Why an answer that is not a success brought no advice (or no draft: `what`).
+  function failure(response, what) {
     const { status } = response;
     const when = retryWhen(response.headers.get("Retry-After"));
     if (status === 429) {
-      return `Too many requests for advice have come from here just now. Please try again ${when ?? "in a minute"}.`;
+      return `Too many requests for ${what} have come from here just now. Please try again ${when ?? "in a minute"}.`;
     }
     if (status >= 500) {
       return `The advice service is having trouble (error ${status}). Please try again ${when ?? "in a moment"}.`;
@@ -218,8 +269,16 @@
   }
 
   // Whether a successful answer's body is advice the widget can show.
+  // `upcoming` is newer than the rest: a server without it has nothing coming up to show.
   const isAdvice = (body) =>
-    Array.isArray(body?.actions) && Array.isArray(body.avoid) && Array.isArray(body.plans);
+    Array.isArray(body?.actions) &&
+    Array.isArray(body.avoid) &&
+    Array.isArray(body.plans) &&
+    (body.upcoming === undefined || Array.isArray(body.upcoming));
+
+  // Whether a successful answer's body is a draft the widget can show.
+  const isDraft = (body) =>
+    typeof body?.body === "string" && Object.hasOwn(DRAFT_KINDS, body.channel) && Array.isArray(body.guidance);
 
   /*
    * When to act, in words, and whether it is pressing. The window is in hours
@@ -256,6 +315,103 @@
     }
   }
 
+  // What an alert region says when no answer came: why, then each field's problem.
+  function problemNodes(problem, timedOut, check) {
+    const fields = problem instanceof ApiError ? problem.fields : {};
+    const items = Object.entries(fields).map(([name, messages]) =>
+      el("li", {}, `${labelOf(name)} – ${[].concat(messages).join(" ")}`),
+    );
+    let message = UNREADABLE; // an answer that broke the widget
+    if (timedOut) message = TIMED_OUT;
+    else if (items.length) message = check;
+    else if (problem instanceof ApiError) message = problem.message;
+    const parts = [el("p", {}, message)];
+    if (items.length) parts.push(el("ul", {}, items));
+    return parts;
+  }
+
+  // Marks the controls of `form` that the errors in `fields` name, and only those.
+  function markInvalid(form, fields) {
+    if (!form) return;
+    for (const control of form.querySelectorAll("[aria-invalid]")) {
+      control.removeAttribute("aria-invalid");
+    }
+    for (const name of Object.keys(fields)) {
+      const [head, sub] = name.split(".");
+      const control = form.elements.namedItem(head === "details" ? sub : head);
+      if (control instanceof HTMLElement) control.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  // A mailto: link's address for an email with no recipient address yet (RFC 6068).
+  function mailto(subject, body) {
+    const encode = (text) => encodeURIComponent(text.replaceAll(/\r?\n/g, "\r\n"));
+    return `mailto:?subject=${encode(subject)}&body=${encode(body)}`;
+  }
+
+  // Copies the text of `area`: with the clipboard API, else by selecting it
+  // and the browser's copy command. Whether it was copied.
+  async function copyText(area) {
+    try {
+      await navigator.clipboard.writeText(area.value);
+      return true;
+    } catch {
+      area.focus();
+      area.select();
+      try {
+        return document.execCommand("copy");
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  /*
+   * Shows `draft` in `view.output`: the subject (an email's), the text in a
+   * text area, a button that copies it, a mailto: link for an email (kept up
+   * with the candidate's edits) and the article advice it follows. The text
+   * area, which is where the candidate goes next.
+   */
+  function showDraft(output, draft, view) {
+    const { prefix, status } = view;
+    const [label, kind] = DRAFT_KINDS[draft.channel];
+    const unfilled = draft.unfilled?.length
+      ? "Fill in the words in [square brackets], then copy it."
+      : "Edit it as you like, then copy it.";
+    const text = el("textarea", {
+      id: `${prefix}-text`,
+      className: "draft-text",
+      rows: Math.min(16, Math.max(5, draft.body.split("\n").length + 1)),
+      value: draft.body,
+    });
+    const subject =
+      draft.channel === "email" &&
+      el("input", { type: "text", id: `${prefix}-subject`, className: "draft-subject", value: draft.subject ?? "" });
+    const copy = el("button", { type: "button", className: "copy" }, `Copy ${label.toLowerCase()}`);
+    copy.addEventListener("click", async () => {
+      status.textContent = "";
+      const copied = await copyText(text);
+      status.textContent = copied ? `${label} copied.` : NOT_COPIED;
+    });
+    const link =
+      subject && el("a", { className: "mailto", href: mailto(subject.value, text.value) }, "Open in your email app");
+    if (link) {
+      const update = () => link.setAttribute("href", mailto(subject.value, text.value));
+      subject.addEventListener("input", update);
+      text.addEventListener("input", update);
+    }
+    const parts = [
+      el("p", { className: "draft-kind" }, kind(draft.recipient)),
+      subject && field(`${prefix}-subject`, "Subject", subject),
+      field(`${prefix}-text`, label, text, unfilled),
+      el("div", { className: "actions-bar" }, copy, link),
+      draft.guidance.length > 0 && sources(draft.guidance, "What this draft follows"),
+    ];
+    output.replaceChildren(...parts.filter(Boolean));
+    output.hidden = false;
+    return text;
+  }
+
   class InterviewAdvice extends HTMLElement {
     static get observedAttributes() {
       return ["api", "heading", "avoid", ...Object.keys(FIELDS).map(attributeName)];
@@ -266,6 +422,9 @@
     #request = null;
     #pending = false;
     #advice = null; // the advice shown, to show again when `avoid` changes
+    #asked = null; // the state it answers, which drafts are written for
+    #details = {}; // the details given for the last draft, some offered again for the next
+    #drafting = new Set(); // the draft requests in flight
 
     constructor() {
       super();
@@ -286,6 +445,7 @@
 
     disconnectedCallback() {
       this.#request?.abort();
+      for (const request of this.#drafting) request.abort();
     }
 
     attributeChangedCallback(name) {
@@ -370,14 +530,6 @@
     }
 
     #buildForm() {
-      const field = (id, label, control, hint) =>
-        el(
-          "div",
-          { className: "field" },
-          el("label", { className: "label", for: id }, label),
-          control,
-          hint && el("p", { className: "hint", id: `${id}-hint` }, hint),
-        );
       const check = (name, label) =>
         el(
           "label",
@@ -467,7 +619,6 @@
         id: "ia-plans",
         name: "plans",
         rows: 3,
-        "aria-describedby": "ia-plans-hint",
         placeholder: "e.g. Send a short thank-you email tonight",
       });
 
@@ -553,12 +704,14 @@
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form?.querySelector("button[type=submit]");
       if (button) button.disabled = true;
-      this.#markInvalid({});
+      markInvalid(form, {});
       error.replaceChildren();
       results.setAttribute("aria-busy", "true");
       status.textContent = "Getting your advice…";
       try {
-        const advice = await this.#post(state, request.signal);
+        const advice = await this.#call("v1/advice", state, request.signal, "advice");
+        if (!isAdvice(advice)) throw new ApiError(UNREADABLE);
+        this.#asked = state;
         this.#render(advice);
         status.textContent = summary(advice, this.#avoid);
       } catch (problem) {
@@ -566,7 +719,8 @@
         if (request.signal.aborted && (this.#request !== request || !this.isConnected)) return;
         results.hidden = true;
         status.textContent = "";
-        this.#showError(problem, request.signal.aborted);
+        error.replaceChildren(...problemNodes(problem, request.signal.aborted, CHECK_ANSWERS));
+        markInvalid(form, problem.fields ?? {});
       } finally {
         clearTimeout(timer);
         if (this.#request === request) {
@@ -576,16 +730,17 @@
       }
     }
 
-    async #post(state, signal) {
+    // POST `body` to `path` of the API; the answer's JSON, or an ApiError saying why not.
+    async #call(path, body, signal, what) {
       let response;
       try {
-        response = await fetch(new URL("v1/advice", this.#api), {
+        response = await fetch(new URL(path, this.#api), {
           method: "POST",
           mode: "cors",
           credentials: "omit",
           cache: "no-store",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify(state),
+          body: JSON.stringify(body),
           signal,
         });
       } catch (problem) {
@@ -594,43 +749,135 @@
         throw new ApiError(UNREACHABLE);
       }
       // A proxy's error page, or a body cut short, is not JSON.
-      const body = await response.json().catch(() => null);
-      if (response.ok) {
-        if (!isAdvice(body)) throw new ApiError(UNREADABLE);
-        return body;
-      }
-      const fields = body?.errors;
+      const answer = await response.json().catch(() => null);
+      if (response.ok) return answer;
+      const fields = answer?.errors;
       if (response.status === 422 && fields && typeof fields === "object" && Object.keys(fields).length) {
-        throw new ApiError(CHECK_ANSWERS, fields);
+        throw new ApiError("", fields);
       }
-      throw new ApiError(failure(response));
+      throw new ApiError(failure(response, what));
     }
 
-    #showError(problem, timedOut) {
-      const { error } = this.#ui;
-      const fields = problem instanceof ApiError ? problem.fields : {};
-      const items = Object.entries(fields).map(([name, messages]) => {
-        const label = LABELS[name.split(".")[0]] ?? name;
-        return el("li", {}, `${label} – ${[].concat(messages).join(" ")}`);
+    /*
+     * "Draft it" for `action`: a toggle that opens a small form of optional
+     * details; sent, it shows the draft to edit and copy. `state` is the
+     * situation the advice was for. What it opens is built the first time it
+     * opens, so an answer carries no forms or live regions nobody asked for.
+     */
+    #draftPanel(action, state) {
+      const panel = el(
+        "details",
+        { className: "draft" },
+        // Named with its action for a screen reader's list of controls, starting as it reads.
+        el("summary", { "aria-label": `Draft it: ${action.title}` }, "Draft it"),
+      );
+      let view = null;
+      panel.addEventListener("toggle", () => {
+        if (!panel.open) return;
+        if (!view) {
+          view = this.#draftView(action, state);
+          panel.append(view.body);
+        }
+        // Details given for another draft are offered again, where nothing is typed yet.
+        for (const name of SHARED_DETAILS) {
+          const input = view.form.elements.namedItem(name);
+          if (!input.value && this.#details[name]) input.value = this.#details[name];
+        }
       });
-      let message = UNREADABLE; // an answer that broke the widget
-      if (timedOut) message = TIMED_OUT;
-      else if (problem instanceof ApiError) message = problem.message;
-      const parts = [el("p", {}, message)];
-      if (items.length) parts.push(el("ul", {}, items));
-      error.replaceChildren(...parts);
-      this.#markInvalid(fields);
+      return panel;
     }
 
-    #markInvalid(fields) {
-      const { form } = this.#ui;
-      if (!form) return;
-      for (const control of form.querySelectorAll("[aria-invalid]")) {
-        control.removeAttribute("aria-invalid");
+    #draftView(action, state) {
+      const prefix = `ia-draft-${action.id}`;
+      const inputs = DRAFT_DETAILS.map(([name, label, hint]) =>
+        field(
+          `${prefix}-${name}`,
+          label,
+          el("input", {
+            type: "text",
+            id: `${prefix}-${name}`,
+            name,
+            maxlength: MAX_DETAIL_CHARS,
+            autocomplete: name === "candidate_name" ? "name" : "off",
+          }),
+          hint,
+        ),
+      );
+      const form = el(
+        "form",
+        { className: "draft-form", "aria-label": `Details for the draft: ${action.title}` },
+        el("p", { className: "hint" }, "All optional: what you leave out shows in [square brackets] for you to fill in."),
+        el("div", { className: "draft-grid" }, inputs),
+        el("div", { className: "actions-bar" }, el("button", { className: "submit", type: "submit" }, "Write the draft")),
+      );
+      const view = {
+        form,
+        prefix,
+        status: el("p", { className: "status", role: "status", "aria-live": "polite" }),
+        error: el("div", { className: "error", role: "alert", "aria-live": "assertive" }),
+        output: el("div", { className: "draft-output", hidden: true }),
+        request: null,
+      };
+      view.body = el("div", { className: "draft-body" }, form, view.status, view.error, view.output);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.#draft(action, state, view);
+      });
+      return view;
+    }
+
+    async #draft(action, state, view) {
+      const { form, status, error, output } = view;
+      const details = {};
+      for (const [name] of DRAFT_DETAILS) {
+        const value = form.elements.namedItem(name).value.trim();
+        if (value) details[name] = value;
       }
-      for (const name of Object.keys(fields)) {
-        const control = form.elements.namedItem(name.split(".")[0]);
-        if (control instanceof HTMLElement) control.setAttribute("aria-invalid", "true");
+      this.#details = details;
+      view.request?.abort();
+      const request = new AbortController();
+      view.request = request;
+      this.#drafting.add(request);
+      const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      markInvalid(form, {});
+      error.replaceChildren();
+      output.setAttribute("aria-busy", "true");
+      status.textContent = "Writing your draft…";
+      // The candidate's plans have been vetted with the advice: a draft does not need them.
+      const { plans, ...situation } = state;
+      try {
+        const draft = await this.#call(
+          "v1/drafts",
+          { state: situation, action: action.id, details },
+          request.signal,
+          "drafts",
+        );
+        if (!isDraft(draft)) throw new ApiError(UNREADABLE);
+        const text = showDraft(output, draft, view);
+        status.textContent = `Draft ready: ${DRAFT_KINDS[draft.channel][1](draft.recipient).toLowerCase()}. Edit it, then copy it.`;
+        // From the top, where the candidate starts reading.
+        text.setSelectionRange(0, 0);
+        text.focus();
+        text.scrollTop = 0;
+      } catch (problem) {
+        if (request.signal.aborted && (view.request !== request || !this.isConnected)) return;
+        status.textContent = "";
+        error.replaceChildren(...problemNodes(problem, request.signal.aborted, CHECK_DETAILS));
+        const fields = problem.fields ?? {};
+        markInvalid(form, fields);
+        // Back to what needs changing, or to the button to try again.
+        const first = form.querySelector("[aria-invalid=true]") ?? button;
+        button.disabled = false;
+        first.focus();
+      } finally {
+        clearTimeout(timer);
+        this.#drafting.delete(request);
+        if (view.request === request) {
+          output.removeAttribute("aria-busy");
+          button.disabled = false;
+        }
       }
     }
 
@@ -642,16 +889,22 @@
       const section = (label, list) =>
         el("section", { "aria-label": label }, el("h3", { className: "section-title" }, label), list);
 
+      const state = this.#asked;
+      const draftIt = (action) => DRAFT_ACTIONS.includes(action.id) && state && this.#draftPanel(action, state);
       const parts = [];
       if (advice.actions.length) {
         parts.push(
           section(
             "Do this next",
-            el("ol", { className: "list steps" }, advice.actions.map((a) => step(a, advice.hours_since))),
+            el("ol", { className: "list steps" }, advice.actions.map((a) => step(a, advice.hours_since, draftIt(a)))),
           ),
         );
       } else {
         parts.push(el("p", {}, "Nothing needs doing right now."));
+      }
+      const upcoming = advice.upcoming ?? [];
+      if (upcoming.length) {
+        parts.push(section("What's next", el("ol", { className: "list upcoming" }, upcoming.map(nextStep))));
       }
       const avoid = this.#avoid;
       if (advice.avoid.length && avoid !== "hidden") {
@@ -685,6 +938,8 @@
 
   function summary(advice, avoid) {
     const parts = [count(advice.actions.length, "step to take", "steps to take")];
+    const later = advice.upcoming?.length;
+    if (later) parts.push(`${count(later, "more", "more")} coming later`);
     if (advice.avoid.length && avoid !== "hidden") parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
     const plans = advice.plans.length;
     const rejected = advice.plans.filter((p) => p.verdict === "reject").length;
@@ -722,7 +977,7 @@
     );
   }
 
-  function step(action, hoursSince) {
+  function step(action, hoursSince, draft) {
     const [when, urgency] = timing(action, hoursSince);
     return el(
       "li",
@@ -736,6 +991,21 @@
       el("p", { className: "detail" }, action.detail),
       action.because && el("p", { className: "because" }, el("b", {}, "Why: "), action.because),
       sources(action.sources, "Sources"),
+      draft,
+    );
+  }
+
+  // An action that starts later: when, as a date and time in the reader's zone
+  // when the interview's end was given, else as a wait ("in 3 days").
+  function nextStep(action) {
+    const when = action.starts
+      ? el("time", { datetime: action.starts }, formatDate(action.starts))
+      : `in ${duration(action.starts_in_hours)}`;
+    return el(
+      "li",
+      { className: "next" },
+      el("span", { className: "next-title" }, action.title),
+      el("span", { className: "when", "data-urgency": "later" }, when),
     );
   }
 
