@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import CATEGORIES, Moderator, PolicyError
-from advisor.moderation._model import LinearModel, ngrams, score_sentences, tokens
+from advisor.moderation._model import (
+    ENDORSES,
+    LinearModel,
+    endorsement,
+    ngrams,
+    score_sentences,
+    tokens,
+)
+from advisor.moderation._moderator import STANCE_EVIDENCE
 from advisor.moderation._text import normalise, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,3 +179,89 @@ def test_model_was_trained_on_the_corpus_as_it_is(model):
     import train_moderation_model
 
     assert model.trained_on["corpus"] == train_moderation_model.corpus_digest()
+
+
+# --- stance: endorsing a harm, or reporting, mocking or rejecting it ----------
+
+
+def _toy_stance(window: int) -> LinearModel:
+    """A stance model that knows two words: "never" weighs against endorsing."""
+    return LinearModel(
+        {
+            "categories": [ENDORSES],
+            "vocabulary": ["never", "pints"],
+            "idf": [1.0, 1.0],
+            "weights": [[-6.0], [2.0]],
+            "intercepts": [-1.0],
+            "thresholds": [0.5],
+            "window": window,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        # Read alone, each sentence with "pints" endorses; "Never." reaches
+        # back only as far as the window does.
+        (0, [True, True, False]),
+        (1, [True, False, False]),
+        (2, [False, False, False]),
+    ],
+)
+def test_stance_is_read_over_the_window_around_each_sentence(window, expected):
+    text = "Pints first. Then more pints. Never."
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    scores = endorsement(_toy_stance(window), norm.text, spans, window)
+    assert [s >= 0.5 for s in scores] == expected
+
+
+def test_shipped_model_has_a_stance_model(model):
+    assert model.stance is not None
+    assert model.stance.categories == (ENDORSES,)
+    assert 0 < model.stance.thresholds[ENDORSES] < 1
+    assert model.stance.window >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("My uncle says the trick is three pints and then drive yourself home. He's right.", True),
+        (
+            "My uncle says the trick is three pints and then drive yourself home."
+            " He lost his licence for exactly that, so no thanks.",
+            False,
+        ),
+        ("Best advice I got: tell them you have another offer even though you don't.", True),
+        (
+            "Someone on the forum said to tell them you have another offer even though you"
+            " don't. That is how you get an offer withdrawn; be honest instead.",
+            False,
+        ),
+    ],
+)
+def test_a_report_is_judged_by_what_the_text_says_of_it(moderator, text, flagged):
+    assert moderator.moderate(text).flagged is flagged
+
+
+def test_a_rejected_report_shows_the_words_that_rejected_it(moderator):
+    text = (
+        "A guy at the gym told me to down six shots before the final interview to calm my"
+        " nerves. Absolutely not, that is a terrible idea."
+    )
+    verdict = moderator.moderate(text)
+    stance = [e for s in verdict.sentences for e in s.evidence if e.feature == STANCE_EVIDENCE]
+    if verdict.flagged:
+        pytest.fail("the rejected report was flagged")
+    for evidence in stance:
+        assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_a_stance_model_of_another_category_is_refused(tmp_path):
+    policy = _policy_copy(tmp_path)
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data["stance"]["categories"] = ["rejects"]
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PolicyError, match="stance model"):
+        Moderator.load(policy, REJECTED)

@@ -11,6 +11,14 @@ word pairs (1 + log count) times their idf, scaled to unit length; each
 category's score is the logistic of the dot product with its weights plus
 its intercept.  The words that pushed a score up are the evidence of a
 flag, so every verdict can say which words made it.
+
+The model file may also hold a *stance* model of the same form, with one
+score, ``endorses``: whether a text that names a harm recommends it, or
+reports, mocks, negates or jokes about it.  It is blind to the category, so
+what rejecting sounds like is learned from every category's texts at once.
+Each sentence's stance is read over it and a few sentences either side
+(``window``); a sentence whose stance falls below the stance threshold is
+not flagged, and the words that weighed most against endorsing are shown.
 """
 
 from __future__ import annotations
@@ -27,17 +35,22 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "ENDORSES",
     "MODEL_FILE",
     "LinearModel",
     "SentenceScores",
     "Token",
+    "endorsement",
     "learned",
     "ngrams",
     "score_sentences",
+    "stance_window",
     "tokens",
 ]
 
 MODEL_FILE = "model.json"
+#: The stance model's one score: the text endorses the harm it names.
+ENDORSES = "endorses"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
@@ -73,6 +86,13 @@ class LinearModel:
         self._intercepts = np.asarray(data["intercepts"], dtype=np.float64)
         self.thresholds = dict(zip(self.categories, data["thresholds"], strict=True))
         self.trained_on = data.get("trained_on", {})
+        self.window = int(data.get("window", 1))
+        #: The stance model, when the file has one (`endorsement`).
+        self.stance: LinearModel | None = None
+        if data.get("stance") is not None:
+            self.stance = LinearModel(data["stance"])
+            if self.stance.categories != (ENDORSES,):
+                raise ValueError(f"the stance model's one category must be {ENDORSES!r}")
         if self._weights.shape != (len(vocabulary), len(self.categories)):
             raise ValueError("weights do not match the vocabulary and the categories")
         if self._idf.shape != (len(vocabulary),):
@@ -177,6 +197,33 @@ def score_sentences(
         SentenceScores(words[a:b], own, near)
         for (a, b), own, near in zip(bounds, own_and_read[: len(spans)], read, strict=True)
     ]
+
+
+def _word_bounds(text: str, spans: Sequence[tuple[int, int]]):
+    found = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    words = [w for w, _ in found]
+    starts = [p for _, p in found]
+    return words, [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
+
+
+def stance_window(stance: LinearModel) -> int:
+    """How many sentences either side of a sentence its stance is read over."""
+    return stance.window
+
+
+def endorsement(
+    stance: LinearModel, text: str, spans: Sequence[tuple[int, int]], window: int
+) -> list[float]:
+    """The stance score of each sentence of normalised `text` (its (start, end)
+    `spans`), read over the sentence and `window` sentences either side."""
+    if not spans:
+        return []
+    words, bounds = _word_bounds(text, spans)
+    last = len(spans) - 1
+    passages = [
+        (bounds[max(i - window, 0)][0], bounds[min(i + window, last)][1]) for i in range(len(spans))
+    ]
+    return [row[ENDORSES] for row in stance.score_passages(words, passages)]
 
 
 def learned(

@@ -26,7 +26,15 @@ from pathlib import Path
 
 from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
-from ._model import SentenceScores, learned, score_sentences, tokens
+from ._model import (
+    ENDORSES,
+    SentenceScores,
+    endorsement,
+    learned,
+    ngrams,
+    score_sentences,
+    tokens,
+)
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -38,6 +46,8 @@ _FACT_KINDS = ("harm", "context", "stance")
 _CACHE_SIZE = 4096
 #: The id of each category's rule that fires on the model's verdict.
 LEARNED = "learned"
+#: The feature named by the evidence of a stance that defused the model's verdict.
+STANCE_EVIDENCE = "model:stance"
 #: How many words of a sentence are shown as the evidence of a learned verdict.
 _LEARNED_EVIDENCE = 3
 
@@ -139,10 +149,15 @@ class Moderator:
         sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
         self._find_candidates(norm.text, sentences)
         opinions = self._opinions(norm.text, sentences)
+        defused = self._weigh_stance(norm.text, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
             previous = sentences[index - 1] if index else None
-            verdicts.append(self._judge(text, norm, sentence, previous, opinions[index]))
+            verdict = self._judge(text, norm, sentence, previous, opinions[index])
+            if index in defused:
+                evidence = self._stance_evidence(text, norm, sentences, index)
+                verdict = replace(verdict, evidence=(*verdict.evidence, *evidence))
+            verdicts.append(verdict)
         flagged = tuple(v for v in verdicts if v.flagged)
         categories = {c for v in flagged for c in v.categories}
         return Verdict(
@@ -187,6 +202,42 @@ class Moderator:
             )
             for index, scores in enumerate(scored)
         ]
+
+    def _weigh_stance(self, text: str, sentences: list[_Sentence], opinions: list) -> set[int]:
+        """Drop the model's verdicts on sentences whose text, read around them,
+        reports, mocks or rejects the harm rather than endorsing it (the
+        stance model, `_model.endorsement`); the indices of those sentences."""
+        model = self.policy.model
+        stance = None if model is None else model.stance
+        held = [i for i, o in enumerate(opinions) if o is not None and (o.learned or o.confirmed)]
+        if stance is None or not held:
+            return set()
+        spans = [(s.norm_start, s.norm_end) for s in sentences]
+        scores = endorsement(stance, text, spans, stance.window)
+        gate = stance.thresholds[ENDORSES]
+        defused = {i for i in held if scores[i] < gate}
+        for i in defused:
+            opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
+        return defused
+
+    def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
+        """The words around sentence `index` that weighed most against endorsing."""
+        stance = self.policy.model.stance
+        window = stance.window
+        start = sentences[max(index - window, 0)].norm_start
+        end = sentences[min(index + window, len(sentences) - 1)].norm_end
+        words = tokens(norm.text, start, end)
+        weights = stance.contributions(ngrams([w.text for w in words]), ENDORSES)
+        against = {term for w, term in sorted((w, t) for t, w in weights.items())[:3] if w < 0}
+        found = []
+        for at, word in enumerate(words):
+            ends = [word] if word.text in against else []
+            if at + 1 < len(words) and f"{word.text} {words[at + 1].text}" in against:
+                ends.append(words[at + 1])
+            for last in ends:
+                a, b = norm.span(word.start, last.end)
+                found.append(Evidence(a, b, text[a:b], STANCE_EVIDENCE))
+        return found
 
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
