@@ -123,10 +123,17 @@ def test_demo_shows_each_avoid_setting(client):
 
 
 def _published_integrity() -> dict[str, str]:
-    """The README's table of released files and their integrity hashes."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", readme, re.MULTILINE)
+    """The table of released files and their integrity hashes in docs/widget.md."""
+    page = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", page, re.MULTILINE)
     return dict(rows)
+
+
+def _snippets(page: str) -> list[tuple[str, str]]:
+    """Each pinned script tag of `page`: the file it loads and the integrity it names."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    tags = re.findall(r'<script src="https://ADVISOR/([\w.-]+)"\s+integrity="([^"]+)"', text)
+    return tags
 
 
 def test_versioned_urls_are_immutable_public_and_revalidated(client):
@@ -188,10 +195,19 @@ def test_every_release_served_is_the_one_published(client):
         served |= {f.name: integrity(f.read_bytes()) for f in folder.iterdir()}
     for name, value in served.items():
         assert published.get(name) == value, (
-            f"/{name} is not what the README publishes. A released file must never change: "
+            f"/{name} is not what docs/widget.md publishes. A released file must never change: "
             "bump the version in pyproject.toml, keep the previous release's files in "
-            "advisor/web/static/widget/releases/<version>/ and list the new hashes in the README."
+            "advisor/web/static/widget/releases/<version>/ and list the new hashes in docs/widget.md."
         )
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/widget.md"])
+def test_the_pinned_snippets_name_the_published_hashes(page):
+    published = _published_integrity()
+    snippets = _snippets(page)
+    assert snippets, f"{page} shows no pinned snippet"
+    for name, value in snippets:
+        assert published.get(name) == value, f"{page}: the snippet for /{name} names {value}"
 
 
 def test_integrity_is_sha384_in_base64():
