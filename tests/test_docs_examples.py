@@ -268,3 +268,43 @@ def test_a_request_example_gets_what_the_page_shows(block, folders, request):
     with gunicorn(workers=1, env=settings) as own:
         ran = Block(block.page, block.line, block.lang, text, block.note, block.output)
         _check(block, _run(ran, folder, own.base.removeprefix("http://")))
+
+
+SHOWN_JSON = [
+    ("equal", {"a": 1, "b": ["x"]}, {"a": 1, "b": ["x"]}, True),
+    ("a value differs", {"a": 1}, {"a": 2}, False),
+    ("a field the page leaves out", {"a": 1}, {"a": 1, "b": 2}, False),
+    ("a field the answer lacks", {"a": 1, "b": 2}, {"a": 1}, False),
+    ("further fields allowed", {"a": 1, "…": "…"}, {"a": 1, "b": 2}, True),
+    ("any value", {"a": "…"}, {"a": [1, {"b": 2}]}, True),
+    ("a trailing … allows more items", ["x", "…"], ["x", "y", "z"], True),
+    ("but not other first items", ["x", "…"], ["y", "x"], False),
+    ("without it, the same length", ["x"], ["x", "y"], False),
+    ("… inside a string", "sha256:…", "sha256:48c4", True),
+    ("… keeps the ends", "sha256:…", "md5:48c4", False),
+    ("1 is not true", {"a": True}, {"a": 1}, False),
+    ("2 is not 2.0", 2, 2.0, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown", "actual", "holds"), SHOWN_JSON, ids=[c[0] for c in SHOWN_JSON]
+)
+def test_an_answer_is_compared_with_the_json_shown(name, shown, actual, holds):
+    assert (_mismatch(shown, actual) is None) is holds
+
+
+SHOWN_LINES = [
+    ("in order", ["a", "c"], "a\nb\nc\n", True),
+    ("out of order", ["c", "a"], "a\nb\nc\n", False),
+    ("a wildcard", ['ETag: "…-…"'], 'ETag: "ab-cd"\r\n', True),
+    ("whole lines only", ["HTTP/1.1 304"], "HTTP/1.1 304 NOT MODIFIED\n", False),
+    ("indentation aside", ['"failed": "x"'], '      "failed": "x"\n', True),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown", "output", "holds"), SHOWN_LINES, ids=[c[0] for c in SHOWN_LINES]
+)
+def test_output_is_compared_with_the_lines_shown(name, shown, output, holds):
+    assert (_holds_lines(shown, output) is None) is holds
