@@ -50,9 +50,10 @@ def describe_errors(error: ValidationError) -> str:
     )
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a mapping with the same key twice
-    (plain YAML keeps the last one silently)."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """A safe YAML loader (libyaml's, when PyYAML was built with it) that
+    refuses a mapping with the same key twice (plain YAML keeps the last one
+    silently)."""
 
 
 def _unique_mapping(loader, node, deep=False):

@@ -59,6 +59,7 @@ class AdviceWriter:
             "ruleset": {"version": advice.version, "digest": advice.digest},
             "hours_since": float(hours_since),
             "actions": [self._action(a) for a in advice.actions],
+            "upcoming": [self._upcoming(u) for u in advice.upcoming],
             "avoid": [self._avoid(a) for a in advice.avoid],
             "plans": _PLANS.dump(advice.plans) if advice.plans else [],
             "fired": list(advice.fired),
@@ -81,6 +82,13 @@ class AdviceWriter:
             "rules": list(item.rules),
             "sources": list(sources),
         }
+
+    def _upcoming(self, item) -> dict:
+        body = self._action(item)
+        if item.starts is not None:
+            body["starts"] = item.starts.isoformat(timespec="seconds")
+        body["starts_in_hours"] = float(item.starts_in_hours)
+        return body
 
     def _avoid(self, item) -> dict:
         advice, category, reason, sources = self._rejected[item.rejected.id]

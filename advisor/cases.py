@@ -14,6 +14,8 @@ Each rule file ``rules/NAME.yaml`` has a sibling ``rules/NAME.cases.yaml``::
         because: {send-thank-you: "23 hours ago"}  # words its `because` must hold
         cites: {follow-up: [gonzales]}  # sources an action must cite
         instead: {chase-constantly: [follow-up]}  # exactly the `instead` of a listed item
+        upcoming: [{reflect: 22}, {follow-up: 118}]  # exactly the upcoming actions, in
+                                        # order, each with its starts_in_hours ([] for none)
 
       - name: closing with time since the interview is refused
         state: {stage: closing, hours_since: 2}
@@ -21,8 +23,9 @@ Each rule file ``rules/NAME.yaml`` has a sibling ``rules/NAME.cases.yaml``::
 
 Everything but `name` and `state` is optional. Beyond what a case states,
 every answer must keep the rules' promises: each action's window holds the
-time of the request, the rules behind one action chose the same wording, and
-each `instead` names only actions of the same answer.
+time of the request, the rules behind one action chose the same wording,
+each `instead` names only actions of the same answer, and the upcoming
+actions start later, in order, and are not among the actions due now.
 
 `run_cases` evaluates every case and reports failures and which rules no case
 made fire (coverage).
@@ -71,6 +74,10 @@ class _CaseSchema(Schema):
     cites = _by_id(fields.List(fields.String()))
     instead = _by_id(fields.List(fields.String()))
     refused = fields.String(load_default=None)
+    upcoming = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.Float(), validate=validate.Length(equal=1)),
+        load_default=None,
+    )
 
 
 class _CasesFileSchema(Schema):
@@ -92,6 +99,7 @@ class Case:
     cites: dict = field(default_factory=dict)
     instead: dict = field(default_factory=dict)
     refused: str | None = None
+    upcoming: list | None = None
 
     @property
     def label(self) -> str:
@@ -168,6 +176,14 @@ def _promises(engine: Engine, advice, hours: float) -> list[str]:
     for item in advice.avoid:
         if not item.instead or not set(item.instead) <= recommended:
             problems.append(f"{item.rejected.id}: instead names actions not recommended")
+    starts = [item.starts_in_hours for item in advice.upcoming]
+    if any(s <= 0 for s in starts) or starts != sorted(starts):
+        problems.append(f"upcoming actions must start later, in order: {starts}")
+    problems += [
+        f"{item.action.id}: both due now and upcoming"
+        for item in advice.upcoming
+        if item.action.id in recommended
+    ]
     return problems
 
 
@@ -202,8 +218,14 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
         got = list(avoided[rejected_id].instead) if rejected_id in avoided else None
         if got != instead:
             problems.append(f"{rejected_id}: expected instead {instead}, got {got}")
+    if case.upcoming is not None:
+        want = [next(iter(pair.items())) for pair in case.upcoming]
+        got = [(u.action.id, round(u.starts_in_hours, 3)) for u in advice.upcoming]
+        if [(a, round(h, 3)) for a, h in want] != got:
+            problems.append(f"expected upcoming {want}, got {got}")
     known = set(engine.catalogue.actions)
-    named = (*case.expect, *case.forbid, *case.order, *case.variant, *case.cites)
+    upcoming_ids = [next(iter(pair)) for pair in case.upcoming or ()]
+    named = (*case.expect, *case.forbid, *case.order, *case.variant, *case.cites, *upcoming_ids)
     problems += [f"unknown action {a}" for a in named if a not in known]
     problems += _promises(engine, advice, state.hours_since)
     return CaseResult(case, tuple(problems), advice.fired)

@@ -27,9 +27,9 @@ from .drafts import (
     load_drafts,
     run_draft_cases,
 )
-from .schemas import dump_advice, dump_trace, dump_verdict
+from .schemas import dump_advice, dump_trace, dump_upcoming_trace, dump_verdict
 from .state import InterviewState
-from .wording import window_words
+from .wording import duration, window_words
 
 __all__ = ["main"]
 
@@ -88,6 +88,14 @@ def _print_advice(body: dict, titles: dict) -> None:
         print(f"   Why: {action['because']}")
         for source in action["sources"]:
             print(f"   - {source['publisher']}: “{source['quote']}”")
+    if body["upcoming"]:
+        print("\nWhat comes next, if you do what is due now and hear nothing:")
+        for action in body["upcoming"]:
+            when = f"in {duration(action['starts_in_hours'])}"
+            if "starts" in action:
+                when += f" ({action['starts']})"
+            print(f"- {when}: {action['title']}  [{action['id']}]")
+            print(f"  Why then: {action['because']}")
     if body["avoid"]:
         print("\nNot that:")
         for item in body["avoid"]:
@@ -177,7 +185,8 @@ def _check_drafts(engine) -> bool:
 
 def _explain(args) -> int:
     state = _state(args.state)
-    traces = dump_trace(default_engine().trace(state))
+    engine = default_engine()
+    traces = dump_trace(engine.trace(state))
     if args.json:
         _print_json(traces)
         return 0
@@ -186,6 +195,9 @@ def _explain(args) -> int:
         target = trace.get("action") or f"rejects {trace['rejects']}"
         detail = trace.get("because") or trace.get("failed")
         print(f"{mark} {trace['rule']} → {target}\n        {detail}")
+    for row in dump_upcoming_trace(engine.evaluate(state).upcoming):
+        when = f"in {duration(row['starts_in_hours'])}"
+        print(f"LATER   {row['rule']} → {row['action']}, {when}\n        {row['because']}")
     return 0
 
 

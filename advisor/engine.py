@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +21,7 @@ from .content import Action, Catalogue, Citation, RejectedAdvice, Variant, load_
 from .moderation import Moderator, Verdict, content_gate
 from .rules import Regions, Rule, RuleBook, Window, load_rulebook, template_values, words
 from .state import InterviewState, to_fact
+from .upcoming import Forecast, Upcoming
 
 __all__ = [
     "ActionAdvice",
@@ -99,6 +100,8 @@ class Advice:
     avoid: tuple[AvoidAdvice, ...]
     plans: tuple[PlanVerdict, ...]
     fired: tuple[str, ...]
+    #: The actions that will become due later, in the order they start (`advisor.upcoming`).
+    upcoming: tuple[Upcoming, ...] = ()
 
 
 #: Regions of the state space whose outcome is remembered; each holds a short
@@ -136,6 +139,7 @@ class Engine:
         self.digest = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
         self._session = RuleSession(rulebook.compiled())
         self._regions = Regions(rulebook)
+        self._forecast = Forecast(rulebook, memo_size)
         self._order = {rule_id: index for index, rule_id in enumerate(rulebook.rules)}
         # A region's outcome: the rules durable_rules fired for it and what an
         # answer needs of them, worked out once (see `Regions`). A new Engine (a
@@ -175,7 +179,16 @@ class Engine:
         return cls(catalogue, rulebook, moderator, memo_size)
 
     def evaluate(self, state: InterviewState) -> Advice:
-        """The advice for `state`: actions, what to avoid, and a verdict per plan."""
+        """The advice for `state`: actions, what to avoid, a verdict per plan, and the
+        actions that will become due later."""
+        advice = self._advice(state, self._outcome(to_fact(state)))
+        upcoming = self._forecast.upcoming(state, advice.actions, self._recommends, self._at)
+        return replace(advice, upcoming=upcoming) if upcoming else advice
+
+    def _recommends(self, state: InterviewState) -> frozenset[str]:
+        return self._outcome(to_fact(state)).recommended
+
+    def _at(self, state: InterviewState) -> Advice:
         return self._advice(state, self._outcome(to_fact(state)))
 
     def fire(self, state: InterviewState) -> tuple[str, ...]:

@@ -26,11 +26,14 @@ __all__ = [
     "SourceListSchema",
     "SourceSchema",
     "TraceSchema",
+    "UpcomingActionSchema",
+    "UpcomingTraceSchema",
     "VariantSchema",
     "VerdictSchema",
     "dump_advice",
     "dump_source",
     "dump_trace",
+    "dump_upcoming_trace",
     "dump_verdict",
 ]
 
@@ -249,6 +252,41 @@ class AdviceActionSchema(Schema):
     )
 
 
+def _starts(**kwargs) -> SecondsDateTime:
+    return SecondsDateTime(
+        metadata={
+            "description": "Only with `interview_ended_at`: when it starts, to the second "
+            "(rounded up), in the interview's offset."
+        },
+        **kwargs,
+    )
+
+
+def _starts_in_hours() -> fields.Float:
+    return fields.Float(
+        required=True,
+        metadata={"description": "Hours from the time of the request until it starts."},
+    )
+
+
+def _drop_unknown_start(body: dict) -> dict:
+    if body.get("starts") is None:
+        body.pop("starts", None)
+    return body
+
+
+class UpcomingActionSchema(AdviceActionSchema):
+    """An action that will become due later, as the answer will give it then, and when
+    it starts (assuming what is due now is done and no news comes)."""
+
+    starts = _starts()
+    starts_in_hours = _starts_in_hours()
+
+    @post_dump
+    def _known_start(self, body: dict, **_) -> dict:
+        return _drop_unknown_start(body)
+
+
 class AvoidSchema(Schema):
     """Rejected advice paired with a recommended action: do this, not that."""
 
@@ -387,6 +425,21 @@ class TraceSchema(Schema):
         return row
 
 
+class UpcomingTraceSchema(Schema):
+    """Which rule will recommend an upcoming action, when, and why."""
+
+    action = _text("The upcoming action's id.")
+    rule = _text("The rule's id.")
+    description = _text("What the rule says.")
+    because = _text("Why it will fire then, in the words of that moment.")
+    starts = _starts()
+    starts_in_hours = _starts_in_hours()
+
+    @post_dump
+    def _known_start(self, body: dict, **_) -> dict:
+        return _drop_unknown_start(body)
+
+
 class AdviceSchema(Schema):
     """The response of ``POST /v1/advice``; `explain` only with ``?explain=true``."""
 
@@ -403,6 +456,14 @@ class AdviceSchema(Schema):
         required=True,
         metadata={"description": "The actions due now, most urgent first."},
     )
+    upcoming = fields.List(
+        fields.Nested(UpcomingActionSchema),
+        required=True,
+        metadata={
+            "description": "The actions that will become due later, in the order they start, "
+            "if the candidate does what is due now and no news comes; never in `actions` too."
+        },
+    )
     avoid = fields.List(
         fields.Nested(AvoidSchema),
         required=True,
@@ -418,6 +479,13 @@ class AdviceSchema(Schema):
         fields.Nested(TraceSchema),
         metadata={"description": "Every rule, fired or not, and why (``?explain=true``)."},
     )
+    explain_upcoming = fields.List(
+        fields.Nested(UpcomingTraceSchema),
+        metadata={
+            "description": "For each upcoming action, each rule that will recommend it, "
+            "when and why (``?explain=true``)."
+        },
+    )
 
 
 # Schemas are stateless once built, and building one copies every field:
@@ -425,6 +493,7 @@ class AdviceSchema(Schema):
 _VERDICT = VerdictSchema()
 _ADVICE = AdviceSchema()
 _TRACES = TraceSchema(many=True)
+_UPCOMING_TRACES = UpcomingTraceSchema(many=True)
 _SOURCE = SourceDetailSchema()
 
 
@@ -439,6 +508,7 @@ def dump_advice(advice, hours_since: float) -> dict:
             "ruleset": advice,
             "hours_since": hours_since,
             "actions": advice.actions,
+            "upcoming": advice.upcoming,
             "avoid": advice.avoid,
             "plans": advice.plans,
             "fired": advice.fired,
@@ -454,3 +524,21 @@ def dump_source(source, catalogue) -> dict:
 def dump_trace(traces) -> list[dict]:
     """Every rule for a state: fired with its reason, or the condition that failed."""
     return _TRACES.dump(traces)
+
+
+def dump_upcoming_trace(upcoming) -> list[dict]:
+    """For each upcoming action, the rules that will recommend it, when and why."""
+    return _UPCOMING_TRACES.dump(
+        [
+            {
+                "action": item.action.id,
+                "rule": rule.rule,
+                "description": rule.description,
+                "because": rule.because,
+                "starts": item.starts,
+                "starts_in_hours": item.starts_in_hours,
+            }
+            for item in upcoming
+            for rule in item.fired
+        ]
+    )

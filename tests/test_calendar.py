@@ -50,16 +50,17 @@ def test_the_plan_is_a_calendar_download(client):
 
 def _expected_events(advice, state) -> list[tuple[str, datetime, datetime]]:
     """(title, start, end) of each event the calendar should have, from the JSON answer:
-    each window from `now` on, closed windows left out, open or empty ones an hour long."""
+    each window from `now` on (an upcoming action's from its `starts`), closed windows
+    left out, open or empty ones an hour long; the actions due now, then the upcoming."""
     ended, now = (datetime.fromisoformat(state[k]) for k in ("interview_ended_at", "now"))
     events = []
-    for action in advice["actions"]:
+    for action in advice["actions"] + advice["upcoming"]:
         window = action["window"]
         start = ended + timedelta(hours=window["start_hours"])
         end = None if window["end_hours"] is None else ended + timedelta(hours=window["end_hours"])
         if end is not None and (end < now or (end == now and start < end)):
             continue
-        start = max(start, now)
+        start = max(start, now, datetime.fromisoformat(action.get("starts", state["now"])))
         if end is None or end <= start:
             end = start + timedelta(hours=1)
         events.append((action["title"], start, end))
@@ -84,10 +85,53 @@ def _check_events(client, state) -> list:
 
 def test_one_event_per_action_in_order_with_its_window_from_now(client):
     expected = _check_events(client, STATE)
+    advice = client.post("/v1/advice", json=STATE).get_json()
     now = datetime.fromisoformat(STATE["now"])
+    due, later = expected[: len(advice["actions"])], expected[len(advice["actions"]) :]
     # An hour and a half on, every action listed is due already: each starts now.
-    assert expected
-    assert all(start == now for _, start, _ in expected)
+    assert due
+    assert all(start == now for _, start, _ in due)
+    # The upcoming ones start when they become due, in that order.
+    assert [title for title, _, _ in later] == [a["title"] for a in advice["upcoming"]]
+    assert [start for _, start, _ in later] == [
+        datetime.fromisoformat(a["starts"]) for a in advice["upcoming"]
+    ]
+    assert later
+    assert all(start > now for _, start, _ in later)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"decision_expected_in_days": 3},
+        {"via_agency": True},
+        {"final_round": True, "stage": "next_round"},
+        {"decision_expected_in_days": 0, "interview_ended_at": "2026-11-20T10:00:00-05:00"},
+    ],
+)
+def test_upcoming_events_match_the_answer_for_other_states(client, changes):
+    state = {**STATE, **changes}
+    if "interview_ended_at" in changes:
+        state["now"] = "2026-11-21T09:00:00-05:00"
+    advice = client.post("/v1/advice", json=state).get_json()
+    assert advice["upcoming"], "each of these states has something coming"
+    _check_events(client, state)
+
+
+def test_importing_again_once_an_upcoming_action_is_due_updates_its_event(client):
+    _, before = _plan(client)
+    advice = client.post("/v1/advice", json=STATE).get_json()
+    # Two days on, having done what was due then.
+    done = {"thank_you_sent": True, "notes_written": True, "linkedin_connected": True}
+    later = {**STATE, **done, "now": "2026-11-22T10:00:00+01:00"}
+    now_due = {a["title"] for a in client.post("/v1/advice", json=later).get_json()["actions"]}
+    became_due = [a["title"] for a in advice["upcoming"] if a["title"] in now_due]
+    assert became_due, "something upcoming then is due two days on"
+    _, after = _plan(client, later)
+    uid_before = {str(e["SUMMARY"]): str(e["UID"]) for e in _events(before)}
+    uid_after = {str(e["SUMMARY"]): str(e["UID"]) for e in _events(after)}
+    for title in became_due:
+        assert uid_after[title] == uid_before[title]
 
 
 def test_a_plan_asked_for_a_week_later_starts_now_and_leaves_closed_windows_out(client):
@@ -128,7 +172,8 @@ def test_a_window_that_ends_where_it_starts_lasts_an_hour(client):
 def test_description_has_detail_reason_and_every_source(client):
     advice = client.post("/v1/advice", json=STATE).get_json()
     _, calendar = _plan(client)
-    for event, action in zip(_events(calendar), advice["actions"], strict=True):
+    actions = advice["actions"] + advice["upcoming"]
+    for event, action in zip(_events(calendar), actions, strict=True):
         description = str(event["DESCRIPTION"])
         assert action["detail"] in description
         assert action["because"] in description
@@ -158,7 +203,8 @@ def test_lines_are_folded_and_end_in_crlf(client):
 def test_text_is_escaped_and_folded_and_reads_back_exactly(client):
     advice = client.post("/v1/advice", json=STATE).get_json()
     response, calendar = _plan(client)
-    for event, action in zip(_events(calendar), advice["actions"], strict=True):
+    actions = advice["actions"] + advice["upcoming"]
+    for event, action in zip(_events(calendar), actions, strict=True):
         sources = "\n".join(f"- {c['publisher']}: “{c['quote']}”" for c in action["sources"])
         assert str(event["DESCRIPTION"]) == (
             f"{action['detail']}\n\nWhy: {action['because']}\n\nSources:\n{sources}"

@@ -1,5 +1,7 @@
 """The case tables beside the rule files, and their coverage of the rules."""
 
+import dataclasses
+
 import pytest
 
 from advisor.cases import load_cases, run_case, run_cases
@@ -65,3 +67,34 @@ def test_a_title_never_contradicts_the_rules_that_show_it(engine, words, holds):
             shown += 1
             assert holds(rule), f"{rule.id} shows “{title}”"
     assert shown, f"no title says {words!r}"
+
+
+def _upcoming_case(**fields):
+    case = next(c for c in CASES if c.upcoming and len(c.upcoming) > 2)
+    return dataclasses.replace(case, **fields)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda table: table[::-1],  # out of order
+        lambda table: table[:-1],  # one missing
+        lambda table: [{a: h + 1} for pair in table for a, h in pair.items()],  # an hour off
+        lambda table: [],  # nothing to come
+    ],
+    ids=["order", "missing", "hours", "none"],
+)
+def test_a_wrong_upcoming_table_fails_its_case(engine, change):
+    case = _upcoming_case()
+    assert not run_case(engine, case).problems
+    result = run_case(engine, _upcoming_case(upcoming=change(list(case.upcoming))))
+    assert any("expected upcoming" in p for p in result.problems)
+
+
+def test_upcoming_tables_cover_the_agency_route_a_stated_date_a_final_round_and_an_offer():
+    states = [c.state for c in CASES if c.upcoming is not None]
+    assert any(s.get("via_agency") for s in states)
+    assert any(s.get("decision_expected_in_days") is not None for s in states)
+    assert any(s.get("final_round") for s in states)
+    assert any(s["stage"] == "offer" for s in states)
+    assert any("interview_ended_at" in s for s in states)

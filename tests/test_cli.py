@@ -189,3 +189,55 @@ def test_a_reader_that_stops_early_gets_no_traceback(state_file, command):
         os.close(writer)
     assert result.stderr == ""
     assert result.returncode == 141
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"stage": "after", "hours_since": 2},
+        {"stage": "after", "hours_since": 2, "via_agency": True, "decision_expected_in_days": 3},
+        {
+            "stage": "next_round",
+            "final_round": True,
+            "interview_ended_at": "2026-11-20T16:30:00+01:00",
+            "now": "2026-11-20T18:00:00+01:00",
+        },
+    ],
+)
+def test_advise_prints_what_comes_next_in_order_with_when(tmp_path, capsys, client, state):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    assert main(["advise", str(path)]) == 0
+    out = capsys.readouterr().out
+    upcoming = client.post("/v1/advice", json=state).get_json()["upcoming"]
+    assert upcoming, "each of these states has something coming"
+    section = out.split("What comes next", 1)[1].split("\nNot that:", 1)[0]
+    listed = [line for line in section.splitlines() if line.startswith("- ")]
+    assert [line.rsplit("[", 1)[1].rstrip("]") for line in listed] == [a["id"] for a in upcoming]
+    for line, action in zip(listed, upcoming, strict=True):
+        assert action["title"] in line
+        assert line.startswith("- in ")
+        assert ("(" in line) == ("starts" in action)
+        assert action.get("starts", "") in line
+        assert f"Why then: {action['because']}" in section
+
+
+def test_advise_json_carries_upcoming_as_the_api_does(state_file, capsys, client):
+    assert main(["advise", str(state_file), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    served = client.post("/v1/advice", json=json.loads(state_file.read_text())).get_json()
+    assert printed["upcoming"] == served["upcoming"]
+
+
+def test_advise_prints_nothing_to_come_at_the_close(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO('{"stage": "closing"}'))
+    assert main(["advise", "-"]) == 0
+    assert "What comes next" not in capsys.readouterr().out
+
+
+def test_rules_explain_says_which_rule_fires_later_and_when(tmp_path, capsys):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"stage": "after", "hours_since": 2}))
+    assert main(["rules", "explain", str(path)]) == 0
+    later = [line for line in capsys.readouterr().out.splitlines() if line.startswith("LATER")]
+    assert any("follow-up-after-five-days → follow-up, in four days" in line for line in later)

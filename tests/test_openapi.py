@@ -170,6 +170,24 @@ def test_explain_and_the_calendar_are_documented(doc):
     assert set(content) == {"application/json", "text/calendar"}
     assert content["text/calendar"]["example"].startswith("BEGIN:VCALENDAR")
     assert "explain" in doc["components"]["schemas"]["Advice"]["properties"]
+    assert "explain_upcoming" in doc["components"]["schemas"]["Advice"]["properties"]
+
+
+def test_upcoming_is_documented_and_shown_in_the_examples(doc):
+    schemas = doc["components"]["schemas"]
+    advice = schemas["Advice"]
+    assert "upcoming" in advice["required"]
+    ref = advice["properties"]["upcoming"]["items"]["$ref"].rsplit("/", 1)[1]
+    upcoming = schemas[ref]
+    assert {"starts", "starts_in_hours"} <= set(upcoming["properties"])
+    assert "starts_in_hours" in upcoming["required"]
+    assert "starts" not in upcoming["required"]
+    assert set(schemas["AdviceAction"]["properties"]) < set(upcoming["properties"])
+    answers = doc["paths"]["/v1/advice"]["post"]["responses"]["200"]["content"]
+    examples = answers["application/json"]["examples"]
+    assert any(e["value"]["upcoming"] for e in examples.values())
+    assert examples["explain"]["value"]["explain_upcoming"]
+    assert "BEGIN:VEVENT" in answers["text/calendar"]["example"]
 
 
 def test_every_example_matches_its_schema(doc):
@@ -199,6 +217,10 @@ def test_advice_examples_are_real_answers(client, doc):
     explained = client.post("/v1/advice?explain=true", json=requests["agency"]["value"])
     explain = answers["explain"]["value"]["explain"]
     assert explained.get_json()["explain"][: len(explain)] == explain
+    assert (
+        explained.get_json()["explain_upcoming"]
+        == (answers["explain"]["value"]["explain_upcoming"])
+    )
     calendar = client.post(
         "/v1/advice", json=requests["clock"]["value"], headers={"Accept": "text/calendar"}
     )

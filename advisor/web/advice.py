@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields
 
 from ..answer import AdviceWriter
-from ..schemas import dump_trace
+from ..schemas import dump_trace, dump_upcoming_trace
 from ..state import InterviewState, InterviewStateSchema, load_state
 from .body import load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, require_interview_end
@@ -26,7 +26,11 @@ class AdviceQuerySchema(Schema):
         load_default=False,
         truthy={"true", "1"},
         falsy={"false", "0"},
-        metadata={"description": "Add `explain`: every rule, fired or not, and why (JSON only)."},
+        metadata={
+            "description": "Add `explain`: every rule, fired or not, and why; and "
+            "`explain_upcoming`: which rule will recommend each upcoming action, when "
+            "(JSON only)."
+        },
     )
 
 
@@ -109,6 +113,7 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         body = writer.write(advice, state.hours_since)
         if query["explain"]:
             body["explain"] = dump_trace(engine.trace(state))
+            body["explain_upcoming"] = dump_upcoming_trace(advice.upcoming)
         answer = (orjson.dumps(body), Decision.of(advice))
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):

@@ -1,16 +1,19 @@
 """The advice as an iCalendar plan: ``POST /v1/advice`` with ``Accept: text/calendar``.
 
 One VEVENT per recommended action whose window is still open, most urgent
-first:
+first, then one per upcoming action, in the order they start:
 
 - ``DTSTART``/``DTEND``: the action's window after ``interview_ended_at``, in
   UTC, but never before the reference time (``now``, or the server clock): an
   action already due starts then, and one whose window has closed is no
   event. An open window (``end_hours`` null) becomes a one-hour event at its
-  start, as does a window that ends where it starts.
+  start, as does a window that ends where it starts. An upcoming action's
+  event starts when it will become due (``starts``) and ends with the window
+  it will have then.
 - ``UID``: stable for one (ruleset digest, action id, interview end), so a
   calendar that imports the plan again updates its events instead of adding
-  copies; a new ruleset gives new events.
+  copies, whether an action was upcoming and is now due or the other way
+  round; a new ruleset gives new events.
 - ``SUMMARY`` the action's title; ``DESCRIPTION`` its detail, why it fired
   and every source as ``publisher: “quote”``, in the words the answer gives.
 - ``DTSTAMP``: the reference time (``now``, or the server clock).
@@ -80,13 +83,14 @@ def _description(item) -> str:
     return f"{item.detail}\n\nWhy: {' '.join(item.because)}\n\nSources:\n{sources}"
 
 
-def _event(item, state, digest: str, stamp) -> Event | None:
-    """The event of `item` from `stamp` (the reference time) on; None once its window has closed."""
+def _event(item, state, digest: str, stamp, begins=None) -> Event | None:
+    """The event of `item` from `stamp` (the reference time), or from `begins` if later, on;
+    None once its window has closed."""
     start = state.at(item.start_hours)
     end = state.at(item.end_hours) if item.end_hours is not None else None
     if end is not None and (end < stamp or (end == stamp and start < end)):
         return None
-    start = max(start, stamp)
+    start = max(start, stamp if begins is None else max(stamp, begins))
     if end is None or end <= start:
         end = start + OPEN_WINDOW_EVENT
     event = Event()
@@ -112,6 +116,10 @@ def plan(advice, state) -> bytes:
     stamp = state.at(state.hours_since).astimezone(UTC)
     for item in advice.actions:
         event = _event(item, state, advice.digest, stamp)
+        if event is not None:
+            calendar.add_component(event)
+    for item in advice.upcoming:
+        event = _event(item, state, advice.digest, stamp, state.at(item.starts_hours))
         if event is not None:
             calendar.add_component(event)
     return calendar.to_ical()

@@ -36,6 +36,7 @@ from ..schemas import (
     dump_advice,
     dump_source,
     dump_trace,
+    dump_upcoming_trace,
     dump_verdict,
 )
 from ..state import MAX_PLAN_CHARS, MAX_PLANS, InterviewState, InterviewStateSchema
@@ -367,8 +368,10 @@ def _advice_examples(engine) -> tuple[dict, dict, str]:
     name, summary, _body = ADVICE_EXAMPLES[0]
     explained = copy.deepcopy(answers[name]["value"])
     explained["explain"] = dump_trace(engine.trace(states[name]))[:3]
+    explained["explain_upcoming"] = dump_upcoming_trace(engine.evaluate(states[name]).upcoming)
     answers["explain"] = {
-        "summary": f"{summary}, with ?explain=true (the first rows of `explain`)",
+        "summary": f"{summary}, with ?explain=true (the first rows of `explain`, and "
+        "`explain_upcoming`)",
         "value": explained,
     }
     return requests, answers, calendar
@@ -615,13 +618,18 @@ def build_document(engine, drafts) -> dict:
                 "operationId": "advise",
                 "summary": "Next actions for an interview state, what to avoid, and a verdict "
                 "on each plan.",
-                "description": "`actions` are the ones due now, most urgent first; `avoid` "
+                "description": "`actions` are the ones due now, most urgent first; `upcoming` "
+                "the ones that will become due later, in the order they start, if the "
+                "candidate does what is due now, nothing else changes and no news comes "
+                "(worked out at the moments the rules' thresholds on time define); `avoid` "
                 "pairs rejected advice with its recommended counterpart. With "
                 f"`Accept: {CALENDAR}` (and `interview_ended_at`) the answer is an "
                 "iCalendar plan: one event per action over its window in UTC, from `now` "
                 "on (an action already due starts at `now`; a closed window is no event; "
-                "an open window: one hour at its start), with the detail, the reason and "
-                "the sources; the UID is stable per ruleset digest, action and interview end.",
+                "an open window: one hour at its start), then one per upcoming action from "
+                "its `starts`, with the detail, the reason and the sources; the UID is stable "
+                "per ruleset digest, action and interview end, so an upcoming action's event "
+                "is updated when it becomes due.",
                 "parameters": [{"in": "query", "schema": AdviceQuerySchema}],
                 "requestBody": {
                     "required": True,

@@ -18,6 +18,7 @@ from interview_advisor_api_client.models import (
     InterviewStateStage,
     ModerationRequest,
     Problem,
+    UpcomingAction,
     Verdict,
 )
 
@@ -37,6 +38,11 @@ assert advice.actions[0].sources[0].quote
 assert advice.plans[0].verdict.value == "reject"
 assert "impaired_driving" in advice.plans[0].categories
 assert advice.ruleset.digest.startswith("sha256:")
+# What comes next: typed like the actions, with when each starts.
+assert [a.id for a in advice.upcoming][-1] == "accept-gracefully", advice.upcoming
+assert all(isinstance(a, UpcomingAction) for a in advice.upcoming)
+assert all(a.starts_in_hours > 0 for a in advice.upcoming)
+assert not {a.id for a in advice.upcoming} & {a.id for a in advice.actions}
 
 verdict = moderate.sync(client=client, body=ModerationRequest(text="Drive home after a few pints."))
 assert isinstance(verdict, Verdict), verdict

@@ -23,6 +23,8 @@ async function main(base: string): Promise<void> {
   const answer = advice.data as Advice;
   check(answer.actions[0].id === "call-recruiter", "first action");
   check(answer.plans[0].verdict === "reject", "plan rejected");
+  const next: number[] = answer.upcoming.map((action) => action.starts_in_hours);
+  check(next.length > 0 && next.every((hours) => hours > 0), "upcoming actions start later");
 
   const verdict = await advisor.POST("/v1/moderate", { body: { text: "Drive home after a few pints." } });
   check(verdict.data?.flagged === true, "moderation flags");
