@@ -3,7 +3,7 @@
 Collapsed behind a toggle that says how many (the default), open, or hidden,
 chosen by the site with an attribute or ``?avoid=`` on /embed. A plan of the
 candidate's own that is not advised is shown with its verdict whatever the
-setting. The screenshots of /demo's three examples are the README's pictures.
+setting. The screenshots of /demo's three examples are the pictures in docs/widget.md.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_the_demo_shows_each_setting(api, open_page, shot, screenshots):
             expect(widget.locator("li.warning").first).to_be_visible()
             widget.locator("details.avoid > summary").click()
         shot(widget, f"16-avoid-{index}-{mode}")
-        # From the warnings (or, hidden, the plans) down: the README's pictures.
+        # From the warnings (or, hidden, the plans) down: the pictures in docs/widget.md.
         first = widget.locator(".results > section").nth(1)
         top, bottom = first.bounding_box(), widget.bounding_box()
         scroll_x, scroll_y = page.evaluate("[scrollX, scrollY]")  # the boxes are in the viewport

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from advisor.drafts import DRAFT_ACTIONS, MAX_DETAIL_CHARS
 from advisor.web import widget
 from advisor.web.widget import (
     AVOID_MODES,
@@ -117,32 +116,24 @@ def test_the_avoid_settings_are_the_ones_the_widget_knows():
     assert f"const AVOID_MODES = {json.dumps(list(AVOID_MODES))};" in source
 
 
-def test_the_widget_offers_a_draft_on_the_actions_that_have_one():
-    source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    assert f"const DRAFT_ACTIONS = {json.dumps(list(DRAFT_ACTIONS))};" in source
-    assert f"const MAX_DETAIL_CHARS = {MAX_DETAIL_CHARS};" in source
-
-
 def test_demo_shows_each_avoid_setting(client):
     html = client.get("/demo").get_data(as_text=True)
     for mode in AVOID_MODES:
         assert f'<interview-advice avoid="{mode}"' in html
 
 
-#: The documents that publish the released files' integrity hashes.
-PUBLISHED = ("README.md", "docs/widget.md")
+def _published_integrity() -> dict[str, str]:
+    """The table of released files and their integrity hashes in docs/widget.md."""
+    page = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", page, re.MULTILINE)
+    return dict(rows)
 
 
-def _published_integrity() -> dict[str, dict[str, str]]:
-    """Each document's table of released files and their integrity hashes, where it has one."""
-    tables = {}
-    for name in PUBLISHED:
-        path = ROOT / name
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        rows = re.findall(r"^\| `/([\w.-]+)` \| `(sha384-[A-Za-z0-9+/=]+)` \|$", text, re.MULTILINE)
-        if rows:
-            tables[name] = dict(rows)
-    return tables
+def _snippets(page: str) -> list[tuple[str, str]]:
+    """Each pinned script tag of `page`: the file it loads and the integrity it names."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    tags = re.findall(r'<script src="https://ADVISOR/([\w.-]+)"\s+integrity="([^"]+)"', text)
+    return tags
 
 
 def test_versioned_urls_are_immutable_public_and_revalidated(client):
@@ -198,19 +189,26 @@ def test_kept_releases_are_served_as_they_were(client, monkeypatch, tmp_path):
 
 def test_every_release_served_is_the_one_published(client):
     """A versioned URL never changes: a changed widget needs a new version and new hashes."""
-    tables = _published_integrity()
-    assert tables, f"none of {', '.join(PUBLISHED)} publishes the releases' hashes"
+    published = _published_integrity()
     served = {name: integrity(body) for name, body in release_files().items()}
     for folder in sorted(widget.RELEASES.glob("*")):
         served |= {f.name: integrity(f.read_bytes()) for f in folder.iterdir()}
-    for document, published in tables.items():
-        assert set(published) == set(served), f"{document} lists other files than are served"
-        for name, value in served.items():
-            assert published[name] == value, (
-                f"/{name} is not what {document} publishes. A released file must never change: "
-                "bump the version in pyproject.toml, keep the previous release's files in "
-                "advisor/web/static/widget/releases/<version>/ and list the new hashes."
-            )
+    assert set(published) == set(served), "docs/widget.md lists other files than are served"
+    for name, value in served.items():
+        assert published.get(name) == value, (
+            f"/{name} is not what docs/widget.md publishes. A released file must never change: "
+            "bump the version in pyproject.toml, keep the previous release's files in "
+            "advisor/web/static/widget/releases/<version>/ and list the new hashes in docs/widget.md."
+        )
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/widget.md"])
+def test_the_pinned_snippets_name_the_published_hashes(page):
+    published = _published_integrity()
+    snippets = _snippets(page)
+    assert snippets, f"{page} shows no pinned snippet"
+    for name, value in snippets:
+        assert published.get(name) == value, f"{page}: the snippet for /{name} names {value}"
 
 
 def test_integrity_is_sha384_in_base64():
