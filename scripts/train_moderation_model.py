@@ -13,8 +13,11 @@ never read.  Before training on everything, the script estimates how the
 model does on writers it has not seen: it splits the writers' sets into
 five folds, leaves each fold out in turn, trains on the rest and scores the
 left-out sets, sentence by sentence with neighbours as the screen does.  Those scores pick each category's
-threshold (the best F1 at finding that category), and the estimate at those
-thresholds is written into the model beside the weights.
+threshold (the best F1 at finding that category); a category-blind stance
+model (does the text around a sentence endorse the harm, or report, mock or
+reject it?) is trained beside it, and one shift of every category's threshold
+together with the stance threshold is picked for the best F1 of the flag.
+The estimate at those thresholds is written into the model beside the weights.
 
 Needs scikit-learn (``pip install -e '.[train]'``); the service does not.
 """
@@ -24,6 +27,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
+import re
 import sys
 from pathlib import Path
 
@@ -35,11 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from advisor.moderation import CATEGORIES  # noqa: E402
 from advisor.moderation._model import (  # noqa: E402
+    ENDORSES,
     MODEL_FILE,
     LinearModel,
+    endorsement,
     learned,
     ngrams,
     score_sentences,
+    stance_window,
     tokens,
 )
 from advisor.moderation._text import normalise, split_sentences  # noqa: E402
@@ -58,6 +66,23 @@ FOLDS = 5
 #: Terms seen in fewer training texts than this are left out.
 MIN_DF = 2
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
+#: Safe texts of these kinds name a harm without endorsing it: the stance model's
+#: negatives (every unsafe text is a positive).
+NOT_ENDORSED = frozenset({"reported-rejected", "negated", "figurative"})
+#: Safe texts of these kinds name no harm at all: ordinary plans and chat.
+ORDINARY = frozenset({"benign", "unrelated"})
+#: Inverse regularisation strength of the stance model.
+STANCE_C = 1.0
+#: A sentence's stance is read over it and this many sentences either side.
+STANCE_WINDOW = 5
+#: A sentence the model is this sure of on its own keeps its verdict whatever
+#: the stance around it: padding a plain harmful plan with ordinary sentences
+#: must not hide it.
+CERTAIN = 0.99
+#: The stance thresholds tried, and the shifts of every category's threshold tried
+#: with them (a stance gate lets the categories' thresholds come down).
+STANCE_GATES = (0.3, 0.35, 0.4, 0.45, 0.5)
+SHIFTS = (-0.25, -0.2, -0.15, -0.1, -0.05, 0.0)
 
 
 def _terms(text: str) -> list[str]:
@@ -65,12 +90,20 @@ def _terms(text: str) -> list[str]:
     return ngrams([t.text for t in tokens(norm)])
 
 
+def _corpus_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_kinds() -> dict[str, str]:
+    """The writers' kind of each corpus text ("explicit", "reported-rejected", ...)."""
+    return {r["text"]: r.get("kind", "") for p in CORPUS.glob("*.jsonl") for r in _corpus_rows(p)}
+
+
 def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
     """Labelled texts grouped by writer (the group left out when estimating)."""
     groups: dict[str, list[tuple[str, frozenset[str]]]] = {}
     for path in sorted(CORPUS.glob("*.jsonl")):
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-        groups[path.stem] = [(r["text"], frozenset(r["categories"])) for r in rows]
+        groups[path.stem] = [(r["text"], frozenset(r["categories"])) for r in _corpus_rows(path)]
     devset = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))["cases"]
     fixed = [(c["text"], frozenset(c.get("categories") or ())) for c in devset]
     for path in sorted(POLICY.glob("*.cases.yaml")):
@@ -125,14 +158,92 @@ def train(examples: list[tuple[str, frozenset[str]]], fixed: int = 0) -> dict:
     }
 
 
+def train_stance(examples: list[tuple[str, frozenset[str]]], kinds: dict[str, str]) -> dict:
+    """The stance model's data: does a text that names a harm endorse it?
+
+    Its positives are the unsafe texts (the product's own unsafe texts, the
+    rejected advice and the satire's passages, among them), its negatives the
+    writers' safe texts that report, quote, negate or joke about a harm
+    (`NOT_ENDORSED`).  Category-blind, it learns from all of them what
+    rejecting, mocking or reporting sounds like."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    chosen = [(t, bool(cats)) for t, cats in examples if cats or kinds.get(t) in NOT_ENDORSED]
+    # Each text again beside an ordinary one (a plan, a thank-you): ordinary
+    # words say nothing of the stance, so padding a harmful plan with them
+    # cannot hide it, nor padding a rejection make it endorse.
+    ordinary = [t for t, cats in examples if not cats and kinds.get(t) in ORDINARY]
+    if ordinary:
+        draw = random.Random(0)
+        chosen += [
+            (f"{t} {o}" if draw.random() < 0.5 else f"{o} {t}", y)
+            for (t, y), o in zip(chosen, draw.choices(ordinary, k=len(chosen)), strict=True)
+        ]
+    satire = satire_windows()
+    chosen += [(t, True) for t in satire]
+    weight = np.ones(len(chosen))
+    weight[len(chosen) - len(satire) :] = CONTENT_WEIGHT
+    vectoriser = TfidfVectorizer(
+        analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
+    )
+    features = vectoriser.fit_transform([t for t, _ in chosen])
+    model = LogisticRegression(C=STANCE_C, max_iter=5000, class_weight="balanced")
+    model.fit(features, np.array([y for _, y in chosen]), sample_weight=weight)
+    return {
+        "categories": [ENDORSES],
+        "vocabulary": vectoriser.get_feature_names_out().tolist(),
+        "idf": [round(float(x), 5) for x in vectoriser.idf_],
+        "weights": [[round(float(w), 5)] for w in model.coef_[0]],
+        "intercepts": [round(float(model.intercept_[0]), 5)],
+        "thresholds": [0.5],
+        "window": STANCE_WINDOW,
+        "certain": CERTAIN,
+    }
+
+
+def satire_windows() -> list[str]:
+    """The satirical article's unsafe passages as the screen reads their stance:
+    each sentence a rejected advice's quote falls in, with `STANCE_WINDOW`
+    sentences either side.  The satire recommends them in earnest tones, and
+    the content gate wants them flagged where they stand."""
+    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
+    sources = yaml.safe_load((CONTENT / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+    files = {s["id"]: s["file"] for s in sources if s["nature"] != "sincere"}
+    windows = []
+    for source_id, file in files.items():
+        text = (CONTENT / "articles" / file).read_text(encoding="utf-8")
+        spans = [(a, b) for _, _, a, b in split_sentences(normalise(text), text)]
+        for item in rejected:
+            for quoted in item.get("sources", ()):
+                if quoted.get("source") not in (None, source_id):
+                    continue
+                words = quoted["quote"].split()[:8]
+                found = re.search(r"\s+".join(map(re.escape, words)), text)
+                at = found.start() if found else -1
+                hit = [i for i, (a, b) in enumerate(spans) if a <= at < b] if at >= 0 else []
+                for i in hit:
+                    first = spans[max(i - STANCE_WINDOW, 0)][0]
+                    last = spans[min(i + STANCE_WINDOW, len(spans) - 1)][1]
+                    windows.append(text[first:last])
+    return windows
+
+
 def sentence_scores(model: LinearModel, text: str):
     norm = normalise(text)
     spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
     return score_sentences(model, norm.text, spans)
 
 
-def left_out_scores(groups) -> list[tuple[frozenset[str], list]]:
-    """Each writer's texts scored by a model trained without that writer.
+def stance_scores(stance: LinearModel, text: str) -> list[float]:
+    """Each sentence's stance score, read over its window (as the screen reads it)."""
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    return endorsement(stance, norm.text, spans, stance_window(stance))
+
+
+def left_out_scores(groups, kinds) -> list[tuple[frozenset[str], list, list[float]]]:
+    """Each writer's texts scored by models trained without that writer.
 
     The writers' sets are dealt into FOLDS folds; each fold is left out once."""
     results = []
@@ -143,21 +254,32 @@ def left_out_scores(groups) -> list[tuple[frozenset[str], list]]:
         data = train(train_set, fixed=len(groups["_always"]))
         data["thresholds"] = [0.5] * len(CATEGORIES)
         model = LinearModel(data)
+        stance = LinearModel(train_stance(train_set, kinds))
         for writer in sorted(held_out):
-            results += [(cats, sentence_scores(model, text)) for text, cats in groups[writer]]
+            results += [
+                (cats, sentence_scores(model, text), stance_scores(stance, text))
+                for text, cats in groups[writer]
+            ]
         print(f"  left out {', '.join(sorted(held_out))}", file=sys.stderr)
     return results
 
 
-def _found(scored, thresholds) -> set[str]:
-    return set().union(*(learned(scored, i, thresholds) for i in range(len(scored))))
+def _found(scored, thresholds, stance=None, gate: float = 0.0) -> set[str]:
+    return set().union(
+        *(
+            learned(scored, i, thresholds)
+            for i in range(len(scored))
+            if stance is None or stance[i] >= gate or max(scored[i].own.values()) >= CERTAIN
+        )
+    )
 
 
-def figures(results, thresholds: dict[str, float]) -> dict:
-    """Precision and recall of the flag, and category recall, at `thresholds`."""
+def figures(results, thresholds: dict[str, float], gate: float | None = None) -> dict:
+    """Precision and recall of the flag, and category recall, at `thresholds`
+    (and the stance `gate`, when given)."""
     tp = fp = fn = found_right = labelled = 0
-    for categories, scored in results:
-        found = _found(scored, thresholds)
+    for categories, scored, stance in results:
+        found = _found(scored, thresholds, None if gate is None else stance, gate or 0.0)
         flagged, unsafe = bool(found), bool(categories)
         tp += flagged and unsafe
         fp += flagged and not unsafe
@@ -181,7 +303,7 @@ def choose_thresholds(results) -> dict[str, float]:
         best = None
         for t in THRESHOLDS:
             tp = fp = fn = 0
-            for categories, scored in results:
+            for categories, scored, _ in results:
                 found = category in _found(scored, {**dict.fromkeys(CATEGORIES, 2.0), category: t})
                 tp += found and category in categories
                 fp += found and category not in categories
@@ -191,6 +313,19 @@ def choose_thresholds(results) -> dict[str, float]:
                 best = (f1, t)
         chosen[category] = float(best[1])
     return chosen
+
+
+def choose_gate(results, thresholds: dict[str, float]) -> tuple[dict[str, float], float]:
+    """The stance gate, and the shift of every category's threshold, with the
+    best F1 of the flag on left-out writers."""
+    best = None
+    for shift in SHIFTS:
+        shifted = {c: round(max(THRESHOLDS[0], t + shift), 2) for c, t in thresholds.items()}
+        for gate in STANCE_GATES:
+            f1 = figures(results, shifted, gate)["f1"]
+            if best is None or f1 > best[0]:
+                best = (f1, shifted, gate)
+    return best[1], best[2]
 
 
 def corpus_digest() -> str:
@@ -206,18 +341,24 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=POLICY / MODEL_FILE)
     args = parser.parse_args(argv)
     groups = load_examples()
-    results = left_out_scores(groups)
+    kinds = load_kinds()
+    results = left_out_scores(groups, kinds)
     for t in THRESHOLDS:
         print(f"every category at {t:.2f}: {figures(results, dict.fromkeys(CATEGORIES, t))}")
-    thresholds = choose_thresholds(results)
-    estimate = figures(results, thresholds)
-    print(f"chosen per category: {thresholds}")
-    print(f"left-out-writer estimate at those: {estimate}")
+    alone = choose_thresholds(results)
+    print(f"chosen per category: {alone}")
+    print(f"left-out-writer estimate at those, no stance: {figures(results, alone)}")
+    thresholds, gate = choose_gate(results, alone)
+    estimate = figures(results, thresholds, gate)
+    print(f"with the stance gate at {gate}: {thresholds}")
+    print(f"left-out-writer estimate with the stance gate: {estimate}")
     if args.estimate:
         return 0
     examples = [x for rows in groups.values() for x in rows]
     data = train(examples, fixed=len(groups["_always"]))
     data["thresholds"] = [thresholds[c] for c in CATEGORIES]
+    data["stance"] = train_stance(examples, kinds)
+    data["stance"]["thresholds"] = [gate]
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),

@@ -162,7 +162,7 @@ def _check_offsets(text: str, verdict: Verdict) -> None:
         ("\uff28ave four \uff50ints and then \uff44rive home.", 1, "\uff44rive"),
         ("  \u2022 Have four pints,\u00a0then drive home  \n\u2022 Thank them.", 2, "drive"),
         ("d r i v e  home after the pub, ur  fine after 3 pints", 1, "d r i v e"),
-        ("\u201cGet hammered, then drive home,\u201d he said. Don\u2019t.", 2, "drive"),
+        ("\u201cGet hammered, then drive home,\u201d he said. Good plan.", 2, "drive"),
     ],
 )
 def test_offsets_survive_normalisation(moderator, text, sentences, flagged_text):

@@ -87,6 +87,9 @@ class LinearModel:
         self.thresholds = dict(zip(self.categories, data["thresholds"], strict=True))
         self.trained_on = data.get("trained_on", {})
         self.window = int(data.get("window", 1))
+        #: A stance model's: a sentence whose own score in some category reaches
+        #: this keeps the model's verdict whatever the text around it says.
+        self.certain = float(data.get("certain", 1.0))
         #: The stance model, when the file has one (`endorsement`).
         self.stance: LinearModel | None = None
         if data.get("stance") is not None:

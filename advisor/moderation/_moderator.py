@@ -206,7 +206,9 @@ class Moderator:
     def _weigh_stance(self, text: str, sentences: list[_Sentence], opinions: list) -> set[int]:
         """Drop the model's verdicts on sentences whose text, read around them,
         reports, mocks or rejects the harm rather than endorsing it (the
-        stance model, `_model.endorsement`); the indices of those sentences."""
+        stance model, `_model.endorsement`), unless the sentence read alone is
+        all but certain (`LinearModel.certain`): ordinary sentences around a
+        plain harmful one must not hide it.  The indices of those sentences."""
         model = self.policy.model
         stance = None if model is None else model.stance
         held = [i for i, o in enumerate(opinions) if o is not None and (o.learned or o.confirmed)]
@@ -215,7 +217,11 @@ class Moderator:
         spans = [(s.norm_start, s.norm_end) for s in sentences]
         scores = endorsement(stance, text, spans, stance.window)
         gate = stance.thresholds[ENDORSES]
-        defused = {i for i in held if scores[i] < gate}
+        defused = {
+            i
+            for i in held
+            if scores[i] < gate and max(opinions[i].scores.own.values()) < stance.certain
+        }
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
         return defused
