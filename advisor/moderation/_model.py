@@ -34,6 +34,7 @@ __all__ = [
     "learned",
     "ngrams",
     "score_sentences",
+    "score_text",
     "tokens",
 ]
 
@@ -67,6 +68,7 @@ class LinearModel:
     def __init__(self, data: dict):
         self.categories: tuple[str, ...] = tuple(data["categories"])
         vocabulary = data["vocabulary"]
+        self.vocabulary: list[str] = list(vocabulary)
         self._index = {term: i for i, term in enumerate(vocabulary)}
         self._idf = np.asarray(data["idf"], dtype=np.float64)
         self._weights = np.asarray(data["weights"], dtype=np.float64)  # terms x categories
@@ -102,6 +104,13 @@ class LinearModel:
         self, words: Sequence[str], passages: Sequence[tuple[int, int]]
     ) -> list[dict[str, float]]:
         """`scores` of each passage words[a:b] (its words and word pairs), in one go."""
+        probabilities = self.passage_features(words, passages).probabilities
+        return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
+
+    def passage_features(
+        self, words: Sequence[str], passages: Sequence[tuple[int, int]]
+    ) -> PassageFeatures:
+        """The features of each passage words[a:b] and its scores, as arrays."""
         index = self._index
         unigrams = np.array([index.get(w, -1) for w in words], np.intp)
         pairs = np.array(
@@ -125,8 +134,7 @@ class LinearModel:
             logits[:, column] += np.bincount(
                 row_of, values * self._weights[terms, column], minlength=len(passages)
             )
-        probabilities = 1.0 / (1.0 + np.exp(-logits))
-        return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
+        return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
 
     def contributions(self, terms: Iterable[str], category: str) -> dict[str, float]:
         """How much each term of the passage adds to `category`'s score (before the logistic)."""
@@ -136,6 +144,28 @@ class LinearModel:
         weights = values * self._weights[index, column]
         names = list(dict.fromkeys(t for t in terms if t in self._index))
         return dict(zip(names, weights.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class PassageFeatures:
+    """The tf-idf features of some passages, sorted by passage, and their scores."""
+
+    model: LinearModel
+    rows: np.ndarray  # the passage of each feature
+    terms: np.ndarray  # its term's index in the vocabulary
+    values: np.ndarray  # its value
+    probabilities: np.ndarray  # passages x categories
+
+    def contributions(self, row: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of passage `row`: how much it adds to
+        `category`'s score (before the logistic), as `LinearModel.contributions`."""
+        model = self.model
+        first, last = np.searchsorted(self.rows, (row, row + 1))
+        terms = self.terms[first:last]
+        column = model.categories.index(category)
+        weights = self.values[first:last] * model._weights[terms, column]
+        vocabulary = model.vocabulary
+        return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -161,9 +191,50 @@ def score_sentences(
     that a report and the verdict on it are scored together.  Every passage
     is scored in one pass over the text's words.
     """
-    found = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    scored = score_text(model, text, spans)
+    categories = model.categories
+    return [
+        SentenceScores(
+            scored.words[a:b],
+            dict(zip(categories, own, strict=True)),
+            dict(zip(categories, near, strict=True)),
+        )
+        for (a, b), own, near in zip(
+            scored.bounds, scored.own.tolist(), scored.read.tolist(), strict=True
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class TextScores:
+    """The model's scores of the sentences of a text, as arrays (sentences x categories)."""
+
+    words: list[str]  # the text's words
+    spans: list[tuple[int, int]]  # their offsets
+    bounds: list[tuple[int, int]]  # each sentence's words, words[a:b]
+    own: np.ndarray  # each sentence read alone
+    read: np.ndarray  # each sentence read with its neighbours
+    features: PassageFeatures  # passage i < len(bounds) is sentence i alone
+
+    def learned(self, thresholds: np.ndarray) -> np.ndarray:
+        """Which categories the model finds in each sentence, as `learned` decides."""
+        own = self.own
+        near = own.copy()
+        near[1:] = np.maximum(near[1:], own[:-1])
+        near[:-1] = np.maximum(near[:-1], own[1:])
+        return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
+
+    def contributions(self, index: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of sentence `index` towards `category`."""
+        return self.features.contributions(index, category)
+
+
+def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:
+    """`score_sentences`, as arrays, with the features each sentence was scored on."""
+    found = [(m.group(), m.span()) for m in _TOKEN.finditer(text)]
     words = [w for w, _ in found]
-    starts = [p for _, p in found]
+    offsets = [o for _, o in found]
+    starts = [o[0] for o in offsets]
     bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
@@ -171,12 +242,10 @@ def score_sentences(
         passages += [
             (bounds[max(i - 1, 0)][0], bounds[min(i + 1, last)][1]) for i in range(len(spans))
         ]
-    own_and_read = model.score_passages(words, passages)
-    read = own_and_read[len(spans) :] if last > 0 else own_and_read
-    return [
-        SentenceScores(words[a:b], own, near)
-        for (a, b), own, near in zip(bounds, own_and_read[: len(spans)], read, strict=True)
-    ]
+    features = model.passage_features(words, passages)
+    own = features.probabilities[: len(spans)]
+    read = features.probabilities[len(spans) :] if last > 0 else own
+    return TextScores(words, offsets, bounds, own, read, features)
 
 
 def learned(

@@ -24,9 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
-from ._model import SentenceScores, learned, score_sentences, tokens
+from ._model import TextScores, score_text
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -114,6 +116,9 @@ class Moderator:
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._cache_lock = threading.Lock()
         self._openers = policy.of_kind("opener")
+        if policy.model is not None:
+            self._thresholds = np.array([policy.model.thresholds[c] for c in CATEGORIES])
+            self._confirm = np.array([policy.confirm[c] for c in CATEGORIES])
         self._lead_ins = policy.of_kind("lead_in")
 
     @classmethod
@@ -177,16 +182,30 @@ class Moderator:
         model = self.policy.model
         if model is None:
             return [None] * len(sentences)
-        scored = score_sentences(model, text, [(s.norm_start, s.norm_end) for s in sentences])
-        confirm = self.policy.confirm
-        return [
-            _Opinion(
-                scores=scores,
-                learned=learned(scored, index, model.thresholds),
-                confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
+        scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
+        learned = scored.learned(self._thresholds)
+        confirmed = scored.read >= self._confirm
+        opinions = []
+        for index, (found, sure, any_found) in enumerate(
+            zip(
+                learned.tolist(),
+                confirmed.tolist(),
+                (learned | confirmed).any(axis=1).tolist(),
+                strict=True,
             )
-            for index, scores in enumerate(scored)
-        ]
+        ):
+            if not any_found:
+                opinions.append(_NO_OPINION)
+                continue
+            opinions.append(
+                _Opinion(
+                    scores=scored,
+                    index=index,
+                    learned=frozenset(c for c, x in zip(CATEGORIES, found, strict=True) if x),
+                    confirmed=frozenset(c for c, x in zip(CATEGORIES, sure, strict=True) if x),
+                )
+            )
+        return opinions
 
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
@@ -366,27 +385,24 @@ class Moderator:
 
     def _learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
         """The words of the sentence that weigh most towards each learned category."""
-        model = self.policy.model
-        words = tokens(norm.text, sentence.norm_start, sentence.norm_end)
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for first, second in zip(words, [*words[1:], None], strict=True):
-            spans.setdefault(first.text, []).append((first.start, first.end))
-            if second is not None:
-                spans.setdefault(f"{first.text} {second.text}", []).append(
-                    (first.start, second.end)
-                )
+        scored: TextScores = opinion.scores
+        first, last = scored.bounds[opinion.index]
+        words, offsets = scored.words, scored.spans
         found = []
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            weights = model.contributions(opinion.scores.terms, harm.category)
-            best = sorted((w, term) for term, w in weights.items() if w > 0 and term in spans)[
-                -_LEARNED_EVIDENCE:
-            ]
+            weights = scored.contributions(opinion.index, harm.category)
+            best = sorted(item for item in weights if item[0] > 0)[-_LEARNED_EVIDENCE:]
             for _, term in best:
-                for start, end in spans[term]:
-                    first, last = norm.span(start, end)
-                    found.append(Evidence(first, last, text[first:last], f"model:{harm.category}"))
+                parts = term.split(" ")
+                size = len(parts)
+                for at in range(first, last - size + 1):
+                    if words[at : at + size] == parts:
+                        start, end = norm.span(offsets[at][0], offsets[at + size - 1][1])
+                        found.append(
+                            Evidence(start, end, text[start:end], f"model:{harm.category}")
+                        )
         return found
 
     def clear_cache(self) -> None:
@@ -417,9 +433,14 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
 class _Opinion:
     """The model's verdict on a sentence read with its neighbours."""
 
-    scores: SentenceScores
+    scores: TextScores | None  # the text's scores
+    index: int  # the sentence's
     learned: frozenset[str]  # categories whose score reaches their threshold
     confirmed: frozenset[str]  # categories whose score confirms a rule's harm
+
+
+#: The opinion on a sentence the model finds nothing in.
+_NO_OPINION = _Opinion(None, -1, frozenset(), frozenset())
 
 
 def _learned_harm(category: Category) -> Harm:
