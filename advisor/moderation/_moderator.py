@@ -28,7 +28,8 @@ import numpy as np
 
 from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
-from ._model import TextScores, score_text
+from ._model import SentenceScores, TextScores, ngrams, score_text, tokens
+from ._model import learned as learned_categories
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -92,8 +93,10 @@ class Moderator:
     """The compiled moderation policy."""
 
     def __init__(self, policy: Policy, rejected: Sequence[Mapping], first_pass: bool = True):
-        """Compile `policy`; `first_pass=False` looks for every harm in every
-        sentence (slow: it exists to check the first pass loses nothing)."""
+        """Compile `policy`; `first_pass=False` is the slow reference the fast
+        paths are checked against: it looks for every harm in every sentence,
+        scores each passage with the model term by term and asks the rules
+        engine every time (no remembered answers)."""
         self.policy = policy
         self._first_pass = first_pass
         self._rejected = {r["id"]: r for r in rejected}
@@ -182,6 +185,8 @@ class Moderator:
         model = self.policy.model
         if model is None:
             return [None] * len(sentences)
+        if not self._first_pass:
+            return self._reference_opinions(text, sentences)
         scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
         learned = scored.learned(self._thresholds)
         confirmed = scored.read >= self._confirm
@@ -206,6 +211,27 @@ class Moderator:
                 )
             )
         return opinions
+
+    def _reference_opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion]:
+        """`_opinions` the straightforward way: each passage scored term by term."""
+        model = self.policy.model
+        spans = [(s.norm_start, s.norm_end) for s in sentences]
+        scored = []
+        for index, (start, end) in enumerate(spans):
+            near = (spans[max(index - 1, 0)][0], spans[min(index + 1, len(spans) - 1)][1])
+            words = [t.text for t in tokens(text, start, end)]
+            read = model.scores(ngrams([t.text for t in tokens(text, *near)]))
+            scored.append(SentenceScores(words, model.scores(ngrams(words)), read))
+        confirm = self.policy.confirm
+        return [
+            _Opinion(
+                scores=scores,
+                index=index,
+                learned=learned_categories(scored, index, model.thresholds),
+                confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
+            )
+            for index, scores in enumerate(scored)
+        ]
 
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
@@ -357,6 +383,8 @@ class Moderator:
         return fired
 
     def _fire(self, session: RuleSession, fact: dict) -> tuple[str, ...]:
+        if not self._first_pass:
+            return tuple(session.evaluate(fact))
         key = (id(session), tuple(fact))
         answer = self._cache.get(key)
         if answer is None:
@@ -385,6 +413,8 @@ class Moderator:
 
     def _learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
         """The words of the sentence that weigh most towards each learned category."""
+        if not self._first_pass:
+            return self._reference_learned_evidence(text, norm, sentence, opinion, fired)
         scored: TextScores = opinion.scores
         first, last = scored.bounds[opinion.index]
         words, offsets = scored.words, scored.spans
@@ -403,6 +433,32 @@ class Moderator:
                         found.append(
                             Evidence(start, end, text[start:end], f"model:{harm.category}")
                         )
+        return found
+
+    def _reference_learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
+        """`_learned_evidence` the straightforward way: every term's weight worked
+        out again from the sentence's words."""
+        model = self.policy.model
+        words = tokens(norm.text, sentence.norm_start, sentence.norm_end)
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for first, second in zip(words, [*words[1:], None], strict=True):
+            spans.setdefault(first.text, []).append((first.start, first.end))
+            if second is not None:
+                spans.setdefault(f"{first.text} {second.text}", []).append(
+                    (first.start, second.end)
+                )
+        found = []
+        for harm in fired:
+            if harm.id != LEARNED:
+                continue
+            weights = model.contributions(opinion.scores.terms, harm.category)
+            best = sorted((w, term) for term, w in weights.items() if w > 0 and term in spans)[
+                -_LEARNED_EVIDENCE:
+            ]
+            for _, term in best:
+                for start, end in spans[term]:
+                    first, last = norm.span(start, end)
+                    found.append(Evidence(first, last, text[first:last], f"model:{harm.category}"))
         return found
 
     def clear_cache(self) -> None:
@@ -433,7 +489,7 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
 class _Opinion:
     """The model's verdict on a sentence read with its neighbours."""
 
-    scores: TextScores | None  # the text's scores
+    scores: TextScores | SentenceScores | None  # the text's (the sentence's, for the reference)
     index: int  # the sentence's
     learned: frozenset[str]  # categories whose score reaches their threshold
     confirmed: frozenset[str]  # categories whose score confirms a rule's harm

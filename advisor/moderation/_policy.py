@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -143,7 +144,14 @@ class WordClass:
     carry: bool  # a sentence that opens by pointing back inherits its matches
     absorbs_negation: bool  # a negation word inside a match is part of the phrase
     window: int | None  # a negation's reach in words, when not the shared one
-    regex: re.Pattern
+    source: str  # the patterns, references expanded, as one regex
+
+    @cached_property
+    def regex(self) -> re.Pattern:
+        """The compiled `source`, matching whole words only.  Loading compiles
+        it for every class but the parts, which are only matched inside the
+        classes that refer to them."""
+        return _whole_words(self.source)
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,9 @@ def load_policy(policy_dir: Path) -> Policy:
     classes = {
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
+    for word_class in classes.values():
+        if word_class.kind != "part":
+            word_class.regex  # noqa: B018 - compiled now, not during a request
     categories = {data["category"]: _category(path, data, classes) for path, data in raw_categories}
     harms = [h for c in categories.values() for h in c.harms]
     needed = dict.fromkeys(n for h in harms for n in h.all)
@@ -374,7 +385,7 @@ def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordC
         carry=spec["carry"],
         absorbs_negation=spec["absorbs_negation"],
         window=spec.get("window"),
-        regex=_whole_words(source),
+        source=source,
     )
 
 

@@ -80,6 +80,7 @@ def _alternatives(items: list, at_start: bool) -> list[tuple[list, bool]]:
     return [(items, at_start)]
 
 
+@cache
 def _core(word: str) -> str:
     return word.strip(_START + _END).strip(" '")
 
@@ -100,16 +101,31 @@ def _weak(keyword: str) -> bool:
     return _rare_length(keyword) == 0
 
 
+@cache
+def _traits(keyword: str) -> tuple[bool, bool, int, int, int]:
+    """What `_score` weighs of one keyword: weak, frequent, rare length,
+    word-boundary marks, length."""
+    core = _core(keyword)
+    return (
+        _weak(keyword),
+        core in _FREQUENT,
+        _rare_length(keyword),
+        keyword.startswith(_START) + keyword.endswith(_END),
+        len(core),
+    )
+
+
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, few frequent words, rare long words,
     few words, whole words, long words."""
+    traits = [_traits(w) for w in words]
     return (
-        not any(_weak(w) for w in words),
-        -sum(_core(w) in _FREQUENT for w in words),
-        min(min(_rare_length(w) for w in words), 8),
+        not any(t[0] for t in traits),
+        -sum(t[1] for t in traits),
+        min(min(t[2] for t in traits), 8),
         -len(words),
-        sum(w.startswith(_START) + w.endswith(_END) for w in words),
-        min(len(_core(w)) for w in words),
+        sum(t[3] for t in traits),
+        min(t[4] for t in traits),
     )
 
 
