@@ -22,6 +22,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,8 @@ MODEL_FILE = "model.json"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
+_GROUP = methodcaller("group")
+_START = methodcaller("start")
 
 
 @dataclass(frozen=True)
@@ -111,17 +115,21 @@ class LinearModel:
         self, words: Sequence[str], passages: Sequence[tuple[int, int]]
     ) -> PassageFeatures:
         """The features of each passage words[a:b] and its scores, as arrays."""
-        index = self._index
-        unigrams = np.array([index.get(w, -1) for w in words], np.intp)
-        pairs = np.array(
-            [index.get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)], np.intp
-        )
-        pieces, rows = [], []
-        for row, (a, b) in enumerate(passages):
-            pieces += [unigrams[a:b], pairs[a : max(b - 1, a)]]
-            rows.append(np.full(b - a + max(b - 1 - a, 0), row, np.intp))
-        terms = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
-        row_of = np.concatenate(rows) if rows else np.zeros(0, np.intp)
+        lookup = self._index.get
+        count = len(words)
+        # Each word's and each pair's term (-1: not in the vocabulary), side by
+        # side: word i at 2i, the pair it starts at 2i + 1.
+        ids = np.full(2 * count, -1, np.intp)
+        ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
+        pairs = map(" ".join, zip(words, words[1:], strict=False))
+        ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+        # Passage (a, b) holds the words a..b-1 and the pairs a..b-2: slots 2a..2b-2.
+        bounds = np.array(passages, np.intp).reshape(-1, 2)
+        first = 2 * bounds[:, 0]
+        sizes = np.maximum(2 * bounds[:, 1] - 1 - first, 0)
+        row_of = np.repeat(np.arange(len(bounds)), sizes)
+        offsets = np.cumsum(sizes) - sizes
+        terms = ids[np.arange(int(sizes.sum())) - np.repeat(offsets - first, sizes)]
         known = terms >= 0
         size = len(self._idf)
         keys, counts = np.unique(row_of[known] * size + terms[known], return_counts=True)
@@ -210,7 +218,7 @@ class TextScores:
     """The model's scores of the sentences of a text, as arrays (sentences x categories)."""
 
     words: list[str]  # the text's words
-    spans: list[tuple[int, int]]  # their offsets
+    found: list[re.Match]  # their matches (offsets into the text)
     bounds: list[tuple[int, int]]  # each sentence's words, words[a:b]
     own: np.ndarray  # each sentence read alone
     read: np.ndarray  # each sentence read with its neighbours
@@ -231,10 +239,9 @@ class TextScores:
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:
     """`score_sentences`, as arrays, with the features each sentence was scored on."""
-    found = [(m.group(), m.span()) for m in _TOKEN.finditer(text)]
-    words = [w for w, _ in found]
-    offsets = [o for _, o in found]
-    starts = [o[0] for o in offsets]
+    found = list(_TOKEN.finditer(text))
+    words = list(map(_GROUP, found))
+    starts = list(map(_START, found))
     bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
@@ -245,7 +252,7 @@ def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) 
     features = model.passage_features(words, passages)
     own = features.probabilities[: len(spans)]
     read = features.probabilities[len(spans) :] if last > 0 else own
-    return TextScores(words, offsets, bounds, own, read, features)
+    return TextScores(words, found, bounds, own, read, features)
 
 
 def learned(

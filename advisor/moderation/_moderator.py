@@ -417,7 +417,7 @@ class Moderator:
             return self._reference_learned_evidence(text, norm, sentence, opinion, fired)
         scored: TextScores = opinion.scores
         first, last = scored.bounds[opinion.index]
-        words, offsets = scored.words, scored.spans
+        words, found_words = scored.words, scored.found
         found = []
         for harm in fired:
             if harm.id != LEARNED:
@@ -429,7 +429,9 @@ class Moderator:
                 size = len(parts)
                 for at in range(first, last - size + 1):
                     if words[at : at + size] == parts:
-                        start, end = norm.span(offsets[at][0], offsets[at + size - 1][1])
+                        start, end = norm.span(
+                            found_words[at].start(), found_words[at + size - 1].end()
+                        )
                         found.append(
                             Evidence(start, end, text[start:end], f"model:{harm.category}")
                         )
