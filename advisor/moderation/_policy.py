@@ -250,9 +250,7 @@ def load_policy(policy_dir: Path) -> Policy:
     classes = {
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
-    for word_class in classes.values():
-        if word_class.kind != "part":
-            word_class.regex  # noqa: B018 - compiled now, not during a request
+    _compile_all(raw_classes, classes)
     categories = {data["category"]: _category(path, data, classes) for path, data in raw_categories}
     harms = [h for c in categories.values() for h in c.harms]
     needed = dict.fromkeys(n for h in harms for n in h.all)
@@ -305,8 +303,10 @@ def _collect(into: dict, path: Path, specs: Mapping) -> None:
 class _Expander:
     """Expands ``{name}`` references (and "-ing" endings) in patterns into plain regex."""
 
-    def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]]):
+    def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]], check: bool = False):
+        """`check`: compile each pattern on its own, to name the one that is invalid."""
         self._raw = raw_classes
+        self._check = check
         self._done: dict[str, str] = {}
         self._trees: dict[str, tuple] = {}
 
@@ -349,13 +349,36 @@ class _Expander:
             raise PolicyError(
                 f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}"
             )
-        try:
-            # Each referenced class is checked on its own: a stand-in will do here,
-            # and compiling the expansion again for every pattern would be slow.
-            re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
-        except re.error as error:
-            raise PolicyError(f"{path}: {field}: invalid regular expression: {error}") from error
+        if self._check:
+            try:
+                # Each referenced class is checked on its own: a stand-in will do here,
+                # and compiling the expansion again for every pattern would be slow.
+                re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
+            except re.error as error:
+                raise PolicyError(
+                    f"{path}: {field}: invalid regular expression: {error}"
+                ) from error
         return source
+
+
+def _compile_all(raw_classes: Mapping[str, tuple[Path, dict]], classes: Mapping[str, WordClass]):
+    """Compile every class but the parts (matched only inside the classes that
+    refer to them), and check the parts' own patterns.  When a regex does not
+    compile, the patterns are checked one by one to name the invalid one."""
+    checked = _Expander(raw_classes, check=True)
+    try:
+        for name, word_class in classes.items():
+            if word_class.kind == "part":
+                checked.alternation(name)
+            else:
+                word_class.regex  # noqa: B018 - compiled now, not during a request
+    except re.error as error:
+        for other in raw_classes:
+            checked.alternation(other)
+        path = classes[name].path
+        raise PolicyError(
+            f"{path}: classes.{name}.patterns: invalid regular expression: {error}"
+        ) from error
 
 
 _ING = re.compile(r"(?<=[a-z])ing(?![a-z_}])")  # not inside a {reference}
