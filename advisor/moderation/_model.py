@@ -137,11 +137,13 @@ class LinearModel:
         values = (1.0 + np.log(counts)) * self._idf[terms]
         norms = np.sqrt(np.bincount(row_of, values * values, minlength=len(passages)))
         values = values / norms[row_of]
-        logits = np.tile(self._intercepts, (len(passages), 1))
-        for column in range(len(self.categories)):
-            logits[:, column] += np.bincount(
-                row_of, values * self._weights[terms, column], minlength=len(passages)
-            )
+        # Each passage's sum per category, in one count over (passage, category) cells.
+        width = len(self.categories)
+        cells = (row_of[:, None] * width + np.arange(width)).ravel()
+        sums = np.bincount(
+            cells, (values[:, None] * self._weights[terms]).ravel(), len(passages) * width
+        )
+        logits = sums.reshape(len(passages), width) + self._intercepts
         return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
 
     def contributions(self, terms: Iterable[str], category: str) -> dict[str, float]:
