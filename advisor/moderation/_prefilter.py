@@ -185,20 +185,31 @@ def _starts_non_word(part: set[str]) -> bool:
     return all(s and not s[0].isalnum() for s in part)
 
 
-#: Answers for the parts of the patterns being read, by the part's identity:
-#: classes share parts ({person} is in many), and each is worked out once.
-#: Filled and emptied by one `Prefilter` construction, while the parts live.
-_MEMO: dict[tuple, object] = {}
+#: Answers for the parts of the patterns being read, by function and the
+#: part's identity: classes share parts ({person} is in many), and each is
+#: worked out once.  Filled and emptied by one `Prefilter` construction,
+#: while the parts live.
+_MEMOS: list[dict] = []
 
 
 def _memoised(function):
+    memo: dict[tuple, object] = {}
+    _MEMOS.append(memo)
+
     def wrapper(part, *args):
-        key = (function.__name__, id(part), *args)
-        if key not in _MEMO:
-            _MEMO[key] = function(part, *args)
-        return _MEMO[key]
+        key = (id(part), *args)
+        try:
+            return memo[key]
+        except KeyError:
+            memo[key] = answer = function(part, *args)
+            return answer
 
     return wrapper
+
+
+def _forget() -> None:
+    for memo in _MEMOS:
+        memo.clear()
 
 
 @_memoised
@@ -361,11 +372,11 @@ class Prefilter:
         # For each keyword set, the (class, alternative) pairs that need it.
         self._needed_by: dict[int, list[tuple[str, frozenset[int]]]] = {}
         unknown = set()
-        _MEMO.clear()
+        _forget()
         try:
             found_by_class = {name: requirements(nodes) for name, nodes in classes.items()}
         finally:
-            _MEMO.clear()
+            _forget()
         for name, found in found_by_class.items():
             if found is None:
                 unknown.add(name)
