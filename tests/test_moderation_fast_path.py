@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import Moderator
+from advisor.moderation._policy import _whole_words
+from advisor.moderation._text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "rules" / "moderation"
@@ -87,3 +89,32 @@ def test_remembered_answers_do_not_change_a_verdict(fast):
         remembered = fast.moderate(text)
         fast.clear_cache()
         assert fast.moderate(text) == remembered, text
+
+
+@pytest.fixture(scope="module")
+def plain_regexes(fast):
+    """Each class's regex without the look at a position's first character."""
+    return {
+        name: (word_class.regex, _whole_words(word_class.source))
+        for name, word_class in fast.policy.classes.items()
+        if word_class.kind != "part"
+    }
+
+
+def _same_matches(plain_regexes, text: str) -> None:
+    folded = normalise(text).text
+    for name, (quick, plain) in plain_regexes.items():
+        expected = [m.span() for m in plain.finditer(folded)]
+        assert [m.span() for m in quick.finditer(folded)] == expected, (name, text)
+
+
+def test_first_character_look_loses_no_match(fast, plain_regexes):
+    assert sum(c.first is not None for c in fast.policy.classes.values()) > len(plain_regexes) // 2
+    for text in SAMPLE[::4]:
+        _same_matches(plain_regexes, text)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=20).map(" ".join))
+def test_first_character_look_loses_no_match_in_generated_texts(plain_regexes, text):
+    _same_matches(plain_regexes, text)

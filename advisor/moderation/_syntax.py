@@ -213,3 +213,52 @@ class _Parser:
         if self._peek() in ("?", "+"):  # lazy or possessive: the same strings
             self.position += 1
         return bounds
+
+
+def first_chars(nodes: list[tuple]) -> frozenset[str] | None:
+    """The characters a non-empty match of `nodes` can start with; None when
+    that could be almost any (a wide class such as ``.`` or ``\\w``)."""
+    chars, _ = _first(nodes, {})
+    return None if chars is None else frozenset(chars)
+
+
+def _first(items: list[tuple], memo: dict) -> tuple[set[str] | None, bool]:
+    """(first characters, whether `items` can match the empty string)."""
+    chars: set[str] = set()
+    for node in items:
+        kind = node[0]
+        if kind == "assert":  # zero width
+            continue
+        if kind == "lit":
+            return chars | {node[1]}, False
+        if kind == "set":
+            return chars | node[1], False
+        if kind == "any":
+            return None, False
+        if kind == "group":
+            found, empty = _first_of_group(node, memo)
+        else:  # repeat
+            found, empty = _first(node[3], memo)
+            empty = empty or node[1] == 0
+        if found is None:
+            return None, False
+        chars |= found
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _first_of_group(node: tuple, memo: dict) -> tuple[set[str] | None, bool]:
+    key = id(node)
+    if key not in memo:
+        chars: set[str] | None = set()
+        empty = False
+        for alternative in node[1]:
+            found, can_be_empty = _first(alternative, memo)
+            if found is None:
+                chars = None
+                break
+            chars |= found
+            empty = empty or can_be_empty
+        memo[key] = (node, chars, empty)  # the node is kept so that its id stays its own
+    return memo[key][1:]
