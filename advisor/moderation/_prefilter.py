@@ -80,53 +80,51 @@ def _alternatives(items: list, at_start: bool) -> list[tuple[list, bool]]:
     return [(items, at_start)]
 
 
-@cache
 def _core(word: str) -> str:
     return word.strip(_START + _END).strip(" '")
 
 
 @cache
-def _rare_length(keyword: str) -> int:
-    """The length of the longest word of `keyword` that is not a common word."""
+def _traits(keyword: str) -> tuple[bool, bool, int, int, int]:
+    """What `_score` weighs of one keyword: whether it is weak (no word that is
+    not a common one), whether it is a frequent word, the length of its
+    longest word that is not a common word, its word-boundary marks, its
+    length."""
     core = _core(keyword)
     if core in SHORT_WORDS:
-        return MIN_KEYWORD
-    return max(
-        (len(w) for w in _WORD.findall(core) if w not in _COMMON and len(w) >= MIN_KEYWORD),
-        default=0,
-    )
+        rare = MIN_KEYWORD
+    else:
+        rare = max(
+            (len(w) for w in _WORD.findall(core) if len(w) >= MIN_KEYWORD and w not in _COMMON),
+            default=0,
+        )
+    marks = keyword.startswith(_START) + keyword.endswith(_END)
+    return rare == 0, core in _FREQUENT, rare, marks, len(core)
+
+
+def _rare_length(keyword: str) -> int:
+    """The length of the longest word of `keyword` that is not a common word."""
+    return _traits(keyword)[2]
 
 
 def _weak(keyword: str) -> bool:
-    return _rare_length(keyword) == 0
-
-
-@cache
-def _traits(keyword: str) -> tuple[bool, bool, int, int, int]:
-    """What `_score` weighs of one keyword: weak, frequent, rare length,
-    word-boundary marks, length."""
-    core = _core(keyword)
-    return (
-        _weak(keyword),
-        core in _FREQUENT,
-        _rare_length(keyword),
-        keyword.startswith(_START) + keyword.endswith(_END),
-        len(core),
-    )
+    return _traits(keyword)[0]
 
 
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, few frequent words, rare long words,
     few words, whole words, long words."""
-    traits = [_traits(w) for w in words]
-    return (
-        not any(t[0] for t in traits),
-        -sum(t[1] for t in traits),
-        min(min(t[2] for t in traits), 8),
-        -len(words),
-        sum(t[3] for t in traits),
-        min(t[4] for t in traits),
-    )
+    weak = False
+    frequent = marks = 0
+    rare = length = 1 << 30
+    for word in words:
+        traits = _traits(word)
+        weak = weak or traits[0]
+        frequent += traits[1]
+        rare = min(rare, traits[2])
+        marks += traits[3]
+        length = min(length, traits[4])
+    return (not weak, -frequent, min(rare, 8), -len(words), marks, length)
 
 
 def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozenset[str]]:
