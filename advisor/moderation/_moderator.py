@@ -122,6 +122,8 @@ class Moderator:
         if policy.model is not None:
             self._thresholds = np.array([policy.model.thresholds[c] for c in CATEGORIES])
             self._confirm = np.array([policy.confirm[c] for c in CATEGORIES])
+            # A sentence read with its neighbours below both is neither learned nor confirmed.
+            self._floor = np.minimum(self._thresholds, self._confirm)
         self._lead_ins = policy.of_kind("lead_in")
 
     @classmethod
@@ -188,6 +190,8 @@ class Moderator:
         if not self._first_pass:
             return self._reference_opinions(text, sentences)
         scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
+        if not (scored.read >= self._floor).any():  # nothing reaches a threshold
+            return [_NO_OPINION] * len(sentences)
         learned = scored.learned(self._thresholds)
         confirmed = scored.read >= self._confirm
         opinions = []
