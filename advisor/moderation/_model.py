@@ -30,6 +30,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,7 @@ __all__ = [
     "ngrams",
     "score_sentences",
     "stance_window",
+    "score_text",
     "tokens",
 ]
 
@@ -54,6 +57,8 @@ ENDORSES = "endorses"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
+_GROUP = methodcaller("group")
+_START = methodcaller("start")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class LinearModel:
     def __init__(self, data: dict):
         self.categories: tuple[str, ...] = tuple(data["categories"])
         vocabulary = data["vocabulary"]
+        self.vocabulary: list[str] = list(vocabulary)
         self._index = {term: i for i, term in enumerate(vocabulary)}
         self._idf = np.asarray(data["idf"], dtype=np.float64)
         self._weights = np.asarray(data["weights"], dtype=np.float64)  # terms x categories
@@ -125,17 +131,28 @@ class LinearModel:
         self, words: Sequence[str], passages: Sequence[tuple[int, int]]
     ) -> list[dict[str, float]]:
         """`scores` of each passage words[a:b] (its words and word pairs), in one go."""
-        index = self._index
-        unigrams = np.array([index.get(w, -1) for w in words], np.intp)
-        pairs = np.array(
-            [index.get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)], np.intp
-        )
-        pieces, rows = [], []
-        for row, (a, b) in enumerate(passages):
-            pieces += [unigrams[a:b], pairs[a : max(b - 1, a)]]
-            rows.append(np.full(b - a + max(b - 1 - a, 0), row, np.intp))
-        terms = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
-        row_of = np.concatenate(rows) if rows else np.zeros(0, np.intp)
+        probabilities = self.passage_features(words, passages).probabilities
+        return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
+
+    def passage_features(
+        self, words: Sequence[str], passages: Sequence[tuple[int, int]]
+    ) -> PassageFeatures:
+        """The features of each passage words[a:b] and its scores, as arrays."""
+        lookup = self._index.get
+        count = len(words)
+        # Each word's and each pair's term (-1: not in the vocabulary), side by
+        # side: word i at 2i, the pair it starts at 2i + 1.
+        ids = np.full(2 * count, -1, np.intp)
+        ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
+        pairs = map(" ".join, zip(words, words[1:], strict=False))
+        ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+        # Passage (a, b) holds the words a..b-1 and the pairs a..b-2: slots 2a..2b-2.
+        bounds = np.array(passages, np.intp).reshape(-1, 2)
+        first = 2 * bounds[:, 0]
+        sizes = np.maximum(2 * bounds[:, 1] - 1 - first, 0)
+        row_of = np.repeat(np.arange(len(bounds)), sizes)
+        offsets = np.cumsum(sizes) - sizes
+        terms = ids[np.arange(int(sizes.sum())) - np.repeat(offsets - first, sizes)]
         known = terms >= 0
         size = len(self._idf)
         keys, counts = np.unique(row_of[known] * size + terms[known], return_counts=True)
@@ -143,13 +160,14 @@ class LinearModel:
         values = (1.0 + np.log(counts)) * self._idf[terms]
         norms = np.sqrt(np.bincount(row_of, values * values, minlength=len(passages)))
         values = values / norms[row_of]
-        logits = np.tile(self._intercepts, (len(passages), 1))
-        for column in range(len(self.categories)):
-            logits[:, column] += np.bincount(
-                row_of, values * self._weights[terms, column], minlength=len(passages)
-            )
-        probabilities = 1.0 / (1.0 + np.exp(-logits))
-        return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
+        # Each passage's sum per category, in one count over (passage, category) cells.
+        width = len(self.categories)
+        cells = (row_of[:, None] * width + np.arange(width)).ravel()
+        sums = np.bincount(
+            cells, (values[:, None] * self._weights[terms]).ravel(), len(passages) * width
+        )
+        logits = sums.reshape(len(passages), width) + self._intercepts
+        return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
 
     def contributions(self, terms: Iterable[str], category: str) -> dict[str, float]:
         """How much each term of the passage adds to `category`'s score (before the logistic)."""
@@ -159,6 +177,28 @@ class LinearModel:
         weights = values * self._weights[index, column]
         names = list(dict.fromkeys(t for t in terms if t in self._index))
         return dict(zip(names, weights.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class PassageFeatures:
+    """The tf-idf features of some passages, sorted by passage, and their scores."""
+
+    model: LinearModel
+    rows: np.ndarray  # the passage of each feature
+    terms: np.ndarray  # its term's index in the vocabulary
+    values: np.ndarray  # its value
+    probabilities: np.ndarray  # passages x categories
+
+    def contributions(self, row: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of passage `row`: how much it adds to
+        `category`'s score (before the logistic), as `LinearModel.contributions`."""
+        model = self.model
+        first, last = np.searchsorted(self.rows, (row, row + 1))
+        terms = self.terms[first:last]
+        column = model.categories.index(category)
+        weights = self.values[first:last] * model._weights[terms, column]
+        vocabulary = model.vocabulary
+        return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -184,9 +224,49 @@ def score_sentences(
     that a report and the verdict on it are scored together.  Every passage
     is scored in one pass over the text's words.
     """
-    found = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
-    words = [w for w, _ in found]
-    starts = [p for _, p in found]
+    scored = score_text(model, text, spans)
+    categories = model.categories
+    return [
+        SentenceScores(
+            scored.words[a:b],
+            dict(zip(categories, own, strict=True)),
+            dict(zip(categories, near, strict=True)),
+        )
+        for (a, b), own, near in zip(
+            scored.bounds, scored.own.tolist(), scored.read.tolist(), strict=True
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class TextScores:
+    """The model's scores of the sentences of a text, as arrays (sentences x categories)."""
+
+    words: list[str]  # the text's words
+    found: list[re.Match]  # their matches (offsets into the text)
+    bounds: list[tuple[int, int]]  # each sentence's words, words[a:b]
+    own: np.ndarray  # each sentence read alone
+    read: np.ndarray  # each sentence read with its neighbours
+    features: PassageFeatures  # passage i < len(bounds) is sentence i alone
+
+    def learned(self, thresholds: np.ndarray) -> np.ndarray:
+        """Which categories the model finds in each sentence, as `learned` decides."""
+        own = self.own
+        near = own.copy()
+        near[1:] = np.maximum(near[1:], own[:-1])
+        near[:-1] = np.maximum(near[:-1], own[1:])
+        return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
+
+    def contributions(self, index: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of sentence `index` towards `category`."""
+        return self.features.contributions(index, category)
+
+
+def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:
+    """`score_sentences`, as arrays, with the features each sentence was scored on."""
+    found = list(_TOKEN.finditer(text))
+    words = list(map(_GROUP, found))
+    starts = list(map(_START, found))
     bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
@@ -194,12 +274,10 @@ def score_sentences(
         passages += [
             (bounds[max(i - 1, 0)][0], bounds[min(i + 1, last)][1]) for i in range(len(spans))
         ]
-    own_and_read = model.score_passages(words, passages)
-    read = own_and_read[len(spans) :] if last > 0 else own_and_read
-    return [
-        SentenceScores(words[a:b], own, near)
-        for (a, b), own, near in zip(bounds, own_and_read[: len(spans)], read, strict=True)
-    ]
+    features = model.passage_features(words, passages)
+    own = features.probabilities[: len(spans)]
+    read = features.probabilities[len(spans) :] if last > 0 else own
+    return TextScores(words, found, bounds, own, read, features)
 
 
 def _word_bounds(text: str, spans: Sequence[tuple[int, int]]):

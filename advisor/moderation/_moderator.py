@@ -24,17 +24,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
 from ._model import (
     ENDORSES,
     SentenceScores,
+    TextScores,
     endorsement,
-    learned,
     ngrams,
-    score_sentences,
+    score_text,
     tokens,
 )
+from ._model import learned as learned_categories
 from ._policy import CATEGORIES, Category, Harm, Policy, PolicyError, load_policy
 from ._text import normalise, split_sentences
 
@@ -100,8 +103,10 @@ class Moderator:
     """The compiled moderation policy."""
 
     def __init__(self, policy: Policy, rejected: Sequence[Mapping], first_pass: bool = True):
-        """Compile `policy`; `first_pass=False` looks for every harm in every
-        sentence (slow: it exists to check the first pass loses nothing)."""
+        """Compile `policy`; `first_pass=False` is the slow reference the fast
+        paths are checked against: it looks for every harm in every sentence,
+        scores each passage with the model term by term and asks the rules
+        engine every time (no remembered answers)."""
         self.policy = policy
         self._first_pass = first_pass
         self._rejected = {r["id"]: r for r in rejected}
@@ -124,6 +129,11 @@ class Moderator:
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._cache_lock = threading.Lock()
         self._openers = policy.of_kind("opener")
+        if policy.model is not None:
+            self._thresholds = np.array([policy.model.thresholds[c] for c in CATEGORIES])
+            self._confirm = np.array([policy.confirm[c] for c in CATEGORIES])
+            # A sentence read with its neighbours below both is neither learned nor confirmed.
+            self._floor = np.minimum(self._thresholds, self._confirm)
         self._lead_ins = policy.of_kind("lead_in")
 
     @classmethod
@@ -192,12 +202,51 @@ class Moderator:
         model = self.policy.model
         if model is None:
             return [None] * len(sentences)
-        scored = score_sentences(model, text, [(s.norm_start, s.norm_end) for s in sentences])
+        if not self._first_pass:
+            return self._reference_opinions(text, sentences)
+        scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
+        if not (scored.read >= self._floor).any():  # nothing reaches a threshold
+            return [_NO_OPINION] * len(sentences)
+        learned = scored.learned(self._thresholds)
+        confirmed = scored.read >= self._confirm
+        opinions = []
+        for index, (found, sure, any_found) in enumerate(
+            zip(
+                learned.tolist(),
+                confirmed.tolist(),
+                (learned | confirmed).any(axis=1).tolist(),
+                strict=True,
+            )
+        ):
+            if not any_found:
+                opinions.append(_NO_OPINION)
+                continue
+            opinions.append(
+                _Opinion(
+                    scores=scored,
+                    index=index,
+                    learned=frozenset(c for c, x in zip(CATEGORIES, found, strict=True) if x),
+                    confirmed=frozenset(c for c, x in zip(CATEGORIES, sure, strict=True) if x),
+                )
+            )
+        return opinions
+
+    def _reference_opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion]:
+        """`_opinions` the straightforward way: each passage scored term by term."""
+        model = self.policy.model
+        spans = [(s.norm_start, s.norm_end) for s in sentences]
+        scored = []
+        for index, (start, end) in enumerate(spans):
+            near = (spans[max(index - 1, 0)][0], spans[min(index + 1, len(spans) - 1)][1])
+            words = [t.text for t in tokens(text, start, end)]
+            read = model.scores(ngrams([t.text for t in tokens(text, *near)]))
+            scored.append(SentenceScores(words, model.scores(ngrams(words)), read))
         confirm = self.policy.confirm
         return [
             _Opinion(
                 scores=scores,
-                learned=learned(scored, index, model.thresholds),
+                index=index,
+                learned=learned_categories(scored, index, model.thresholds),
                 confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
             )
             for index, scores in enumerate(scored)
@@ -220,7 +269,7 @@ class Moderator:
         defused = {
             i
             for i in held
-            if scores[i] < gate and max(opinions[i].scores.own.values()) < stance.certain
+            if scores[i] < gate and _surest(opinions[i]) < stance.certain
         }
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
@@ -395,6 +444,8 @@ class Moderator:
         return fired
 
     def _fire(self, session: RuleSession, fact: dict) -> tuple[str, ...]:
+        if not self._first_pass:
+            return tuple(session.evaluate(fact))
         key = (id(session), tuple(fact))
         answer = self._cache.get(key)
         if answer is None:
@@ -423,6 +474,33 @@ class Moderator:
 
     def _learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
         """The words of the sentence that weigh most towards each learned category."""
+        if not self._first_pass:
+            return self._reference_learned_evidence(text, norm, sentence, opinion, fired)
+        scored: TextScores = opinion.scores
+        first, last = scored.bounds[opinion.index]
+        words, found_words = scored.words, scored.found
+        found = []
+        for harm in fired:
+            if harm.id != LEARNED:
+                continue
+            weights = scored.contributions(opinion.index, harm.category)
+            best = sorted(item for item in weights if item[0] > 0)[-_LEARNED_EVIDENCE:]
+            for _, term in best:
+                parts = term.split(" ")
+                size = len(parts)
+                for at in range(first, last - size + 1):
+                    if words[at : at + size] == parts:
+                        start, end = norm.span(
+                            found_words[at].start(), found_words[at + size - 1].end()
+                        )
+                        found.append(
+                            Evidence(start, end, text[start:end], f"model:{harm.category}")
+                        )
+        return found
+
+    def _reference_learned_evidence(self, text, norm, sentence: _Sentence, opinion, fired):
+        """`_learned_evidence` the straightforward way: every term's weight worked
+        out again from the sentence's words."""
         model = self.policy.model
         words = tokens(norm.text, sentence.norm_start, sentence.norm_end)
         spans: dict[str, list[tuple[int, int]]] = {}
@@ -452,6 +530,13 @@ class Moderator:
             self._cache.clear()
 
 
+def _surest(opinion: _Opinion) -> float:
+    """The highest score the model gives the opinion's sentence read alone."""
+    if isinstance(opinion.scores, TextScores):
+        return float(opinion.scores.own[opinion.index].max())
+    return max(opinion.scores.own.values())
+
+
 def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[Harm]:
     """The verdicts of the word classes and of the model, combined.
 
@@ -474,9 +559,14 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
 class _Opinion:
     """The model's verdict on a sentence read with its neighbours."""
 
-    scores: SentenceScores
+    scores: TextScores | SentenceScores | None  # the text's (the sentence's, for the reference)
+    index: int  # the sentence's
     learned: frozenset[str]  # categories whose score reaches their threshold
     confirmed: frozenset[str]  # categories whose score confirms a rule's harm
+
+
+#: The opinion on a sentence the model finds nothing in.
+_NO_OPINION = _Opinion(None, -1, frozenset(), frozenset())
 
 
 def _learned_harm(category: Category) -> Harm:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -22,7 +23,7 @@ from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
 from ._model import LinearModel
 from ._prefilter import Prefilter
-from ._syntax import PatternSyntaxError, parse
+from ._syntax import PatternSyntaxError, first_chars, parse
 
 __all__ = [
     "CATEGORIES",
@@ -143,7 +144,15 @@ class WordClass:
     carry: bool  # a sentence that opens by pointing back inherits its matches
     absorbs_negation: bool  # a negation word inside a match is part of the phrase
     window: int | None  # a negation's reach in words, when not the shared one
-    regex: re.Pattern
+    source: str  # the patterns, references expanded, as one regex
+    first: frozenset[str] | None = None  # the characters a match can start with, when known
+
+    @cached_property
+    def regex(self) -> re.Pattern:
+        """The compiled `source`, matching whole words only.  Loading compiles
+        it for every class but the parts, which are only matched inside the
+        classes that refer to them."""
+        return _whole_words(self.source, self.first)
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,7 @@ def load_policy(policy_dir: Path) -> Policy:
     classes = {
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
+    _compile_all(raw_classes, classes, expanded)
     categories = {data["category"]: _category(path, data, classes) for path, data in raw_categories}
     harms = [h for c in categories.values() for h in c.harms]
     needed = dict.fromkeys(n for h in harms for n in h.all)
@@ -294,8 +304,10 @@ def _collect(into: dict, path: Path, specs: Mapping) -> None:
 class _Expander:
     """Expands ``{name}`` references (and "-ing" endings) in patterns into plain regex."""
 
-    def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]]):
+    def __init__(self, raw_classes: Mapping[str, tuple[Path, dict]], check: bool = False):
+        """`check`: compile each pattern on its own, to name the one that is invalid."""
         self._raw = raw_classes
+        self._check = check
         self._done: dict[str, str] = {}
         self._trees: dict[str, tuple] = {}
 
@@ -338,13 +350,50 @@ class _Expander:
             raise PolicyError(
                 f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}"
             )
-        try:
-            # Each referenced class is checked on its own: a stand-in will do here,
-            # and compiling the expansion again for every pattern would be slow.
-            re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
-        except re.error as error:
-            raise PolicyError(f"{path}: {field}: invalid regular expression: {error}") from error
+        if self._check:
+            try:
+                # Each referenced class is checked on its own: a stand-in will do here,
+                # and compiling the expansion again for every pattern would be slow.
+                re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
+            except re.error as error:
+                raise PolicyError(
+                    f"{path}: {field}: invalid regular expression: {error}"
+                ) from error
         return source
+
+
+def _compile_all(
+    raw_classes: Mapping[str, tuple[Path, dict]],
+    classes: dict[str, WordClass],
+    expanded: _Expander,
+) -> None:
+    """Compile every class but the parts (matched only inside the classes that
+    refer to them), and check the parts' own patterns.  When a regex does not
+    compile, the patterns are checked one by one to name the invalid one."""
+    checked = _Expander(raw_classes, check=True)
+    try:
+        for name, word_class in classes.items():
+            if word_class.kind == "part":
+                checked.alternation(name)
+            else:
+                classes[name] = replace(word_class, first=_first_chars(expanded, name))
+                classes[name].regex  # noqa: B018 - compiled now, not during a request
+    except re.error as error:
+        for other in raw_classes:
+            checked.alternation(other)
+        path = classes[name].path
+        raise PolicyError(
+            f"{path}: classes.{name}.patterns: invalid regular expression: {error}"
+        ) from error
+
+
+def _first_chars(expanded: _Expander, name: str) -> frozenset[str] | None:
+    """The characters a match of class `name` can start with, when the
+    patterns tell (None when they use syntax `_syntax` does not read)."""
+    try:
+        return first_chars([expanded.tree(name)])
+    except PolicyError:
+        return None
 
 
 _ING = re.compile(r"(?<=[a-z])ing(?![a-z_}])")  # not inside a {reference}
@@ -359,8 +408,12 @@ def _dropped_g(pattern: str) -> str:
 _NOT_IN_WORD = r"(?!\B\w)"
 
 
-def _whole_words(source: str) -> re.Pattern:
-    return re.compile(f"{_NOT_IN_WORD}(?:{source}){_NOT_IN_WORD}")
+def _whole_words(source: str, first: frozenset[str] | None = None) -> re.Pattern:
+    """`source` as a regex matching whole words only.  With the characters
+    `first` a match can start with, a position is ruled out by one look at
+    its character before the alternatives are tried."""
+    head = "" if first is None else "(?=[" + "".join(map(re.escape, sorted(first))) + "])"
+    return re.compile(f"{head}{_NOT_IN_WORD}(?:{source}){_NOT_IN_WORD}")
 
 
 def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordClass:
@@ -374,7 +427,7 @@ def _compile(name: str, path: Path, spec: Mapping, expander: _Expander) -> WordC
         carry=spec["carry"],
         absorbs_negation=spec["absorbs_negation"],
         window=spec.get("window"),
-        regex=_whole_words(source),
+        source=source,
     )
 
 

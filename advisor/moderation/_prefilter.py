@@ -85,32 +85,46 @@ def _core(word: str) -> str:
 
 
 @cache
-def _rare_length(keyword: str) -> int:
-    """The length of the longest word of `keyword` that is not a common word."""
+def _traits(keyword: str) -> tuple[bool, bool, int, int, int]:
+    """What `_score` weighs of one keyword: whether it is weak (no word that is
+    not a common one), whether it is a frequent word, the length of its
+    longest word that is not a common word, its word-boundary marks, its
+    length."""
     core = _core(keyword)
     if core in SHORT_WORDS:
-        return MIN_KEYWORD
-    return max(
-        (len(w) for w in _WORD.findall(core) if w not in _COMMON and len(w) >= MIN_KEYWORD),
-        default=0,
-    )
+        rare = MIN_KEYWORD
+    else:
+        rare = max(
+            (len(w) for w in _WORD.findall(core) if len(w) >= MIN_KEYWORD and w not in _COMMON),
+            default=0,
+        )
+    marks = keyword.startswith(_START) + keyword.endswith(_END)
+    return rare == 0, core in _FREQUENT, rare, marks, len(core)
+
+
+def _rare_length(keyword: str) -> int:
+    """The length of the longest word of `keyword` that is not a common word."""
+    return _traits(keyword)[2]
 
 
 def _weak(keyword: str) -> bool:
-    return _rare_length(keyword) == 0
+    return _traits(keyword)[0]
 
 
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, few frequent words, rare long words,
     few words, whole words, long words."""
-    return (
-        not any(_weak(w) for w in words),
-        -sum(_core(w) in _FREQUENT for w in words),
-        min(min(_rare_length(w) for w in words), 8),
-        -len(words),
-        sum(w.startswith(_START) + w.endswith(_END) for w in words),
-        min(len(_core(w)) for w in words),
-    )
+    weak = False
+    frequent = marks = 0
+    rare = length = 1 << 30
+    for word in words:
+        traits = _traits(word)
+        weak = weak or traits[0]
+        frequent += traits[1]
+        rare = min(rare, traits[2])
+        marks += traits[3]
+        length = min(length, traits[4])
+    return (not weak, -frequent, min(rare, 8), -len(words), marks, length)
 
 
 def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozenset[str]]:
@@ -169,20 +183,31 @@ def _starts_non_word(part: set[str]) -> bool:
     return all(s and not s[0].isalnum() for s in part)
 
 
-#: Answers for the parts of the patterns being read, by the part's identity:
-#: classes share parts ({person} is in many), and each is worked out once.
-#: Filled and emptied by one `Prefilter` construction, while the parts live.
-_MEMO: dict[tuple, object] = {}
+#: Answers for the parts of the patterns being read, by function and the
+#: part's identity: classes share parts ({person} is in many), and each is
+#: worked out once.  Filled and emptied by one `Prefilter` construction,
+#: while the parts live.
+_MEMOS: list[dict] = []
 
 
 def _memoised(function):
+    memo: dict[tuple, object] = {}
+    _MEMOS.append(memo)
+
     def wrapper(part, *args):
-        key = (function.__name__, id(part), *args)
-        if key not in _MEMO:
-            _MEMO[key] = function(part, *args)
-        return _MEMO[key]
+        key = (id(part), *args)
+        try:
+            return memo[key]
+        except KeyError:
+            memo[key] = answer = function(part, *args)
+            return answer
 
     return wrapper
+
+
+def _forget() -> None:
+    for memo in _MEMOS:
+        memo.clear()
 
 
 @_memoised
@@ -345,11 +370,11 @@ class Prefilter:
         # For each keyword set, the (class, alternative) pairs that need it.
         self._needed_by: dict[int, list[tuple[str, frozenset[int]]]] = {}
         unknown = set()
-        _MEMO.clear()
+        _forget()
         try:
             found_by_class = {name: requirements(nodes) for name, nodes in classes.items()}
         finally:
-            _MEMO.clear()
+            _forget()
         for name, found in found_by_class.items():
             if found is None:
                 unknown.add(name)

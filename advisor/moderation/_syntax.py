@@ -7,6 +7,7 @@ policy's patterns are read here into a tree of a few kinds of node:
 ``("lit", char)``                  one literal character
 ``("set", chars)``                 one of a few literal characters ``[sz]``
 ``("any",)``                       any character of a wide class (``.``, ``\\w``, ``[^…]``)
+``("any", chars)``                 one of many known characters (``\\d``, ``[a-z]``)
 ``("group", alternatives)``        ``(?:a|b)``; each alternative is a list of nodes
 ``("repeat", low, high, nodes)``   ``x?``, ``x*``, ``x{1,3}``… (``high`` is None when open)
 ``("assert",)``                    zero width: ``^ $ \\b \\B`` and look-arounds
@@ -30,6 +31,7 @@ _ASSERT_ESCAPES = set("bBAZ")
 _CONTROL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
 _REFERENCE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _ANY = ("any",)
+_DIGITS = frozenset("0123456789")
 _ASSERT = ("assert",)
 
 
@@ -134,6 +136,8 @@ class _Parser:
             raise PatternSyntaxError("a pattern cannot end with a backslash")
         char = self.pattern[self.position]
         self.position += 1
+        if char == "d":
+            return ("any", _DIGITS)
         if char in _WIDE_ESCAPES:
             return _ANY
         if char in _ASSERT_ESCAPES:
@@ -151,6 +155,7 @@ class _Parser:
             self.position += 1
         chars: set[str] = set()
         wide = negated
+        unknown = negated  # which characters it holds is not worked out
         first = True
         while True:
             if self.position >= len(pattern):
@@ -163,8 +168,13 @@ class _Parser:
             if char == "\\":
                 escaped = pattern[self.position : self.position + 1]
                 self.position += 1
+                if escaped == "d":
+                    chars |= _DIGITS
+                    wide = True
+                    continue
                 if escaped in _WIDE_ESCAPES:
                     wide = True
+                    unknown = True
                     continue
                 char = _CONTROL_ESCAPES.get(escaped, escaped)
             if self._peek() == "-" and pattern[self.position + 1 : self.position + 2] not in (
@@ -179,12 +189,15 @@ class _Parser:
                     self.position += 1
                 if ord(high) - ord(char) + 1 > MAX_SET:
                     wide = True
-                else:
+                    unknown = unknown or ord(high) - ord(char) >= 256
+                if not unknown:
                     chars.update(chr(c) for c in range(ord(char), ord(high) + 1))
                 continue
             chars.add(char)
-        if wide or len(chars) > MAX_SET:
+        if unknown:
             return _ANY
+        if wide or len(chars) > MAX_SET:
+            return ("any", frozenset(chars))
         if len(chars) == 1:
             return ("lit", chars.pop())
         return ("set", frozenset(chars))
@@ -213,3 +226,52 @@ class _Parser:
         if self._peek() in ("?", "+"):  # lazy or possessive: the same strings
             self.position += 1
         return bounds
+
+
+def first_chars(nodes: list[tuple]) -> frozenset[str] | None:
+    """The characters a non-empty match of `nodes` can start with; None when
+    that could be almost any (a wide class such as ``.`` or ``\\w``)."""
+    chars, _ = _first(nodes, {})
+    return None if chars is None else frozenset(chars)
+
+
+def _first(items: list[tuple], memo: dict) -> tuple[set[str] | None, bool]:
+    """(first characters, whether `items` can match the empty string)."""
+    chars: set[str] = set()
+    for node in items:
+        kind = node[0]
+        if kind == "assert":  # zero width
+            continue
+        if kind == "lit":
+            return chars | {node[1]}, False
+        if kind == "set":
+            return chars | node[1], False
+        if kind == "any":
+            return (None if len(node) < 2 else chars | node[1]), False
+        if kind == "group":
+            found, empty = _first_of_group(node, memo)
+        else:  # repeat
+            found, empty = _first(node[3], memo)
+            empty = empty or node[1] == 0
+        if found is None:
+            return None, False
+        chars |= found
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _first_of_group(node: tuple, memo: dict) -> tuple[set[str] | None, bool]:
+    key = id(node)
+    if key not in memo:
+        chars: set[str] | None = set()
+        empty = False
+        for alternative in node[1]:
+            found, can_be_empty = _first(alternative, memo)
+            if found is None:
+                chars = None
+                break
+            chars |= found
+            empty = empty or can_be_empty
+        memo[key] = (node, chars, empty)  # the node is kept so that its id stays its own
+    return memo[key][1:]

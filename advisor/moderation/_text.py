@@ -87,24 +87,28 @@ def normalise(text: str) -> Normalised:
         folded = translated.lower()
     else:
         pieces: list[str] = []
-        origin = []
         position = 0
         for match in _NON_ASCII.finditer(translated):
             pieces.append(translated[position : match.start()].lower())
-            origin.extend(range(position, match.start()))
+            if origin is not None:
+                origin.extend(range(position, match.start()))
             run = match.group()
             same_length = _fold_run(run)
             if same_length is not None:
                 pieces.append(same_length)
-                origin.extend(range(match.start(), match.end()))
+                if origin is not None:
+                    origin.extend(range(match.start(), match.end()))
             else:
+                if origin is None:  # every character so far kept its offset
+                    origin = list(range(match.start()))
                 for offset, char in enumerate(run, start=match.start()):
                     out = _fold_char(char)
                     pieces.append(out)
                     origin.extend([offset] * len(out))
             position = match.end()
         pieces.append(translated[position:].lower())
-        origin.extend(range(position, len(translated)))
+        if origin is not None:
+            origin.extend(range(position, len(translated)))
         folded = "".join(pieces)
     folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
     if _SPACED.search(folded):
