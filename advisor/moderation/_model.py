@@ -293,18 +293,26 @@ def stance_window(stance: LinearModel) -> int:
 
 
 def endorsement(
-    stance: LinearModel, text: str, spans: Sequence[tuple[int, int]], window: int
+    stance: LinearModel,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    window: int,
+    indices: Sequence[int] | None = None,
 ) -> list[float]:
     """The stance score of each sentence of normalised `text` (its (start, end)
-    `spans`), read over the sentence and `window` sentences either side."""
+    `spans`), read over the sentence and `window` sentences either side; of
+    the sentences `indices` only, in that order, when given."""
     if not spans:
         return []
     words, bounds = _word_bounds(text, spans)
     last = len(spans) - 1
     passages = [
-        (bounds[max(i - window, 0)][0], bounds[min(i + window, last)][1]) for i in range(len(spans))
+        (bounds[max(i - window, 0)][0], bounds[min(i + window, last)][1])
+        for i in (range(len(spans)) if indices is None else indices)
     ]
-    return [row[ENDORSES] for row in stance.score_passages(words, passages)]
+    if not passages:
+        return []
+    return stance.passage_features(words, passages).probabilities[:, 0].tolist()
 
 
 def learned(

@@ -264,12 +264,12 @@ class Moderator:
         if stance is None or not held:
             return set()
         spans = [(s.norm_start, s.norm_end) for s in sentences]
-        scores = endorsement(stance, text, spans, stance.window)
+        scores = endorsement(stance, text, spans, stance.window, held)
         gate = stance.thresholds[ENDORSES]
         defused = {
             i
-            for i in held
-            if scores[i] < gate and _surest(opinions[i]) < stance.certain
+            for i, score in zip(held, scores, strict=True)
+            if score < gate and _surest(opinions[i]) < stance.certain
         }
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
