@@ -37,6 +37,7 @@ from werkzeug.exceptions import NotFound
 
 from .._logs import ENCODE, JsonFormatter
 from ..config import listener_matches
+from .apidoc import operation
 
 REQUEST_ID = "X-Request-ID"
 _ACCESS_LOG = logging.getLogger("advisor.access")
@@ -205,6 +206,21 @@ def observe_verdict(verdict) -> None:
         counter.inc()
 
 
+@operation(
+    {
+        "tags": ["operations"],
+        "operationId": "metrics",
+        "summary": "Prometheus metrics (text format). Under gunicorn, only on the listener "
+        "ADVISOR_METRICS_BIND names, apart from the API; a 404 elsewhere.",
+        "responses": {
+            "200": {
+                "description": "Counters and histograms of requests, rules fired and flags.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "404": "NotFound",
+        },
+    }
+)
 def _metrics() -> Response:
     connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
     bind = current_app.config["SETTINGS"].metrics_bind
