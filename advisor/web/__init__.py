@@ -13,6 +13,7 @@ from . import (
     docs,
     drafts,
     errors,
+    extension,
     health,
     keys,
     limits,
@@ -50,10 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # UTF-8 bodies: the quotes' curly apostrophes stay one character
     if app.config.get("ENGINE"):
-        app.extensions["advisor"] = app.config["ENGINE"]
+        extension.init_app(app, app.config["ENGINE"])
     else:  # the settings of the snapshot that loaded, which may be an earlier one
         engine, drafts, app.config["SETTINGS"] = load_service(app.config["SETTINGS"])
-        app.extensions["advisor"], app.extensions["advisor_drafts"] = engine, drafts
+        extension.init_app(app, engine)
+        app.extensions["advisor_drafts"] = drafts
     for module in MODULES:
         module.init_app(app)
     app.after_request(_no_sniffing)

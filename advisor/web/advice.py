@@ -18,6 +18,7 @@ from ..state import InterviewState, InterviewStateSchema, load_state
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
 from .body import load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, plan, require_interview_end
+from .extension import get_engine, get_settings
 from .observability import Decision, observe_advice
 
 bp = Blueprint("advice", __name__)
@@ -164,7 +165,7 @@ def _described(engine, _drafts) -> dict:
 @operation(_described)
 def advise():
     media_type = negotiate()
-    engine = current_app.extensions["advisor"]
+    engine = get_engine()
     started = time.perf_counter()
     if media_type == CALENDAR:
         load_query(_QUERY)  # validated; `explain` has no place in a calendar
@@ -213,6 +214,6 @@ def _vary_on_accept(response):
 
 
 def init_app(app) -> None:
-    app.extensions["advisor_answers"] = AnswerCache(app.config["SETTINGS"].answer_cache)
-    app.extensions["advisor_writer"] = AdviceWriter(app.extensions["advisor"].catalogue)
+    app.extensions["advisor_answers"] = AnswerCache(get_settings(app).answer_cache)
+    app.extensions["advisor_writer"] = AdviceWriter(get_engine(app).catalogue)
     app.register_blueprint(bp)

@@ -6,7 +6,7 @@ matching If-None-Match gives 304; anything else is no-store (`advisor.web.cachin
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
 from ..schemas import (
@@ -20,13 +20,14 @@ from ..schemas import (
 )
 from .apidoc import API_ERRORS, CACHED, NOT_MODIFIED, OPTIONAL_KEY, errors, json_content, operation
 from .caching import cache_by_digest
+from .extension import get_engine
 
 bp = Blueprint("catalogue", __name__)
 bp.after_request(cache_by_digest)
 
 
 def _catalogue():
-    return current_app.extensions["advisor"].catalogue
+    return get_engine().catalogue
 
 
 def _one(items: dict, item_id: str, kind: str):

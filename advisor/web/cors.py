@@ -25,6 +25,7 @@ from flask_cors.core import get_cors_headers, get_cors_options
 from werkzeug.datastructures import Headers
 
 from ..config import allowed_origins
+from .extension import get_settings
 
 __all__ = ["EXPOSED_HEADERS", "allowed_origins", "cors_options", "init_app"]
 
@@ -92,7 +93,7 @@ def _vary_on_origin(response):
 
 
 def init_app(app: Flask) -> None:
-    origins = allowed_origins(app.config["SETTINGS"].cors_origins)
+    origins = allowed_origins(get_settings(app).cors_origins)
     if not origins:
         return
     options = cors_options(origins)

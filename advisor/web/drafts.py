@@ -30,6 +30,7 @@ from .apidoc import (
 )
 from .body import load_body
 from .errors import PROBLEM, validation_problem
+from .extension import get_engine, get_settings
 
 bp = Blueprint("drafts", __name__)
 
@@ -178,8 +179,8 @@ def draft():
 
 def init_app(app) -> None:
     if "advisor_drafts" not in app.extensions:  # an engine given by the caller (tests)
-        engine = app.extensions["advisor"]
-        content_dir = app.config["SETTINGS"].content_dir
+        engine = get_engine(app)
+        content_dir = get_settings(app).content_dir
         drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
         app.extensions["advisor_drafts"] = drafts
     app.register_blueprint(bp)

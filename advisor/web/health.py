@@ -15,6 +15,7 @@ from flask import Blueprint, current_app
 from ..state import InterviewState
 from .apidoc import json_content, operation
 from .errors import problem
+from .extension import get_engine
 from .limits import storage_state
 
 bp = Blueprint("health", __name__)
@@ -73,7 +74,7 @@ def _ready_described(engine, _drafts) -> dict:
 @bp.get("/health/ready")
 @operation(_ready_described)
 def ready():
-    engine = current_app.extensions["advisor"]
+    engine = get_engine()
     try:
         problems = _self_test(engine)
     except Exception as error:  # any failure means not ready, and says why

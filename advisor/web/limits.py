@@ -42,6 +42,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from . import keys, moderation
+from .extension import get_settings
 
 
 class TrustedProxies:
@@ -147,7 +148,7 @@ def storage_state() -> str:
     limiter = current_app.extensions["advisor_limiter"]
     if not limiter.enabled:
         return "off"
-    if current_app.config["SETTINGS"].rate_limit_storage.startswith("memory://"):
+    if get_settings().rate_limit_storage.startswith("memory://"):
         return "per-process"
     return "shared" if limiter.storage.check() else "unreachable"
 
@@ -157,7 +158,7 @@ def _split(limits: str) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     # Registered before Flask-Limiter's hook, so it runs after it (Flask runs
     # after-request hooks last registered first).
     app.after_request(_retry_after_only_on_429)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, validate
 
 from ..schemas import dump_verdict
 from ..state import StrictString
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
 from .body import load_body
+from .extension import get_engine
 from .observability import observe_verdict
 
 bp = Blueprint("moderation", __name__)
@@ -55,7 +56,7 @@ def _described(engine, _drafts) -> dict:
 @operation(_described)
 def moderate():
     text = load_body(_REQUEST)["text"]
-    verdict = current_app.extensions["advisor"].moderate(text)
+    verdict = get_engine().moderate(text)
     observe_verdict(verdict)
     return dump_verdict(verdict)
 

@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -38,6 +38,7 @@ from werkzeug.exceptions import NotFound
 from .._logs import ENCODE, JsonFormatter
 from ..config import listener_matches
 from .apidoc import operation
+from .extension import get_engine, get_settings
 
 REQUEST_ID = "X-Request-ID"
 _ACCESS_LOG = logging.getLogger("advisor.access")
@@ -223,7 +224,7 @@ def observe_verdict(verdict) -> None:
 )
 def _metrics() -> Response:
     connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
-    bind = current_app.config["SETTINGS"].metrics_bind
+    bind = get_settings().metrics_bind
     if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
         raise NotFound()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -236,8 +237,8 @@ def _metrics() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    _configure_logging(app.config["SETTINGS"].log_level)
-    engine = app.extensions["advisor"]
+    _configure_logging(get_settings(app).log_level)
+    engine = get_engine(app)
     RULESET.labels(engine.version, engine.digest).set(1)
     app.before_request(_start)
     app.after_request(_finish)

@@ -30,6 +30,7 @@ from .apidoc import API_KEY, CACHED, NOT_MODIFIED, PROBLEMS, describe, json_cont
 from .caching import cache_by_digest
 from .drafts import DraftRequestSchema, get_drafts
 from .errors import MAX_ERRORS, MAX_NAME_CHARS, PROBLEM, problem_body, validation_problem
+from .extension import get_engine
 from .moderation import MAX_TEXT_CHARS, ModerationRequestSchema
 
 __all__ = ["build_document", "init_app", "operations"]
@@ -355,7 +356,7 @@ def build_document(app: Flask, engine, drafts) -> dict:
 
 def document() -> dict:
     """This app's document, built once per engine (its examples run the engine)."""
-    engine = current_app.extensions["advisor"]
+    engine = get_engine()
     built = current_app.extensions.get("openapi")
     if built is None or built[0] is not engine:
         document = build_document(current_app, engine, get_drafts())
