@@ -1,6 +1,8 @@
 """Operations: health, request ids, JSON logs, metrics and rate limits."""
 
+import contextlib
 import http.client
+import io
 import json
 import logging
 import re
@@ -11,7 +13,10 @@ from pathlib import Path
 
 import pytest
 from flask import request
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from advisor._logs import JsonFormatter
 from advisor.config import Settings
 
 from .apps import make_app
@@ -92,6 +97,50 @@ def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     assert access["status"] == 200
     assert access["route"] == "/v1/advice"
     assert all(secret not in json.dumps(line) for line in lines)
+
+
+def _each_key_once(pairs):
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"a key given twice in a log line: {keys}"
+    return dict(pairs)
+
+
+@settings(max_examples=50)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["ts", "level", "logger", "msg", "request_id", "fired"]) | st.text(),
+        st.text() | st.integers() | st.lists(st.text(), max_size=3),
+        max_size=6,
+    )
+)
+def test_a_log_line_gives_each_key_once(fields):
+    with _raw_log_lines("advisor.test.keys") as lines:
+        logging.getLogger("advisor.test.keys").warning("hello", extra={"fields": fields})
+    [line] = lines()
+    entry = json.loads(line, object_pairs_hook=_each_key_once)
+    assert entry == {**entry, **fields}
+
+
+def test_the_app_logs_each_key_once(client):
+    with _raw_log_lines("advisor") as lines:
+        for _ in range(2):  # the second answer from the answer cache
+            client.post("/v1/advice", json={"stage": "after", "plans": ["Send a thank-you."]})
+    entries = [json.loads(line, object_pairs_hook=_each_key_once) for line in lines()]
+    assert [entry["logger"] for entry in entries] == ["advisor.decision", "advisor.access"] * 2
+
+
+@contextlib.contextmanager
+def _raw_log_lines(name: str):
+    """The JSON lines logger `name` writes meanwhile, as written."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.formatter = JsonFormatter()
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lambda: stream.getvalue().splitlines()
+    finally:
+        logger.removeHandler(handler)
 
 
 def _metric(client, line_start: str) -> float:

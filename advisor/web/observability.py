@@ -20,7 +20,9 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -35,7 +37,7 @@ from prometheus_client import (
 )
 from werkzeug.exceptions import NotFound
 
-from .._logs import ENCODE, JsonFormatter
+from .._logs import JsonFormatter
 from ..config import listener_matches
 from .apidoc import operation
 from .extension import get_engine, get_settings
@@ -76,19 +78,6 @@ def _configure_logging(level: str) -> None:
     logger.propagate = False
 
 
-def _log(logger: logging.Logger, msg: str, fields: dict, encoded_fields: str = "") -> None:
-    """Hand an INFO line to `logger`'s handlers.
-
-    As ``logger.info`` does, less its search of the stack for the calling line:
-    these lines say what happened, not where in the code.
-    """
-    if logger.isEnabledFor(logging.INFO):
-        extra = {"fields": fields, "encoded_fields": encoded_fields}
-        logger.handle(
-            logger.makeRecord(logger.name, logging.INFO, "", 0, msg, (), None, None, extra)
-        )
-
-
 def request_id() -> str:
     """This request's id (set before the view runs)."""
     return g.get("request_id", "-")
@@ -115,18 +104,19 @@ def _finish(response: Response) -> Response:
     REQUESTS.labels(route, method, status).inc()
     LATENCY.labels(route, method, status).observe(seconds)
     response.headers[REQUEST_ID] = request_id()
-    _log(
-        _ACCESS_LOG,
+    _ACCESS_LOG.info(
         "request",
-        {
-            "request_id": request_id(),
-            "method": request.method,
-            "path": request.path,
-            "route": route,
-            "status": response.status_code,
-            "duration_ms": round(seconds * 1000, 3),
-            "bytes": response.calculate_content_length(),
-            "remote": request.remote_addr,
+        extra={
+            "fields": {
+                "request_id": request_id(),
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 3),
+                "bytes": response.calculate_content_length(),
+                "remote": request.remote_addr,
+            }
         },
     )
     return response
@@ -137,8 +127,9 @@ class Decision:
     """What one advice adds to the decision log and the counters, worked out once
     so that a cached answer costs only the writes."""
 
-    #: The decision-log fields that the advice alone decides, JSON-encoded.
-    encoded_fields: str
+    #: The decision-log fields that the advice alone decides (read-only: shared by
+    #: every answer of one region).
+    fields: Mapping[str, object]
     #: The counters to add one to: a rule's for each rule fired, a category's for
     #: each flagged sentence of the plans.
     counters: tuple
@@ -157,7 +148,7 @@ class Decision:
         counters = list(decided.counters)
         for plan in advice.plans:
             counters += _flag_counters(plan.verdict, "plan")
-        return cls(decided.encoded_fields, tuple(counters))
+        return cls(decided.fields, tuple(counters))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -172,7 +163,7 @@ def _decided(version, digest, fired, actions, plans_rejected) -> Decision:
         "plans_rejected": plans_rejected,
     }
     counters = tuple(_rule_counter(rule_id) for rule_id in fired)
-    return Decision(ENCODE(fields)[1:-1], counters)
+    return Decision(MappingProxyType(fields), counters)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -185,12 +176,8 @@ def observe_advice(decision: Decision, seconds: float) -> None:
     """Count fired rules and plan flags, and write the decision-log line."""
     for counter in decision.counters:
         counter.inc()
-    _log(
-        _DECISION_LOG,
-        "advice",
-        {"request_id": request_id(), "duration_ms": round(seconds * 1000, 3)},
-        decision.encoded_fields,
-    )
+    fields = {"request_id": request_id(), "duration_ms": round(seconds * 1000, 3)}
+    _DECISION_LOG.info("advice", extra={"fields": {**fields, **decision.fields}})
 
 
 def _flag_counters(verdict, source: str) -> list:
