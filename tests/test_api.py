@@ -556,48 +556,64 @@ def _state_of(size: int) -> bytes:
     return head + b"a" * (size - len(head) - 3) + b'"]}'
 
 
-#: (name, body, declared length or None for a chunked body, status, start of the detail)
+#: (name, body, declared length, whether the server ends the stream itself, status,
+#: start of the detail). A body of no declared length is chunked: a server ends it
+#: itself; gunicorn says so (``wsgi.input_terminated``) of every body.
 BODY_READS = [
-    ("chunked, at the limit", lambda limit: _Body(_state_of(limit)), None, 422, "plans.0"),
+    ("chunked, at the limit", lambda limit: _state_of(limit), None, True, 422, "plans.0"),
     (
         "chunked, one byte over",
-        lambda limit: _Body(_state_of(limit + 1)),
+        lambda limit: _state_of(limit + 1),
         None,
+        True,
         413,
         "The body is larger than the limit",
     ),
     (
         "declared over the limit",
-        lambda limit: _Body(b""),
+        lambda limit: b"",
         lambda limit: limit + 1,
+        True,
         413,
         "The body is larger than the limit",
     ),
     (
         "ends before its length",
-        lambda limit: _Body(b'{"stage": "after"}'),
+        lambda limit: b'{"stage": "after"}',
         lambda limit: 100,
+        False,
+        400,
+        "The body ended after 18 of its 100 bytes.",
+    ),
+    (
+        "ends before its length, the stream ended by the server",
+        lambda limit: b'{"stage": "after"}',
+        lambda limit: 100,
+        True,
         400,
         "The body ended after 18 of its 100 bytes.",
     ),
     (
         "broken chunked framing",
-        lambda limit: _Body(b'{"st', _FramingError("invalid chunk size")),
+        lambda limit: (b'{"st', _FramingError("invalid chunk size")),
         None,
+        True,
         400,
         "The body could not be read: its chunked framing is broken",
     ),
     (
         "a chunked body cut short",
-        lambda limit: _Body(b'{"st', ConnectionResetError()),
+        lambda limit: (b'{"st', ConnectionResetError()),
         None,
+        True,
         400,
         "The body could not be read: its chunked framing is broken",
     ),
     (
         "chunked, broken after the limit",
-        lambda limit: _Body(_state_of(limit), _FramingError("invalid chunk size")),
+        lambda limit: (_state_of(limit), _FramingError("invalid chunk size")),
         None,
+        True,
         400,
         "The body could not be read: its chunked framing is broken",
     ),
@@ -605,14 +621,18 @@ BODY_READS = [
 
 
 @pytest.mark.parametrize(
-    ("name", "body", "length", "status", "detail"), BODY_READS, ids=[b[0] for b in BODY_READS]
+    ("name", "body", "length", "terminated", "status", "detail"),
+    BODY_READS,
+    ids=[b[0] for b in BODY_READS],
 )
-def test_bodies_as_the_server_hands_them_over(app, name, body, length, status, detail):
+def test_bodies_as_the_server_hands_them_over(app, name, body, length, terminated, status, detail):
     limit = app.config["MAX_CONTENT_LENGTH"]
-    if length is None:
-        environ = {"wsgi.input": body(limit), "wsgi.input_terminated": True}
-    else:
-        environ = {"wsgi.input": body(limit), "CONTENT_LENGTH": str(length(limit))}
+    sent = body(limit)
+    environ = {"wsgi.input": _Body(*sent) if isinstance(sent, tuple) else _Body(sent)}
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    if length is not None:
+        environ["CONTENT_LENGTH"] = str(length(limit))
     client = app.test_client()
     response = client.post("/v1/advice", content_type="application/json", environ_overrides=environ)
     assert response.status_code == status, response.get_json()

@@ -77,8 +77,12 @@ def _read_body() -> bytes:
         # errors for a bad chunk size, a missing CRLF or a trailer without a colon
         # (gunicorn's derive from Exception): the client sent a broken body.
         raise _broken() from error
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(body) >= limit:
+    length, limit = request.content_length, request.max_content_length
+    if length is not None and len(body) < length:
+        # A server that ends the stream itself (gunicorn sets wsgi.input_terminated)
+        # gets it read to the limit, not to the declared length: the end comes early.
+        raise BadRequest(f"The body ended after {len(body)} of its {length} bytes.")
+    if length is None and limit is not None and len(body) >= limit:
         # A body of no declared length (chunked) is cut at the limit by Werkzeug,
         # silently: one byte more on the raw stream tells one at the limit from a
         # larger one.
