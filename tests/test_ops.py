@@ -143,6 +143,22 @@ def _raw_log_lines(name: str):
         logger.removeHandler(handler)
 
 
+def test_creating_an_app_leaves_the_process_logging_alone(engine):
+    logger = logging.getLogger("advisor")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    make_app(engine, log_level="ERROR")
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+@pytest.mark.parametrize(("limit", "size", "status"), [(1000, 1000, 422), (1000, 1001, 413)])
+def test_the_body_limit_is_the_one_of_the_settings_the_app_is_given(engine, limit, size, status):
+    client = make_app(engine, max_body_bytes=limit).test_client()
+    head = b'{"stage": "after", "plans": ["'
+    body = head + b"a" * (size - len(head) - 3) + b'"]}'
+    response = client.post("/v1/advice", data=body, content_type="application/json")
+    assert response.status_code == status
+
+
 def _metric(client, line_start: str) -> float:
     text = client.get("/metrics").get_data(as_text=True)
     return sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith(line_start))

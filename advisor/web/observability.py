@@ -68,7 +68,9 @@ RULESET = Gauge(
 )
 
 
-def _configure_logging(level: str) -> None:
+def configure_logging(level: str) -> None:
+    """Write the ``advisor`` loggers' lines as JSON to stderr, from `level` up: the
+    process's choice, made once where it starts (`advisor.wsgi`), not by each app."""
     logger = logging.getLogger("advisor")
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -224,7 +226,6 @@ def _metrics() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    _configure_logging(get_settings(app).log_level)
     engine = get_engine(app)
     RULESET.labels(engine.version, engine.digest).set(1)
     app.before_request(_start)
