@@ -15,6 +15,7 @@ import pytest
 from flask import request
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from advisor._logs import JsonFormatter
 from advisor.config import Settings
@@ -179,6 +180,21 @@ def test_a_cached_answer_is_logged_and_counted_as_a_fresh_one(client, log_lines)
         for varying in ("ts", "request_id", "duration_ms"):
             line.pop(varying)
     assert decisions[0] == decisions[1] == decisions[2]
+
+
+def _registered() -> set[str]:
+    """The metric families in prometheus_client's process-wide registry."""
+    return {family.name for family in REGISTRY.collect()}
+
+
+def test_each_app_counts_in_its_own_registry(engine):
+    names = _registered()
+    first, second = make_app(engine).test_client(), make_app(engine).test_client()
+    assert _registered() == names, "an app registered metrics in the process's registry"
+    first.get("/health/live")
+    line = 'advisor_http_requests_total{method="GET",route="/health/live",status="200"}'
+    assert _metric(first, line) == 1
+    assert _metric(second, line) == 0
 
 
 def test_metrics_count_requests_rules_and_flags(client, engine):
