@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
+    HTTPException,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -51,14 +52,12 @@ def raw_json_body() -> bytes:
 
 
 def _read_body() -> bytes:
-    """The body, read once through Werkzeug (``request.get_data``, which keeps to the
-    declared length and to ``MAX_CONTENT_LENGTH``): 413 over the limit (a declared
+    """The body, read once through Werkzeug (``request.get_data``, within
+    ``MAX_CONTENT_LENGTH`` and the declared length): 413 over the limit (a declared
     length at once, before any byte is read), 400 when it ends before its length or
     its chunked framing is broken, 408 when it does not arrive in time."""
     try:
         body = request.get_data()
-    except RequestEntityTooLarge:
-        raise
     except ClientDisconnected as error:
         # Werkzeug's stream ends a read that fails, or gets nothing before the
         # declared length, with ClientDisconnected; the failure is its context.
@@ -70,6 +69,8 @@ def _read_body() -> bytes:
                 f"The body ended after {got} of its {request.content_length} bytes."
             ) from error
         raise _broken() from error
+    except HTTPException:  # a declared length over the limit: 413 before any byte is read
+        raise
     except TimeoutError as error:  # a stream Werkzeug leaves unwrapped (no limit set)
         raise _timed_out(_received()) from error
     except Exception as error:
