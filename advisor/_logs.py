@@ -20,8 +20,9 @@ ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and extra fields.
 
-    Extra fields come as ``fields`` (a dict) and, already encoded, as
-    ``encoded_fields`` (JSON object members without the braces).
+    Extra fields come as ``fields``, a dict given with ``extra``:
+    ``logger.info("request", extra={"fields": {...}})``. The line is one dict
+    encoded once, so no key appears twice.
     """
 
     _second = (-1, "")  # the last whole second formatted, and its text (UTC)
@@ -39,9 +40,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        line = ENCODE(entry)
-        encoded = getattr(record, "encoded_fields", "")
-        return _escape_breaks(f"{line[:-1]}, {encoded}}}" if encoded else line)
+        return _escape_breaks(ENCODE(entry))
 
     def formatException(self, ei) -> str:
         """The traceback of each exception in the chain, naming its type but not its

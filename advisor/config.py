@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +26,7 @@ __all__ = [
     "hash_api_key",
     "moderate",
     "packaged",
+    "settings_from_env",
 ]
 
 
@@ -231,18 +234,41 @@ def _bad(name: str, value) -> ValueError:
     return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
 
 
+#: Engines `default_engine` keeps, by folders and memo size: the most recently used
+#: ones. An engine dropped is not closed (an app may still serve with it).
+ENGINES_KEPT = 4
 _lock = threading.Lock()
-_engines: dict[tuple[Path, Path, int], Engine] = {}
+_engines: OrderedDict[tuple[Path, Path, int], Engine] = OrderedDict()
+
+
+def settings_from_env(environ=os.environ) -> Settings:
+    """The settings of `environ`, read and checked once for each distinct set of
+    ``ADVISOR_*`` values (a key file is read when they are first seen)."""
+    return _settings_of(tuple(sorted((k, v) for k, v in environ.items() if k.startswith(_PREFIX))))
+
+
+_PREFIX = "ADVISOR_"
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_of(variables: tuple[tuple[str, str], ...]) -> Settings:
+    return Settings.from_env(dict(variables))
 
 
 def default_engine(settings: Settings | None = None) -> Engine:
-    """The engine for `settings` (from the environment by default), loaded once."""
-    settings = settings or Settings.from_env()
+    """The engine for `settings` (from the environment by default), loaded once while it
+    is among the `ENGINES_KEPT` most recently asked for."""
+    settings = settings or settings_from_env()
     key = (settings.rules_dir, settings.content_dir, settings.engine_memo)
     with _lock:
-        if key not in _engines:
-            _engines[key] = Engine.load(*key)
-        return _engines[key]
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = Engine.load(*key)
+            while len(_engines) > ENGINES_KEPT:
+                _engines.popitem(last=False)
+        else:
+            _engines.move_to_end(key)
+        return engine
 
 
 def evaluate(state: InterviewState) -> Advice:

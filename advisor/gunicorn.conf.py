@@ -74,7 +74,7 @@ def on_starting(server):
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
-        on_exit(server)
+        _remove_temporary_metrics()
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())
     server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
@@ -85,7 +85,7 @@ def on_reload(server):
     keep the old workers serving until new ones are ready."""
     from advisor import _handover, snapshot
 
-    snapshots = snapshot.active()
+    snapshots = snapshot.reopen()  # those on_starting began, from the root it named
     try:
         snapshots.take()
     except Exception as error:  # whatever breaks, the master keeps the last good snapshot
@@ -118,8 +118,13 @@ def on_exit(server):
     """Remove the snapshots and a temporary metrics folder."""
     from advisor import snapshot
 
-    if snapshot.active() is not None:
-        snapshot.active().remove()
+    snapshots = snapshot.reopen()
+    if snapshots is not None:
+        snapshots.remove()
+    _remove_temporary_metrics()
+
+
+def _remove_temporary_metrics():
     if os.environ.pop("ADVISOR_METRICS_DIR_TEMPORARY", None):
         shutil.rmtree(os.environ["ADVISOR_METRICS_DIR"], ignore_errors=True)
 
@@ -132,5 +137,5 @@ def child_exit(server, worker):
     from advisor import _handover, snapshot
 
     multiprocess.mark_process_dead(worker.pid)
-    if snapshot.active() is not None:
-        _handover.exited(server, worker, snapshot.active().root)
+    if snapshot.ROOT_VARIABLE in os.environ:
+        _handover.exited(server, worker, Path(os.environ[snapshot.ROOT_VARIABLE]))

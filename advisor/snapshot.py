@@ -29,25 +29,43 @@ from .config import Settings, default_engine
 from .drafts import Drafts, load_drafts
 from .engine import Engine
 
-__all__ = ["ROOT_VARIABLE", "Snapshots", "active", "load_engine", "start"]
+__all__ = ["ROOT_VARIABLE", "Snapshots", "load_engine", "reopen", "start"]
 
 #: Where the master keeps its snapshots; workers read it from their environment.
 ROOT_VARIABLE = "ADVISOR_SNAPSHOTS"
 _PROMOTED = "ready"  # the name of a promoted snapshot's marker file
+_SOURCES = "sources"  # the file of a root naming the folders snapshotted
 
 _log = logging.getLogger("gunicorn.error")
 
 
 class Snapshots:
-    """Snapshots of `rules_dir` and `content_dir` kept under a private folder."""
+    """Snapshots of `rules_dir` and `content_dir` kept under a private folder.
 
-    def __init__(self, rules_dir: Path, content_dir: Path, keep: int = 3):
+    The folder holds all of their state: the master finds them again from it
+    (`reopen`, with the folder its environment names) after gunicorn re-reads
+    its configuration on a reload, so nothing is kept in module state.
+    """
+
+    def __init__(self, rules_dir: Path, content_dir: Path, keep: int = 3, root: Path | None = None):
         self.rules_dir, self.content_dir = Path(rules_dir), Path(content_dir)
-        self.root = Path(tempfile.mkdtemp(prefix="advisor-snapshots-"))
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="advisor-snapshots-"))
+            (root / _SOURCES).write_text(f"{self.rules_dir}\n{self.content_dir}\n")
+        self.root = root
         self.keep = keep
-        self.current: Path | None = None
-        self.version: str | None = None
-        self._count = 0
+        promoted = _promoted(root)
+        self.current: Path | None = promoted[0] if promoted else None
+        self.version: str | None = (
+            (self.current / _PROMOTED).read_text() if self.current is not None else None
+        )
+        self._count = max((int(p.name) for p in promoted), default=0)
+
+    @classmethod
+    def reopen(cls, root: Path) -> Snapshots:
+        """The snapshots kept under `root` (``ADVISOR_SNAPSHOTS``), as `start` left them."""
+        rules_dir, content_dir = (root / _SOURCES).read_text().splitlines()
+        return cls(Path(rules_dir), Path(content_dir), root=Path(root))
 
     def take(self) -> Path:
         """Copy the folders, validate the copy and promote it; raise DataError (and
@@ -136,23 +154,21 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-#: The master's snapshots; module state survives gunicorn re-reading its config.
-_active: Snapshots | None = None
-
-
 def start(rules_dir: Path, content_dir: Path) -> Snapshots:
-    """Begin snapshotting the given folders (once per process) and take the first."""
-    global _active
-    if _active is None:
-        _active = Snapshots(rules_dir, content_dir)
-        try:
-            _active.take()
-        except BaseException:
-            _active.remove()
-            _active = None
-            raise
-    return _active
+    """Begin snapshotting the given folders and take the first snapshot; a master
+    finds them again with `Snapshots.reopen` and the root `Snapshots.environment`
+    names."""
+    snapshots = Snapshots(rules_dir, content_dir)
+    try:
+        snapshots.take()
+    except BaseException:
+        snapshots.remove()
+        raise
+    return snapshots
 
 
-def active() -> Snapshots | None:
-    return _active
+def reopen(environ=os.environ) -> Snapshots | None:
+    """The snapshots this master began (`start`), from the root `environ` names; None
+    before it began them."""
+    root = environ.get(ROOT_VARIABLE)
+    return Snapshots.reopen(Path(root)) if root else None

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import settings
 
 from advisor import Engine, default_engine
-from advisor.web.observability import JsonFormatter
+from advisor.web.observability import JsonFormatter, configure_logging
 
 from . import tiers
 from .apps import make_app
@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # In CI, property tests draw the same examples every run, so a failure there
 # is reproducible; locally they explore afresh each time.
 settings.register_profile("ci", derandomize=True, print_blob=True)
+# As the service's entry point does (`advisor.wsgi`): apps leave logging to the process.
+configure_logging("INFO")
 if os.environ.get("CI"):
     settings.load_profile("ci")
 

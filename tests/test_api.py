@@ -531,6 +531,116 @@ class _StalledBody:
         return chunk
 
 
+class _FramingError(Exception):
+    """What a server raises for broken chunked framing (gunicorn's are not OSErrors)."""
+
+
+class _Body:
+    """A request body as a server hands it over: `data` in reads of at most 4 KiB,
+    then the end, or `error` raised."""
+
+    def __init__(self, data: bytes, error: Exception | None = None):
+        self.data, self.error = data, error
+
+    def read(self, size=-1):
+        size = 4096 if size is None or size < 0 else min(size, 4096)
+        chunk, self.data = self.data[:size], self.data[size:]
+        if not chunk and self.error is not None:
+            raise self.error
+        return chunk
+
+
+def _state_of(size: int) -> bytes:
+    """A valid state of exactly `size` bytes."""
+    head = b'{"stage": "after", "plans": ["'
+    return head + b"a" * (size - len(head) - 3) + b'"]}'
+
+
+#: (name, body, declared length, whether the server ends the stream itself, status,
+#: start of the detail). A body of no declared length is chunked: a server ends it
+#: itself; gunicorn says so (``wsgi.input_terminated``) of every body.
+BODY_READS = [
+    ("chunked, at the limit", lambda limit: _state_of(limit), None, True, 422, "plans.0"),
+    (
+        "chunked, one byte over",
+        lambda limit: _state_of(limit + 1),
+        None,
+        True,
+        413,
+        "The body is larger than the limit",
+    ),
+    (
+        "declared over the limit",
+        lambda limit: b"",
+        lambda limit: limit + 1,
+        True,
+        413,
+        "The body is larger than the limit",
+    ),
+    (
+        "ends before its length",
+        lambda limit: b'{"stage": "after"}',
+        lambda limit: 100,
+        False,
+        400,
+        "The body ended after 18 of its 100 bytes.",
+    ),
+    (
+        "ends before its length, the stream ended by the server",
+        lambda limit: b'{"stage": "after"}',
+        lambda limit: 100,
+        True,
+        400,
+        "The body ended after 18 of its 100 bytes.",
+    ),
+    (
+        "broken chunked framing",
+        lambda limit: (b'{"st', _FramingError("invalid chunk size")),
+        None,
+        True,
+        400,
+        "The body could not be read: its chunked framing is broken",
+    ),
+    (
+        "a chunked body cut short",
+        lambda limit: (b'{"st', ConnectionResetError()),
+        None,
+        True,
+        400,
+        "The body could not be read: its chunked framing is broken",
+    ),
+    (
+        "chunked, broken after the limit",
+        lambda limit: (_state_of(limit), _FramingError("invalid chunk size")),
+        None,
+        True,
+        400,
+        "The body could not be read: its chunked framing is broken",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "length", "terminated", "status", "detail"),
+    BODY_READS,
+    ids=[b[0] for b in BODY_READS],
+)
+def test_bodies_as_the_server_hands_them_over(app, name, body, length, terminated, status, detail):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    sent = body(limit)
+    environ = {"wsgi.input": _Body(*sent) if isinstance(sent, tuple) else _Body(sent)}
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    if length is not None:
+        environ["CONTENT_LENGTH"] = str(length(limit))
+    client = app.test_client()
+    response = client.post("/v1/advice", content_type="application/json", environ_overrides=environ)
+    assert response.status_code == status, response.get_json()
+    assert response.mimetype == PROBLEM
+    problem = response.get_json()
+    assert problem["detail"].startswith(detail), problem
+
+
 @pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate"])
 def test_a_body_that_does_not_arrive_in_time_is_a_408_problem(client, path):
     response = client.post(

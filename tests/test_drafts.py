@@ -25,7 +25,7 @@ from advisor.drafts import (
 from advisor.snapshot import Snapshots
 from advisor.state import to_fact
 from advisor.web.body import MAX_INT_DIGITS
-from advisor.web.openapi import DRAFT_EXAMPLES, INVALID_DRAFT
+from advisor.web.drafts import DRAFT_EXAMPLES, INVALID_DRAFT
 
 from .apps import make_app
 from .strategies import states

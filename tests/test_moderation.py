@@ -387,3 +387,39 @@ def test_negation_scopes_match_their_pairwise_definition(moderator, text):
     got = negate(policy, text, 0, len(text), harms)
     expected = _negate_by_pairs(policy, text, harms)
     assert [m.start for m in got if m.negated] + got[len(harms) :] == expected
+
+
+# --- the first pass's reading of the patterns --------------------------------------------
+
+_HARMS = [harm for category in load_policy(POLICY).categories.values() for harm in category.harms]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(data=st.data(), harm=st.sampled_from(_HARMS))
+def test_first_pass_loses_nothing_on_texts_the_patterns_match(moderator, exhaustive, data, harm):
+    """The first pass reads keywords out of the patterns with a parser of its own;
+    a text made of matches that `re` draws from the patterns loses nothing by it."""
+    classes = moderator.policy.classes
+    names = [*harm.all, *([data.draw(st.sampled_from(harm.any))] if harm.any else [])]
+    parts = [data.draw(st.from_regex(classes[name].regex, fullmatch=True)) for name in names]
+    _same_harms(moderator, exhaustive, " ".join(parts))
+
+
+@pytest.mark.parametrize(
+    ("new", "why"),
+    [
+        ("'(w)\\1eed(", "back-references"),
+        ("'we(?#note)ed(", "unsupported group syntax"),
+        ("'(?i:weed)(", "unsupported group syntax"),
+    ],
+)
+def test_a_pattern_outside_the_syntax_the_first_pass_reads_is_refused(policy_copy, new, why):
+    """Valid regular expressions, but the first pass could not read their keywords."""
+    _edit(policy_copy / "illegal_drugs.yaml", "'weed(", new)
+    with pytest.raises(PolicyError, match=why) as error:
+        Moderator.load(policy_copy, REJECTED)
+    assert "illegal_drugs.yaml: classes.drug_name.patterns" in str(error.value)

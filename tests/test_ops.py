@@ -1,6 +1,8 @@
 """Operations: health, request ids, JSON logs, metrics and rate limits."""
 
+import contextlib
 import http.client
+import io
 import json
 import logging
 import re
@@ -11,7 +13,11 @@ from pathlib import Path
 
 import pytest
 from flask import request
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
+from advisor._logs import JsonFormatter
 from advisor.config import Settings
 
 from .apps import make_app
@@ -94,6 +100,66 @@ def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     assert all(secret not in json.dumps(line) for line in lines)
 
 
+def _each_key_once(pairs):
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"a key given twice in a log line: {keys}"
+    return dict(pairs)
+
+
+@settings(max_examples=50)
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["ts", "level", "logger", "msg", "request_id", "fired"]) | st.text(),
+        st.text() | st.integers() | st.lists(st.text(), max_size=3),
+        max_size=6,
+    )
+)
+def test_a_log_line_gives_each_key_once(fields):
+    with _raw_log_lines("advisor.test.keys") as lines:
+        logging.getLogger("advisor.test.keys").warning("hello", extra={"fields": fields})
+    [line] = lines()
+    entry = json.loads(line, object_pairs_hook=_each_key_once)
+    assert entry == {**entry, **fields}
+
+
+def test_the_app_logs_each_key_once(client):
+    with _raw_log_lines("advisor") as lines:
+        for _ in range(2):  # the second answer from the answer cache
+            client.post("/v1/advice", json={"stage": "after", "plans": ["Send a thank-you."]})
+    entries = [json.loads(line, object_pairs_hook=_each_key_once) for line in lines()]
+    assert [entry["logger"] for entry in entries] == ["advisor.decision", "advisor.access"] * 2
+
+
+@contextlib.contextmanager
+def _raw_log_lines(name: str):
+    """The JSON lines logger `name` writes meanwhile, as written."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.formatter = JsonFormatter()
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield lambda: stream.getvalue().splitlines()
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_creating_an_app_leaves_the_process_logging_alone(engine):
+    logger = logging.getLogger("advisor")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    make_app(engine, log_level="ERROR")
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+@pytest.mark.parametrize(("limit", "size", "status"), [(1000, 1000, 422), (1000, 1001, 413)])
+def test_the_body_limit_is_the_one_of_the_settings_the_app_is_given(engine, limit, size, status):
+    client = make_app(engine, max_body_bytes=limit).test_client()
+    head = b'{"stage": "after", "plans": ["'
+    body = head + b"a" * (size - len(head) - 3) + b'"]}'
+    response = client.post("/v1/advice", data=body, content_type="application/json")
+    assert response.status_code == status
+
+
 def _metric(client, line_start: str) -> float:
     text = client.get("/metrics").get_data(as_text=True)
     return sum(float(x.rsplit(" ", 1)[1]) for x in text.splitlines() if x.startswith(line_start))
@@ -114,6 +180,21 @@ def test_a_cached_answer_is_logged_and_counted_as_a_fresh_one(client, log_lines)
         for varying in ("ts", "request_id", "duration_ms"):
             line.pop(varying)
     assert decisions[0] == decisions[1] == decisions[2]
+
+
+def _registered() -> set[str]:
+    """The metric families in prometheus_client's process-wide registry."""
+    return {family.name for family in REGISTRY.collect()}
+
+
+def test_each_app_counts_in_its_own_registry(engine):
+    names = _registered()
+    first, second = make_app(engine).test_client(), make_app(engine).test_client()
+    assert _registered() == names, "an app registered metrics in the process's registry"
+    first.get("/health/live")
+    line = 'advisor_http_requests_total{method="GET",route="/health/live",status="200"}'
+    assert _metric(first, line) == 1
+    assert _metric(second, line) == 0
 
 
 def test_metrics_count_requests_rules_and_flags(client, engine):

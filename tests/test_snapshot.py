@@ -3,7 +3,7 @@
 import pytest
 
 from advisor import DataError, Settings, default_engine
-from advisor.snapshot import Snapshots, load_engine
+from advisor.snapshot import Snapshots, load_engine, reopen
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def test_a_broken_change_is_refused_and_the_last_good_snapshot_kept(snapshots, d
     with pytest.raises(DataError, match="closing.yaml"):
         snapshots.take()
     assert snapshots.current == good
-    assert sorted(p.name for p in snapshots.root.iterdir()) == [good.name]
+    assert sorted(p.name for p in snapshots.root.iterdir() if p.is_dir()) == [good.name]
 
 
 def test_a_promoted_snapshot_is_the_copy_that_was_validated(snapshots, data_copy):
@@ -30,6 +30,24 @@ def test_a_promoted_snapshot_is_the_copy_that_was_validated(snapshots, data_copy
     (rules / "closing.yaml").write_text("")
     assert (target / "rules" / "closing.yaml").read_text().strip()
     assert snapshots.environment()["ADVISOR_RULES_DIR"] == str(target / "rules")
+
+
+def test_a_master_finds_its_snapshots_again_from_their_folder(snapshots, data_copy):
+    """As after gunicorn re-reads its configuration on a reload: from the environment."""
+    rules, content = data_copy
+    first = snapshots.current
+    found = reopen(snapshots.environment())
+    assert (found.root, found.current, found.version) == (
+        snapshots.root,
+        first,
+        snapshots.version,
+    )
+    assert (found.rules_dir, found.content_dir) == (rules, content)
+    later = found.take()
+    assert later != first
+    assert later.parent == snapshots.root
+    assert reopen(found.environment()).current == later
+    assert reopen({}) is None
 
 
 def _settings_of(snapshot):

@@ -13,6 +13,7 @@ from . import (
     docs,
     drafts,
     errors,
+    extension,
     health,
     keys,
     limits,
@@ -41,19 +42,26 @@ MODULES = (
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Create the app: defaults, then ``ADVISOR_*`` settings, then test overrides."""
+    """Create the app: its settings (``SETTINGS`` in `test_config`, else the ``ADVISOR_*``
+    environment, read here once), its engine (``ENGINE``, else loaded from the folders
+    the settings name), then any other test overrides.
+
+    Every module reads the settings from the app (`get_settings`), never from the
+    environment. Logging is the process's to set up (`configure_logging`), not the app's.
+    """
+    config = dict(test_config or {})
+    settings = config.pop("SETTINGS", None) or Settings.from_env()
+    engine, drafts = config.pop("ENGINE", None), None
+    if engine is None:  # the settings of the snapshot that loaded, which may be an earlier one
+        engine, drafts, settings = load_service(settings)
     app = Flask(__name__)
-    settings = Settings.from_env()
     app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_body_bytes, SETTINGS=settings)
-    if test_config:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # UTF-8 bodies: the quotes' curly apostrophes stay one character
-    if app.config.get("ENGINE"):
-        app.extensions["advisor"] = app.config["ENGINE"]
-    else:  # the settings of the snapshot that loaded, which may be an earlier one
-        engine, drafts, app.config["SETTINGS"] = load_service(app.config["SETTINGS"])
-        app.extensions["advisor"], app.extensions["advisor_drafts"] = engine, drafts
+    extension.init_app(app, engine)
+    if drafts is not None:
+        app.extensions["advisor_drafts"] = drafts
     for module in MODULES:
         module.init_app(app)
     app.after_request(_no_sniffing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import OrderedDict
@@ -12,10 +13,12 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields
 
 from ..answer import AdviceWriter
-from ..schemas import dump_trace, dump_upcoming_trace
+from ..schemas import dump_advice, dump_trace, dump_upcoming_trace
 from ..state import InterviewState, InterviewStateSchema, load_state
+from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
 from .body import load_body, load_query, raw_json_body
-from .calendar import CALENDAR, calendar_response, negotiate, require_interview_end
+from .calendar import CALENDAR, calendar_response, negotiate, plan, require_interview_end
+from .extension import get_engine, get_settings
 from .observability import Decision, observe_advice
 
 bp = Blueprint("advice", __name__)
@@ -78,10 +81,102 @@ class AnswerCache:
                 self._answers.popitem(last=False)
 
 
+#: Request examples: (name, summary, body).
+ADVICE_EXAMPLES = (
+    (
+        "agency",
+        "Two hours after an agency interview, with an unsafe plan",
+        {
+            "stage": "after",
+            "hours_since": 2,
+            "via_agency": True,
+            "plans": ["Three pints, then drive home", "Send a short thank-you email tonight."],
+        },
+    ),
+    (
+        "waiting",
+        "A week later, no news, thank-you sent",
+        {
+            "stage": "after",
+            "hours_since": 170,
+            "thank_you_sent": True,
+            "decision_expected_in_days": 5,
+        },
+    ),
+    (
+        "clock",
+        "With the time the interview ended (actions get `due` times; works as text/calendar)",
+        {
+            "stage": "after",
+            "interview_ended_at": "2026-11-20T16:30:00+01:00",
+            "now": "2026-11-20T18:00:00+01:00",
+        },
+    ),
+)
+
+
+def _described(engine, _drafts) -> dict:
+    """The operation, with the request examples and this engine's answers to them."""
+    requests, answers, calendar = {}, {}, ""
+    states = {}
+    for name, summary, body in ADVICE_EXAMPLES:
+        state = states[name] = InterviewState.parse(body)
+        advice = engine.evaluate(state)
+        requests[name] = {"summary": summary, "value": body}
+        answers[name] = {"summary": summary, "value": dump_advice(advice, state.hours_since)}
+        if state.interview_ended_at is not None:
+            calendar = plan(advice, state).decode()
+    name, summary, _body = ADVICE_EXAMPLES[0]
+    explained = copy.deepcopy(answers[name]["value"])
+    explained["explain"] = dump_trace(engine.trace(states[name]))[:3]
+    explained["explain_upcoming"] = dump_upcoming_trace(engine.evaluate(states[name]).upcoming)
+    answers["explain"] = {
+        "summary": f"{summary}, with ?explain=true (the first rows of `explain`, and "
+        "`explain_upcoming`)",
+        "value": explained,
+    }
+    return {
+        "tags": ["advice"],
+        "security": OPTIONAL_KEY,
+        "operationId": "advise",
+        "summary": "Next actions for an interview state, what to avoid, and a verdict on each plan.",
+        "description": "`actions` are the ones due now, most urgent first; `upcoming` "
+        "the ones that will become due later, in the order they start, if the "
+        "candidate does what is due now, nothing else changes and no news comes "
+        "(worked out at the moments the rules' thresholds on time define); `avoid` "
+        "pairs rejected advice with its recommended counterpart. With "
+        f"`Accept: {CALENDAR}` (and `interview_ended_at`) the answer is an "
+        "iCalendar plan: one event per action over its window in UTC, from `now` "
+        "on (an action already due starts at `now`; a closed window is no event; "
+        "an open window: one hour at its start), then one per upcoming action from "
+        "its `starts`, with the detail, the reason and the sources; the UID is stable "
+        "per ruleset digest, action and interview end, so an upcoming action's event "
+        "is updated when it becomes due.",
+        "parameters": [{"in": "query", "schema": AdviceQuerySchema}],
+        "requestBody": {
+            "required": True,
+            "content": json_content("InterviewState", examples=requests),
+        },
+        "responses": responses(
+            {
+                "description": "The advice, as JSON or as an iCalendar plan.",
+                "content": {
+                    **json_content("Advice", examples=answers),
+                    CALENDAR: {"schema": {"type": "string"}, "example": calendar},
+                },
+            },
+            *BODY_ERRORS,
+            "NotAcceptable",
+            *API_ERRORS,
+        ),
+    }
+
+
 @bp.post("/v1/advice")
+@operation(_described)
 def advise():
     media_type = negotiate()
-    engine = current_app.extensions["advisor"]
+    engine = get_engine()
     started = time.perf_counter()
     if media_type == CALENDAR:
         load_query(_QUERY)  # validated; `explain` has no place in a calendar
@@ -131,6 +226,6 @@ def _vary_on_accept(response):
 
 
 def init_app(app) -> None:
-    app.extensions["advisor_answers"] = AnswerCache(app.config["SETTINGS"].answer_cache)
-    app.extensions["advisor_writer"] = AdviceWriter(app.extensions["advisor"].catalogue)
+    app.extensions["advisor_answers"] = AnswerCache(get_settings(app).answer_cache)
+    app.extensions["advisor_writer"] = AdviceWriter(get_engine(app).catalogue)
     app.register_blueprint(bp)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import re
 
-from flask import current_app, g, request
+from flask import request
 from marshmallow import RAISE, Schema, ValidationError
 from werkzeug.exceptions import (
     BadRequest,
+    ClientDisconnected,
+    HTTPException,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
 )
-from werkzeug.wsgi import get_content_length
 
 from .errors import MAX_ERRORS, shortened
 
@@ -47,65 +48,72 @@ def raw_json_body() -> bytes:
     """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
     if request.environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
         _require_utf8_json()
-    body = g.get("body")
-    if body is None:
-        body = g.body = _read_body()
-    return body
+    return _read_body()
 
 
 def _read_body() -> bytes:
-    """The body, read once: 413 over the limit, 400 when it ends before its length,
-    408 when it does not arrive in time.
-
-    A body of declared length is read to that length; a chunked one (which the
-    server ends) to the limit and one byte more, to tell a body at the limit
-    from a larger one.
-    """
-    environ = request.environ
-    stream = environ.get("wsgi.input")
-    length = get_content_length(environ)
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if stream is None or (length is None and not environ.get("wsgi.input_terminated")):
-        return b""  # no body, or no way to tell where it ends (werkzeug's safe choice too)
-    if length is None:
-        body = _read_up_to(stream, None if limit is None else limit + 1)
-        if limit is not None and len(body) > limit:
-            raise RequestEntityTooLarge()
-        return body
-    if limit is not None and length > limit:
-        raise RequestEntityTooLarge()
-    body = _read_up_to(stream, length)
-    if len(body) < length:
+    """The body, read once through Werkzeug (``request.get_data``, within
+    ``MAX_CONTENT_LENGTH`` and the declared length): 413 over the limit (a declared
+    length at once, before any byte is read), 400 when it ends before its length or
+    its chunked framing is broken, 408 when it does not arrive in time."""
+    try:
+        body = request.get_data()
+    except ClientDisconnected as error:
+        # Werkzeug's stream ends a read that fails, or gets nothing before the
+        # declared length, with ClientDisconnected; the failure is its context.
+        got, cause = _received(), error.__cause__ or error.__context__
+        if isinstance(cause, TimeoutError):
+            raise _timed_out(got) from error
+        if cause is None and request.content_length is not None:
+            raise BadRequest(
+                f"The body ended after {got} of its {request.content_length} bytes."
+            ) from error
+        raise _broken() from error
+    except HTTPException:  # a declared length over the limit: 413 before any byte is read
+        raise
+    except TimeoutError as error:  # a stream Werkzeug leaves unwrapped (no limit set)
+        raise _timed_out(_received()) from error
+    except Exception as error:
+        # The server parses chunked framing as the body is read and raises its own
+        # errors for a bad chunk size, a missing CRLF or a trailer without a colon
+        # (gunicorn's derive from Exception): the client sent a broken body.
+        raise _broken() from error
+    length, limit = request.content_length, request.max_content_length
+    if length is not None and len(body) < length:
+        # A server that ends the stream itself (gunicorn sets wsgi.input_terminated)
+        # gets it read to the limit, not to the declared length: the end comes early.
         raise BadRequest(f"The body ended after {len(body)} of its {length} bytes.")
+    if length is None and limit is not None and len(body) >= limit:
+        # A body of no declared length (chunked) is cut at the limit by Werkzeug,
+        # silently: one byte more on the raw stream tells one at the limit from a
+        # larger one.
+        try:
+            more = request.input_stream.read(1)
+        except Exception as error:
+            raise _broken() from error
+        if more:
+            raise RequestEntityTooLarge()
     return body
 
 
-def _read_up_to(stream, most: int | None) -> bytes:
-    """Bytes from `stream` until it ends or `most` of them have come (None: no bound);
-    408 when they do not come in time, 400 when the server cannot read them."""
-    chunks, got = [], 0
-    while most is None or got < most:
-        try:
-            chunk = stream.read(65536 if most is None else most - got)
-        except TimeoutError as error:
-            # The server gives a body a deadline (ADVISOR_CLIENT_TIMEOUT) and closes
-            # the connection after this answer: the rest of the body may never come.
-            raise RequestTimeout(
-                f"The body did not arrive in time: {got} bytes came before the deadline."
-            ) from error
-        except Exception as error:
-            # The server parses chunked framing as the body is read and raises its own
-            # errors for a bad chunk size, a missing CRLF, a trailer without a colon
-            # or an end mid-chunk (gunicorn's derive from Exception, werkzeug's from
-            # OSError): the client sent a broken body.
-            raise BadRequest(
-                "The body could not be read: its chunked framing is broken or it ended early."
-            ) from error
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+def _received() -> int:
+    """How many bytes of the body were read (0 when the stream cannot say)."""
+    try:
+        return request.stream.tell()
+    except (AttributeError, OSError):
+        return 0
+
+
+def _timed_out(got: int) -> RequestTimeout:
+    # The server gives a body a deadline (ADVISOR_CLIENT_TIMEOUT) and closes the
+    # connection after this answer: the rest of the body may never come.
+    return RequestTimeout(f"The body did not arrive in time: {got} bytes came before the deadline.")
+
+
+def _broken() -> BadRequest:
+    return BadRequest(
+        "The body could not be read: its chunked framing is broken or it ended early."
+    )
 
 
 def _require_utf8_json() -> None:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, current_app, request
+from flask import Response, request
+
+from .extension import get_engine, get_settings
 
 __all__ = ["cache_by_digest", "etag"]
 
 
 def etag(path: str) -> str:
     """The strong entity tag of `path` under the loaded ruleset (without quotes)."""
-    digest = current_app.extensions["advisor"].digest.removeprefix("sha256:")
+    digest = get_engine().digest.removeprefix("sha256:")
     return f"{digest[:16]}-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
 
 
@@ -29,5 +31,5 @@ def cache_by_digest(response: Response) -> Response:
         return response
     response.set_etag(etag(request.path))
     response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["SETTINGS"].cache_max_age
+    response.cache_control.max_age = get_settings().cache_max_age
     return response.make_conditional(request)

@@ -14,6 +14,7 @@ import re
 from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup, escape
 
+from .apidoc import CACHED, NOT_MODIFIED, operation
 from .caching import cache_by_digest
 from .openapi import document
 
@@ -209,6 +210,23 @@ def _page() -> str:
 
 
 @bp.get("/docs")
+@operation(
+    {
+        "tags": ["documentation"],
+        "operationId": "docs",
+        "summary": "This document as a web page.",
+        "parameters": ["IfNoneMatch"],
+        "responses": {
+            "200": {
+                "description": "An HTML page with no script, rendered on the server; "
+                "cached like the catalogue.",
+                "headers": CACHED,
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            "304": NOT_MODIFIED,
+        },
+    }
+)
 def docs_page():
     return _page(), 200, HEADERS
 

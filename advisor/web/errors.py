@@ -18,13 +18,26 @@ from .._data import flatten_errors
 PROBLEM = "application/problem+json"
 
 
+def problem_body(status: int, title: str, detail: str, instance: str, **extensions) -> dict:
+    """The body of a problem: every error the API answers, and every documented example of
+    one (`advisor.web.openapi`)."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body["instance"] = instance
+    body.update(extensions)
+    return body
+
+
 def problem(status: int, title: str, detail: str, headers=None, **extensions):
     """A problem+json response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body["instance"] = request.path
-    body.update(extensions)
+    return problem_response(
+        problem_body(status, title, detail, request.path, **extensions), headers
+    )
+
+
+def problem_response(body: dict, headers=None):
+    """The problem+json response of a `problem_body`."""
     response = current_app.json.response(body)
-    response.status_code = status
+    response.status_code = body["status"]
     response.mimetype = PROBLEM
     for name, value in headers or ():
         if name.lower() != "content-type":
@@ -51,6 +64,11 @@ MAX_NAME_CHARS = 100
 
 
 def _validation_error(error: ValidationError):
+    return problem_response(validation_problem(error, request.path))
+
+
+def validation_problem(error: ValidationError, instance: str) -> dict:
+    """The 422 problem body for `error` on the path `instance`."""
     messages, unlisted = error.messages, 0
     if isinstance(messages, dict) and len(messages) > MAX_ERRORS:
         # Flattening every one of many thousand unknown keys would cost more than the rest.
@@ -61,9 +79,11 @@ def _validation_error(error: ValidationError):
     shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
     detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in shown.items())
     if not unlisted:
-        return problem(422, "Unprocessable Content", detail, errors=shown)
+        return problem_body(422, "Unprocessable Content", detail, instance, errors=shown)
     detail += f"; and {unlisted} more field(s) with errors, not listed (at most {MAX_ERRORS} are)"
-    return problem(422, "Unprocessable Content", detail, errors=shown, unlisted_errors=unlisted)
+    return problem_body(
+        422, "Unprocessable Content", detail, instance, errors=shown, unlisted_errors=unlisted
+    )
 
 
 def shortened(name: str) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from ..state import InterviewState
+from .apidoc import json_content, operation
 from .errors import problem
+from .extension import get_engine
 from .limits import storage_state
 
 bp = Blueprint("health", __name__)
@@ -36,13 +38,43 @@ def _self_test(engine) -> list[str]:
 
 
 @bp.get("/health/live")
+@operation(
+    {
+        "tags": ["operations"],
+        "operationId": "live",
+        "summary": "The process answers requests.",
+        "responses": {
+            "200": {"description": "Alive.", "content": json_content("Live", {"status": "live"})}
+        },
+    }
+)
 def live():
     return {"status": "live"}
 
 
+def _ready_described(engine, _drafts) -> dict:
+    ready = {
+        "status": "ready",
+        "ruleset": {"version": engine.version, "digest": engine.digest},
+        "rules": len(engine.rulebook.rules),
+        "rate_limit_storage": "shared",
+    }
+    return {
+        "tags": ["operations"],
+        "operationId": "ready",
+        "summary": "The ruleset and content are loaded and pass a self-test (one advice, "
+        "one moderation).",
+        "responses": {
+            "200": {"description": "Ready to serve.", "content": json_content("Ready", ready)},
+            "503": "ServiceUnavailable",
+        },
+    }
+
+
 @bp.get("/health/ready")
+@operation(_ready_described)
 def ready():
-    engine = current_app.extensions["advisor"]
+    engine = get_engine()
     try:
         problems = _self_test(engine)
     except Exception as error:  # any failure means not ready, and says why

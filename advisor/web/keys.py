@@ -20,6 +20,7 @@ from flask import Flask, current_app, g, request
 
 from ..config import api_key_hashes, hash_api_key
 from .errors import problem
+from .extension import get_settings
 
 __all__ = ["caller", "init_app"]
 
@@ -60,6 +61,6 @@ def _authenticate():
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["advisor_api_keys"] = api_key_hashes(app.config["SETTINGS"])
+    app.extensions["advisor_api_keys"] = api_key_hashes(get_settings(app))
     # After the rate limiter's hook (`limits` is set up first), so a refused key counts.
     app.before_request(_authenticate)

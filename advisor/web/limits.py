@@ -37,11 +37,12 @@ import time
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from prometheus_client import Counter, Gauge
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from . import keys, moderation
+from .extension import get_settings
+from .observability import Metrics, get_metrics
 
 
 class TrustedProxies:
@@ -68,16 +69,6 @@ __all__ = ["init_app", "storage_state"]
 _LOG = logging.getLogger("advisor.limits")
 #: Seconds between two warnings of one worker while the storage does not answer.
 WARN_EVERY = 60
-
-STORAGE_UP = Gauge(
-    "advisor_rate_limit_storage_up",
-    "1 while the shared rate-limit storage answers, 0 while limits are counted per worker",
-    multiprocess_mode="livemin",
-)
-FALLBACK_REQUESTS = Counter(
-    "advisor_rate_limit_fallback_requests_total",
-    "Requests counted by a worker alone because the shared rate-limit storage did not answer",
-)
 
 
 def _exempt() -> bool:
@@ -109,20 +100,21 @@ class _StorageWatch:
     """Notices, after each request, whether the limiter has left the shared storage
     for its in-memory fallback or come back; logs and counts it."""
 
-    def __init__(self, limiter: Limiter):
+    def __init__(self, limiter: Limiter, metrics: Metrics):
         self.limiter = limiter
+        self.metrics = metrics
         self.clock = time.monotonic
         self.alone = False
         self.warned_at = -float("inf")
         self.since_warning = 0
-        STORAGE_UP.set(1)
+        metrics.storage_up.set(1)
 
     def after_request(self, response):
         # The limiter's strategy works on another storage than the configured one
         # exactly while Flask-Limiter counts in memory.
         alone = self.limiter.limiter.storage is not self.limiter.storage
         if alone:
-            FALLBACK_REQUESTS.inc()
+            self.metrics.fallback_requests.inc()
             self.since_warning += 1
             now = self.clock()
             if now - self.warned_at >= WARN_EVERY:
@@ -135,7 +127,7 @@ class _StorageWatch:
             _LOG.info("rate-limit storage answers again: limits are shared")
             self.warned_at, self.since_warning = -float("inf"), 0
         if alone != self.alone:
-            STORAGE_UP.set(0 if alone else 1)
+            self.metrics.storage_up.set(0 if alone else 1)
             self.alone = alone
         return response
 
@@ -147,7 +139,7 @@ def storage_state() -> str:
     limiter = current_app.extensions["advisor_limiter"]
     if not limiter.enabled:
         return "off"
-    if current_app.config["SETTINGS"].rate_limit_storage.startswith("memory://"):
+    if get_settings().rate_limit_storage.startswith("memory://"):
         return "per-process"
     return "shared" if limiter.storage.check() else "unreachable"
 
@@ -157,7 +149,7 @@ def _split(limits: str) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+    settings = get_settings(app)
     # Registered before Flask-Limiter's hook, so it runs after it (Flask runs
     # after-request hooks last registered first).
     app.after_request(_retry_after_only_on_429)
@@ -197,11 +189,8 @@ def init_app(app: Flask) -> None:
         key_prefix="advisor",
     )
     limiter.request_filter(_exempt)
-    # Its own warnings and swallowed errors are tracebacks; `_StorageWatch` says the same
-    # in one JSON line.
-    logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
     if shared and limiter.enabled:
-        app.after_request(_StorageWatch(limiter).after_request)
+        app.after_request(_StorageWatch(limiter, get_metrics(app)).after_request)
     if settings.moderate_rate_limits.strip():
         # On top of the limits above: a long text costs far more than an advice.
         limiter.limit(settings.moderate_rate_limits, override_defaults=False)(moderation.bp)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, validate
 
 from ..schemas import dump_verdict
 from ..state import StrictString
+from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
 from .body import load_body
+from .extension import get_engine
 from .observability import observe_verdict
 
 bp = Blueprint("moderation", __name__)
@@ -22,10 +24,39 @@ class ModerationRequestSchema(Schema):
 _REQUEST = ModerationRequestSchema()
 
 
+MODERATION_EXAMPLE = {"text": "Send a short thank-you email. Then have three pints and drive home."}
+
+
+def _described(engine, _drafts) -> dict:
+    """The operation, with this engine's verdict on the example."""
+    verdict = dump_verdict(engine.moderate(MODERATION_EXAMPLE["text"]))
+    return {
+        "tags": ["moderation"],
+        "security": OPTIONAL_KEY,
+        "operationId": "moderate",
+        "summary": "Screen a text sentence by sentence for unsafe advice.",
+        "description": "Advice that warns against a harm is not flagged; neither is "
+        "ordinary self-care.",
+        "requestBody": {
+            "required": True,
+            "content": json_content("ModerationRequest", MODERATION_EXAMPLE),
+        },
+        "responses": responses(
+            {
+                "description": "The verdict, with every sentence and its offsets.",
+                "content": json_content("Verdict", verdict),
+            },
+            *BODY_ERRORS,
+            *API_ERRORS,
+        ),
+    }
+
+
 @bp.post("/v1/moderate")
+@operation(_described)
 def moderate():
     text = load_body(_REQUEST)["text"]
-    verdict = current_app.extensions["advisor"].moderate(text)
+    verdict = get_engine().moderate(text)
     observe_verdict(verdict)
     return dump_verdict(verdict)
 

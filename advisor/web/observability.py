@@ -20,51 +20,124 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
+    GCCollector,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
     multiprocess,
 )
 from werkzeug.exceptions import NotFound
 
-from .._logs import ENCODE, JsonFormatter
+from .._logs import JsonFormatter
 from ..config import listener_matches
+from .apidoc import operation
+from .extension import get_engine, get_settings
 
 REQUEST_ID = "X-Request-ID"
 _ACCESS_LOG = logging.getLogger("advisor.access")
 _DECISION_LOG = logging.getLogger("advisor.decision")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-REQUESTS = Counter(
-    "advisor_http_requests_total", "HTTP requests answered", ["route", "method", "status"]
-)
-LATENCY = Histogram(
-    "advisor_http_request_duration_seconds",
-    "Time to answer an HTTP request",
-    ["route", "method", "status"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
-RULES_FIRED = Counter("advisor_rules_fired_total", "Rules fired in advice", ["rule"])
-FLAGS = Counter(
-    "advisor_moderation_flags_total", "Sentences flagged by moderation", ["category", "source"]
-)
-RULESET = Gauge(
-    "advisor_ruleset_info",
-    "The loaded ruleset (value 1), by version and digest",
-    ["version", "digest"],
-    multiprocess_mode="max",
-)
+#: Histogram buckets of request durations, in seconds.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
 
-def _configure_logging(level: str) -> None:
+class Metrics:
+    """One app's Prometheus metrics, in a registry of its own rather than the process's
+    global one. Under gunicorn, ``/metrics`` sums every worker's counts from the files
+    of ``PROMETHEUS_MULTIPROC_DIR`` instead."""
+
+    def __init__(self, engine):
+        self.registry = registry = CollectorRegistry()
+        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            # What prometheus_client's own registry says of the process.
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+            GCCollector(registry=registry)
+        labels = ["route", "method", "status"]
+        self.requests = Counter(
+            "advisor_http_requests_total", "HTTP requests answered", labels, registry=registry
+        )
+        self.latency = Histogram(
+            "advisor_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.rules_fired = Counter(
+            "advisor_rules_fired_total", "Rules fired in advice", ["rule"], registry=registry
+        )
+        self.flags = Counter(
+            "advisor_moderation_flags_total",
+            "Sentences flagged by moderation",
+            ["category", "source"],
+            registry=registry,
+        )
+        self.ruleset = Gauge(
+            "advisor_ruleset_info",
+            "The loaded ruleset (value 1), by version and digest",
+            ["version", "digest"],
+            multiprocess_mode="max",
+            registry=registry,
+        )
+        self.ruleset.labels(engine.version, engine.digest).set(1)
+        self.storage_up = Gauge(
+            "advisor_rate_limit_storage_up",
+            "1 while the shared rate-limit storage answers, 0 while limits are counted per worker",
+            multiprocess_mode="livemin",
+            registry=registry,
+        )
+        self.fallback_requests = Counter(
+            "advisor_rate_limit_fallback_requests_total",
+            "Requests counted by a worker alone because the shared rate-limit storage did "
+            "not answer",
+            registry=registry,
+        )
+        # The counter of one rule (a look-up by label costs more than the count), and
+        # what a decision without plans adds: the same for every advice of one region
+        # whose actions come in one order.
+        self.rule_counter = functools.lru_cache(maxsize=1024)(self.rules_fired.labels)
+        self.decided = functools.lru_cache(maxsize=4096)(self._decided)
+
+    def _decided(self, version, digest, fired, actions, plans_rejected) -> Decision:
+        fields = {
+            "ruleset_version": version,
+            "ruleset_digest": digest,
+            "fired": list(fired),
+            "actions": list(actions),
+            "plans_rejected": plans_rejected,
+        }
+        counters = tuple(self.rule_counter(rule_id) for rule_id in fired)
+        return Decision(MappingProxyType(fields), counters)
+
+    def flag_counters(self, verdict, source: str) -> list:
+        return [
+            self.flags.labels(category, source)
+            for sentence in verdict.sentences
+            for category in sentence.categories
+        ]
+
+
+def get_metrics(app: Flask | None = None) -> Metrics:
+    """The metrics of `app` (by default the app handling this request)."""
+    return (app or current_app).extensions["advisor_metrics"]
+
+
+def configure_logging(level: str) -> None:
+    """Write the ``advisor`` loggers' lines as JSON to stderr, from `level` up: the
+    process's choice, made once where it starts (`advisor.wsgi`), not by each app."""
     logger = logging.getLogger("advisor")
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -72,19 +145,9 @@ def _configure_logging(level: str) -> None:
         logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
-
-
-def _log(logger: logging.Logger, msg: str, fields: dict, encoded_fields: str = "") -> None:
-    """Hand an INFO line to `logger`'s handlers.
-
-    As ``logger.info`` does, less its search of the stack for the calling line:
-    these lines say what happened, not where in the code.
-    """
-    if logger.isEnabledFor(logging.INFO):
-        extra = {"fields": fields, "encoded_fields": encoded_fields}
-        logger.handle(
-            logger.makeRecord(logger.name, logging.INFO, "", 0, msg, (), None, None, extra)
-        )
+    # flask-limiter's own warnings and swallowed errors are tracebacks; the rate
+    # limits' storage watch (`advisor.web.limits`) says the same in one JSON line.
+    logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
 
 
 def request_id() -> str:
@@ -110,21 +173,23 @@ def _finish(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule else UNMATCHED
     method = request.method if request.method in METHODS else "other"
     status = str(response.status_code)
-    REQUESTS.labels(route, method, status).inc()
-    LATENCY.labels(route, method, status).observe(seconds)
+    metrics = get_metrics()
+    metrics.requests.labels(route, method, status).inc()
+    metrics.latency.labels(route, method, status).observe(seconds)
     response.headers[REQUEST_ID] = request_id()
-    _log(
-        _ACCESS_LOG,
+    _ACCESS_LOG.info(
         "request",
-        {
-            "request_id": request_id(),
-            "method": request.method,
-            "path": request.path,
-            "route": route,
-            "status": response.status_code,
-            "duration_ms": round(seconds * 1000, 3),
-            "bytes": response.calculate_content_length(),
-            "remote": request.remote_addr,
+        extra={
+            "fields": {
+                "request_id": request_id(),
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 3),
+                "bytes": response.calculate_content_length(),
+                "remote": request.remote_addr,
+            }
         },
     )
     return response
@@ -135,15 +200,18 @@ class Decision:
     """What one advice adds to the decision log and the counters, worked out once
     so that a cached answer costs only the writes."""
 
-    #: The decision-log fields that the advice alone decides, JSON-encoded.
-    encoded_fields: str
+    #: The decision-log fields that the advice alone decides (read-only: shared by
+    #: every answer of one region).
+    fields: Mapping[str, object]
     #: The counters to add one to: a rule's for each rule fired, a category's for
     #: each flagged sentence of the plans.
     counters: tuple
 
     @classmethod
     def of(cls, advice) -> Decision:
-        decided = _decided(
+        """The decision of `advice`, counted in this app's metrics."""
+        metrics = get_metrics()
+        decided = metrics.decided(
             advice.version,
             advice.digest,
             advice.fired,
@@ -154,75 +222,55 @@ class Decision:
             return decided
         counters = list(decided.counters)
         for plan in advice.plans:
-            counters += _flag_counters(plan.verdict, "plan")
-        return cls(decided.encoded_fields, tuple(counters))
-
-
-@functools.lru_cache(maxsize=4096)
-def _decided(version, digest, fired, actions, plans_rejected) -> Decision:
-    """What a decision without plans adds: the same for every advice of one region
-    whose actions come in one order."""
-    fields = {
-        "ruleset_version": version,
-        "ruleset_digest": digest,
-        "fired": list(fired),
-        "actions": list(actions),
-        "plans_rejected": plans_rejected,
-    }
-    counters = tuple(_rule_counter(rule_id) for rule_id in fired)
-    return Decision(ENCODE(fields)[1:-1], counters)
-
-
-@functools.lru_cache(maxsize=1024)
-def _rule_counter(rule_id: str):
-    """The counter of one rule (a look-up by label costs more than the count)."""
-    return RULES_FIRED.labels(rule_id)
+            counters += metrics.flag_counters(plan.verdict, "plan")
+        return cls(decided.fields, tuple(counters))
 
 
 def observe_advice(decision: Decision, seconds: float) -> None:
     """Count fired rules and plan flags, and write the decision-log line."""
     for counter in decision.counters:
         counter.inc()
-    _log(
-        _DECISION_LOG,
-        "advice",
-        {"request_id": request_id(), "duration_ms": round(seconds * 1000, 3)},
-        decision.encoded_fields,
-    )
-
-
-def _flag_counters(verdict, source: str) -> list:
-    return [
-        FLAGS.labels(category, source)
-        for sentence in verdict.sentences
-        for category in sentence.categories
-    ]
+    fields = {"request_id": request_id(), "duration_ms": round(seconds * 1000, 3)}
+    _DECISION_LOG.info("advice", extra={"fields": {**fields, **decision.fields}})
 
 
 def observe_verdict(verdict) -> None:
     """Count each flagged sentence of a moderated text under each of its categories."""
-    for counter in _flag_counters(verdict, "text"):
+    for counter in get_metrics().flag_counters(verdict, "text"):
         counter.inc()
 
 
+@operation(
+    {
+        "tags": ["operations"],
+        "operationId": "metrics",
+        "summary": "Prometheus metrics (text format). Under gunicorn, only on the listener "
+        "ADVISOR_METRICS_BIND names, apart from the API; a 404 elsewhere.",
+        "responses": {
+            "200": {
+                "description": "Counters and histograms of requests, rules fired and flags.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "404": "NotFound",
+        },
+    }
+)
 def _metrics() -> Response:
     connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
-    bind = current_app.config["SETTINGS"].metrics_bind
+    bind = get_settings().metrics_bind
     if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
         raise NotFound()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
-        registry = REGISTRY
+        registry = get_metrics().registry
     # content_type, not mimetype: the type already names its charset, once.
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:
-    _configure_logging(app.config["SETTINGS"].log_level)
-    engine = app.extensions["advisor"]
-    RULESET.labels(engine.version, engine.digest).set(1)
+    app.extensions["advisor_metrics"] = Metrics(get_engine(app))
     app.before_request(_start)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])
