@@ -10,7 +10,7 @@ The candidate's details are plain text of one line, at most `MAX_DETAIL_CHARS`
 each; each is screened by moderation, and a flagged one is refused naming its
 field. A detail left out shows a placeholder ("[interviewer's name]").
 Loading also runs a gate: every variant, filled with sample details and with
-placeholders, must pass moderation, and a capped body (LinkedIn's connection
+placeholders, must pass moderation, as a whole and sentence by sentence, and a capped body (LinkedIn's connection
 note) must fit its cap even with every detail at its longest.
 
     drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
@@ -30,7 +30,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ._data import DataError, load_yaml
 from .content import Catalogue, Citation, QuoteSchema, cite
-from .moderation import Moderator
+from .moderation import CATEGORIES, Moderator
 from .rules import Condition, _field_conditions
 from .schemas import CitationSchema
 from .state import InterviewState, StrictString, to_fact
@@ -371,11 +371,9 @@ def _gate(drafts: Drafts) -> list[str]:
             for label, given in (("sample details", SAMPLE_DETAILS), ("placeholders", {})):
                 for body in template.bodies:
                     text = drafts._fill(body, {**_placeholders(drafts, template), **given})
-                    verdict = drafts.moderator.moderate(text)
-                    if verdict.flagged:
-                        problems.append(
-                            f"{name} with {label} is flagged as {', '.join(verdict.categories)}"
-                        )
+                    flagged = _flagged_anywhere(drafts.moderator, text)
+                    if flagged:
+                        problems.append(f"{name} with {label} is flagged as {', '.join(flagged)}")
                 if template.subject:
                     subject = drafts._fill(
                         template.subject, {**_placeholders(drafts, template), **given}
@@ -390,6 +388,19 @@ def _gate(drafts: Drafts) -> list[str]:
                         f"details, over max_chars {template.max_chars}"
                     )
     return problems
+
+
+def _flagged_anywhere(moderator: Moderator, text: str) -> list[str]:
+    """The categories flagged in `text`, or in any of its sentences read alone.
+
+    Our own templates are held to both: polite sentences around a harmful one
+    may read to the screen as a text that does not endorse it, and a template
+    must hold no such sentence at all."""
+    verdict = moderator.moderate(text)
+    found = set(verdict.categories)
+    for sentence in verdict.sentences:
+        found.update(moderator.moderate(text[sentence.start : sentence.end]).categories)
+    return [c for c in CATEGORIES if c in found]
 
 
 def _placeholders(drafts: Drafts, template: Template) -> dict:

@@ -269,7 +269,10 @@ def _found(scored, thresholds, stance=None, gate: float = 0.0) -> set[str]:
         *(
             learned(scored, i, thresholds)
             for i in range(len(scored))
-            if stance is None or stance[i] >= gate or max(scored[i].own.values()) >= CERTAIN
+            if stance is None
+            or len(scored) < 2
+            or stance[i] >= gate
+            or max(scored[i].own.values()) >= CERTAIN
         )
     )
 

@@ -405,7 +405,7 @@ def test_first_pass_loses_nothing_on_texts_the_patterns_match(moderator, exhaust
     a text made of matches that `re` draws from the patterns loses nothing by it."""
     classes = moderator.policy.classes
     names = [*harm.all, *([data.draw(st.sampled_from(harm.any))] if harm.any else [])]
-    parts = [data.draw(st.from_regex(classes[name].regex, fullmatch=True)) for name in names]
+    parts = [data.draw(st.from_regex(classes[name].source, fullmatch=True)) for name in names]
     _same_harms(moderator, exhaustive, " ".join(parts))
 
 

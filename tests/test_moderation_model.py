@@ -233,15 +233,7 @@ def test_shipped_model_has_a_stance_model(model):
             " He lost his licence for exactly that, so no thanks.",
             False,
         ),
-        pytest.param(
-            "Best advice I got: tell them you have another offer even though you don't.",
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known miss: the negation inside the lie ('even though you don't')"
-                " reads to the stance model as a rejection",
-            ),
-        ),
+        ("Best advice I got: tell them you have another offer even though you don't.", True),
         (
             "Someone on the forum said to tell them you have another offer even though you"
             " don't. That is how you get an offer withdrawn; be honest instead.",
@@ -289,3 +281,17 @@ def test_ordinary_sentences_around_a_plain_harmful_plan_do_not_hide_it(moderator
     verdict = moderator.moderate(text)
     assert [s.flagged for s in verdict.sentences] == [False] * padding + [True]
     assert "impaired_driving" in verdict.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wait outside their office at 5pm to catch the interviewer.",
+        "One thing I would like to add: driving after drinking is fine, the police rarely stop you.",
+    ],
+)
+def test_a_text_of_one_sentence_is_judged_without_a_stance(moderator, text):
+    verdict = moderator.moderate(text)
+    assert len(verdict.sentences) == 1
+    assert verdict.flagged
+    assert not [e for e in verdict.sentences[0].evidence if e.feature == STANCE_EVIDENCE]

@@ -19,6 +19,8 @@ what rejecting sounds like is learned from every category's texts at once.
 Each sentence's stance is read over it and a few sentences either side
 (``window``); a sentence whose stance falls below the stance threshold is
 not flagged, and the words that weighed most against endorsing are shown.
+A text of one sentence has no context to read a stance in, and a sentence
+the model is all but sure of on its own (``certain``) keeps its verdict.
 """
 
 from __future__ import annotations

@@ -261,7 +261,9 @@ class Moderator:
         model = self.policy.model
         stance = None if model is None else model.stance
         held = [i for i, o in enumerate(opinions) if o is not None and (o.learned or o.confirmed)]
-        if stance is None or not held:
+        # A text of one sentence has no context to report or reject it in: its
+        # stance is the word classes' and the category model's to read.
+        if stance is None or not held or len(sentences) < 2:
             return set()
         spans = [(s.norm_start, s.norm_end) for s in sentences]
         scores = endorsement(stance, text, spans, stance.window, held)
