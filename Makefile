@@ -55,7 +55,7 @@ test-all: lint
 ## bench: in-process timings and HTTP load with wrk; writes bench/results.json
 bench: $(STAMP)
 	scripts/system-packages
-	$(BIN)/python -m advisor.bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .venv .venv-* .pytest_cache .ruff_cache .hypothesis *.egg-info build

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from advisor._server import enough_open_files
+from advisor._gunicorn import enough_open_files
 
 bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.

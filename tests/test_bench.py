@@ -2,7 +2,7 @@
 
 import pytest
 
-from advisor import bench
+from bench import benchmark as bench
 
 
 def _run(requests, seconds, p50, p99, errors=0):

@@ -1,6 +1,6 @@
 """Benchmark: in-process engine timings and HTTP throughput under wrk.
 
-    python -m advisor.bench [--duration 20] [--connections 32] [--rounds 20]
+    python -m bench [--duration 20] [--connections 32] [--rounds 20]
                             [--out bench/results.json]
 
 In-process it times `Engine.evaluate` on states that never repeat (random
@@ -45,11 +45,12 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from ._server import gunicorn
-from .config import Settings, default_engine
-from .engine import Engine
-from .moderation.bench import PLANS, median_ms, sample_article
-from .state import FLAGS, InterviewState
+from advisor.config import Settings, default_engine
+from advisor.engine import Engine
+from advisor.state import FLAGS, InterviewState
+
+from .moderation import PLANS, median_ms, sample_article
+from .server import gunicorn
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
 HOURS = (0, 2, 23, 30, 100, 150, 260, 400, 2000)
@@ -362,7 +363,7 @@ def _satire() -> str:
 def worst_request(engine: Engine, runs: int = 5) -> dict:
     """Server time of the costliest accepted request (through the whole app, no
     caches), the median of `runs` for each candidate."""
-    from .web import create_app
+    from advisor.web import create_app
 
     settings = Settings(rate_limits="", answer_cache=0)
     client = create_app({"ENGINE": engine, "SETTINGS": settings}).test_client()
@@ -427,7 +428,7 @@ def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
 
 @contextlib.contextmanager
 def served(**settings: str):
-    """The service as `_server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
+    """The service as `server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it")
     env = {"ADVISOR_RATE_LIMITS": ""}
@@ -589,9 +590,7 @@ def machine() -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m advisor.bench", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
