@@ -63,7 +63,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ._data import DataError, digest_files, load_yaml
 from .content import Catalogue, Citation, QuoteSchema, cite
-from .state import FACT_FIELDS
+from .state import FACT_FIELDS, MAX_HOURS, STAGES
 from .wording import Count, ago, count
 
 __all__ = [
@@ -323,6 +323,125 @@ class Regions:
             if truths & needed == needed:
                 matched |= 1 << index
         return matched, truths & self._reject_tests
+
+    def every(self) -> dict[tuple[int, int], dict]:
+        """A fact in each region a valid state can lie in, by region.
+
+        The fields are taken in groups of those one state decides together:
+        the stage with the hours, the clock and the day (at stage ``closing``
+        no time has passed; without the clock the day is whole 24-hour
+        periods, with it the day may be one more), the decision date with the
+        hours past its grace, and each other field alone, every value of it
+        that some condition tells apart. Regions are then combined group by
+        group, keeping one fact per combination that can still differ in
+        which rules fire. Some facts are of no real state (the grace with the
+        hours it depends on): a few regions too many, never one too few for
+        the fields' values.
+        """
+        fields = {name: truths for name, truths, _, _ in self._fields}
+        groups = [_time_group(fields)]
+        if "decision_known" in fields or "hours_past_grace" in fields:
+            groups.append(_decision_group(fields))
+        for name, truths in fields.items():
+            if name not in _GROUPED:
+                groups.append({truths._test(v): {name: v} for v in _values(name, truths)})
+        # For each combination so far: the action rules not yet ruled out and
+        # the truths of the reject rules' conditions, with one fact for it.
+        rules = self._rules
+        combined: dict[tuple[int, int], dict] = {((1 << len(rules)) - 1, 0): {}}
+        for group in groups:
+            cut = 0
+            for truths in group:
+                cut |= truths
+            failing = {
+                truths: sum(
+                    1 << index for index, needed in enumerate(rules) if needed & cut & ~truths
+                )
+                for truths in group
+            }
+            following: dict[tuple[int, int], dict] = {}
+            for (alive, rejects), values in combined.items():
+                for truths, more in group.items():
+                    key = (alive & ~failing[truths], rejects | truths & self._reject_tests)
+                    if key not in following:
+                        following[key] = {**values, **more}
+            combined = following
+        regions = {}
+        for values in combined.values():
+            fact = {"kind": "state", **{k: v for k, v in values.items() if v is not _ABSENT}}
+            regions.setdefault(self.of(fact), fact)
+        return regions
+
+
+#: The fields `Regions.every` takes together, as one state decides them.
+_GROUPED = frozenset(
+    ("stage", "hours_since", "clock_known", "day", "decision_known", "hours_past_grace")
+)
+
+
+def _values(name: str, truths: _FieldTruths, among=None) -> list:
+    """Values of field `name` for each set of its conditions' truths (one value each)."""
+    kind = FACT_FIELDS[name]
+    if kind[0] == "bool":
+        values = [True, False]
+    elif kind[0] == "enum":
+        values = list(kind[1])
+    else:
+        values = _numbers(truths._points) if among is None else among
+    chosen: dict[int, Any] = {}
+    for value in values:
+        chosen.setdefault(truths._test(value), value)
+    return list(chosen.values())
+
+
+def _numbers(points: list) -> list:
+    """A number in each place among `points` (on each, and between and beyond them)."""
+    if not points:
+        return [0]
+    numbers = [points[0] - 1, points[-1] + 1]
+    for low, high in zip(points, points[1:], strict=False):
+        numbers += [low, (low + high) / 2]
+    return sorted({*numbers, points[-1]})
+
+
+def _time_group(fields: dict) -> dict[int, dict]:
+    """The stage, hours, clock and day of every kind of state, by their truths."""
+    nothing = _FieldTruths([])
+
+    def truths(name):
+        return fields.get(name, nothing)
+
+    hours_points = list(truths("hours_since")._points)
+    # Without the clock the day changes every 24 hours: cut there too.
+    for day in truths("day")._points:
+        hours_points += [24 * day, 24 * (day + 1)]
+    hours = [h for h in _numbers(sorted(set(hours_points))) if 0 <= h <= MAX_HOURS] or [0]
+    group: dict[int, dict] = {}
+    for stage in STAGES:
+        for value in [0] if stage == "closing" else hours:
+            whole_days = int(value // 24)
+            for clock, days in ((False, [whole_days]), (True, [whole_days, whole_days + 1])):
+                for day in days if value else [0]:
+                    values = {
+                        "stage": stage,
+                        "hours_since": value,
+                        "clock_known": clock,
+                        "day": day,
+                    }
+                    bits = sum(truths(k)._test(v) for k, v in values.items() if k in fields)
+                    group.setdefault(bits, values)
+    return group
+
+
+def _decision_group(fields: dict) -> dict[int, dict]:
+    """No decision date (and so no hours past its grace), or one with each place of them."""
+    known = fields.get("decision_known", _FieldTruths([]))
+    grace = fields.get("hours_past_grace", _FieldTruths([]))
+    group = {known._test(False): {"decision_known": False, "hours_past_grace": _ABSENT}}
+    for value in _numbers(grace._points):
+        bits = known._test(True) | grace._test(value)
+        group.setdefault(bits, {"decision_known": True, "hours_past_grace": value})
+    return group
 
 
 def words(value) -> str:

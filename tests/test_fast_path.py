@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+import advisor.engine as engine_module
 import advisor.state as state_module
 from advisor import Engine
 from advisor.answer import AdviceWriter
@@ -81,6 +82,17 @@ def region_engine(engine):
     made.close()
 
 
+@pytest.fixture(scope="module")
+def prepared_engine(engine):
+    """An engine whose rule book's regions were all put to durable_rules beforehand,
+    as a gunicorn worker's are; other engines of the test run are left as they were."""
+    with mock.patch.dict(engine_module._PREPARED):
+        assert engine_module.prepare_regions(engine.rulebook) > 0
+        made = Engine(engine.catalogue, engine.rulebook, engine.moderator)
+        yield made
+        made.close()
+
+
 def _state(body):
     return InterviewState.from_request(SCHEMA.load(body), NOW)
 
@@ -93,6 +105,18 @@ def test_states_in_one_region_fire_the_same_rules_as_durable_rules_alone(
     state = _state(body)
     assert region_engine.evaluate(state) == unmemoised_engine.evaluate(state)
     assert region_engine.fire(state) == unmemoised_engine.fire(state)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
+def test_prepared_regions_answer_as_durable_rules_run_for_each_state(
+    prepared_engine, unmemoised_engine, body, plans
+):
+    state = _state(with_plans(body, plans))
+    assert prepared_engine.evaluate(state) == unmemoised_engine.evaluate(state)
+    assert prepared_engine.fire(state) == unmemoised_engine.fire(state)
+    # Every valid state lies in a prepared region: durable_rules was not asked again.
+    assert prepared_engine.memo_info().currsize == 0
 
 
 def test_regions_are_far_fewer_than_states(engine):
