@@ -328,20 +328,19 @@ class Regions:
         """A fact in each region a valid state can lie in, by region.
 
         The fields are taken in groups of those one state decides together:
-        the stage with the hours, the clock and the day (at stage ``closing``
-        no time has passed; without the clock the day is whole 24-hour
-        periods, with it the day may be one more), the decision date with the
-        hours past its grace, and each other field alone, every value of it
-        that some condition tells apart. Regions are then combined group by
-        group, keeping one fact per combination that can still differ in
-        which rules fire. Some facts are of no real state (the grace with the
-        hours it depends on): a few regions too many, never one too few for
-        the fields' values.
+        the stage with the hours, the clock, the day (at stage ``closing`` no
+        time has passed; without the clock the day is whole 24-hour periods,
+        with it the day may be one more), the decision date and the hours past
+        its grace (fewer than the hours since the interview); and each other
+        field alone, every value of it that some condition tells apart.
+        Regions are then combined group by group, keeping one fact per
+        combination that can still differ in which rules fire. A few facts
+        may be of no real state (a region too many costs one durable_rules
+        session when the rules are prepared); a valid state's region is
+        always among them.
         """
         fields = {name: truths for name, truths, _, _ in self._fields}
         groups = [_time_group(fields)]
-        if "decision_known" in fields or "hours_past_grace" in fields:
-            groups.append(_decision_group(fields))
         for name, truths in fields.items():
             if name not in _GROUPED:
                 groups.append({truths._test(v): {name: v} for v in _values(name, truths)})
@@ -405,7 +404,8 @@ def _numbers(points: list) -> list:
 
 
 def _time_group(fields: dict) -> dict[int, dict]:
-    """The stage, hours, clock and day of every kind of state, by their truths."""
+    """The stage, hours, clock, day, decision date and hours past its grace of every
+    kind of state, by their truths."""
     nothing = _FieldTruths([])
 
     def truths(name):
@@ -416,31 +416,31 @@ def _time_group(fields: dict) -> dict[int, dict]:
     for day in truths("day")._points:
         hours_points += [24 * day, 24 * (day + 1)]
     hours = [h for h in _numbers(sorted(set(hours_points))) if 0 <= h <= MAX_HOURS] or [0]
+    # No decision date, or one whose grace ended some hours ago (or is still to end):
+    # the grace ends after the interview, so fewer hours past it than since it.
+    graces = _numbers(truths("hours_past_grace")._points)
     group: dict[int, dict] = {}
     for stage in STAGES:
         for value in [0] if stage == "closing" else hours:
             whole_days = int(value // 24)
+            decisions = [(False, _ABSENT)] + [(True, g) for g in graces if g < value]
             for clock, days in ((False, [whole_days]), (True, [whole_days, whole_days + 1])):
                 for day in days if value else [0]:
-                    values = {
-                        "stage": stage,
-                        "hours_since": value,
-                        "clock_known": clock,
-                        "day": day,
-                    }
-                    bits = sum(truths(k)._test(v) for k, v in values.items() if k in fields)
-                    group.setdefault(bits, values)
-    return group
-
-
-def _decision_group(fields: dict) -> dict[int, dict]:
-    """No decision date (and so no hours past its grace), or one with each place of them."""
-    known = fields.get("decision_known", _FieldTruths([]))
-    grace = fields.get("hours_past_grace", _FieldTruths([]))
-    group = {known._test(False): {"decision_known": False, "hours_past_grace": _ABSENT}}
-    for value in _numbers(grace._points):
-        bits = known._test(True) | grace._test(value)
-        group.setdefault(bits, {"decision_known": True, "hours_past_grace": value})
+                    for known, grace in decisions:
+                        values = {
+                            "stage": stage,
+                            "hours_since": value,
+                            "clock_known": clock,
+                            "day": day,
+                            "decision_known": known,
+                            "hours_past_grace": grace,
+                        }
+                        bits = sum(
+                            truths(k)._test(v)
+                            for k, v in values.items()
+                            if k in fields and v is not _ABSENT
+                        )
+                        group.setdefault(bits, values)
     return group
 
 
