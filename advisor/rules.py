@@ -221,6 +221,8 @@ class _FieldTruths:
 
     def __init__(self, tests: list[tuple[int, Any, Any]]):
         self._tests = tests
+        #: The bits of every condition on the field.
+        self.bits = sum(bit for bit, _, _ in tests)
         numbers = [v for _, _, v in tests if isinstance(v, int | float) and not isinstance(v, bool)]
         # Places among thresholds only when every condition compares with a number.
         self._points = sorted(set(numbers)) if len(numbers) == len(tests) else []
@@ -291,14 +293,17 @@ class Regions:
         by_field: dict[str, list] = {}
         for c in conditions:
             by_field.setdefault(c.field, []).append((bit[c], _OPS[c.op][0], c.value))
-        self._fields = tuple(
-            (name, truths, truths.kept, truths.by_number)
-            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
-        )
         self._rules = tuple(
             sum(bit[c] for c in rule.conditions)
             for rule in rulebook.rules.values()
             if rule.kind == "action"
+        )
+        self._all = (1 << len(self._rules)) - 1
+        # Per field: the action rules that a set of its truths rules out (filled
+        # as sets of truths are met; a field has few).
+        self._fields = tuple(
+            (name, truths, truths.kept, truths.by_number, {})
+            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
         )
         self._reject_tests = 0
         for rule in rulebook.rules.values():
@@ -308,21 +313,27 @@ class Regions:
     def of(self, fact: dict) -> tuple[int, int]:
         """The region `fact` lies in: the action rules whose conditions all hold, and
         the truths of the reject rules' conditions on the state."""
-        truths = 0
-        for name, field_truths, kept, by_number in self._fields:
+        truths = failing = 0
+        for name, field_truths, kept, by_number, ruled_out in self._fields:
             value = fact.get(name, _ABSENT)
             if value is _ABSENT:
-                continue  # an absent field fails every condition on it
-            if by_number and type(value) in _NUMBERS:
-                truths |= field_truths.place(value)
+                held = 0  # an absent field fails every condition on it
+            elif by_number and type(value) in _NUMBERS:
+                held = field_truths.place(value)
             else:
                 known = kept.get(value) if type(value) in _SCALARS else None
-                truths |= field_truths(value) if known is None else known
-        matched = 0
-        for index, needed in enumerate(self._rules):
-            if truths & needed == needed:
-                matched |= 1 << index
-        return matched, truths & self._reject_tests
+                held = field_truths(value) if known is None else known
+            out = ruled_out.get(held)
+            if out is None:
+                out = ruled_out[held] = self._ruled_out(field_truths, held)
+            failing |= out
+            truths |= held
+        return self._all & ~failing, truths & self._reject_tests
+
+    def _ruled_out(self, field_truths: _FieldTruths, held: int) -> int:
+        """The action rules with a condition on this field that `held` leaves false."""
+        cut = field_truths.bits
+        return sum(1 << index for index, needed in enumerate(self._rules) if needed & cut & ~held)
 
     def every(self) -> dict[tuple[int, int], dict]:
         """A fact in each region a valid state can lie in, by region.
@@ -339,7 +350,7 @@ class Regions:
         session when the rules are prepared); a valid state's region is
         always among them.
         """
-        fields = {name: truths for name, truths, _, _ in self._fields}
+        fields = {name: truths for name, truths, *_ in self._fields}
         groups = [_time_group(fields)]
         for name, truths in fields.items():
             if name not in _GROUPED:
