@@ -205,6 +205,61 @@ def test_any_body_loads_or_is_refused_as_the_schema_does(body, changes):
     assert _fast_load(body) == _schema_load(body)
 
 
+#: Values at the edges of what each field accepts: bounds and one past them,
+#: numbers of the wrong kind, date-times without an offset or out of range.
+edge_values = st.sampled_from(
+    [
+        0,
+        -0.0,
+        1.0,
+        -1,
+        0.5,
+        43920,
+        43920.0001,
+        366,
+        367,
+        100,
+        101,
+        True,
+        False,
+        None,
+        "",
+        "after",
+        "closing",
+        "unsure",
+        "2026-11-20T16:30:00Z",
+        "2026-11-20T16:30:00.123456789+05:30",
+        "2026-11-25T09:30:00+00:00",
+        "2026-11-20T16:30:00",
+        "2026-02-30T10:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "3000-01-01T00:00:00Z",
+        [],
+        ["x" * 500],
+        ["x" * 501],
+        ["ok"] * 20,
+        ["ok"] * 21,
+        [1],
+        {},
+    ]
+)
+
+
+@QUICK
+@given(st.dictionaries(st.sampled_from(FIELDS), json_values | edge_values, max_size=len(FIELDS)))
+def test_bodies_of_any_fields_and_values_load_or_are_refused_as_the_schema_does(body):
+    assert _fast_load(body) == _schema_load(body)
+
+
+@QUICK
+@given(any_state, st.dictionaries(st.sampled_from(FIELDS), edge_values, max_size=4))
+def test_valid_bodies_pushed_to_each_fields_edges_load_or_are_refused_as_the_schema_does(
+    body, changes
+):
+    body = {**body, **changes}
+    assert _fast_load(body) == _schema_load(body)
+
+
 @pytest.mark.parametrize(
     "body",
     [
