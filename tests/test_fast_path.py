@@ -13,6 +13,7 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -146,6 +147,9 @@ def test_the_writer_writes_what_the_schema_dumps(engine, writer, body, plans):
     state = _state(with_plans(body, plans))
     advice = engine.evaluate(state)
     assert writer.write(advice, state.hours_since) == dump_advice(advice, state.hours_since)
+    # With the sources already encoded, the same bytes.
+    encoded = orjson.dumps(writer.encodable(advice, state.hours_since))
+    assert encoded == orjson.dumps(writer.write(advice, state.hours_since))
 
 
 @QUICK
