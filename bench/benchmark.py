@@ -637,6 +637,11 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version()}
 
 
+def _load_average() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes: how busy it was."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint")
@@ -652,7 +657,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.soak:
         report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+        report["load_average"] = {"start": _load_average()}
         report["soak"] = soak(args.soak, args.connections)
+        report["load_average"]["end"] = _load_average()
         out = args.out.with_name("soak.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
@@ -661,17 +668,23 @@ def main(argv=None) -> int:
         return 0
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    report["load_average"] = {"start": _load_average()}
     report["in_process"] = in_process(default_engine())
     report["in_process"].update(worst_request(default_engine()))
     if not args.no_http:
         report["connections"] = args.connections
         report["rounds"] = args.rounds
         report["http"] = over_http(args.duration, args.connections, args.rounds)
+    report["load_average"]["end"] = _load_average()
     report["targets"] = targets(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']}")
+    print(
+        f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']};"
+        f" load average (1, 5, 15 min) {report['load_average']['start']} at the start,"
+        f" {report['load_average']['end']} at the end"
+    )
     for key, value in report["in_process"].items():
         if isinstance(value, dict):
             value = f"median {value['median_us']} µs, p99 {value['p99_us']} µs"
