@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import socket
 import struct
 import time
@@ -34,7 +35,16 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from ._logs import JsonFormatter
 
-__all__ = ["Logger", "Worker", "client_timeout"]
+__all__ = ["Logger", "Worker", "client_timeout", "enough_open_files"]
+
+
+def enough_open_files(wanted: int) -> None:
+    """Raise this process's soft limit of open files to `wanted` (at most the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def client_timeout(environ=os.environ) -> float:

@@ -15,9 +15,8 @@ import sys
 from marshmallow import ValidationError
 
 from ._data import DataError, describe_errors
-from ._server import gunicorn_command
 from .cases import load_cases, run_cases, run_moderation_cases
-from .config import Settings, default_engine
+from .config import Settings, default_engine, packaged
 from .drafts import (
     DETAIL_FIELDS,
     DRAFT_ACTIONS,
@@ -36,6 +35,12 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """Input the command cannot use; reported on stderr with exit status 2."""
+
+
+def gunicorn_command(*options: str) -> list[str]:
+    """The command that serves the app with the packaged gunicorn settings, from any folder."""
+    settings = str(packaged("gunicorn.conf.py"))
+    return [sys.executable, "-m", "gunicorn", "-c", settings, *options, "advisor.wsgi:app"]
 
 
 def _read(name: str) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "MemoInfo",
     "PlanVerdict",
     "RuleTrace",
+    "prepare_regions",
 ]
 
 
@@ -109,6 +110,41 @@ class Advice:
 MEMO_SIZE = 4096
 
 
+#: The rules durable_rules fired for every region of a rule book, by the rule
+#: book's digest (`prepare_regions`); the most recent few rule books are kept.
+_PREPARED: dict[str, dict[tuple[int, int], tuple[str, ...]]] = {}
+_PREPARED_KEPT = 3
+_prepared_lock = threading.Lock()
+
+
+def prepare_regions(rulebook: RuleBook) -> int:
+    """Ask durable_rules once for each region of the state space `rulebook`'s
+    conditions cut, and keep what it fired for this process (and the workers it
+    forks); return the number of regions.
+
+    Every engine of this process on a rule book with the same digest then
+    answers any state from these outcomes, with durable_rules run for none.
+    Done once per digest: the gunicorn master does it before forking its
+    workers, at start and on each reload.
+    """
+    with _prepared_lock:
+        if rulebook.digest in _PREPARED:
+            return len(_PREPARED[rulebook.digest])
+    session = RuleSession(rulebook.compiled())
+    try:
+        fired = {
+            region: tuple(session.evaluate(fact))
+            for region, fact in Regions(rulebook).every().items()
+        }
+    finally:
+        session.close()
+    with _prepared_lock:
+        _PREPARED[rulebook.digest] = fired
+        while len(_PREPARED) > _PREPARED_KEPT:
+            _PREPARED.pop(next(iter(_PREPARED)))
+    return len(fired)
+
+
 class MemoInfo(NamedTuple):
     """How many rule outcomes the engine may remember, and how many it holds."""
 
@@ -147,6 +183,18 @@ class Engine:
         self._memo: dict[tuple[int, int], _Outcome] = {}
         self._memo_size = memo_size
         self._memo_lock = threading.Lock()
+        # Every region's outcome, when `prepare_regions` has asked durable_rules
+        # about this rule book: built once here, each distinct set of fired
+        # rules once. Regions outside it (none are expected) use the memo.
+        self._prepared: dict[tuple[int, int], _Outcome] = {}
+        if memo_size:
+            with _prepared_lock:
+                prepared = _PREPARED.get(rulebook.digest, {})
+            outcomes: dict[tuple[str, ...], _Outcome] = {}
+            for region, fired in prepared.items():
+                if fired not in outcomes:
+                    outcomes[fired] = self._outcome_of(fired)
+                self._prepared[region] = outcomes[fired]
 
     @classmethod
     def load(cls, rules_dir: Path, content_dir: Path, memo_size: int = MEMO_SIZE) -> Engine:
@@ -198,7 +246,7 @@ class Engine:
     def _outcome(self, fact: dict) -> _Outcome:
         """The outcome of `fact`'s region, from the memo or from durable_rules."""
         key = self._regions.of(fact)
-        outcome = self._memo.get(key)
+        outcome = self._prepared.get(key) or self._memo.get(key)
         if outcome is None:
             outcome = self._outcome_of(tuple(self._session.evaluate(fact)))
             if self._memo_size:

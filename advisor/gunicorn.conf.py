@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from advisor._server import enough_open_files
+from advisor._gunicorn import enough_open_files
 
 bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.
@@ -78,12 +78,13 @@ def on_starting(server):
         raise SystemExit(2) from None
     os.environ.update(snapshots.environment())
     server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
+    _prepare_regions(server, settings.engine_memo, snapshots.current)
 
 
 def on_reload(server):
     """On SIGHUP, move to the changed rules and content only if they are valid, and
     keep the old workers serving until new ones are ready."""
-    from advisor import _handover, snapshot
+    from advisor import Settings, _handover, snapshot
 
     snapshots = snapshot.reopen()  # those on_starting began, from the root it named
     try:
@@ -95,7 +96,27 @@ def on_reload(server):
             "reloaded: serving ruleset %s from %s", snapshots.version, snapshots.current
         )
     os.environ.update(snapshots.environment())
+    _prepare_regions(server, Settings.from_env().engine_memo, snapshots.current)
     _handover.begin(server, snapshots.root)
+
+
+def _prepare_regions(server, memo: int, snapshot: Path) -> None:
+    """Ask durable_rules about every region of the served rules once, here in the
+    master, so that the workers forked next answer every state from the outcomes
+    (`advisor.engine.prepare_regions`); with the memo off (0), nothing is kept."""
+    from advisor.content import load_catalogue
+    from advisor.engine import prepare_regions
+    from advisor.rules import load_rulebook
+
+    if not memo:
+        return
+    try:
+        rulebook = load_rulebook(snapshot / "rules", load_catalogue(snapshot / "content"))
+        count = prepare_regions(rulebook)
+    except Exception as error:  # the workers still answer, asking durable_rules as they go
+        server.log.error("rule outcomes not prepared: %s", error)
+    else:
+        server.log.info("rule outcomes prepared for %d regions", count)
 
 
 def post_fork(server, worker):

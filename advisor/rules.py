@@ -63,7 +63,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from ._data import DataError, digest_files, load_yaml
 from .content import Catalogue, Citation, QuoteSchema, cite
-from .state import FACT_FIELDS
+from .state import FACT_FIELDS, MAX_HOURS, STAGES
 from .wording import Count, ago, count
 
 __all__ = [
@@ -221,6 +221,8 @@ class _FieldTruths:
 
     def __init__(self, tests: list[tuple[int, Any, Any]]):
         self._tests = tests
+        #: The bits of every condition on the field.
+        self.bits = sum(bit for bit, _, _ in tests)
         numbers = [v for _, _, v in tests if isinstance(v, int | float) and not isinstance(v, bool)]
         # Places among thresholds only when every condition compares with a number.
         self._points = sorted(set(numbers)) if len(numbers) == len(tests) else []
@@ -291,14 +293,17 @@ class Regions:
         by_field: dict[str, list] = {}
         for c in conditions:
             by_field.setdefault(c.field, []).append((bit[c], _OPS[c.op][0], c.value))
-        self._fields = tuple(
-            (name, truths, truths.kept, truths.by_number)
-            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
-        )
         self._rules = tuple(
             sum(bit[c] for c in rule.conditions)
             for rule in rulebook.rules.values()
             if rule.kind == "action"
+        )
+        self._all = (1 << len(self._rules)) - 1
+        # Per field: the action rules that a set of its truths rules out (filled
+        # as sets of truths are met; a field has few).
+        self._fields = tuple(
+            (name, truths, truths.kept, truths.by_number, {})
+            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
         )
         self._reject_tests = 0
         for rule in rulebook.rules.values():
@@ -308,21 +313,146 @@ class Regions:
     def of(self, fact: dict) -> tuple[int, int]:
         """The region `fact` lies in: the action rules whose conditions all hold, and
         the truths of the reject rules' conditions on the state."""
-        truths = 0
-        for name, field_truths, kept, by_number in self._fields:
+        truths = failing = 0
+        for name, field_truths, kept, by_number, ruled_out in self._fields:
             value = fact.get(name, _ABSENT)
             if value is _ABSENT:
-                continue  # an absent field fails every condition on it
-            if by_number and type(value) in _NUMBERS:
-                truths |= field_truths.place(value)
+                held = 0  # an absent field fails every condition on it
+            elif by_number and type(value) in _NUMBERS:
+                held = field_truths.place(value)
             else:
                 known = kept.get(value) if type(value) in _SCALARS else None
-                truths |= field_truths(value) if known is None else known
-        matched = 0
-        for index, needed in enumerate(self._rules):
-            if truths & needed == needed:
-                matched |= 1 << index
-        return matched, truths & self._reject_tests
+                held = field_truths(value) if known is None else known
+            out = ruled_out.get(held)
+            if out is None:
+                out = ruled_out[held] = self._ruled_out(field_truths, held)
+            failing |= out
+            truths |= held
+        return self._all & ~failing, truths & self._reject_tests
+
+    def _ruled_out(self, field_truths: _FieldTruths, held: int) -> int:
+        """The action rules with a condition on this field that `held` leaves false."""
+        cut = field_truths.bits
+        return sum(1 << index for index, needed in enumerate(self._rules) if needed & cut & ~held)
+
+    def every(self) -> dict[tuple[int, int], dict]:
+        """A fact in each region a valid state can lie in, by region.
+
+        The fields are taken in groups of those one state decides together:
+        the stage with the hours, the clock, the day (at stage ``closing`` no
+        time has passed; without the clock the day is whole 24-hour periods,
+        with it the day may be one more), the decision date and the hours past
+        its grace (fewer than the hours since the interview); and each other
+        field alone, every value of it that some condition tells apart.
+        Regions are then combined group by group, keeping one fact per
+        combination that can still differ in which rules fire. A few facts
+        may be of no real state (a region too many costs one durable_rules
+        session when the rules are prepared); a valid state's region is
+        always among them.
+        """
+        fields = {name: truths for name, truths, *_ in self._fields}
+        groups = [_time_group(fields)]
+        for name, truths in fields.items():
+            if name not in _GROUPED:
+                groups.append({truths._test(v): {name: v} for v in _values(name, truths)})
+        # For each combination so far: the action rules not yet ruled out and
+        # the truths of the reject rules' conditions, with one fact for it.
+        rules = self._rules
+        combined: dict[tuple[int, int], dict] = {((1 << len(rules)) - 1, 0): {}}
+        for group in groups:
+            cut = 0
+            for truths in group:
+                cut |= truths
+            failing = {
+                truths: sum(
+                    1 << index for index, needed in enumerate(rules) if needed & cut & ~truths
+                )
+                for truths in group
+            }
+            following: dict[tuple[int, int], dict] = {}
+            for (alive, rejects), values in combined.items():
+                for truths, more in group.items():
+                    key = (alive & ~failing[truths], rejects | truths & self._reject_tests)
+                    if key not in following:
+                        following[key] = {**values, **more}
+            combined = following
+        regions = {}
+        for values in combined.values():
+            fact = {"kind": "state", **{k: v for k, v in values.items() if v is not _ABSENT}}
+            regions.setdefault(self.of(fact), fact)
+        return regions
+
+
+#: The fields `Regions.every` takes together, as one state decides them.
+_GROUPED = frozenset(
+    ("stage", "hours_since", "clock_known", "day", "decision_known", "hours_past_grace")
+)
+
+
+def _values(name: str, truths: _FieldTruths, among=None) -> list:
+    """Values of field `name` for each set of its conditions' truths (one value each)."""
+    kind = FACT_FIELDS[name]
+    if kind[0] == "bool":
+        values = [True, False]
+    elif kind[0] == "enum":
+        values = list(kind[1])
+    else:
+        values = _numbers(truths._points) if among is None else among
+    chosen: dict[int, Any] = {}
+    for value in values:
+        chosen.setdefault(truths._test(value), value)
+    return list(chosen.values())
+
+
+def _numbers(points: list) -> list:
+    """A number in each place among `points` (on each, and between and beyond them)."""
+    if not points:
+        return [0]
+    numbers = [points[0] - 1, points[-1] + 1]
+    for low, high in zip(points, points[1:], strict=False):
+        numbers += [low, (low + high) / 2]
+    return sorted({*numbers, points[-1]})
+
+
+def _time_group(fields: dict) -> dict[int, dict]:
+    """The stage, hours, clock, day, decision date and hours past its grace of every
+    kind of state, by their truths."""
+    nothing = _FieldTruths([])
+
+    def truths(name):
+        return fields.get(name, nothing)
+
+    hours_points = list(truths("hours_since")._points)
+    # Without the clock the day changes every 24 hours: cut there too.
+    for day in truths("day")._points:
+        hours_points += [24 * day, 24 * (day + 1)]
+    hours = [h for h in _numbers(sorted(set(hours_points))) if 0 <= h <= MAX_HOURS] or [0]
+    # No decision date, or one whose grace ended some hours ago (or is still to end):
+    # the grace ends after the interview, so fewer hours past it than since it.
+    graces = _numbers(truths("hours_past_grace")._points)
+    group: dict[int, dict] = {}
+    for stage in STAGES:
+        for value in [0] if stage == "closing" else hours:
+            whole_days = int(value // 24)
+            decisions = [(False, _ABSENT)] + [(True, g) for g in graces if g < value]
+            for clock, days in ((False, [whole_days]), (True, [whole_days, whole_days + 1])):
+                for day in days if value else [0]:
+                    for known, grace in decisions:
+                        values = {
+                            "stage": stage,
+                            "hours_since": value,
+                            "clock_known": clock,
+                            "day": day,
+                            "decision_known": known,
+                            "hours_past_grace": grace,
+                        }
+                        bits = sum(
+                            truths(k)._test(v)
+                            for k, v in values.items()
+                            if k in fields and v is not _ABSENT
+                        )
+                        group.setdefault(bits, values)
+    return group
 
 
 def words(value) -> str:

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor._server import Server, free_port, gunicorn, gunicorn_command, wait_until_up
+from bench.server import Server, free_port, gunicorn, gunicorn_command, wait_until_up
 
 __all__ = [
     "ROOT",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from advisor import bench
+from bench import benchmark as bench
 
 
 def _run(requests, seconds, p50, p99, errors=0):
@@ -28,11 +28,20 @@ def test_slices_combine_into_totals_and_median_latencies():
 
 
 def _report(
-    rps=0.9, p99=1.2, repeated=0.9, plans=(0.7, 1.4), median=40, p99_us=150, ratio=1.2, worst=20
+    rps=0.9,
+    p99=1.2,
+    repeated=0.9,
+    plans=(0.7, 1.4),
+    median=40,
+    p99_us=150,
+    ratio=1.2,
+    worst=20,
+    zen=0.5,
 ):
     return {
         "in_process": {
             "evaluate_warm": {"median_us": median, "p99_us": p99_us},
+            "evaluate_warm_vs_zen": zen,
             "plans_ratio": ratio,
             "worst_accepted_request_ms": worst,
         },
@@ -60,6 +69,7 @@ def _report(
             ["3 plans: req/s vs none >= 0.667", "3 plans: p99 vs none <= 1.5"],
         ),
         (_report(median=57), ["evaluate() warm median, µs < 57"]),
+        (_report(zen=1), ["evaluate() warm median vs zen-engine's bare evaluation < 1"]),
         (_report(p99_us=201), ["evaluate() warm p99, µs <= 200"]),
         (_report(ratio=1.6), ["evaluate() 3 plans vs none <= 1.5"]),
         (_report(worst=51), ["worst accepted request, ms <= 50"]),
@@ -75,6 +85,7 @@ def test_targets_without_http_figures_check_only_the_engine():
     rows = bench.targets({"in_process": _report()["in_process"]})
     assert [row["target"] for row in rows] == [
         "evaluate() warm median, µs < 57",
+        "evaluate() warm median vs zen-engine's bare evaluation < 1",
         "evaluate() warm p99, µs <= 200",
         "evaluate() 3 plans vs none <= 1.5",
         "worst accepted request, ms <= 50",
@@ -94,6 +105,17 @@ def test_never_repeated_states_are_valid_and_never_repeat(engine):
     for body, twin in zip(planned, bodies, strict=False):
         assert {k: v for k, v in body.items() if k != "plans"} == twin
         assert [len(p) for p in body["plans"]] == [bench.PLAN_CHARS] * 3
+
+
+def test_zen_engine_fires_the_rules_the_engine_fires(engine):
+    pytest.importorskip("zen")
+    from advisor.state import InterviewState, to_fact
+    from bench.zen_peer import ZenRules
+
+    peer = ZenRules(engine.rulebook)
+    for body in bench.fresh_bodies(500, seed=8):
+        state = InterviewState.parse(body)
+        assert peer.fire(to_fact(state)) == frozenset(engine.fire(state)), body
 
 
 def test_the_states_and_texts_are_varied_and_valid(engine):

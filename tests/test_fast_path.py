@@ -13,11 +13,13 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+import advisor.engine as engine_module
 import advisor.state as state_module
 from advisor import Engine
 from advisor.answer import AdviceWriter
@@ -81,6 +83,17 @@ def region_engine(engine):
     made.close()
 
 
+@pytest.fixture(scope="module")
+def prepared_engine(engine):
+    """An engine whose rule book's regions were all put to durable_rules beforehand,
+    as a gunicorn worker's are; other engines of the test run are left as they were."""
+    with mock.patch.dict(engine_module._PREPARED):
+        assert engine_module.prepare_regions(engine.rulebook) > 0
+        made = Engine(engine.catalogue, engine.rulebook, engine.moderator)
+        yield made
+        made.close()
+
+
 def _state(body):
     return InterviewState.from_request(SCHEMA.load(body), NOW)
 
@@ -93,6 +106,18 @@ def test_states_in_one_region_fire_the_same_rules_as_durable_rules_alone(
     state = _state(body)
     assert region_engine.evaluate(state) == unmemoised_engine.evaluate(state)
     assert region_engine.fire(state) == unmemoised_engine.fire(state)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
+def test_prepared_regions_answer_as_durable_rules_run_for_each_state(
+    prepared_engine, unmemoised_engine, body, plans
+):
+    state = _state(with_plans(body, plans))
+    assert prepared_engine.evaluate(state) == unmemoised_engine.evaluate(state)
+    assert prepared_engine.fire(state) == unmemoised_engine.fire(state)
+    # Every valid state lies in a prepared region: durable_rules was not asked again.
+    assert prepared_engine.memo_info().currsize == 0
 
 
 def test_regions_are_far_fewer_than_states(engine):
@@ -122,6 +147,9 @@ def test_the_writer_writes_what_the_schema_dumps(engine, writer, body, plans):
     state = _state(with_plans(body, plans))
     advice = engine.evaluate(state)
     assert writer.write(advice, state.hours_since) == dump_advice(advice, state.hours_since)
+    # With the sources already encoded, the same bytes.
+    encoded = orjson.dumps(writer.encodable(advice, state.hours_since))
+    assert encoded == orjson.dumps(writer.write(advice, state.hours_since))
 
 
 @QUICK
@@ -177,6 +205,61 @@ def test_valid_bodies_load_as_the_schema_loads_them(body):
 @QUICK
 @given(any_state, st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3))
 def test_any_body_loads_or_is_refused_as_the_schema_does(body, changes):
+    body = {**body, **changes}
+    assert _fast_load(body) == _schema_load(body)
+
+
+#: Values at the edges of what each field accepts: bounds and one past them,
+#: numbers of the wrong kind, date-times without an offset or out of range.
+edge_values = st.sampled_from(
+    [
+        0,
+        -0.0,
+        1.0,
+        -1,
+        0.5,
+        43920,
+        43920.0001,
+        366,
+        367,
+        100,
+        101,
+        True,
+        False,
+        None,
+        "",
+        "after",
+        "closing",
+        "unsure",
+        "2026-11-20T16:30:00Z",
+        "2026-11-20T16:30:00.123456789+05:30",
+        "2026-11-25T09:30:00+00:00",
+        "2026-11-20T16:30:00",
+        "2026-02-30T10:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "3000-01-01T00:00:00Z",
+        [],
+        ["x" * 500],
+        ["x" * 501],
+        ["ok"] * 20,
+        ["ok"] * 21,
+        [1],
+        {},
+    ]
+)
+
+
+@QUICK
+@given(st.dictionaries(st.sampled_from(FIELDS), json_values | edge_values, max_size=len(FIELDS)))
+def test_bodies_of_any_fields_and_values_load_or_are_refused_as_the_schema_does(body):
+    assert _fast_load(body) == _schema_load(body)
+
+
+@QUICK
+@given(any_state, st.dictionaries(st.sampled_from(FIELDS), edge_values, max_size=4))
+def test_valid_bodies_pushed_to_each_fields_edges_load_or_are_refused_as_the_schema_does(
+    body, changes
+):
     body = {**body, **changes}
     assert _fast_load(body) == _schema_load(body)
 

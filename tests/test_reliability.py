@@ -1,7 +1,7 @@
 """Faults and hostile input against a real gunicorn server.
 
 The quick ones run in CI; the soak and the benchmark are scripts
-(`python -m advisor.bench`, `--soak N` for the soak), not timed tests.
+(`python -m bench`, `--soak N` for the soak), not timed tests.
 """
 
 import contextlib

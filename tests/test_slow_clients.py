@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from advisor.slow_clients import KINDS, measure
+from bench.slow_clients import KINDS, measure
 
 from .live import gunicorn
 

@@ -205,7 +205,7 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         data = load_body(_STATE, load_state)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
-        body = writer.write(advice, state.hours_since)
+        body = writer.encodable(advice, state.hours_since)
         if query["explain"]:
             body["explain"] = dump_trace(engine.trace(state))
             body["explain_upcoming"] = dump_upcoming_trace(advice.upcoming)

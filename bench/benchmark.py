@@ -1,14 +1,17 @@
 """Benchmark: in-process engine timings and HTTP throughput under wrk.
 
-    python -m advisor.bench [--duration 20] [--connections 32] [--rounds 20]
-                            [--out bench/results.json]
+    python -m bench [--duration 20] [--connections 32] [--rounds 20]
+                    [--out bench/results.json] [--no-http] [--soak N]
 
 In-process it times `Engine.evaluate` on states that never repeat (random
-stages, fractional hours, absolute times with `now`, random flags): with the
-memo cold (durable_rules runs for every state), warm (the memo filled by
-other never-repeated states, as a running worker has it) and firing alone
-(the rules fired, no answer built), each as median and p99; then the same
-states with three plans of 100 characters against none, the 60 repeated
+stages, fractional hours, absolute times with `now`, random flags): cold
+(memo off: durable_rules runs for every state), warm (every region of the
+rules put to durable_rules beforehand, as a gunicorn worker has them, and
+20,000 other states seen), with the memo filled only as states come (as
+before regions were prepared), and firing alone (the rules fired, no answer
+built), each as median and p99; zen-engine's bare evaluation of the same
+rules beside it (`bench.zen_peer`, when installed), cold and warm; then the
+same states with three plans of 100 characters against none, the 60 repeated
 states, and moderation of a 5,000-character article (1,000 characters of
 each article of the corpus), of 5,000 characters of the satire alone (the
 worst case, dense with harms), of one plan;
@@ -45,11 +48,13 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from ._server import gunicorn
-from .config import Settings, default_engine
-from .engine import Engine
-from .moderation.bench import PLANS, median_ms, sample_article
-from .state import FLAGS, InterviewState
+from advisor.config import Settings, default_engine
+from advisor.engine import Engine, prepare_regions
+from advisor.state import FLAGS, InterviewState, to_fact
+
+from . import zen_peer
+from .moderation import PLANS, median_ms, sample_article
+from .server import gunicorn
 
 STAGES = ("closing", "after", "offer", "rejected", "next_round")
 HOURS = (0, 2, 23, 30, 100, 150, 260, 400, 2000)
@@ -289,6 +294,11 @@ WARM_STATES = 20000
 
 def in_process(engine: Engine) -> dict:
     """The figures of the module's docstring, on a fresh engine of `engine`'s rules."""
+    # Built before the regions are prepared: its memo fills as states come.
+    lazy = Engine(engine.catalogue, engine.rulebook, engine.moderator)
+    started = time.perf_counter()
+    regions = prepare_regions(engine.rulebook)  # as the gunicorn master does
+    prepared_s = time.perf_counter() - started
     warm = Engine(engine.catalogue, engine.rulebook, engine.moderator)
     cold = Engine(engine.catalogue, engine.rulebook, engine.moderator, memo_size=0)
     now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -298,6 +308,7 @@ def in_process(engine: Engine) -> dict:
 
     for state in states(fresh_bodies(WARM_STATES, seed=1)):  # as a running worker has it
         warm.evaluate(state)
+        lazy.evaluate(state)
     fresh = states(fresh_bodies(5000, seed=2))
     planned = states(fresh_bodies(1000, seed=3, with_plans=True))
     unplanned = states(fresh_bodies(1000, seed=3))
@@ -311,10 +322,15 @@ def in_process(engine: Engine) -> dict:
     article = sample_article(content)
     satire = (content / "articles" / "accolade.txt").read_text(encoding="utf-8")[:5000]
     figures = {
+        "regions": regions,
+        "prepare_regions_s": round(prepared_s, 2),
         "evaluate_cold": _spread(_timings_us(cold.evaluate, fresh[:2000])),
+        "fire_cold": _spread(_timings_us(cold.fire, fresh[:2000])),
         "evaluate_warm": _spread(_timings_us(warm.evaluate, fresh)),
         "fire_warm": _spread(_timings_us(warm.fire, fresh)),
+        "evaluate_lazy_memo": _spread(_timings_us(lazy.evaluate, fresh)),
         "memo_regions": warm.memo_info().currsize,
+        "lazy_memo_regions": lazy.memo_info().currsize,
         "evaluate_repeated": _spread(_timings_us(warm.evaluate, repeated, 30)),
         "evaluate_without_plans": _spread(_timings_us(warm.evaluate, unplanned[100:])),
         "evaluate_with_3_plans": _spread(_timings_us(warm.evaluate, planned[100:])),
@@ -328,9 +344,36 @@ def in_process(engine: Engine) -> dict:
         / figures["evaluate_without_plans"]["median_us"],
         2,
     )
+    figures.update(zen_figures(warm, fresh))
+    if "zen_fire" in figures:
+        figures["evaluate_warm_vs_zen"] = round(
+            figures["evaluate_warm"]["median_us"] / figures["zen_fire"]["median_us"], 3
+        )
     warm.close()
     cold.close()
+    lazy.close()
     return figures
+
+
+def zen_figures(engine: Engine, states: list[InterviewState]) -> dict:
+    """zen-engine on the same rules (`bench.zen_peer`), beside `engine`: its bare
+    evaluation of each state's fact, cold (the decision just built, each state met
+    once) and warm (a second pass), and how many states it fired the same rules for."""
+    if not zen_peer.available():
+        print("zen-engine is not installed: its line is left out", file=sys.stderr)
+        return {}
+    peer = zen_peer.ZenRules(engine.rulebook)
+    facts = [to_fact(state) for state in states]
+    cold = _spread(_timings_us(peer.fire, facts))
+    agree = sum(
+        peer.fire(f) == frozenset(engine.fire(s)) for f, s in zip(facts, states, strict=True)
+    )
+    return {
+        "zen_rows": peer.rows,
+        "zen_fire_cold": cold,
+        "zen_fire": _spread(_timings_us(peer.fire, facts)),
+        "zen_agrees": f"{agree} of {len(states)}",
+    }
 
 
 def worst_requests() -> dict[str, dict]:
@@ -362,7 +405,7 @@ def _satire() -> str:
 def worst_request(engine: Engine, runs: int = 5) -> dict:
     """Server time of the costliest accepted request (through the whole app, no
     caches), the median of `runs` for each candidate."""
-    from .web import create_app
+    from advisor.web import create_app
 
     settings = Settings(rate_limits="", answer_cache=0)
     client = create_app({"ENGINE": engine, "SETTINGS": settings}).test_client()
@@ -427,7 +470,7 @@ def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
 
 @contextlib.contextmanager
 def served(**settings: str):
-    """The service as `_server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
+    """The service as `server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it")
     env = {"ADVISOR_RATE_LIMITS": ""}
@@ -553,6 +596,12 @@ TARGETS = (
     ("3 plans: req/s vs none", ("http", "advice_plans", "rps_ratio"), ">=", 0.667),
     ("3 plans: p99 vs none", ("http", "advice_plans", "p99_ratio"), "<=", 1.5),
     ("evaluate() warm median, µs", ("in_process", "evaluate_warm", "median_us"), "<", 57),
+    (
+        "evaluate() warm median vs zen-engine's bare evaluation",
+        ("in_process", "evaluate_warm_vs_zen"),
+        "<",
+        1,
+    ),
     ("evaluate() warm p99, µs", ("in_process", "evaluate_warm", "p99_us"), "<=", 200),
     ("evaluate() 3 plans vs none", ("in_process", "plans_ratio"), "<=", 1.5),
     ("worst accepted request, ms", ("in_process", "worst_accepted_request_ms"), "<=", 50),
@@ -588,10 +637,13 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version()}
 
 
+def _load_average() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes: how busy it was."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m advisor.bench", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
@@ -605,7 +657,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.soak:
         report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+        report["load_average"] = {"start": _load_average()}
         report["soak"] = soak(args.soak, args.connections)
+        report["load_average"]["end"] = _load_average()
         out = args.out.with_name("soak.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
@@ -614,17 +668,23 @@ def main(argv=None) -> int:
         return 0
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    report["load_average"] = {"start": _load_average()}
     report["in_process"] = in_process(default_engine())
     report["in_process"].update(worst_request(default_engine()))
     if not args.no_http:
         report["connections"] = args.connections
         report["rounds"] = args.rounds
         report["http"] = over_http(args.duration, args.connections, args.rounds)
+    report["load_average"]["end"] = _load_average()
     report["targets"] = targets(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']}")
+    print(
+        f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu']};"
+        f" load average (1, 5, 15 min) {report['load_average']['start']} at the start,"
+        f" {report['load_average']['end']} at the end"
+    )
     for key, value in report["in_process"].items():
         if isinstance(value, dict):
             value = f"median {value['median_us']} µs, p99 {value['p99_us']} µs"

@@ -1,6 +1,6 @@
 """Slow and idle clients against a running server, and how ordinary requests fare.
 
-    python -m advisor.slow_clients [--headers 200] [--bodies 200] [--idle 200]
+    python -m bench.slow_clients [--headers 200] [--bodies 200] [--idle 200]
                                    [--non-readers 0] [--seconds 20]
 
 Starts the service as ``make run`` does (the packaged gunicorn settings, on a
@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ._server import enough_open_files
+from advisor._gunicorn import enough_open_files
 
 __all__ = ["KINDS", "Attack", "measure", "probe"]
 
@@ -232,10 +232,10 @@ def measure(base: str, counts: dict[str, int], seconds: float, settle: float = 3
 
 
 def main(argv=None) -> int:
-    from ._server import gunicorn
+    from .server import gunicorn
 
     parser = argparse.ArgumentParser(
-        prog="python -m advisor.slow_clients", description=__doc__.splitlines()[0]
+        prog="python -m bench.slow_clients", description=__doc__.splitlines()[0]
     )
     for kind, default in (("headers", 200), ("bodies", 200), ("idle", 200), ("non-readers", 0)):
         parser.add_argument(f"--{kind}", type=int, default=default, help="connections")

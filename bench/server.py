@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import packaged
-
-
-def enough_open_files(wanted: int) -> None:
-    """Raise this process's soft limit of open files to `wanted` (at most the hard limit)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
+from advisor.cli import gunicorn_command
 
 __all__ = ["Server", "free_port", "gunicorn", "gunicorn_command", "wait_until_up"]
-
-
-def gunicorn_command(*options: str) -> list[str]:
-    """The command that serves the app with the packaged gunicorn settings, from any folder."""
-    settings = str(packaged("gunicorn.conf.py"))
-    return [sys.executable, "-m", "gunicorn", "-c", settings, *options, "advisor.wsgi:app"]
 
 
 def free_port() -> int:

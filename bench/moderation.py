@@ -1,6 +1,6 @@
 """Time moderation: a ~5,000-character article and a single plan.
 
-Run ``python -m advisor.moderation.bench``.  The article is built from the
+Run ``python -m bench.moderation``.  The article is built from the
 five articles of the corpus (the first ~1,000 characters of each); each run
 starts with the rules engine's answers forgotten, so the figures include
 its evaluations.  Each figure is given in CPU time (this process's, so
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from ..engine import Engine
-from . import Moderator
+from advisor.engine import Engine
+from advisor.moderation import Moderator
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 #: A harmful and a harmless plan.
 PLANS = (
     "I'm going to have a few pints after the interview and then drive home.",
