@@ -247,15 +247,23 @@ def test_a_report_is_judged_by_what_the_text_says_of_it(moderator, text, flagged
 
 def test_a_rejected_report_shows_the_words_that_rejected_it(moderator):
     text = (
-        "A guy at the gym told me to down six shots before the final interview to calm my"
-        " nerves. Absolutely not, that is a terrible idea."
+        "My uncle says the trick is three pints and then drive yourself home."
+        " He lost his licence for exactly that, so no thanks."
     )
     verdict = moderator.moderate(text)
+    assert not verdict.flagged
     stance = [e for s in verdict.sentences for e in s.evidence if e.feature == STANCE_EVIDENCE]
-    if verdict.flagged:
-        pytest.fail("the rejected report was flagged")
+    assert stance
     for evidence in stance:
         assert text[evidence.start : evidence.end] == evidence.text
+
+
+def test_the_stance_is_evidence_only_where_it_decided(moderator):
+    verdict = moderator.moderate(
+        "Send a short thank-you email. Then have three pints and drive home."
+    )
+    assert [s.flagged for s in verdict.sentences] == [False, True]
+    assert not [e for s in verdict.sentences for e in s.evidence if e.feature == STANCE_EVIDENCE]
 
 
 def test_a_stance_model_of_another_category_is_refused(tmp_path):

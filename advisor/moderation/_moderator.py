@@ -164,7 +164,10 @@ class Moderator:
         for index, sentence in enumerate(sentences):
             previous = sentences[index - 1] if index else None
             verdict = self._judge(text, norm, sentence, previous, opinions[index])
-            if index in defused:
+            if index in defused and (
+                self._judge(text, norm, sentence, previous, defused[index]).flagged
+            ):
+                # The stance is the evidence only where it decided the verdict.
                 evidence = self._stance_evidence(text, norm, sentences, index)
                 verdict = replace(verdict, evidence=(*verdict.evidence, *evidence))
             verdicts.append(verdict)
@@ -252,19 +255,22 @@ class Moderator:
             for index, scores in enumerate(scored)
         ]
 
-    def _weigh_stance(self, text: str, sentences: list[_Sentence], opinions: list) -> set[int]:
+    def _weigh_stance(
+        self, text: str, sentences: list[_Sentence], opinions: list
+    ) -> dict[int, _Opinion]:
         """Drop the model's verdicts on sentences whose text, read around them,
         reports, mocks or rejects the harm rather than endorsing it (the
         stance model, `_model.endorsement`), unless the sentence read alone is
         all but certain (`LinearModel.certain`): ordinary sentences around a
-        plain harmful one must not hide it.  The indices of those sentences."""
+        plain harmful one must not hide it.  The model's opinions on those
+        sentences before the stance, by index."""
         model = self.policy.model
         stance = None if model is None else model.stance
         held = [i for i, o in enumerate(opinions) if o is not None and (o.learned or o.confirmed)]
         # A text of one sentence has no context to report or reject it in: its
         # stance is the word classes' and the category model's to read.
         if stance is None or not held or len(sentences) < 2:
-            return set()
+            return {}
         spans = [(s.norm_start, s.norm_end) for s in sentences]
         scores = endorsement(stance, text, spans, stance.window, held)
         gate = stance.thresholds[ENDORSES]
@@ -273,9 +279,10 @@ class Moderator:
             for i, score in zip(held, scores, strict=True)
             if score < gate and _surest(opinions[i]) < stance.certain
         }
+        before = {i: opinions[i] for i in defused}
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
-        return defused
+        return before
 
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
         """The words around sentence `index` that weighed most against endorsing."""
