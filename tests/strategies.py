@@ -1,5 +1,7 @@
 """Hypothesis strategies for interview states."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 from hypothesis import strategies as st
 
 from advisor.state import FLAGS, INTEREST, MAX_COUNT, MAX_DAYS, MAX_HOURS, STAGES
@@ -35,3 +37,23 @@ def states(draw):
     if draw(st.booleans()):
         state["still_interested"] = draw(st.sampled_from(INTEREST))
     return state
+
+
+#: The moment the timed states are asked at.
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+@st.composite
+def timed_states(draw):
+    """Valid bodies with the interview's end and now as date-times, in several offsets."""
+    state = draw(states())
+    state.pop("hours_since", None)
+    zone = timezone(timedelta(minutes=draw(st.sampled_from([0, 60, -300, 330, 840]))))
+    hours = 0 if state["stage"] == "closing" else draw(st.floats(min_value=0, max_value=2000))
+    state["interview_ended_at"] = (NOW - timedelta(hours=hours)).astimezone(zone).isoformat()
+    state["now"] = NOW.astimezone(zone).isoformat()
+    return state
+
+
+#: States given in hours or by the clock.
+any_state = st.one_of(states(), timed_states())

@@ -10,7 +10,7 @@ fields among them.
 
 import json
 import random
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from unittest import mock
 
 import orjson
@@ -28,7 +28,7 @@ from advisor.schemas import dump_advice
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
 
 from .apps import make_app
-from .strategies import states
+from .strategies import NOW, any_state
 
 QUICK = settings(
     max_examples=300,
@@ -36,28 +36,12 @@ QUICK = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 SCHEMA = InterviewStateSchema()
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 PLANS = [
     "Send a short thank-you email tonight.",
     "Three pints, then drive home.",
     "Phone them every hour until they answer.",
     "Ask my consultant for news on Friday.",
 ]
-
-
-@st.composite
-def timed_states(draw):
-    """Valid bodies with the interview's end and now as date-times, in several offsets."""
-    state = draw(states())
-    state.pop("hours_since", None)
-    zone = timezone(timedelta(minutes=draw(st.sampled_from([0, 60, -300, 330, 840]))))
-    hours = 0 if state["stage"] == "closing" else draw(st.floats(min_value=0, max_value=2000))
-    state["interview_ended_at"] = (NOW - timedelta(hours=hours)).astimezone(zone).isoformat()
-    state["now"] = NOW.astimezone(zone).isoformat()
-    return state
-
-
-any_state = st.one_of(states(), timed_states())
 
 
 def with_plans(body, plans):

@@ -7,7 +7,7 @@ the candidate does now (the actions due now, done as `advisor.upcoming.DONE`
 says) and for when each upcoming action starts.
 """
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +17,7 @@ from advisor.schemas import dump_advice
 from advisor.state import FLAGS, MAX_HOURS, InterviewState
 from advisor.upcoming import DONE
 
-from .strategies import states
+from .strategies import any_state
 
 COUNTS = ("follow_ups_sent", "competing_offers")
 PROPERTY = settings(
@@ -25,22 +25,6 @@ PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-
-
-@st.composite
-def timed_states(draw):
-    """Valid bodies with the interview's end and now as date-times, in several offsets."""
-    state = draw(states())
-    state.pop("hours_since", None)
-    zone = timezone(timedelta(minutes=draw(st.sampled_from([0, 60, -300, 330, 840]))))
-    hours = 0 if state["stage"] == "closing" else draw(st.floats(min_value=0, max_value=2000))
-    state["interview_ended_at"] = (NOW - timedelta(hours=hours)).astimezone(zone).isoformat()
-    state["now"] = NOW.astimezone(zone).isoformat()
-    return state
-
-
-any_state = st.one_of(states(), timed_states())
 
 
 def _answer(engine, body: dict) -> dict:
