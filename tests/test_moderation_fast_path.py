@@ -118,3 +118,12 @@ def test_first_character_look_loses_no_match(fast, plain_regexes):
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=20).map(" ".join))
 def test_first_character_look_loses_no_match_in_generated_texts(plain_regexes, text):
     _same_matches(plain_regexes, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_text_is_folded_as_any_other_text(text):
+    """Plain ASCII takes a byte-table path; a text with a character outside
+    ASCII takes the general one.  A closing curly quote folds to a straight
+    one, so the two must agree up to it."""
+    assert normalise(text + "\n\u201d").text == normalise(text + '\n"').text

@@ -140,6 +140,8 @@ class LinearModel:
         self, words: Sequence[str], passages: Sequence[tuple[int, int]]
     ) -> PassageFeatures:
         """The features of each passage words[a:b] and its scores, as arrays."""
+        if len(passages) == 1:  # a plan: array set-up would cost more than the sums
+            return self._one_passage(words, *passages[0])
         lookup = self._index.get
         count = len(words)
         # Each word's and each pair's term (-1: not in the vocabulary), side by
@@ -170,6 +172,16 @@ class LinearModel:
         )
         logits = sums.reshape(len(passages), width) + self._intercepts
         return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
+
+    def _one_passage(self, words: Sequence[str], start: int, end: int) -> PassageFeatures:
+        """`passage_features` of the one passage words[start:end]."""
+        index, values = self.features(ngrams(words[start:end]))
+        order = np.argsort(index)
+        index, values = index[order], values[order]
+        logits = values @ self._weights[index] + self._intercepts
+        rows = np.zeros(len(index), np.intp)
+        probabilities = (1.0 / (1.0 + np.exp(-logits))).reshape(1, -1)
+        return PassageFeatures(self, rows, index, values, probabilities)
 
     def contributions(self, terms: Iterable[str], category: str) -> dict[str, float]:
         """How much each term of the passage adds to `category`'s score (before the logistic)."""
@@ -300,13 +312,15 @@ def endorsement(
     spans: Sequence[tuple[int, int]],
     window: int,
     indices: Sequence[int] | None = None,
+    scored: TextScores | None = None,
 ) -> list[float]:
     """The stance score of each sentence of normalised `text` (its (start, end)
     `spans`), read over the sentence and `window` sentences either side; of
-    the sentences `indices` only, in that order, when given."""
+    the sentences `indices` only, in that order, when given.  `scored`, the
+    category model's `score_text` of the same spans, lends its words."""
     if not spans:
         return []
-    words, bounds = _word_bounds(text, spans)
+    words, bounds = (scored.words, scored.bounds) if scored else _word_bounds(text, spans)
     last = len(spans) - 1
     passages = [
         (bounds[max(i - window, 0)][0], bounds[min(i + window, last)][1])

@@ -272,7 +272,9 @@ class Moderator:
         if stance is None or not held or len(sentences) < 2:
             return {}
         spans = [(s.norm_start, s.norm_end) for s in sentences]
-        scores = endorsement(stance, text, spans, stance.window, held)
+        scored = opinions[held[0]].scores
+        scored = scored if isinstance(scored, TextScores) else None  # the reference path's
+        scores = endorsement(stance, text, spans, stance.window, held, scored)
         gate = stance.thresholds[ENDORSES]
         defused = {
             i

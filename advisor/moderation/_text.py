@@ -32,6 +32,10 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
     }
 )
+#: `_ONE_TO_ONE` on ASCII text, as a byte table (str.translate looks up every character).
+_ASCII_ONE_TO_ONE = bytes(
+    ord(_ONE_TO_ONE.get(byte, chr(byte))) if byte < 128 else byte for byte in range(256)
+)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _LEET = str.maketrans("013457@$!", "oieastasi")
 # Digits and symbols standing for letters, inside a word: dr1nk, w33d, c0ke.
@@ -81,11 +85,11 @@ def _fold_run(run: str) -> str | None:
 
 def normalise(text: str) -> Normalised:
     """Fold `text` for matching, remembering where each character came from."""
-    translated = text.translate(_ONE_TO_ONE)
     origin: list[int] | None = None
-    if translated.isascii():
-        folded = translated.lower()
+    if text.isascii():
+        folded = text.encode("ascii").translate(_ASCII_ONE_TO_ONE).decode("ascii").lower()
     else:
+        translated = text.translate(_ONE_TO_ONE)
         pieces: list[str] = []
         position = 0
         for match in _NON_ASCII.finditer(translated):
