@@ -63,7 +63,7 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout
+    from advisor._gunicorn import client_timeout, refuse_tls
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(metrics, ignore_errors=True)
@@ -71,6 +71,7 @@ def on_starting(server):
     try:  # every setting is checked here, once, before any worker starts
         settings = Settings.from_env()
         client_timeout()
+        refuse_tls(server.cfg)
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
