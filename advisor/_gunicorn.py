@@ -354,7 +354,7 @@ class Worker(GeventWorker):
         problem = problem_of(exc)
         address = addr[0] if addr else ""
         if problem is _UNEXPECTED or problem.status >= 500 and problem.status != 501:
-            self.log.exception("Error handling request %s", _target(req))
+            self.log.exception("Error handling request %s", _target(req), exc_info=exc)
         else:
             self.log.warning(
                 "Invalid request from ip=%s: %s (%s)", address, type(exc).__name__, problem.detail

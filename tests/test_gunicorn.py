@@ -10,7 +10,15 @@ from gevent import socket
 from gunicorn.config import Config
 from gunicorn.http import errors
 
-from advisor._gunicorn import Logger, _Body, _Client, client_timeout, problem_of, refuse_tls
+from advisor._gunicorn import (
+    Logger,
+    Worker,
+    _Body,
+    _Client,
+    client_timeout,
+    problem_of,
+    refuse_tls,
+)
 from advisor.config import listener_matches
 
 
@@ -194,6 +202,42 @@ def test_gunicorn_logs_no_access_line_for_what_the_application_logs(capsys):
     config.set("accesslog", "-")
     Logger(config).access(None, _Req(), {}, timedelta(microseconds=10))
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "level"),
+    [
+        (RuntimeError("SECRET inside gunicorn"), 500, "error"),
+        (errors.InvalidHeader("CONTENT-LENGTH", req=_Req()), 400, "warning"),
+    ],
+)
+def test_the_worker_answers_what_gunicorn_refuses_with_a_problem(capsys, error, status, level):
+    """`Worker.handle_error`, gunicorn's hook for requests it cannot serve: a
+    problem+json answer, and a log line naming the method and path only."""
+    config = Config()
+    config.set("errorlog", "-")
+    config.set("accesslog", "-")
+    worker = Worker.__new__(Worker)  # only the hook: no process, no sockets to serve
+    worker.log = Logger(config)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(_Req(), _Client(ours, 2), ("192.0.2.1", 4242), error)
+        ours.close()
+        answer = theirs.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status)
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == status
+    written = capsys.readouterr()
+    assert "SECRET" not in written.err + written.out
+    lines = [json.loads(line) for line in (written.err + written.out).splitlines()]
+    [logged] = [line for line in lines if line["logger"] == "gunicorn.error"]
+    assert logged["level"] == level
+    if status == 500:
+        assert logged["msg"] == "Error handling request GET /embed"
+        assert logged["exc"].endswith("RuntimeError (message withheld)")
+    [access] = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/embed", status)
 
 
 #: A connection's local address, the metrics listener, and whether it came in through it.

@@ -10,13 +10,15 @@ the log.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
 
-from .live import gunicorn
+from .live import gunicorn, gunicorn_command
 
 pytestmark = pytest.mark.server
 
@@ -285,6 +287,50 @@ def test_malformed_framing_gets_a_problem_or_a_clean_close(server, name):
     for answer in answers:
         check(answer, statuses or {400})
         assert answer.header("connection") == "close"
+
+
+def test_nothing_a_refused_client_sent_reaches_the_log(server):
+    """Each refused request above was logged, by its kind, and never by its bytes."""
+    entries = [json.loads(line) for line in server.output().splitlines()]
+    refused = [e["msg"] for e in entries if e["msg"].startswith("Invalid request from ip=")]
+    assert len(refused) >= 15  # those gunicorn refused; the application answered the rest
+    assert any("InvalidRequestLine" in message for message in refused)
+    assert MARKER not in server.output()
+    assert [e["path"] for e in entries if e["logger"] == "gunicorn.access" and e["path"]]
+    assert not [e for e in entries if e["logger"] == "gunicorn.access" and "?" in (e["path"] or "")]
+
+
+# --- TLS and HTTP/2 are a proxy's job ---------------------------------------------
+
+#: gunicorn settings that would have it terminate TLS or speak HTTP/2, as options.
+TLS_OPTIONS = [
+    ("--certfile", "{tmp}/server.crt", "--keyfile", "{tmp}/server.key"),
+    ("--http2-cleartext", "prior-knowledge"),
+    ("--http2-cleartext", "upgrade"),
+]
+# (``--http-protocols h2``: gunicorn refuses it itself while its h2 package is not
+# installed, as here; with it installed, `refuse_tls` does, tested in test_gunicorn.)
+
+
+@pytest.mark.parametrize("options", TLS_OPTIONS, ids=" ".join)
+@pytest.mark.parametrize("given", ["command line", "GUNICORN_CMD_ARGS"])
+def test_tls_or_http2_in_gunicorn_stops_start_up_in_one_line(tmp_path, options, given):
+    for name in ("server.crt", "server.key"):
+        (tmp_path / name).write_text("not a certificate\n")
+    options = [option.format(tmp=tmp_path) for option in options]
+    env = {**os.environ, "ADVISOR_BIND": "127.0.0.1:0"}
+    if given == "GUNICORN_CMD_ARGS":
+        command, env["GUNICORN_CMD_ARGS"] = gunicorn_command(), " ".join(options)
+    else:
+        command = gunicorn_command(*options)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if "not supported" in line]
+    message = json.loads(line)["msg"]
+    assert message.startswith("cannot start: gunicorn settings ")
+    assert "terminate TLS and HTTP/2 in a proxy" in message
+    assert "Booting worker" not in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- Odd methods on every route ------------------------------------------------
