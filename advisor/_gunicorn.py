@@ -347,13 +347,14 @@ class Worker(GeventWorker):
             gevent.sleep(0)
 
     def handle_error(self, req, client, addr, exc):
-        """Answer a request gunicorn refused (or failed on) with a problem+json body,
-        and log it without the request's target or bytes."""
+        """gunicorn's hook for a request it refused (or failed on): answer with a
+        problem+json body, and log it by the kind of error, naming at most the
+        method and path (no query string, no bytes the client sent)."""
         started = datetime.now()
         req = req or getattr(exc, "req", None)
         problem = problem_of(exc)
         address = addr[0] if addr else ""
-        if problem is _UNEXPECTED or problem.status >= 500 and problem.status != 501:
+        if problem.status >= 500 and problem.status != 501:  # the server's own failure
             self.log.exception("Error handling request %s", _target(req), exc_info=exc)
         else:
             self.log.warning(

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .live import gunicorn, gunicorn_command
 
@@ -391,7 +394,7 @@ def test_an_odd_method_on_every_route_is_a_405_with_allow_or_a_problem(server, m
     )
     answers, rest = exchange(server, raw + request("GET", "/health/live"))
     assert rest == b""
-    if not method.isupper() or "@" in method or "(" in method or len(method) > 20:
+    if not gunicorn_takes(method) or "@" in method or "(" in method:
         # A token gunicorn does not take as a method: one 400, and the connection closed.
         assert len(answers) == 1
         check(answers[0], {400})
@@ -402,6 +405,36 @@ def test_an_odd_method_on_every_route_is_a_405_with_allow_or_a_problem(server, m
         check(answer, {404} if unknown and answer.status == 404 else {405, 501})
         if answer.status == 405:
             assert method not in answer.header("allow")
+    check(answers[-1], {200})
+
+
+#: The characters of an HTTP token (RFC 9110).
+TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz0123456789!#$%&'*+-.^_`|~"
+#: The methods some route takes.
+TAKEN = {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def gunicorn_takes(method: str) -> bool:
+    """Whether gunicorn passes `method` on: 3 to 20 characters of a token, none of
+    them lower case or "#" (its documented restriction); others are a 400."""
+    return 3 <= len(method) <= 20 and not re.search("[a-z#]", method)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(method=st.text(TOKEN, min_size=1, max_size=24).filter(lambda m: m not in TAKEN))
+def test_any_other_method_token_on_every_route_is_a_405_404_or_400(server, method):
+    raw = b"".join(request(method, path, close=False) for path in PATHS)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    if not gunicorn_takes(method):
+        assert len(answers) == 1  # refused, and the connection closed
+        check(answers[0], {400})
+        return
+    assert len(answers) == len(PATHS) + 1
+    for path, answer in zip(PATHS, answers, strict=False):
+        check(answer, {404, 405, 501} if path.startswith(("/no/", "/static/")) else {405, 501})
     check(answers[-1], {200})
 
 
