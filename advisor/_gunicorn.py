@@ -242,7 +242,11 @@ _PROBLEMS = (
     ),
     (
         _errors.InvalidRequestMethod,
-        Problem(400, _BAD_REQUEST, "The request method is not a valid method name."),
+        Problem(
+            400,
+            _BAD_REQUEST,
+            "The request method must be 3 to 20 characters of a token, in upper case.",
+        ),
     ),
     (
         _errors.InvalidHTTPVersion,
