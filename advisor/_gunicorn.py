@@ -16,26 +16,44 @@ process) with a deadline on everything a client does:
 
 Only the time spent waiting on a client is bounded; the engine's own work is
 not interrupted. Between two requests of one connection the worker lets its
-other connections in, so a client that sends many at once cannot hold it. ``Logger`` writes gunicorn's own lines as JSON, like the
-application's.
+other connections in, so a client that sends many at once cannot hold it.
+
+A request gunicorn refuses before the application sees it (a malformed request
+line, headers too large or malformed, contradictory framing, broken chunked
+framing) is answered with an ``application/problem+json`` body naming what was
+wrong, never with the client's bytes (`problem_of`); so is an error inside
+gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
+the application's, and never quotes a request's target or bytes.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import resource
 import socket
 import struct
 import time
+from datetime import datetime
+from typing import NamedTuple
 
 import gevent
 from gunicorn.glogging import Logger as _GunicornLogger
+from gunicorn.http import errors as _errors
 from gunicorn.workers.ggevent import GeventWorker
 
 from ._logs import JsonFormatter
 
-__all__ = ["Logger", "Worker", "client_timeout", "enough_open_files"]
+__all__ = [
+    "Logger",
+    "Problem",
+    "Worker",
+    "client_timeout",
+    "enough_open_files",
+    "problem_of",
+    "refuse_tls",
+]
 
 
 def enough_open_files(wanted: int) -> None:
@@ -60,6 +78,25 @@ def client_timeout(environ=os.environ) -> float:
             "above 0 and at most 3600"
         )
     return seconds
+
+
+def refuse_tls(cfg) -> None:
+    """Raise ``ValueError`` (one line) when gunicorn's settings `cfg` ask it to terminate
+    TLS or speak HTTP/2: the worker wraps each connection in a plain socket's deadlines,
+    and TLS is terminated in front of the service (docs/deploy.md)."""
+    asked = []
+    if cfg.certfile or cfg.keyfile:
+        asked.append("certfile/keyfile (TLS)")
+    if "h2" in (cfg.http_protocols or ()):
+        asked.append("http_protocols with h2")
+    if (cfg.http2_cleartext or "off") != "off":
+        asked.append(f"http2_cleartext={cfg.http2_cleartext}")
+    if asked:
+        raise ValueError(
+            f"gunicorn settings {', '.join(asked)} are not supported: the service speaks "
+            "plain HTTP/1.1; terminate TLS and HTTP/2 in a proxy in front of it (nginx, "
+            "as in deploy/)"
+        )
 
 
 class _Body:
@@ -87,7 +124,9 @@ class _Body:
                 raise
             self._request.must_close = True
             raise TimeoutError("the request body did not arrive in time") from None
-        except TimeoutError:
+        except (TimeoutError, _errors.ParseException):
+            # Past a body that stalled or whose chunked framing broke, the next
+            # request's start cannot be found: close the connection after the answer.
             self._request.must_close = True
             raise
 
@@ -145,6 +184,153 @@ class _Client:
         return self._within_deadline(self._sock.sendfile, file, offset, count)
 
 
+class Problem(NamedTuple):
+    """An answer gunicorn gives itself: status, title, and a detail that names what
+    was wrong in words of its own (never the client's bytes)."""
+
+    status: int
+    title: str
+    detail: str
+
+    def body(self) -> bytes:
+        problem = {"type": "about:blank", "title": self.title, "status": self.status}
+        problem["detail"] = self.detail
+        return json.dumps(problem).encode()
+
+    def response(self) -> bytes:
+        body = self.body()
+        head = (
+            f"HTTP/1.1 {self.status} {self.title}\r\n"
+            "Content-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "Cache-Control: no-store\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        return head.encode("ascii") + body
+
+
+_BAD_REQUEST = "Bad Request"
+#: The framing headers whose name a problem may give: fixed names, not the client's text.
+_FRAMING_HEADERS = {"CONTENT-LENGTH": "Content-Length", "TRANSFER-ENCODING": "Transfer-Encoding"}
+#: What each kind of request gunicorn refuses is answered with, the first match winning.
+_PROBLEMS = (
+    (
+        (_errors.InvalidResponseHeader, _errors.InvalidResponseHeaderName),
+        Problem(500, "Internal Server Error", "The server failed to answer; the error was logged."),
+    ),
+    (
+        _errors.LimitRequestLine,
+        Problem(414, "URI Too Long", "The request line is longer than the server accepts."),
+    ),
+    (
+        _errors.LimitRequestHeaders,
+        Problem(
+            431,
+            "Request Header Fields Too Large",
+            "The request has more header fields, or a longer one, than the server accepts.",
+        ),
+    ),
+    (
+        _errors.InvalidRequestLine,
+        Problem(
+            400,
+            _BAD_REQUEST,
+            "The request line is malformed: send a method, a path and HTTP/1.1, "
+            "separated by single spaces and ended by CRLF.",
+        ),
+    ),
+    (
+        _errors.InvalidRequestMethod,
+        Problem(
+            400,
+            _BAD_REQUEST,
+            "The request method must be 3 to 20 characters of a token, in upper case.",
+        ),
+    ),
+    (
+        _errors.InvalidHTTPVersion,
+        Problem(400, _BAD_REQUEST, "The HTTP version is malformed or not supported."),
+    ),
+    (
+        _errors.ObsoleteFolding,
+        Problem(400, _BAD_REQUEST, "A header field is folded over several lines."),
+    ),
+    (
+        _errors.InvalidHeaderName,
+        Problem(400, _BAD_REQUEST, "A header field name is malformed."),
+    ),
+    (
+        _errors.InvalidHeader,
+        Problem(400, _BAD_REQUEST, "A header field is malformed."),
+    ),
+    (
+        _errors.UnsupportedTransferCoding,
+        Problem(
+            501, "Not Implemented", "The transfer coding is not supported: send chunked or none."
+        ),
+    ),
+    (
+        (_errors.InvalidChunkSize, _errors.ChunkMissingTerminator, _errors.InvalidChunkExtension),
+        Problem(400, _BAD_REQUEST, "The body's chunked framing is broken."),
+    ),
+    (
+        _errors.ExpectationFailed,
+        Problem(417, "Expectation Failed", "The Expect header asks for what the server cannot do."),
+    ),
+    (
+        (_errors.InvalidProxyLine, _errors.InvalidProxyHeader),
+        Problem(400, _BAD_REQUEST, "The PROXY protocol header is malformed."),
+    ),
+    (
+        _errors.ForbiddenProxyRequest,
+        Problem(403, "Forbidden", "The PROXY protocol is not accepted from this address."),
+    ),
+    (
+        _errors.InvalidSchemeHeaders,
+        Problem(
+            400, _BAD_REQUEST, "The headers naming the request's scheme contradict each other."
+        ),
+    ),
+    (
+        _errors.InvalidH2CPreface,
+        Problem(400, _BAD_REQUEST, "The HTTP/2 connection preface is malformed."),
+    ),
+)
+_UNEXPECTED = Problem(
+    500, "Internal Server Error", "The server failed to answer; the error was logged."
+)
+
+
+def problem_of(error: BaseException) -> Problem:
+    """The problem that answers a request gunicorn refused with `error`; any error it
+    does not know is the server's own, a 500."""
+    for kinds, problem in _PROBLEMS:
+        if isinstance(error, kinds):
+            if problem.status == 400 and isinstance(error, _errors.InvalidHeader):
+                name = _FRAMING_HEADERS.get(str(getattr(error, "hdr", "")).upper())
+                if name:  # several, or several values, or with the other framing header
+                    detail = f"The {name} header is malformed, repeated or contradicted."
+                    return problem._replace(detail=detail)
+            return problem
+    return _UNEXPECTED
+
+
+def _method_and_path(req) -> tuple[str | None, str | None]:
+    """The method and path of gunicorn's request `req` (None before its line was read),
+    without the query string, which may carry a candidate's text."""
+    method, path = getattr(req, "method", None), getattr(req, "path", None)
+    if not isinstance(method, str) or not isinstance(path, str):
+        return None, None
+    # gunicorn gives the path's bytes as Latin-1; the log shows the characters sent.
+    return method, path.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def _target(req) -> str:
+    method, path = _method_and_path(req)
+    return f"{method} {path}" if method else "(no request line read)"
+
+
 class Worker(GeventWorker):
     """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
 
@@ -164,13 +350,54 @@ class Worker(GeventWorker):
             # a client that sends many requests at once must not hold the worker.
             gevent.sleep(0)
 
+    def handle_error(self, req, client, addr, exc):
+        """gunicorn's hook for a request it refused (or failed on): answer with a
+        problem+json body, and log it by the kind of error, naming at most the
+        method and path (no query string, no bytes the client sent)."""
+        started = datetime.now()
+        req = req or getattr(exc, "req", None)
+        problem = problem_of(exc)
+        address = addr[0] if addr else ""
+        if problem.status >= 500 and problem.status != 501:  # the server's own failure
+            self.log.exception("Error handling request %s", _target(req), exc_info=exc)
+        else:
+            self.log.warning(
+                "Invalid request from ip=%s: %s (%s)", address, type(exc).__name__, problem.detail
+            )
+        answer = problem.response()
+        self.log.refused(address, req, problem.status, len(answer), datetime.now() - started)
+        try:
+            client.sendall(answer)
+        except Exception:  # the client is gone, or does not take the answer
+            self.log.debug("Failed to send error message.")
+
+
+#: What gunicorn raises with the client's bytes in its message: a request line, a
+#: header, a chunk, the bytes read before a disconnection.
+_QUOTING = (_errors.ParseException, _errors.NoMoreData)
+
+
+def _withheld(args: tuple) -> tuple:
+    """`args` with each of gunicorn's parse errors (whose message quotes the client)
+    replaced by its type's name."""
+    if not any(isinstance(arg, _QUOTING) for arg in args):
+        return args
+    return tuple(
+        f"{type(arg).__name__} (message withheld)" if isinstance(arg, _QUOTING) else arg
+        for arg in args
+    )
+
 
 class Logger(_GunicornLogger):
     """gunicorn's logger, writing its error log (its own lines) and its access log
-    (``ADVISOR_ACCESS_LOG``) as JSON lines.
+    (``ADVISOR_ACCESS_LOG``) as JSON lines, and never quoting what a client sent.
 
-    An access line names the path without its query string, which may carry a
-    candidate's text (``/embed?plans=…``).
+    The application writes one access line (``advisor.access``) for every request
+    it answers, so gunicorn's access log holds only the requests gunicorn answers
+    itself, refused before they reach the application (`Worker.handle_error`):
+    one line per request either way. Such a line names the method and the path
+    without its query string, which may carry a candidate's text
+    (``/embed?plans=…``); a request whose line could not be read has neither.
     """
 
     def setup(self, cfg):
@@ -178,18 +405,39 @@ class Logger(_GunicornLogger):
         for handler in (*self.error_log.handlers, *self.access_log.handlers):
             handler.setFormatter(JsonFormatter())
 
+    def critical(self, msg, *args, **kwargs):
+        super().critical(msg, *_withheld(args), **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        super().error(msg, *_withheld(args), **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        super().warning(msg, *_withheld(args), **kwargs)
+
+    def info(self, msg, *args, **kwargs):
+        super().info(msg, *_withheld(args), **kwargs)
+
+    def debug(self, msg, *args, **kwargs):
+        super().debug(msg, *_withheld(args), **kwargs)
+
+    def exception(self, msg, *args, **kwargs):
+        super().exception(msg, *_withheld(args), **kwargs)
+
     def access(self, resp, req, environ, request_time):
+        """Nothing: the application logs every request it answers (``advisor.access``)."""
+
+    def refused(self, remote: str, req, status: int, size: int, request_time) -> None:
+        """One access line for a request gunicorn answered itself with `status`."""
         if not self.access_log_enabled:
             return
-        atoms = self.atoms(resp, req, environ, request_time)
+        method, path = _method_and_path(req)
         fields = {
-            "remote": atoms["h"],
-            "method": atoms["m"],
-            # WSGI gives the path's bytes as Latin-1; the log shows the characters sent.
-            "path": (atoms["U"] or "").encode("latin-1").decode("utf-8", "replace"),
-            "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
-            "bytes": atoms["B"],
-            "duration_us": atoms["D"],
-            "request_id": atoms.get("{x-request-id}o"),
+            "remote": remote,
+            "method": method,
+            "path": path,
+            "status": status,
+            "bytes": size,
+            "duration_us": request_time.seconds * 1_000_000 + request_time.microseconds,
+            "request_id": None,
         }
         self.access_log.info("request", extra={"fields": fields})

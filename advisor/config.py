@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import os
 import re
+import socket
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, fields
@@ -222,10 +224,53 @@ def _storage_ok(uri: str) -> bool:
 
 def listener_matches(bind: str, local) -> bool:
     """Whether a connection whose local address is `local` (``getsockname()``)
-    came in through the listener `bind` (``host:port`` or ``unix:path``)."""
+    came in through the listener `bind` (``host:port`` or ``unix:path``).
+
+    Host and port must both match: ``0.0.0.0`` is any IPv4 address, ``::`` (or an
+    empty host) any address, ``localhost`` any loopback address, a name the
+    addresses it resolves to, and an address itself (IPv4-mapped IPv6 addresses
+    taken as the IPv4 address they carry).
+    """
     if bind.startswith("unix:"):
         return local == bind[len("unix:") :]
-    return isinstance(local, tuple) and str(local[1]) == bind.rsplit(":", 1)[1]
+    if not isinstance(local, tuple) or len(local) < 2:
+        return False
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit() or int(port) != local[1]:
+        return False
+    address = _address(local[0])
+    if address is None:
+        return False
+    host = host.removeprefix("[").removesuffix("]")
+    if host in ("", "::"):
+        return True
+    if host == "0.0.0.0":
+        return address.version == 4
+    if host.lower() in ("localhost", "localhost."):
+        return address.is_loopback
+    wanted = _address(host)
+    return address == wanted if wanted is not None else address in _resolved(host)
+
+
+def _address(text) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address `text` names (an IPv4-mapped one as IPv4), or None."""
+    try:
+        address = ipaddress.ip_address(str(text).split("%", 1)[0])
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(host: str) -> frozenset:
+    """The addresses the name `host` resolves to (as gunicorn resolves it to bind)."""
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return frozenset()
+    return frozenset(filter(None, (_address(entry[4][0]) for entry in found)))
 
 
 def _bad(name: str, value) -> ValueError:

@@ -33,8 +33,9 @@ graceful_timeout = int(os.environ.get("ADVISOR_GRACEFUL_TIMEOUT", 30))
 keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
-# The application writes JSON access and decision logs with request ids;
-# gunicorn's own access log is off unless ADVISOR_ACCESS_LOG names a file or "-".
+# The application writes a JSON access line for every request it answers, and
+# decision lines; ADVISOR_ACCESS_LOG (a file or "-") adds gunicorn's line for each
+# request gunicorn refuses itself, before the application (one line per request).
 accesslog = os.environ.get("ADVISOR_ACCESS_LOG") or None
 errorlog = "-"
 # gunicorn's control socket (for gunicornc) only where ADVISOR_CONTROL_SOCKET
@@ -63,7 +64,7 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout
+    from advisor._gunicorn import client_timeout, refuse_tls
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(metrics, ignore_errors=True)
@@ -71,6 +72,7 @@ def on_starting(server):
     try:  # every setting is checked here, once, before any worker starts
         settings = Settings.from_env()
         client_timeout()
+        refuse_tls(server.cfg)
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)

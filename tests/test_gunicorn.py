@@ -2,13 +2,24 @@
 
 import json
 import time
+from datetime import timedelta
 
 import gevent
 import pytest
 from gevent import socket
 from gunicorn.config import Config
+from gunicorn.http import errors
 
-from advisor._gunicorn import Logger, _Body, _Client, client_timeout
+from advisor._gunicorn import (
+    Logger,
+    Worker,
+    _Body,
+    _Client,
+    client_timeout,
+    problem_of,
+    refuse_tls,
+)
+from advisor.config import listener_matches
 
 
 @pytest.mark.parametrize(("value", "seconds"), [(None, 10), ("2", 2), ("0.5", 0.5), ("3600", 3600)])
@@ -86,3 +97,174 @@ def test_gunicorn_writes_its_own_lines_as_json(capsys):
     ]
     assert lines[1]["exc"].endswith("OSError (message withheld)")
     assert said not in lines[1]["exc"]
+
+
+#: What gunicorn raises, with the client's bytes in it, and the answer's status.
+REFUSED = [
+    (errors.InvalidRequestLine("GET /x?q=SECRET"), 400),
+    (errors.InvalidRequestMethod("G\x00T"), 400),
+    (errors.InvalidHTTPVersion("HTTP/SECRET"), 400),
+    (errors.InvalidHeader("X-SECRET: y"), 400),
+    (errors.InvalidHeader("CONTENT-LENGTH"), 400),
+    (errors.InvalidHeaderName("SECRET NAME"), 400),
+    (errors.ObsoleteFolding("SECRET"), 400),
+    (errors.LimitRequestLine(9000, 8190), 414),
+    (errors.LimitRequestHeaders("SECRET: too large"), 431),
+    (errors.UnsupportedTransferCoding("SECRET"), 501),
+    (errors.InvalidChunkSize(b"SECRET"), 400),
+    (errors.ChunkMissingTerminator(b"SECRET"), 400),
+    (errors.ExpectationFailed("SECRET"), 417),
+    (errors.InvalidProxyLine("SECRET"), 400),
+    (errors.InvalidSchemeHeaders(), 400),
+    (RuntimeError("SECRET"), 500),
+]
+
+
+@pytest.mark.parametrize(("error", "status"), REFUSED, ids=lambda x: type(x).__name__)
+def test_a_refused_request_is_a_problem_that_does_not_echo_the_client(error, status):
+    problem = problem_of(error)
+    head, _, body = problem.response().partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status)
+    assert b"\r\nContent-Type: application/problem+json\r\n" in head
+    assert b"\r\nConnection: close" in head
+    assert b"\r\nContent-Length: %d" % len(body) in head
+    answer = json.loads(body)
+    assert answer["status"] == status
+    assert answer["title"]
+    assert answer["detail"].endswith(".")
+    assert "SECRET" not in answer["detail"]
+    assert b"SECRET" not in head
+
+
+def test_a_framing_header_is_named_in_the_problem():
+    assert "Content-Length" in problem_of(errors.InvalidHeader("CONTENT-LENGTH")).detail
+    assert "Transfer-Encoding" in problem_of(errors.InvalidHeader("TRANSFER-ENCODING")).detail
+    assert "X-Other" not in problem_of(errors.InvalidHeader("X-Other")).detail
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"certfile": "server.crt", "keyfile": "server.key"},
+        {"keyfile": "server.key"},
+        {"http_protocols": "h2,h1"},
+        {"http2_cleartext": "prior-knowledge"},
+        {"http2_cleartext": "upgrade"},
+    ],
+)
+def test_tls_and_http2_in_gunicorn_are_refused_in_one_line(settings):
+    config = Config()
+    for name, value in settings.items():
+        config.set(name, value)
+    with pytest.raises(ValueError, match="^[^\\n]* are not supported: .*terminate TLS"):
+        refuse_tls(config)
+
+
+def test_plain_http1_is_served():
+    config = Config()
+    config.set("http_protocols", "h1")
+    refuse_tls(config)  # nothing raised
+
+
+class _Req:
+    method = "GET"
+    path = "/embed"
+    uri = "/embed?plans=SECRET"
+    query = "plans=SECRET"
+
+
+def test_gunicorn_lines_withhold_what_the_client_sent(capsys):
+    config = Config()
+    config.set("errorlog", "-")
+    config.set("accesslog", "-")
+    config.set("loglevel", "debug")
+    log = Logger(config)
+    log.debug("Ignored premature client disconnection. %s", errors.NoMoreData(b"SECRET"))
+    log.warning("Invalid request: %s", errors.InvalidRequestLine("GET /?q=SECRET"))
+    log.refused("192.0.2.1", _Req(), 400, 200, timedelta(microseconds=120))
+    log.refused("192.0.2.1", None, 414, 200, timedelta(microseconds=80))
+    written = capsys.readouterr()
+    out = written.err + written.out  # gunicorn writes its access log "-" on stdout
+    assert "SECRET" not in out
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["msg"] for line in lines[:2]] == [
+        "Ignored premature client disconnection. NoMoreData (message withheld)",
+        "Invalid request: InvalidRequestLine (message withheld)",
+    ]
+    assert [(x["logger"], x["method"], x["path"], x["status"]) for x in lines[2:]] == [
+        ("gunicorn.access", "GET", "/embed", 400),
+        ("gunicorn.access", None, None, 414),
+    ]
+
+
+def test_gunicorn_logs_no_access_line_for_what_the_application_logs(capsys):
+    config = Config()
+    config.set("accesslog", "-")
+    Logger(config).access(None, _Req(), {}, timedelta(microseconds=10))
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "level"),
+    [
+        (RuntimeError("SECRET inside gunicorn"), 500, "error"),
+        (errors.InvalidHeader("CONTENT-LENGTH", req=_Req()), 400, "warning"),
+    ],
+)
+def test_the_worker_answers_what_gunicorn_refuses_with_a_problem(capsys, error, status, level):
+    """`Worker.handle_error`, gunicorn's hook for requests it cannot serve: a
+    problem+json answer, and a log line naming the method and path only."""
+    config = Config()
+    config.set("errorlog", "-")
+    config.set("accesslog", "-")
+    worker = Worker.__new__(Worker)  # only the hook: no process, no sockets to serve
+    worker.log = Logger(config)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(_Req(), _Client(ours, 2), ("192.0.2.1", 4242), error)
+        ours.close()
+        answer = theirs.makefile("rb").read()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status)
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == status
+    written = capsys.readouterr()
+    assert "SECRET" not in written.err + written.out
+    lines = [json.loads(line) for line in (written.err + written.out).splitlines()]
+    [logged] = [line for line in lines if line["logger"] == "gunicorn.error"]
+    assert logged["level"] == level
+    if status == 500:
+        assert logged["msg"] == "Error handling request GET /embed"
+        assert logged["exc"].endswith("RuntimeError (message withheld)")
+    [access] = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/embed", status)
+
+
+#: A connection's local address, the metrics listener, and whether it came in through it.
+LISTENERS = [
+    (("127.0.0.1", 9464), "127.0.0.1:9464", True),
+    (("127.0.0.1", 8000), "127.0.0.1:9464", False),
+    (("10.0.0.5", 9464), "127.0.0.1:9464", False),  # the same port on another address
+    (("10.0.0.5", 9464), "0.0.0.0:9464", True),
+    (("10.0.0.5", 8000), "0.0.0.0:9464", False),
+    (("::1", 9464, 0, 0), "0.0.0.0:9464", False),
+    (("::1", 9464, 0, 0), "[::]:9464", True),
+    (("::ffff:10.0.0.5", 9464, 0, 0), "[::]:9464", True),
+    (("::ffff:127.0.0.1", 9464, 0, 0), "127.0.0.1:9464", True),
+    (("2001:db8::1", 9464, 0, 0), "[::1]:9464", False),
+    (("::1", 9464, 0, 0), "[::1]:9464", True),
+    (("127.0.0.1", 9464), "localhost:9464", True),
+    (("127.0.0.2", 9464), "localhost:9464", True),
+    (("::1", 9464, 0, 0), "localhost:9464", True),
+    (("10.0.0.5", 9464), "localhost:9464", False),
+    (("127.0.0.1", 9464), "localhost:8000", False),
+    ("/run/advisor-metrics.sock", "unix:/run/advisor-metrics.sock", True),
+    ("/run/other.sock", "unix:/run/advisor-metrics.sock", False),
+    (("127.0.0.1", 9464), "unix:/run/advisor-metrics.sock", False),
+    ("/run/advisor-metrics.sock", "127.0.0.1:9464", False),
+]
+
+
+@pytest.mark.parametrize(("local", "bind", "matches"), LISTENERS)
+def test_metrics_are_served_only_on_their_own_listener(local, bind, matches):
+    assert listener_matches(bind, local) is matches

@@ -345,8 +345,10 @@ def test_the_control_socket_is_only_where_a_path_is_named(tmp_path, named):
 
 
 @pytest.mark.server
-def test_gunicorn_access_lines_are_json_without_query_strings(tmp_path):
-    """ADVISOR_ACCESS_LOG: a candidate's text in a query string never reaches the log,
+def test_one_access_line_per_request_as_json_without_query_strings(tmp_path):
+    """ADVISOR_ACCESS_LOG: each request gets one access line, the application's
+    (``advisor.access``) or, for a request gunicorn refuses before the application
+    sees it, gunicorn's; a candidate's text in a query string never reaches the log,
     and odd paths (a backslash, a next-line or line-separator character) leave one
     valid JSON line each."""
     log = tmp_path / "server.log"
@@ -361,18 +363,31 @@ def test_gunicorn_access_lines_are_json_without_query_strings(tmp_path):
                 urllib.request.urlopen(server.base + path, timeout=10).read()
             except urllib.error.HTTPError as error:
                 error.read()
+        # Refused by gunicorn (two lengths): answered without the application.
+        parts = urllib.parse.urlsplit(server.base)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.putrequest("POST", "/embed?plans=another%20secret%20plan")
+        connection.putheader("Content-Length", "2")
+        connection.putheader("Content-Length", "3")
+        connection.endheaders(b"{}")
+        refused = connection.getresponse()
+        assert refused.status == 400
+        assert refused.getheader("Content-Type") == "application/problem+json"
+        connection.close()
     lines = log.read_text(encoding="utf-8").splitlines()
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     access = [
-        e for e in entries if e["logger"] == "gunicorn.access" and e["path"] != "/health/ready"
+        (e["logger"], e["method"], e["path"], e["status"])
+        for e in entries
+        if e["logger"].endswith(".access") and e["path"] != "/health/ready"
     ]
-    assert [e["path"] for e in access] == [
-        "/embed",
-        "/v1/guidance/\x85x\u2028y\x9b",
-        "/health/live",
+    assert access == [
+        ("advisor.access", "GET", "/embed", 200),
+        ("advisor.access", "GET", "/v1/guidance/\x85x\u2028y\x9b", 404),
+        ("advisor.access", "GET", "/health/live", 200),
+        ("gunicorn.access", "POST", "/embed", 400),
     ]
     assert all(len(line.splitlines()) == 1 for line in lines)
-    assert all(e["status"] in (200, 404) and e["request_id"] for e in access)
     assert "secret" not in log.read_text(encoding="utf-8")
 
 

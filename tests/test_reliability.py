@@ -511,9 +511,11 @@ GUNICORN_ERRORS = [
 def test_gunicorn_s_own_errors_are_as_documented_and_echo_nothing(server, name, raw, status):
     head, body = _exchange(server.base, raw)
     assert head.startswith(b"HTTP/1.1 " + status), (name, head)
-    assert b"text/html" in head
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == int(status)
     assert b"aaaa" not in body
-    assert b"<b>" not in body  # a header it quotes is escaped
+    assert b"<b>" not in body  # nothing the client sent is quoted
+    assert b"nope" not in body
 
 
 def test_moderation_is_limited_lower_than_the_rest():

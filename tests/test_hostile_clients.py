@@ -1,0 +1,669 @@
+"""Hostile clients against the service started as `make run` starts it, over raw sockets.
+
+Malformed framing, odd methods, odd characters, huge and deep bodies, duplicate
+framing headers and pipelined requests: each gets a problem+json answer (or, for
+framing that cannot be answered, a clean close), never HTML, never a 500, never
+a dead worker, and nothing the client sent beyond the method and path reaches
+the log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .live import gunicorn, gunicorn_command
+
+pytestmark = pytest.mark.server
+
+#: Written in every query string and header a hostile request sends: it must never
+#: reach the server's log.
+MARKER = "zq7marker"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    env = {"ADVISOR_RATE_LIMITS": "", "ADVISOR_CLIENT_TIMEOUT": "3", "ADVISOR_ACCESS_LOG": "-"}
+    with gunicorn(workers=2, env=env, log=log) as running:
+        workers = sorted(running.workers())
+        yield running
+        # No request of this module killed a worker, and nothing it sent was logged.
+        assert sorted(running.workers()) == workers
+        output = running.output()
+        assert MARKER not in output
+        assert "Traceback" not in output
+        for line in output.splitlines():
+            entry = json.loads(line)
+            assert entry["level"] not in ("error", "critical"), line
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    raw_head: bytes = field(repr=False)
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+def exchange(server, raw: bytes, heads: int = 0, half_close=False) -> tuple[list[Answer], bytes]:
+    """Send `raw` on a new connection (then shut its sending side, if `half_close`)
+    and read until the server closes it: the answers parsed from what came back (the
+    first `heads` of them to HEAD requests, with no body), and any bytes left over
+    that are not an answer."""
+    parts = urlsplit(server.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        try:
+            sock.sendall(raw)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server refused before reading it all: its answer is still read
+        received = b""
+        try:
+            while chunk := sock.recv(1 << 16):
+                received += chunk
+        except ConnectionResetError:
+            pass  # closed with unread request bytes: what came before still counts
+    return parse(received, heads)
+
+
+def parse(received: bytes, heads: int = 0) -> tuple[list[Answer], bytes]:
+    """The answers in `received`, one after another, and the bytes left over."""
+    answers = []
+    while received.startswith(b"HTTP/"):
+        head, separator, rest = received.partition(b"\r\n\r\n")
+        assert separator, received[:200]
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers: dict[str, list[str]] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        answer = Answer(int(status_line.split()[1]), headers, b"", head)
+        if len(answers) < heads:
+            received = rest
+        elif "chunked" in ",".join(headers.get("transfer-encoding", [])):
+            body = b""
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line.split(b";")[0], 16)
+                body, rest = body + rest[:size], rest[size + 2 :]
+                if size == 0:
+                    break
+            answer.body, received = body, rest
+        else:
+            length = int(answer.header("content-length") or 0)
+            answer.body, received = rest[:length], rest[length:]
+        answers.append(answer)
+    return answers, received
+
+
+def check(answer: Answer, expected) -> None:
+    """What every answer to a hostile client must be: an expected status, never a 5xx
+    but a 501, and an error as problem+json (valid UTF-8) naming its own status."""
+    assert answer.status in expected, (answer.status, answer.body[:300])
+    assert answer.status < 500 or answer.status == 501, answer.body[:300]
+    if answer.status >= 400 and answer.body:
+        assert b"<html" not in answer.body.lower()
+        assert answer.header("content-type") == "application/problem+json", answer.raw_head
+        problem = json.loads(answer.body.decode("utf-8"))  # strict: no lone surrogate
+        assert problem["status"] == answer.status
+        assert problem["detail"]
+    if answer.status == 405:
+        assert answer.header("allow"), answer.raw_head
+
+
+def request(
+    method: str, target: str, body: bytes = b"", headers: tuple[str, ...] = (), close=True
+) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: advisor", *headers]
+    if body and not any(h.lower().startswith(("content-length", "transfer-")) for h in headers):
+        lines.append(f"Content-Length: {len(body)}")
+    if body and not any(h.lower().startswith("content-type") for h in headers):
+        lines.append("Content-Type: application/json")
+    if close:
+        lines.append("Connection: close")
+    return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body
+
+
+# --- Malformed framing: answered by gunicorn itself, or closed -----------------
+
+Q = f"?plans={MARKER}"
+#: A request gunicorn cannot take, and the statuses it may be answered with (none:
+#: a clean close without an answer).
+MALFORMED = {
+    "a request line with a fourth part": (
+        f"GET /v1/guidance{Q} HTTP/1.1 more\r\nHost: a\r\n\r\n".encode(),
+        {400},
+    ),
+    "an unknown HTTP version": (f"GET /health/live{Q} HTTP/7.1\r\nHost: a\r\n\r\n".encode(), {400}),
+    "a request line ended by a bare LF": (f"GET /health/live{Q} HTTP/1.1\n\n".encode(), {400}),
+    "a NUL byte in the request line": (
+        f"GET /health/live{Q}\x00 HTTP/1.1\r\nHost: a\r\n\r\n".encode(),
+        {400},
+    ),
+    "a request line over 8190 bytes": (
+        f"GET /v1/guidance{Q}{'x' * 9000} HTTP/1.1\r\nHost: a\r\n\r\n".encode(),
+        {414},
+    ),
+    "more than 100 header fields": (
+        request("GET", f"/health/live{Q}", headers=tuple(f"X-{n}: {MARKER}" for n in range(120))),
+        {431},
+    ),
+    "a header field over 8190 bytes": (
+        request("GET", f"/health/live{Q}", headers=(f"X-Big: {MARKER}{'y' * 9000}",)),
+        {431},
+    ),
+    "a header name with a space": (
+        request("GET", f"/health/live{Q}", headers=(f"X {MARKER}: y",)),
+        {400},
+    ),
+    "a header without a colon": (request("GET", f"/health/live{Q}", headers=(MARKER,)), {400}),
+    "a folded header": (
+        request("GET", f"/health/live{Q}", headers=("X-A: b", f" {MARKER}")),
+        {400},
+    ),
+    "a header value with a NUL byte": (
+        request("GET", f"/health/live{Q}", headers=(f"X-A: {MARKER}\x00",)),
+        {400},
+    ),
+    "two Content-Length headers": (
+        request(
+            "POST", f"/v1/advice{Q}", b"{}", headers=("Content-Length: 2", "Content-Length: 2")
+        ),
+        {400},
+    ),
+    "two different Content-Length values": (
+        request(
+            "POST", f"/v1/advice{Q}", b"{}", headers=("Content-Length: 2", "Content-Length: 3")
+        ),
+        {400},
+    ),
+    "a Content-Length list": (
+        request("POST", f"/v1/advice{Q}", b"{}", headers=("Content-Length: 2, 2",)),
+        {400},
+    ),
+    "a signed Content-Length": (
+        request("POST", f"/v1/advice{Q}", b"{}", headers=("Content-Length: +2",)),
+        {400},
+    ),
+    "a negative Content-Length": (
+        request("POST", f"/v1/advice{Q}", b"{}", headers=("Content-Length: -1",)),
+        {400},
+    ),
+    "Content-Length with Transfer-Encoding": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"2\r\n{}\r\n0\r\n\r\n",
+            headers=("Content-Length: 12", "Transfer-Encoding: chunked"),
+        ),
+        {400},
+    ),
+    "Transfer-Encoding chunked twice": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"2\r\n{}\r\n0\r\n\r\n",
+            headers=("Transfer-Encoding: chunked", "Transfer-Encoding: chunked"),
+        ),
+        {400},
+    ),
+    "an unknown transfer coding": (
+        request("POST", f"/v1/advice{Q}", b"{}", headers=("Transfer-Encoding: zstd",)),
+        {501},
+    ),
+    "chunked not last": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"2\r\n{}\r\n0\r\n\r\n",
+            headers=("Transfer-Encoding: chunked, gzip",),
+        ),
+        {400},
+    ),
+    "a chunk size that is not hexadecimal": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"zz\r\n{}\r\n0\r\n\r\n",
+            headers=("Transfer-Encoding: chunked",),
+        ),
+        {400},
+    ),
+    "a chunk without its CRLF": (
+        request(
+            "POST", f"/v1/advice{Q}", b"2\r\n{}XX0\r\n\r\n", headers=("Transfer-Encoding: chunked",)
+        ),
+        {400},
+    ),
+    "a chunk extension with a bare CR": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"2;a=\rb\r\n{}\r\n0\r\n\r\n",
+            headers=("Transfer-Encoding: chunked",),
+        ),
+        {400},
+    ),
+    "a chunk size past 2**64": (
+        request(
+            "POST",
+            f"/v1/advice{Q}",
+            b"1" * 40 + b"\r\n{}\r\n0\r\n\r\n",
+            headers=("Transfer-Encoding: chunked",),
+        ),
+        {400, 408, 413},  # the chunk never comes: a 408 once the body is late
+    ),
+    "a body cut short": (
+        request("POST", f"/v1/advice{Q}", b'{"stage"', headers=("Content-Length: 40",)),
+        set(),  # the client's half-close is no request: closed, or a 400 for the rest
+    ),
+    "garbage instead of a request": (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" * 8, {400}),
+    "an HTTP/2 preface": (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", {400}),
+    "an Expect the server cannot meet": (
+        request("POST", f"/v1/advice{Q}", b"{}", headers=(f"Expect: {MARKER}",)),
+        {400, 417},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_framing_gets_a_problem_or_a_clean_close(server, name):
+    raw, statuses = MALFORMED[name]
+    answers, rest = exchange(server, raw, half_close=not statuses)
+    assert rest == b"", rest[:200]
+    assert len(answers) <= 1
+    for answer in answers:
+        check(answer, statuses or {400})
+        assert answer.header("connection") == "close"
+
+
+def test_nothing_a_refused_client_sent_reaches_the_log(server):
+    """Each refused request above was logged, by its kind, and never by its bytes."""
+    entries = [json.loads(line) for line in server.output().splitlines()]
+    refused = [e["msg"] for e in entries if e["msg"].startswith("Invalid request from ip=")]
+    assert len(refused) >= 15  # those gunicorn refused; the application answered the rest
+    assert any("InvalidRequestLine" in message for message in refused)
+    assert MARKER not in server.output()
+    assert [e["path"] for e in entries if e["logger"] == "gunicorn.access" and e["path"]]
+    assert not [e for e in entries if e["logger"] == "gunicorn.access" and "?" in (e["path"] or "")]
+
+
+# --- TLS and HTTP/2 are a proxy's job ---------------------------------------------
+
+#: gunicorn settings that would have it terminate TLS or speak HTTP/2, as options.
+TLS_OPTIONS = [
+    ("--certfile", "{tmp}/server.crt", "--keyfile", "{tmp}/server.key"),
+    ("--http2-cleartext", "prior-knowledge"),
+    ("--http2-cleartext", "upgrade"),
+]
+# (``--http-protocols h2``: gunicorn refuses it itself while its h2 package is not
+# installed, as here; with it installed, `refuse_tls` does, tested in test_gunicorn.)
+
+
+@pytest.mark.parametrize("options", TLS_OPTIONS, ids=" ".join)
+@pytest.mark.parametrize("given", ["command line", "GUNICORN_CMD_ARGS"])
+def test_tls_or_http2_in_gunicorn_stops_start_up_in_one_line(tmp_path, options, given):
+    for name in ("server.crt", "server.key"):
+        (tmp_path / name).write_text("not a certificate\n")
+    options = [option.format(tmp=tmp_path) for option in options]
+    env = {**os.environ, "ADVISOR_BIND": "127.0.0.1:0"}
+    if given == "GUNICORN_CMD_ARGS":
+        command, env["GUNICORN_CMD_ARGS"] = gunicorn_command(), " ".join(options)
+    else:
+        command = gunicorn_command(*options)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if "not supported" in line]
+    message = json.loads(line)["msg"]
+    assert message.startswith("cannot start: gunicorn settings ")
+    assert "terminate TLS and HTTP/2 in a proxy" in message
+    assert "Booting worker" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- Odd methods on every route ------------------------------------------------
+
+#: A path of each route (an unknown id where the route takes one), and one of none.
+PATHS = [
+    "/v1/advice",
+    "/v1/moderate",
+    "/v1/drafts",
+    "/v1/guidance",
+    "/v1/guidance/no-such-item",
+    "/v1/rejected",
+    "/v1/rejected/no-such-item",
+    "/v1/sources",
+    "/v1/sources/no-such-item",
+    "/health/live",
+    "/health/ready",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/demo",
+    "/embed",
+    "/widget.js",
+    "/widget.css",
+    "/embed-resize.js",
+    "/widget-0.0.0.js",
+    "/static/no-such-file.js",
+    "/no/such/route",
+]
+#: Methods no route takes: registered ones, WebDAV's, made-up tokens, and tokens
+#: gunicorn refuses (lower case, too long, odd characters).
+METHODS = [
+    "PUT",
+    "DELETE",
+    "PATCH",
+    "TRACE",
+    "PROPFIND",
+    "MKCOL",
+    "BREW",
+    "X-CUSTOM",
+    "M-SEARCH",
+    "GETT",
+    "get",
+    "Post",
+    "A" * 40,
+    "G!T",
+    "G~T",
+    "G@T",
+    "G(T)",
+]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_odd_method_on_every_route_is_a_405_with_allow_or_a_problem(server, method):
+    raw = b"".join(
+        request(method, path, close=False) if method.isupper() else request(method, path)
+        for path in PATHS
+    )
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    if not gunicorn_takes(method) or "@" in method or "(" in method:
+        # A token gunicorn does not take as a method: one 400, and the connection closed.
+        assert len(answers) == 1
+        check(answers[0], {400})
+        return
+    assert len(answers) == len(PATHS) + 1  # pipelined: every one answered, in order
+    for path, answer in zip(PATHS, answers, strict=False):
+        unknown = path.startswith(("/no/", "/static/", "/widget-0"))
+        check(answer, {404} if unknown and answer.status == 404 else {405, 501})
+        if answer.status == 405:
+            assert method not in answer.header("allow")
+    check(answers[-1], {200})
+
+
+#: The characters of an HTTP token (RFC 9110).
+TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz0123456789!#$%&'*+-.^_`|~"
+#: The methods some route takes.
+TAKEN = {"GET", "HEAD", "POST", "OPTIONS"}
+
+
+def gunicorn_takes(method: str) -> bool:
+    """Whether gunicorn passes `method` on: 3 to 20 characters of a token, none of
+    them lower case or "#" (its documented restriction); others are a 400."""
+    return 3 <= len(method) <= 20 and not re.search("[a-z#]", method)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(method=st.text(TOKEN, min_size=1, max_size=24).filter(lambda m: m not in TAKEN))
+def test_any_other_method_token_on_every_route_is_a_405_404_or_400(server, method):
+    raw = b"".join(request(method, path, close=False) for path in PATHS)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    if not gunicorn_takes(method):
+        assert len(answers) == 1  # refused, and the connection closed
+        check(answers[0], {400})
+        return
+    assert len(answers) == len(PATHS) + 1
+    for path, answer in zip(PATHS, answers, strict=False):
+        check(answer, {404, 405, 501} if path.startswith(("/no/", "/static/")) else {405, 501})
+    check(answers[-1], {200})
+
+
+# --- Odd characters in paths and bodies ------------------------------------------
+
+#: A path with odd characters, percent-encoded or raw.
+ODD_PATHS = [
+    "/v1/guidance/%ED%A0%80",  # a UTF-16 surrogate, encoded in UTF-8
+    "/v1/guidance/%00",
+    "/v1/guidance/a%00b",
+    "/v1/guidance/%C0%AF",  # an overlong "/"
+    "/v1/guidance/%E0%80%AF",
+    "/v1/guidance/%EF%BB%BFx",  # a BOM
+    "/v1/guidance/%FF%FE",
+    "/v1/guidance/%F4%90%80%80",  # past U+10FFFF
+    "/v1/guidance/%E2%80%A8%C2%85",
+    "/v1/sources/%25%25",
+    "/v1/sources/%",
+    "/v1/sources/%zz",
+    "/v1/guidance/" + "%F0%9F%98%80" * 500,
+    "/v1/guidance/\u00e9t\u00e9",  # raw bytes past ASCII (sent as Latin-1)
+    "/v1/guidance/\xff\xfe",
+    "/v1/guidance/..%2F..%2Fetc%2Fpasswd",
+    "/static/..%2F..%2Fpyproject.toml",
+    "//v1/guidance",
+    "/v1/guidance?plans=%ED%A0%80&plans=%00",
+    "/embed?plans=%ED%A0%80%00%C0%AF",
+    "/embed?stage=%EF%BB%BFclosing",
+]
+
+
+@pytest.mark.parametrize("path", ODD_PATHS)
+def test_odd_characters_in_a_path_get_an_answer_in_valid_utf8(server, path):
+    answers, rest = exchange(server, request("GET", path))
+    assert rest == b""
+    assert len(answers) == 1
+    check(answers[0], {200, 308, 400, 404, 422})
+    if answers[0].status == 200 and (answers[0].header("content-type") or "").startswith("text/"):
+        answers[0].body.decode("utf-8")  # strict: no lone surrogate written raw
+
+
+#: Bodies with odd characters for each endpoint that takes one.
+ODD_BODIES = [
+    ("/v1/advice", b'{"stage": "\\ud800"}'),
+    ("/v1/advice", b'{"stage": "closing", "plans": ["\\udc00 ok"]}'),
+    ("/v1/advice", b'{"stage": "closing", "plans": ["a\\u0000b"]}'),
+    ("/v1/advice", b'{"stage": "closing", "plans": ["a\x00b"]}'),  # a raw NUL: not JSON
+    ("/v1/advice", b'{"stage": "closing", "\\ud83d": 1}'),
+    ("/v1/advice", b'{"stage": "\xc0\xafclosing"}'),  # overlong UTF-8
+    ("/v1/advice", b'{"stage": "\xed\xa0\x80"}'),  # a surrogate, encoded in UTF-8
+    ("/v1/advice", b'\xef\xbb\xbf{"stage": "closing"}'),  # a BOM
+    ("/v1/advice", b'\xff\xfe{\x00"\x00'),  # UTF-16
+    ("/v1/advice", b'{"stage": "closing", "plans": ["\xf0\x9f\x98\x80\xe2\x80\xa8"]}'),
+    ("/v1/moderate", b'{"text": "\\ud800\\udbff"}'),
+    ("/v1/moderate", b'{"text": "I will \\u0000 thank them"}'),
+    ("/v1/moderate", b'{"text": "\xef\xbb\xbfI will thank them"}'),
+    ("/v1/moderate", b'{"text": "\xc1\x81"}'),
+    ("/v1/drafts", b'{"stage": "closing", "plans": ["\\ud800"]}'),
+    ("/v1/drafts", b'{"\x00": "\x00"}'),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), ODD_BODIES)
+def test_odd_characters_in_a_body_get_an_answer_in_valid_utf8(server, path, body):
+    answers, rest = exchange(server, request("POST", path, body))
+    assert rest == b""
+    assert len(answers) == 1
+    check(answers[0], {200, 400, 422})
+    answers[0].body.decode("utf-8")  # strict: a lone surrogate is escaped or refused
+
+
+# --- Huge and deep bodies ----------------------------------------------------------
+
+LIMIT = 256 * 1024  # ADVISOR_MAX_BODY_BYTES's default
+BIG_BODIES = {
+    "an array nested 100,000 deep": ("/v1/advice", b"[" * 100_000 + b"]" * 100_000, {400}),
+    "an object nested 40,000 deep": ("/v1/advice", b'{"a":' * 40_000 + b"1" + b"}" * 40_000, {400}),
+    "plans nested deep": (
+        "/v1/advice",
+        b'{"plans": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+        {400},
+    ),
+    "60,000 plans": ("/v1/advice", b'{"plans": [' + b'"a",' * 60_000 + b'"a"]}', {413, 422}),
+    "a plan list of 120,000 numbers": (
+        "/v1/advice",
+        b'{"stage": "closing", "plans": [' + b"1," * 120_000 + b"1]}",
+        {422},
+    ),
+    "20,000 unknown keys": (
+        "/v1/advice",
+        b"{" + b",".join(b'"k%d": 0' % n for n in range(20_000)) + b"}",
+        {422},
+    ),
+    "a key repeated 10,000 times": (
+        "/v1/advice",
+        b"{" + b",".join(b'"stage": "closing"' for _ in range(10_000)) + b"}",
+        {400},
+    ),
+    "a body one byte over the limit": ("/v1/moderate", b'{"text": "' + b"a" * LIMIT + b'"}', {413}),
+    "a number of 100,000 digits": ("/v1/advice", b'{"stage": ' + b"9" * 100_000 + b"}", {400}),
+    "a float of 100,000 digits": ("/v1/advice", b'{"stage": 0.' + b"9" * 100_000 + b"}", {422}),
+    "a text of 200,000 characters": (
+        "/v1/moderate",
+        b'{"text": "' + b"a " * 100_000 + b'"}',
+        {200, 413, 422},
+    ),
+    "a moderation text nested deep": (
+        "/v1/moderate",
+        b'{"text": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+        {400},
+    ),
+    "drafts nested deep": ("/v1/drafts", b"[" * 100_000 + b"]" * 100_000, {400}),
+}
+
+
+@pytest.mark.parametrize("name", BIG_BODIES)
+def test_a_huge_or_deep_body_is_refused_with_a_problem(server, name):
+    path, body, statuses = BIG_BODIES[name]
+    answers, rest = exchange(server, request("POST", path, body))
+    assert rest == b""
+    assert len(answers) == 1
+    check(answers[0], statuses)
+
+
+def test_a_declared_length_far_over_the_limit_is_refused_before_the_body(server):
+    raw = request("POST", "/v1/advice", b"{", headers=("Content-Length: 1000000000000",))
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    assert len(answers) == 1
+    check(answers[0], {413})
+
+
+# --- Duplicate headers the application reads ---------------------------------------
+
+DUPLICATES = [
+    ("Content-Type: application/json", "Content-Type: text/plain"),
+    ("Content-Type: text/plain", "Content-Type: application/json"),
+    ("X-Request-ID: one", "X-Request-ID: two"),
+    ("Host: a", "Host: b"),
+    ("Authorization: Bearer a", "Authorization: Bearer b"),
+    ("Origin: https://a.example", "Origin: https://b.example"),
+    ("Expect: 100-continue", "Expect: 100-continue"),
+]
+
+
+@pytest.mark.parametrize("headers", DUPLICATES)
+def test_a_header_sent_twice_gets_an_answer(server, headers):
+    raw = request("POST", "/v1/advice", b'{"stage": "closing"}', headers=headers)
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    assert answers
+    check(answers[-1], {200, 400, 401, 415})
+
+
+# --- Pipelined requests ---------------------------------------------------------------
+
+ADVICE = b'{"stage": "closing"}'
+PIPELINES = {
+    "three reads": (
+        [request("GET", "/health/live", close=False)] * 2 + [request("GET", "/v1/sources")],
+        [200, 200, 200],
+    ),
+    "advice, moderation, a read": (
+        [
+            request("POST", "/v1/advice", ADVICE, close=False),
+            request("POST", "/v1/moderate", b'{"text": "I will thank them."}', close=False),
+            request("GET", "/health/live"),
+        ],
+        [200, 200, 200],
+    ),
+    "an error between two answers": (
+        [
+            request("GET", "/health/live", close=False),
+            request("POST", "/v1/advice", b"{", close=False),
+            request("POST", "/v1/advice", ADVICE),
+        ],
+        [200, 400, 200],
+    ),
+    "a malformed request after a good one": (
+        [request("GET", "/health/live", close=False), b"GET / HTTP/1.1 x\r\n\r\n"],
+        [200, 400],
+    ),
+    "a broken chunked body between two": (
+        [
+            request("GET", "/health/live", close=False),
+            request(
+                "POST",
+                "/v1/advice",
+                b"zz\r\n{}\r\n0\r\n\r\n",
+                headers=("Transfer-Encoding: chunked",),
+                close=False,
+            ),
+            request("GET", "/health/live"),
+        ],
+        [200, 400],  # past broken framing the next request cannot be found: closed
+    ),
+    "a chunked body, then a read": (
+        [
+            request(
+                "POST",
+                "/v1/advice",
+                b"a\r\n" + ADVICE[:10] + b"\r\na\r\n" + ADVICE[10:] + b"\r\n0\r\n\r\n",
+                headers=("Transfer-Encoding: chunked",),
+                close=False,
+            ),
+            request("GET", "/health/live"),
+        ],
+        [200, 200],
+    ),
+    "50 reads": (
+        [request("GET", "/health/live", close=False)] * 49 + [request("GET", "/health/live")],
+        [200] * 50,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_pipelined_requests_are_answered_in_order(server, name):
+    requests, statuses = PIPELINES[name]
+    answers, rest = exchange(server, b"".join(requests))
+    assert rest == b""
+    assert [answer.status for answer in answers] == statuses
+    for answer, status in zip(answers, statuses, strict=True):
+        check(answer, {status})
+
+
+def test_pipelined_heads_get_no_bodies(server):
+    raw = request("HEAD", "/openapi.json", close=False) + request("GET", "/health/live")
+    answers, rest = exchange(server, raw, heads=1)
+    assert rest == b""
+    assert [answer.status for answer in answers] == [200, 200]
+    assert json.loads(answers[1].body)["status"] == "live"
