@@ -202,7 +202,7 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
     answer = cache.get(key) if key else None
     if answer is None:
         query = load_query(_QUERY) if request.query_string else _NO_QUERY
-        data = load_body(_STATE, load_state)
+        data = load_body(_STATE, load_state, raw)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
         body = writer.encodable(advice, state.hours_since)
@@ -214,6 +214,21 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
     return answer
+
+
+def warm(app) -> None:
+    """Take each request example through every step of a JSON answer, as a request
+    would, but answering no one: what is built on first use (the route map, the
+    readers' and writers' parts, moderation's, the decision's counters) is built
+    before the first caller waits for it. Nothing is logged or counted."""
+    engine, writer = get_engine(app), app.extensions["advisor_writer"]
+    for _name, _summary, body in ADVICE_EXAMPLES:
+        with app.test_request_context("/v1/advice", method="POST", json=body):
+            data = load_body(_STATE, load_state, raw_json_body())
+            state = InterviewState.from_request(data, datetime.now(UTC))
+            advice = engine.evaluate(state)
+            orjson.dumps(writer.encodable(advice, state.hours_since))
+            Decision.of(advice)
 
 
 @bp.after_request
