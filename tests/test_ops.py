@@ -204,6 +204,14 @@ def test_a_warmed_app_has_answered_no_one_and_answers_as_a_cold_one(engine, log_
     assert client.post("/v1/advice", json=ADVICE_EXAMPLES[0][2]).status_code == 429
 
 
+def test_an_app_whose_body_limit_refuses_the_examples_still_warms_and_serves(engine):
+    app = make_app(engine, max_body_bytes=40)
+    warm_up(app)
+    client = app.test_client()
+    assert client.post("/v1/advice", json={"stage": "after"}).status_code == 200
+    assert client.post("/v1/advice", json=ADVICE_EXAMPLES[0][2]).status_code == 413
+
+
 def _registered() -> set[str]:
     """The metric families in prometheus_client's process-wide registry."""
     return {family.name for family in REGISTRY.collect()}
