@@ -6,8 +6,9 @@ a second. Everything about an action or a rejected item that no state changes
 (ids, titles, details, sources with their quotes) is written once per
 catalogue, the sources also in their final JSON form (`encodable`, for
 orjson); an answer adds only what its state decides: windows, due times,
-reasons, rules and order. Plans are written through the schema. Tests prove
-the two writers agree on every field, and the encoded sources byte for byte.
+reasons, rules and order. Plans and their verdicts are written field by field
+as `PlanSchema` dumps them. Tests prove the two writers agree on every field,
+and the encoded sources byte for byte.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ from __future__ import annotations
 import orjson
 
 from .content import Catalogue, Citation
-from .schemas import PlanSchema
 
 __all__ = ["AdviceWriter"]
-
-_PLANS = PlanSchema(many=True)
 
 
 def _citations(citations: tuple[Citation, ...]) -> tuple[dict, ...]:
@@ -82,7 +80,7 @@ class AdviceWriter:
             "actions": [self._action(a, encoded) for a in advice.actions],
             "upcoming": [self._upcoming(u, encoded) for u in advice.upcoming],
             "avoid": [self._avoid(a, encoded) for a in advice.avoid],
-            "plans": _PLANS.dump(advice.plans) if advice.plans else [],
+            "plans": [_plan(p) for p in advice.plans],
             "fired": list(advice.fired),
         }
 
@@ -125,3 +123,45 @@ class AdviceWriter:
             "rules": list(item.rules),
             "sources": self._encoded_rejected[key] if encoded else list(sources),
         }
+
+
+def _plan(plan) -> dict:
+    """A plan's verdict as `PlanSchema` dumps it: the rest only when it is rejected."""
+    verdict = plan.verdict
+    body = {
+        "text": plan.text,
+        "verdict": "reject" if verdict.flagged else "ok",
+        "categories": list(verdict.categories),
+    }
+    flagged = [s for s in verdict.sentences if s.flagged]
+    if flagged:
+        body["reason"] = " ".join(dict.fromkeys(s.reason for s in flagged if s.reason))
+        if plan.instead:
+            body["instead"] = list(plan.instead)
+        matched = [s.matched for s in flagged if s.matched]
+        if matched:
+            body["matched"] = list(dict.fromkeys(matched))
+        body["sentences"] = [_sentence(s) for s in verdict.sentences]
+    return body
+
+
+def _sentence(sentence) -> dict:
+    """A sentence's verdict as `SentenceSchema` dumps it: why, and what to do instead,
+    only when it is flagged."""
+    body = {
+        "text": sentence.text,
+        "start": int(sentence.start),
+        "end": int(sentence.end),
+        "flagged": bool(sentence.flagged),
+        "categories": list(sentence.categories),
+    }
+    if sentence.flagged:
+        body["reason"] = sentence.reason
+        body["instead"] = None if sentence.instead is None else list(sentence.instead)
+        if sentence.matched is not None:
+            body["matched"] = sentence.matched
+    body["evidence"] = [
+        {"start": int(e.start), "end": int(e.end), "text": e.text, "feature": e.feature}
+        for e in sentence.evidence
+    ]
+    return body

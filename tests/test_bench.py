@@ -5,24 +5,30 @@ import pytest
 from bench import benchmark as bench
 
 
-def _run(requests, seconds, p50, p99, errors=0):
+def _run(requests, seconds, p50, p99, errors=0, slowest=None):
     return {
         "requests": requests,
         "seconds": seconds,
         "p50_ms": p50,
         "p99_ms": p99,
+        "max_ms": p99 if slowest is None else slowest,
         "errors": errors,
         "rps": requests / seconds,
     }
 
 
 def test_slices_combine_into_totals_and_median_latencies():
-    runs = [_run(1000, 1.0, 5, 9), _run(3000, 1.0, 7, 30, errors=2), _run(2000, 2.0, 6, 10)]
+    runs = [
+        _run(1000, 1.0, 5, 9),
+        _run(3000, 1.0, 7, 30, errors=2, slowest=250),
+        _run(2000, 2.0, 6, 10, slowest=40),
+    ]
     combined = bench._combined(runs)
     assert combined["requests"] == 6000
     assert combined["seconds"] == 4.0
     assert combined["rps"] == 1500.0
     assert (combined["p50_ms"], combined["p99_ms"]) == (6, 10)
+    assert combined["max_ms"] == 250  # the slowest request of any slice
     assert combined["errors"] == 2
     assert combined["rounds"] == 3
 

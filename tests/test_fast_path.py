@@ -41,6 +41,9 @@ PLANS = [
     "Three pints, then drive home.",
     "Phone them every hour until they answer.",
     "Ask my consultant for news on Friday.",
+    # Sentences judged one by one: a flagged one beside safe ones.
+    "Send a thank-you note tonight. Then drink six pints and drive home. Sleep well.",
+    "Post on LinkedIn that the interviewer was rude and useless.",
 ]
 
 

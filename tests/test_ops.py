@@ -19,6 +19,8 @@ from prometheus_client import REGISTRY
 
 from advisor._logs import JsonFormatter
 from advisor.config import Settings
+from advisor.web import warm_up
+from advisor.web.advice import ADVICE_EXAMPLES
 
 from .apps import make_app
 from .live import free_port, gunicorn, redis_server
@@ -180,6 +182,34 @@ def test_a_cached_answer_is_logged_and_counted_as_a_fresh_one(client, log_lines)
         for varying in ("ts", "request_id", "duration_ms"):
             line.pop(varying)
     assert decisions[0] == decisions[1] == decisions[2]
+
+
+def test_a_warmed_app_has_answered_no_one_and_answers_as_a_cold_one(engine, log_lines):
+    """The entry point warms the app before its first request (`warm_up`): nothing
+    is logged, counted or charged to a caller's rate limit, and no answer changes."""
+    warmed = make_app(engine, rate_limits="3 per minute")
+    cold = make_app(engine, rate_limits="3 per minute")
+    warm_up(warmed)
+    assert log_lines() == []
+    client, cold_client = warmed.test_client(), cold.test_client()
+    for family in ("advisor_http_requests_total{", "advisor_rules_fired_total{"):
+        assert _metric(client, family) == 0
+    for _name, _summary, body in ADVICE_EXAMPLES:
+        answer, cold_answer = (
+            client.post("/v1/advice", json=body),
+            cold_client.post("/v1/advice", json=body),
+        )
+        assert answer.status_code == cold_answer.status_code == 200
+        assert answer.get_json() == cold_answer.get_json()
+    assert client.post("/v1/advice", json=ADVICE_EXAMPLES[0][2]).status_code == 429
+
+
+def test_an_app_whose_body_limit_refuses_the_examples_still_warms_and_serves(engine):
+    app = make_app(engine, max_body_bytes=40)
+    warm_up(app)
+    client = app.test_client()
+    assert client.post("/v1/advice", json={"stage": "after"}).status_code == 200
+    assert client.post("/v1/advice", json=ADVICE_EXAMPLES[0][2]).status_code == 413
 
 
 def _registered() -> set[str]:

@@ -68,6 +68,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Build what the app builds on first use before it takes its first request (the
+    process's choice, made where it starts: `advisor.wsgi`)."""
+    advice.warm(app)
+
+
 def _no_sniffing(response):
     # Browsers take every response as the type it is labelled with, never a guess.
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import orjson
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
 
 from ..answer import AdviceWriter
 from ..schemas import dump_advice, dump_trace, dump_upcoming_trace
@@ -202,7 +203,7 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
     answer = cache.get(key) if key else None
     if answer is None:
         query = load_query(_QUERY) if request.query_string else _NO_QUERY
-        data = load_body(_STATE, load_state)
+        data = load_body(_STATE, load_state, raw)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
         body = writer.encodable(advice, state.hours_since)
@@ -214,6 +215,24 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
     return answer
+
+
+def warm(app) -> None:
+    """Take each request example through every step of a JSON answer, as a request
+    would, but answering no one: what is built on first use (the route map, the
+    readers' and writers' parts, moderation's, the decision's counters) is built
+    before the first caller waits for it. Nothing is logged or counted."""
+    engine, writer = get_engine(app), app.extensions["advisor_writer"]
+    for _name, _summary, body in ADVICE_EXAMPLES:
+        with app.test_request_context("/v1/advice", method="POST", json=body):
+            try:
+                data = load_body(_STATE, load_state, raw_json_body())
+            except HTTPException:  # a body limit below the example's size: not warmed
+                continue
+            state = InterviewState.from_request(data, datetime.now(UTC))
+            advice = engine.evaluate(state)
+            orjson.dumps(writer.encodable(advice, state.hours_since))
+            Decision.of(advice)
 
 
 @bp.after_request

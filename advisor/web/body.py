@@ -129,9 +129,12 @@ def _require_utf8_json() -> None:
         raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {charset}).")
 
 
-def json_body():
-    """The request's JSON value, or a 415/400/408/413 error saying what is wrong."""
-    raw = raw_json_body()
+def json_body(raw: bytes | None = None):
+    """The request's JSON value, or a 415/400/408/413 error saying what is wrong.
+
+    `raw` is the body already read by `raw_json_body`, so that it is read once."""
+    if raw is None:
+        raw = raw_json_body()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -188,10 +191,10 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def load_body(schema: Schema, load=None) -> dict:
+def load_body(schema: Schema, load=None, raw: bytes | None = None) -> dict:
     """The JSON body, which must be an object, loaded through `schema` (or `load`, which
-    must answer as `schema.load` does)."""
-    body = json_body()
+    must answer as `schema.load` does); `raw` as for `json_body`."""
+    body = json_body(raw)
     if not isinstance(body, dict):
         raise ValidationError({"$": ["The body must be a JSON object."]})
     if schema.unknown == RAISE and len(body) > MAX_ERRORS:

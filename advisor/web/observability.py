@@ -145,6 +145,11 @@ def configure_logging(level: str) -> None:
         logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+    # A line names no thread or process (`JsonFormatter`), so no record looks them up:
+    # the logging module's documented switches, process-wide (two records a request).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # flask-limiter's own warnings and swallowed errors are tracebacks; the rate
     # limits' storage watch (`advisor.web.limits`) says the same in one JSON line.
     logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
