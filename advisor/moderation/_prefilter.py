@@ -4,9 +4,9 @@ Running every category's patterns over every sentence is the slow part of
 moderation.  Most word classes cannot match without a few literal words
 ("pints", "dealer", "bribe"), so for each alternative of each class we
 compute, from its parsed pattern (`_syntax`), sets of keywords such that
-every match contains a keyword of each set.  One pass of a regex of all
-keywords, written as a trie (one branch per character), tells which classes
-each sentence could hold; a harm is possible only where every class it
+every match contains a keyword of each set.  One pass of an Aho-Corasick
+automaton of all keywords (pyahocorasick) tells which classes each sentence
+could hold; a harm is possible only where every class it
 needs could be, and only the classes of possible harms are then matched.
 A class without usable keywords (its matches could be made of common words)
 counts as possibly present everywhere.
@@ -18,6 +18,8 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
+
+import ahocorasick
 
 __all__ = ["Prefilter", "requirements"]
 
@@ -305,59 +307,20 @@ def _item(node: tuple, at_start: bool) -> frozenset[str] | None:
     return None  # optional parts, wide character classes: nothing required
 
 
-def _hit_owners(words: Mapping[str, set[int]]) -> dict[str, tuple[frozenset, frozenset]]:
-    """For the text of each hit, the keyword sets it satisfies, and those it
-    satisfies only if a word ends right after it.
+def _length(found: tuple) -> int:
+    return found[0]
 
-    A hit also satisfies the keywords it begins with: any that are not tied to
-    a word end, and those that are where the hit has a word end after them.
-    """
-    texts = {w.rstrip(_END) for w in words}
-    result = {}
-    for text in texts:
-        always: set[int] = set()
-        for n in range(1, len(text) + 1):
-            prefix = text[:n]
-            always |= words.get(prefix, set())
-            if n < len(text) and not text[n].isalnum():
-                always |= words.get(prefix + _END, set())
-        result[text] = (frozenset(always), frozenset(words.get(text + _END, set())))
-    return result
+
+def _guarded(keyword: str) -> bool:
+    """Whether `keyword` counts only as a whole word: a short one (`SHORT_WORDS`)."""
+    short = keyword.strip(" '")
+    return short.isalpha() and short in SHORT_WORDS
 
 
 def _whole_word(text: str, start: int, end: int) -> bool:
     return not (start > 0 and text[start - 1].isalnum()) and not (
         end < len(text) and text[end].isalnum()
     )
-
-
-def _trie(strings: Iterable[str]) -> str:
-    """A regex matching any of `strings`, longest first, one branch per character.
-
-    An `_END` mark in a string stands for the end of a word.
-    """
-    root: dict = {}
-    for string in strings:
-        node = root
-        for char in string:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _node(root)
-
-
-def _node(node: dict) -> str:
-    # Longer keywords first: a word end (zero width) is tried after the characters.
-    branches = [
-        (r"(?![^\W_])" if char == _END else re.escape(char)) + _node(child)
-        for char, child in sorted(node.items(), key=lambda item: (item[0] == _END, item[0]))
-        if char
-    ]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if "" in node:  # a shorter keyword ends here; the longer ones are tried first
-        body = f"(?:{body})?"
-    return body
 
 
 class Prefilter:
@@ -384,44 +347,67 @@ class Prefilter:
                 for number in ids:
                     self._needed_by.setdefault(number, []).append((name, ids))
         self.unkeyed = frozenset(unknown)
-        owners: dict[str, set[int]] = {}
+        # One automaton over every keyword; what a keyword satisfies depends on
+        # whether it must start or end a word where it is found.
+        found_at: dict[str, dict[tuple[bool, bool], set[int]]] = {}
         for words, number in set_ids.items():
             for word in words:
-                owners.setdefault(word, set()).add(number)
-        self._passes = []
-        for at_start in (True, False):
-            words = {
-                w[1:] if at_start else w: ids
-                for w, ids in owners.items()
-                if w.startswith(_START) == at_start
-            }
-            if words:
-                regex = re.compile(("(?<![^\\W_])" if at_start else "") + f"(?=({_trie(words)}))")
-                self._passes.append((regex, _hit_owners(words)))
+                at_start, at_end = word.startswith(_START), word.endswith(_END)
+                core = word.removeprefix(_START).removesuffix(_END)
+                found_at.setdefault(core, {}).setdefault((at_start, at_end), set()).add(number)
+        self._keywords = ahocorasick.Automaton()
+        empty: frozenset[int] = frozenset()
+        for core, needs in found_at.items():
+            # For a keyword found at a word start and elsewhere: the sets it
+            # satisfies anyway, and those it satisfies where it ends a word.
+            passes = tuple(
+                (
+                    frozenset(needs.get((at_start, False), empty)),
+                    frozenset(needs.get((at_start, True), empty)),
+                )
+                for at_start in (True, False)
+            )
+            self._keywords.add_word(core, (len(core), _guarded(core), passes))
+        self._keywords.make_automaton()
         self._harms = [(rule, frozenset(needed)) for rule, needed in harms.items()]
         self._always = self._possible(self.unkeyed)
 
     def scan(self, text: str) -> list[tuple[int, frozenset[int]]]:
-        """(position, keyword-set ids) for each keyword found in `text`."""
+        """(position, keyword-set ids) for each keyword found in `text`.
+
+        At each position, keywords tied to a word start and the others are read
+        apart; of each, the longest decides: a short word (`SHORT_WORDS`) that
+        is not a whole word there counts for nothing, and the shorter keywords
+        it begins with count with it (those tied to a word end where a word
+        ends after them)."""
+        at: dict[int, list] = {}
+        for last, found in self._keywords.iter(text):
+            at.setdefault(last - found[0] + 1, []).append(found)
         hits = []
-        for regex, owners in self._passes:
-            for m in regex.finditer(text):
-                word = m.group(1)
-                short = word.strip(" '")
-                if (
-                    short.isalpha()
-                    and short in SHORT_WORDS
-                    and not _whole_word(text, m.start(), m.end(1))
-                ):
-                    continue
-                always, at_word_end = owners[word]
-                end = m.end(1)
-                if at_word_end and not (
-                    end < len(text) and (text[end].isalnum() or text[end] == "_")
-                ):
-                    hits.append((m.start(), always | at_word_end))
-                elif always:
-                    hits.append((m.start(), always))
+        size = len(text)
+        for start, found in at.items():
+            found.sort(key=_length, reverse=True)
+            starts_word = start == 0 or not text[start - 1].isalnum()
+            for side in (0, 1) if starts_word else (1,):
+                longest = None
+                ids: set[int] = set()
+                for length, guarded, passes in found:
+                    free, ended = passes[side]
+                    end = start + length
+                    # The word ends here (an underscore ends it but for the longest).
+                    at_end = end == size or not text[end].isalnum()
+                    if longest is None:
+                        if not (free or (ended and at_end)):
+                            continue
+                        if guarded and not _whole_word(text, start, end):
+                            break
+                        longest = length
+                        at_end = at_end and (end == size or text[end] != "_")
+                    ids |= free
+                    if at_end:
+                        ids |= ended
+                if ids:
+                    hits.append((start, frozenset(ids)))
         return hits
 
     def harms(self, found: Iterable[int]) -> tuple[str, ...]:
