@@ -34,6 +34,8 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
+from .errors import problem
+
 __all__ = [
     "AVOID_MODES",
     "DEMO_CSP",
@@ -189,9 +191,17 @@ def released_resize_script(release: str):
     return _released(f"embed-resize-{release}.js", release)
 
 
+#: Characters an HTML attribute cannot carry: the C0 and C1 controls but tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 @bp.get("/embed")
 def embed():
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
+    for name, value in preset:
+        if _CONTROL.search(value):
+            detail = f"The query parameter {name!r} holds a control character."
+            return problem(400, "Bad Request", detail)
     return _page(render_template("widget/embed.html", preset=preset), EMBED_CSP)
 
 

@@ -229,3 +229,23 @@ def test_demo_publishes_the_pinned_release(engine):
         f"  integrity=&#34;{integrity(release_files()[script[1:]])}&#34;\n"
         "  crossorigin=&#34;anonymous&#34; defer&gt;"
     ) in html
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("plans", "a\x00b"),
+        ("heading", "Next\x1b[31m"),
+        ("stage", "after\x7f"),
+        ("now", "\x85"),
+    ],
+)
+def test_embed_refuses_a_control_character_in_an_attribute(client, name, value):
+    response = client.get("/embed", query_string={name: value})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert repr(name) in response.get_json()["detail"]
+
+
+def test_embed_keeps_line_breaks_and_tabs_in_an_attribute(client):
+    assert client.get("/embed", query_string={"plans": "one\ttwo\nthree"}).status_code == 200
