@@ -23,13 +23,17 @@ from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# In CI, property tests draw the same examples every run, so a failure there
-# is reproducible; locally they explore afresh each time.
-settings.register_profile("ci", derandomize=True, print_blob=True)
+# Two profiles: "full", the default, and "fast", which `make test` picks
+# (--hypothesis-profile=fast): there the properties that draw hundreds of
+# examples draw fewer (`strategies.examples`). In CI, property tests draw the
+# same examples every run, so a failure there is reproducible; locally they
+# explore afresh each time.
+IN_CI = bool(os.environ.get("CI"))
+for profile in ("full", "fast"):
+    settings.register_profile(profile, derandomize=IN_CI, print_blob=IN_CI)
+settings.load_profile("full")
 # As the service's entry point does (`advisor.wsgi`): apps leave logging to the process.
 configure_logging("INFO")
-if os.environ.get("CI"):
-    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ interview's end and now as date-times, never both; none at stage closing).
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from advisor.state import (
@@ -24,6 +25,17 @@ from advisor.state import (
 )
 
 FIELDS = {f.name: f for f in STATE_FIELDS}
+
+
+def examples(full: int) -> int:
+    """How many examples a property draws: `full` in the full tier; in the fast one
+    (the hypothesis profile "fast", see conftest.py) a third of it, but never fewer
+    than Hypothesis' own default of 100."""
+    if settings.get_current_profile_name() == "fast":
+        return min(full, max(100, full // 3))
+    return full
+
+
 #: Hours around the rules' thresholds (a day, the working week, the grace periods).
 THRESHOLD_HOURS = [0, 1, 5.9, 6, 23, 23.99, 24, 25, 48, 72, 96, 119.9, 120, 144, 168, 200, 287.9]
 

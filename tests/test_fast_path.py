@@ -28,10 +28,10 @@ from advisor.schemas import dump_advice
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
 
 from .apps import make_app
-from .strategies import NOW, any_state, edge_values
+from .strategies import NOW, any_state, edge_values, examples
 
 QUICK = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
