@@ -327,7 +327,9 @@ class StateField:
     field is `required`, or (`now`) only read while the state is built. A `clock`
     field is left out of the loaded body when it is not given, since the body
     names one clock (`hours_since` or `interview_ended_at`); every other default
-    is loaded. A `fact` field is copied into the fact the rules test (`to_fact`).
+    is loaded. A `fact` field is copied into the fact the rules test (`to_fact`;
+    hours rounded to a tenth of a second): it must always hold a value of a type the
+    rules compare (no null, no date-time or list).
     """
 
     name: str
@@ -337,6 +339,10 @@ class StateField:
     required: bool = False
     clock: bool = False
     fact: bool = False
+
+    def __post_init__(self):
+        if self.fact and (self.kind.fact is None or getattr(self.kind, "nullable", False)):
+            raise TypeError(f"{self.name}: the rules cannot test a value of {self.kind!r}")
 
     @property
     def attribute(self) -> str:
