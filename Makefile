@@ -50,7 +50,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## test: lint, then the fast tier: every test that needs no server, browser or Debian package
+## test: lint, then the fast tier: every test that needs no server, browser, Debian package or program of its own
 test: lint
 	$(BIN)/python -m pytest -m '$(FAST_TIER)' --hypothesis-profile=fast
 
