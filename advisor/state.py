@@ -22,7 +22,6 @@ and an ``interview_ended_at`` must equal ``now``; anything else is refused
 from __future__ import annotations
 
 import math
-import operator
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -640,7 +639,6 @@ def _hours(value: float) -> float:
 
 #: The state's fields the rules see as they are.
 _FACTS = tuple(f.name for f in STATE_FIELDS if f.fact)
-_read_facts = operator.attrgetter(*_FACTS)
 
 
 def to_fact(state: InterviewState) -> dict:
@@ -653,7 +651,8 @@ def to_fact(state: InterviewState) -> dict:
     day after the stated date. ``kind`` tells the state apart from the
     recommendation facts rules chain to.
     """
-    fact = dict(zip(_FACTS, _read_facts(state), strict=True))
+    values = vars(state)
+    fact = {name: values[name] for name in _FACTS}
     fact["kind"] = "state"
     fact["hours_since"] = _hours(state.hours_since)
     fact["clock_known"] = state.clock_known
