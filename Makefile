@@ -22,8 +22,9 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 TEST_STAMP = $(VENV)/.installed-test
 BENCH_STAMP = $(VENV)/.installed-bench
-# The fast tier: no servers, browsers, Redis or schemathesis (markers in pyproject.toml).
-FAST_TIER := not server and not browser and not schemathesis
+# The fast tier: no servers, browsers, Redis, schemathesis or programs of their own (markers in
+# pyproject.toml), and fewer examples for the properties that draw hundreds (tests/conftest.py).
+FAST_TIER := not server and not browser and not schemathesis and not process
 
 .PHONY: run lint test test-all bench clean
 
@@ -49,9 +50,9 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## test: lint, then the fast tier: every test that needs no server, browser or Debian package
+## test: lint, then the fast tier: every test that needs no server, browser, Debian package or program of its own
 test: lint
-	$(BIN)/python -m pytest -m '$(FAST_TIER)'
+	$(BIN)/python -m pytest -m '$(FAST_TIER)' --hypothesis-profile=fast
 
 ## test-all: install missing Debian packages (system-packages.txt), lint, run the whole suite
 test-all: lint

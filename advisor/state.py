@@ -1,4 +1,6 @@
-"""The interview state: its schema, and the flat fact the rules see.
+"""The interview state: its fields, each declared once (`STATE_FIELDS`), and what
+is derived from them: the request schema, the fast reader of request bodies
+(`load_state`), `InterviewState` and the flat fact the rules see (`to_fact`).
 
 Types are checked strictly here because the rules engine coerces loosely
 (``"abc" >= 18`` is true there, ``1 == true``, ``null`` fails every
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
@@ -34,6 +36,8 @@ __all__ = [
     "MAX_HOURS",
     "MAX_PLANS",
     "MAX_PLAN_CHARS",
+    "STATE_FIELDS",
+    "StateField",
     "load_state",
     "to_fact",
 ]
@@ -47,30 +51,11 @@ MAX_PLANS = 20
 MAX_PLAN_CHARS = 500
 #: Dates far outside this range are typing mistakes, and overflow date arithmetic.
 MIN_YEAR, MAX_YEAR = 1970, 2999
+#: The longest RFC 3339 date-time `AwareDateTime` reads (35 characters), with room to spare.
+MAX_DATE_TIME_CHARS = 40
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$"
 )
-
-#: What a rule may test, and the type of each fact (see `to_fact`).
-FACT_FIELDS: dict[str, tuple] = {
-    "stage": ("enum", STAGES),
-    "hours_since": ("number",),
-    "clock_known": ("bool",),
-    "day": ("number",),
-    "via_agency": ("bool",),
-    "decision_known": ("bool",),
-    "hours_past_grace": ("number",),
-    "asked_next_steps": ("bool",),
-    "thank_you_sent": ("bool",),
-    "follow_ups_sent": ("number",),
-    "notes_written": ("bool",),
-    "feedback_received": ("bool",),
-    "final_round": ("bool",),
-    "referees_briefed": ("bool",),
-    "linkedin_connected": ("bool",),
-    "still_interested": ("enum", INTEREST),
-    "competing_offers": ("number",),
-}
 
 
 class StrictBoolean(fields.Boolean):
@@ -172,36 +157,312 @@ def _check_hours(stage: str, hours: float) -> None:
         raise ValidationError({"interview_ended_at": [problem]})
 
 
-def _count(**kwargs):
-    return StrictInteger(validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
+# The kinds of value a field holds. Each knows its marshmallow field (which
+# the contract's messages and the OpenAPI document come from), the plain
+# check `load_state` reads valid bodies with, the widget's way of reading an
+# attribute as it (`widget`: flag, number, text or lines), and the type of the
+# fact the rules see (`fact`, see `FACT_FIELDS`).
+
+#: What a plain check answers when only the schema can say what is wrong.
+_REFUSED = object()
 
 
-class InterviewStateSchema(Schema):
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true or false."""
+
+    python = bool
+    widget = "flag"
+    fact = ("bool",)
+
+    def schema_field(self, **kwargs) -> fields.Field:
+        return StrictBoolean(**kwargs)
+
+    def checker(self):
+        return lambda value: value if value is True or value is False else _REFUSED
+
+
+@dataclass(frozen=True)
+class Number:
+    """A finite number from `minimum` to `maximum`, loaded as a float."""
+
+    minimum: float
+    maximum: float
+    python = float
+    widget = "number"
+    fact = ("number",)
+
+    def schema_field(self, **kwargs) -> fields.Field:
+        return StrictNumber(validate=validate.Range(min=self.minimum, max=self.maximum), **kwargs)
+
+    def checker(self):
+        low, high = self.minimum, self.maximum
+
+        def check(value):
+            if isinstance(value, float) and math.isfinite(value) or _is_int(value):
+                number = float(value) + 0.0
+                if low <= number <= high:
+                    return number
+            return _REFUSED
+
+        return check
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer from `minimum` to `maximum`, or null when `nullable`."""
+
+    minimum: int
+    maximum: int
+    nullable: bool = False
+    widget = "number"
+    fact = ("number",)
+
+    @property
+    def python(self):
+        return int | None if self.nullable else int
+
+    def schema_field(self, **kwargs) -> fields.Field:
+        check = validate.Range(min=self.minimum, max=self.maximum)
+        return StrictInteger(validate=check, allow_none=self.nullable, **kwargs)
+
+    def checker(self):
+        low, high, nullable = self.minimum, self.maximum, self.nullable
+
+        def check(value):
+            if value is None:
+                return None if nullable else _REFUSED
+            return value if _is_int(value) and low <= value <= high else _REFUSED
+
+        return check
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of `choices` (strings)."""
+
+    choices: tuple[str, ...]
+    python = str
+    widget = "text"
+
+    @property
+    def fact(self):
+        return ("enum", self.choices)
+
+    def schema_field(self, **kwargs) -> fields.Field:
+        return StrictString(validate=validate.OneOf(self.choices), **kwargs)
+
+    def checker(self):
+        choices = frozenset(self.choices)
+        return lambda value: value if isinstance(value, str) and value in choices else _REFUSED
+
+
+@dataclass(frozen=True)
+class DateTime:
+    """An RFC 3339 date-time with an offset (`AwareDateTime`)."""
+
+    python = datetime | None
+    widget = "text"
+    fact = None
+
+    def schema_field(self, metadata=None, **kwargs) -> fields.Field:
+        metadata = {**(metadata or {}), "maxLength": MAX_DATE_TIME_CHARS}
+        return AwareDateTime(metadata=metadata, **kwargs)
+
+    def checker(self):
+        parse = self.schema_field().deserialize
+
+        def check(value):
+            try:
+                return parse(value)
+            except ValidationError:
+                return _REFUSED
+
+        return check
+
+
+@dataclass(frozen=True)
+class Texts:
+    """At most `max_items` strings of at most `max_chars` characters each; the state
+    holds them as a tuple."""
+
+    max_items: int
+    max_chars: int
+    python = tuple[str, ...]
+    widget = "lines"
+    fact = None
+
+    def schema_field(self, load_default=missing, **kwargs) -> fields.Field:
+        return ShortList(
+            StrictString(validate=validate.Length(max=self.max_chars)),
+            validate=validate.Length(max=self.max_items),
+            # A new list for each body: the one loaded is the caller's to change.
+            load_default=list if load_default == () else load_default,
+            **kwargs,
+        )
+
+    def checker(self):
+        most, longest = self.max_items, self.max_chars
+
+        def check(value):
+            if not isinstance(value, list) or len(value) > most:
+                return _REFUSED
+            if all(isinstance(p, str) and len(p) <= longest for p in value):
+                return list(value)
+            return _REFUSED
+
+        return check
+
+
+@dataclass(frozen=True)
+class StateField:
+    """One field of the interview state, as the request body names it.
+
+    `default` is what the state holds when the field is left out; without one the
+    field is `required`, or (`now`) only read while the state is built. A `clock`
+    field is left out of the loaded body when it is not given, since the body
+    names one clock (`hours_since` or `interview_ended_at`); every other default
+    is loaded. A `fact` field is copied into the fact the rules test (`to_fact`;
+    hours rounded to a tenth of a second): it must always hold a value of a type the
+    rules compare (no null, no date-time or list).
+    """
+
+    name: str
+    kind: Flag | Number | Integer | Choice | DateTime | Texts
+    description: str
+    default: object = missing
+    required: bool = False
+    clock: bool = False
+    fact: bool = False
+
+    def __post_init__(self):
+        if self.fact and (self.kind.fact is None or getattr(self.kind, "nullable", False)):
+            raise TypeError(f"{self.name}: the rules cannot test a value of {self.kind!r}")
+
+    @property
+    def attribute(self) -> str:
+        """The widget's attribute: the name in kebab-case (``hours-since``)."""
+        return self.name.replace("_", "-")
+
+    @property
+    def in_state(self) -> bool:
+        """Whether `InterviewState` holds the field."""
+        return self.required or self.default is not missing
+
+    def schema_field(self) -> fields.Field:
+        kwargs = {"metadata": {"description": self.description}}
+        if self.required:
+            kwargs["required"] = True
+        elif self.default is not missing and not self.clock:
+            kwargs["load_default"] = self.default
+        return self.kind.schema_field(**kwargs)
+
+
+def _flag(name: str, description: str) -> StateField:
+    """Something the candidate has done or that is true of the interview: false by default."""
+    return StateField(name, Flag(), description, default=False, fact=True)
+
+
+def _count(name: str, description: str) -> StateField:
+    return StateField(name, Integer(0, MAX_COUNT), description, default=0, fact=True)
+
+
+#: The interview state, field by field, in the order of the request body's schema.
+#: Adding a field here adds it to the schema, the OpenAPI document, the state, the
+#: rules' facts (with `fact=True`), the widget's preset attributes and the tests'
+#: generated states; the widget itself reads its attributes from its own list,
+#: which a test holds to this one.
+STATE_FIELDS: tuple[StateField, ...] = (
+    StateField(
+        "stage",
+        Choice(STAGES),
+        "`closing`: still in the room; `after`: over, no decision yet; `offer`: job "
+        "offered; `rejected`: not successful; `next_round`: invited to a further stage.",
+        required=True,
+        fact=True,
+    ),
+    StateField(
+        "hours_since",
+        Number(0, MAX_HOURS),
+        "Hours since the interview ended (default 0). Not with `interview_ended_at`. "
+        "With `closing` the interview has not ended: more than 0 is refused (422).",
+        default=0.0,
+        clock=True,
+        fact=True,
+    ),
+    StateField(
+        "interview_ended_at",
+        DateTime(),
+        "RFC 3339 date-time with offset, instead of `hours_since`: actions then carry "
+        "absolute `due` times in the same offset, and days are calendar days in that "
+        "offset (working days Monday to Friday). Needed for `text/calendar`. With "
+        "`closing` it must equal `now` (422 otherwise).",
+        default=None,
+        clock=True,
+    ),
+    StateField(
+        "now",
+        DateTime(),
+        "Reference time for `interview_ended_at` (default: the server clock); not after "
+        "it by more than five years, not before it.",
+        clock=True,
+    ),
+    _flag("via_agency", "A recruitment consultant or agency arranged the interview."),
+    StateField(
+        "decision_expected_in_days",
+        Integer(0, MAX_DAYS, nullable=True),
+        "When the employer said they would decide, in days after the interview. A "
+        "follow-up is advised once the first working day after that date has ended "
+        "without news.",
+        default=None,
+    ),
+    _flag("asked_next_steps", "The candidate already asked about next steps and the timeline."),
+    _flag("thank_you_sent", "A thank-you was sent."),
+    _count("follow_ups_sent", "Polite follow-ups already sent."),
+    _flag("notes_written", "Notes on the interview are written."),
+    _flag("feedback_received", "Feedback was received."),
+    _flag("final_round", "This was (or is near) the final round."),
+    _flag("referees_briefed", "The referees know they may be contacted."),
+    _flag("linkedin_connected", "Connected with the interviewers on LinkedIn."),
+    StateField(
+        "still_interested",
+        Choice(INTEREST),
+        "Does the candidate still want the job.",
+        default="yes",
+        fact=True,
+    ),
+    _count("competing_offers", "Genuine offers in hand from elsewhere."),
+    StateField(
+        "plans",
+        Texts(MAX_PLANS, MAX_PLAN_CHARS),
+        f"What the candidate is thinking of doing, in their words (at most {MAX_PLANS}, "
+        f"each at most {MAX_PLAN_CHARS} characters); each gets a verdict in `plans`.",
+        default=(),
+    ),
+)
+
+#: Facts computed from the state (`to_fact`), beside the state's own.
+DERIVED_FACTS: dict[str, tuple] = {
+    "clock_known": ("bool",),
+    "day": ("number",),
+    "decision_known": ("bool",),
+    "hours_past_grace": ("number",),
+}
+#: What a rule may test, and the type of each fact (see `to_fact`).
+FACT_FIELDS: dict[str, tuple] = {
+    **{f.name: f.kind.fact for f in STATE_FIELDS if f.fact},
+    **DERIVED_FACTS,
+}
+#: The state's true/false fields.
+FLAGS = tuple(f.name for f in STATE_FIELDS if isinstance(f.kind, Flag))
+
+
+class InterviewStateSchema(Schema.from_dict({f.name: f.schema_field() for f in STATE_FIELDS})):
     """The request body of ``POST /v1/advice``; unknown fields are errors."""
-
-    stage = StrictString(required=True, validate=validate.OneOf(STAGES))
-    hours_since = StrictNumber(validate=validate.Range(min=0, max=MAX_HOURS))
-    interview_ended_at = AwareDateTime()
-    now = AwareDateTime()
-    via_agency = StrictBoolean(load_default=False)
-    decision_expected_in_days = StrictInteger(
-        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_DAYS)
-    )
-    asked_next_steps = StrictBoolean(load_default=False)
-    thank_you_sent = StrictBoolean(load_default=False)
-    follow_ups_sent = _count(load_default=0)
-    notes_written = StrictBoolean(load_default=False)
-    feedback_received = StrictBoolean(load_default=False)
-    final_round = StrictBoolean(load_default=False)
-    referees_briefed = StrictBoolean(load_default=False)
-    linkedin_connected = StrictBoolean(load_default=False)
-    still_interested = StrictString(load_default="yes", validate=validate.OneOf(INTEREST))
-    competing_offers = _count(load_default=0)
-    plans = ShortList(
-        StrictString(validate=validate.Length(max=MAX_PLAN_CHARS)),
-        load_default=list,
-        validate=validate.Length(max=MAX_PLANS),
-    )
 
     @validates_schema
     def _one_clock(self, data, **_):
@@ -220,56 +481,17 @@ class InterviewStateSchema(Schema):
 
 _SCHEMA = InterviewStateSchema()
 
-
-#: The fields `load_state` reads by kind, each with its bounds or choices.
-#: The state's true/false fields, as the schema declares them.
-FLAGS = tuple(name for name, f in _SCHEMA.load_fields.items() if isinstance(f, StrictBoolean))
-_COUNTS = ("follow_ups_sent", "competing_offers")
-_CLOCKS = ("interview_ended_at", "now")
+#: Each field's plain check, and the defaults the schema loads.
+_CHECKS = {f.name: f.kind.checker() for f in STATE_FIELDS}
 _DEFAULTS = {
     name: f.load_default
     for name, f in _SCHEMA.load_fields.items()
     if f.load_default is not missing and not callable(f.load_default)
 }
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _plain(name: str, value):
-    """`value` of field `name` as the schema loads it, or `_REFUSED` when the schema
-    might say anything about it but yes."""
-    if name in FLAGS:
-        return value if isinstance(value, bool) else _REFUSED
-    if name == "stage":
-        return value if isinstance(value, str) and value in STAGES else _REFUSED
-    if name == "hours_since":
-        if isinstance(value, float) and math.isfinite(value) or _is_int(value):
-            hours = float(value) + 0.0
-            return hours if 0 <= hours <= MAX_HOURS else _REFUSED
-        return _REFUSED
-    if name in _COUNTS:
-        return value if _is_int(value) and 0 <= value <= MAX_COUNT else _REFUSED
-    if name == "decision_expected_in_days":
-        return value if value is None or _is_int(value) and 0 <= value <= MAX_DAYS else _REFUSED
-    if name == "still_interested":
-        return value if isinstance(value, str) and value in INTEREST else _REFUSED
-    if name == "plans":
-        if not isinstance(value, list) or len(value) > MAX_PLANS:
-            return _REFUSED
-        if all(isinstance(p, str) and len(p) <= MAX_PLAN_CHARS for p in value):
-            return list(value)
-        return _REFUSED
-    if name in _CLOCKS:
-        try:
-            return _SCHEMA.fields[name].deserialize(value)
-        except ValidationError:
-            return _REFUSED
-    return _REFUSED  # not a field
-
-
-_REFUSED = object()
+#: Defaults made afresh for each body (a list the caller may change).
+_FRESH_DEFAULTS = tuple(
+    (name, f.load_default) for name, f in _SCHEMA.load_fields.items() if callable(f.load_default)
+)
 
 
 def load_state(body: dict) -> dict:
@@ -280,9 +502,14 @@ def load_state(body: dict) -> dict:
     the contract's messages (or, if the checks were too cautious, loads it): the
     checks only ever answer what the schema would.
     """
-    loaded = {**_DEFAULTS, "plans": []}
+    loaded = {**_DEFAULTS}
+    for name, make in _FRESH_DEFAULTS:
+        loaded[name] = make()
     for name, value in body.items():
-        value = _plain(name, value)
+        check = _CHECKS.get(name)
+        if check is None:
+            return _SCHEMA.load(body)
+        value = check(value)
         if value is _REFUSED:
             return _SCHEMA.load(body)
         loaded[name] = value
@@ -309,26 +536,21 @@ def _hours_fit(stage: str, now: datetime, ended: datetime) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class InterviewState:
-    """A validated interview state, with the clock resolved to hours."""
+def _declared_fields(cls):
+    """`cls` as a frozen dataclass of the state's fields (`STATE_FIELDS`)."""
+    cls.__annotations__ = {}
+    for f in STATE_FIELDS:
+        if f.in_state:
+            cls.__annotations__[f.name] = f.kind.python
+            if not f.required:
+                setattr(cls, f.name, f.default)
+    return dataclass(frozen=True)(cls)
 
-    stage: str
-    hours_since: float = 0.0
-    interview_ended_at: datetime | None = None
-    via_agency: bool = False
-    decision_expected_in_days: int | None = None
-    asked_next_steps: bool = False
-    thank_you_sent: bool = False
-    follow_ups_sent: int = 0
-    notes_written: bool = False
-    feedback_received: bool = False
-    final_round: bool = False
-    referees_briefed: bool = False
-    linkedin_connected: bool = False
-    still_interested: str = "yes"
-    competing_offers: int = 0
-    plans: tuple[str, ...] = field(default_factory=tuple)
+
+@_declared_fields
+class InterviewState:
+    """A validated interview state, with the clock resolved to hours: one attribute
+    per field of `STATE_FIELDS` but `now`."""
 
     @classmethod
     def parse(cls, body: dict, now: datetime | None = None) -> InterviewState:
@@ -415,6 +637,10 @@ def _hours(value: float) -> float:
     return round(float(value), 4) + 0.0
 
 
+#: The state's fields the rules see as they are.
+_FACTS = tuple(f.name for f in STATE_FIELDS if f.fact)
+
+
 def to_fact(state: InterviewState) -> dict:
     """The flat fact the rules test: the state's fields plus derived ones.
 
@@ -425,25 +651,13 @@ def to_fact(state: InterviewState) -> dict:
     day after the stated date. ``kind`` tells the state apart from the
     recommendation facts rules chain to.
     """
-    fact = {
-        "kind": "state",
-        "stage": state.stage,
-        "hours_since": _hours(state.hours_since),
-        "clock_known": state.clock_known,
-        "day": state.day,
-        "via_agency": state.via_agency,
-        "decision_known": state.decision_expected_in_days is not None,
-        "asked_next_steps": state.asked_next_steps,
-        "thank_you_sent": state.thank_you_sent,
-        "follow_ups_sent": state.follow_ups_sent,
-        "notes_written": state.notes_written,
-        "feedback_received": state.feedback_received,
-        "final_round": state.final_round,
-        "referees_briefed": state.referees_briefed,
-        "linkedin_connected": state.linkedin_connected,
-        "still_interested": state.still_interested,
-        "competing_offers": state.competing_offers,
-    }
+    values = vars(state)
+    fact = {name: values[name] for name in _FACTS}
+    fact["kind"] = "state"
+    fact["hours_since"] = _hours(state.hours_since)
+    fact["clock_known"] = state.clock_known
+    fact["day"] = state.day
+    fact["decision_known"] = state.decision_expected_in_days is not None
     if state.decision_expected_in_days is not None:
         fact["hours_past_grace"] = _hours(state.hours_since - state.grace_hours())
     return fact

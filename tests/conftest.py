@@ -4,6 +4,7 @@ Also the guard of the test tiers (`tiers.py`): what a test does is checked
 against its markers.
 """
 
+import hashlib
 import io
 import json
 import logging
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import settings
 
 from advisor import Engine, default_engine
+from advisor.moderation import Moderator
 from advisor.web.observability import JsonFormatter, configure_logging
 
 from . import tiers
@@ -23,13 +25,17 @@ from .apps import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# In CI, property tests draw the same examples every run, so a failure there
-# is reproducible; locally they explore afresh each time.
-settings.register_profile("ci", derandomize=True, print_blob=True)
+# Two profiles: "full", the default, and "fast", which `make test` picks
+# (--hypothesis-profile=fast): there the properties that draw hundreds of
+# examples draw fewer (`strategies.examples`). In CI, property tests draw the
+# same examples every run, so a failure there is reproducible; locally they
+# explore afresh each time.
+IN_CI = bool(os.environ.get("CI"))
+for profile in ("full", "fast"):
+    settings.register_profile(profile, derandomize=IN_CI, print_blob=IN_CI)
+settings.load_profile("full")
 # As the service's entry point does (`advisor.wsgi`): apps leave logging to the process.
 configure_logging("INFO")
-if os.environ.get("CI"):
-    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
@@ -67,12 +73,43 @@ def log_lines():
     logger.removeHandler(handler)
 
 
+#: Moderators loaded from copies in this run, by the bytes of their policy and the
+#: rejected advice they were checked against (`data_copy`).
+_MODERATORS: dict[str, Moderator] = {}
+
+
+def _policy_key(policy_dir, rejected) -> str:
+    """The sha256 of the files of `policy_dir` (names and bytes) and of `rejected`."""
+    digest = hashlib.sha256()
+    policy_dir = Path(policy_dir)
+    for path in sorted(p for p in policy_dir.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(policy_dir)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(json.dumps(list(rejected), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 @pytest.fixture
-def data_copy(tmp_path):
-    """A writable copy of rules/ and content/, to doctor in a test."""
+def data_copy(tmp_path, monkeypatch):
+    """A writable copy of rules/ and content/, to doctor in a test.
+
+    Loading the moderation policy is most of an engine's start-up. While the test
+    runs, a policy whose files and rejected advice are byte for byte those of one
+    already loaded from a copy gets that moderator again; a doctored one is loaded
+    and checked afresh, as every other part of the copy is.
+    """
     rules, content = tmp_path / "rules", tmp_path / "content"
     shutil.copytree(ROOT / "rules", rules)
     shutil.copytree(ROOT / "content", content)
+    load = Moderator.load
+
+    def load_once(cls, policy_dir, rejected):
+        key = _policy_key(policy_dir, rejected)
+        if key not in _MODERATORS:
+            _MODERATORS[key] = load(policy_dir, rejected)
+        return _MODERATORS[key]
+
+    monkeypatch.setattr(Moderator, "load", classmethod(load_once))
     return rules, content
 
 

@@ -129,6 +129,7 @@ def test_rules_explain_says_why_each_rule_did_or_did_not_fire(state_file, capsys
     assert skipped["failed"] == "via_agency is false does not hold: via_agency is true"
 
 
+@pytest.mark.process
 def test_console_script_is_installed():
     script = shutil.which("advisor", path=str(Path(sys.executable).parent))
     assert script, "the advisor console script is not installed beside this Python"
@@ -176,6 +177,7 @@ def test_rules_check_runs_the_moderation_case_tables_too(data_copy, monkeypatch,
     assert "FAIL moderation violence.cases.yaml" in capsys.readouterr().out
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("command", [["rules", "explain"], ["advise"]])
 def test_a_reader_that_stops_early_gets_no_traceback(state_file, command):
     script = shutil.which("advisor", path=str(Path(sys.executable).parent))

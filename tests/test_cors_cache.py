@@ -12,6 +12,7 @@ from advisor.web import create_app
 from advisor.web.cors import allowed_origins, cors_options
 
 from .apps import make_app
+from .strategies import examples
 
 ORIGIN = "https://jobs.example.org"
 CACHED = [
@@ -152,7 +153,9 @@ def test_cors_headers_are_flask_cors_own(engine, origins, method, path, headers)
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "OPTIONS"]),

@@ -249,6 +249,7 @@ def _run(block: Block, folder: Path, server: str | None = None) -> str:
     return done.stdout
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("block", OFFLINE, ids=[b.name for b in OFFLINE])
 def test_an_offline_example_runs_and_prints_what_the_page_shows(block, folders):
     _check(block, _run(block, folders(block.page)))

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from advisor.cases import _promises
 from advisor.state import InterviewState, InterviewStateSchema, to_fact
 
-from .strategies import states
+from .strategies import examples, states
 
 PROBLEM = "application/problem+json"
 QUICK = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -97,12 +97,14 @@ def _planned(target: str, tmp_path) -> list[str]:
     return result.stdout.splitlines()
 
 
+@pytest.mark.process
 def test_make_run_installs_only_what_serving_needs(tmp_path):
     installs = [line for line in _planned("run", tmp_path) if "pip install" in line]
     assert installs
     assert all(line.endswith(" -e .") for line in installs), installs
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("target", ["test", "test-all"])
 def test_the_test_targets_install_the_test_extras(tmp_path, target):
     assert any(line.endswith("-e '.[test]'") for line in _planned(target, tmp_path))

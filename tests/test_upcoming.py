@@ -17,11 +17,11 @@ from advisor.schemas import dump_advice
 from advisor.state import FLAGS, MAX_HOURS, InterviewState
 from advisor.upcoming import DONE
 
-from .strategies import any_state
+from .strategies import any_state, examples
 
 COUNTS = ("follow_ups_sent", "competing_offers")
 PROPERTY = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

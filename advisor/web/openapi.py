@@ -5,9 +5,9 @@ the route); `build_document` walks ``app.url_map`` and documents every route
 from its view, so a new route cannot go undocumented (a route that is not the
 API, the widget's, is named in `NOT_API_BLUEPRINTS`) and a removed one
 leaves nothing behind. Bodies come from the marshmallow schemas the views
-load and dump with; this module adds the shared components: schemas and what
-they cannot say (cross-field rules, descriptions), headers, the problem
-responses. Examples are computed from the loaded engine when the document is
+load and dump with (their fields' descriptions too); this module adds the
+shared components: schemas and what they cannot say (cross-field rules),
+headers, the problem responses. Examples are computed from the loaded engine when the document is
 first asked for, so they are real answers of this ruleset. The document is
 cached like the catalogue (ETag from the ruleset digest).
 """
@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from ..drafts import DraftDetailsSchema, DraftSchema
 from ..schemas import AdviceSchema, RulesetSchema, VerdictSchema
-from ..state import MAX_PLAN_CHARS, MAX_PLANS, InterviewStateSchema
+from ..state import InterviewStateSchema
 from .apidoc import API_KEY, CACHED, NOT_MODIFIED, PROBLEMS, describe, json_content, operation
 from .caching import cache_by_digest
 from .drafts import DraftRequestSchema, get_drafts
@@ -89,38 +89,6 @@ class ReadySchema(Schema):
         }
     )
 
-
-#: What the request schema cannot say about its fields (the contract's words).
-STATE_FIELDS = {
-    "stage": "`closing`: still in the room; `after`: over, no decision yet; `offer`: job "
-    "offered; `rejected`: not successful; `next_round`: invited to a further stage.",
-    "hours_since": "Hours since the interview ended (default 0). Not with `interview_ended_at`. "
-    "With `closing` the interview has not ended: more than 0 is refused (422).",
-    "interview_ended_at": "RFC 3339 date-time with offset, instead of `hours_since`: actions "
-    "then carry absolute `due` times in the same offset, and days are calendar days in that "
-    "offset (working days Monday to Friday). Needed for `text/calendar`. With `closing` it "
-    "must equal `now` (422 otherwise).",
-    "now": "Reference time for `interview_ended_at` (default: the server clock); not after it "
-    "by more than five years, not before it.",
-    "via_agency": "A recruitment consultant or agency arranged the interview.",
-    "decision_expected_in_days": "When the employer said they would decide, in days after "
-    "the interview. A follow-up is advised once the first working day after that date has "
-    "ended without news.",
-    "asked_next_steps": "The candidate already asked about next steps and the timeline.",
-    "thank_you_sent": "A thank-you was sent.",
-    "follow_ups_sent": "Polite follow-ups already sent.",
-    "notes_written": "Notes on the interview are written.",
-    "feedback_received": "Feedback was received.",
-    "final_round": "This was (or is near) the final round.",
-    "referees_briefed": "The referees know they may be contacted.",
-    "linkedin_connected": "Connected with the interviewers on LinkedIn.",
-    "still_interested": "Does the candidate still want the job.",
-    "competing_offers": "Genuine offers in hand from elsewhere.",
-    "plans": f"What the candidate is thinking of doing, in their words (at most {MAX_PLANS}, "
-    f"each at most {MAX_PLAN_CHARS} characters); each gets a verdict in `plans`.",
-}
-#: `AwareDateTime` refuses longer strings before parsing them.
-MAX_DATE_TIME_CHARS = 40
 
 #: The body of the 422 example: one field out of its enum, one out of range, one unknown.
 INVALID_STATE = {"stage": "lunch", "hours_since": -3, "colour": "red"}
@@ -206,12 +174,8 @@ def _components(spec: APISpec) -> None:
             "description": "At stage closing the interview has not ended: hours_since is 0.",
         },
     }
+    # Each field's description and bounds come from its declaration (`advisor.state`).
     spec.components.schema("InterviewState", state, schema=InterviewStateSchema)
-    properties = spec.components.schemas["InterviewState"]["properties"]
-    for name, description in STATE_FIELDS.items():
-        properties[name]["description"] = description
-        if properties[name].get("format") == "date-time":
-            properties[name]["maxLength"] = MAX_DATE_TIME_CHARS
     spec.components.schema("ModerationRequest", schema=ModerationRequestSchema)
     spec.components.schemas["ModerationRequest"]["properties"]["text"]["description"] = (
         f"The text to screen, at most {MAX_TEXT_CHARS} characters."

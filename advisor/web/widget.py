@@ -34,6 +34,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
+from ..state import STATE_FIELDS
 from .errors import problem
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "EMBED_CSP",
     "PRESET_ATTRIBUTES",
     "RELEASE",
+    "WIDGET_ATTRIBUTES",
     "init_app",
     "integrity",
     "release_files",
@@ -66,28 +68,11 @@ _POLICY = (
 EMBED_CSP = f"{_POLICY}; frame-ancestors *"
 DEMO_CSP = f"{_POLICY}; frame-src 'self'; frame-ancestors 'self'"
 
-#: Attributes of <interview-advice> that /embed takes from its query string.
-PRESET_ATTRIBUTES = (
-    "heading",
-    "avoid",
-    "stage",
-    "hours-since",
-    "interview-ended-at",
-    "now",
-    "via-agency",
-    "decision-expected-in-days",
-    "asked-next-steps",
-    "thank-you-sent",
-    "follow-ups-sent",
-    "notes-written",
-    "feedback-received",
-    "final-round",
-    "referees-briefed",
-    "linkedin-connected",
-    "still-interested",
-    "competing-offers",
-    "plans",
-)
+#: Attributes of <interview-advice> that are the widget's own, not the state's.
+WIDGET_ATTRIBUTES = ("heading", "avoid")
+#: Attributes of <interview-advice> that /embed takes from its query string: the
+#: widget's own, then each field of the interview state in kebab-case.
+PRESET_ATTRIBUTES = (*WIDGET_ATTRIBUTES, *(f.attribute for f in STATE_FIELDS))
 
 #: Values of the `avoid` attribute (how the "Not that" warnings are shown), the default first.
 AVOID_MODES = ("collapsed", "open", "hidden")

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from advisor.state import STATE_FIELDS
 from advisor.web import widget
 from advisor.web.widget import (
     AVOID_MODES,
@@ -14,8 +15,10 @@ from advisor.web.widget import (
     CSS_MARKER,
     DEMO_CSP,
     EMBED_CSP,
+    PRESET_ATTRIBUTES,
     RELEASE,
     STATIC,
+    WIDGET_ATTRIBUTES,
     integrity,
     release_files,
 )
@@ -79,6 +82,35 @@ def test_embed_takes_known_attributes_from_the_query_escaped(client):
     assert 'stage="after"' in html
     assert 'plans="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert "onload" not in html
+
+
+@pytest.mark.parametrize("attribute", PRESET_ATTRIBUTES)
+def test_embed_presets_each_state_field_and_widget_attribute(client, attribute):
+    html = client.get("/embed", query_string={attribute: "x"}).get_data(as_text=True)
+    assert f' {attribute}="x"' in html
+
+
+def _widget_source() -> str:
+    return (STATIC / "widget.js").read_text(encoding="utf-8")
+
+
+def test_the_widget_reads_exactly_the_declared_state_fields_each_as_its_kind():
+    # widget.js is a released file (pinned by its integrity hash): it keeps its own
+    # list of the state's fields, and this holds that list to the declaration.
+    block = re.search(r"const FIELDS = \{(.*?)\};", _widget_source(), re.S)
+    assert block, "widget.js declares its FIELDS"
+    read = dict(re.findall(r"^\s*(\w+): \"(\w+)\",$", block[1], re.M))
+    assert read == {f.name: f.kind.widget for f in STATE_FIELDS}
+
+
+def test_the_widget_names_its_attributes_as_the_declaration_does():
+    source = _widget_source()
+    assert 'const attributeName = (field) => field.replaceAll("_", "-");' in source
+    assert all(f.attribute == f.name.replace("_", "-") for f in STATE_FIELDS)
+    observed = re.search(r"return \[((?:\"[\w-]+\", )*)\.\.\.Object\.keys\(FIELDS\)", source)
+    assert observed, "widget.js observes its own attributes and one per field"
+    own = re.findall(r"\"([\w-]+)\"", observed[1])
+    assert set(own) == {"api", *WIDGET_ATTRIBUTES}
 
 
 def test_demo_snippets_name_the_public_url_whatever_the_host_header(engine):
