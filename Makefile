@@ -52,7 +52,7 @@ lint: $(TEST_STAMP)
 
 ## test: lint, then the fast tier: every test that needs no server, browser, Debian package or program of its own
 test: lint
-	$(BIN)/python -m pytest -m '$(FAST_TIER)' --hypothesis-profile=fast
+	$(BIN)/python -m pytest -m '$(FAST_TIER)' --hypothesis-profile=fast -n auto
 
 ## test-all: install missing Debian packages (system-packages.txt), lint, run the whole suite
 test-all: lint
