@@ -125,8 +125,10 @@ class AdviceWriter:
         }
 
 
-def _plan(plan) -> dict:
-    """A plan's verdict as `PlanSchema` dumps it: the rest only when it is rejected."""
+def plan_summary(plan, sentences) -> dict:
+    """A plan's verdict as the contract shows it: the reason, what to do instead,
+    what matched and its sentences (written by `sentences`) only when it is
+    rejected.  Both this writer and `PlanSchema` build it here."""
     verdict = plan.verdict
     body = {
         "text": plan.text,
@@ -141,8 +143,17 @@ def _plan(plan) -> dict:
         matched = [s.matched for s in flagged if s.matched]
         if matched:
             body["matched"] = list(dict.fromkeys(matched))
-        body["sentences"] = [_sentence(s) for s in verdict.sentences]
+        body["sentences"] = sentences(verdict.sentences)
     return body
+
+
+def _plan(plan) -> dict:
+    """A plan's verdict as `PlanSchema` dumps it."""
+    return plan_summary(plan, _sentences)
+
+
+def _sentences(sentences) -> list[dict]:
+    return [_sentence(s) for s in sentences]
 
 
 def _sentence(sentence) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, missing, post_dump, pre_dump, validate
 
+from .answer import plan_summary
+
 __all__ = [
     "AdviceActionSchema",
     "AdviceSchema",
@@ -384,22 +386,7 @@ class PlanSchema(Schema):
 
     @pre_dump
     def _summarise(self, plan, **_) -> dict:
-        verdict = plan.verdict
-        body = {
-            "text": plan.text,
-            "verdict": "reject" if verdict.flagged else "ok",
-            "categories": verdict.categories,
-        }
-        flagged = [s for s in verdict.sentences if s.flagged]
-        if flagged:
-            body["reason"] = " ".join(dict.fromkeys(s.reason for s in flagged if s.reason))
-            if plan.instead:
-                body["instead"] = list(plan.instead)
-            matched = [s.matched for s in flagged if s.matched]
-            if matched:
-                body["matched"] = list(dict.fromkeys(matched))
-            body["sentences"] = verdict.sentences
-        return body
+        return plan_summary(plan, list)
 
 
 class TraceSchema(Schema):
