@@ -32,7 +32,7 @@ REJECTED = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encodin
 SEALED = ROOT / "tests" / "moderation" / "sealed.jsonl.gz"
 #: Floors under the figures recorded in docs/moderation.md for the sealed set: a
 #: change that loses ground on text nobody tuned on fails here.
-SEALED_MIN_PRECISION = 0.91
+SEALED_MIN_PRECISION = 0.92
 SEALED_MIN_RECALL = 0.93
 
 sys.path.insert(0, str(ROOT / "scripts"))
