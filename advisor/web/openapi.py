@@ -82,11 +82,12 @@ class ReadySchema(Schema):
     )
     rules = fields.Integer(required=True, metadata={"description": "Rules loaded."})
     rate_limit_storage = fields.String(
+        required=True,
         metadata={
             "description": "How rate limits are counted: `shared` (Redis answers), "
             "`unreachable` (Redis does not answer: each worker counts alone meanwhile), "
             "`per-process` (`memory://`) or `off`."
-        }
+        },
     )
 
 
@@ -161,6 +162,42 @@ def _problem_responses() -> dict:
     return responses
 
 
+def _pascal(name: str) -> str:
+    return "".join(word.capitalize() for word in re.split(r"[^0-9A-Za-z]+", name) if word)
+
+
+def _name_inline_schemas(spec: APISpec) -> None:
+    """Give the enums and constrained list items inside the component schemas names
+    of their own (``InterviewStateStage``, ``PlanVerdict``, ``InterviewStatePlansItem``)
+    and refer to them, keeping each property's description and default beside the
+    reference (and the description, copied, on the component).
+
+    Client generators name an inline schema after its property: one makes
+    ``InterviewStateStage`` of ``InterviewState.stage``, another ``Stage``, and then
+    ``Verdict`` of ``Plan.verdict`` and ``Plan`` of each plan's text, which collide
+    with the answers' ``Verdict`` and ``Plan`` (renamed ``Verdict1`` and ``Plan1``).
+    Named here as the first already named them, every generator agrees, and nothing
+    is renumbered."""
+    schemas = spec.components.schemas
+    for parent, schema in list(schemas.items()):
+        for prop, field in schema.get("properties", {}).items():
+            if "enum" in field:
+                target, name = field, f"{parent}{_pascal(prop)}"
+            elif field.get("type") == "array" and {"enum", "maxLength"} & set(field["items"]):
+                target, name = field["items"], f"{parent}{_pascal(prop)}Item"
+            else:
+                continue
+            named = {key: target.pop(key) for key in NAMED_KEYS if key in target}
+            named["description"] = target.get("description", f"One item of `{parent}.{prop}`.")
+            spec.components.schema(name, named)
+            target["$ref"] = f"#/components/schemas/{name}"
+
+
+#: What moves from an inline schema to its named component; its description and
+#: default stay with the property.
+NAMED_KEYS = ("type", "enum", "minLength", "maxLength", "pattern")
+
+
 def _components(spec: APISpec) -> None:
     state = {
         "dependentRequired": {"now": ["interview_ended_at"]},
@@ -191,6 +228,7 @@ def _components(spec: APISpec) -> None:
         ("Ready", ReadySchema),
     ):
         spec.components.schema(name, schema=schema)
+    _name_inline_schemas(spec)
     spec.components.header(
         "ETag",
         {
