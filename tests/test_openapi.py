@@ -98,7 +98,8 @@ def test_a_new_route_is_documented_from_its_view_or_fails_the_document(engine):
     }
     described.add_url_rule("/v1/extra", "extra", apidoc.operation(spec)(lambda: ("", 204)))
     doc = build_document(described, engine, described.extensions["advisor_drafts"])
-    assert doc["paths"]["/v1/extra"] == {"get": spec}
+    # Declaring no key, it takes none: the document's optional key is not for it.
+    assert doc["paths"]["/v1/extra"] == {"get": spec | {"security": []}}
 
     undescribed = make_app(engine)
     undescribed.add_url_rule("/v1/extra", "extra", lambda: ("", 204), methods=["POST"])
@@ -364,6 +365,16 @@ def test_no_schema_holds_an_unnamed_enum_or_constrained_item(doc):
             assert "enum" not in prop, f"{name}.{field}"
             items = prop.get("items", {})
             assert not {"enum", "maxLength"} & set(items), f"{name}.{field}[]"
+
+
+def test_the_optional_key_is_said_once_for_the_whole_document(doc):
+    """openapi-python-client reads an operation's own `security` as a key required."""
+    assert doc["security"] == [{}, {"apiKey": []}]
+    for path, method, operation in _operations(doc):
+        if path.startswith("/v1/"):
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation["security"] == [], (method, path)
 
 
 MODERATED = [

@@ -26,7 +26,16 @@ from marshmallow import Schema, ValidationError, fields
 from ..drafts import DraftDetailsSchema, DraftSchema
 from ..schemas import AdviceSchema, RulesetSchema, VerdictSchema
 from ..state import InterviewStateSchema
-from .apidoc import API_KEY, CACHED, NOT_MODIFIED, PROBLEMS, describe, json_content, operation
+from .apidoc import (
+    API_KEY,
+    CACHED,
+    NOT_MODIFIED,
+    OPTIONAL_KEY,
+    PROBLEMS,
+    describe,
+    json_content,
+    operation,
+)
 from .caching import cache_by_digest
 from .drafts import DraftRequestSchema, get_drafts
 from .errors import MAX_ERRORS, MAX_NAME_CHARS, PROBLEM, problem_body, validation_problem
@@ -329,8 +338,22 @@ def _paths(app: Flask, engine, drafts) -> dict:
     described.sort(key=lambda item: order.index(item[2]["tags"][0]))
     paths = {}
     for path, method, operation_object in described:
-        paths.setdefault(path, {})[method] = operation_object
+        paths.setdefault(path, {})[method] = _key_said_once(operation_object)
     return paths
+
+
+def _key_said_once(operation_object: dict) -> dict:
+    """`operation_object` leaving the optional API key to the document's `security`, and
+    saying `security: []` where it takes no key.
+
+    The same in OpenAPI's terms as the optional key on each operation, but
+    openapi-python-client reads any `security` of an operation as a key required, and
+    would make its users build an `AuthenticatedClient` to call without one."""
+    said = {key: value for key, value in operation_object.items() if key != "security"}
+    security = operation_object.get("security", [])
+    if security != OPTIONAL_KEY:
+        said["security"] = security
+    return said
 
 
 def build_document(app: Flask, engine, drafts) -> dict:
@@ -345,6 +368,8 @@ def build_document(app: Flask, engine, drafts) -> dict:
         tags=[dict(tag) for tag in TAGS],
         # Relative: the server that serves this document (it is cached whatever the host).
         servers=[{"url": "/", "description": "The server that serves this document."}],
+        # Optional: a key counts the calls under it; without one, by IP address.
+        security=OPTIONAL_KEY,
         **{
             "x-ruleset-version": engine.version,
             "x-ruleset": {"version": engine.version, "digest": engine.digest},
