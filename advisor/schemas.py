@@ -310,14 +310,19 @@ class AvoidSchema(Schema):
 class EvidenceSchema(Schema):
     """What made a sentence flagged: a span of the text and the feature it matched."""
 
-    start = fields.Integer(metadata={"description": "Offset of the span's first character."})
-    end = fields.Integer(metadata={"description": "Offset just past the span's end."})
-    text = fields.String(metadata={"description": "The span as written."})
+    start = fields.Integer(
+        required=True, metadata={"description": "Offset of the span's first character."}
+    )
+    end = fields.Integer(
+        required=True, metadata={"description": "Offset just past the span's end."}
+    )
+    text = fields.String(required=True, metadata={"description": "The span as written."})
     feature = fields.String(
+        required=True,
         metadata={
             "description": "The policy's word class or cue it matched, or `model:<category>` "
             "for words that raised the learned model's score."
-        }
+        },
     )
 
 
@@ -340,7 +345,8 @@ class SentenceSchema(Schema):
     )
     evidence = fields.List(
         fields.Nested(EvidenceSchema),
-        metadata={"description": "The spans that decided the verdict, if any."},
+        required=True,
+        metadata={"description": "The spans that decided the verdict (none: an empty list)."},
     )
 
     @post_dump

@@ -23,13 +23,15 @@ import pytest
 
 from advisor.web.openapi import API_VERSION
 
-from .live import gunicorn
+from .live import ROOT, gunicorn
+from .test_docs_examples import _check, blocks
 
 pytestmark = pytest.mark.server
 
 BIN = Path(sys.executable).parent
 CLIENTS = Path(__file__).resolve().parent / "clients"
 USE = CLIENTS / "use_python_client.py"
+API_PAGE = ROOT / "docs" / "api.md"
 
 
 def _run(*command, **kwargs) -> str:
@@ -56,7 +58,10 @@ def _document(server, folder: Path) -> Path:
     return path
 
 
-def test_a_generated_python_client_installs_and_works(server, tmp_path):
+@pytest.fixture(scope="module")
+def python_client(server, tmp_path_factory) -> Path:
+    """The Python of a throwaway venv with the client generated from the served document."""
+    tmp_path = tmp_path_factory.mktemp("python-client")
     document = _document(server, tmp_path)
     generated = tmp_path / "client"
     output = _run(
@@ -73,7 +78,19 @@ def test_a_generated_python_client_installs_and_works(server, tmp_path):
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", str(venv))
     _run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(generated))
-    assert _run(str(venv / "bin" / "python"), str(USE), server.base).strip() == "ok"
+    return venv / "bin" / "python"
+
+
+def test_a_generated_python_client_installs_and_works(server, python_client):
+    assert _run(str(python_client), str(USE), server.base).strip() == "ok"
+
+
+def test_the_python_client_example_of_the_docs_prints_what_they_show(server, python_client):
+    (example,) = [
+        b for b in blocks(API_PAGE) if "from interview_advisor_api_client import Client" in b.text
+    ]
+    text = example.text.replace("http://localhost:8000", server.base)
+    _check(example, _run(str(python_client), "-c", text))
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="node and npm are not installed")

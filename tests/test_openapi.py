@@ -98,7 +98,8 @@ def test_a_new_route_is_documented_from_its_view_or_fails_the_document(engine):
     }
     described.add_url_rule("/v1/extra", "extra", apidoc.operation(spec)(lambda: ("", 204)))
     doc = build_document(described, engine, described.extensions["advisor_drafts"])
-    assert doc["paths"]["/v1/extra"] == {"get": spec}
+    # Declaring no key, it takes none: the document's optional key is not for it.
+    assert doc["paths"]["/v1/extra"] == {"get": spec | {"security": []}}
 
     undescribed = make_app(engine)
     undescribed.add_url_rule("/v1/extra", "extra", lambda: ("", 204), methods=["POST"])
@@ -165,12 +166,17 @@ def test_the_request_bodies_are_closed_and_say_the_real_limits(doc):
     assert state["not"]["required"] == ["hours_since", "interview_ended_at"]
     properties = state["properties"]
     assert properties["plans"]["maxItems"] == MAX_PLANS
-    assert properties["plans"]["items"] == {"type": "string", "maxLength": MAX_PLAN_CHARS}
+    assert _resolve(doc, properties["plans"]["items"]) | {"description": "…"} == {
+        "type": "string",
+        "maxLength": MAX_PLAN_CHARS,
+        "description": "…",
+    }
     assert properties["hours_since"] == properties["hours_since"] | {
         "minimum": 0,
         "maximum": MAX_HOURS,
     }
-    assert properties["stage"]["enum"] == ["closing", "after", "offer", "rejected", "next_round"]
+    stages = _resolve(doc, properties["stage"])["enum"]
+    assert stages == ["closing", "after", "offer", "rejected", "next_round"]
     assert properties["decision_expected_in_days"]["type"] == ["integer", "null"]
     assert properties["interview_ended_at"]["format"] == "date-time"
     assert all(p.get("description") for p in properties.values())
@@ -322,6 +328,81 @@ def test_catalogue_examples_are_real_answers(client, doc, kind):
     assert real == documented
 
 
+# --- What client generators make of it -------------------------------------------
+
+#: The values a client names as a type of its own, and the name every generator gives
+#: it: the one openapi-python-client gave them when they were written out inline (the
+#: names a generated client is imported by, as in docs/api.md).
+NAMED_VALUES = [
+    ("InterviewState", "stage", "InterviewStateStage"),
+    ("InterviewState", "still_interested", "InterviewStateStillInterested"),
+    ("InterviewState", "plans", "InterviewStatePlansItem"),
+    ("DraftRequest", "action", "DraftRequestAction"),
+    ("Draft", "channel", "DraftChannel"),
+    ("Plan", "verdict", "PlanVerdict"),
+]
+
+
+@pytest.mark.parametrize(("parent", "field", "name"), NAMED_VALUES)
+def test_enums_and_list_items_are_named_schemas(doc, parent, field, name):
+    schemas = doc["components"]["schemas"]
+    prop = schemas[parent]["properties"][field]
+    if prop.get("type") == "array":
+        assert prop["items"] == {"$ref": f"#/components/schemas/{name}"}
+    else:
+        # The property keeps its own description and default beside the reference.
+        assert prop["$ref"] == f"#/components/schemas/{name}"
+        assert set(prop) <= {"$ref", "description", "default"}
+    assert schemas[name]["type"] == "string"
+    assert schemas[name]["description"]
+
+
+def test_no_schema_holds_an_unnamed_enum_or_constrained_item(doc):
+    """A generator names an inline enum after its property alone (`Verdict` of
+    `Plan.verdict`), which can collide with a schema of that name."""
+    for name, schema in doc["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            assert "enum" not in prop, f"{name}.{field}"
+            items = prop.get("items", {})
+            assert not {"enum", "maxLength"} & set(items), f"{name}.{field}[]"
+
+
+def test_the_optional_key_is_said_once_for_the_whole_document(doc):
+    """openapi-python-client reads an operation's own `security` as a key required."""
+    assert doc["security"] == [{}, {"apiKey": []}]
+    for path, method, operation in _operations(doc):
+        if path.startswith("/v1/"):
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation["security"] == [], (method, path)
+
+
+MODERATED = [
+    "Send a short thank-you note tonight.",
+    "Three pints, then drive home. Never drive after drinking.",
+    "Pay your referees so they speak well of you.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", MODERATED)
+def test_what_a_verdict_always_holds_is_required(client, doc, text):
+    """Generated clients type a field the document does not require as maybe absent:
+    what every answer holds is required."""
+    schemas = doc["components"]["schemas"]
+    verdict = client.post("/v1/moderate", json={"text": text}).get_json()
+    assert set(schemas["Verdict"]["required"]) == set(verdict)
+    for sentence in verdict["sentences"]:
+        assert set(schemas["Sentence"]["required"]) <= set(sentence)
+        for evidence in sentence["evidence"]:
+            assert set(schemas["Evidence"]["required"]) == set(evidence)
+
+
+def test_what_readiness_always_holds_is_required(client, doc):
+    ready = client.get("/health/ready").get_json()
+    assert set(doc["components"]["schemas"]["Ready"]["required"]) == set(ready)
+
+
 # --- The page -------------------------------------------------------------------
 
 
@@ -361,6 +442,8 @@ def test_the_page_shows_every_operation_schema_and_error(client, doc):
         assert status in text
     assert "interview_ended_at" in text
     assert "explain" in text
+    # A named enum reads as its values, in its own section and in the fields using it.
+    assert text.count('one of "closing", "after", "offer", "rejected", "next_round"') == 2
 
 
 def test_the_page_runs_no_script_and_loads_nothing_from_elsewhere(client):

@@ -157,8 +157,21 @@ def _operation(path: str, method: str, operation: dict, components: dict) -> dic
     }
 
 
-def _schema_rows(schema: dict) -> list[dict]:
+def _in_place(schema: dict, schemas: dict) -> dict:
+    """`schema` with a reference to a named value that is not an object (an enum, a
+    plan's text), and its items', replaced by what it names: a row then reads "string,
+    one of …" rather than a link to a schema of one line."""
+    named = schemas.get(_ref(schema) or "")
+    if named is not None and "properties" not in named:
+        schema = {**named, **{k: v for k, v in schema.items() if k != "$ref"}}
+    if isinstance(schema.get("items"), dict):
+        schema = {**schema, "items": _in_place(schema["items"], schemas)}
+    return schema
+
+
+def _schema_rows(schema: dict, schemas: dict) -> list[dict]:
     required = set(schema.get("required", ()))
+    props = {name: _in_place(prop, schemas) for name, prop in schema.get("properties", {}).items()}
     return [
         {
             "name": name,
@@ -167,7 +180,7 @@ def _schema_rows(schema: dict) -> list[dict]:
             "constraints": constraints(prop),
             "description": prop.get("description", ""),
         }
-        for name, prop in schema.get("properties", {}).items()
+        for name, prop in props.items()
     ]
 
 
@@ -188,7 +201,11 @@ def page_model(spec: dict) -> dict:
         {
             "name": name,
             "description": schema.get("description", ""),
-            "rows": _schema_rows(schema),
+            "rows": _schema_rows(schema, components.get("schemas", {})),
+            # A named value that is not an object: its type and limits in a line.
+            "value": None
+            if "properties" in schema
+            else {"type": type_of(schema), "limits": constraints(schema)},
             "closed": schema.get("additionalProperties") is False,
             "dependent": schema.get("dependentRequired", {}),
             "exclusive": schema.get("not", {}),

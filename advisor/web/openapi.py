@@ -26,7 +26,16 @@ from marshmallow import Schema, ValidationError, fields
 from ..drafts import DraftDetailsSchema, DraftSchema
 from ..schemas import AdviceSchema, RulesetSchema, VerdictSchema
 from ..state import InterviewStateSchema
-from .apidoc import API_KEY, CACHED, NOT_MODIFIED, PROBLEMS, describe, json_content, operation
+from .apidoc import (
+    API_KEY,
+    CACHED,
+    NOT_MODIFIED,
+    OPTIONAL_KEY,
+    PROBLEMS,
+    describe,
+    json_content,
+    operation,
+)
 from .caching import cache_by_digest
 from .drafts import DraftRequestSchema, get_drafts
 from .errors import MAX_ERRORS, MAX_NAME_CHARS, PROBLEM, problem_body, validation_problem
@@ -82,11 +91,12 @@ class ReadySchema(Schema):
     )
     rules = fields.Integer(required=True, metadata={"description": "Rules loaded."})
     rate_limit_storage = fields.String(
+        required=True,
         metadata={
             "description": "How rate limits are counted: `shared` (Redis answers), "
             "`unreachable` (Redis does not answer: each worker counts alone meanwhile), "
             "`per-process` (`memory://`) or `off`."
-        }
+        },
     )
 
 
@@ -161,6 +171,42 @@ def _problem_responses() -> dict:
     return responses
 
 
+def _pascal(name: str) -> str:
+    return "".join(word.capitalize() for word in re.split(r"[^0-9A-Za-z]+", name) if word)
+
+
+def _name_inline_schemas(spec: APISpec) -> None:
+    """Give the enums and constrained list items inside the component schemas names
+    of their own (``InterviewStateStage``, ``PlanVerdict``, ``InterviewStatePlansItem``)
+    and refer to them, keeping each property's description and default beside the
+    reference (and the description, copied, on the component).
+
+    Client generators name an inline schema after its property: one makes
+    ``InterviewStateStage`` of ``InterviewState.stage``, another ``Stage``, and then
+    ``Verdict`` of ``Plan.verdict`` and ``Plan`` of each plan's text, which collide
+    with the answers' ``Verdict`` and ``Plan`` (renamed ``Verdict1`` and ``Plan1``).
+    Named here as the first already named them, every generator agrees, and nothing
+    is renumbered."""
+    schemas = spec.components.schemas
+    for parent, schema in list(schemas.items()):
+        for prop, field in schema.get("properties", {}).items():
+            if "enum" in field:
+                target, name = field, f"{parent}{_pascal(prop)}"
+            elif field.get("type") == "array" and {"enum", "maxLength"} & set(field["items"]):
+                target, name = field["items"], f"{parent}{_pascal(prop)}Item"
+            else:
+                continue
+            named = {key: target.pop(key) for key in NAMED_KEYS if key in target}
+            named["description"] = target.get("description", f"One item of `{parent}.{prop}`.")
+            spec.components.schema(name, named)
+            target["$ref"] = f"#/components/schemas/{name}"
+
+
+#: What moves from an inline schema to its named component; its description and
+#: default stay with the property.
+NAMED_KEYS = ("type", "enum", "minLength", "maxLength", "pattern")
+
+
 def _components(spec: APISpec) -> None:
     state = {
         "dependentRequired": {"now": ["interview_ended_at"]},
@@ -191,6 +237,7 @@ def _components(spec: APISpec) -> None:
         ("Ready", ReadySchema),
     ):
         spec.components.schema(name, schema=schema)
+    _name_inline_schemas(spec)
     spec.components.header(
         "ETag",
         {
@@ -291,8 +338,22 @@ def _paths(app: Flask, engine, drafts) -> dict:
     described.sort(key=lambda item: order.index(item[2]["tags"][0]))
     paths = {}
     for path, method, operation_object in described:
-        paths.setdefault(path, {})[method] = operation_object
+        paths.setdefault(path, {})[method] = _key_said_once(operation_object)
     return paths
+
+
+def _key_said_once(operation_object: dict) -> dict:
+    """`operation_object` leaving the optional API key to the document's `security`, and
+    saying `security: []` where it takes no key.
+
+    The same in OpenAPI's terms as the optional key on each operation, but
+    openapi-python-client reads any `security` of an operation as a key required, and
+    would make its users build an `AuthenticatedClient` to call without one."""
+    said = {key: value for key, value in operation_object.items() if key != "security"}
+    security = operation_object.get("security", [])
+    if security != OPTIONAL_KEY:
+        said["security"] = security
+    return said
 
 
 def build_document(app: Flask, engine, drafts) -> dict:
@@ -307,6 +368,8 @@ def build_document(app: Flask, engine, drafts) -> dict:
         tags=[dict(tag) for tag in TAGS],
         # Relative: the server that serves this document (it is cached whatever the host).
         servers=[{"url": "/", "description": "The server that serves this document."}],
+        # Optional: a key counts the calls under it; without one, by IP address.
+        security=OPTIONAL_KEY,
         **{
             "x-ruleset-version": engine.version,
             "x-ruleset": {"version": engine.version, "digest": engine.digest},

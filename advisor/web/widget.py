@@ -32,7 +32,17 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..state import STATE_FIELDS
 from .errors import problem
@@ -188,6 +198,12 @@ def embed():
             detail = f"The query parameter {name!r} holds a control character."
             return problem(400, "Bad Request", detail)
     return _page(render_template("widget/embed.html", preset=preset), EMBED_CSP)
+
+
+@bp.get("/")
+def home():
+    """The service's address, opened in a browser: the widget live, with the links on."""
+    return redirect(url_for("widget.demo"))
 
 
 @bp.get("/demo")

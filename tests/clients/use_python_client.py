@@ -5,6 +5,7 @@ prints "ok" when every check held.
 """
 
 import sys
+import typing
 
 from interview_advisor_api_client import Client
 from interview_advisor_api_client.api.advice import advise
@@ -23,6 +24,9 @@ from interview_advisor_api_client.models import (
 )
 
 client = Client(base_url=sys.argv[1], raise_on_unexpected_status=True)
+# The API key is optional: every call takes a plain Client, not only an AuthenticatedClient.
+for call in (advise.sync, moderate.sync, get_guidance.sync):
+    assert Client in typing.get_args(typing.get_type_hints(call)["client"]), call
 
 state = InterviewState(
     stage=InterviewStateStage.AFTER,

@@ -69,6 +69,17 @@ def test_pages_send_a_strict_policy(client, path, policy):
     assert "<script>" not in html  # every script has a src
 
 
+def test_the_root_leads_a_person_to_the_demo(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/demo"
+    demo = client.get(response.headers["Location"])
+    assert demo.status_code == 200
+    # From there, the API's reference and document are a click away.
+    assert 'href="/docs"' in demo.get_data(as_text=True)
+    assert 'href="/openapi.json"' in demo.get_data(as_text=True)
+
+
 def test_embed_may_be_framed_by_any_site_and_demo_by_none(client):
     assert "frame-ancestors *" in client.get("/embed").headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in client.get("/demo").headers["Content-Security-Policy"]
