@@ -328,7 +328,38 @@ def endorsement(
     ]
     if not passages:
         return []
+    words, passages = _compact(words, passages)
     return stance.passage_features(words, passages).probabilities[:, 0].tolist()
+
+
+def _compact(
+    words: Sequence[str], passages: list[tuple[int, int]]
+) -> tuple[Sequence[str], list[tuple[int, int]]]:
+    """Only the words some passage holds, and the passages moved onto them.
+
+    The stretches of words the passages cover are put end to end; a passage
+    never reaches past its stretch, so the word pair made where two
+    stretches meet is in none of them, and every passage keeps its terms
+    in the same order."""
+    covered = []
+    for a, b in sorted(passages):
+        if covered and a <= covered[-1][1]:
+            covered[-1][1] = max(covered[-1][1], b)
+        else:
+            covered.append([a, b])
+    if len(covered) == 1 and covered[0] == [0, len(words)]:
+        return words, passages
+    kept: list[str] = []
+    starts, shifts = [], []
+    for a, b in covered:
+        starts.append(a)
+        shifts.append(a - len(kept))
+        kept.extend(words[a:b])
+    moved = []
+    for a, b in passages:
+        shift = shifts[bisect.bisect_right(starts, a) - 1]
+        moved.append((a - shift, b - shift))
+    return kept, moved
 
 
 def learned(

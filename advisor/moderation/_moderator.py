@@ -157,8 +157,8 @@ class Moderator:
         """Split `text` into sentences and give each a verdict."""
         norm = normalise(text)
         sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
-        self._find_candidates(norm.text, sentences)
         opinions = self._opinions(norm.text, sentences)
+        self._find_candidates(norm.text, sentences, opinions)
         defused = self._weigh_stance(norm.text, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
@@ -179,25 +179,46 @@ class Moderator:
             sentences=tuple(verdicts),
         )
 
-    def _find_candidates(self, text: str, sentences: list[_Sentence]) -> None:
-        """Mark the harms each sentence could hold."""
+    def _find_candidates(self, text: str, sentences: list[_Sentence], opinions) -> None:
+        """Mark the harms each sentence could hold.
+
+        Only the sentences `_judge` looks at need them: with a model, those
+        it finds something in (before the stance is weighed).  A sentence's
+        harms come from the keywords of its own text and, when it carries
+        on the one before, of that one's, so only those sentences are
+        scanned, in stretches of consecutive sentences."""
         if not self._first_pass:
             for sentence in sentences:
                 sentence.harms = self._policy_harms
             return
         prefilter = self.policy.prefilter
-        found: list[set[int]] = [set() for _ in sentences]
+        wanted = [
+            index
+            for index, opinion in enumerate(opinions)
+            if opinion is None or opinion.learned or opinion.confirmed
+        ]
+        if not wanted:
+            return
+        scanned = sorted({i for index in wanted for i in (index - 1, index) if i >= 0})
+        found: dict[int, set[int]] = {i: set() for i in scanned}
         starts = [s.norm_start for s in sentences]
-        for position, keyword_sets in prefilter.scan(text):
-            index = bisect.bisect_right(starts, position) - 1
-            if index >= 0 and position < sentences[index].norm_end:
-                found[index].update(keyword_sets)
-        # A sentence that opens by pointing back carries on the previous one.
-        for index in range(len(sentences) - 1, 0, -1):
-            if found[index - 1] and self._carries_on(text, sentences[index - 1], sentences[index]):
-                found[index] |= found[index - 1]
-        for sentence, keyword_sets in zip(sentences, found, strict=True):
-            sentence.harms = prefilter.harms(keyword_sets)
+        first = 0
+        for at, index in enumerate(scanned):
+            if at + 1 < len(scanned) and scanned[at + 1] == index + 1:
+                continue  # the stretch goes on
+            stretch = (sentences[scanned[first]].norm_start, sentences[index].norm_end)
+            first = at + 1
+            for position, keyword_sets in prefilter.scan(text, *stretch):
+                index = bisect.bisect_right(starts, position) - 1
+                if index >= 0 and position < sentences[index].norm_end:
+                    found[index].update(keyword_sets)
+        for index in wanted:
+            keyword_sets = found[index]
+            # A sentence that opens by pointing back carries on the previous one.
+            if index and found[index - 1]:
+                if self._carries_on(text, sentences[index - 1], sentences[index]):
+                    keyword_sets = keyword_sets | found[index - 1]
+            sentences[index].harms = prefilter.harms(keyword_sets)
 
     def _opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion | None]:
         """The model's verdict on each sentence (None for every sentence when
