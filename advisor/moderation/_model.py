@@ -174,8 +174,21 @@ class LinearModel:
         return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
 
     def _one_passage(self, words: Sequence[str], start: int, end: int) -> PassageFeatures:
-        """`passage_features` of the one passage words[start:end]."""
-        index, values = self.features(ngrams(words[start:end]))
+        """`passage_features` of the one passage words[start:end]: `features`,
+        with the words and the pairs looked up as they are made."""
+        passage = words[start:end]
+        lookup = self._index.get
+        counts = Counter(map(lookup, passage))
+        counts.update(map(lookup, map(" ".join, zip(passage, passage[1:], strict=False))))
+        counts.pop(None, None)  # not in the vocabulary
+        size = len(counts)
+        index = np.fromiter(counts, np.intp, size)
+        if size:
+            tf = np.fromiter(map(_tf, counts.values()), np.float64, size)
+            values = tf * self._idf[index]
+            values = values / np.sqrt(values @ values)
+        else:
+            values = np.zeros(0)
         order = np.argsort(index)
         index, values = index[order], values[order]
         logits = values @ self._weights[index] + self._intercepts
@@ -191,6 +204,15 @@ class LinearModel:
         weights = values * self._weights[index, column]
         names = list(dict.fromkeys(t for t in terms if t in self._index))
         return dict(zip(names, weights.tolist(), strict=True))
+
+
+#: 1 + log(n) for the counts a term has in a sentence, worked out once.
+_TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(64))
+
+
+def _tf(count: int) -> float:
+    """The sublinear term frequency of a term seen `count` times: 1 + log(count)."""
+    return _TF[count] if count < 64 else 1.0 + math.log(count)
 
 
 @dataclass(frozen=True)
