@@ -26,12 +26,14 @@ the model is all but sure of on its own (``certain``) keeps its verdict.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 from operator import methodcaller
 from pathlib import Path
@@ -136,20 +138,27 @@ class LinearModel:
         probabilities = self.passage_features(words, passages).probabilities
         return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
 
+    def slots(self, words: Sequence[str]) -> np.ndarray:
+        """Each word's and each pair's term (-1: not in the vocabulary), side by
+        side: word i at 2i, the pair it starts at 2i + 1."""
+        return _slots(self._index, words)
+
+    @cached_property
+    def shared(self) -> SharedVocabulary:
+        """One vocabulary for this model and its stance model (`SharedVocabulary`)."""
+        return SharedVocabulary(self)
+
     def passage_features(
-        self, words: Sequence[str], passages: Sequence[tuple[int, int]]
+        self,
+        words: Sequence[str],
+        passages: Sequence[tuple[int, int]],
+        slots: np.ndarray | None = None,
     ) -> PassageFeatures:
-        """The features of each passage words[a:b] and its scores, as arrays."""
+        """The features of each passage words[a:b] and its scores, as arrays;
+        `slots`, when given, are `slots(words)`, already looked up."""
         if len(passages) == 1:  # a plan: array set-up would cost more than the sums
             return self._one_passage(words, *passages[0])
-        lookup = self._index.get
-        count = len(words)
-        # Each word's and each pair's term (-1: not in the vocabulary), side by
-        # side: word i at 2i, the pair it starts at 2i + 1.
-        ids = np.full(2 * count, -1, np.intp)
-        ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
-        pairs = map(" ".join, zip(words, words[1:], strict=False))
-        ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+        ids = self.slots(words) if slots is None else slots
         # Passage (a, b) holds the words a..b-1 and the pairs a..b-2: slots 2a..2b-2.
         bounds = np.array(passages, np.intp).reshape(-1, 2)
         first = 2 * bounds[:, 0]
@@ -204,6 +213,47 @@ class LinearModel:
         weights = values * self._weights[index, column]
         names = list(dict.fromkeys(t for t in terms if t in self._index))
         return dict(zip(names, weights.tolist(), strict=True))
+
+
+def _slots(index: dict[str, int], words: Sequence[str]) -> np.ndarray:
+    lookup = index.get
+    count = len(words)
+    ids = np.full(2 * count, -1, np.intp)
+    ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
+    pairs = map(" ".join, zip(words, words[1:], strict=False))
+    ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+    return ids
+
+
+class SharedVocabulary:
+    """The terms of a model and of its stance model in one dictionary, so that
+    a text's words and pairs are looked up once for both: a shared slot
+    (`LinearModel.slots` of the shared terms) is turned into each model's
+    own with one array index."""
+
+    def __init__(self, model: LinearModel):
+        own = model.vocabulary
+        stance = model.stance._index if model.stance is not None else {}
+        # The stance model's terms keep their numbers; the others are numbered after them.
+        index = stance.copy()
+        numbers = map(index.setdefault, own, itertools.count(len(stance)))
+        shared = np.fromiter(numbers, np.intp, len(own))
+        self._index = index
+        # Each shared term's number in each model; the last cell is for -1.
+        size = len(stance) + len(own) + 1
+        self._model = np.full(size, -1, np.intp)
+        self._model[shared] = np.arange(len(own))
+        self._stance = np.full(size, -1, np.intp)
+        self._stance[: len(stance)] = np.arange(len(stance))
+
+    def slots(self, words: Sequence[str]) -> np.ndarray:
+        return _slots(self._index, words)
+
+    def model_slots(self, shared: np.ndarray) -> np.ndarray:
+        return self._model[shared]
+
+    def stance_slots(self, shared: np.ndarray) -> np.ndarray:
+        return self._stance[shared]
 
 
 #: 1 + log(n) for the counts a term has in a sentence, worked out once.
@@ -284,6 +334,7 @@ class TextScores:
     own: np.ndarray  # each sentence read alone
     read: np.ndarray  # each sentence read with its neighbours
     features: PassageFeatures  # passage i < len(bounds) is sentence i alone
+    shared: np.ndarray | None = None  # the words' `SharedVocabulary` slots, when looked up
 
     def learned(self, thresholds: np.ndarray) -> np.ndarray:
         """Which categories the model finds in each sentence, as `learned` decides."""
@@ -310,10 +361,16 @@ def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) 
         passages += [
             (bounds[max(i - 1, 0)][0], bounds[min(i + 1, last)][1]) for i in range(len(spans))
         ]
-    features = model.passage_features(words, passages)
+    shared = None
+    if last > 0:  # the stance model may read these words too: look them up once for both
+        vocabulary = model.shared
+        shared = vocabulary.slots(words)
+        features = model.passage_features(words, passages, vocabulary.model_slots(shared))
+    else:
+        features = model.passage_features(words, passages)
     own = features.probabilities[: len(spans)]
     read = features.probabilities[len(spans) :] if last > 0 else own
-    return TextScores(words, found, bounds, own, read, features)
+    return TextScores(words, found, bounds, own, read, features, shared)
 
 
 def _word_bounds(text: str, spans: Sequence[tuple[int, int]]):
@@ -350,6 +407,14 @@ def endorsement(
     ]
     if not passages:
         return []
+    if (
+        scored is not None
+        and scored.shared is not None
+        and len(passages) > 1
+        and (stance is scored.features.model.stance)
+    ):
+        slots = scored.features.model.shared.stance_slots(scored.shared)
+        return stance.passage_features(words, passages, slots).probabilities[:, 0].tolist()
     words, passages = _compact(words, passages)
     return stance.passage_features(words, passages).probabilities[:, 0].tolist()
 
