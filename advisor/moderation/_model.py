@@ -275,14 +275,20 @@ class PassageFeatures:
     values: np.ndarray  # its value
     probabilities: np.ndarray  # passages x categories
 
-    def contributions(self, row: int, category: str) -> list[tuple[float, str]]:
+    def contributions(
+        self, row: int, category: str, positive: bool = False
+    ) -> list[tuple[float, str]]:
         """(weight, term) of each term of passage `row`: how much it adds to
-        `category`'s score (before the logistic), as `LinearModel.contributions`."""
+        `category`'s score (before the logistic), as `LinearModel.contributions`;
+        only the terms that add more than nothing, with `positive`."""
         model = self.model
         first, last = np.searchsorted(self.rows, (row, row + 1))
         terms = self.terms[first:last]
         column = model.categories.index(category)
         weights = self.values[first:last] * model._weights[terms, column]
+        if positive:
+            kept = weights > 0
+            terms, weights = terms[kept], weights[kept]
         vocabulary = model.vocabulary
         return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
 
@@ -339,14 +345,19 @@ class TextScores:
     def learned(self, thresholds: np.ndarray) -> np.ndarray:
         """Which categories the model finds in each sentence, as `learned` decides."""
         own = self.own
+        if len(own) == 1:  # its own neighbour: the score read with them decides
+            return self.read >= thresholds
         near = own.copy()
         near[1:] = np.maximum(near[1:], own[:-1])
         near[:-1] = np.maximum(near[:-1], own[1:])
         return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
 
-    def contributions(self, index: int, category: str) -> list[tuple[float, str]]:
-        """(weight, term) of each term of sentence `index` towards `category`."""
-        return self.features.contributions(index, category)
+    def contributions(
+        self, index: int, category: str, positive: bool = False
+    ) -> list[tuple[float, str]]:
+        """(weight, term) of each term of sentence `index` towards `category`
+        (`PassageFeatures.contributions`)."""
+        return self.features.contributions(index, category, positive)
 
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:

@@ -400,8 +400,10 @@ class Moderator:
                 else self._fallback_instead[h.category]
             )
         ]
-        return replace(
-            unflagged,
+        return SentenceVerdict(
+            unflagged.text,
+            sentence.start,
+            sentence.end,
             flagged=True,
             categories=tuple(dict.fromkeys(h.category for h in fired)),
             reason="; ".join(dict.fromkeys(h.reason for h in fired)),
@@ -515,13 +517,13 @@ class Moderator:
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            weights = scored.contributions(opinion.index, harm.category)
-            best = sorted(item for item in weights if item[0] > 0)[-_LEARNED_EVIDENCE:]
+            best = sorted(scored.contributions(opinion.index, harm.category, positive=True))
+            best = best[-_LEARNED_EVIDENCE:]
             for _, term in best:
                 parts = term.split(" ")
-                size = len(parts)
+                size, head = len(parts), parts[0]
                 for at in range(first, last - size + 1):
-                    if words[at : at + size] == parts:
+                    if words[at] == head and words[at : at + size] == parts:
                         start, end = norm.span(
                             found_words[at].start(), found_words[at + size - 1].end()
                         )
