@@ -113,20 +113,15 @@ def _weak(keyword: str) -> bool:
     return _traits(keyword)[0]
 
 
+@cache
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, few frequent words, rare long words,
     few words, whole words, long words."""
-    weak = False
-    frequent = marks = 0
-    rare = length = 1 << 30
-    for word in words:
-        traits = _traits(word)
-        weak = weak or traits[0]
-        frequent += traits[1]
-        rare = min(rare, traits[2])
-        marks += traits[3]
-        length = min(length, traits[4])
-    return (not weak, -frequent, min(rare, 8), -len(words), marks, length)
+    if not words:
+        return (True, 0, 8, 0, 0, 1 << 30)
+    # Each trait of every word, one tuple per trait, summed up by built-ins.
+    weak, frequent, rare, marks, length = zip(*map(_traits, words), strict=True)
+    return (not any(weak), -sum(frequent), min(min(rare), 8), -len(words), sum(marks), min(length))
 
 
 def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozenset[str]]:
@@ -210,6 +205,7 @@ def _memoised(function):
 def _forget() -> None:
     for memo in _MEMOS:
         memo.clear()
+    _score.cache_clear()
 
 
 @_memoised
