@@ -78,7 +78,8 @@ def write(out: Path, sealed: bool) -> None:
             verdict = hashlib.sha256(encoded).hexdigest()
         verdicts[key] = verdict
     out.write_text(json.dumps(verdicts), encoding="utf-8")
-    print(f"{len(verdicts)} verdicts written")
+    code = Path(sys.modules[Moderator.__module__].__file__).parents[2]
+    print(f"{len(verdicts)} verdicts of the code in {code} written")
 
 
 def compare(first: Path, second: Path) -> int:
