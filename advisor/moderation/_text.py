@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Normalised", "normalise", "split_sentences"]
@@ -168,11 +168,11 @@ def _spaced_keep(match: re.Match) -> Iterable[int]:
 
 
 def _squeeze(
-    text: str, origin: list[int] | None, pattern: re.Pattern, keep
+    text: str, origin: Sequence[int] | None, pattern: re.Pattern, keep
 ) -> tuple[str, list[int]]:
     """Drop the characters of each match of `pattern` but those `keep` picks."""
     if origin is None:
-        origin = list(range(len(text)))
+        origin = range(len(text))  # sliced and indexed as the list would be
     pieces: list[str] = []
     kept: list[int] = []
     position = 0
