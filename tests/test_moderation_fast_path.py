@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import Moderator, _text
-from advisor.moderation._model import endorsement, score_text, tokens
+from advisor.moderation._model import _words_and_starts, endorsement, score_text, tokens
 from advisor.moderation._policy import _whole_words
 from advisor.moderation._text import normalise, split_sentences
 
@@ -204,3 +204,12 @@ def test_the_shared_vocabulary_gives_each_model_its_own_terms(fast, text):
         for i in every
     ]
     assert read == model.stance.passage_features(words, passages).probabilities[:, 0].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab' _.-1\u00e9\u2014\U0001f600\n", max_size=40))
+def test_a_text_split_around_its_tokens_gives_each_token_and_its_offset(text):
+    assert _words_and_starts(text) == (
+        [t.text for t in tokens(text)],
+        [t.start for t in tokens(text)],
+    )

@@ -35,7 +35,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
-from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -61,8 +60,8 @@ ENDORSES = "endorses"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
-_GROUP = methodcaller("group")
-_START = methodcaller("start")
+#: `_TOKEN` as the one group of a regex to split a text with.
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 @dataclass(frozen=True)
@@ -335,7 +334,7 @@ class TextScores:
     """The model's scores of the sentences of a text, as arrays (sentences x categories)."""
 
     words: list[str]  # the text's words
-    found: list[re.Match]  # their matches (offsets into the text)
+    starts: list[int]  # where each starts in the text (it ends its length later)
     bounds: list[tuple[int, int]]  # each sentence's words, words[a:b]
     own: np.ndarray  # each sentence read alone
     read: np.ndarray  # each sentence read with its neighbours
@@ -362,9 +361,7 @@ class TextScores:
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:
     """`score_sentences`, as arrays, with the features each sentence was scored on."""
-    found = list(_TOKEN.finditer(text))
-    words = list(map(_GROUP, found))
-    starts = list(map(_START, found))
+    words, starts = _words_and_starts(text)
     bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
@@ -381,7 +378,15 @@ def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) 
         features = model.passage_features(words, passages)
     own = features.probabilities[: len(spans)]
     read = features.probabilities[len(spans) :] if last > 0 else own
-    return TextScores(words, found, bounds, own, read, features, shared)
+    return TextScores(words, starts, bounds, own, read, features, shared)
+
+
+def _words_and_starts(text: str) -> tuple[list[str], list[int]]:
+    """The tokens of `text` and their offsets, without a match object per token:
+    the text split around its tokens, offsets from the pieces' lengths."""
+    pieces = _TOKEN_SPLIT.split(text)  # between, token, between, token, ..., between
+    ends = list(itertools.accumulate(map(len, pieces)))
+    return pieces[1::2], ends[0:-1:2]
 
 
 def _word_bounds(text: str, spans: Sequence[tuple[int, int]]):

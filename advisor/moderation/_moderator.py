@@ -512,7 +512,7 @@ class Moderator:
             return self._reference_learned_evidence(text, norm, sentence, opinion, fired)
         scored: TextScores = opinion.scores
         first, last = scored.bounds[opinion.index]
-        words, found_words = scored.words, scored.found
+        words, starts = scored.words, scored.starts
         found = []
         for harm in fired:
             if harm.id != LEARNED:
@@ -524,9 +524,8 @@ class Moderator:
                 size, head = len(parts), parts[0]
                 for at in range(first, last - size + 1):
                     if words[at] == head and words[at : at + size] == parts:
-                        start, end = norm.span(
-                            found_words[at].start(), found_words[at + size - 1].end()
-                        )
+                        close = at + size - 1
+                        start, end = norm.span(starts[at], starts[close] + len(words[close]))
                         found.append(
                             Evidence(start, end, text[start:end], f"model:{harm.category}")
                         )

@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
+
 __all__ = ["Normalised", "normalise", "split_sentences"]
 
 # One-to-one replacements keep offsets unchanged.
@@ -50,13 +52,16 @@ _SPACES = re.compile(r" {2,}")
 #: The regex engine skips at once to a separator, so looking for this first is
 #: much quicker than `_SPACED`, which must try every letter.
 _SPACED_HINT = re.compile(r"[ .*_-][a-z0-9@$!][ .*_-]")
-#: A letter three times: `_SPACED`'s other alternative.
-_TRIPLES = tuple(letter * 3 for letter in "abcdefghijklmnopqrstuvwxyz")
+#: A letter three times (`_SPACED`'s other alternative), all looked for in one pass.
+_TRIPLES = ahocorasick.Automaton()
+for _letter in "abcdefghijklmnopqrstuvwxyz":
+    _TRIPLES.add_word(_letter * 3, _letter)
+_TRIPLES.make_automaton()
 
 
 def _has_spaced(text: str) -> bool:
     """Whether `_SPACED` matches somewhere in `text` (`_SPACED.search`, quicker)."""
-    if any(triple in text for triple in _TRIPLES):
+    if next(_TRIPLES.iter(text), None) is not None:
         return True
     position = 0
     while hint := _SPACED_HINT.search(text, position):
