@@ -209,9 +209,9 @@ class Moderator:
             stretch = (sentences[scanned[first]].norm_start, sentences[index].norm_end)
             first = at + 1
             for position, keyword_sets in prefilter.scan(text, *stretch):
-                index = bisect.bisect_right(starts, position) - 1
-                if index >= 0 and position < sentences[index].norm_end:
-                    found[index].update(keyword_sets)
+                owner = bisect.bisect_right(starts, position) - 1
+                if owner >= 0 and position < sentences[owner].norm_end:
+                    found[owner].update(keyword_sets)
         for index in wanted:
             keyword_sets = found[index]
             # A sentence that opens by pointing back carries on the previous one.
