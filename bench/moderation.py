@@ -1,4 +1,4 @@
-"""Time moderation: a ~5,000-character article and a single plan.
+"""Time moderation: a ~5,000-character article, a single plan and a request's three plans.
 
 Run ``python -m bench.moderation``.  The article is built from the
 five articles of the corpus (the first ~1,000 characters of each); each run
@@ -53,6 +53,20 @@ def medians_ms(moderator: Moderator, text: str, runs: int) -> tuple[float, float
     return statistics.median(cpu) * 1000, statistics.median(wall) * 1000
 
 
+def plans_medians_ms(moderator: Moderator, requests: list[list[str]]) -> tuple[float, float]:
+    """The median CPU and wall time of moderating each request's plans, in
+    milliseconds; the rules engine's answers are forgotten before each."""
+    cpu, wall = [], []
+    for plans in requests:
+        moderator.clear_cache()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for plan in plans:
+            moderator.moderate(plan)
+        cpu.append(time.process_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+    return statistics.median(cpu) * 1000, statistics.median(wall) * 1000
+
+
 def _figures(cpu: float, wall: float, digits: int = 2) -> str:
     return f"median {cpu:.{digits}f} ms CPU, {wall:.{digits}f} ms wall"
 
@@ -89,6 +103,11 @@ def main(argv=None) -> None:
     for plan in PLANS:
         figures = _figures(*medians_ms(moderator, plan, args.runs * 5), digits=3)
         print(f"plan ({len(plan)} chars): {figures}  {plan!r}")
+    from .benchmark import PLAN_CHARS, fresh_bodies  # it imports this module
+
+    requests = [body["plans"] for body in fresh_bodies(args.runs * 5, seed=3, with_plans=True)]
+    figures = _figures(*plans_medians_ms(moderator, requests), digits=3)
+    print(f"the 3 plans of a request ({PLAN_CHARS} chars each, all different): {figures}")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,15 @@ sentence, scores each passage with the model term by term and asks the rules
 engine every time; the fast path skips sentences by keywords, scores a whole
 text in one pass and remembers the engine's answers.  Every field of every
 sentence's verdict (flags, categories, harms, reasons, evidence spans) must
-be the same.
+be the same.  The steps both paths share and that were written for speed
+(folding, a keyword scan of a stretch, one vocabulary for both models) are
+held to their plain forms.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,9 +21,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.moderation import Moderator
+from advisor.moderation import Moderator, _text
+from advisor.moderation._model import _words_and_starts, endorsement, score_text, tokens
 from advisor.moderation._policy import _whole_words
-from advisor.moderation._text import normalise
+from advisor.moderation._text import normalise, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "rules" / "moderation"
@@ -35,6 +39,7 @@ CORPUS = [
 ]
 #: Every 25th text of the labelled corpus: all its writers and categories, in a few seconds.
 SAMPLE = CORPUS[::25]
+ARTICLES = sorted((ROOT / "content" / "articles").glob("*.txt"))
 WORDS = sorted({w for text in SAMPLE for w in text.split()})
 
 
@@ -127,3 +132,84 @@ def test_ascii_text_is_folded_as_any_other_text(text):
     ASCII takes the general one.  A closing curly quote folds to a straight
     one, so the two must agree up to it."""
     assert normalise(text + "\n\u201d").text == normalise(text + '\n"').text
+
+
+#: Characters that make or break the spaced-out words, leet runs and folds of `normalise`.
+FOLDING = "ab rdk.*_-013457@$!'\u2019\u201c\u2014\u00e9\u00a0\n\t"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=FOLDING, max_size=40))
+def test_quick_folding_steps_do_what_the_plain_ones_do(text):
+    """The steps of `normalise` written for speed against their plain forms."""
+    plain_leet = re.compile(r"(?<=[a-z])[013457@$!]+(?=[a-z])")
+    assert [m.span() for m in _text._LEET_RUN.finditer(text)] == [
+        m.span() for m in plain_leet.finditer(text)
+    ]
+    assert _text._has_spaced(text) == bool(_text._SPACED.search(text))
+    assert _text._one_to_one(text) == text.translate(_text._ONE_TO_ONE)
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("D r i n k and drive", "drink and drive"),
+        ("dr1nk, then d.r.i.v.e home", "drink, then drive home"),
+        ("Sooo many p!lls \u2014 \u201cfine\u201d", 'so many pills \u2014 "fine"'),
+        ("Be a pro at 10 a.m.", "be a pro at 10 a.m."),
+        ("Caf\u00e9  at 5", "caf\u00e9 at 5"),
+    ],
+)
+def test_spaced_leet_and_curly_text_is_still_folded(text, folded):
+    assert normalise(text).text == folded
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=30).map(" ".join),
+    st.integers(0, 200),
+    st.integers(0, 200),
+)
+def test_a_stretch_is_scanned_for_the_keywords_a_whole_scan_finds_in_it(fast, text, a, b):
+    """Keywords are looked for only in the sentences that need them: a scan
+    of a stretch finds what a scan of the whole text finds starting there."""
+    folded = normalise(text).text
+    start, end = sorted((a % (len(folded) + 1), b % (len(folded) + 1)))
+    prefilter = fast.policy.prefilter
+    whole = [hit for hit in prefilter.scan(folded) if start <= hit[0] < end]
+    assert sorted(prefilter.scan(folded, start, end)) == sorted(whole)
+
+
+@pytest.mark.parametrize("text", [*SAMPLE[:60], *(p.read_text("utf-8") for p in ARTICLES)])
+def test_the_shared_vocabulary_gives_each_model_its_own_terms(fast, text):
+    """A text's words are looked up once for the category model and the
+    stance model; each must get exactly the terms of its own vocabulary,
+    and the stance read from them must be the stance read from the words."""
+    model = fast.policy.model
+    folded = normalise(text).text
+    words = [t.text for t in tokens(folded)]
+    shared = model.shared.slots(words)
+    assert model.shared.model_slots(shared).tolist() == model.slots(words).tolist()
+    assert model.shared.stance_slots(shared).tolist() == model.stance.slots(words).tolist()
+    spans = [(a, b) for a, b, _, _ in split_sentences(normalise(text), text)]
+    if len(spans) < 2:
+        return
+    scored = score_text(model, folded, spans)
+    every = list(range(len(spans)))
+    window = model.stance.window
+    read = endorsement(model.stance, folded, spans, window, every, scored)
+    assert read == endorsement(model.stance, folded, spans, window, every)
+    passages = [
+        (scored.bounds[max(i - window, 0)][0], scored.bounds[min(i + window, len(spans) - 1)][1])
+        for i in every
+    ]
+    assert read == model.stance.passage_features(words, passages).probabilities[:, 0].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab' _.-1\u00e9\u2014\U0001f600\n", max_size=40))
+def test_a_text_split_around_its_tokens_gives_each_token_and_its_offset(text):
+    assert _words_and_starts(text) == (
+        [t.text for t in tokens(text)],
+        [t.start for t in tokens(text)],
+    )

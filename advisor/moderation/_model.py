@@ -26,14 +26,15 @@ the model is all but sure of on its own (``certain``) keeps its verdict.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
-from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +60,8 @@ ENDORSES = "endorses"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
-_GROUP = methodcaller("group")
-_START = methodcaller("start")
+#: `_TOKEN` as the one group of a regex to split a text with.
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 @dataclass(frozen=True)
@@ -136,20 +137,27 @@ class LinearModel:
         probabilities = self.passage_features(words, passages).probabilities
         return [dict(zip(self.categories, row, strict=True)) for row in probabilities.tolist()]
 
+    def slots(self, words: Sequence[str]) -> np.ndarray:
+        """Each word's and each pair's term (-1: not in the vocabulary), side by
+        side: word i at 2i, the pair it starts at 2i + 1."""
+        return _slots(self._index, words)
+
+    @cached_property
+    def shared(self) -> SharedVocabulary:
+        """One vocabulary for this model and its stance model (`SharedVocabulary`)."""
+        return SharedVocabulary(self)
+
     def passage_features(
-        self, words: Sequence[str], passages: Sequence[tuple[int, int]]
+        self,
+        words: Sequence[str],
+        passages: Sequence[tuple[int, int]],
+        slots: np.ndarray | None = None,
     ) -> PassageFeatures:
-        """The features of each passage words[a:b] and its scores, as arrays."""
+        """The features of each passage words[a:b] and its scores, as arrays;
+        `slots`, when given, are `slots(words)`, already looked up."""
         if len(passages) == 1:  # a plan: array set-up would cost more than the sums
             return self._one_passage(words, *passages[0])
-        lookup = self._index.get
-        count = len(words)
-        # Each word's and each pair's term (-1: not in the vocabulary), side by
-        # side: word i at 2i, the pair it starts at 2i + 1.
-        ids = np.full(2 * count, -1, np.intp)
-        ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
-        pairs = map(" ".join, zip(words, words[1:], strict=False))
-        ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+        ids = self.slots(words) if slots is None else slots
         # Passage (a, b) holds the words a..b-1 and the pairs a..b-2: slots 2a..2b-2.
         bounds = np.array(passages, np.intp).reshape(-1, 2)
         first = 2 * bounds[:, 0]
@@ -174,8 +182,21 @@ class LinearModel:
         return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
 
     def _one_passage(self, words: Sequence[str], start: int, end: int) -> PassageFeatures:
-        """`passage_features` of the one passage words[start:end]."""
-        index, values = self.features(ngrams(words[start:end]))
+        """`passage_features` of the one passage words[start:end]: `features`,
+        with the words and the pairs looked up as they are made."""
+        passage = words[start:end]
+        lookup = self._index.get
+        counts = Counter(map(lookup, passage))
+        counts.update(map(lookup, map(" ".join, zip(passage, passage[1:], strict=False))))
+        counts.pop(None, None)  # not in the vocabulary
+        size = len(counts)
+        index = np.fromiter(counts, np.intp, size)
+        if size:
+            tf = np.fromiter(map(_tf, counts.values()), np.float64, size)
+            values = tf * self._idf[index]
+            values = values / np.sqrt(values @ values)
+        else:
+            values = np.zeros(0)
         order = np.argsort(index)
         index, values = index[order], values[order]
         logits = values @ self._weights[index] + self._intercepts
@@ -193,6 +214,56 @@ class LinearModel:
         return dict(zip(names, weights.tolist(), strict=True))
 
 
+def _slots(index: dict[str, int], words: Sequence[str]) -> np.ndarray:
+    lookup = index.get
+    count = len(words)
+    ids = np.full(2 * count, -1, np.intp)
+    ids[0::2] = np.fromiter(map(lookup, words, repeat(-1, count)), np.intp, count)
+    pairs = map(" ".join, zip(words, words[1:], strict=False))
+    ids[1:-1:2] = np.fromiter(map(lookup, pairs, repeat(-1)), np.intp, max(count - 1, 0))
+    return ids
+
+
+class SharedVocabulary:
+    """The terms of a model and of its stance model in one dictionary, so that
+    a text's words and pairs are looked up once for both: a shared slot
+    (`LinearModel.slots` of the shared terms) is turned into each model's
+    own with one array index."""
+
+    def __init__(self, model: LinearModel):
+        own = model.vocabulary
+        stance = model.stance._index if model.stance is not None else {}
+        # The stance model's terms keep their numbers; the others are numbered after them.
+        index = stance.copy()
+        numbers = map(index.setdefault, own, itertools.count(len(stance)))
+        shared = np.fromiter(numbers, np.intp, len(own))
+        self._index = index
+        # Each shared term's number in each model; the last cell is for -1.
+        size = len(stance) + len(own) + 1
+        self._model = np.full(size, -1, np.intp)
+        self._model[shared] = np.arange(len(own))
+        self._stance = np.full(size, -1, np.intp)
+        self._stance[: len(stance)] = np.arange(len(stance))
+
+    def slots(self, words: Sequence[str]) -> np.ndarray:
+        return _slots(self._index, words)
+
+    def model_slots(self, shared: np.ndarray) -> np.ndarray:
+        return self._model[shared]
+
+    def stance_slots(self, shared: np.ndarray) -> np.ndarray:
+        return self._stance[shared]
+
+
+#: 1 + log(n) for the counts a term has in a sentence, worked out once.
+_TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(64))
+
+
+def _tf(count: int) -> float:
+    """The sublinear term frequency of a term seen `count` times: 1 + log(count)."""
+    return _TF[count] if count < 64 else 1.0 + math.log(count)
+
+
 @dataclass(frozen=True)
 class PassageFeatures:
     """The tf-idf features of some passages, sorted by passage, and their scores."""
@@ -203,14 +274,20 @@ class PassageFeatures:
     values: np.ndarray  # its value
     probabilities: np.ndarray  # passages x categories
 
-    def contributions(self, row: int, category: str) -> list[tuple[float, str]]:
+    def contributions(
+        self, row: int, category: str, positive: bool = False
+    ) -> list[tuple[float, str]]:
         """(weight, term) of each term of passage `row`: how much it adds to
-        `category`'s score (before the logistic), as `LinearModel.contributions`."""
+        `category`'s score (before the logistic), as `LinearModel.contributions`;
+        only the terms that add more than nothing, with `positive`."""
         model = self.model
         first, last = np.searchsorted(self.rows, (row, row + 1))
         terms = self.terms[first:last]
         column = model.categories.index(category)
         weights = self.values[first:last] * model._weights[terms, column]
+        if positive:
+            kept = weights > 0
+            terms, weights = terms[kept], weights[kept]
         vocabulary = model.vocabulary
         return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
 
@@ -257,30 +334,34 @@ class TextScores:
     """The model's scores of the sentences of a text, as arrays (sentences x categories)."""
 
     words: list[str]  # the text's words
-    found: list[re.Match]  # their matches (offsets into the text)
+    starts: list[int]  # where each starts in the text (it ends its length later)
     bounds: list[tuple[int, int]]  # each sentence's words, words[a:b]
     own: np.ndarray  # each sentence read alone
     read: np.ndarray  # each sentence read with its neighbours
     features: PassageFeatures  # passage i < len(bounds) is sentence i alone
+    shared: np.ndarray | None = None  # the words' `SharedVocabulary` slots, when looked up
 
     def learned(self, thresholds: np.ndarray) -> np.ndarray:
         """Which categories the model finds in each sentence, as `learned` decides."""
         own = self.own
+        if len(own) == 1:  # its own neighbour: the score read with them decides
+            return self.read >= thresholds
         near = own.copy()
         near[1:] = np.maximum(near[1:], own[:-1])
         near[:-1] = np.maximum(near[:-1], own[1:])
         return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
 
-    def contributions(self, index: int, category: str) -> list[tuple[float, str]]:
-        """(weight, term) of each term of sentence `index` towards `category`."""
-        return self.features.contributions(index, category)
+    def contributions(
+        self, index: int, category: str, positive: bool = False
+    ) -> list[tuple[float, str]]:
+        """(weight, term) of each term of sentence `index` towards `category`
+        (`PassageFeatures.contributions`)."""
+        return self.features.contributions(index, category, positive)
 
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:
     """`score_sentences`, as arrays, with the features each sentence was scored on."""
-    found = list(_TOKEN.finditer(text))
-    words = list(map(_GROUP, found))
-    starts = list(map(_START, found))
+    words, starts = _words_and_starts(text)
     bounds = [(bisect.bisect_left(starts, a), bisect.bisect_left(starts, b)) for a, b in spans]
     last = len(spans) - 1
     passages = [*bounds]
@@ -288,10 +369,24 @@ def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) 
         passages += [
             (bounds[max(i - 1, 0)][0], bounds[min(i + 1, last)][1]) for i in range(len(spans))
         ]
-    features = model.passage_features(words, passages)
+    shared = None
+    if last > 0:  # the stance model may read these words too: look them up once for both
+        vocabulary = model.shared
+        shared = vocabulary.slots(words)
+        features = model.passage_features(words, passages, vocabulary.model_slots(shared))
+    else:
+        features = model.passage_features(words, passages)
     own = features.probabilities[: len(spans)]
     read = features.probabilities[len(spans) :] if last > 0 else own
-    return TextScores(words, found, bounds, own, read, features)
+    return TextScores(words, starts, bounds, own, read, features, shared)
+
+
+def _words_and_starts(text: str) -> tuple[list[str], list[int]]:
+    """The tokens of `text` and their offsets, without a match object per token:
+    the text split around its tokens, offsets from the pieces' lengths."""
+    pieces = _TOKEN_SPLIT.split(text)  # between, token, between, token, ..., between
+    ends = list(itertools.accumulate(map(len, pieces)))
+    return pieces[1::2], ends[0:-1:2]
 
 
 def _word_bounds(text: str, spans: Sequence[tuple[int, int]]):
@@ -328,7 +423,46 @@ def endorsement(
     ]
     if not passages:
         return []
+    if (
+        scored is not None
+        and scored.shared is not None
+        and len(passages) > 1
+        and (stance is scored.features.model.stance)
+    ):
+        slots = scored.features.model.shared.stance_slots(scored.shared)
+        return stance.passage_features(words, passages, slots).probabilities[:, 0].tolist()
+    words, passages = _compact(words, passages)
     return stance.passage_features(words, passages).probabilities[:, 0].tolist()
+
+
+def _compact(
+    words: Sequence[str], passages: list[tuple[int, int]]
+) -> tuple[Sequence[str], list[tuple[int, int]]]:
+    """Only the words some passage holds, and the passages moved onto them.
+
+    The stretches of words the passages cover are put end to end; a passage
+    never reaches past its stretch, so the word pair made where two
+    stretches meet is in none of them, and every passage keeps its terms
+    in the same order."""
+    covered = []
+    for a, b in sorted(passages):
+        if covered and a <= covered[-1][1]:
+            covered[-1][1] = max(covered[-1][1], b)
+        else:
+            covered.append([a, b])
+    if len(covered) == 1 and covered[0] == [0, len(words)]:
+        return words, passages
+    kept: list[str] = []
+    starts, shifts = [], []
+    for a, b in covered:
+        starts.append(a)
+        shifts.append(a - len(kept))
+        kept.extend(words[a:b])
+    moved = []
+    for a, b in passages:
+        shift = shifts[bisect.bisect_right(starts, a) - 1]
+        moved.append((a - shift, b - shift))
+    return kept, moved
 
 
 def learned(

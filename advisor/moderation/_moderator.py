@@ -157,8 +157,8 @@ class Moderator:
         """Split `text` into sentences and give each a verdict."""
         norm = normalise(text)
         sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
-        self._find_candidates(norm.text, sentences)
         opinions = self._opinions(norm.text, sentences)
+        self._find_candidates(norm.text, sentences, opinions)
         defused = self._weigh_stance(norm.text, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
@@ -179,25 +179,46 @@ class Moderator:
             sentences=tuple(verdicts),
         )
 
-    def _find_candidates(self, text: str, sentences: list[_Sentence]) -> None:
-        """Mark the harms each sentence could hold."""
+    def _find_candidates(self, text: str, sentences: list[_Sentence], opinions) -> None:
+        """Mark the harms each sentence could hold.
+
+        Only the sentences `_judge` looks at need them: with a model, those
+        it finds something in (before the stance is weighed).  A sentence's
+        harms come from the keywords of its own text and, when it carries
+        on the one before, of that one's, so only those sentences are
+        scanned, in stretches of consecutive sentences."""
         if not self._first_pass:
             for sentence in sentences:
                 sentence.harms = self._policy_harms
             return
         prefilter = self.policy.prefilter
-        found: list[set[int]] = [set() for _ in sentences]
+        wanted = [
+            index
+            for index, opinion in enumerate(opinions)
+            if opinion is None or opinion.learned or opinion.confirmed
+        ]
+        if not wanted:
+            return
+        scanned = sorted({i for index in wanted for i in (index - 1, index) if i >= 0})
+        found: dict[int, set[int]] = {i: set() for i in scanned}
         starts = [s.norm_start for s in sentences]
-        for position, keyword_sets in prefilter.scan(text):
-            index = bisect.bisect_right(starts, position) - 1
-            if index >= 0 and position < sentences[index].norm_end:
-                found[index].update(keyword_sets)
-        # A sentence that opens by pointing back carries on the previous one.
-        for index in range(len(sentences) - 1, 0, -1):
-            if found[index - 1] and self._carries_on(text, sentences[index - 1], sentences[index]):
-                found[index] |= found[index - 1]
-        for sentence, keyword_sets in zip(sentences, found, strict=True):
-            sentence.harms = prefilter.harms(keyword_sets)
+        first = 0
+        for at, index in enumerate(scanned):
+            if at + 1 < len(scanned) and scanned[at + 1] == index + 1:
+                continue  # the stretch goes on
+            stretch = (sentences[scanned[first]].norm_start, sentences[index].norm_end)
+            first = at + 1
+            for position, keyword_sets in prefilter.scan(text, *stretch):
+                owner = bisect.bisect_right(starts, position) - 1
+                if owner >= 0 and position < sentences[owner].norm_end:
+                    found[owner].update(keyword_sets)
+        for index in wanted:
+            keyword_sets = found[index]
+            # A sentence that opens by pointing back carries on the previous one.
+            if index and found[index - 1]:
+                if self._carries_on(text, sentences[index - 1], sentences[index]):
+                    keyword_sets = keyword_sets | found[index - 1]
+            sentences[index].harms = prefilter.harms(keyword_sets)
 
     def _opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion | None]:
         """The model's verdict on each sentence (None for every sentence when
@@ -379,8 +400,10 @@ class Moderator:
                 else self._fallback_instead[h.category]
             )
         ]
-        return replace(
-            unflagged,
+        return SentenceVerdict(
+            unflagged.text,
+            sentence.start,
+            sentence.end,
             flagged=True,
             categories=tuple(dict.fromkeys(h.category for h in fired)),
             reason="; ".join(dict.fromkeys(h.reason for h in fired)),
@@ -489,21 +512,20 @@ class Moderator:
             return self._reference_learned_evidence(text, norm, sentence, opinion, fired)
         scored: TextScores = opinion.scores
         first, last = scored.bounds[opinion.index]
-        words, found_words = scored.words, scored.found
+        words, starts = scored.words, scored.starts
         found = []
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            weights = scored.contributions(opinion.index, harm.category)
-            best = sorted(item for item in weights if item[0] > 0)[-_LEARNED_EVIDENCE:]
+            best = sorted(scored.contributions(opinion.index, harm.category, positive=True))
+            best = best[-_LEARNED_EVIDENCE:]
             for _, term in best:
                 parts = term.split(" ")
-                size = len(parts)
+                size, head = len(parts), parts[0]
                 for at in range(first, last - size + 1):
-                    if words[at : at + size] == parts:
-                        start, end = norm.span(
-                            found_words[at].start(), found_words[at + size - 1].end()
-                        )
+                    if words[at] == head and words[at : at + size] == parts:
+                        close = at + size - 1
+                        start, end = norm.span(starts[at], starts[close] + len(words[close]))
                         found.append(
                             Evidence(start, end, text[start:end], f"model:{harm.category}")
                         )

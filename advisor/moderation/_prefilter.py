@@ -113,20 +113,15 @@ def _weak(keyword: str) -> bool:
     return _traits(keyword)[0]
 
 
+@cache
 def _score(words: frozenset[str]) -> tuple:
     """Higher is better: no weak words, few frequent words, rare long words,
     few words, whole words, long words."""
-    weak = False
-    frequent = marks = 0
-    rare = length = 1 << 30
-    for word in words:
-        traits = _traits(word)
-        weak = weak or traits[0]
-        frequent += traits[1]
-        rare = min(rare, traits[2])
-        marks += traits[3]
-        length = min(length, traits[4])
-    return (not weak, -frequent, min(rare, 8), -len(words), marks, length)
+    if not words:
+        return (True, 0, 8, 0, 0, 1 << 30)
+    # Each trait of every word, one tuple per trait, summed up by built-ins.
+    weak, frequent, rare, marks, length = zip(*map(_traits, words), strict=True)
+    return (not any(weak), -sum(frequent), min(min(rare), 8), -len(words), sum(marks), min(length))
 
 
 def _options(items: list, at_start: bool, at_end: bool = False) -> list[frozenset[str]]:
@@ -210,6 +205,7 @@ def _memoised(function):
 def _forget() -> None:
     for memo in _MEMOS:
         memo.clear()
+    _score.cache_clear()
 
 
 @_memoised
@@ -369,22 +365,36 @@ class Prefilter:
             )
             self._keywords.add_word(core, (len(core), _guarded(core), passes))
         self._keywords.make_automaton()
+        #: The longest keyword's length: how far past a stretch a keyword found in it can end.
+        self._longest = max(map(len, found_at), default=0)
         self._harms = [(rule, frozenset(needed)) for rule, needed in harms.items()]
         self._always = self._possible(self.unkeyed)
 
-    def scan(self, text: str) -> list[tuple[int, frozenset[int]]]:
-        """(position, keyword-set ids) for each keyword found in `text`.
+    def scan(
+        self, text: str, start: int = 0, end: int | None = None
+    ) -> list[tuple[int, frozenset[int]]]:
+        """(position, keyword-set ids) for each keyword found in `text` that
+        starts in text[start:end] (it may end after it).
 
         At each position, keywords tied to a word start and the others are read
         apart; of each, the longest decides: a short word (`SHORT_WORDS`) that
         is not a whole word there counts for nothing, and the shorter keywords
         it begins with count with it (those tied to a word end where a word
         ends after them)."""
-        at: dict[int, list] = {}
-        for last, found in self._keywords.iter(text):
-            at.setdefault(last - found[0] + 1, []).append(found)
-        hits = []
         size = len(text)
+        at: dict[int, list] = {}
+        if start == 0 and (end is None or end >= size):
+            for last, found in self._keywords.iter(text):
+                at.setdefault(last - found[0] + 1, []).append(found)
+        else:
+            # Every keyword starting before `end` ends before `end + longest`.
+            stop = size if end is None else min(size, end + self._longest)
+            end = size if end is None else end
+            for last, found in self._keywords.iter(text, start, stop):
+                first = last - found[0] + 1
+                if first < end:
+                    at.setdefault(first, []).append(found)
+        hits = []
         for start, found in at.items():
             found.sort(key=_length, reverse=True)
             starts_word = start == 0 or not text[start - 1].isalnum()
