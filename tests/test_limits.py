@@ -442,3 +442,24 @@ def test_limits_answer_as_flask_limiter_did(engine, sequence):
         for value, reference_value in zip(times, expected_times, strict=True):
             assert (value is None) == (reference_value is None), name
             assert value is None or abs(value - reference_value) <= 1, name
+
+
+def test_per_process_counts_open_a_window_per_key_and_forget_ended_ones():
+    counts = limits.WindowCounts()
+    now = [1000.0]
+    counts.clock = lambda: now[0]
+    assert [counts.incr("a", 60) for _ in range(3)] == [1, 2, 3]
+    assert counts.incr("b", 1) == 1
+    assert counts.get_expiry("a") == 1060.0
+    now[0] += 59.9
+    assert counts.incr("a", 60) == 4
+    assert counts.incr("b", 1) == 1  # its window of a second had ended
+    now[0] += 0.1
+    assert counts.incr("a", 60) == 1
+    assert counts.get_expiry("a") == 1120.0
+    assert counts.get_expiry("never counted") == now[0]
+    for round_ in range(10):  # 10,000 clients, each seen once, a minute apart
+        for client in range(1000):
+            assert counts.incr(f"{round_}:{client}", 30) == 1
+        now[0] += 60
+    assert len(counts) <= 2 * 1000 + 2

@@ -115,11 +115,16 @@ class WindowCounts:
         self._windows: dict[str, list] = {}  # key: [count, when the window ends]
         self._sweep_at = 1024
         self._lock = threading.Lock()
+        self.clock = time.time
+
+    def __len__(self) -> int:
+        """How many windows are held, ended ones not yet swept included."""
+        return len(self._windows)
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add `amount` to `key`'s count in its window, opening a window of `expiry`
         seconds when none is open; the count."""
-        now = time.time()
+        now = self.clock()
         with self._lock:
             window = self._windows.get(key)
             if window is None or window[1] <= now:
@@ -132,7 +137,7 @@ class WindowCounts:
     def get_expiry(self, key: str) -> float:
         """When `key`'s window ends (now, when none is open)."""
         window = self._windows.get(key)
-        return window[1] if window is not None else time.time()
+        return window[1] if window is not None else self.clock()
 
     def check(self) -> bool:
         return True
