@@ -11,10 +11,24 @@ import re
 import time
 import traceback
 
-__all__ = ["ENCODE", "JsonFormatter"]
+import orjson
 
-#: One encoder for every log line (``json.dumps`` with options builds one per call).
+__all__ = ["ENCODE", "JsonFormatter", "encode_line"]
+
+#: The standard library's encoder, for what orjson cannot write (``json.dumps`` with
+#: options builds one per call).
 ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def encode_line(entry: dict) -> str:
+    """`entry` as one line of JSON: written by orjson (a twentieth of the standard
+    encoder's time, for two lines of every advice), or, for what orjson refuses
+    (integers past 64 bits, keys that are not strings, numbers or booleans), by
+    the standard encoder; either way the same value once read."""
+    try:
+        return orjson.dumps(entry, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return ENCODE(entry)
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,7 +54,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return _escape_breaks(ENCODE(entry))
+        return _escape_breaks(encode_line(entry))
 
     def formatException(self, ei) -> str:
         """The traceback of each exception in the chain, naming its type but not its

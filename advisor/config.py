@@ -47,7 +47,7 @@ class Settings:
     content_dir: Path = packaged("data", "content")
     #: Largest request body, in bytes.
     max_body_bytes: int = 256 * 1024
-    #: Per-client limits on /v1/ (Flask-Limiter syntax, ";"-separated); "" turns them off.
+    #: Per-client limits on /v1/ (the limits library's syntax, ";"-separated); "" turns them off.
     rate_limits: str = "600 per minute;60 per second"
     #: Further per-client limits on /v1/moderate, the costliest endpoint; "" (the
     #: default) for none: callers that screen texts in bulk share one address.
@@ -99,7 +99,7 @@ class Settings:
             bind = _BIND.match(self.metrics_bind)
             if not bind or not 0 < int(bind["port"] or 1) < 65536:
                 raise _bad("metrics_bind", self.metrics_bind)
-        from limits import parse_many  # the rate-limit syntax of Flask-Limiter itself
+        from limits import parse_many  # the rate-limit syntax the limits are counted in
 
         for name in ("rate_limits", "api_key_rate_limits", "moderate_rate_limits"):
             value = getattr(self, name)

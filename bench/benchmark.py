@@ -470,14 +470,19 @@ def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
 
 
 @contextlib.contextmanager
-def served(**settings: str):
-    """The service as `server.gunicorn` runs it, rate limits off; yield it and a scratch folder."""
+def served(baseline: Path | None = None, **settings: str):
+    """The service as `server.gunicorn` runs it, rate limits off unless `settings` set
+    them; yield the servers by name (``this``, and ``baseline`` serving that copy of the
+    project beside it) and a scratch folder."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it")
     env = {"ADVISOR_RATE_LIMITS": ""}
     env.update({f"ADVISOR_{k.upper()}": v for k, v in settings.items()})
-    with gunicorn(env=env) as server, tempfile.TemporaryDirectory() as folder:
-        yield server, Path(folder)
+    with contextlib.ExitStack() as stack:
+        servers = {"this": stack.enter_context(gunicorn(env=env))}
+        if baseline is not None:
+            servers["baseline"] = stack.enter_context(gunicorn(env=env, checkout=baseline))
+        yield servers, Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
 
 def _scripts(folder: Path) -> dict[str, tuple[str, Path]]:
@@ -499,6 +504,8 @@ SETTLE_SECONDS = 0.5
 #: Seconds of each load before the rounds: every worker meets the regions most
 #: states lie in, as it does in its first minute of real traffic.
 WARM_UP_SECONDS = {"advice": 10, "advice_plans": 4}
+#: The HTTP loads, by name (`_scripts`).
+LOADS = ("ceiling", "advice", "advice_plans", "advice_repeated", "moderate")
 #: Each load compared with another run beside it in the same round.
 COMPARED = {
     "advice": "ceiling",
@@ -508,31 +515,56 @@ COMPARED = {
 }
 
 
-def over_http(duration: int, connections: int, rounds: int = 20) -> dict:
-    """Each load for `duration` seconds in all, cut into `rounds` interleaved slices
-    (of a whole number of seconds, at least one).
+def over_http(
+    duration: int,
+    connections: int,
+    rounds: int = 20,
+    loads: list[str] | None = None,
+    rate_limits: str = "",
+    baseline: Path | None = None,
+) -> dict:
+    """Each load (`loads`, by default all) for `duration` seconds in all, cut into
+    `rounds` interleaved slices (of a whole number of seconds, at least one).
 
     The machines are shared, so their speed drifts over seconds. Each round runs
     every load once, the order reversed every other round, so a ratio compares
     slices run side by side: to the ceiling, and for plans to the same states
     without plans. The ratio reported is the median of the rounds' ratios, with
-    every round's kept.
+    every round's kept. With `rate_limits`, the service counts them (a budget
+    the load never spends, so that the limits' cost is in the figures). With
+    `baseline`, that copy of the project is served beside this one with the same
+    settings, each load's slice run on both in turn in every round; its figures
+    come under ``baseline``.
     """
-    with served() as (server, folder):
-        base = server.base
-        scripts = _scripts(folder)
-        for name, (path, script) in scripts.items():
-            _wrk(f"{base}{path}", script, WARM_UP_SECONDS.get(name, 2), connections)
-        slices: dict[str, list[dict]] = {name: [] for name in scripts}
+    chosen = set(loads or LOADS)
+    chosen |= {COMPARED[name] for name in chosen if name in COMPARED}
+    with served(baseline, rate_limits=rate_limits) as (servers, folder):
+        scripts = {name: run for name, run in _scripts(folder).items() if name in chosen}
+        for server in servers.values():
+            for name, (path, script) in scripts.items():
+                _wrk(f"{server.base}{path}", script, WARM_UP_SECONDS.get(name, 2), connections)
+        slices = {label: {name: [] for name in scripts} for label in servers}
         seconds = max(1, round(duration / rounds))
         for number in range(rounds):
-            order = list(scripts) if number % 2 == 0 else list(reversed(scripts))
-            for name in order:
+            turns = [(label, name) for name in scripts for label in servers]
+            for label, name in turns if number % 2 == 0 else reversed(turns):
                 path, script = scripts[name]
                 time.sleep(SETTLE_SECONDS)
-                slices[name].append(_wrk(f"{base}{path}", script, seconds, connections))
+                slices[label][name].append(
+                    _wrk(f"{servers[label].base}{path}", script, seconds, connections)
+                )
+    results = _results(slices["this"], scripts)
+    if "baseline" in slices:
+        results["baseline"] = _results(slices["baseline"], scripts)
+    return results
+
+
+def _results(slices: dict[str, list[dict]], scripts: dict) -> dict:
+    """One server's figures: each load's slices combined, and the ratios of the rounds."""
     results = {name: {"path": scripts[name][0], **_combined(runs)} for name, runs in slices.items()}
     for name, other in COMPARED.items():
+        if name not in slices:
+            continue
         pairs = list(zip(slices[name], slices[other], strict=True))
         rps = [run["rps"] / alongside["rps"] for run, alongside in pairs]
         p99 = [run["p99_ms"] / alongside["p99_ms"] for run, alongside in pairs]
@@ -564,7 +596,8 @@ def _combined(runs: list[dict]) -> dict:
 def soak(total: int, connections: int) -> dict:
     """`total` advice requests of states that never repeat, caches at their defaults
     (bounded): how much each worker's memory grows."""
-    with served() as (server, folder):
+    with served() as (servers, folder):
+        server = servers["this"]
         base = server.base
         script = _fresh_lua(folder, "soak", seed=int(time.time()), with_plans=False)
         _wrk(f"{base}/v1/advice", script, 5, connections)  # warm up every worker
@@ -655,6 +688,29 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench", "results.json"))
     parser.add_argument("--no-http", action="store_true", help="only the in-process figures")
     parser.add_argument(
+        "--http-only", action="store_true", help="only the HTTP loads, no in-process figures"
+    )
+    parser.add_argument(
+        "--loads",
+        type=lambda text: [name for name in text.split(",") if name],
+        help=f"the HTTP loads to run, comma-separated, of {', '.join(LOADS)} (with what each "
+        "is compared with); by default all",
+    )
+    parser.add_argument(
+        "--rate-limits",
+        default="",
+        metavar="LIMITS",
+        help='serve with these rate limits (e.g. "100000000 per minute", a budget the load '
+        "never spends, so that counting is in the figures); by default none",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another copy of the project (e.g. from git archive) to serve beside this one, "
+        "with the same settings, each HTTP slice run on both in turn",
+    )
+    parser.add_argument(
         "--soak", type=int, metavar="N", help="instead: N advice requests, memory growth per worker"
     )
     args = parser.parse_args(argv)
@@ -672,12 +728,24 @@ def main(argv=None) -> int:
 
     report = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
     report["load_average"] = {"start": _load_average()}
-    report["in_process"] = in_process(default_engine())
-    report["in_process"].update(worst_request(default_engine()))
+    if not args.http_only:
+        report["in_process"] = in_process(default_engine())
+        report["in_process"].update(worst_request(default_engine()))
     if not args.no_http:
         report["connections"] = args.connections
         report["rounds"] = args.rounds
-        report["http"] = over_http(args.duration, args.connections, args.rounds)
+        report["rate_limits"] = args.rate_limits or "off"
+        report["http"] = over_http(
+            args.duration,
+            args.connections,
+            args.rounds,
+            args.loads,
+            args.rate_limits,
+            args.baseline.resolve() if args.baseline else None,
+        )
+        if args.baseline:
+            report["baseline"] = str(args.baseline)
+            report["http_baseline"] = report["http"].pop("baseline")
     report["load_average"]["end"] = _load_average()
     report["targets"] = targets(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -688,22 +756,25 @@ def main(argv=None) -> int:
         f" load average (1, 5, 15 min) {report['load_average']['start']} at the start,"
         f" {report['load_average']['end']} at the end"
     )
-    for key, value in report["in_process"].items():
+    for key, value in report.get("in_process", {}).items():
         if isinstance(value, dict):
             value = f"median {value['median_us']} µs, p99 {value['p99_us']} µs"
         print(f"  {key:38} {value}")
-    for name, figures in report.get("http", {}).items():
-        ratios = ""
-        if "rps_ratio" in figures:
-            ratios = (
-                f"  ×{figures['rps_ratio']} req/s, ×{figures['p99_ratio']} p99"
-                f" vs {figures['compared_with']}"
+    for part, title in (("http", "this code"), ("http_baseline", "baseline")):
+        if part in report and "http_baseline" in report:
+            print(f" {title}:")
+        for name, figures in report.get(part, {}).items():
+            ratios = ""
+            if "rps_ratio" in figures:
+                ratios = (
+                    f"  ×{figures['rps_ratio']} req/s, ×{figures['p99_ratio']} p99"
+                    f" vs {figures['compared_with']}"
+                )
+            print(
+                f"  {name:16} {figures['rps']:9.1f} req/s  p50 {figures['p50_ms']:.2f} ms"
+                f"  p99 {figures['p99_ms']:.2f} ms  max {figures['max_ms']:.0f} ms"
+                f"  errors {figures['errors']}{ratios}"
             )
-        print(
-            f"  {name:16} {figures['rps']:9.1f} req/s  p50 {figures['p50_ms']:.2f} ms"
-            f"  p99 {figures['p99_ms']:.2f} ms  max {figures['max_ms']:.0f} ms"
-            f"  errors {figures['errors']}{ratios}"
-        )
     for row in report["targets"]:
         print(f"  {'met   ' if row['met'] else 'MISSED'} {row['target']}: {row['figure']}")
     print(f"written to {args.out}")

@@ -59,16 +59,29 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int | None = None, env: dict | None = None, log: Path | None = None):
-    """Serve the app with the packaged gunicorn settings on a free loopback port; yield a Server."""
+def gunicorn(
+    workers: int | None = None,
+    env: dict | None = None,
+    log: Path | None = None,
+    checkout: Path | None = None,
+):
+    """Serve the app with the packaged gunicorn settings on a free loopback port; yield a
+    Server. With `checkout`, the code and settings of that copy of the project are served
+    instead of this one's (with this interpreter and its packages)."""
     port = free_port()
     environ = {**os.environ, "ADVISOR_BIND": f"127.0.0.1:{port}"}
     if workers:
         environ["ADVISOR_WORKERS"] = str(workers)
     environ.update(env or {})
+    command = gunicorn_command()
+    if checkout is not None:
+        # Its package first on the path, its own gunicorn settings.
+        environ["PYTHONPATH"] = str(checkout)
+        command[command.index("-c") + 1] = str(checkout / "advisor" / "gunicorn.conf.py")
     output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        gunicorn_command(),
+        command,
+        cwd=checkout,
         env=environ,
         stdout=output,
         stderr=subprocess.STDOUT,

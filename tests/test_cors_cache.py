@@ -1,4 +1,5 @@
-"""CORS for browsers (flask-cors) and HTTP caching of the catalogue and the document."""
+"""CORS for browsers (held to flask-cors's answers) and HTTP caching of the catalogue and
+the document."""
 
 import pytest
 from flask import Flask
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from advisor.config import Settings
 from advisor.engine import Engine
 from advisor.web import create_app
-from advisor.web.cors import allowed_origins, cors_options
+from advisor.web.cors import ALLOWED, EXPOSED_HEADERS, allowed_origins
 
 from .apps import make_app
 from .strategies import examples
@@ -27,9 +28,18 @@ CACHED = [
 NOT_FOUND = ["/v1/guidance/nope", "/v1/rejected/nope", "/v1/sources/nope"]
 
 
+#: Two origins, one of them the one the requests of these tests come from.
+ALLOW_LIST = [ORIGIN, "https://x.example:8443"]
+
+
 @pytest.fixture(scope="module")
 def app(engine):
     return make_app(engine)
+
+
+@pytest.fixture(scope="module")
+def allow_list_app(engine):
+    return make_app(engine, cors_origins=", ".join(ALLOW_LIST))
 
 
 # --- CORS -------------------------------------------------------------------
@@ -77,8 +87,25 @@ def test_pages_outside_the_api_get_no_cors_headers(client, path):
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+def cors_options(origins: list[str]) -> dict:
+    """The flask-cors settings of the service's CORS (`advisor.web.cors`)."""
+    return {
+        "resources": {r"/v1/.*": {}, "/openapi.json": {}},
+        "origins": origins,
+        "send_wildcard": True,
+        "supports_credentials": False,
+        "methods": list(ALLOWED["methods"]),
+        "allow_headers": list(ALLOWED["headers"]),
+        "expose_headers": list(EXPOSED_HEADERS),
+        "max_age": ALLOWED["max_age"],
+        # Under an allow-list, a request without Origin would get the list's origins.
+        "always_send": origins == ["*"],
+    }
+
+
 def _flask_cors_alone(origins):
-    """An app with nothing but flask-cors, as configured here, on a route for any path."""
+    """An app with nothing but flask-cors, configured as the service's CORS, on a route
+    for any path: the reference the service's headers are held to."""
     reference = Flask(__name__)
     CORS(reference, **cors_options(origins))
 
@@ -170,17 +197,20 @@ def test_cors_headers_are_flask_cors_own(engine, origins, method, path, headers)
                 "Access-Control-Request-Private-Network",
             ]
         ),
-        st.sampled_from(["POST", "GET", "true", "content-type", "x-other"]),
+        st.sampled_from(["POST", "GET", "head", "PO", "true", "content-type", "x-other"]),
     ),
 )
-def test_any_request_gets_flask_cors_own_headers_under_the_wildcard(
-    app, method, path, rest, origin, extra
+def test_any_request_gets_flask_cors_own_headers(
+    app, allow_list_app, method, path, rest, origin, extra
 ):
     headers = {**extra, **({"Origin": origin} if origin else {})}
-    reference = _flask_cors_alone(["*"])
-    expected = _cors_headers(reference.open(path + rest, method=method, headers=headers))
-    got = _cors_headers(app.test_client().open(path + rest, method=method, headers=headers))
-    assert got == expected
+    for ours, origins in ((app, ["*"]), (allow_list_app, ALLOW_LIST)):
+        reference = _flask_cors_alone(origins)
+        expected = _cors_headers(reference.open(path + rest, method=method, headers=headers))
+        if origins != ["*"] and (path.startswith("/v1/") or path + rest == "/openapi.json"):
+            expected["varies by origin"] = True  # ours says so whatever the Origin
+        got = _cors_headers(ours.test_client().open(path + rest, method=method, headers=headers))
+        assert got == expected, origins
 
 
 def test_an_allow_list_echoes_only_its_origins(engine):

@@ -10,12 +10,15 @@ import time
 import urllib.request
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.config import Settings, api_key_hashes, hash_api_key
-from advisor.web import limits
+from advisor.web import keys, limits, moderation
 
 from .apps import make_app
 from .live import free_port, gunicorn, load, redis_process
+from .strategies import examples
 
 ORIGIN = "https://jobs.example.org"
 PREFLIGHT = {
@@ -223,13 +226,10 @@ def test_ready_says_how_limits_are_counted(engine):
 
 def test_the_outage_warning_is_at_most_once_a_minute(engine, log_lines):
     app = make_app(engine, rate_limits="99 per second", rate_limit_storage=REFUSED)
-    [watch] = [
-        hook.__self__
-        for hook in app.after_request_funcs[None]
-        if isinstance(getattr(hook, "__self__", None), limits._StorageWatch)
-    ]
+    limiter = app.extensions["advisor_limiter"]
+    assert isinstance(limiter, limits.RateLimits)
     now = [1000.0]
-    watch.clock = lambda: now[0]
+    limiter.clock = lambda: now[0]
     client = app.test_client()
     for step in range(20):  # 20 requests over 90 seconds
         now[0] += 10 if step % 2 else 0
@@ -327,3 +327,140 @@ def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp
     assert 2 <= len(warnings) <= 4, warnings
     assert {line["logger"] for line in warnings} == {"advisor.limits"}
     assert "Traceback" not in log.read_text()
+
+
+# --- The same answers as Flask-Limiter ----------------------------------------
+
+
+def _flask_limiter_init_app(app):
+    """Rate limits as Flask-Limiter counted them before `limits.RateLimits` (counts in
+    memory): the reference the lean hooks are held to."""
+    from flask import request
+    from flask_limiter import Limiter
+
+    settings = app.config["SETTINGS"]
+
+    def only_on_429(response):
+        value = response.headers.get("Retry-After")
+        if value is not None and response.status_code != 429:
+            del response.headers["Retry-After"]
+        elif value is not None and int(value) < 1:
+            response.headers["Retry-After"] = "1"
+        return response
+
+    def client():
+        name = keys.caller()
+        return f"key:{name}" if name else f"ip:{request.remote_addr}"
+
+    def limits_of_client():
+        return settings.api_key_rate_limits if keys.caller() else settings.rate_limits
+
+    app.after_request(only_on_429)
+    limiter = Limiter(
+        client,
+        app=app,
+        default_limits=[limits_of_client],
+        storage_uri="memory://",
+        headers_enabled=True,
+        key_prefix="advisor",
+    )
+    limiter.request_filter(
+        lambda: (
+            not request.path.startswith("/v1/")
+            or (request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers)
+        )
+    )
+    limiter.limit(settings.moderate_rate_limits, override_defaults=False)(moderation.bp)
+    app.extensions["advisor_limiter"] = limiter
+
+
+#: Requests of every kind the limits tell apart: routes with budgets of their own,
+#: the extra limit of /v1/moderate, preflights, pages outside the API, no route,
+#: a method the route refuses, API keys good and bad.
+LIMITED_REQUESTS = {
+    "advice": ("POST", "/v1/advice", {"json": {"stage": "after", "hours_since": 3}}),
+    "advice with a key": (
+        "POST",
+        "/v1/advice",
+        {"json": {"stage": "after"}, "headers": _bearer(KEY)},
+    ),
+    "advice, invalid": ("POST", "/v1/advice", {"json": {"stage": "lunch"}}),
+    "moderate": ("POST", "/v1/moderate", {"json": {"text": "Send a thank-you note."}}),
+    "sources": ("GET", "/v1/sources", {}),
+    "a source": ("HEAD", "/v1/sources/heat", {}),
+    "no such source": ("GET", "/v1/sources/nope", {}),
+    "sources with the other key": ("GET", "/v1/sources", {"headers": _bearer(OTHER_KEY)}),
+    "sources with a wrong key": ("GET", "/v1/sources", {"headers": _bearer("guess")}),
+    "preflight": ("OPTIONS", "/v1/advice", {"headers": PREFLIGHT}),
+    "options, not a preflight": ("OPTIONS", "/v1/advice", {"headers": {"Origin": ORIGIN}}),
+    "no route": ("GET", "/v1/nope", {}),
+    "method refused": ("DELETE", "/v1/advice", {}),
+    "live": ("GET", "/health/live", {}),
+}
+#: Windows of a minute and more, so that no window ends while a sequence runs.
+LIMITED_SETTINGS = {
+    "rate_limits": "4 per minute;6 per hour",
+    "api_key_rate_limits": "3 per minute;5 per day",
+    "moderate_rate_limits": "2 per minute",
+    "api_keys": KEYS,
+}
+
+
+def _limited(response) -> dict:
+    headers = response.headers
+    seen = {
+        "status": response.status_code,
+        "body": response.get_json(silent=True),
+        "headers": {
+            name: headers.get(name)
+            for name in (
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "Access-Control-Allow-Origin",
+            )
+        },
+        "retry after": "Retry-After" in headers,
+    }
+    # Seconds since the epoch, or until the window ends: the two apps' windows
+    # opened microseconds apart, so the rounded seconds may differ by one.
+    times = [headers.get("X-RateLimit-Reset"), headers.get("Retry-After")]
+    return seen, [None if value is None else int(value) for value in times]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.lists(st.sampled_from(sorted(LIMITED_REQUESTS)), min_size=1, max_size=14))
+def test_limits_answer_as_flask_limiter_did(engine, sequence):
+    ours = make_app(engine, **LIMITED_SETTINGS).test_client()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(limits, "init_app", _flask_limiter_init_app)
+        reference = make_app(engine, **LIMITED_SETTINGS).test_client()
+    for name in sequence:
+        method, path, sent = LIMITED_REQUESTS[name]
+        sent = {**sent, "headers": {"Origin": ORIGIN, **sent.get("headers", {})}}
+        seen, times = _limited(ours.open(path, method=method, **sent))
+        expected, expected_times = _limited(reference.open(path, method=method, **sent))
+        assert seen == expected, name
+        for value, reference_value in zip(times, expected_times, strict=True):
+            assert (value is None) == (reference_value is None), name
+            assert value is None or abs(value - reference_value) <= 1, name
+
+
+def test_per_process_counts_open_a_window_per_key_and_forget_ended_ones():
+    counts = limits.WindowCounts()
+    now = [1000.0]
+    counts.clock = lambda: now[0]
+    assert [counts.incr("a", 60) for _ in range(3)] == [1, 2, 3]
+    assert counts.incr("b", 1) == 1
+    assert counts.get_expiry("a") == 1060.0
+    now[0] += 59.9
+    assert counts.incr("a", 60) == 4
+    assert counts.incr("b", 1) == 1  # its window of a second had ended
+    now[0] += 0.1
+    assert counts.incr("a", 60) == 1
+    assert counts.get_expiry("a") == 1120.0
+    assert counts.get_expiry("never counted") == now[0]
+    for round_ in range(10):  # 10,000 clients, each seen once, a minute apart
+        for client in range(1000):
+            assert counts.incr(f"{round_}:{client}", 30) == 1
+        now[0] += 60
+    assert len(counts) <= 2 * 1000 + 2

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from advisor._logs import JsonFormatter
+from advisor._logs import ENCODE, JsonFormatter, encode_line
 from advisor.config import Settings
 from advisor.web import warm_up
 from advisor.web.advice import ADVICE_EXAMPLES
@@ -130,6 +130,24 @@ def test_the_app_logs_each_key_once(client):
             client.post("/v1/advice", json={"stage": "after", "plans": ["Send a thank-you."]})
     entries = [json.loads(line, object_pairs_hook=_each_key_once) for line in lines()]
     assert [entry["logger"] for entry in entries] == ["advisor.decision", "advisor.access"] * 2
+
+
+_LOGGED_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text() | st.integers(), _LOGGED_VALUES, max_size=8))
+def test_a_log_line_reads_back_as_the_standard_encoder_writes_it(fields):
+    line = encode_line(fields)
+    assert "\n" not in line
+    assert json.loads(line) == json.loads(ENCODE(fields))
 
 
 @contextlib.contextmanager

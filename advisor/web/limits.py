@@ -1,44 +1,54 @@
-"""Per-client rate limits on the API (Flask-Limiter).
+"""Per-client rate limits on the API, counted with the `limits` library.
 
 Who is counted: a caller with an API key (`keys`) under the key's name, with
 ``ADVISOR_API_KEY_RATE_LIMITS``; anyone else by IP address, with
-``ADVISOR_RATE_LIMITS``. Only ``/v1/`` is limited (``/v1/moderate`` also by
+``ADVISOR_RATE_LIMITS``. Only the routes of ``/v1/`` are limited, each route
+with a budget of its own (``/v1/moderate`` also by
 ``ADVISOR_MODERATE_RATE_LIMITS``), and never a CORS preflight: a browser
-reports a refused preflight as a network failure, not a 429. A client over its
-limit gets 429 problem+json with ``Retry-After`` (at least 1 second; no other
-answer carries it) and the CORS headers, so a page's script can read both.
+reports a refused preflight as a network failure, not a 429. Each limit is a
+fixed window; the shortest is counted first, and a request over one limit is
+not counted against the longer ones. A counted answer carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` of
+the limit it broke, else of the shortest. A client over its limit gets 429
+problem+json with ``Retry-After`` (at least 1 second; no other answer carries
+it) and the CORS headers, so a page's script can read both.
 Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to
 trust, so clients are told apart; a forwarded value that is not an IP address
 is ignored (`TrustedProxies`).
 
 Counts live in ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps them per
-process, ``redis://host:port/db`` shares them between workers and machines.
+process, ``redis://host:port/db`` shares them between workers and machines
+(under the keys Flask-Limiter, which counted them before, used: instances of
+either kind share one Redis's counts).
 
 When Redis fails, the API fails open, with limits: each worker goes on counting
 on its own, in memory, with the same limits (so a client gets at most the limit
-times the number of workers) until Redis answers again, which Flask-Limiter
-tries after 1, 2, 4… up to 32 seconds. Giving up on Redis takes at most
+times the number of workers) until Redis answers again, which is tried after
+1, 2, 4… up to 32 seconds. Giving up on Redis takes at most
 ``ADVISOR_RATE_LIMIT_TIMEOUT`` (0.25 s) per attempt, with no retries, whether
 Redis is down or holds the connection without answering. Each worker logs one
 warning a minute while it counts alone, says when Redis answers again, and
 counts in ``advisor_rate_limit_storage_up`` (0 while it counts alone) and
 ``advisor_rate_limit_fallback_requests_total``. ``/health/ready`` says
 ``rate_limit_storage: unreachable`` but stays 200: the instance answers
-correctly, and a shared Redis failing must not take every instance out of the
-load balancer at once.
+correctly, and a shared Redis failing must not take every instance out of
+the load balancer at once.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 import time
+from typing import NamedTuple
 
-from flask import Flask, current_app, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, g, request
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from werkzeug.exceptions import TooManyRequests
 
 from . import keys, moderation
 from .extension import get_settings
@@ -64,72 +74,230 @@ class TrustedProxies:
         return self.app(environ, start_response)
 
 
-__all__ = ["init_app", "storage_state"]
+__all__ = ["Counted", "RateLimits", "TrustedProxies", "WindowCounts", "init_app", "storage_state"]
 
 _LOG = logging.getLogger("advisor.limits")
 #: Seconds between two warnings of one worker while the storage does not answer.
 WARN_EVERY = 60
+#: Seconds before the shared storage is tried again, doubled at each failure up to the last.
+RETRY_AFTER_SECONDS = (1, 2, 4, 8, 16, 32)
+#: The first part of every key in the storage.
+KEY_PREFIX = "advisor"
 
 
 def _exempt() -> bool:
-    """Not the API, or a CORS preflight."""
-    return not request.path.startswith("/v1/") or (
-        request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    """Not a route of the API, or a CORS preflight."""
+    return (
+        request.endpoint is None
+        or not request.path.startswith("/v1/")
+        or (request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers)
     )
 
 
-def _client() -> str:
-    name = keys.caller()
-    return f"key:{name}" if name else f"ip:{get_remote_address()}"
+def _limits(setting: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(setting)) if setting.strip() else ()
 
 
-def _retry_after_only_on_429(response):
-    """Keep Flask-Limiter's Retry-After on a 429 only, and never 0 there: it counts
-    the seconds left in the window, rounded down."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return response
-    if response.status_code != 429:
-        del response.headers["Retry-After"]
-    elif value.lstrip("-").isdigit() and int(value) < 1:
-        response.headers["Retry-After"] = "1"
-    return response
+class WindowCounts:
+    """Fixed-window counts in this process's memory, for ``memory://`` and for the
+    fallback while Redis does not answer: the part of the `limits` library's storage
+    interface the limits use (``incr``, ``get_expiry``, ``check``).
+
+    The library's own MemoryStorage starts a thread every 10 ms of traffic to walk
+    every key for expired windows (waiting for those threads to start was 7% of an
+    advice request: docs/performance.md); here an expired window is replaced when its key comes
+    again, and the keys are swept for expired windows only once their number has
+    doubled since the last sweep, so memory stays bounded by the clients of the
+    longest window.
+    """
+
+    def __init__(self):
+        self._windows: dict[str, list] = {}  # key: [count, when the window ends]
+        self._sweep_at = 1024
+        self._lock = threading.Lock()
+        self.clock = time.time
+
+    def __len__(self) -> int:
+        """How many windows are held, ended ones not yet swept included."""
+        return len(self._windows)
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Add `amount` to `key`'s count in its window, opening a window of `expiry`
+        seconds when none is open; the count."""
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window[1] <= now:
+                if len(self._windows) >= self._sweep_at:
+                    self._sweep(now)
+                window = self._windows[key] = [0, now + expiry]
+            window[0] += amount
+            return window[0]
+
+    def get_expiry(self, key: str) -> float:
+        """When `key`'s window ends (now, when none is open)."""
+        window = self._windows.get(key)
+        return window[1] if window is not None else self.clock()
+
+    def check(self) -> bool:
+        """Always answers: the storage's health check."""
+        return True
+
+    def _sweep(self, now: float) -> None:
+        self._windows = {key: w for key, w in self._windows.items() if w[1] > now}
+        self._sweep_at = max(1024, 2 * len(self._windows))
 
 
-class _StorageWatch:
-    """Notices, after each request, whether the limiter has left the shared storage
-    for its in-memory fallback or come back; logs and counts it."""
+class Counted(NamedTuple):
+    """What a request was counted against: the limit its answer reports (the one it
+    broke, else the shortest), that limit's count with this request, and when its
+    window ends (seconds since the epoch, rounded up)."""
 
-    def __init__(self, limiter: Limiter, metrics: Metrics):
-        self.limiter = limiter
+    limit: RateLimitItem
+    count: int
+    reset: int
+
+    @property
+    def broken(self) -> bool:
+        return self.count > self.limit.amount
+
+
+class RateLimits:
+    """An app's limits and where they are counted: `check` before each request,
+    `add_headers` after it.
+
+    With `metrics`, the storage is shared and the limits fail open: while it does
+    not answer, counting goes on in this process's memory (`fallback`), logged and
+    counted in `metrics`.
+    """
+
+    def __init__(
+        self,
+        storage: Storage | WindowCounts,
+        anonymous: tuple[RateLimitItem, ...],
+        keyed: tuple[RateLimitItem, ...],
+        extra: dict[str, tuple[RateLimitItem, ...]],
+        metrics: Metrics | None = None,
+    ):
+        self.storage = storage
+        self.enabled = bool(anonymous or keyed)
+        self.fallback = WindowCounts() if metrics is not None else None
         self.metrics = metrics
+        self._anonymous, self._keyed, self._extra = anonymous, keyed, extra
+        self._by_route: dict[tuple[str, bool], tuple[RateLimitItem, ...]] = {}
         self.clock = time.monotonic
         self.alone = False
+        self._retries = 0
+        self._retry_at = 0.0
         self.warned_at = -float("inf")
         self.since_warning = 0
-        metrics.storage_up.set(1)
+        if metrics is not None:
+            metrics.storage_up.set(1)
 
-    def after_request(self, response):
-        # The limiter's strategy works on another storage than the configured one
-        # exactly while Flask-Limiter counts in memory.
-        alone = self.limiter.limiter.storage is not self.limiter.storage
-        if alone:
-            self.metrics.fallback_requests.inc()
-            self.since_warning += 1
-            now = self.clock()
-            if now - self.warned_at >= WARN_EVERY:
-                _LOG.warning(
-                    "rate-limit storage unreachable: this worker counts limits alone",
-                    extra={"fields": {"requests_counted_alone": self.since_warning}},
-                )
-                self.warned_at, self.since_warning = now, 0
-        elif self.alone:
+    def limits_of(self, endpoint: str, keyed: bool) -> tuple[RateLimitItem, ...]:
+        """The limits a request to the route `endpoint` counts against, shortest window
+        first (the client's limits before the route's own among windows of one length)."""
+        found = self._by_route.get((endpoint, keyed))
+        if found is None:
+            blueprint = endpoint.partition(".")[0]
+            chosen = (self._keyed if keyed else self._anonymous) + self._extra.get(blueprint, ())
+            found = tuple(sorted(chosen, key=lambda item: item.get_expiry()))
+            self._by_route[(endpoint, keyed)] = found
+        return found
+
+    def check(self) -> None:
+        """Count this request against its client's limits: 429 when one is broken."""
+        if _exempt():
+            return
+        name = keys.caller()
+        endpoint = request.endpoint
+        limits = self.limits_of(endpoint, name is not None)
+        if not limits:
+            return
+        client = f"key:{name}" if name else f"ip:{request.remote_addr or '127.0.0.1'}"
+        counted = self._count(limits, client, endpoint)
+        if counted is None:  # the storage failed mid-outage: answered without the limit
+            return
+        g.rate_limit = counted
+        if counted.broken:
+            raise TooManyRequests(str(counted.limit))
+
+    def _count(self, limits, client: str, endpoint: str) -> Counted | None:
+        if self.alone:
+            self._try_shared_again()
+        storage = self.fallback if self.alone else self.storage
+        try:
+            counted = _hit(storage, limits, client, endpoint)
+        except Exception:
+            if self.fallback is None:
+                raise
+            if storage is self.fallback:
+                return None
+            self._go_alone()
+            counted = _hit(self.fallback, limits, client, endpoint)
+        if self.alone:
+            self._counted_alone()
+        return counted
+
+    def _go_alone(self) -> None:
+        self.alone = True
+        self._retries = 0
+        self._retry_at = self.clock() + RETRY_AFTER_SECONDS[0]
+        self.metrics.storage_up.set(0)
+
+    def _try_shared_again(self) -> None:
+        now = self.clock()
+        if now < self._retry_at:
+            return
+        if self.storage.check():
+            self.alone = False
+            self.metrics.storage_up.set(1)
             _LOG.info("rate-limit storage answers again: limits are shared")
             self.warned_at, self.since_warning = -float("inf"), 0
-        if alone != self.alone:
-            self.metrics.storage_up.set(0 if alone else 1)
-            self.alone = alone
+            return
+        self._retries = min(self._retries + 1, len(RETRY_AFTER_SECONDS) - 1)
+        self._retry_at = now + RETRY_AFTER_SECONDS[self._retries]
+
+    def _counted_alone(self) -> None:
+        self.metrics.fallback_requests.inc()
+        self.since_warning += 1
+        now = self.clock()
+        if now - self.warned_at >= WARN_EVERY:
+            _LOG.warning(
+                "rate-limit storage unreachable: this worker counts limits alone",
+                extra={"fields": {"requests_counted_alone": self.since_warning}},
+            )
+            self.warned_at, self.since_warning = now, 0
+
+    @staticmethod
+    def add_headers(response):
+        """The counted limit's headers; ``Retry-After`` on a 429 only, and never 0."""
+        counted = g.get("rate_limit")
+        if counted is None:
+            return response
+        headers = response.headers
+        headers["X-RateLimit-Limit"] = str(counted.limit.amount)
+        headers["X-RateLimit-Remaining"] = str(max(0, counted.limit.amount - counted.count))
+        headers["X-RateLimit-Reset"] = str(counted.reset)
+        if response.status_code == 429:
+            headers["Retry-After"] = str(max(1, int(counted.reset - time.time())))
         return response
+
+
+def _hit(storage: Storage | WindowCounts, limits, client: str, endpoint: str) -> Counted:
+    """Count one request in `storage` against each of `limits` in turn, up to the
+    first broken: a fixed window each, as the `limits` library's fixed-window
+    strategy counts one (``incr`` of the limit's key with the window's length)."""
+    reported = None
+    for limit in limits:
+        key = limit.key_for(KEY_PREFIX, client, endpoint)
+        count = storage.incr(key, limit.get_expiry())
+        if reported is None or count > limit.amount:
+            reported = (limit, key, count)
+        if count > limit.amount:
+            break
+    limit, key, count = reported
+    return Counted(limit, count, int(storage.get_expiry(key) + 1))
 
 
 def storage_state() -> str:
@@ -144,54 +312,36 @@ def storage_state() -> str:
     return "shared" if limiter.storage.check() else "unreachable"
 
 
-def _split(limits: str) -> list[str]:
-    return [part.strip() for part in limits.split(";") if part.strip()]
-
-
 def init_app(app: Flask) -> None:
     settings = get_settings(app)
-    # Registered before Flask-Limiter's hook, so it runs after it (Flask runs
-    # after-request hooks last registered first).
-    app.after_request(_retry_after_only_on_429)
     if settings.proxy_count:
         app.wsgi_app = TrustedProxies(app.wsgi_app, settings.proxy_count)
-    anonymous = ";".join(_split(settings.rate_limits))
-    keyed = ";".join(_split(settings.api_key_rate_limits))
-
-    def limits_of_client() -> str:
-        return keyed if keys.caller() else anonymous
-
+    anonymous = _limits(settings.rate_limits)
+    keyed = _limits(settings.api_key_rate_limits)
+    if not (settings.api_keys or settings.api_keys_file):
+        keyed = ()
+    # On top of the limits above: a long text costs far more than an advice.
+    extra = {moderation.bp.name: _limits(settings.moderate_rate_limits)}
     shared = not settings.rate_limit_storage.startswith("memory://")
     timeout = settings.rate_limit_timeout
-    limiter = Limiter(
-        _client,
-        app=app,
-        default_limits=[limits_of_client],
-        storage_uri=settings.rate_limit_storage,
-        # Give up on Redis quickly and once; counting goes on per worker meanwhile.
-        storage_options=(
-            {
-                "socket_connect_timeout": timeout,
-                "socket_timeout": timeout,
-                "retry": Retry(NoBackoff(), 0),
-            }
-            if shared
-            else {}
-        ),
-        in_memory_fallback_enabled=shared,
-        in_memory_fallback=[limits_of_client] if shared else None,
-        # Requests in flight on one worker when Redis fails: the first moves the worker to
-        # the fallback, the others may still meet the error (counting, or the headers);
-        # they are answered without the limit rather than with a 500.
-        swallow_errors=shared,
-        headers_enabled=True,
-        enabled=bool(anonymous or (keyed and (settings.api_keys or settings.api_keys_file))),
-        key_prefix="advisor",
+    # Give up on Redis quickly and once; counting goes on per worker meanwhile.
+    options = (
+        {
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        if shared
+        else {}
     )
-    limiter.request_filter(_exempt)
-    if shared and limiter.enabled:
-        app.after_request(_StorageWatch(limiter, get_metrics(app)).after_request)
-    if settings.moderate_rate_limits.strip():
-        # On top of the limits above: a long text costs far more than an advice.
-        limiter.limit(settings.moderate_rate_limits, override_defaults=False)(moderation.bp)
+    limiter = RateLimits(
+        storage_from_string(settings.rate_limit_storage, **options) if shared else WindowCounts(),
+        anonymous,
+        keyed,
+        extra,
+        get_metrics(app) if shared and (anonymous or keyed) else None,
+    )
     app.extensions["advisor_limiter"] = limiter
+    if limiter.enabled:
+        app.before_request(limiter.check)
+        app.after_request(limiter.add_headers)

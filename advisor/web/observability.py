@@ -150,9 +150,6 @@ def configure_logging(level: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    # flask-limiter's own warnings and swallowed errors are tracebacks; the rate
-    # limits' storage watch (`advisor.web.limits`) says the same in one JSON line.
-    logging.getLogger("flask-limiter").setLevel(logging.CRITICAL)
 
 
 def request_id() -> str:
