@@ -114,17 +114,10 @@ class QuoteUseSchema(Schema):
     rejected = required_strings("Ids of the rejected advice that cites it.")
 
 
-class SourceDetailSchema(Schema):
+class SourceDetailSchema(SourceSchema):
     """One article of the corpus and the quotes cited from it; never its full text
     (the articles belong to their publishers)."""
 
-    id = required_text("Stable id of the article.", attribute="source.id")
-    title = required_text("The article's title.", attribute="source.title")
-    publisher = required_text("Who published or wrote it.", attribute="source.publisher")
-    nature = required_text("`sincere` or `satirical`.", attribute="source.nature")
-    note = required(
-        fields.String, "An editor's note, if any.", allow_none=True, attribute="source.note"
-    )
     quotes = required_list(QuoteUseSchema, "Every quote the catalogue cites from it, in its order.")
 
 
@@ -432,7 +425,7 @@ def dump_advice(advice, hours_since: float) -> dict:
 
 def dump_source(source, catalogue) -> dict:
     """One source with the quotes `catalogue` cites from it."""
-    return _SOURCE.dump({"source": source, "quotes": catalogue.quotes(source.id)})
+    return _SOURCE.dump({**vars(source), "quotes": catalogue.quotes(source.id)})
 
 
 def dump_trace(traces) -> list[dict]:
