@@ -100,8 +100,15 @@ def _policy_key(policy_dir, rejected) -> str:
     return digest.hexdigest()
 
 
+@pytest.fixture(scope="session")
+def _engine_moderator(engine):
+    """Offer the session engine's moderator to `data_copy`, for copies of its policy."""
+    loaded = settings_from_env().rules_dir / "moderation"  # where `engine` read its policy
+    _MODERATORS[_policy_key(loaded, _rejected_records(engine.catalogue))] = engine.moderator
+
+
 @pytest.fixture
-def data_copy(tmp_path, monkeypatch, engine):
+def data_copy(tmp_path, monkeypatch, _engine_moderator):
     """A writable copy of rules/ and content/, to doctor in a test.
 
     Loading the moderation policy is most of an engine's start-up. While the test
@@ -109,9 +116,6 @@ def data_copy(tmp_path, monkeypatch, engine):
     already loaded (the session's engine, or a copy) gets that moderator again; a
     doctored one is loaded and checked afresh, as every other part of the copy is.
     """
-    loaded = settings_from_env().rules_dir / "moderation"  # where `engine` read its policy
-    shipped = _policy_key(loaded, _rejected_records(engine.catalogue))
-    _MODERATORS.setdefault(shipped, engine.moderator)
     rules, content = tmp_path / "rules", tmp_path / "content"
     shutil.copytree(ROOT / "rules", rules)
     shutil.copytree(ROOT / "content", content)
