@@ -32,7 +32,7 @@ from ._data import DataError, load_yaml
 from .content import Catalogue, Citation, QuoteSchema, cite
 from .moderation import CATEGORIES, Moderator
 from .rules import Condition, _field_conditions
-from .schemas import CitationSchema
+from .schemas import CitationSchema, required_list, required_strings, required_text
 from .state import InterviewState, StrictString, to_fact
 
 __all__ = [
@@ -144,40 +144,23 @@ class Draft:
 class DraftSchema(Schema):
     """A ready-to-edit message (or, for a call, talking points) for one action."""
 
-    action = fields.String(required=True, metadata={"description": "The action id."})
-    variant = fields.String(
-        required=True,
-        metadata={"description": "Which variant of the draft the state chose."},
+    action = required_text("The action id.")
+    variant = required_text("Which variant of the draft the state chose.")
+    channel = required_text(
+        "`email`, `linkedin` (a connection note) or `phone`.", validate=validate.OneOf(CHANNELS)
     )
-    channel = fields.String(
-        required=True,
-        validate=validate.OneOf(CHANNELS),
-        metadata={"description": "`email`, `linkedin` (a connection note) or `phone`."},
-    )
-    recipient = fields.String(
-        required=True,
-        metadata={"description": "Who it is for: `interviewer`, `hiring manager`, `consultant`."},
-    )
+    recipient = required_text("Who it is for: `interviewer`, `hiring manager`, `consultant`.")
     subject = fields.String(
         metadata={"description": "The email's subject line (email only)."},
     )
-    body = fields.String(
-        required=True,
-        metadata={
-            "description": "The text to edit and send; a LinkedIn note is at most 300 "
-            "characters. Missing details show a placeholder in square brackets."
-        },
+    body = required_text(
+        "The text to edit and send; a LinkedIn note is at most 300 "
+        "characters. Missing details show a placeholder in square brackets."
     )
-    guidance = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        metadata={"description": "The article advice the draft follows, quoted verbatim."},
+    guidance = required_list(
+        CitationSchema, "The article advice the draft follows, quoted verbatim."
     )
-    unfilled = fields.List(
-        fields.String(),
-        required=True,
-        metadata={"description": "The details left out, whose placeholders the draft shows."},
-    )
+    unfilled = required_strings("The details left out, whose placeholders the draft shows.")
 
 
 _DUMP = DraftSchema()

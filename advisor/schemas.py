@@ -61,197 +61,150 @@ class Flattened(fields.Nested):
         return obj
 
 
-def _text(description: str, **kwargs) -> fields.String:
-    return fields.String(required=True, metadata={"description": description}, **kwargs)
+def required(field: type[fields.Field], description: str, *args, **kwargs) -> fields.Field:
+    """A `field` every response carries, described for the OpenAPI document."""
+    return field(*args, required=True, metadata={"description": description}, **kwargs)
 
 
-def _ids(description: str, **kwargs) -> fields.List:
-    return fields.List(
-        fields.String(), required=True, metadata={"description": description}, **kwargs
-    )
+def required_text(description: str, **kwargs) -> fields.String:
+    return required(fields.String, description, **kwargs)
+
+
+def required_strings(description: str, **kwargs) -> fields.List:
+    return required(fields.List, description, fields.String(), **kwargs)
+
+
+def required_list(schema: type[Schema], description: str, **kwargs) -> fields.List:
+    """A list of `schema` objects every response carries."""
+    return required(fields.List, description, fields.Nested(schema), **kwargs)
+
+
+RECOMMENDED_BY = "The article passages that recommend it, quoted verbatim."
+GIVEN_BY_SATIRE = "The satire's passages that give this advice, quoted verbatim."
 
 
 class CitationSchema(Schema):
     """A verbatim quote from one of the five articles, with the article it is from."""
 
-    id = _text("The source's id.", attribute="source.id")
-    title = _text("The article's title.", attribute="source.title")
-    publisher = _text("Who published or wrote it.", attribute="source.publisher")
-    nature = _text(
+    id = required_text("The source's id.", attribute="source.id")
+    title = required_text("The article's title.", attribute="source.title")
+    publisher = required_text("Who published or wrote it.", attribute="source.publisher")
+    nature = required_text(
         "`sincere`, or `satirical` for the article that mixes sound tips with unsafe advice.",
         attribute="source.nature",
     )
-    quote = _text("Verbatim from the article (white space folded).")
+    quote = required_text("Verbatim from the article (white space folded).")
 
 
 class SourceSchema(Schema):
     """One article of the corpus."""
 
-    id = _text("Stable id of the article.")
-    title = _text("The article's title.")
-    publisher = _text("Who published or wrote it.")
-    nature = _text("`sincere` or `satirical`.")
-    note = fields.String(
-        required=True, allow_none=True, metadata={"description": "An editor's note, if any."}
-    )
+    id = required_text("Stable id of the article.")
+    title = required_text("The article's title.")
+    publisher = required_text("Who published or wrote it.")
+    nature = required_text("`sincere` or `satirical`.")
+    note = required(fields.String, "An editor's note, if any.", allow_none=True)
 
 
 class QuoteUseSchema(Schema):
     """A quote cited from the article, and the catalogue items that cite it."""
 
-    quote = _text("Verbatim from the article (white space folded).")
-    guidance = _ids("Ids of the recommended actions that cite it.")
-    rejected = _ids("Ids of the rejected advice that cites it.")
+    quote = required_text("Verbatim from the article (white space folded).")
+    guidance = required_strings("Ids of the recommended actions that cite it.")
+    rejected = required_strings("Ids of the rejected advice that cites it.")
 
 
-class SourceDetailSchema(Schema):
+class SourceDetailSchema(SourceSchema):
     """One article of the corpus and the quotes cited from it; never its full text
     (the articles belong to their publishers)."""
 
-    id = _text("Stable id of the article.", attribute="source.id")
-    title = _text("The article's title.", attribute="source.title")
-    publisher = _text("Who published or wrote it.", attribute="source.publisher")
-    nature = _text("`sincere` or `satirical`.", attribute="source.nature")
-    note = fields.String(
-        required=True,
-        allow_none=True,
-        attribute="source.note",
-        metadata={"description": "An editor's note, if any."},
-    )
-    quotes = fields.List(
-        fields.Nested(QuoteUseSchema),
-        required=True,
-        metadata={"description": "Every quote the catalogue cites from it, in its order."},
-    )
+    quotes = required_list(QuoteUseSchema, "Every quote the catalogue cites from it, in its order.")
 
 
 class VariantSchema(Schema):
     """The action put for one situation; the rules choose when."""
 
-    id = _text("Stable id of the variant within its action.")
-    title = _text("The action in a few words, for that situation.")
-    detail = _text("What to do, for that situation.")
-    sources = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        metadata={"description": "The article passages that recommend it, quoted verbatim."},
-    )
+    id = required_text("Stable id of the variant within its action.")
+    title = required_text("The action in a few words, for that situation.")
+    detail = required_text("What to do, for that situation.")
+    sources = required_list(CitationSchema, RECOMMENDED_BY)
 
 
 class GuidanceSchema(Schema):
     """A recommended action with the quotes it rests on, and its wording variants."""
 
-    id = _text("Stable id of the recommended action.")
-    title = _text("The action in a few words.")
-    detail = _text("What to do, in a sentence or two.")
-    sources = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        metadata={"description": "The article passages that recommend it, quoted verbatim."},
-    )
-    variants = fields.List(
-        fields.Nested(VariantSchema),
-        required=True,
-        metadata={
-            "description": "The same action put for particular situations; an answer of "
-            "`POST /v1/advice` carries the words of the situation it fired in."
-        },
+    id = required_text("Stable id of the recommended action.")
+    title = required_text("The action in a few words.")
+    detail = required_text("What to do, in a sentence or two.")
+    sources = required_list(CitationSchema, RECOMMENDED_BY)
+    variants = required_list(
+        VariantSchema,
+        "The same action put for particular situations; an answer of "
+        "`POST /v1/advice` carries the words of the situation it fired in.",
     )
 
 
 class RejectedSchema(Schema):
     """Advice that is refused, why, and what to do instead."""
 
-    id = _text("Stable id of the rejected advice.")
-    category = _text("Its moderation category.")
-    harm = _text("The kind of harm it does.")
-    advice = _text("The unsafe advice, in short.")
-    reason = _text("Why it is refused.")
-    instead = _ids("Ids of the recommended actions to do instead.")
-    sources = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        metadata={"description": "The satire's passages that give this advice, quoted verbatim."},
-    )
+    id = required_text("Stable id of the rejected advice.")
+    category = required_text("Its moderation category.")
+    harm = required_text("The kind of harm it does.")
+    advice = required_text("The unsafe advice, in short.")
+    reason = required_text("Why it is refused.")
+    instead = required_strings("Ids of the recommended actions to do instead.")
+    sources = required_list(CitationSchema, GIVEN_BY_SATIRE)
 
 
 class GuidanceListSchema(Schema):
     """The response of ``GET /v1/guidance``."""
 
-    guidance = fields.List(
-        fields.Nested(GuidanceSchema),
-        required=True,
-        metadata={"description": "Every recommended action of the catalogue."},
-    )
+    guidance = required_list(GuidanceSchema, "Every recommended action of the catalogue.")
 
 
 class RejectedListSchema(Schema):
     """The response of ``GET /v1/rejected``."""
 
-    rejected = fields.List(
-        fields.Nested(RejectedSchema),
-        required=True,
-        metadata={"description": "Every piece of rejected advice of the catalogue."},
-    )
+    rejected = required_list(RejectedSchema, "Every piece of rejected advice of the catalogue.")
 
 
 class SourceListSchema(Schema):
     """The response of ``GET /v1/sources``."""
 
-    sources = fields.List(
-        fields.Nested(SourceSchema),
-        required=True,
-        metadata={"description": "Every article of the corpus."},
-    )
+    sources = required_list(SourceSchema, "Every article of the corpus.")
 
 
 class RulesetSchema(Schema):
-    version = _text("Version of the rules and content.")
-    digest = _text("`sha256:` digest of the rules, content and moderation data.")
+    version = required_text("Version of the rules and content.")
+    digest = required_text("`sha256:` digest of the rules, content and moderation data.")
 
 
 class WindowSchema(Schema):
     """When to act, in hours after the interview ended."""
 
-    start_hours = fields.Float(
-        required=True, metadata={"description": "Hours after the interview ended."}
-    )
-    end_hours = fields.Float(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Hours after the interview ended; null when open."},
+    start_hours = required(fields.Float, "Hours after the interview ended.")
+    end_hours = required(
+        fields.Float, "Hours after the interview ended; null when open.", allow_none=True
     )
 
 
 class AdviceActionSchema(Schema):
     """A recommended action for this state: when, why, and the evidence."""
 
-    id = _text("The recommended action's id.", attribute="action.id")
-    title = _text("The action in a few words, for this situation.")
-    detail = _text("What to do, for this situation.")
-    priority = fields.Integer(required=True, metadata={"description": "Lower is more urgent."})
-    window = Flattened(
-        WindowSchema,
-        required=True,
-        metadata={"description": "When to do it, in hours since the interview ended."},
-    )
-    due = SecondsDateTime(
-        required=True,
+    id = required_text("The recommended action's id.", attribute="action.id")
+    title = required_text("The action in a few words, for this situation.")
+    detail = required_text("What to do, for this situation.")
+    priority = required(fields.Integer, "Lower is more urgent.")
+    window = required(Flattened, "When to do it, in hours since the interview ended.", WindowSchema)
+    due = required(
+        SecondsDateTime,
+        "With `interview_ended_at`: the window's end, or its start when "
+        "open, in the interview's offset. Otherwise null.",
         allow_none=True,
-        metadata={
-            "description": "With `interview_ended_at`: the window's end, or its start when "
-            "open, in the interview's offset. Otherwise null."
-        },
     )
-    because = JoinedText(
-        required=True, metadata={"description": "Which facts of the state made the rules fire."}
-    )
-    rules = _ids("Ids of the rules that recommend it.")
-    sources = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        metadata={"description": "The article passages that recommend it, quoted verbatim."},
-    )
+    because = required(JoinedText, "Which facts of the state made the rules fire.")
+    rules = required_strings("Ids of the rules that recommend it.")
+    sources = required_list(CitationSchema, RECOMMENDED_BY)
 
 
 def _starts(**kwargs) -> SecondsDateTime:
@@ -265,10 +218,7 @@ def _starts(**kwargs) -> SecondsDateTime:
 
 
 def _starts_in_hours() -> fields.Float:
-    return fields.Float(
-        required=True,
-        metadata={"description": "Hours from the time of the request until it starts."},
-    )
+    return required(fields.Float, "Hours from the time of the request until it starts.")
 
 
 def _drop_unknown_start(body: dict) -> dict:
@@ -292,50 +242,37 @@ class UpcomingActionSchema(AdviceActionSchema):
 class AvoidSchema(Schema):
     """Rejected advice paired with a recommended action: do this, not that."""
 
-    id = _text("The rejected advice's id.", attribute="rejected.id")
-    advice = _text("The unsafe advice, in short.", attribute="rejected.advice")
-    category = _text("Its moderation category.", attribute="rejected.category")
-    reason = _text("Why it is refused.", attribute="rejected.reason")
-    instead = _ids("Ids of the actions recommended in this answer to do instead.")
-    because = JoinedText(required=True, metadata={"description": "Why it is listed here."})
-    rules = _ids("Ids of the reject rules that fired.")
-    sources = fields.List(
-        fields.Nested(CitationSchema),
-        required=True,
-        attribute="rejected.sources",
-        metadata={"description": "The satire's passages that give this advice, quoted verbatim."},
-    )
+    id = required_text("The rejected advice's id.", attribute="rejected.id")
+    advice = required_text("The unsafe advice, in short.", attribute="rejected.advice")
+    category = required_text("Its moderation category.", attribute="rejected.category")
+    reason = required_text("Why it is refused.", attribute="rejected.reason")
+    instead = required_strings("Ids of the actions recommended in this answer to do instead.")
+    because = required(JoinedText, "Why it is listed here.")
+    rules = required_strings("Ids of the reject rules that fired.")
+    sources = required_list(CitationSchema, GIVEN_BY_SATIRE, attribute="rejected.sources")
 
 
 class EvidenceSchema(Schema):
     """What made a sentence flagged: a span of the text and the feature it matched."""
 
-    start = fields.Integer(
-        required=True, metadata={"description": "Offset of the span's first character."}
-    )
-    end = fields.Integer(
-        required=True, metadata={"description": "Offset just past the span's end."}
-    )
-    text = fields.String(required=True, metadata={"description": "The span as written."})
-    feature = fields.String(
-        required=True,
-        metadata={
-            "description": "The policy's word class or cue it matched, or `model:<category>` "
-            "for words that raised the learned model's score."
-        },
+    start = required(fields.Integer, "Offset of the span's first character.")
+    end = required(fields.Integer, "Offset just past the span's end.")
+    text = required(fields.String, "The span as written.")
+    feature = required(
+        fields.String,
+        "The policy's word class or cue it matched, or `model:<category>` "
+        "for words that raised the learned model's score.",
     )
 
 
 class SentenceSchema(Schema):
     """One sentence of a moderated text; `reason`, `instead` and `matched` only when flagged."""
 
-    text = _text("The sentence as written.")
-    start = fields.Integer(
-        required=True, metadata={"description": "Offset of its first character."}
-    )
-    end = fields.Integer(required=True, metadata={"description": "Offset just past its end."})
-    flagged = fields.Boolean(required=True, metadata={"description": "Whether it is unsafe."})
-    categories = _ids("Moderation categories it falls under.")
+    text = required_text("The sentence as written.")
+    start = required(fields.Integer, "Offset of its first character.")
+    end = required(fields.Integer, "Offset just past its end.")
+    flagged = required(fields.Boolean, "Whether it is unsafe.")
+    categories = required_strings("Moderation categories it falls under.")
     reason = fields.String(metadata={"description": "Why it is unsafe (flagged only)."})
     instead = fields.List(
         fields.String(), metadata={"description": "Action ids to do instead (flagged only)."}
@@ -343,10 +280,8 @@ class SentenceSchema(Schema):
     matched = fields.String(
         metadata={"description": "The rejected-advice id it matches (flagged only), if any."}
     )
-    evidence = fields.List(
-        fields.Nested(EvidenceSchema),
-        required=True,
-        metadata={"description": "The spans that decided the verdict (none: an empty list)."},
+    evidence = required_list(
+        EvidenceSchema, "The spans that decided the verdict (none: an empty list)."
     )
 
     @post_dump
@@ -362,21 +297,19 @@ class SentenceSchema(Schema):
 class VerdictSchema(Schema):
     """A moderation verdict, sentence by sentence."""
 
-    flagged = fields.Boolean(required=True, metadata={"description": "Any sentence flagged."})
-    categories = _ids("Every category flagged in the text.")
-    sentences = fields.List(
-        fields.Nested(SentenceSchema),
-        required=True,
-        metadata={"description": "Every sentence of the text, in order, with its verdict."},
+    flagged = required(fields.Boolean, "Any sentence flagged.")
+    categories = required_strings("Every category flagged in the text.")
+    sentences = required_list(
+        SentenceSchema, "Every sentence of the text, in order, with its verdict."
     )
 
 
 class PlanSchema(Schema):
     """The verdict on one of the candidate's plans; the rest only when rejected."""
 
-    text = _text("The plan as sent.")
-    verdict = _text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
-    categories = _ids("Moderation categories it falls under.")
+    text = required_text("The plan as sent.")
+    verdict = required_text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
+    categories = required_strings("Moderation categories it falls under.")
     reason = fields.String(metadata={"description": "Why it is unsafe."})
     instead = fields.List(
         fields.String(),
@@ -398,9 +331,9 @@ class PlanSchema(Schema):
 class TraceSchema(Schema):
     """How one rule fared: `action` or `rejects`; `because` if it fired, else `failed`."""
 
-    rule = _text("The rule's id.")
-    description = _text("What the rule says.")
-    fired = fields.Boolean(required=True, metadata={"description": "Whether the rule fired."})
+    rule = required_text("The rule's id.")
+    description = required_text("What the rule says.")
+    fired = required(fields.Boolean, "Whether the rule fired.")
     action = fields.String(metadata={"description": "The action it recommends."})
     rejects = fields.String(metadata={"description": "The rejected advice it lists."})
     because = fields.String(metadata={"description": "Why it fired."})
@@ -421,10 +354,10 @@ class TraceSchema(Schema):
 class UpcomingTraceSchema(Schema):
     """Which rule will recommend an upcoming action, when, and why."""
 
-    action = _text("The upcoming action's id.")
-    rule = _text("The rule's id.")
-    description = _text("What the rule says.")
-    because = _text("Why it will fire then, in the words of that moment.")
+    action = required_text("The upcoming action's id.")
+    rule = required_text("The rule's id.")
+    description = required_text("What the rule says.")
+    because = required_text("Why it will fire then, in the words of that moment.")
     starts = _starts()
     starts_in_hours = _starts_in_hours()
 
@@ -436,38 +369,19 @@ class UpcomingTraceSchema(Schema):
 class AdviceSchema(Schema):
     """The response of ``POST /v1/advice``; `explain` only with ``?explain=true``."""
 
-    ruleset = fields.Nested(
-        RulesetSchema,
-        required=True,
-        metadata={"description": "The version and digest of the ruleset that decided."},
+    ruleset = required(
+        fields.Nested, "The version and digest of the ruleset that decided.", RulesetSchema
     )
-    hours_since = fields.Float(
-        required=True, metadata={"description": "Hours since the interview ended."}
+    hours_since = required(fields.Float, "Hours since the interview ended.")
+    actions = required_list(AdviceActionSchema, "The actions due now, most urgent first.")
+    upcoming = required_list(
+        UpcomingActionSchema,
+        "The actions that will become due later, in the order they start, "
+        "if the candidate does what is due now and no news comes; never in `actions` too.",
     )
-    actions = fields.List(
-        fields.Nested(AdviceActionSchema),
-        required=True,
-        metadata={"description": "The actions due now, most urgent first."},
-    )
-    upcoming = fields.List(
-        fields.Nested(UpcomingActionSchema),
-        required=True,
-        metadata={
-            "description": "The actions that will become due later, in the order they start, "
-            "if the candidate does what is due now and no news comes; never in `actions` too."
-        },
-    )
-    avoid = fields.List(
-        fields.Nested(AvoidSchema),
-        required=True,
-        metadata={"description": "Rejected advice whose safe counterpart is recommended."},
-    )
-    plans = fields.List(
-        fields.Nested(PlanSchema),
-        required=True,
-        metadata={"description": "A verdict on each of the request's plans, in order."},
-    )
-    fired = _ids("Every rule that fired.")
+    avoid = required_list(AvoidSchema, "Rejected advice whose safe counterpart is recommended.")
+    plans = required_list(PlanSchema, "A verdict on each of the request's plans, in order.")
+    fired = required_strings("Every rule that fired.")
     explain = fields.List(
         fields.Nested(TraceSchema),
         metadata={"description": "Every rule, fired or not, and why (``?explain=true``)."},
@@ -511,7 +425,7 @@ def dump_advice(advice, hours_since: float) -> dict:
 
 def dump_source(source, catalogue) -> dict:
     """One source with the quotes `catalogue` cites from it."""
-    return _SOURCE.dump({"source": source, "quotes": catalogue.quotes(source.id)})
+    return _SOURCE.dump({**vars(source), "quotes": catalogue.quotes(source.id)})
 
 
 def dump_trace(traces) -> list[dict]:

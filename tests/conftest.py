@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import settings
 
 from advisor import Engine, default_engine
+from advisor.config import settings_from_env
+from advisor.engine import _rejected_records
 from advisor.moderation import Moderator
 from advisor.web.observability import JsonFormatter, configure_logging
 
@@ -41,6 +44,14 @@ configure_logging("INFO")
 @pytest.fixture(scope="session")
 def engine():
     return default_engine()
+
+
+@pytest.fixture(scope="session")
+def moderator() -> Moderator:
+    """The repository's moderation policy, checked against its rejected advice, loaded once:
+    loading it is most of an engine's start-up."""
+    rejected = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encoding="utf-8"))
+    return Moderator.load(ROOT / "rules" / "moderation", rejected["rejected"])
 
 
 @pytest.fixture(scope="session")
@@ -89,14 +100,21 @@ def _policy_key(policy_dir, rejected) -> str:
     return digest.hexdigest()
 
 
+@pytest.fixture(scope="session")
+def _engine_moderator(engine):
+    """Offer the session engine's moderator to `data_copy`, for copies of its policy."""
+    loaded = settings_from_env().rules_dir / "moderation"  # where `engine` read its policy
+    _MODERATORS[_policy_key(loaded, _rejected_records(engine.catalogue))] = engine.moderator
+
+
 @pytest.fixture
-def data_copy(tmp_path, monkeypatch):
+def data_copy(tmp_path, monkeypatch, _engine_moderator):
     """A writable copy of rules/ and content/, to doctor in a test.
 
     Loading the moderation policy is most of an engine's start-up. While the test
     runs, a policy whose files and rejected advice are byte for byte those of one
-    already loaded from a copy gets that moderator again; a doctored one is loaded
-    and checked afresh, as every other part of the copy is.
+    already loaded (the session's engine, or a copy) gets that moderator again; a
+    doctored one is loaded and checked afresh, as every other part of the copy is.
     """
     rules, content = tmp_path / "rules", tmp_path / "content"
     shutil.copytree(ROOT / "rules", rules)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.server
 import itertools
 import shutil
 import socket
@@ -26,6 +27,7 @@ __all__ = [
     "free_port",
     "gunicorn",
     "gunicorn_command",
+    "http_server",
     "load",
     "redis_process",
     "redis_server",
@@ -68,6 +70,20 @@ def redis_process(tmp_path: Path):
     finally:
         process.kill()  # it may be stopped (SIGSTOP), when SIGTERM would wait
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]):
+    """Serve `handler` from a thread on a free loopback port; yield the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @dataclass

@@ -203,89 +203,43 @@ def test_an_action_without_a_draft_is_a_422_naming_action(client, action):
     assert set(response.get_json()["errors"]) == {"action"}
 
 
+def _follow_up(state=None, **fields):
+    """A request for the follow-up draft: `state` (just after the interview by default)
+    and `fields` beside it."""
+    return {
+        "state": {"stage": "after"} if state is None else state,
+        "action": "follow-up",
+        **fields,
+    }
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"action": "follow-up"}, "state"),
         ({"state": {"stage": "after"}}, "action"),
-        ({"state": {"stage": "lunch"}, "action": "follow-up"}, "state.stage"),
-        ({"state": {}, "action": "follow-up"}, "state.stage"),
+        (_follow_up({"stage": "lunch"}), "state.stage"),
+        (_follow_up({}), "state.stage"),
+        (_follow_up({"stage": "after", "hours_since": "3"}), "state.hours_since"),
+        (_follow_up({"stage": "after", "colour": "red"}), "state.colour"),
+        (_follow_up({"stage": "closing", "hours_since": 2}), "state.hours_since"),
         (
-            {"state": {"stage": "after", "hours_since": "3"}, "action": "follow-up"},
-            "state.hours_since",
-        ),
-        ({"state": {"stage": "after", "colour": "red"}, "action": "follow-up"}, "state.colour"),
-        (
-            {"state": {"stage": "closing", "hours_since": 2}, "action": "follow-up"},
-            "state.hours_since",
-        ),
-        (
-            {
-                "state": {"stage": "closing", "interview_ended_at": "2026-01-01T09:00:00Z"},
-                "action": "follow-up",
-            },
+            _follow_up({"stage": "closing", "interview_ended_at": "2026-01-01T09:00:00Z"}),
             "state.interview_ended_at",
         ),
-        ({"state": "after", "action": "follow-up"}, "state"),
-        ({"state": {"stage": "after"}, "action": "follow-up", "tone": "warm"}, "tone"),
-        ({"state": {"stage": "after"}, "action": "follow-up", "details": None}, "details"),
-        ({"state": {"stage": "after"}, "action": "follow-up", "details": []}, "details"),
-        (
-            {"state": {"stage": "after"}, "action": "follow-up", "details": {"colour": "red"}},
-            "details.colour",
-        ),
-        (
-            {"state": {"stage": "after"}, "action": "follow-up", "details": {"role": 3}},
-            "details.role",
-        ),
-        (
-            {"state": {"stage": "after"}, "action": "follow-up", "details": {"role": None}},
-            "details.role",
-        ),
-        (
-            {"state": {"stage": "after"}, "action": "follow-up", "details": {"role": "x" * 201}},
-            "details.role",
-        ),
-        (
-            {
-                "state": {"stage": "after"},
-                "action": "follow-up",
-                "details": {"company": "x" * 10_000},
-            },
-            "details.company",
-        ),
-        (
-            {
-                "state": {"stage": "after"},
-                "action": "follow-up",
-                "details": {"company": "Acme\nLtd"},
-            },
-            "details.company",
-        ),
-        (
-            {
-                "state": {"stage": "after"},
-                "action": "follow-up",
-                "details": {"company": "Acme\x00"},
-            },
-            "details.company",
-        ),
-        (
-            {
-                "state": {"stage": "after"},
-                "action": "follow-up",
-                "details": {"company": "Ac\u200bme"},
-            },
-            "details.company",
-        ),
-        (
-            {
-                "state": {"stage": "after"},
-                "action": "follow-up",
-                "details": {"company": "Acme\u2028"},
-            },
-            "details.company",
-        ),
+        (_follow_up("after"), "state"),
+        (_follow_up(tone="warm"), "tone"),
+        (_follow_up(details=None), "details"),
+        (_follow_up(details=[]), "details"),
+        (_follow_up(details={"colour": "red"}), "details.colour"),
+        (_follow_up(details={"role": 3}), "details.role"),
+        (_follow_up(details={"role": None}), "details.role"),
+        (_follow_up(details={"role": "x" * 201}), "details.role"),
+        (_follow_up(details={"company": "x" * 10_000}), "details.company"),
+        (_follow_up(details={"company": "Acme\nLtd"}), "details.company"),
+        (_follow_up(details={"company": "Acme\x00"}), "details.company"),
+        (_follow_up(details={"company": "Ac\u200bme"}), "details.company"),
+        (_follow_up(details={"company": "Acme\u2028"}), "details.company"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client, body, field):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor.moderation import CATEGORIES, Moderator
+from advisor.moderation import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "tests" / "moderation" / "devset.yaml"
@@ -26,9 +26,7 @@ def _ratio(hits: int, total: int) -> float:
 
 
 @pytest.fixture(scope="module")
-def results():
-    rejected = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encoding="utf-8"))
-    moderator = Moderator.load(ROOT / "rules" / "moderation", rejected["rejected"])
+def results(moderator):
     cases = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))["cases"]
     return [(case, moderator.moderate(case["text"])) for case in cases]
 

@@ -44,8 +44,8 @@ WORDS = sorted({w for text in SAMPLE for w in text.split()})
 
 
 @pytest.fixture(scope="module")
-def fast() -> Moderator:
-    return Moderator.load(POLICY, REJECTED)
+def fast(moderator) -> Moderator:
+    return moderator
 
 
 @pytest.fixture(scope="module")

@@ -40,11 +40,6 @@ import moderation_score  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def moderator() -> Moderator:
-    return Moderator.load(POLICY, REJECTED)
-
-
-@pytest.fixture(scope="module")
 def model(moderator) -> LinearModel:
     return moderator.policy.model
 

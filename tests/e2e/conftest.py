@@ -6,8 +6,10 @@
   API's origin for scripts, requests and frames, and nothing inline;
   ``?hostile`` adds ``pages/hostile.css`` to a page. A page that loads the
   pinned release gets its URL and ``integrity``, hashed here from what the API
-  serves (``?tampered``: the hash of something else). ``careers_site(api)``
-  serves the same site for another API server.
+  serves (``?tampered``: the hash of something else). Each page holds its own
+  ``<head>`` lines and ``<main>`` content; ``pages/layout.html`` puts them in the
+  site's frame (head, stylesheet, header). ``careers_site(api)`` serves the same
+  site for another API server.
 - ``open_page(url, ...)``: a fresh browser context and page that records
   console messages, uncaught errors, dialogs and CSP violations (``Tab``).
 - ``shot(target, name)``: a screenshot in ``test-artifacts/screenshots/`` for
@@ -24,8 +26,8 @@ import contextlib
 import hashlib
 import http.server
 import os
+import re
 import shutil
-import threading
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from advisor.web.widget import RELEASE
 
-from ..live import ROOT, free_port, gunicorn
+from ..live import ROOT, gunicorn, http_server
 
 PAGES = Path(__file__).resolve().parent / "pages"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -101,6 +103,13 @@ def api(tmp_path_factory):
         yield server.base
 
 
+def _in_layout(page: str) -> str:
+    """A page of the site: its ``<head>`` lines and ``<main>`` content in pages/layout.html."""
+    head, main = re.fullmatch(r"<head>\n(.*)</head>\n<main>\n(.*)</main>\n", page, re.S).groups()
+    layout = (PAGES / "layout.html").read_text(encoding="utf-8")
+    return layout.replace("{{HEAD}}", head).replace("{{MAIN}}", main)
+
+
 class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     api = ""
 
@@ -112,7 +121,7 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
         path = PAGES / url.path.lstrip("/")
         if path.suffix != ".html" or not path.is_file():
             return super().do_GET()
-        html = path.read_text(encoding="utf-8").replace("{{API}}", self.api)
+        html = _in_layout(path.read_text(encoding="utf-8")).replace("{{API}}", self.api)
         if "{{INTEGRITY}}" in html:
             pinned = urllib.request.urlopen(f"{self.api}/widget-{RELEASE}.js", timeout=10).read()
             if "tampered" in url.query:
@@ -140,16 +149,8 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 @contextlib.contextmanager
 def careers_site(api: str):
     """Serve pages/ on another port as a site that uses the API at `api`; yield its base URL."""
-    handler = type("SiteHandler", (_SiteHandler,), {"api": api})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with http_server(type("SiteHandler", (_SiteHandler,), {"api": api})) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

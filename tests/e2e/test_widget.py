@@ -100,6 +100,34 @@ def differing_pixels(blank, first: bytes, second: bytes) -> float:
     )
 
 
+def overflow(page) -> dict:
+    """How far the page scrolls sideways, and the widget's elements that stick out past it."""
+    return page.evaluate(
+        """() => {
+          const root = document.querySelector("interview-advice").shadowRoot;
+          const wide = [...root.querySelectorAll("*")].filter(
+            (el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5);
+          return {page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                  wide: wide.map((el) => el.className || el.tagName)};
+        }"""
+    )
+
+
+def tab_to(page, target: str) -> None:
+    """Press Tab until the widget's focused control's id, name, label or text starts with
+    `target`."""
+    widget = page.locator("interview-advice")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = widget.evaluate(
+            "h => { const a = h.shadowRoot.activeElement;"
+            " return a ? (a.id || a.name || a.ariaLabel || a.textContent.trim()) : ''; }"
+        )
+        if focused.startswith(target):
+            return
+    raise AssertionError(f"Tab never reached {target!r}")
+
+
 def results(page):
     """The widget's results, once shown."""
     section = page.locator("interview-advice section.results")
@@ -363,36 +391,22 @@ def test_keyboard_alone_gets_advice_and_opens_sources(api, site, open_page, shot
     )
     assert unlabelled == []
 
-    def focused() -> str:
-        return widget.evaluate(
-            "h => { const a = h.shadowRoot.activeElement;"
-            " return a ? (a.id || a.name || a.textContent.trim()) : ''; }"
-        )
-
-    def tab_to(target: str) -> None:
-        """Press Tab until the focused control's id, name or text starts with `target`."""
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            if focused().startswith(target):
-                return
-        raise AssertionError(f"Tab never reached {target!r}")
-
-    tab_to("ia-stage")
+    tab_to(page, "ia-stage")
     page.keyboard.press("ArrowDown")  # after -> closing
     page.keyboard.press("ArrowDown")  # closing -> next_round
     assert widget.locator("#ia-stage").input_value() == "next_round"
-    tab_to("ia-via_agency")
+    tab_to(page, "ia-via_agency")
     page.keyboard.press("Space")
-    tab_to("ia-hours_since")
+    tab_to(page, "ia-hours_since")
     page.keyboard.type("5")
-    tab_to("ia-thank_you_sent")
+    tab_to(page, "ia-thank_you_sent")
     page.keyboard.press("Space")
-    tab_to("More about your situation")
+    tab_to(page, "More about your situation")
     page.keyboard.press("Enter")
-    tab_to("ia-still_interested")
-    tab_to("ia-plans")
+    tab_to(page, "ia-still_interested")
+    tab_to(page, "ia-plans")
     page.keyboard.type("Ask what the next stage looks like")
-    tab_to("Get advice")
+    tab_to(page, "Get advice")
     outline = widget.get_by_role("button", name="Get advice").evaluate(
         "b => getComputedStyle(b).outlineStyle + ' ' + getComputedStyle(b).outlineWidth"
     )
@@ -411,7 +425,7 @@ def test_keyboard_alone_gets_advice_and_opens_sources(api, site, open_page, shot
     )
     expect(section.locator(".step-title")).to_have_text([a["title"] for a in expected["actions"]])
 
-    tab_to("Sources (")
+    tab_to(page, "Sources (")
     page.keyboard.press("Enter")
     expect(section.locator("details.sources").first).to_have_attribute("open", "")
     shot(page, "07-keyboard-only")
@@ -429,16 +443,7 @@ def test_readable_when_narrow_or_zoomed(site, open_page, shot, name, width, heig
     page.get_by_role("button", name="Get advice").click()
     section = results(page)
     section.locator("summary").first.click()
-    overflow = page.evaluate(
-        """() => {
-          const root = document.querySelector("interview-advice").shadowRoot;
-          const wide = [...root.querySelectorAll("*")].filter(
-            (el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5);
-          return {page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-                  wide: wide.map((el) => el.className || el.tagName)};
-        }"""
-    )
-    assert overflow == {"page": 0, "wide": []}
+    assert overflow(page) == {"page": 0, "wide": []}
     size = section.locator(".detail").first.evaluate("p => getComputedStyle(p).fontSize")
     assert size == "16px"
     shot(page, f"08-{name}")

@@ -16,12 +16,11 @@ from __future__ import annotations
 import contextlib
 import http.server
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
-from ..live import ROOT, free_port
+from ..live import ROOT, http_server
 from ..test_docs_examples import blocks
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -77,15 +76,8 @@ def one_page_site(html: str, policy: str):
         def log_message(self, format, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with http_server(Handler) as base:
+        yield f"{base}/"
 
 
 def test_the_docs_show_snippets_of_every_kind():

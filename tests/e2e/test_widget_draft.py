@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from advisor.drafts import DETAIL_FIELDS, DRAFT_ACTIONS
 
 from ..live import gunicorn
-from .test_widget import FIXED_STATE, XSS, advise, fill_form, results
+from .test_widget import FIXED_STATE, XSS, advise, fill_form, overflow, results, tab_to
 from .test_widget_failures import PROXY_PAGE, UNREACHABLE, UNREADABLE
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -67,6 +67,11 @@ def post(api: str, path: str, body: dict) -> dict:
 def draft_of(api: str, state: dict, action: str, details: dict) -> dict:
     """The API's own draft."""
     return post(api, "/v1/drafts", {"state": state, "action": action, "details": details})
+
+
+def action_of(api: str, action: str) -> dict:
+    """The action `action` as the API recommends it for the form's situation (`STATE`)."""
+    return next(a for a in advise(api, STATE)["actions"] if a["id"] == action)
 
 
 def asked(page, state: dict = STATE):
@@ -127,7 +132,7 @@ def test_a_draft_is_written_edited_copied_and_mailed(api, site, open_page, shot)
     page = tab.page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    action = action_of(api, "send-thank-you")
     panel = open_draft(section, action["title"])
     inputs = panel.locator("form input")
     expect(inputs).to_have_count(len(DETAIL_FIELDS))
@@ -171,7 +176,7 @@ def test_a_draft_is_written_edited_copied_and_mailed(api, site, open_page, shot)
     shot(page, "20-draft-it-email")
 
     # Another draft's form offers the name, role and company again; not whom, nor what to stress.
-    other = next(a for a in advise(api, STATE)["actions"] if a["id"] == "call-recruiter")
+    other = action_of(api, "call-recruiter")
     second = open_draft(section, other["title"])
     for name in DETAIL_FIELDS:
         offered = DETAILS[name] if name in ("candidate_name", "role", "company") else ""
@@ -189,7 +194,7 @@ def test_without_the_clipboard_api_the_copy_command_copies(api, site, open_page)
     page.reload()
     assert page.evaluate("navigator.clipboard === undefined")
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "call-recruiter")
+    action = action_of(api, "call-recruiter")
     panel = open_draft(section, action["title"])
     panel.get_by_role("button", name="Write the draft").click()
     points = panel.get_by_label("Talking points", exact=True)
@@ -218,7 +223,7 @@ def test_in_an_iframe_allowed_the_clipboard_the_clipboard_api_copies(api, site, 
     frame.get_by_role("button", name="Get advice").click()
     section = frame.locator("interview-advice section.results")
     expect(section).to_be_visible()
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    action = action_of(api, "send-thank-you")
     panel = open_draft(section, action["title"])
     panel.get_by_role("button", name="Write the draft").click()
     expected = draft_of(api, STATE, "send-thank-you", {})
@@ -264,7 +269,7 @@ def test_a_flagged_detail_is_named_and_the_draft_follows_once_it_is_changed(
     tab = open_page(f"{site}/careers.html")
     page = tab.page
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    action = action_of(api, "send-thank-you")
     panel = open_draft(section, action["title"])
     fill_details(panel, {"role": "Data Analyst", "highlight": flagged["advice"][:200]})
     panel.get_by_role("button", name="Write the draft").click()
@@ -327,7 +332,7 @@ def test_a_failed_draft_is_said_in_the_widgets_words_and_can_be_sent_again(
     tab = open_page(f"{site}/careers.html", width=390)
     page = tab.page
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    action = action_of(api, "send-thank-you")
     panel = open_draft(section, action["title"])
     fill_details(panel, {"role": "Data Analyst"})
     if answer is None:
@@ -391,29 +396,16 @@ def test_draft_it_from_the_keyboard_alone(api, site, open_page, shot):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
     widget = page.locator("interview-advice")
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
-
-    def focused() -> str:
-        return widget.evaluate(
-            "h => { const a = h.shadowRoot.activeElement;"
-            " return a ? (a.id || a.name || a.ariaLabel || a.textContent.trim()) : ''; }"
-        )
-
-    def tab_to(target: str) -> None:
-        for _ in range(60):
-            page.keyboard.press("Tab")
-            if focused().startswith(target):
-                return
-        raise AssertionError(f"Tab never reached {target!r}")
+    action = action_of(api, "send-thank-you")
 
     # Each toggle names its action for a screen reader, and every control is labelled.
     summary = card(section, action["title"]).locator("details.draft > summary")
     expect(summary).to_have_accessible_name(f"Draft it: {action['title']}")
-    tab_to(f"Draft it: {action['title']}")
+    tab_to(page, f"Draft it: {action['title']}")
     page.keyboard.press("Enter")
-    tab_to("ia-draft-send-thank-you-candidate_name")
+    tab_to(page, "ia-draft-send-thank-you-candidate_name")
     page.keyboard.type("Alex Morgan")
-    tab_to("ia-draft-send-thank-you-role")
+    tab_to(page, "ia-draft-send-thank-you-role")
     page.keyboard.type("Data Analyst")
     page.keyboard.press("Enter")  # sends the form
     text = card(section, action["title"]).locator("textarea")
@@ -424,7 +416,7 @@ def test_draft_it_from_the_keyboard_alone(api, site, open_page, shot):
     expect(text).to_have_value(expected["body"])
     page.keyboard.press("Control+End")
     page.keyboard.type("\nSent from the keyboard")
-    tab_to("Copy message")
+    tab_to(page, "Copy message")
     page.keyboard.press("Enter")
     expect(card(section, action["title"]).locator("[role=status]")).to_have_text("Message copied.")
     assert (
@@ -447,22 +439,13 @@ def test_an_open_draft_fits_a_phone(api, site, open_page, shot, width):
     tab = open_page(f"{site}/careers.html", width=width, height=800)
     page = tab.page
     section = asked(page)
-    action = next(a for a in advise(api, STATE)["actions"] if a["id"] == "send-thank-you")
+    action = action_of(api, "send-thank-you")
     panel = open_draft(section, action["title"])
     fill_details(panel, DETAILS)
     panel.get_by_role("button", name="Write the draft").click()
     expect(panel.get_by_label("Message", exact=True)).to_be_visible()
     panel.locator(".draft-output details.sources > summary").click()
-    overflow = page.evaluate(
-        """() => {
-          const root = document.querySelector("interview-advice").shadowRoot;
-          const wide = [...root.querySelectorAll("*")].filter(
-            (el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5);
-          return {page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-                  wide: wide.map((el) => el.className || el.tagName)};
-        }"""
-    )
-    assert overflow == {"page": 0, "wide": []}
+    assert overflow(page) == {"page": 0, "wide": []}
     panel.scroll_into_view_if_needed()
     shot(page, f"24-draft-it-{width}px")
     assert tab.problems() == []

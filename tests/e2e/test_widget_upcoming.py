@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from .test_widget import LONDON, advise, results
+from .test_widget import LONDON, advise, overflow, results
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -90,16 +90,7 @@ def test_whats_next_lists_what_starts_later_and_when(api, open_page, shot, clock
         f"{len(expected['actions'])} step{'' if len(expected['actions']) == 1 else 's'} to take, "
         f"{later} more coming later"
     )
-    overflow = page.evaluate(
-        """() => {
-          const root = document.querySelector("interview-advice").shadowRoot;
-          const wide = [...root.querySelectorAll("*")].filter(
-            (el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5);
-          return {page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-                  wide: wide.map((el) => el.className || el.tagName)};
-        }"""
-    )
-    assert overflow == {"page": 0, "wide": []}
+    assert overflow(page) == {"page": 0, "wide": []}
     shot(page, f"25-whats-next-{clock}-{width}px")
     assert tab.problems() == []
 
