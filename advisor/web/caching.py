@@ -10,6 +10,7 @@ but a 200 (404, 429, 5xx) is marked ``no-store``.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from flask import Response, request
 
@@ -20,7 +21,12 @@ __all__ = ["cache_by_digest", "etag"]
 
 def etag(path: str) -> str:
     """The strong entity tag of `path` under the loaded ruleset (without quotes)."""
-    digest = get_engine().digest.removeprefix("sha256:")
+    return _etag(get_engine().digest, path)
+
+
+@lru_cache(maxsize=256)  # the cacheable paths are few: the catalogue's, /openapi.json, /docs
+def _etag(digest: str, path: str) -> str:
+    digest = digest.removeprefix("sha256:")
     return f"{digest[:16]}-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
 
 
