@@ -15,8 +15,10 @@ same states with three plans of 100 characters against none, the 60 repeated
 states, and moderation of a 5,000-character article (1,000 characters of
 each article of the corpus), of 5,000 characters of the satire alone (the
 worst case, dense with harms), of one plan;
-and, through the whole app with its caches off, the costliest requests the
-contract accepts (`worst_requests`), reporting the worst one's server time.
+the catalogue's GET routes through the whole app, prepared against built per
+request (`bench.catalogue`); and, through the whole app with its caches off,
+the costliest requests the contract accepts (`worst_requests`), reporting the
+worst one's server time.
 
 Over HTTP it starts gunicorn with the packaged settings on loopback (rate
 limits off, so the load generator is not throttled) and drives, with wrk in
@@ -53,6 +55,7 @@ from advisor.engine import Engine, prepare_regions
 from advisor.state import FLAGS, InterviewState, to_fact
 
 from . import zen_peer
+from .catalogue import catalogue_timings
 from .moderation import PLANS, median_ms, sample_article
 from .server import gunicorn
 
@@ -349,6 +352,11 @@ def in_process(engine: Engine) -> dict:
     if "zen_fire" in figures:
         figures["evaluate_warm_vs_zen"] = round(
             figures["evaluate_warm"]["median_us"] / figures["zen_fire"]["median_us"], 3
+        )
+    for path, (prepared, built) in catalogue_timings(warm).items():
+        figures[f"GET {path}"] = {**_spread(prepared), "built_per_request": _spread(built)}
+        figures[f"GET {path} prepared vs built"] = round(
+            statistics.median(prepared) / statistics.median(built), 3
         )
     warm.close()
     cold.close()

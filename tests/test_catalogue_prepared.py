@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from advisor.config import Settings
 from advisor.web import create_app
 from advisor.web.catalogue import prepared_answers
+from bench.catalogue import PATHS, catalogue_timings
 
 ORIGIN = "https://jobs.example.org"
 #: Headers that differ between two requests whatever the answer.
@@ -131,3 +132,11 @@ def test_limits_and_cors_are_added_to_each_prepared_answer(engine):
     refused = _same(fast, slow, "get", "/v1/guidance", headers={"Origin": ORIGIN})
     assert refused.status_code == 429
     assert refused.mimetype == "application/problem+json"
+
+
+def test_the_benchmark_times_each_route_on_both_apps(engine):
+    timings = catalogue_timings(engine, requests=4, rounds=2)
+    assert sorted(timings) == sorted(PATHS)
+    for prepared, built in timings.values():
+        assert len(prepared) == len(built) == 4
+        assert min(prepared + built) > 0
