@@ -80,44 +80,6 @@ def test_a_write_the_client_does_not_take_is_a_broken_pipe():
         client.sendall(b"")  # everything else is the socket's own
 
 
-class _Writes:
-    """A socket that records each write it is asked for."""
-
-    def __init__(self, sock):
-        self.sock, self.writes = sock, []
-
-    def sendall(self, data, *args):
-        self.writes.append(bytes(data))
-        return self.sock.sendall(data, *args)
-
-
-@pytest.mark.parametrize(
-    ("writes", "end", "sent"),
-    [
-        ([b"HEAD\r\n\r\n", b"body"], "flush", [b"HEAD\r\n\r\nbody"]),  # one write per answer
-        ([b"HEAD\r\n\r\n", b"one", b"two"], "flush", [b"HEAD\r\n\r\none", b"two"]),
-        ([b"HEAD\r\n\r\n"], "flush", [b"HEAD\r\n\r\n"]),  # no body: sent when done
-        ([b"HEAD\r\n\r\n"], "discard", []),  # an answer broken off
-    ],
-)
-def test_an_answers_head_goes_out_with_its_body(writes, end, sent):
-    ours, theirs = socket.socketpair()
-    with ours, theirs:
-        recorder = _Writes(ours)
-        client = _Client(recorder, 2)
-        client.hold_next_write()
-        for data in writes:
-            client.sendall(data)
-        getattr(client, end)()
-        client.sendall(b"next")  # held no more once the answer is done
-        assert recorder.writes == [*sent, b"next"]
-        expected = b"".join([*sent, b"next"])
-        received = b""
-        while len(received) < len(expected):
-            received += theirs.recv(65536)
-        assert received == expected
-
-
 def test_gunicorn_writes_its_own_lines_as_json(capsys):
     config = Config()
     config.set("errorlog", "-")
