@@ -155,39 +155,11 @@ _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 
 class _Client:
     """A client socket whose writes must each be taken within `seconds`; one that
-    is not is reported as a broken pipe (the client is treated as gone).
-
-    gunicorn writes an answer's head and its body in two writes. After
-    `hold_next_write`, the next write is held and sent with the one after it (or
-    by `flush`, at the latest when the request is done): one answer, one write,
-    one segment on the wire, where two cost the service and the client each a
-    second system call and wake-up (docs/performance.md).
-    """
+    is not is reported as a broken pipe (the client is treated as gone)."""
 
     def __init__(self, sock, seconds: float):
         self._sock = sock
         self._seconds = seconds
-        self._holding = False
-        self._held: bytes | None = None
-
-    def hold_next_write(self) -> None:
-        """Hold the next write, to send it with the one after it."""
-        self._holding = True
-
-    def flush(self) -> None:
-        """Send a held write now, and hold no further one."""
-        self._holding = False
-        held, self._held = self._held, None
-        if held:
-            self._within_deadline(self._sock.sendall, held)
-
-    def discard(self) -> None:
-        """Drop a held write (an answer broken off), and hold no further one."""
-        self._holding, self._held = False, None
-
-    def close(self) -> None:
-        self.discard()
-        self._sock.close()
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
@@ -206,16 +178,9 @@ class _Client:
             raise BrokenPipeError(errno.EPIPE, "the client did not take the answer") from None
 
     def sendall(self, data, *args):
-        if self._holding and not args:
-            self._holding = False
-            self._held = bytes(data)
-            return None
-        if self._held is not None:
-            data, self._held = self._held + data, None
         return self._within_deadline(self._sock.sendall, data, *args)
 
     def sendfile(self, file, offset=0, count=None):
-        self.flush()
         return self._within_deadline(self._sock.sendfile, file, offset, count)
 
 
@@ -378,17 +343,8 @@ class Worker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
-        sock.hold_next_write()  # the answer's head, sent with its body
         try:
-            keep_alive = super().handle_request(listener_name, req, sock, addr)
-            sock.flush()
-            return keep_alive
-        except StopIteration:  # answered, and the connection is to be closed
-            sock.flush()
-            raise
-        except BaseException:  # broken off: the connection is closed, nothing more sent
-            sock.discard()
-            raise
+            return super().handle_request(listener_name, req, sock, addr)
         finally:
             # Let the worker's other connections in before this one's next request:
             # a client that sends many requests at once must not hold the worker.
