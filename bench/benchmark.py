@@ -49,6 +49,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from advisor.config import Settings, default_engine
 from advisor.engine import Engine, prepare_regions
@@ -67,22 +68,30 @@ _DONE = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
+  local drawn = drawn_by_threads and drawn_by_threads() or 0
   io.write(string.format(
     'RESULT {"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f,'
-    .. ' "errors": %d}\\n',
+    .. ' "errors": %d, "drawn": %d}\\n',
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, errors))
+    latency:percentile(99) / 1000, latency.max / 1000, errors, drawn))
 end
 """
 
+#: A script cycling through fixed bodies, each request formatted once, before the
+#: clock starts (wrk runs `init` first), so that wrk spends no time building them.
 _CYCLE = string.Template(
     """
 local bodies = {$bodies}
+local requests = {}
 local counter = 0
+init = function(args)
+  for i, body in ipairs(bodies) do
+    requests[i] = wrk.format("$method", "$path", {["Content-Type"] = "application/json"}, body)
+  end
+end
 request = function()
   counter = counter + 1
-  local body = bodies[(counter % #bodies) + 1]
-  return wrk.format("$method", "$path", {["Content-Type"] = "application/json"}, body)
+  return requests[(counter % #requests) + 1]
 end
 """
 )
@@ -103,11 +112,13 @@ PLAN_WORDS = {
 }
 PLAN_CHARS = 100
 
-#: States that never repeat: every stage, hours with decimals (or the interview's
-#: end and `now` as date-times in one of four offsets), random flags, counts and
-#: decision dates; with `with_plans`, three plans of `PLAN_CHARS` characters.
-#: Each thread seeds its own generator, so two scripts with the same seed send
-#: the same states, with and without plans.
+#: States that never repeat, drawn by wrk itself: every stage, hours with decimals
+#: (or the interview's end and `now` as date-times in one of four offsets), random
+#: flags, counts and decision dates; with `with_plans`, three plans of `PLAN_CHARS`
+#: characters. Each thread seeds its own generator, so two scripts with the same
+#: seed send the same states, with and without plans. Seeded alike at every run of
+#: wrk, it would send the same states in every slice of a benchmark, so the loads
+#: send prepared bodies (`_POOL`), and draw here only past them.
 _FRESH = string.Template(
     """
 local stages = {"closing", "after", "offer", "rejected", "next_round"}
@@ -186,45 +197,131 @@ end
 """
 )
 
+#: States that never repeat, prepared before the clock starts: each thread reads its
+#: own file of bodies (one a line, `NeverRepeated`) in `init`, formats each request
+#: once, and sends each once. A thread that runs out of them (a load faster than
+#: prepared for) draws further states as `_FRESH` does, seeded by the clock, and
+#: counts them (`drawn`).
+_POOL = string.Template(
+    _FRESH.template.replace("request = function()", "local function draw()", 1)
+    + """
+local prepared = {}
+local sent = 0
+drawn = 0 -- global: the main state reads each thread's in `done`
+local all_threads = {}
+
+setup = function(thread)
+  all_threads[#all_threads + 1] = thread
+  thread:set("thread_number", #all_threads)
+end
+
+init = function(args)
+  math.randomseed(os.time() + 7919 * (thread_number or 0))
+  for line in io.lines(args[1] .. "." .. thread_number) do
+    prepared[#prepared + 1] = wrk.format(
+      "POST", "/v1/advice", {["Content-Type"] = "application/json"}, line)
+  end
+end
+
+request = function()
+  sent = sent + 1
+  local request = prepared[sent]
+  if request then return request end
+  drawn = drawn + 1
+  return draw()
+end
+
+drawn_by_threads = function()
+  local total = 0
+  for _, thread in ipairs(all_threads) do total = total + (thread:get("drawn") or 0) end
+  return total
+end
+"""
+)
+
 ZONES = (0, 60, -300, 330)
 
 
 def fresh_bodies(count: int, seed: int, with_plans: bool = False) -> list[dict]:
     """`count` request bodies drawn as the never-repeating HTTP load draws them."""
     rng = random.Random(seed)
-    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
-    bodies = []
-    for _ in range(count):
-        stage = rng.choice(STAGES)
-        body: dict = {"stage": stage}
-        hours = rng.random() * (8000 if rng.random() < 0.1 else 720)
-        if stage == "closing":
-            hours = 0
-        if rng.random() < 0.3:
-            zone = timezone(timedelta(minutes=rng.choice(ZONES)))
-            moment = now + timedelta(seconds=rng.randint(0, 86400 * 30))
-            ended = moment - timedelta(seconds=math.floor(hours * 3600))
-            body["interview_ended_at"] = ended.astimezone(zone).isoformat()
-            body["now"] = moment.astimezone(zone).isoformat()
-        elif stage != "closing":
-            body["hours_since"] = round(hours, 3)
-        for flag in FLAGS:
-            draw = rng.random()
-            if draw < 0.7:
-                body[flag] = draw < 0.4
-        if rng.random() < 0.4:
-            body["decision_expected_in_days"] = rng.randint(0, 21)
-        if rng.random() < 0.3:
-            body["follow_ups_sent"] = rng.randint(0, 3)
-        if rng.random() < 0.2:
-            body["competing_offers"] = rng.randint(0, 2)
-        if rng.random() < 0.3:
-            body["still_interested"] = rng.choice(("yes", "unsure", "no"))
-        plans = [_plan(rng) for _ in range(3)]
-        if with_plans:
-            body["plans"] = plans
-        bodies.append(body)
-    return bodies
+    return [_fresh_body(rng, with_plans) for _ in range(count)]
+
+
+#: The moment the absolute times of `fresh_bodies` are drawn around.
+FRESH_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def _fresh_body(rng: random.Random, with_plans: bool) -> dict:
+    stage = rng.choice(STAGES)
+    body: dict = {"stage": stage}
+    hours = rng.random() * (8000 if rng.random() < 0.1 else 720)
+    if stage == "closing":
+        hours = 0
+    if rng.random() < 0.3:
+        zone = timezone(timedelta(minutes=rng.choice(ZONES)))
+        moment = FRESH_NOW + timedelta(seconds=rng.randint(0, 86400 * 30))
+        ended = moment - timedelta(seconds=math.floor(hours * 3600))
+        body["interview_ended_at"] = ended.astimezone(zone).isoformat()
+        body["now"] = moment.astimezone(zone).isoformat()
+    elif stage != "closing":
+        body["hours_since"] = round(hours, 3)
+    for flag in FLAGS:
+        draw = rng.random()
+        if draw < 0.7:
+            body[flag] = draw < 0.4
+    if rng.random() < 0.4:
+        body["decision_expected_in_days"] = rng.randint(0, 21)
+    if rng.random() < 0.3:
+        body["follow_ups_sent"] = rng.randint(0, 3)
+    if rng.random() < 0.2:
+        body["competing_offers"] = rng.randint(0, 2)
+    if rng.random() < 0.3:
+        body["still_interested"] = rng.choice(("yes", "unsure", "no"))
+    plans = [_plan(rng) for _ in range(3)]
+    if with_plans:
+        body["plans"] = plans
+    return body
+
+
+class NeverRepeated:
+    """Bodies of states that never repeat within a run, for one HTTP load: drawn as
+    `fresh_bodies` draws them, from one generator for the whole run, each state
+    (plans aside) sent at most once. A state drawn again is skipped (`skipped`), and
+    skipped alike with and without plans, so that two loads of the same seed keep
+    sending the same states."""
+
+    def __init__(self, seed: int, with_plans: bool = False):
+        self._rng = random.Random(seed)
+        self._with_plans = with_plans
+        self._seen: set[str] = set()
+        self.skipped = 0
+
+    def take(self, count: int) -> list[str]:
+        """The next `count` bodies, as compact JSON, none of them taken before."""
+        bodies = []
+        while len(bodies) < count:
+            body = _fresh_body(self._rng, self._with_plans)
+            plans = body.pop("plans", None)
+            state = json.dumps(body, separators=(",", ":"))
+            if state in self._seen:
+                self.skipped += 1
+                continue
+            self._seen.add(state)
+            if plans is not None:
+                body["plans"] = plans
+                state = json.dumps(body, separators=(",", ":"))
+            bodies.append(state)
+        return bodies
+
+    def files(self, folder: Path, per_thread: int, threads: int = 2) -> str:
+        """Write the next `per_thread` bodies for each of `threads` wrk threads, one a
+        line, to files named by the prefix returned and each thread's number."""
+        prefix = folder / f"bodies-{id(self)}-{len(self._seen)}"
+        for number in range(1, threads + 1):
+            lines = "\n".join(self.take(per_thread))
+            Path(f"{prefix}.{number}").write_text(lines + "\n")
+        return str(prefix)
 
 
 def _plan(rng: random.Random) -> str:
@@ -440,19 +537,15 @@ def _lua(folder: Path, name: str, method: str, path: str, bodies: list[str]) -> 
     return _script(folder, name, code)
 
 
-def _fresh_lua(folder: Path, name: str, seed: int, with_plans: bool) -> Path:
-    """A script sending never-repeated states to /v1/advice (see `_FRESH`)."""
-
-    def listed(words) -> str:
-        return ", ".join(json.dumps(w) for w in words)
-
-    code = _FRESH.substitute(
-        flags=listed(FLAGS),
-        verbs=listed(PLAN_WORDS["verbs"]),
-        objects=listed(PLAN_WORDS["objects"]),
-        whens=listed(PLAN_WORDS["whens"]),
-        with_plans="true" if with_plans else "false",
-        seed=seed,
+def _pool_lua(folder: Path, name: str) -> Path:
+    """A script sending each of the prepared bodies it is given once (see `_POOL`)."""
+    code = _POOL.substitute(
+        flags=", ".join(json.dumps(f) for f in FLAGS),
+        verbs=", ".join(json.dumps(w) for w in PLAN_WORDS["verbs"]),
+        objects=", ".join(json.dumps(w) for w in PLAN_WORDS["objects"]),
+        whens=", ".join(json.dumps(w) for w in PLAN_WORDS["whens"]),
+        with_plans="false",
+        seed=0,
         plan_chars=PLAN_CHARS,
     )
     return _script(folder, name, code)
@@ -464,9 +557,23 @@ def _script(folder: Path, name: str, code: str) -> Path:
     return script
 
 
-def _wrk(url: str, script: Path, duration: int, connections: int) -> dict:
+#: wrk's threads; each reads its own file of prepared bodies.
+WRK_THREADS = 2
+
+
+def _wrk(url: str, script: Path, duration: int, connections: int, *args: str) -> dict:
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+            *(("--", *args) if args else ()),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -493,17 +600,56 @@ def served(baseline: Path | None = None, **settings: str):
         yield servers, Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
 
-def _scripts(folder: Path) -> dict[str, tuple[str, Path]]:
-    """Each load by name: its path and its wrk script."""
+class Load(NamedTuple):
+    """An HTTP load: the path it requests, its wrk script, and, for the loads of
+    states that never repeat, the bodies it sends (each once)."""
+
+    path: str
+    script: Path
+    bodies: NeverRepeated | None = None
+
+
+def _scripts(folder: Path) -> dict[str, Load]:
+    """Each load by name."""
     texts = [json.dumps({"text": t}) for t in bench_texts()]
     repeated = [json.dumps(s) for s in bench_states()]
     return {
-        "ceiling": ("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
-        "advice": ("/v1/advice", _fresh_lua(folder, "advice", seed=11, with_plans=False)),
-        "advice_plans": ("/v1/advice", _fresh_lua(folder, "plans", seed=11, with_plans=True)),
-        "advice_repeated": ("/v1/advice", _lua(folder, "repeated", "POST", "/v1/advice", repeated)),
-        "moderate": ("/v1/moderate", _lua(folder, "moderate", "POST", "/v1/moderate", texts)),
+        "ceiling": Load("/health/live", _lua(folder, "live", "GET", "/health/live", [""])),
+        "advice": Load("/v1/advice", _pool_lua(folder, "advice"), NeverRepeated(seed=11)),
+        "advice_plans": Load(
+            "/v1/advice", _pool_lua(folder, "plans"), NeverRepeated(seed=11, with_plans=True)
+        ),
+        "advice_repeated": Load(
+            "/v1/advice", _lua(folder, "repeated", "POST", "/v1/advice", repeated)
+        ),
+        "moderate": Load("/v1/moderate", _lua(folder, "moderate", "POST", "/v1/moderate", texts)),
     }
+
+
+#: Bodies prepared per wrk thread and second of a slice: at first (warm-up), then
+#: four times the fastest a thread sent that load so far (at least 1,000 a slice);
+#: a thread that runs out draws more itself (counted as `drawn`).
+FIRST_BODIES_PER_THREAD_SECOND = 3000
+
+
+def _slice(base: str, load: Load, seconds: int, connections: int, folder: Path, pace: dict) -> dict:
+    """One wrk run of `load` against the server at `base`; `pace` keeps the fastest rate
+    per thread this load reached on this server, to prepare enough bodies next time."""
+    if load.bodies is None:
+        return _wrk(f"{base}{load.path}", load.script, seconds, connections)
+    rate = pace.get((base, load.path, load.bodies), FIRST_BODIES_PER_THREAD_SECOND / 4)
+    per_thread = max(1000, math.ceil(4 * rate * seconds))
+    prefix = load.bodies.files(folder, per_thread, WRK_THREADS)
+    try:
+        figures = _wrk(f"{base}{load.path}", load.script, seconds, connections, prefix)
+    finally:
+        for number in range(1, WRK_THREADS + 1):
+            Path(f"{prefix}.{number}").unlink(missing_ok=True)
+    figures["prepared"] = per_thread * WRK_THREADS
+    thread_rate = figures["requests"] / figures["seconds"] / WRK_THREADS
+    key = (base, load.path, load.bodies)
+    pace[key] = max(pace.get(key, 0), thread_rate)
+    return figures
 
 
 #: Pause before each slice, so that requests still queued from the last one
@@ -547,19 +693,20 @@ def over_http(
     chosen = set(loads or LOADS)
     chosen |= {COMPARED[name] for name in chosen if name in COMPARED}
     with served(baseline, rate_limits=rate_limits) as (servers, folder):
-        scripts = {name: run for name, run in _scripts(folder).items() if name in chosen}
+        scripts = {name: load for name, load in _scripts(folder).items() if name in chosen}
+        pace: dict = {}
         for server in servers.values():
-            for name, (path, script) in scripts.items():
-                _wrk(f"{server.base}{path}", script, WARM_UP_SECONDS.get(name, 2), connections)
+            for name, load in scripts.items():
+                warm_up = WARM_UP_SECONDS.get(name, 2)
+                _slice(server.base, load, warm_up, connections, folder, pace)
         slices = {label: {name: [] for name in scripts} for label in servers}
         seconds = max(1, round(duration / rounds))
         for number in range(rounds):
             turns = [(label, name) for name in scripts for label in servers]
             for label, name in turns if number % 2 == 0 else reversed(turns):
-                path, script = scripts[name]
                 time.sleep(SETTLE_SECONDS)
                 slices[label][name].append(
-                    _wrk(f"{servers[label].base}{path}", script, seconds, connections)
+                    _slice(servers[label].base, scripts[name], seconds, connections, folder, pace)
                 )
     results = _results(slices["this"], scripts)
     if "baseline" in slices:
@@ -569,7 +716,9 @@ def over_http(
 
 def _results(slices: dict[str, list[dict]], scripts: dict) -> dict:
     """One server's figures: each load's slices combined, and the ratios of the rounds."""
-    results = {name: {"path": scripts[name][0], **_combined(runs)} for name, runs in slices.items()}
+    results = {
+        name: {"path": scripts[name].path, **_combined(runs)} for name, runs in slices.items()
+    }
     for name, other in COMPARED.items():
         if name not in slices:
             continue
@@ -598,6 +747,8 @@ def _combined(runs: list[dict]) -> dict:
         "errors": sum(run["errors"] for run in runs),
         "rps": round(requests / seconds, 1),
         "rounds": len(runs),
+        # Bodies wrk drew itself, past the prepared ones (states that never repeat).
+        "drawn": sum(run.get("drawn", 0) for run in runs),
     }
 
 
@@ -607,13 +758,14 @@ def soak(total: int, connections: int) -> dict:
     with served() as (servers, folder):
         server = servers["this"]
         base = server.base
-        script = _fresh_lua(folder, "soak", seed=int(time.time()), with_plans=False)
-        _wrk(f"{base}/v1/advice", script, 5, connections)  # warm up every worker
+        load = Load("/v1/advice", _pool_lua(folder, "soak"), NeverRepeated(int(time.time())))
+        pace: dict = {}
+        _slice(base, load, 5, connections, folder, pace)  # warm up every worker
         before = server.workers_rss_kb()
         done = errors = 0
         started = time.monotonic()
         while done < total:
-            figures = _wrk(f"{base}/v1/advice", script, 30, connections)
+            figures = _slice(base, load, 30, connections, folder, pace)
             done += figures["requests"]
             errors += figures["errors"]
         seconds = time.monotonic() - started

@@ -1,5 +1,7 @@
 """The benchmark script: its arithmetic, its targets, and one short real run."""
 
+from pathlib import Path
+
 import pytest
 
 from bench import benchmark as bench
@@ -113,6 +115,32 @@ def test_never_repeated_states_are_valid_and_never_repeat(engine):
         assert [len(p) for p in body["plans"]] == [bench.PLAN_CHARS] * 3
 
 
+def test_prepared_bodies_never_repeat_across_slices_and_keep_the_mix(tmp_path):
+    import json
+
+    bodies = bench.NeverRepeated(seed=5)
+    planned = bench.NeverRepeated(seed=5, with_plans=True)
+    taken, taken_planned = [], []
+    for count in (3000, 1, 2500, 4000):  # slices of different sizes, one generator a run
+        prefix = bodies.files(tmp_path, count)
+        for number in (1, 2):
+            lines = Path(f"{prefix}.{number}").read_text().splitlines()
+            assert len(lines) == count
+            taken += lines
+        taken_planned += planned.take(2 * count)
+    assert len(set(taken)) == len(taken)
+    # The states drawn as `fresh_bodies` draws them, in order, those met before left out.
+    drawn = [json.dumps(b, separators=(",", ":")) for b in bench.fresh_bodies(len(taken) + 100, 5)]
+    unseen = list(dict.fromkeys(drawn))
+    assert taken == unseen[: len(taken)]
+    assert bodies.skipped > 0  # states do come again among this many
+    # With plans: the same states, each with three plans.
+    for body, twin in zip(taken_planned, taken, strict=True):
+        body = json.loads(body)
+        assert len(body.pop("plans")) == 3
+        assert body == json.loads(twin)
+
+
 def test_zen_engine_fires_the_rules_the_engine_fires(engine):
     pytest.importorskip("zen")
     from advisor.state import InterviewState, to_fact
@@ -145,6 +173,7 @@ def test_a_short_run_over_http_reports_every_endpoint_and_round():
         assert figures["requests"] > 0
         assert figures["errors"] == 0
         assert figures["rounds"] == 2
+        assert figures["drawn"] == 0  # only prepared bodies were sent
     for name in bench.COMPARED:
         assert len(results[name]["rps_ratios_by_round"]) == 2
         assert results[name]["rps_ratio"] > 0
