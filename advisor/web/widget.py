@@ -276,11 +276,13 @@ def _snippets(base: str) -> dict[str, str]:
             '  crossorigin="anonymous" defer></script>\n'
             "<interview-advice></interview-advice>"
         ),
+        # The script comes first and is not async: it listens before the frame
+        # first reports its height, which it does only when the height changes.
         "iframe": (
+            f'<script src="{base}/embed-resize.js"></script>\n'
             f'<iframe src="{base}/embed" title="Interview advice"\n'
             '  data-interview-advice allow="clipboard-write" width="100%" height="480"\n'
-            '  frameborder="0"></iframe>\n'
-            f'<script src="{base}/embed-resize.js" async></script>'
+            '  frameborder="0"></iframe>'
         ),
         "resize": (STATIC / "embed-resize.js").read_text(encoding="utf-8"),
     }
