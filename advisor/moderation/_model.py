@@ -274,20 +274,16 @@ class PassageFeatures:
     values: np.ndarray  # its value
     probabilities: np.ndarray  # passages x categories
 
-    def contributions(
-        self, row: int, category: str, positive: bool = False
-    ) -> list[tuple[float, str]]:
-        """(weight, term) of each term of passage `row`: how much it adds to
-        `category`'s score (before the logistic), as `LinearModel.contributions`;
-        only the terms that add more than nothing, with `positive`."""
+    def raising(self, row: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of passage `row` that raises `category`'s
+        score: how much it adds (before the logistic), as `LinearModel.contributions`."""
         model = self.model
         first, last = np.searchsorted(self.rows, (row, row + 1))
         terms = self.terms[first:last]
         column = model.categories.index(category)
         weights = self.values[first:last] * model._weights[terms, column]
-        if positive:
-            kept = weights > 0
-            terms, weights = terms[kept], weights[kept]
+        kept = weights > 0
+        terms, weights = terms[kept], weights[kept]
         vocabulary = model.vocabulary
         return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
 
@@ -351,12 +347,10 @@ class TextScores:
         near[:-1] = np.maximum(near[:-1], own[1:])
         return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
 
-    def contributions(
-        self, index: int, category: str, positive: bool = False
-    ) -> list[tuple[float, str]]:
-        """(weight, term) of each term of sentence `index` towards `category`
-        (`PassageFeatures.contributions`)."""
-        return self.features.contributions(index, category, positive)
+    def raising(self, index: int, category: str) -> list[tuple[float, str]]:
+        """(weight, term) of each term of sentence `index` that raises `category`'s
+        score (`PassageFeatures.raising`)."""
+        return self.features.raising(index, category)
 
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:

@@ -517,7 +517,7 @@ class Moderator:
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            best = sorted(scored.contributions(opinion.index, harm.category, positive=True))
+            best = sorted(scored.raising(opinion.index, harm.category))
             best = best[-_LEARNED_EVIDENCE:]
             for _, term in best:
                 parts = term.split(" ")
