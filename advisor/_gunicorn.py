@@ -347,8 +347,11 @@ class Worker(GeventWorker):
             return super().handle_request(listener_name, req, sock, addr)
         finally:
             # Let the worker's other connections in before this one's next request:
-            # a client that sends many requests at once must not hold the worker.
-            gevent.sleep(0)
+            # wait until no other event of the loop is pending (every connection with
+            # a request waiting has been served), not merely until other greenlets
+            # have run (`gevent.sleep(0)`), which under load left some connections
+            # waiting hundreds of milliseconds (docs/performance.md, "Waiting turns").
+            gevent.idle()
 
     def handle_error(self, req, client, addr, exc):
         """gunicorn's hook for a request it refused (or failed on): answer with a
