@@ -571,6 +571,15 @@ class InterviewState:
         data["plans"] = tuple(data.get("plans", ()))
         return cls(**data)
 
+    def with_hours(self, hours: float, **changes) -> InterviewState:
+        """This state `hours` after the interview ended, with `changes` (fields of the
+        state, of their types): what ``dataclasses.replace(self, **changes,
+        hours_since=hours)`` gives, without building it field by field (the forecast
+        asks for many moments of one state)."""
+        moved = object.__new__(type(self))
+        moved.__dict__.update(vars(self), **changes, hours_since=hours)
+        return moved
+
     def at(self, hours: float) -> datetime | None:
         """The absolute time `hours` after the interview ended, when that is known."""
         if self.interview_ended_at is None:

@@ -10,6 +10,7 @@ fields among them.
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -28,6 +29,7 @@ from advisor.answer import AdviceWriter
 from advisor.rules import Regions
 from advisor.schemas import dump_advice
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
+from advisor.upcoming import DONE, after_doing
 from advisor.web.body import json_body, raw_json_body, strict_json
 
 from .apps import make_app
@@ -421,3 +423,14 @@ def test_a_declared_body_is_read_as_werkzeug_reads_it(small_limit_app, sent, ter
     assert fast == _read_outcome(
         small_limit_app, body_module._read_body, body, declared, terminated, steps
     )
+
+
+@QUICK
+@given(any_state, st.floats(min_value=0, max_value=9000), st.sets(st.sampled_from(sorted(DONE))))
+def test_a_state_moved_in_time_is_the_state_replaced_with_those_hours(body, hours, done):
+    state = _state(body)
+    changes = after_doing(state, done)
+    moved = state.with_hours(hours, **changes)
+    replaced = replace(state, **changes, hours_since=hours)
+    assert (moved, hash(moved), vars(moved)) == (replaced, hash(replaced), vars(replaced))
+    assert to_fact(moved) == to_fact(replaced)
