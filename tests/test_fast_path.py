@@ -10,6 +10,7 @@ fields among them.
 
 import json
 import random
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from unittest import mock
@@ -434,3 +435,31 @@ def test_a_state_moved_in_time_is_the_state_replaced_with_those_hours(body, hour
     replaced = replace(state, **changes, hours_since=hours)
     assert (moved, hash(moved), vars(moved)) == (replaced, hash(replaced), vars(replaced))
     assert to_fact(moved) == to_fact(replaced)
+
+
+def _built_field_by_field(data, now):
+    """The state as the dataclass's own constructor builds it from loaded `data`."""
+    data = dict(data)
+    ended, reference = data.get("interview_ended_at"), data.pop("now", None)
+    if ended is not None:
+        reference = reference or now.astimezone(ended.tzinfo)
+        data["hours_since"] = (reference - ended).total_seconds() / 3600
+    data["plans"] = tuple(data.get("plans", ()))
+    return InterviewState(**data)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
+def test_a_state_is_built_as_its_dataclass_builds_it(body, plans):
+    data = SCHEMA.load(with_plans(body, plans))
+    state, built = InterviewState.from_request(data, NOW), _built_field_by_field(data, NOW)
+    assert (state, hash(state), vars(state)) == (built, hash(built), vars(built))
+    assert to_fact(state) == to_fact(built)
+
+
+@pytest.mark.parametrize("data", [{}, {"hours_since": 2.0}, {"stage": "after", "unknown": 1}])
+def test_a_state_missing_or_beyond_its_fields_is_refused_as_its_dataclass_refuses_it(data):
+    with pytest.raises(TypeError) as refused:
+        InterviewState(**data)
+    with pytest.raises(TypeError, match=re.escape(str(refused.value))):
+        InterviewState.from_request(data, NOW)
