@@ -16,6 +16,7 @@ from werkzeug.exceptions import (
     RequestTimeout,
     UnsupportedMediaType,
 )
+from werkzeug.wsgi import get_content_length
 
 from .errors import MAX_ERRORS, shortened
 
@@ -50,8 +51,8 @@ def raw_json_body() -> bytes:
     environ = request.environ
     if environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
         _require_utf8_json()
-    length, limit = request.content_length, request.max_content_length
-    if length and limit is not None and length <= limit:
+    length = get_content_length(environ)  # as `request.content_length` reads it
+    if length and length <= (request.max_content_length or 0):
         return _read_declared(environ["wsgi.input"], length)
     return _read_body()
 
