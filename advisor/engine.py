@@ -230,14 +230,13 @@ class Engine:
         """The advice for `state`: actions, what to avoid, a verdict per plan, and the
         actions that will become due later."""
         advice = self._advice(state, self._outcome(to_fact(state)))
-        upcoming = self._forecast.upcoming(state, advice.actions, self._recommends, self._at)
+        upcoming = self._forecast.upcoming(
+            state, advice.actions, self._state_outcome, self._actions
+        )
         return replace(advice, upcoming=upcoming) if upcoming else advice
 
-    def _recommends(self, state: InterviewState) -> frozenset[str]:
-        return self._outcome(to_fact(state)).recommended
-
-    def _at(self, state: InterviewState) -> Advice:
-        return self._advice(state, self._outcome(to_fact(state)))
+    def _state_outcome(self, state: InterviewState) -> _Outcome:
+        return self._outcome(to_fact(state))
 
     def fire(self, state: InterviewState) -> tuple[str, ...]:
         """The ids of the rules `state` fires, in firing order (no answer built)."""
@@ -333,8 +332,34 @@ class Engine:
 
     def _advice(self, state: InterviewState, outcome: _Outcome) -> Advice:
         values = template_values(state)
+        actions = self._actions(state, outcome, values)
+        avoid = tuple(
+            AvoidAdvice(
+                rejected=item.rejected,
+                because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
+                rules=item.rule_ids,
+                instead=item.instead,
+            )
+            for item in outcome.avoid
+        )
+        recommended = outcome.recommended
+        plans = []
+        for text in state.plans:
+            verdict = self.moderator.moderate(text)
+            named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
+            plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
+        return Advice(self.version, self.digest, tuple(actions), avoid, tuple(plans), outcome.fired)
+
+    def _actions(
+        self, state: InterviewState, outcome: _Outcome, values: dict, known=()
+    ) -> list[ActionAdvice]:
+        """The actions of `outcome` for `state`, most urgent first, but those `known`
+        (the answer's own actions, when the forecast asks for those it adds); `values`
+        are `state`'s template values."""
         actions = []
         for item in outcome.actions:
+            if item.action.id in known:
+                continue
             if len(item.rules) == 1:  # most actions: one rule, one window, one reason
                 start, end = item.windows[0].resolve(state)
                 because = (item.rules[0].explain(values),)
@@ -361,22 +386,7 @@ class Engine:
                 )
             )
         actions.sort(key=_sort_key)
-        avoid = tuple(
-            AvoidAdvice(
-                rejected=item.rejected,
-                because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
-                rules=item.rule_ids,
-                instead=item.instead,
-            )
-            for item in outcome.avoid
-        )
-        recommended = outcome.recommended
-        plans = []
-        for text in state.plans:
-            verdict = self.moderator.moderate(text)
-            named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
-            plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
-        return Advice(self.version, self.digest, tuple(actions), avoid, tuple(plans), outcome.fired)
+        return actions
 
 
 class _ActionOutcome(NamedTuple):

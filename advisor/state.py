@@ -562,14 +562,29 @@ class InterviewState:
     def from_request(cls, data: dict, now: datetime) -> InterviewState:
         """Build from `InterviewStateSchema().load(...)`; `now` is the server clock."""
         data = dict(data)
+        reference = data.pop("now", None)
         ended = data.get("interview_ended_at")
-        reference = data.pop("now", None) or now.astimezone(ended.tzinfo if ended else None)
         if ended is not None:
-            hours = (reference - ended).total_seconds() / 3600
+            hours = ((reference or now.astimezone(ended.tzinfo)) - ended).total_seconds() / 3600
             _check_hours(data["stage"], hours)
             data["hours_since"] = hours
         data["plans"] = tuple(data.get("plans", ()))
-        return cls(**data)
+        if "stage" not in data or not data.keys() <= _STATE_DEFAULTS.keys():
+            return cls(**data)  # what a dataclass says of a missing or unknown field
+        # Every field given is one of the state's, checked by the schema or `load_state`:
+        # set as the dataclass's own __init__ sets them, the defaults first.
+        state = object.__new__(cls)
+        state.__dict__.update(_STATE_DEFAULTS, **data)
+        return state
+
+    def with_hours(self, hours: float, **changes) -> InterviewState:
+        """This state `hours` after the interview ended, with `changes` (fields of the
+        state, of their types): what ``dataclasses.replace(self, **changes,
+        hours_since=hours)`` gives, without building it field by field (the forecast
+        asks for many moments of one state)."""
+        moved = object.__new__(type(self))
+        moved.__dict__.update(vars(self), **changes, hours_since=hours)
+        return moved
 
     def at(self, hours: float) -> datetime | None:
         """The absolute time `hours` after the interview ended, when that is known."""
@@ -622,6 +637,10 @@ class InterviewState:
     def _hours_until(self, day: date) -> float:
         midnight = datetime.combine(day, time(0), tzinfo=self.interview_ended_at.tzinfo)
         return (midnight - self.interview_ended_at).total_seconds() / 3600
+
+
+#: Every field of `InterviewState`, with its default (`missing` for one required).
+_STATE_DEFAULTS = {f.name: f.default for f in STATE_FIELDS if f.in_state}
 
 
 def _next_working_day(day: date) -> date:

@@ -25,7 +25,7 @@ import math
 import operator
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from .rules import RuleBook, template_values
@@ -176,13 +176,15 @@ class Forecast:
         self,
         state: InterviewState,
         current,
-        recommends: Callable[[InterviewState], frozenset[str]],
-        evaluate: Callable[[InterviewState], object],
+        outcome: Callable[[InterviewState], object],
+        actions: Callable[[InterviewState, object, dict, set], list],
     ) -> tuple[Upcoming, ...]:
         """The actions that become due after `state`, whose actions now are `current`.
 
-        `recommends(state)` names the actions the rules recommend (cheap, memoised);
-        `evaluate(state)` gives the advice, called only at moments that bring a new action.
+        `outcome(state)` is the rules' outcome for a state (cheap, memoised), whose
+        `recommended` names the actions they recommend; `actions(state, outcome,
+        values, known)` gives the advised actions (`ActionAdvice`) but those `known`,
+        in the answer's order, called only at moments that bring a new action.
         """
         if state.stage == "closing":
             return ()
@@ -197,20 +199,20 @@ class Forecast:
             key = (_STEADY(state), seen, place)
             found = self._memo.get(key)
             if found is None:
-                found = self._find(state, points[place:], seen, recommends, evaluate)
+                found = self._find(state, points[place:], seen, outcome, actions)
                 if self._memo_size:
                     with self._lock:
                         if len(self._memo) >= self._memo_size:
                             self._memo.pop(next(iter(self._memo)), None)
                         self._memo[key] = found
         else:
-            found = self._find(state, self.moments(state), seen, recommends, evaluate)
+            found = self._find(state, self.moments(state), seen, outcome, actions)
         return tuple(
             Upcoming(item, moment, _hours_ahead(now, moment), _second_after(state.at(moment)), why)
             for item, moment, why in found
         )
 
-    def _find(self, state, moments, seen, recommends, evaluate) -> tuple:
+    def _find(self, state, moments, seen, outcome, actions) -> tuple:
         """(action, moment, rules) for each action first recommended at one of `moments`."""
         seen = set(seen)
         done = after_doing(state, seen)
@@ -218,14 +220,12 @@ class Forecast:
         for moment in moments:
             if moment <= state.hours_since:
                 continue
-            future = replace(state, **done, hours_since=moment)
-            if recommends(future) <= seen:
+            future = state.with_hours(moment, **done)
+            reached = outcome(future)
+            if reached.recommended <= seen:
                 continue
-            advice = evaluate(future)
             values = template_values(future)
-            for item in advice.actions:
-                if item.action.id in seen:
-                    continue
+            for item in actions(future, reached, values, seen):
                 seen.add(item.action.id)
                 rules = tuple(
                     UpcomingRule(r, self.rulebook.rules[r].description, rule.explain(values))

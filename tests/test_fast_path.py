@@ -10,6 +10,8 @@ fields among them.
 
 import json
 import random
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -18,14 +20,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 import advisor.engine as engine_module
 import advisor.state as state_module
+import advisor.web.body as body_module
 from advisor import Engine
 from advisor.answer import AdviceWriter
 from advisor.rules import Regions
 from advisor.schemas import dump_advice
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
+from advisor.upcoming import DONE, after_doing
+from advisor.web.body import json_body, raw_json_body, strict_json
 
 from .apps import make_app
 from .strategies import NOW, any_state, edge_values, examples
@@ -257,3 +263,203 @@ def test_a_region_is_what_the_conditions_say_one_by_one(engine, body):
         c for r in rules if r.kind == "reject" for c in r.state_conditions if c.holds(twin)
     } == stages
     assert (regions.of(twin) == regions.of(fact)) == same
+
+
+# Reading the body: orjson where it gives the strict reading's value, the standard
+# library's strict reading (duplicate keys, NaN, huge integers, lone surrogates) else.
+
+
+def _typed(value):
+    """`value` with every number's type and sign kept (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return ("object", [(key, _typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("array", [_typed(item) for item in value])
+    return (type(value).__name__, repr(value))
+
+
+def _read(reader, raw):
+    try:
+        return ("read", _typed(reader(raw)))
+    except BadRequest as error:
+        return ("refused", error.code, error.description)
+
+
+_ws = st.sampled_from(["", " ", "\n", "\t", "\r\n  "])
+_numbers = (
+    st.integers().map(str)
+    | st.integers(min_value=-(10**45), max_value=10**45).map(str)
+    | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+    | st.from_regex(r"-?(0|[1-9][0-9]{0,32})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+    | st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e-400", "01", "1.", "+1"])
+)
+_strings = st.text(max_size=12).flatmap(
+    lambda text: st.sampled_from([json.dumps(text), json.dumps(text, ensure_ascii=False)])
+) | st.sampled_from(
+    ['"\\ud800"', '"a\\udc00b"', '"\\ud83d\\ude00"', '"\\u0061"', '"a\\":"', '":"', '"\\""']
+)
+_keys = st.sampled_from(['"stage"', '"a"', '"\\u0061"', '"a\\":"', '"\\ud800"', '""']) | _strings
+
+
+def _object(pairs):
+    return "{" + ",".join(f"{a}{key}{b}:{c}{value}{d}" for (a, b, c, d), key, value in pairs) + "}"
+
+
+_json_texts = st.recursive(
+    _numbers | _strings | st.sampled_from(["true", "false", "null"]),
+    lambda children: (
+        st.lists(children, max_size=6).map(lambda items: f"[{','.join(items)}]")
+        | st.lists(st.tuples(st.tuples(_ws, _ws, _ws, _ws), _keys, children), max_size=6).map(
+            _object
+        )
+    ),
+    max_leaves=20,
+)
+_json_bytes = st.tuples(_ws, _json_texts, _ws).map(lambda parts: "".join(parts).encode()) | (
+    st.tuples(_json_texts, st.binary(max_size=3), st.integers(min_value=0)).map(
+        lambda t: (lambda raw, at: raw[:at] + t[1] + raw[at:])(t[0].encode(), t[2] % 50)
+    )
+)
+
+
+@QUICK
+@given(_json_bytes | st.binary(max_size=40) | any_state.map(lambda body: json.dumps(body).encode()))
+def test_a_body_reads_as_the_strict_reading_reads_it(raw):
+    assert _read(json_body, raw) == _read(strict_json, raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"stage": "after", "stage": "offer"}',
+        b'{"stage":"after","a":{"b":1,"b":2}}',
+        b'{"a":1,"\\u0061":2}',
+        b'{"a" :1, "a"\n:2, "x": "\\":"}',
+        b'{"hours_since": NaN}',
+        b'{"n": 1234567890123456789012345678901}',
+        b'{"n": 123456789012345678901234}',
+        b'{"n": -9223372036854775809}',
+        b'{"x": 1e400}',
+        b'{"x": "\\ud800"}',
+        b"\xef\xbb\xbf{}",
+        b'{"x": "\xff"}',
+        b"[" * 2000 + b"]" * 2000,
+        b"[" * 300 + b"]" * 300,
+        b'{"plans": [' + b'"{[",' * 40 + b'"x"]}',
+    ],
+)
+def test_what_orjson_reads_otherwise_is_read_strictly(raw):
+    assert _read(json_body, raw) == _read(strict_json, raw)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3), st.booleans())
+def test_bodies_as_clients_write_them_never_need_the_strict_reading(body, plans, compact):
+    separators = (",", ":") if compact else (", ", ": ")
+    raw = json.dumps(with_plans(body, plans), separators=separators, ensure_ascii=False).encode()
+    with mock.patch.object(body_module, "strict_json", side_effect=AssertionError("strict")):
+        assert json_body(raw) == json.loads(raw)
+
+
+# Reading the body: a declared length within the limit straight from the WSGI input,
+# with the reads and answers of Werkzeug's stream.
+
+
+class _Scripted:
+    """A WSGI input that gives `body` as `steps` say: a chunk of at most so many
+    bytes (0: an empty read, the client gone), or an exception (the deadline, a
+    reset, a server's error); then what is left in one read."""
+
+    def __init__(self, body: bytes, steps):
+        self._body, self._steps, self._at = body, list(steps), 0
+
+    def read(self, size=-1):
+        if self._at == len(self._body):  # past its end, a server's stream gives nothing
+            return b""
+        step = self._steps.pop(0) if self._steps else len(self._body)
+        if isinstance(step, type):
+            raise step("the stream failed")
+        if size is None or size < 0:
+            size = len(self._body)
+        chunk = self._body[self._at : self._at + min(step, size)]
+        self._at += len(chunk)
+        return chunk
+
+
+_failures = st.sampled_from([TimeoutError, ConnectionResetError, ValueError, RuntimeError])
+_body_steps = st.lists(st.integers(min_value=0, max_value=70_000) | _failures, max_size=4)
+
+
+def _read_outcome(app, read, body, declared, terminated, steps):
+    environ = {"wsgi.input": _Scripted(body, steps), "CONTENT_LENGTH": str(declared)}
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    with app.test_request_context(
+        "/v1/advice", method="POST", content_type="application/json", environ_overrides=environ
+    ):
+        try:
+            return ("read", read())
+        except HTTPException as error:
+            return ("refused", error.code, error.description)
+
+
+@pytest.fixture(scope="module")
+def small_limit_app(engine):
+    return make_app(engine, max_body_bytes=100_000)
+
+
+@QUICK
+@given(
+    st.integers(min_value=1, max_value=100_000).flatmap(
+        lambda size: st.tuples(st.just(b"x" * size), st.integers(0, 120_000) | st.just(size))
+    ),
+    st.booleans(),
+    _body_steps,
+)
+def test_a_declared_body_is_read_as_werkzeug_reads_it(small_limit_app, sent, terminated, steps):
+    body, declared = sent
+    if terminated:  # the server ends the stream where the body ends: never past its length
+        body = body[:declared]
+    fast = _read_outcome(small_limit_app, raw_json_body, body, declared, terminated, steps)
+    assert fast == _read_outcome(
+        small_limit_app, body_module._read_body, body, declared, terminated, steps
+    )
+
+
+@QUICK
+@given(any_state, st.floats(min_value=0, max_value=9000), st.sets(st.sampled_from(sorted(DONE))))
+def test_a_state_moved_in_time_is_the_state_replaced_with_those_hours(body, hours, done):
+    state = _state(body)
+    changes = after_doing(state, done)
+    moved = state.with_hours(hours, **changes)
+    replaced = replace(state, **changes, hours_since=hours)
+    assert (moved, hash(moved), vars(moved)) == (replaced, hash(replaced), vars(replaced))
+    assert to_fact(moved) == to_fact(replaced)
+
+
+def _built_field_by_field(data, now):
+    """The state as the dataclass's own constructor builds it from loaded `data`."""
+    data = dict(data)
+    ended, reference = data.get("interview_ended_at"), data.pop("now", None)
+    if ended is not None:
+        reference = reference or now.astimezone(ended.tzinfo)
+        data["hours_since"] = (reference - ended).total_seconds() / 3600
+    data["plans"] = tuple(data.get("plans", ()))
+    return InterviewState(**data)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
+def test_a_state_is_built_as_its_dataclass_builds_it(body, plans):
+    data = SCHEMA.load(with_plans(body, plans))
+    state, built = InterviewState.from_request(data, NOW), _built_field_by_field(data, NOW)
+    assert (state, hash(state), vars(state)) == (built, hash(built), vars(built))
+    assert to_fact(state) == to_fact(built)
+
+
+@pytest.mark.parametrize("data", [{}, {"hours_since": 2.0}, {"stage": "after", "unknown": 1}])
+def test_a_state_missing_or_beyond_its_fields_is_refused_as_its_dataclass_refuses_it(data):
+    with pytest.raises(TypeError) as refused:
+        InterviewState(**data)
+    with pytest.raises(TypeError, match=re.escape(str(refused.value))):
+        InterviewState.from_request(data, NOW)

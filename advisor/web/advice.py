@@ -196,13 +196,13 @@ def advise():
 def _json_answer(engine) -> tuple[bytes, Decision]:
     """The JSON answer to this request and its decision, from the answer cache when it
     holds them."""
-    cache = current_app.extensions["advisor_answers"]
-    writer = current_app.extensions["advisor_writer"]
-    raw = raw_json_body()
-    key = (engine.digest, request.query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
+    extensions = current_app.extensions
+    cache, writer = extensions["advisor_answers"], extensions["advisor_writer"]
+    raw, query_string = raw_json_body(), request.query_string
+    key = (engine.digest, query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
     answer = cache.get(key) if key else None
     if answer is None:
-        query = load_query(_QUERY) if request.query_string else _NO_QUERY
+        query = load_query(_QUERY) if query_string else _NO_QUERY
         data = load_body(_STATE, load_state, raw)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
