@@ -274,18 +274,27 @@ class PassageFeatures:
     values: np.ndarray  # its value
     probabilities: np.ndarray  # passages x categories
 
-    def raising(self, row: int, category: str) -> list[tuple[float, str]]:
-        """(weight, term) of each term of passage `row` that raises `category`'s
-        score: how much it adds (before the logistic), as `LinearModel.contributions`."""
+    @cached_property
+    def _bounds(self) -> list[int]:
+        """Where each passage's features start, and after the last, where they end."""
+        return np.searchsorted(self.rows, np.arange(len(self.probabilities) + 1)).tolist()
+
+    def strongest(self, row: int, category: str, count: int) -> list[tuple[float, str]]:
+        """(weight, term) of the `count` terms of passage `row` that raise
+        `category`'s score most, weakest first: how much each adds (before the
+        logistic), as `LinearModel.contributions`, and of the terms that raise
+        it, the last `count` in order of (weight, term)."""
         model = self.model
-        first, last = np.searchsorted(self.rows, (row, row + 1))
+        first, last = self._bounds[row : row + 2]
         terms = self.terms[first:last]
-        column = model.categories.index(category)
-        weights = self.values[first:last] * model._weights[terms, column]
+        weights = self.values[first:last] * model._weights[terms, model.categories.index(category)]
         kept = weights > 0
-        terms, weights = terms[kept], weights[kept]
+        if np.count_nonzero(kept) > count:
+            # Only a term weighing at least the count-th heaviest can be among them.
+            kept &= weights >= np.partition(weights, -count)[-count]
         vocabulary = model.vocabulary
-        return [(w, vocabulary[t]) for w, t in zip(weights.tolist(), terms.tolist(), strict=True)]
+        found = zip(weights[kept].tolist(), terms[kept].tolist(), strict=True)
+        return sorted((w, vocabulary[t]) for w, t in found)[-count:]
 
 
 @dataclass(frozen=True)
@@ -347,10 +356,10 @@ class TextScores:
         near[:-1] = np.maximum(near[:-1], own[1:])
         return (self.read >= thresholds) & ((own >= thresholds) | (own >= near))
 
-    def raising(self, index: int, category: str) -> list[tuple[float, str]]:
-        """(weight, term) of each term of sentence `index` that raises `category`'s
-        score (`PassageFeatures.raising`)."""
-        return self.features.raising(index, category)
+    def strongest(self, index: int, category: str, count: int) -> list[tuple[float, str]]:
+        """The `count` terms of sentence `index` that raise `category`'s score
+        most (`PassageFeatures.strongest`)."""
+        return self.features.strongest(index, category, count)
 
 
 def score_text(model: LinearModel, text: str, spans: Sequence[tuple[int, int]]) -> TextScores:

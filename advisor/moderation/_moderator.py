@@ -97,6 +97,10 @@ class _Sentence:
     start: int
     end: int
     harms: tuple[str, ...] = ()  # rule ids of the harms it could hold
+    # Whether it opens by pointing back, and whether it leads in to the next
+    # (`Moderator._carries_on`), once looked at.
+    opens: bool | None = None
+    leads_in: bool | None = None
 
 
 class Moderator:
@@ -328,10 +332,15 @@ class Moderator:
 
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
-        ("The first one…", "I don't."), or `previous` leads in to it."""
-        return self._starts(text, sentence, self._openers) or self._starts(
-            text, previous, self._lead_ins
-        )
+        ("The first one…", "I don't."), or `previous` leads in to it.  Each
+        sentence's opening is looked at once."""
+        if sentence.opens is None:
+            sentence.opens = self._starts(text, sentence, self._openers)
+        if sentence.opens:
+            return True
+        if previous.leads_in is None:
+            previous.leads_in = self._starts(text, previous, self._lead_ins)
+        return previous.leads_in
 
     def _starts(self, text: str, sentence: _Sentence, names) -> bool:
         segment = text[sentence.norm_start : sentence.norm_end]
@@ -517,13 +526,11 @@ class Moderator:
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            best = sorted(scored.raising(opinion.index, harm.category))
-            best = best[-_LEARNED_EVIDENCE:]
-            for _, term in best:
+            for _, term in scored.strongest(opinion.index, harm.category, _LEARNED_EVIDENCE):
                 parts = term.split(" ")
                 size, head = len(parts), parts[0]
-                for at in range(first, last - size + 1):
-                    if words[at] == head and words[at : at + size] == parts:
+                for at in _positions(words, head, first, last - size + 1):
+                    if words[at : at + size] == parts:
                         close = at + size - 1
                         start, end = norm.span(starts[at], starts[close] + len(words[close]))
                         found.append(
@@ -561,6 +568,18 @@ class Moderator:
         """Forget the remembered answers of the rules engine."""
         with self._cache_lock:
             self._cache.clear()
+
+
+def _positions(words: list[str], word: str, start: int, stop: int):
+    """Where `word` is in words[start:stop], in order."""
+    at = start
+    while True:
+        try:
+            at = words.index(word, at, stop)
+        except ValueError:
+            return
+        yield at
+        at += 1
 
 
 def _surest(opinion: _Opinion) -> float:
