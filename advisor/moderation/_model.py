@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import math
 import re
 from collections import Counter
@@ -38,6 +37,7 @@ from itertools import repeat
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 __all__ = [
     "ENDORSES",
@@ -89,7 +89,7 @@ class LinearModel:
         self.categories: tuple[str, ...] = tuple(data["categories"])
         vocabulary = data["vocabulary"]
         self.vocabulary: list[str] = list(vocabulary)
-        self._index = {term: i for i, term in enumerate(vocabulary)}
+        self._index = dict(zip(vocabulary, itertools.count()))
         self._idf = np.asarray(data["idf"], dtype=np.float64)
         self._weights = np.asarray(data["weights"], dtype=np.float64)  # terms x categories
         self._intercepts = np.asarray(data["intercepts"], dtype=np.float64)
@@ -112,7 +112,8 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        # orjson reads the numbers of a model file (mostly weights) about twice as fast.
+        return cls(orjson.loads(Path(path).read_bytes()))
 
     def features(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values) of the unit-length tf-idf vector of `terms`."""
