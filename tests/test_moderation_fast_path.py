@@ -180,6 +180,49 @@ def test_a_stretch_is_scanned_for_the_keywords_a_whole_scan_finds_in_it(fast, te
     assert sorted(prefilter.scan(folded, start, end)) == sorted(whole)
 
 
+def _ruled_out_yet_found(fast: Moderator, text: str) -> tuple[int, int]:
+    """Check every class the keyword pass rules out in a sentence of `text`
+    against its regex there; (classes ruled out, keyed classes found)."""
+    prefilter = fast.policy.prefilter
+    norm = normalise(text)
+    ruled, found = 0, 0
+    for start, end, _, _ in split_sentences(norm, text):
+        keyword_sets = {i for _, ids in prefilter.scan(norm.text, start, end) for i in ids}
+        ruled_out = prefilter.ruled_out(keyword_sets)
+        sentence = norm.text[start:end]
+        for name in prefilter.keyed:
+            matched = any(
+                m.end() > m.start() for m in fast.policy.classes[name].regex.finditer(sentence)
+            )
+            assert not (matched and name in ruled_out), (name, sentence)
+            found += matched
+        ruled += len(ruled_out)
+    return ruled, found
+
+
+def test_a_class_the_keywords_rule_out_has_no_match(fast):
+    """A sentence's keywords rule classes out (so that negation is not looked
+    for inside phrases that cannot be there): none of them may match it."""
+    ruled, found = 0, 0
+    for text in [*SAMPLE, *(p.read_text("utf-8") for p in ARTICLES)]:
+        counts = _ruled_out_yet_found(fast, text)
+        ruled, found = ruled + counts[0], found + counts[1]
+    assert ruled
+    assert found
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", " ", " ", ". ", "\n", ", "])),
+        min_size=1,
+        max_size=30,
+    ).map(lambda pairs: "".join(w + sep for w, sep in pairs))
+)
+def test_a_class_the_keywords_rule_out_has_no_match_in_generated_texts(fast, text):
+    _ruled_out_yet_found(fast, text)
+
+
 @pytest.mark.parametrize("text", [*SAMPLE[:60], *(p.read_text("utf-8") for p in ARTICLES)])
 def test_the_shared_vocabulary_gives_each_model_its_own_terms(fast, text):
     """A text's words are looked up once for the category model and the

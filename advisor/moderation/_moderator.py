@@ -97,6 +97,7 @@ class _Sentence:
     start: int
     end: int
     harms: tuple[str, ...] = ()  # rule ids of the harms it could hold
+    ruled_out: frozenset[str] = frozenset()  # classes its keywords rule out
     # Whether it opens by pointing back, and whether it leads in to the next
     # (`Moderator._carries_on`), once looked at.
     opens: bool | None = None
@@ -216,6 +217,8 @@ class Moderator:
                 owner = bisect.bisect_right(starts, position) - 1
                 if owner >= 0 and position < sentences[owner].norm_end:
                     found[owner].update(keyword_sets)
+        for index in scanned:
+            sentences[index].ruled_out = prefilter.ruled_out(found[index])
         for index in wanted:
             keyword_sets = found[index]
             # A sentence that opens by pointing back carries on the previous one.
@@ -379,7 +382,10 @@ class Moderator:
         span = (norm.text, sentence.norm_start, sentence.norm_end)
         if stances or matches:
             matches = negate(
-                self.policy, *span, matches + find_matches(self.policy, *span, stances)
+                self.policy,
+                *span,
+                matches + find_matches(self.policy, *span, stances),
+                sentence.ruled_out,
             )
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
         if opinion is not None:
@@ -440,9 +446,11 @@ class Moderator:
 
         def present(name: str) -> bool:
             if name not in found:
-                found[name] = carried.get(name, []) + find_matches(
-                    self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
-                )
+                found[name] = carried.get(name, [])
+                if name not in sentence.ruled_out:
+                    found[name] = found[name] + find_matches(
+                        self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
+                    )
             return bool(found[name])
 
         # Classes are looked for lazily: a harm is dropped at its first missing class.
@@ -459,7 +467,12 @@ class Moderator:
             return []
         start, end = previous.norm_start, previous.norm_end
         found = negate(
-            self.policy, text, start, end, find_matches(self.policy, text, start, end, carry)
+            self.policy,
+            text,
+            start,
+            end,
+            find_matches(self.policy, text, start, end, carry),
+            previous.ruled_out,
         )
         return [m for m in found if m.name in carry and not m.negated]
 

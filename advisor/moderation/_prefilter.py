@@ -343,6 +343,8 @@ class Prefilter:
                 for number in ids:
                     self._needed_by.setdefault(number, []).append((name, ids))
         self.unkeyed = frozenset(unknown)
+        #: The classes whose keywords are known: one can be ruled out (`ruled_out`).
+        self.keyed = frozenset(found_by_class) - self.unkeyed
         # One automaton over every keyword; what a keyword satisfies depends on
         # whether it must start or end a word where it is found.
         found_at: dict[str, dict[tuple[bool, bool], set[int]]] = {}
@@ -425,12 +427,20 @@ class Prefilter:
         found = frozenset(found)
         if not found:
             return self._always
+        return self._possible(self._present(found))
+
+    def ruled_out(self, found: Iterable[int]) -> frozenset[str]:
+        """The classes that cannot match where the keyword sets `found` were seen."""
+        return self.keyed - self._present(frozenset(found))
+
+    def _present(self, found: frozenset[int]) -> set[str]:
+        """The classes that may match where the keyword sets `found` were seen."""
         present = set(self.unkeyed)
         for number in found:
             for name, alternative in self._needed_by[number]:
                 if name not in present and alternative <= found:
                     present.add(name)
-        return self._possible(present)
+        return present
 
     def _possible(self, present) -> tuple[str, ...]:
         return tuple(rule for rule, needed in self._harms if needed <= present)
