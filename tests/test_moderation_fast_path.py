@@ -180,6 +180,26 @@ def test_a_stretch_is_scanned_for_the_keywords_a_whole_scan_finds_in_it(fast, te
     assert sorted(prefilter.scan(folded, start, end)) == sorted(whole)
 
 
+@pytest.mark.parametrize("text", [*SAMPLE[:40], *(p.read_text("utf-8") for p in ARTICLES)])
+def test_a_sentences_strongest_terms_are_the_heaviest_of_its_contributions(fast, text):
+    """The evidence of a learned verdict: the terms that raise a category's
+    score most, picked from the text's arrays, are the last of every term's
+    contribution (`LinearModel.contributions`) sorted by weight."""
+    model = fast.policy.model
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    scored = score_text(model, norm.text, spans)
+    for index, (first, last) in enumerate(scored.bounds):
+        words = scored.words[first:last]
+        terms = [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]
+        for category in model.categories:
+            weights = model.contributions(terms, category)
+            expected = sorted((w, t) for t, w in weights.items() if w > 0)[-3:]
+            found = scored.strongest(index, category, 3)
+            assert [t for _, t in found] == [t for _, t in expected], (category, words)
+            assert [w for w, _ in found] == pytest.approx([w for w, _ in expected])
+
+
 def _ruled_out_yet_found(fast: Moderator, text: str) -> tuple[int, int]:
     """Check every class the keyword pass rules out in a sentence of `text`
     against its regex there; (classes ruled out, keyed classes found)."""
