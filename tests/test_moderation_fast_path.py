@@ -208,7 +208,7 @@ def _ruled_out_yet_found(fast: Moderator, text: str) -> tuple[int, int]:
     ruled, found = 0, 0
     for start, end, _, _ in split_sentences(norm, text):
         keyword_sets = {i for _, ids in prefilter.scan(norm.text, start, end) for i in ids}
-        ruled_out = prefilter.ruled_out(keyword_sets)
+        ruled_out = prefilter.ruled_out(prefilter.present(keyword_sets))
         sentence = norm.text[start:end]
         for name in prefilter.keyed:
             matched = any(

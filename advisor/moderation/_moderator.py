@@ -217,15 +217,19 @@ class Moderator:
                 owner = bisect.bisect_right(starts, position) - 1
                 if owner >= 0 and position < sentences[owner].norm_end:
                     found[owner].update(keyword_sets)
+        present = {i: prefilter.present(found[i]) for i in scanned}
         for index in scanned:
-            sentences[index].ruled_out = prefilter.ruled_out(found[index])
+            sentences[index].ruled_out = prefilter.ruled_out(present[index])
         for index in wanted:
-            keyword_sets = found[index]
             # A sentence that opens by pointing back carries on the previous one.
-            if index and found[index - 1]:
-                if self._carries_on(text, sentences[index - 1], sentences[index]):
-                    keyword_sets = keyword_sets | found[index - 1]
-            sentences[index].harms = prefilter.harms(keyword_sets)
+            if (
+                index
+                and found[index - 1]
+                and self._carries_on(text, sentences[index - 1], sentences[index])
+            ):
+                sentences[index].harms = prefilter.harms(found[index] | found[index - 1])
+            else:
+                sentences[index].harms = prefilter.possible(present[index])
 
     def _opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion | None]:
         """The model's verdict on each sentence (None for every sentence when

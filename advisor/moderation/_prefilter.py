@@ -424,23 +424,31 @@ class Prefilter:
 
     def harms(self, found: Iterable[int]) -> tuple[str, ...]:
         """The rule ids of the harms possible where the keyword sets `found` were seen."""
+        return self.possible(self.present(found))
+
+    def present(self, found: Iterable[int]) -> frozenset[str]:
+        """The classes that may match where the keyword sets `found` were seen:
+        those that need no keyword, and those with every keyword set of one
+        of their alternatives among `found`."""
         found = frozenset(found)
         if not found:
-            return self._always
-        return self._possible(self._present(found))
-
-    def ruled_out(self, found: Iterable[int]) -> frozenset[str]:
-        """The classes that cannot match where the keyword sets `found` were seen."""
-        return self.keyed - self._present(frozenset(found))
-
-    def _present(self, found: frozenset[int]) -> set[str]:
-        """The classes that may match where the keyword sets `found` were seen."""
+            return self.unkeyed
         present = set(self.unkeyed)
         for number in found:
             for name, alternative in self._needed_by[number]:
                 if name not in present and alternative <= found:
                     present.add(name)
-        return present
+        return frozenset(present)
+
+    def ruled_out(self, present: frozenset[str]) -> frozenset[str]:
+        """The classes that cannot match where only the classes `present` may."""
+        return self.keyed - present
+
+    def possible(self, present: frozenset[str]) -> tuple[str, ...]:
+        """The rule ids of the harms whose classes are all `present`."""
+        if present is self.unkeyed:
+            return self._always
+        return self._possible(present)
 
     def _possible(self, present) -> tuple[str, ...]:
         return tuple(rule for rule, needed in self._harms if needed <= present)
