@@ -16,13 +16,20 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import Moderator, _text
-from advisor.moderation._model import _words_and_starts, endorsement, score_text, tokens
+from advisor.moderation._model import (
+    _matrix,
+    _words_and_starts,
+    endorsement,
+    score_text,
+    tokens,
+)
 from advisor.moderation._policy import _whole_words
 from advisor.moderation._text import normalise, split_sentences
 
@@ -276,3 +283,22 @@ def test_a_text_split_around_its_tokens_gives_each_token_and_its_offset(text):
         [t.text for t in tokens(text)],
         [t.start for t in tokens(text)],
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.floats(allow_nan=False), max_size=4), max_size=6),
+    st.integers(0, 4),
+)
+def test_a_models_weights_are_read_as_numpy_reads_them(rows, width):
+    """The model's weights are read in one run over their numbers when every
+    row has the categories' width; the result is numpy's own reading."""
+    try:
+        expected = np.asarray(rows, dtype=np.float64)
+    except ValueError:  # rows of different lengths
+        with pytest.raises(ValueError, match="inhomogeneous"):
+            _matrix(rows, width)
+        return
+    got = _matrix(rows, width)
+    assert got.shape == expected.shape
+    assert got.tolist() == expected.tolist()
