@@ -26,6 +26,7 @@ the model is all but sure of on its own (``certain``) keeps its verdict.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 import re
@@ -176,11 +177,10 @@ class LinearModel:
         # Each passage's sum per category, in one count over (passage, category) cells.
         width = len(self.categories)
         cells = (row_of[:, None] * width + np.arange(width)).ravel()
-        sums = np.bincount(
-            cells, (values[:, None] * self._weights[terms]).ravel(), len(passages) * width
-        )
+        added = values[:, None] * self._weights[terms]
+        sums = np.bincount(cells, added.ravel(), len(passages) * width)
         logits = sums.reshape(len(passages), width) + self._intercepts
-        return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)))
+        return PassageFeatures(self, row_of, terms, values, 1.0 / (1.0 + np.exp(-logits)), added)
 
     def _one_passage(self, words: Sequence[str], start: int, end: int) -> PassageFeatures:
         """`passage_features` of the one passage words[start:end]: `features`,
@@ -284,6 +284,9 @@ class PassageFeatures:
     terms: np.ndarray  # its term's index in the vocabulary
     values: np.ndarray  # its value
     probabilities: np.ndarray  # passages x categories
+    #: What each feature adds to each category's sum (features x categories),
+    #: when worked out with the scores.
+    added: np.ndarray | None = None
 
     @cached_property
     def _bounds(self) -> list[int]:
@@ -298,14 +301,19 @@ class PassageFeatures:
         model = self.model
         first, last = self._bounds[row : row + 2]
         terms = self.terms[first:last]
-        weights = self.values[first:last] * model._weights[terms, model.categories.index(category)]
-        kept = weights > 0
-        if np.count_nonzero(kept) > count:
+        column = model.categories.index(category)
+        if self.added is not None:  # the products the scores were summed from
+            weights = self.added[first:last, column]
+        else:
+            weights = self.values[first:last] * model._weights[terms, column]
+        # A sentence has a few dozen terms: plain lists cost less than arrays here.
+        raising = [(w, t) for w, t in zip(weights.tolist(), terms.tolist(), strict=True) if w > 0]
+        if len(raising) > count:
             # Only a term weighing at least the count-th heaviest can be among them.
-            kept &= weights >= np.partition(weights, -count)[-count]
+            floor = heapq.nlargest(count, [w for w, _ in raising])[-1]
+            raising = [(w, t) for w, t in raising if w >= floor]
         vocabulary = model.vocabulary
-        found = zip(weights[kept].tolist(), terms[kept].tolist(), strict=True)
-        return sorted((w, vocabulary[t]) for w, t in found)[-count:]
+        return sorted((w, vocabulary[t]) for w, t in raising)[-count:]
 
 
 @dataclass(frozen=True)
