@@ -26,7 +26,6 @@ the model is all but sure of on its own (``certain``) keeps its verdict.
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
 import math
 import re
@@ -291,6 +290,8 @@ class PassageFeatures:
     @cached_property
     def _bounds(self) -> list[int]:
         """Where each passage's features start, and after the last, where they end."""
+        if len(self.probabilities) == 1:  # a plan
+            return [0, len(self.rows)]
         return np.searchsorted(self.rows, np.arange(len(self.probabilities) + 1)).tolist()
 
     def strongest(self, row: int, category: str, count: int) -> list[tuple[float, str]]:
@@ -310,7 +311,7 @@ class PassageFeatures:
         raising = [(w, t) for w, t in zip(weights.tolist(), terms.tolist(), strict=True) if w > 0]
         if len(raising) > count:
             # Only a term weighing at least the count-th heaviest can be among them.
-            floor = heapq.nlargest(count, [w for w, _ in raising])[-1]
+            floor = sorted([w for w, _ in raising])[-count]
             raising = [(w, t) for w, t in raising if w >= floor]
         vocabulary = model.vocabulary
         return sorted((w, vocabulary[t]) for w, t in raising)[-count:]
