@@ -16,13 +16,20 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import Moderator, _text
-from advisor.moderation._model import _words_and_starts, endorsement, score_text, tokens
+from advisor.moderation._model import (
+    _matrix,
+    _words_and_starts,
+    endorsement,
+    score_text,
+    tokens,
+)
 from advisor.moderation._policy import _whole_words
 from advisor.moderation._text import normalise, split_sentences
 
@@ -180,6 +187,69 @@ def test_a_stretch_is_scanned_for_the_keywords_a_whole_scan_finds_in_it(fast, te
     assert sorted(prefilter.scan(folded, start, end)) == sorted(whole)
 
 
+@pytest.mark.parametrize("text", [*SAMPLE[:40], *(p.read_text("utf-8") for p in ARTICLES)])
+def test_a_sentences_strongest_terms_are_the_heaviest_of_its_contributions(fast, text):
+    """The evidence of a learned verdict: the terms that raise a category's
+    score most, picked from the text's arrays, are the last of every term's
+    contribution (`LinearModel.contributions`) sorted by weight."""
+    model = fast.policy.model
+    norm = normalise(text)
+    spans = [(a, b) for a, b, _, _ in split_sentences(norm, text)]
+    scored = score_text(model, norm.text, spans)
+    for index, (first, last) in enumerate(scored.bounds):
+        words = scored.words[first:last]
+        terms = [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]
+        for category in model.categories:
+            weights = model.contributions(terms, category)
+            expected = sorted((w, t) for t, w in weights.items() if w > 0)[-3:]
+            found = scored.strongest(index, category, 3)
+            assert [t for _, t in found] == [t for _, t in expected], (category, words)
+            assert [w for w, _ in found] == pytest.approx([w for w, _ in expected])
+
+
+def _ruled_out_yet_found(fast: Moderator, text: str) -> tuple[int, int]:
+    """Check every class the keyword pass rules out in a sentence of `text`
+    against its regex there; (classes ruled out, keyed classes found)."""
+    prefilter = fast.policy.prefilter
+    norm = normalise(text)
+    ruled, found = 0, 0
+    for start, end, _, _ in split_sentences(norm, text):
+        keyword_sets = {i for _, ids in prefilter.scan(norm.text, start, end) for i in ids}
+        ruled_out = prefilter.ruled_out(prefilter.present(keyword_sets))
+        sentence = norm.text[start:end]
+        for name in prefilter.keyed:
+            matched = any(
+                m.end() > m.start() for m in fast.policy.classes[name].regex.finditer(sentence)
+            )
+            assert not (matched and name in ruled_out), (name, sentence)
+            found += matched
+        ruled += len(ruled_out)
+    return ruled, found
+
+
+def test_a_class_the_keywords_rule_out_has_no_match(fast):
+    """A sentence's keywords rule classes out (so that negation is not looked
+    for inside phrases that cannot be there): none of them may match it."""
+    ruled, found = 0, 0
+    for text in [*SAMPLE, *(p.read_text("utf-8") for p in ARTICLES)]:
+        counts = _ruled_out_yet_found(fast, text)
+        ruled, found = ruled + counts[0], found + counts[1]
+    assert ruled
+    assert found
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", " ", " ", ". ", "\n", ", "])),
+        min_size=1,
+        max_size=30,
+    ).map(lambda pairs: "".join(w + sep for w, sep in pairs))
+)
+def test_a_class_the_keywords_rule_out_has_no_match_in_generated_texts(fast, text):
+    _ruled_out_yet_found(fast, text)
+
+
 @pytest.mark.parametrize("text", [*SAMPLE[:60], *(p.read_text("utf-8") for p in ARTICLES)])
 def test_the_shared_vocabulary_gives_each_model_its_own_terms(fast, text):
     """A text's words are looked up once for the category model and the
@@ -213,3 +283,22 @@ def test_a_text_split_around_its_tokens_gives_each_token_and_its_offset(text):
         [t.text for t in tokens(text)],
         [t.start for t in tokens(text)],
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.floats(allow_nan=False), max_size=4), max_size=6),
+    st.integers(0, 4),
+)
+def test_a_models_weights_are_read_as_numpy_reads_them(rows, width):
+    """The model's weights are read in one run over their numbers when every
+    row has the categories' width; the result is numpy's own reading."""
+    try:
+        expected = np.asarray(rows, dtype=np.float64)
+    except ValueError:  # rows of different lengths
+        with pytest.raises(ValueError, match="inhomogeneous"):
+            _matrix(rows, width)
+        return
+    got = _matrix(rows, width)
+    assert got.shape == expected.shape
+    assert got.tolist() == expected.tolist()

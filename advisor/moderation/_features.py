@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from itertools import accumulate
@@ -53,17 +53,25 @@ def find_matches(
 
 
 def negate(
-    policy: Policy, text: str, start: int, end: int, matches: Sequence[Match]
+    policy: Policy,
+    text: str,
+    start: int,
+    end: int,
+    matches: Sequence[Match],
+    ruled_out: Container[str] = (),
 ) -> list[Match]:
     """`matches` with those in the scope of a negation in text[start:end] marked
-    negated, followed by the negations that apply.
+    negated, followed by the negations that apply.  `ruled_out` names classes
+    known not to match in text[start:end] (`Prefilter.ruled_out`): they are
+    not looked for.
 
     In O(n log n) of the matches, cues and boundaries: a long text dense with
     cues must not cost their product."""
     cues = find_matches(policy, text, start, end, policy.of_kind("negation"))
     if cues:
+        absorbing = [n for n in policy.absorbing if n not in ruled_out]
         absorbed = _Spans(
-            (p.start, p.end) for p in find_matches(policy, text, start, end, policy.absorbing)
+            (p.start, p.end) for p in find_matches(policy, text, start, end, absorbing)
         )
         cues = [c for c in cues if not absorbed.overlaps(c.start, c.end)]
     if not cues:

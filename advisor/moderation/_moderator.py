@@ -97,6 +97,11 @@ class _Sentence:
     start: int
     end: int
     harms: tuple[str, ...] = ()  # rule ids of the harms it could hold
+    ruled_out: frozenset[str] = frozenset()  # classes its keywords rule out
+    # Whether it opens by pointing back, and whether it leads in to the next
+    # (`Moderator._carries_on`), once looked at.
+    opens: bool | None = None
+    leads_in: bool | None = None
 
 
 class Moderator:
@@ -212,13 +217,19 @@ class Moderator:
                 owner = bisect.bisect_right(starts, position) - 1
                 if owner >= 0 and position < sentences[owner].norm_end:
                     found[owner].update(keyword_sets)
+        present = {i: prefilter.present(found[i]) for i in scanned}
+        for index in scanned:
+            sentences[index].ruled_out = prefilter.ruled_out(present[index])
         for index in wanted:
-            keyword_sets = found[index]
             # A sentence that opens by pointing back carries on the previous one.
-            if index and found[index - 1]:
-                if self._carries_on(text, sentences[index - 1], sentences[index]):
-                    keyword_sets = keyword_sets | found[index - 1]
-            sentences[index].harms = prefilter.harms(keyword_sets)
+            if (
+                index
+                and found[index - 1]
+                and self._carries_on(text, sentences[index - 1], sentences[index])
+            ):
+                sentences[index].harms = prefilter.harms(found[index] | found[index - 1])
+            else:
+                sentences[index].harms = prefilter.possible(present[index])
 
     def _opinions(self, text: str, sentences: list[_Sentence]) -> list[_Opinion | None]:
         """The model's verdict on each sentence (None for every sentence when
@@ -328,10 +339,15 @@ class Moderator:
 
     def _carries_on(self, text: str, previous: _Sentence, sentence: _Sentence) -> bool:
         """Whether `sentence` carries on `previous`: it opens by pointing back
-        ("The first one…", "I don't."), or `previous` leads in to it."""
-        return self._starts(text, sentence, self._openers) or self._starts(
-            text, previous, self._lead_ins
-        )
+        ("The first one…", "I don't."), or `previous` leads in to it.  Each
+        sentence's opening is looked at once."""
+        if sentence.opens is None:
+            sentence.opens = self._starts(text, sentence, self._openers)
+        if sentence.opens:
+            return True
+        if previous.leads_in is None:
+            previous.leads_in = self._starts(text, previous, self._lead_ins)
+        return previous.leads_in
 
     def _starts(self, text: str, sentence: _Sentence, names) -> bool:
         segment = text[sentence.norm_start : sentence.norm_end]
@@ -370,7 +386,10 @@ class Moderator:
         span = (norm.text, sentence.norm_start, sentence.norm_end)
         if stances or matches:
             matches = negate(
-                self.policy, *span, matches + find_matches(self.policy, *span, stances)
+                self.policy,
+                *span,
+                matches + find_matches(self.policy, *span, stances),
+                sentence.ruled_out,
             )
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
         if opinion is not None:
@@ -431,9 +450,11 @@ class Moderator:
 
         def present(name: str) -> bool:
             if name not in found:
-                found[name] = carried.get(name, []) + find_matches(
-                    self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
-                )
+                found[name] = carried.get(name, [])
+                if name not in sentence.ruled_out:
+                    found[name] = found[name] + find_matches(
+                        self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
+                    )
             return bool(found[name])
 
         # Classes are looked for lazily: a harm is dropped at its first missing class.
@@ -450,7 +471,12 @@ class Moderator:
             return []
         start, end = previous.norm_start, previous.norm_end
         found = negate(
-            self.policy, text, start, end, find_matches(self.policy, text, start, end, carry)
+            self.policy,
+            text,
+            start,
+            end,
+            find_matches(self.policy, text, start, end, carry),
+            previous.ruled_out,
         )
         return [m for m in found if m.name in carry and not m.negated]
 
@@ -517,13 +543,11 @@ class Moderator:
         for harm in fired:
             if harm.id != LEARNED:
                 continue
-            best = sorted(scored.raising(opinion.index, harm.category))
-            best = best[-_LEARNED_EVIDENCE:]
-            for _, term in best:
+            for _, term in scored.strongest(opinion.index, harm.category, _LEARNED_EVIDENCE):
                 parts = term.split(" ")
                 size, head = len(parts), parts[0]
-                for at in range(first, last - size + 1):
-                    if words[at] == head and words[at : at + size] == parts:
+                for at in _positions(words, head, first, last - size + 1):
+                    if words[at : at + size] == parts:
                         close = at + size - 1
                         start, end = norm.span(starts[at], starts[close] + len(words[close]))
                         found.append(
@@ -561,6 +585,18 @@ class Moderator:
         """Forget the remembered answers of the rules engine."""
         with self._cache_lock:
             self._cache.clear()
+
+
+def _positions(words: list[str], word: str, start: int, stop: int):
+    """Where `word` is in words[start:stop], in order."""
+    at = start
+    while True:
+        try:
+            at = words.index(word, at, stop)
+        except ValueError:
+            return
+        yield at
+        at += 1
 
 
 def _surest(opinion: _Opinion) -> float:

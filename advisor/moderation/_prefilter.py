@@ -343,6 +343,8 @@ class Prefilter:
                 for number in ids:
                     self._needed_by.setdefault(number, []).append((name, ids))
         self.unkeyed = frozenset(unknown)
+        #: The classes whose keywords are known: one can be ruled out (`ruled_out`).
+        self.keyed = frozenset(found_by_class) - self.unkeyed
         # One automaton over every keyword; what a keyword satisfies depends on
         # whether it must start or end a word where it is found.
         found_at: dict[str, dict[tuple[bool, bool], set[int]]] = {}
@@ -422,14 +424,30 @@ class Prefilter:
 
     def harms(self, found: Iterable[int]) -> tuple[str, ...]:
         """The rule ids of the harms possible where the keyword sets `found` were seen."""
+        return self.possible(self.present(found))
+
+    def present(self, found: Iterable[int]) -> frozenset[str]:
+        """The classes that may match where the keyword sets `found` were seen:
+        those that need no keyword, and those with every keyword set of one
+        of their alternatives among `found`."""
         found = frozenset(found)
         if not found:
-            return self._always
+            return self.unkeyed
         present = set(self.unkeyed)
         for number in found:
             for name, alternative in self._needed_by[number]:
                 if name not in present and alternative <= found:
                     present.add(name)
+        return frozenset(present)
+
+    def ruled_out(self, present: frozenset[str]) -> frozenset[str]:
+        """The classes that cannot match where only the classes `present` may."""
+        return self.keyed - present
+
+    def possible(self, present: frozenset[str]) -> tuple[str, ...]:
+        """The rule ids of the harms whose classes are all `present`."""
+        if present is self.unkeyed:
+            return self._always
         return self._possible(present)
 
     def _possible(self, present) -> tuple[str, ...]:
