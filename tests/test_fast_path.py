@@ -11,6 +11,7 @@ fields among them.
 import json
 import random
 import re
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from unittest import mock
@@ -280,9 +281,17 @@ def _typed(value):
 
 def _read(reader, raw):
     try:
-        return ("read", _typed(reader(raw)))
+        value = reader(raw)
     except BadRequest as error:
         return ("refused", error.code, error.description)
+    # Python 3.13's json reads nesting deeper than the interpreter's default recursion
+    # limit, which `_typed` walks with one call a level.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * len(raw) + 100))
+    try:
+        return ("read", _typed(value))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 _ws = st.sampled_from(["", " ", "\n", "\t", "\r\n  "])
