@@ -571,20 +571,15 @@ class InterviewState:
         data["plans"] = tuple(data.get("plans", ()))
         if "stage" not in data or not data.keys() <= _STATE_DEFAULTS.keys():
             return cls(**data)  # what a dataclass says of a missing or unknown field
-        # Every field given is one of the state's, checked by the schema or `load_state`:
-        # set as the dataclass's own __init__ sets them, the defaults first.
-        state = object.__new__(cls)
-        state.__dict__.update(_STATE_DEFAULTS, **data)
-        return state
+        # Every field given is one of the state's, checked by the schema or `load_state`.
+        return _assembled(cls, _STATE_DEFAULTS, data)
 
     def with_hours(self, hours: float, **changes) -> InterviewState:
         """This state `hours` after the interview ended, with `changes` (fields of the
         state, of their types): what ``dataclasses.replace(self, **changes,
         hours_since=hours)`` gives, without building it field by field (the forecast
         asks for many moments of one state)."""
-        moved = object.__new__(type(self))
-        moved.__dict__.update(vars(self), **changes, hours_since=hours)
-        return moved
+        return _assembled(type(self), vars(self), {**changes, "hours_since": hours})
 
     def at(self, hours: float) -> datetime | None:
         """The absolute time `hours` after the interview ended, when that is known."""
@@ -641,6 +636,15 @@ class InterviewState:
 
 #: Every field of `InterviewState`, with its default (`missing` for one required).
 _STATE_DEFAULTS = {f.name: f.default for f in STATE_FIELDS if f.in_state}
+
+
+def _assembled(cls, fields: dict, changes: dict):
+    """A frozen state of `cls` with `fields`, then `changes`, set as the dataclass's own
+    __init__ sets them (every name one of its fields, every value of its type, which
+    the callers have checked), without a call per field."""
+    state = object.__new__(cls)
+    state.__dict__.update(fields, **changes)
+    return state
 
 
 def _next_working_day(day: date) -> date:
