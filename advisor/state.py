@@ -612,15 +612,17 @@ class InterviewState:
         return 24.0 * days if self.interview_ended_at is None else self.day_start(days + 1)
 
     def grace_hours(self) -> float | None:
-        """Hours from the end of the interview to the end of the first working day after
-        the stated decision date: news may take that long to reach the candidate."""
+        """Hours from the end of the interview to when the stated decision time has
+        surely passed, as the contract's follow-up reads it ("once the stated time has
+        passed"): the end of the stated date when the clock is known; with hours only,
+        that many days of 24 hours, and a decision promised for the interview's own day
+        24 hours on, by when that day has surely ended."""
         days = self.decision_expected_in_days
         if days is None:
             return None
         if self.interview_ended_at is None:
-            return 24.0 * (days + 1)
-        stated = self.interview_ended_at.date() + timedelta(days=days)
-        return self._hours_until(_next_working_day(stated) + timedelta(days=1))
+            return 24.0 * max(days, 1)
+        return self.day_start(days + 1)
 
     def days_past_decision(self) -> int | None:
         """Calendar days since the stated decision date, when the clock is known."""
@@ -647,14 +649,6 @@ def _assembled(cls, fields: dict, changes: dict):
     return state
 
 
-def _next_working_day(day: date) -> date:
-    """The first Monday to Friday after `day`."""
-    day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
 def _hours(value: float) -> float:
     """Hours to a tenth of a second, which the engine reads without an exponent."""
     return round(float(value), 4) + 0.0
@@ -670,8 +664,8 @@ def to_fact(state: InterviewState) -> dict:
     ``clock_known`` says whether the interview's end was given as a time;
     ``day`` counts days since the interview's day (see the module's docstring).
     ``decision_known`` says whether the employer gave a date; only then is
-    ``hours_past_grace`` present: hours since the end of the first working
-    day after the stated date. ``kind`` tells the state apart from the
+    ``hours_past_grace`` present: hours since the stated decision time surely
+    passed (`InterviewState.grace_hours`). ``kind`` tells the state apart from the
     recommendation facts rules chain to.
     """
     values = vars(state)

@@ -45,10 +45,25 @@ def _tests(rule, field, op, value):
     return any(c.field == field and c.op == op and c.value == value for c in rule.conditions)
 
 
+def _hours_from(rule) -> float:
+    """The fewest hours since the interview at which `rule` can fire."""
+    bounds = [
+        c.value for c in rule.conditions if c.field == "hours_since" and c.op in ("gte", "gt")
+    ]
+    return max(bounds, default=0)
+
+
 #: Words in a title, and what must hold of every rule that shows that title.
 TITLE_PROMISES = [
     ("today", lambda r: _tests(r, "day", "eq", 0) and r.window.end.base == "day"),
-    ("the day after", lambda r: _tests(r, "day", "gte", 1) and _tests(r, "day", "lt", 3)),
+    (
+        "the day after",
+        lambda r: (
+            (_tests(r, "day", "gte", 1) and _tests(r, "day", "lt", 3))
+            # With hours only: not before 16 h, the next day for an interview ending after 8:00.
+            or (_tests(r, "clock_known", "eq", False) and _hours_from(r) >= 16)
+        ),
+    ),
     ("while you wait", lambda r: _stages(r) <= {"after", "next_round"}),
     ("withdraw", lambda r: "offer" not in _stages(r)),
     ("before you leave", lambda r: _stages(r) == {"closing"}),

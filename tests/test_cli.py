@@ -38,11 +38,20 @@ def test_advise_names_the_actions_to_do_instead_by_their_titles(state_file, caps
         assert {item.strip().rstrip(".") for item in line.split(";")} <= titles, line
 
 
-def test_advise_says_when_to_act_in_words(state_file, capsys):
-    assert main(["advise", str(state_file)]) == 0
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ({"stage": "after", "hours_since": 150, "via_agency": True}, "When: from now, no end"),
+        ({"stage": "offer", "hours_since": 2}, "When: from now, within two days"),
+        ({"stage": "offer", "hours_since": 2}, "When: from now, within four hours"),
+    ],
+)
+def test_advise_says_when_to_act_in_words(tmp_path, capsys, state, said):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    assert main(["advise", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "When: from now, no end" in out
-    assert "When: from now, within five days" in out
+    assert said in out
     assert " h to " not in out
     assert "to open" not in out
 

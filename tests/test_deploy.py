@@ -195,7 +195,7 @@ def test_a_sighup_rule_reload_on_both_keeps_serving(site):
     """
     base, instances, folder = site
     ruleset = folder / "rules" / "ruleset.yaml"
-    ruleset.write_text(ruleset.read_text().replace('version: "1.1.0"', 'version: "1.1.1"'))
+    ruleset.write_text(ruleset.read_text().replace('version: "1.2.0"', 'version: "1.2.1"'))
     old_workers = [set(i.workers()) for i in instances]
     with load(f"{base}/v1/advice", threads=2, body=BODY, headers=_keyed(), timeout=40) as running:
         for instance in instances:

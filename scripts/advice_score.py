@@ -1,0 +1,160 @@
+"""Score the advice on labelled interview states: what must and must not be recommended.
+
+Each input is JSON Lines, one labelled state per line::
+
+    {"id": "a-01", "state": {...a request body of POST /v1/advice...},
+     "must": [action ids], "must_not": [action ids], "why": "..."}
+
+A case passes when every action of ``must`` is recommended and none of
+``must_not`` is. The figures: cases passed, the share of ``must`` actions
+recommended (recall), and the share of ``must_not`` actions recommended anyway
+(wrongly recommended). ``--misses`` lists each failing case with what was
+missing or wrongly there; use it only on sets open for development, after their
+blind figure is recorded.
+
+    python scripts/advice_score.py tests/advice/*.jsonl
+    python scripts/advice_score.py tests/advice/blind-a.jsonl --misses
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from marshmallow import ValidationError  # noqa: E402
+
+from advisor.config import Settings  # noqa: E402
+from advisor.engine import Engine  # noqa: E402
+from advisor.state import InterviewState  # noqa: E402
+
+KEYS = ("id", "state", "must", "must_not")
+
+
+class CasesError(ValueError):
+    """A labelled file is malformed; the message names the file and line."""
+
+
+@dataclass
+class Score:
+    """Counts over a labelled set."""
+
+    cases: int = 0
+    passed: int = 0
+    must: int = 0
+    must_found: int = 0
+    must_not: int = 0
+    must_not_found: int = 0
+    missed: Counter = field(default_factory=Counter)
+    wrongly: Counter = field(default_factory=Counter)
+    failures: list = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {
+            "cases": self.cases,
+            "passed": self.passed,
+            "pass_rate": round(self.passed / self.cases, 3) if self.cases else 1.0,
+            "must_recall": round(self.must_found / self.must, 3) if self.must else 1.0,
+            "wrongly_recommended": (
+                round(self.must_not_found / self.must_not, 3) if self.must_not else 0.0
+            ),
+            "missed_by_action": dict(self.missed.most_common()),
+            "wrongly_by_action": dict(self.wrongly.most_common()),
+        }
+
+
+def read_cases(path: Path, known: set[str]) -> list[dict]:
+    """The labelled states of `path`, checked: ids once, action ids known, lists disjoint."""
+    cases, seen = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{number}"
+        try:
+            case = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise CasesError(f"{where}: not JSON ({error.msg})") from None
+        missing = [k for k in KEYS if k not in case]
+        if missing:
+            raise CasesError(f"{where}: missing {', '.join(missing)}")
+        for key in ("must", "must_not"):
+            unknown = set(case[key]) - known
+            if unknown:
+                raise CasesError(f"{where}: {key} names unknown actions {sorted(unknown)}")
+        if set(case["must"]) & set(case["must_not"]):
+            raise CasesError(f"{where}: an action is both in must and must_not")
+        if case["id"] in seen:
+            raise CasesError(f"{where}: id {case['id']!r} given twice")
+        seen.add(case["id"])
+        case["_where"] = where
+        cases.append(case)
+    return cases
+
+
+def score(engine: Engine, cases: list[dict]) -> Score:
+    result = Score()
+    for case in cases:
+        try:
+            state = InterviewState.parse(case["state"])
+        except ValidationError as error:
+            raise CasesError(f"{case['_where']}: invalid state {error.messages}") from None
+        recommended = {a.action.id for a in engine.evaluate(state).actions}
+        missing = [a for a in case["must"] if a not in recommended]
+        wrong = [a for a in case["must_not"] if a in recommended]
+        result.cases += 1
+        result.passed += not missing and not wrong
+        result.must += len(case["must"])
+        result.must_found += len(case["must"]) - len(missing)
+        result.must_not += len(case["must_not"])
+        result.must_not_found += len(wrong)
+        result.missed.update(missing)
+        result.wrongly.update(wrong)
+        if missing or wrong:
+            result.failures.append((case, missing, wrong, recommended))
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--misses", action="store_true", help="list the failing cases")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    engine = Engine.load(settings.rules_dir, settings.content_dir)
+    known = set(engine.catalogue.actions)
+    try:
+        cases = [case for path in args.files for case in read_cases(path, known)]
+        result = score(engine, cases)
+    except CasesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"{summary['cases']} states: {summary['passed']} passed ({summary['pass_rate']:.3f}); "
+            f"must recall {summary['must_recall']:.3f} of {result.must}; "
+            f"wrongly recommended {summary['wrongly_recommended']:.3f} of {result.must_not}"
+        )
+        for title, counts in (("missed", result.missed), ("wrongly", result.wrongly)):
+            if counts:
+                print(f"  {title}: " + ", ".join(f"{a} {n}" for a, n in counts.most_common()))
+    if args.misses:
+        for case, missing, wrong, recommended in result.failures:
+            print(f"--- {case['id']}: missing {missing}, wrongly {wrong}")
+            print(f"    state {json.dumps(case['state'])}")
+            print(f"    recommended {sorted(recommended)}")
+            print(f"    why: {case.get('why', '')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
