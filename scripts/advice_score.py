@@ -3,12 +3,15 @@
 Each input is JSON Lines, one labelled state per line::
 
     {"id": "a-01", "state": {...a request body of POST /v1/advice...},
-     "must": [action ids], "must_not": [action ids], "why": "..."}
+     "must": [action ids], "must_not": [action ids], "first": action id (optional),
+     "why": "..."}
 
-A case passes when every action of ``must`` is recommended and none of
-``must_not`` is. The figures: cases passed, the share of ``must`` actions
-recommended (recall), and the share of ``must_not`` actions recommended anyway
-(wrongly recommended). ``--misses`` lists each failing case with what was
+A case passes when every action of ``must`` is recommended, none of
+``must_not`` is, and, when ``first`` names one, that action comes first (the
+answer lists the most urgent first). The figures: cases passed, the share of
+``must`` actions recommended (recall), the share of ``must_not`` actions
+recommended anyway (wrongly recommended), and how many ``first`` actions came
+first. ``--misses`` lists each failing case with what was
 missing or wrongly there; use it only on sets open for development, after their
 blind figure is recorded.
 
@@ -51,6 +54,8 @@ class Score:
     must_found: int = 0
     must_not: int = 0
     must_not_found: int = 0
+    first: int = 0
+    first_found: int = 0
     missed: Counter = field(default_factory=Counter)
     wrongly: Counter = field(default_factory=Counter)
     failures: list = field(default_factory=list)
@@ -64,6 +69,7 @@ class Score:
             "wrongly_recommended": (
                 round(self.must_not_found / self.must_not, 3) if self.must_not else 0.0
             ),
+            "first_right": f"{self.first_found} of {self.first}",
             "missed_by_action": dict(self.missed.most_common()),
             "wrongly_by_action": dict(self.wrongly.most_common()),
         }
@@ -89,6 +95,9 @@ def read_cases(path: Path, known: set[str]) -> list[dict]:
                 raise CasesError(f"{where}: {key} names unknown actions {sorted(unknown)}")
         if set(case["must"]) & set(case["must_not"]):
             raise CasesError(f"{where}: an action is both in must and must_not")
+        first = case.setdefault("first", None)
+        if first is not None and first not in case["must"]:
+            raise CasesError(f"{where}: first must be one of must")
         if case["id"] in seen:
             raise CasesError(f"{where}: id {case['id']!r} given twice")
         seen.add(case["id"])
@@ -104,9 +113,16 @@ def score(engine: Engine, cases: list[dict]) -> Score:
             state = InterviewState.parse(case["state"])
         except ValidationError as error:
             raise CasesError(f"{case['_where']}: invalid state {error.messages}") from None
-        recommended = {a.action.id for a in engine.evaluate(state).actions}
+        order = [a.action.id for a in engine.evaluate(state).actions]
+        recommended = set(order)
         missing = [a for a in case["must"] if a not in recommended]
         wrong = [a for a in case["must_not"] if a in recommended]
+        if case["first"] is not None:
+            result.first += 1
+            if order[:1] == [case["first"]]:
+                result.first_found += 1
+            elif case["first"] in recommended:
+                wrong.append(f"{order[0]} before {case['first']}")
         result.cases += 1
         result.passed += not missing and not wrong
         result.must += len(case["must"])
@@ -116,7 +132,7 @@ def score(engine: Engine, cases: list[dict]) -> Score:
         result.missed.update(missing)
         result.wrongly.update(wrong)
         if missing or wrong:
-            result.failures.append((case, missing, wrong, recommended))
+            result.failures.append((case, missing, wrong, order))
     return result
 
 
@@ -142,16 +158,17 @@ def main(argv=None) -> int:
         print(
             f"{summary['cases']} states: {summary['passed']} passed ({summary['pass_rate']:.3f}); "
             f"must recall {summary['must_recall']:.3f} of {result.must}; "
-            f"wrongly recommended {summary['wrongly_recommended']:.3f} of {result.must_not}"
+            f"wrongly recommended {summary['wrongly_recommended']:.3f} of {result.must_not}; "
+            f"first right {summary['first_right']}"
         )
         for title, counts in (("missed", result.missed), ("wrongly", result.wrongly)):
             if counts:
                 print(f"  {title}: " + ", ".join(f"{a} {n}" for a, n in counts.most_common()))
     if args.misses:
-        for case, missing, wrong, recommended in result.failures:
+        for case, missing, wrong, order in result.failures:
             print(f"--- {case['id']}: missing {missing}, wrongly {wrong}")
             print(f"    state {json.dumps(case['state'])}")
-            print(f"    recommended {sorted(recommended)}")
+            print(f"    recommended, most urgent first: {order}")
             print(f"    why: {case.get('why', '')}")
     return 0
 

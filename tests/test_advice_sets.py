@@ -62,8 +62,9 @@ GOOD = {"id": "x-1", "state": {"stage": "offer"}, "must": ["decide-if-right"], "
         ([{**GOOD, "must_not": ["decide-if-right"]}], "both in must and must_not"),
         ([GOOD, GOOD], "given twice"),
         ([{k: v for k, v in GOOD.items() if k != "must_not"}], "missing must_not"),
+        ([{**GOOD, "first": "negotiate-honestly"}], "first must be one of must"),
     ],
-    ids=["unknown action", "both lists", "id twice", "missing key"],
+    ids=["unknown action", "both lists", "id twice", "missing key", "first not expected"],
 )
 def test_a_malformed_set_is_refused_naming_the_line(tmp_path, known, cases, message):
     with pytest.raises(advice_score.CasesError, match=message) as error:
@@ -88,3 +89,16 @@ def test_the_score_counts_what_is_missing_and_what_is_wrongly_there(tmp_path, en
     assert result.missed == {"follow-up": 1}
     assert result.wrongly == {"negotiate-honestly": 1}
     assert result.summary()["must_recall"] == 0.5
+
+
+def test_first_holds_only_when_that_action_comes_first(tmp_path, engine, known):
+    state = {"stage": "after", "hours_since": 0.5, "via_agency": True}
+    order = [a.action.id for a in engine.evaluate(advice_score.InterviewState.parse(state)).actions]
+    path = _write(
+        tmp_path,
+        {"id": "x-1", "state": state, "must": order[:2], "must_not": [], "first": order[0]},
+        {"id": "x-2", "state": state, "must": order[:2], "must_not": [], "first": order[1]},
+    )
+    result = advice_score.score(engine, advice_score.read_cases(path, known))
+    assert (result.passed, result.first, result.first_found) == (1, 2, 1)
+    assert [case["id"] for case, *_ in result.failures] == ["x-2"]
