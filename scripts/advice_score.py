@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labelled import LabelledError, read_labelled  # noqa: E402
 from marshmallow import ValidationError  # noqa: E402
 
 from advisor.config import Settings  # noqa: E402
@@ -40,8 +41,8 @@ from advisor.state import InterviewState  # noqa: E402
 KEYS = ("id", "state", "must", "must_not")
 
 
-class CasesError(ValueError):
-    """A labelled file is malformed; the message names the file and line."""
+#: A labelled file is malformed; the message names the file and line.
+CasesError = LabelledError
 
 
 @dataclass
@@ -77,18 +78,8 @@ class Score:
 
 def read_cases(path: Path, known: set[str]) -> list[dict]:
     """The labelled states of `path`, checked: ids once, action ids known, lists disjoint."""
-    cases, seen = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name}:{number}"
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise CasesError(f"{where}: not JSON ({error.msg})") from None
-        missing = [k for k in KEYS if k not in case]
-        if missing:
-            raise CasesError(f"{where}: missing {', '.join(missing)}")
+    cases = []
+    for where, case in read_labelled(path, KEYS):
         for key in ("must", "must_not"):
             unknown = set(case[key]) - known
             if unknown:
@@ -98,9 +89,6 @@ def read_cases(path: Path, known: set[str]) -> list[dict]:
         first = case.setdefault("first", None)
         if first is not None and first not in case["must"]:
             raise CasesError(f"{where}: first must be one of must")
-        if case["id"] in seen:
-            raise CasesError(f"{where}: id {case['id']!r} given twice")
-        seen.add(case["id"])
         case["_where"] = where
         cases.append(case)
     return cases

@@ -18,7 +18,6 @@ only ever gives aggregate figures, and its texts are never printed.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 from collections import Counter
@@ -28,14 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labelled import LabelledError, read_labelled  # noqa: E402
+
 from advisor.moderation import CATEGORIES, Moderator  # noqa: E402
 
 LABELS = ("safe", "unsafe")
 KEYS = ("id", "text", "label", "categories")
 
 
-class CorpusError(ValueError):
-    """A labelled file is malformed; the message names the file and line, not the text."""
+#: A labelled file is malformed; the message names the file and line, not the text.
+CorpusError = LabelledError
 
 
 @dataclass
@@ -85,33 +86,18 @@ class Score:
 
 def read_cases(path: Path) -> list[dict]:
     """The labelled texts of `path`, validated."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    cases, seen = [], set()
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                case = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise CorpusError(f"{where}: not JSON ({error.msg})") from None
-            missing = [k for k in KEYS if k not in case]
-            if missing:
-                raise CorpusError(f"{where}: missing {', '.join(missing)}")
-            if case["label"] not in LABELS:
-                raise CorpusError(f"{where}: label must be one of {LABELS}")
-            categories = case["categories"]
-            if not isinstance(categories, list) or set(categories) - set(CATEGORIES):
-                raise CorpusError(f"{where}: categories must be a list of {CATEGORIES}")
-            if (case["label"] == "unsafe") != bool(categories):
-                raise CorpusError(f"{where}: an unsafe text needs categories, a safe one none")
-            if not isinstance(case["text"], str) or not case["text"].strip():
-                raise CorpusError(f"{where}: text must be a non-empty string")
-            if case["id"] in seen:
-                raise CorpusError(f"{where}: id {case['id']!r} given twice")
-            seen.add(case["id"])
-            cases.append(case)
+    cases = []
+    for where, case in read_labelled(path, KEYS):
+        if case["label"] not in LABELS:
+            raise CorpusError(f"{where}: label must be one of {LABELS}")
+        categories = case["categories"]
+        if not isinstance(categories, list) or set(categories) - set(CATEGORIES):
+            raise CorpusError(f"{where}: categories must be a list of {CATEGORIES}")
+        if (case["label"] == "unsafe") != bool(categories):
+            raise CorpusError(f"{where}: an unsafe text needs categories, a safe one none")
+        if not isinstance(case["text"], str) or not case["text"].strip():
+            raise CorpusError(f"{where}: text must be a non-empty string")
+        cases.append(case)
     return cases
 
 
