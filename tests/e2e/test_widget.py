@@ -213,11 +213,15 @@ def test_attributes_preset_the_state_and_hide_the_form(api, site, open_page, sho
     expect(page.locator("interview-advice h2")).to_have_text("A week on, still waiting")
     titles = section.locator("ol.steps .step-title")
     expect(titles).to_have_text([a["title"] for a in expected["actions"]])
-    # A due date, in the reader's time zone (the context is Europe/London): asking the
-    # consultant for news stays open for a week from the end of Thursday 26 November, the
-    # first working day after the date given (Wednesday 25).
-    assert expected["actions"][0]["id"] == "follow-up-via-recruiter"
-    expect(section.locator("ol.steps .when").first).to_have_text("By Fri 4 Dec, 0:00")
+    # Asking the consultant for news became due when the date given (Wednesday 25
+    # November) ended, and stays advised until it is done; deciding for yourself is due
+    # within two days, shown in the reader's time zone (the context is Europe/London).
+    assert [a["id"] for a in expected["actions"][:2]] == [
+        "follow-up-via-recruiter",
+        "decide-if-right",
+    ]
+    expect(section.locator("ol.steps .when").nth(0)).to_have_text("Ongoing")
+    expect(section.locator("ol.steps .when").nth(1)).to_have_text("By Sun 29 Nov, 10:00")
     expect(section.locator(".rejected-advice")).to_have_text(
         [a["advice"] for a in expected["avoid"]]
     )
