@@ -14,7 +14,7 @@ Each rule file ``rules/NAME.yaml`` has a sibling ``rules/NAME.cases.yaml``::
         because: {send-thank-you: "23 hours ago"}  # words its `because` must hold
         cites: {follow-up: [gonzales]}  # sources an action must cite
         instead: {chase-constantly: [follow-up]}  # exactly the `instead` of a listed item
-        upcoming: [{reflect: 22}, {follow-up: 118}]  # exactly the upcoming actions, in
+        upcoming: [{reflect: 14}, {follow-up: 118}]  # exactly the upcoming actions, in
                                         # order, each with its starts_in_hours ([] for none)
 
       - name: closing with time since the interview is refused

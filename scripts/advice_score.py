@@ -105,20 +105,20 @@ def score(engine: Engine, cases: list[dict]) -> Score:
         recommended = set(order)
         missing = [a for a in case["must"] if a not in recommended]
         wrong = [a for a in case["must_not"] if a in recommended]
-        if case["first"] is not None:
-            result.first += 1
-            if order[:1] == [case["first"]]:
-                result.first_found += 1
-            elif case["first"] in recommended:
-                wrong.append(f"{order[0]} before {case['first']}")
         result.cases += 1
-        result.passed += not missing and not wrong
         result.must += len(case["must"])
         result.must_found += len(case["must"]) - len(missing)
         result.must_not += len(case["must_not"])
         result.must_not_found += len(wrong)
         result.missed.update(missing)
         result.wrongly.update(wrong)
+        if case["first"] is not None:
+            result.first += 1
+            if order[:1] == [case["first"]]:
+                result.first_found += 1
+            elif case["first"] in recommended:  # else it is missing already
+                wrong.append(f"{order[0]} before {case['first']}")
+        result.passed += not missing and not wrong
         if missing or wrong:
             result.failures.append((case, missing, wrong, order))
     return result
