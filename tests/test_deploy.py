@@ -10,6 +10,7 @@ site; the last one kills an instance.
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -195,14 +196,18 @@ def test_a_sighup_rule_reload_on_both_keeps_serving(site):
     """
     base, instances, folder = site
     ruleset = folder / "rules" / "ruleset.yaml"
-    ruleset.write_text(ruleset.read_text().replace('version: "1.2.0"', 'version: "1.2.1"'))
+    text = ruleset.read_text()
+    current = re.search(r'^version: "(\d+)\.(\d+)\.(\d+)"', text, re.MULTILINE)
+    major, minor, patch = current.groups()
+    bumped = f"{major}.{minor}.{int(patch) + 1}"
+    ruleset.write_text(text.replace(current[0], f'version: "{bumped}"'))
     old_workers = [set(i.workers()) for i in instances]
     with load(f"{base}/v1/advice", threads=2, body=BODY, headers=_keyed(), timeout=40) as running:
         for instance in instances:
             time.sleep(1)
             instance.process.send_signal(signal.SIGHUP)
             deadline = time.monotonic() + 120
-            while _version(instance) != "1.1.1":
+            while _version(instance) != bumped:
                 assert time.monotonic() < deadline, "the instance did not reload"
                 time.sleep(0.5)
         for instance, old in zip(instances, old_workers, strict=True):
@@ -216,7 +221,7 @@ def test_a_sighup_rule_reload_on_both_keeps_serving(site):
     assert all(
         set(i.workers()).isdisjoint(old) for i, old in zip(instances, old_workers, strict=True)
     )
-    assert _json(f"{base}/v1/advice", BODY, _keyed())["ruleset"]["version"] == "1.1.1"
+    assert _json(f"{base}/v1/advice", BODY, _keyed())["ruleset"]["version"] == bumped
 
 
 def test_killing_one_instance_loses_at_most_the_requests_in_flight(site):
