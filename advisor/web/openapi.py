@@ -60,7 +60,13 @@ class ProblemSchema(Schema):
     title = fields.String(required=True, metadata={"description": "The HTTP status phrase."})
     status = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
     detail = fields.String(required=True, metadata={"description": "What went wrong, in words."})
-    instance = fields.String(required=True, metadata={"description": "The request's path."})
+    instance = fields.String(
+        metadata={
+            "description": "The request's path. Absent from the few errors the server answers "
+            "before the application reads the request (a request line, header or framing it "
+            "cannot take), which echo nothing the client sent."
+        }
+    )
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
