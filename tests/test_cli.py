@@ -243,3 +243,75 @@ def test_rules_explain_says_which_rule_fires_later_and_when(tmp_path, capsys):
     assert main(["rules", "explain", str(path)]) == 0
     later = [line for line in capsys.readouterr().out.splitlines() if line.startswith("LATER")]
     assert any("follow-up-after-five-days → follow-up, in four days" in line for line in later)
+
+
+#: Each subcommand, as typed after `advisor`.
+SUBCOMMANDS = [
+    ["serve"],
+    ["advise"],
+    ["moderate"],
+    ["draft"],
+    ["rules", "check"],
+    ["rules", "explain"],
+]
+
+
+def _help(capsys, command: list[str]) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=" ".join)
+def test_each_subcommand_help_says_what_it_does_and_what_each_argument_is(capsys, command):
+    text = _help(capsys, command)
+    _, description, *_ = text.split("\n\n")
+    assert description.strip().endswith("."), text
+    arguments = (
+        text.split("positional arguments:\n", 1)[1].split("\n\n")[0]
+        if ("positional arguments:" in text)
+        else ""
+    )
+    for line in arguments.splitlines():
+        # An argument alone on its line is described on the next; none goes undescribed.
+        assert line.strip().startswith("{") or len(line.split()) > 1, (command, line)
+    assert "exit status: 0 success" in text
+
+
+@pytest.mark.parametrize("command", [["advise"], ["draft"], ["rules", "explain"]], ids=" ".join)
+def test_a_state_argument_says_it_is_json_from_a_file_or_standard_input(capsys, command):
+    text = " ".join(_help(capsys, command).split())
+    assert "state the interview state as JSON" in text
+    assert "- to read it from standard input" in text
+
+
+def _examples(command: list[str]) -> list[str]:
+    text = subprocess.run(
+        [ADVISOR, *command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    return [line.strip() for line in text.split("example:\n", 1)[1].split("\n\n")[0].splitlines()]
+
+
+ADVISOR = str(Path(sys.executable).parent / "advisor")
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("command", "status", "shows"),
+    [
+        (["advise"], 0, "Why: "),
+        (["moderate"], 1, "FLAGGED [impaired_driving]"),
+        (["draft"], 0, "Subject: "),
+        (["rules", "explain"], 0, "FIRED   "),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_the_example_in_a_subcommands_help_runs_as_shown(tmp_path, command, status, shows):
+    (example,) = _examples(command)
+    env = {**os.environ, "PATH": f"{Path(ADVISOR).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        example, shell=True, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert done.returncode == status, done.stderr
+    assert shows in done.stdout, done.stdout
