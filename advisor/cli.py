@@ -7,9 +7,11 @@ Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
+import socket
 import sys
 
 from marshmallow import ValidationError
@@ -244,7 +246,42 @@ def _draft(args) -> int:
     return 0
 
 
+def _in_use(bind: str) -> bool:
+    """Whether the TCP address `bind` (``host:port``) is already taken, tried as
+    gunicorn binds it; any other form, or an address that cannot be tried, is left
+    for gunicorn to report."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or bind.startswith(("unix:", "fd://")):
+        return False
+    host = host.removeprefix("[").removesuffix("]") or "0.0.0.0"
+    try:
+        addresses = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def _serve(args) -> int:
+    # Said in one line before the engine loads, rather than by gunicorn's retries.
+    listeners = [("--bind", args.bind or os.environ.get("ADVISOR_BIND", "127.0.0.1:8000"))]
+    listeners.append(("ADVISOR_METRICS_BIND", os.environ.get("ADVISOR_METRICS_BIND", "")))
+    for name, bind in listeners:
+        if bind and _in_use(bind):
+            if name == "ADVISOR_METRICS_BIND":
+                instead = "set ADVISOR_METRICS_BIND to another address"
+            elif args.bind:
+                instead = "serve on another, e.g. advisor serve --bind 127.0.0.1:8080"
+            else:
+                instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
+            raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
     options = ["--bind", args.bind] if args.bind else []
     options += ["--workers", str(args.workers)] if args.workers else []
     argv = gunicorn_command(*options)

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -315,3 +316,41 @@ def test_the_example_in_a_subcommands_help_runs_as_shown(tmp_path, command, stat
     )
     assert done.returncode == status, done.stderr
     assert shows in done.stdout, done.stdout
+
+
+@pytest.mark.server
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("options", "env", "hint"),
+    [
+        ([], "ADVISOR_BIND", "ADVISOR_BIND=127.0.0.1:8080 make run"),
+        (["--bind", "{address}"], None, "advisor serve --bind 127.0.0.1:8080"),
+        (["--bind", "127.0.0.1:{other}"], "ADVISOR_METRICS_BIND", "ADVISOR_METRICS_BIND"),
+    ],
+    ids=["ADVISOR_BIND", "--bind", "ADVISOR_METRICS_BIND"],
+)
+def test_serve_on_an_address_in_use_says_so_in_one_line_with_what_to_do(
+    tmp_path, options, env, hint
+):
+    from .live import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        values = {"address": address, "other": free_port()}
+        environ = {**os.environ, **({env: address} if env else {})}
+        script = shutil.which("advisor", path=str(Path(sys.executable).parent))
+        done = subprocess.run(
+            [script, "serve", *(option.format(**values) for option in options)],
+            cwd=tmp_path,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"advisor: {address} is in use"), line
+    assert hint in line
