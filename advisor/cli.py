@@ -73,10 +73,13 @@ def _print_json(value) -> None:
 
 
 def _window(action: dict, hours_since: float) -> str:
-    """When to act, in words: 'from now, within 22 hours (due …)', 'from now, no end'."""
+    """When to act, in words: 'from now, within 22 hours (due …)', 'from now, no end'.
+
+    An open window has no deadline: its `due` is when it opened, so it is not said."""
     window = action["window"]
     when = window_words(window["start_hours"], window["end_hours"], hours_since)
-    return when + (f" (due {action['due']})" if action.get("due") else "")
+    closes = action.get("due") and window["end_hours"] is not None
+    return when + (f" (due {action['due']})" if closes else "")
 
 
 def _titles(ids, titles: dict) -> str:

@@ -225,6 +225,45 @@ def test_advise_prints_what_comes_next_in_order_with_when(tmp_path, capsys, clie
         assert f"Why then: {action['because']}" in section
 
 
+@pytest.mark.parametrize(
+    "state",
+    [
+        {
+            "stage": "after",
+            "interview_ended_at": "2026-11-20T16:30:00+01:00",
+            "now": "2026-11-20T18:00:00+01:00",
+        },
+        {
+            "stage": "rejected",
+            "interview_ended_at": "2026-11-02T10:00:00-05:00",
+            "now": "2026-11-20T09:00:00-05:00",
+        },
+        {
+            "stage": "offer",
+            "interview_ended_at": "2026-11-20T16:30:00Z",
+            "now": "2026-11-23T08:00:00Z",
+            "competing_offers": 1,
+        },
+    ],
+)
+def test_advise_gives_a_due_time_only_to_an_action_that_must_be_done_by_then(
+    tmp_path, capsys, client, state
+):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    assert main(["advise", str(path)]) == 0
+    out = capsys.readouterr().out
+    whens = [line.strip() for line in out.split("What comes next")[0].splitlines()]
+    whens = [line for line in whens if line.startswith("When: ")]
+    actions = client.post("/v1/advice", json=state).get_json()["actions"]
+    assert len(whens) == len(actions)
+    for when, action in zip(whens, actions, strict=True):
+        if action["window"]["end_hours"] is None:
+            assert "due" not in when, (action["id"], when)  # open: nothing to be late for
+        else:
+            assert when.endswith(f"(due {action['due']})"), (action["id"], when)
+
+
 def test_advise_json_carries_upcoming_as_the_api_does(state_file, capsys, client):
     assert main(["advise", str(state_file), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
