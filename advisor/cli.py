@@ -7,9 +7,11 @@ Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
+import socket
 import sys
 
 from marshmallow import ValidationError
@@ -71,10 +73,13 @@ def _print_json(value) -> None:
 
 
 def _window(action: dict, hours_since: float) -> str:
-    """When to act, in words: 'from now, within 22 hours (due …)', 'from now, no end'."""
+    """When to act, in words: 'from now, within 22 hours (due …)', 'from now, no end'.
+
+    An open window has no deadline: its `due` is when it opened, so it is not said."""
     window = action["window"]
     when = window_words(window["start_hours"], window["end_hours"], hours_since)
-    return when + (f" (due {action['due']})" if action.get("due") else "")
+    closes = action.get("due") and window["end_hours"] is not None
+    return when + (f" (due {action['due']})" if closes else "")
 
 
 def _titles(ids, titles: dict) -> str:
@@ -244,7 +249,42 @@ def _draft(args) -> int:
     return 0
 
 
+def _in_use(bind: str) -> bool:
+    """Whether the TCP address `bind` (``host:port``) is already taken, tried as
+    gunicorn binds it; any other form, or an address that cannot be tried, is left
+    for gunicorn to report."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or bind.startswith(("unix:", "fd://")):
+        return False
+    host = host.removeprefix("[").removesuffix("]") or "0.0.0.0"
+    try:
+        addresses = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return True
+    return False
+
+
 def _serve(args) -> int:
+    # Said in one line before the engine loads, rather than by gunicorn's retries.
+    listeners = [("--bind", args.bind or os.environ.get("ADVISOR_BIND", "127.0.0.1:8000"))]
+    listeners.append(("ADVISOR_METRICS_BIND", os.environ.get("ADVISOR_METRICS_BIND", "")))
+    for name, bind in listeners:
+        if bind and _in_use(bind):
+            if name == "ADVISOR_METRICS_BIND":
+                instead = "set ADVISOR_METRICS_BIND to another address"
+            elif args.bind:
+                instead = "serve on another, e.g. advisor serve --bind 127.0.0.1:8080"
+            else:
+                instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
+            raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
     options = ["--bind", args.bind] if args.bind else []
     options += ["--workers", str(args.workers)] if args.workers else []
     argv = gunicorn_command(*options)
@@ -252,30 +292,73 @@ def _serve(args) -> int:
     return 0
 
 
+#: What a state argument is, in every subcommand that takes one.
+STATE_HELP = (
+    "the interview state as JSON, as POST /v1/advice takes it: "
+    "a file, or - to read it from standard input"
+)
+#: Below the options of every subcommand's help.
+EXIT_STATUS = (
+    "exit status: 0 success, 1 a check failed or a text was flagged,\n"
+    "2 bad input or a broken rule or content file"
+)
+
+
+def _command(commands, name: str, summary: str, example: str | None = None):
+    """A subcommand whose help says what it does and, given one, shows an example."""
+    epilog = f"example:\n  {example}\n\n{EXIT_STATUS}" if example else EXIT_STATUS
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="advisor", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description=__doc__.splitlines()[0],
+        epilog=f"'advisor COMMAND --help' says more about each.\n\n{EXIT_STATUS}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the HTTP API with gunicorn")
+    serve = _command(commands, "serve", "serve the HTTP API with gunicorn")
     serve.add_argument("--bind", help="host:port (default from ADVISOR_BIND)")
     serve.add_argument("--workers", type=int, help="worker processes")
     serve.set_defaults(run=_serve)
 
-    advise = commands.add_parser("advise", help="advice for an interview state (JSON file or -)")
-    advise.add_argument("state")
+    advise = _command(
+        commands,
+        "advise",
+        "advice for an interview state (JSON file or -)",
+        """echo '{"stage": "after", "hours_since": 30}' | advisor advise -""",
+    )
+    advise.add_argument("state", help=STATE_HELP)
     advise.add_argument("--json", action="store_true", help="print the API's JSON")
     advise.set_defaults(run=_advise)
 
-    moderate = commands.add_parser("moderate", help="screen a text file (or -) for unsafe advice")
-    moderate.add_argument("file")
+    moderate = _command(
+        commands,
+        "moderate",
+        "screen a text file (or -) for unsafe advice",
+        "echo 'Three pints, then drive home.' | advisor moderate -",
+    )
+    moderate.add_argument("file", help="the text to screen: a file, or - for standard input")
     moderate.add_argument("--json", action="store_true", help="print the API's JSON")
     moderate.set_defaults(run=_moderate)
 
-    draft = commands.add_parser(
-        "draft", help="a ready-to-edit message for an action, for a state (JSON file or -)"
+    draft = _command(
+        commands,
+        "draft",
+        "a ready-to-edit message for an action, for a state (JSON file or -)",
+        """echo '{"stage": "after", "hours_since": 2}' | """
+        "advisor draft send-thank-you - --detail role='Data Analyst'",
     )
-    draft.add_argument("action", choices=DRAFT_ACTIONS)
-    draft.add_argument("state")
+    draft.add_argument("action", choices=DRAFT_ACTIONS, help="the action to draft")
+    draft.add_argument("state", help=STATE_HELP)
     draft.add_argument(
         "--detail",
         action="append",
@@ -286,13 +369,20 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument("--json", action="store_true", help="print the API's JSON")
     draft.set_defaults(run=_draft)
 
-    rules = commands.add_parser("rules", help="check or explain the rules")
+    rules = _command(commands, "rules", "check or explain the rules")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True)
-    check = rule_commands.add_parser("check", help="validate rules and content, run every case")
+    check = _command(
+        rule_commands, "check", "validate rules and content, run every case, report coverage"
+    )
     check.set_defaults(run=_check)
-    explain = rule_commands.add_parser("explain", help="every rule, fired or not, for a state")
-    explain.add_argument("state")
-    explain.add_argument("--json", action="store_true")
+    explain = _command(
+        rule_commands,
+        "explain",
+        "every rule, fired or not, for a state (JSON file or -)",
+        """echo '{"stage": "after", "hours_since": 30}' | advisor rules explain -""",
+    )
+    explain.add_argument("state", help=STATE_HELP)
+    explain.add_argument("--json", action="store_true", help="print the API's JSON")
     explain.set_defaults(run=_explain)
     return parser
 

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -233,6 +234,45 @@ def test_advise_prints_what_comes_next_in_order_with_when(tmp_path, capsys, clie
         assert f"Why then: {action['because']}" in section
 
 
+@pytest.mark.parametrize(
+    "state",
+    [
+        {
+            "stage": "after",
+            "interview_ended_at": "2026-11-20T16:30:00+01:00",
+            "now": "2026-11-20T18:00:00+01:00",
+        },
+        {
+            "stage": "rejected",
+            "interview_ended_at": "2026-11-02T10:00:00-05:00",
+            "now": "2026-11-20T09:00:00-05:00",
+        },
+        {
+            "stage": "offer",
+            "interview_ended_at": "2026-11-20T16:30:00Z",
+            "now": "2026-11-23T08:00:00Z",
+            "competing_offers": 1,
+        },
+    ],
+)
+def test_advise_gives_a_due_time_only_to_an_action_that_must_be_done_by_then(
+    tmp_path, capsys, client, state
+):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    assert main(["advise", str(path)]) == 0
+    out = capsys.readouterr().out
+    whens = [line.strip() for line in out.split("What comes next")[0].splitlines()]
+    whens = [line for line in whens if line.startswith("When: ")]
+    actions = client.post("/v1/advice", json=state).get_json()["actions"]
+    assert len(whens) == len(actions)
+    for when, action in zip(whens, actions, strict=True):
+        if action["window"]["end_hours"] is None:
+            assert "due" not in when, (action["id"], when)  # open: nothing to be late for
+        else:
+            assert when.endswith(f"(due {action['due']})"), (action["id"], when)
+
+
 def test_advise_json_carries_upcoming_as_the_api_does(state_file, capsys, client):
     assert main(["advise", str(state_file), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -252,3 +292,113 @@ def test_rules_explain_says_which_rule_fires_later_and_when(tmp_path, capsys):
     assert main(["rules", "explain", str(path)]) == 0
     later = [line for line in capsys.readouterr().out.splitlines() if line.startswith("LATER")]
     assert any("follow-up-after-five-days → follow-up, in four days" in line for line in later)
+
+
+#: Each subcommand, as typed after `advisor`.
+SUBCOMMANDS = [
+    ["serve"],
+    ["advise"],
+    ["moderate"],
+    ["draft"],
+    ["rules", "check"],
+    ["rules", "explain"],
+]
+
+
+def _help(capsys, command: list[str]) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=" ".join)
+def test_each_subcommand_help_says_what_it_does_and_what_each_argument_is(capsys, command):
+    text = _help(capsys, command)
+    _, description, *_ = text.split("\n\n")
+    assert description.strip().endswith("."), text
+    arguments = (
+        text.split("positional arguments:\n", 1)[1].split("\n\n")[0]
+        if ("positional arguments:" in text)
+        else ""
+    )
+    for line in arguments.splitlines():
+        # An argument alone on its line is described on the next; none goes undescribed.
+        assert line.strip().startswith("{") or len(line.split()) > 1, (command, line)
+    assert "exit status: 0 success" in text
+
+
+@pytest.mark.parametrize("command", [["advise"], ["draft"], ["rules", "explain"]], ids=" ".join)
+def test_a_state_argument_says_it_is_json_from_a_file_or_standard_input(capsys, command):
+    text = " ".join(_help(capsys, command).split())
+    assert "state the interview state as JSON" in text
+    assert "- to read it from standard input" in text
+
+
+def _examples(command: list[str]) -> list[str]:
+    text = subprocess.run(
+        [ADVISOR, *command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    return [line.strip() for line in text.split("example:\n", 1)[1].split("\n\n")[0].splitlines()]
+
+
+ADVISOR = str(Path(sys.executable).parent / "advisor")
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("command", "status", "shows"),
+    [
+        (["advise"], 0, "Why: "),
+        (["moderate"], 1, "FLAGGED [impaired_driving]"),
+        (["draft"], 0, "Subject: "),
+        (["rules", "explain"], 0, "FIRED   "),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
+)
+def test_the_example_in_a_subcommands_help_runs_as_shown(tmp_path, command, status, shows):
+    (example,) = _examples(command)
+    env = {**os.environ, "PATH": f"{Path(ADVISOR).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        example, shell=True, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert done.returncode == status, done.stderr
+    assert shows in done.stdout, done.stdout
+
+
+@pytest.mark.server
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("options", "env", "hint"),
+    [
+        ([], "ADVISOR_BIND", "ADVISOR_BIND=127.0.0.1:8080 make run"),
+        (["--bind", "{address}"], None, "advisor serve --bind 127.0.0.1:8080"),
+        (["--bind", "127.0.0.1:{other}"], "ADVISOR_METRICS_BIND", "ADVISOR_METRICS_BIND"),
+    ],
+    ids=["ADVISOR_BIND", "--bind", "ADVISOR_METRICS_BIND"],
+)
+def test_serve_on_an_address_in_use_says_so_in_one_line_with_what_to_do(
+    tmp_path, options, env, hint
+):
+    from .live import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        values = {"address": address, "other": free_port()}
+        environ = {**os.environ, **({env: address} if env else {})}
+        script = shutil.which("advisor", path=str(Path(sys.executable).parent))
+        done = subprocess.run(
+            [script, "serve", *(option.format(**values) for option in options)],
+            cwd=tmp_path,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"advisor: {address} is in use"), line
+    assert hint in line

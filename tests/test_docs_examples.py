@@ -28,6 +28,7 @@ import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,18 @@ def test_a_block_that_changes_the_machine_or_never_ends_says_it_is_not_run(block
 def test_every_page_has_its_examples_found():
     assert {b.page.name for b in RUN} >= {"README.md", "api.md", "operations.md"}
     assert len(RUN) >= 10
+
+
+def test_a_wheel_named_in_the_pages_is_of_the_version_being_built():
+    # The install steps cannot run here; the file they name must still be the one
+    # `pip wheel .` builds now.
+    named = {
+        (page.relative_to(ROOT).as_posix(), found)
+        for page in PAGES
+        for found in re.findall(r"interview_advisor-(\d+\.\d+\.\d+)-", page.read_text())
+    }
+    assert named, "no page names the wheel"
+    assert {found for _, found in named} == {version("interview-advisor")}, sorted(named)
 
 
 @pytest.mark.parametrize("block", ALL, ids=[b.name for b in ALL])

@@ -85,10 +85,19 @@ def test_a_generated_python_client_installs_and_works(server, python_client):
     assert _run(str(python_client), str(USE), server.base).strip() == "ok"
 
 
-def test_the_python_client_example_of_the_docs_prints_what_they_show(server, python_client):
-    (example,) = [
-        b for b in blocks(API_PAGE) if "from interview_advisor_api_client import Client" in b.text
-    ]
+CLIENT_EXAMPLES = [
+    b for b in blocks(API_PAGE) if "from interview_advisor_api_client import Client" in b.text
+]
+
+
+def test_the_docs_show_the_python_client_examples():
+    assert len(CLIENT_EXAMPLES) == 2, [b.name for b in CLIENT_EXAMPLES]
+
+
+@pytest.mark.parametrize("example", CLIENT_EXAMPLES, ids=[b.name for b in CLIENT_EXAMPLES])
+def test_the_python_client_examples_of_the_docs_print_what_they_show(
+    server, python_client, example
+):
     text = example.text.replace("http://localhost:8000", server.base)
     _check(example, _run(str(python_client), "-c", text))
 

@@ -1,12 +1,15 @@
 """The OpenAPI 3.1 document at /openapi.json, and its page at /docs."""
 
+import json
 import re
 from html.parser import HTMLParser
 
 import pytest
+from gunicorn.http import errors
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
+from advisor._gunicorn import problem_of
 from advisor.state import MAX_HOURS, MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web import apidoc
 from advisor.web.docs import CSP, constraints, prose, type_of
@@ -119,6 +122,24 @@ def test_every_error_is_a_problem(doc):
                 assert set(response["content"]) == {PROBLEM}, (path, method, status)
                 schema = response["content"][PROBLEM]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.InvalidHeader("CONTENT-LENGTH"),
+        errors.InvalidChunkSize(b"zz"),
+        errors.LimitRequestLine(9000, 8190),
+        errors.UnsupportedTransferCoding("gzip"),
+        RuntimeError("inside gunicorn"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_the_problems_gunicorn_answers_itself_match_the_problem_schema(doc, error):
+    # A client generated from the document reads these too: every field the schema
+    # requires must be in them.
+    body = json.loads(problem_of(error).body())
+    _validator(doc, doc["components"]["schemas"]["Problem"]).validate(body)
 
 
 @pytest.mark.parametrize(

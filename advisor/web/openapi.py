@@ -60,7 +60,13 @@ class ProblemSchema(Schema):
     title = fields.String(required=True, metadata={"description": "The HTTP status phrase."})
     status = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
     detail = fields.String(required=True, metadata={"description": "What went wrong, in words."})
-    instance = fields.String(required=True, metadata={"description": "The request's path."})
+    instance = fields.String(
+        metadata={
+            "description": "The request's path. Absent from the few errors the server answers "
+            "before the application reads the request (a request line, header or framing it "
+            "cannot take), which echo nothing the client sent."
+        }
+    )
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -109,8 +115,9 @@ piece of advice (verbatim quotes from five articles), and refuses unsafe advice.
 Ids and field names of v1 are fixed; fields and endpoints may be added.
 
 Errors are RFC 9457 `application/problem+json` with `type`, `title`, `status`,
-`detail` and `instance`; a 422 adds `errors`, field by field (the first {MAX_ERRORS},
-with `unlisted_errors` counting the rest). Request bodies are strict: unknown
+`detail` and `instance` (but for the few the server answers before the application
+reads the request, which have no `instance`); a 422 adds `errors`, field by field
+(the first {MAX_ERRORS}, with `unlisted_errors` counting the rest). Request bodies are strict: unknown
 fields, wrong types and out-of-range values are errors.
 
 Browsers may call `/v1/` and `/openapi.json` from the origins in

@@ -4,8 +4,11 @@ Calls the server at argv[1] through the client and checks the typed results;
 prints "ok" when every check held.
 """
 
+import json
+import socket
 import sys
 import typing
+from urllib.parse import urlsplit
 
 from interview_advisor_api_client import Client
 from interview_advisor_api_client.api.advice import advise
@@ -66,5 +69,22 @@ refused = advise.sync_detailed(
 assert refused.status_code == 422, refused.status_code
 assert isinstance(refused.parsed, Problem), refused.parsed
 assert "hours_since" in refused.parsed.errors.additional_properties, refused.parsed.errors
+
+# A request the server refuses before the application reads it (two lengths) is a
+# problem without `instance`, which the generated model reads too.
+server = urlsplit(sys.argv[1])
+with socket.create_connection((server.hostname, server.port), timeout=10) as sock:
+    sock.sendall(
+        b"POST /v1/advice HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"
+    )
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+head, _, body = received.partition(b"\r\n\r\n")
+assert head.startswith(b"HTTP/1.1 400 "), head
+framing = Problem.from_dict(json.loads(body))
+assert framing.status == 400, framing
+assert "Content-Length" in framing.detail, framing
 
 print("ok")
