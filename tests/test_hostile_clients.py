@@ -667,3 +667,30 @@ def test_pipelined_heads_get_no_bodies(server):
     assert rest == b""
     assert [answer.status for answer in answers] == [200, 200]
     assert json.loads(answers[1].body)["status"] == "live"
+
+
+# --- Query strings on the endpoints that take a body --------------------------------
+
+#: A valid body for each endpoint that takes one, and a query parameter sent beside it
+#: (a field of the body among them): each is refused by name, never silently dropped.
+QUERIES = [
+    ("/v1/advice", ADVICE, "stage"),
+    ("/v1/advice", ADVICE, "plans"),
+    ("/v1/moderate", b'{"text": "I will thank them."}', "text"),
+    ("/v1/moderate", b'{"text": "I will thank them."}', "lang"),
+    ("/v1/drafts", b'{"state": {"stage": "after"}, "action": "send-thank-you"}', "action"),
+    ("/v1/drafts", b'{"state": {"stage": "after"}, "action": "send-thank-you"}', "details"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "name"), QUERIES)
+def test_a_query_parameter_beside_a_body_is_a_422_naming_it(server, path, body, name):
+    raw = request("POST", f"{path}?{name}={MARKER}&{name}2=", body)
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    check(answer, {422})
+    problem = json.loads(answer.body)
+    assert problem["errors"] == dict.fromkeys([name, f"{name}2"], ["Unknown query parameter."])
+    assert MARKER not in answer.body.decode()  # named, not echoed
+

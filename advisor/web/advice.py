@@ -17,7 +17,7 @@ from ..answer import AdviceWriter
 from ..schemas import dump_advice, dump_trace, dump_upcoming_trace
 from ..state import InterviewState, InterviewStateSchema, load_state
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
-from .body import load_body, load_query, raw_json_body
+from .body import UNKNOWN_PARAMETER, load_body, load_query, raw_json_body
 from .calendar import CALENDAR, calendar_response, negotiate, plan, require_interview_end
 from .extension import get_engine, get_settings
 from .observability import Decision, observe_advice
@@ -26,6 +26,8 @@ bp = Blueprint("advice", __name__)
 
 
 class AdviceQuerySchema(Schema):
+    error_messages = {"unknown": UNKNOWN_PARAMETER}
+
     explain = fields.Boolean(
         load_default=False,
         truthy={"true", "1"},

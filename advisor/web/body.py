@@ -288,6 +288,17 @@ def load_body(schema: Schema, load=None, raw: bytes | None = None) -> dict:
     return (load or schema.load)(body)
 
 
+#: The message for a query parameter an endpoint does not take.
+UNKNOWN_PARAMETER = "Unknown query parameter."
+
+
+def refuse_query() -> None:
+    """422 naming each query parameter, for an endpoint that takes none: a field sent
+    in the query string rather than in the body is refused, never silently dropped."""
+    if request.query_string and request.args:
+        raise ValidationError(dict.fromkeys(request.args, [UNKNOWN_PARAMETER]))
+
+
 def load_query(schema: Schema) -> dict:
     """The query string loaded through `schema`; a repeated parameter is an error."""
     repeated = [key for key, values in request.args.lists() if len(values) > 1]
