@@ -694,3 +694,29 @@ def test_a_query_parameter_beside_a_body_is_a_422_naming_it(server, path, body, 
     assert problem["errors"] == dict.fromkeys([name, f"{name}2"], ["Unknown query parameter."])
     assert MARKER not in answer.body.decode()  # named, not echoed
 
+
+# --- A body with no framing ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+def test_a_post_with_neither_length_nor_chunks_is_a_411_and_its_bytes_no_request(server, path):
+    """A POST with neither Content-Length nor Transfer-Encoding has no body by HTTP's
+    rules: a 411 problem, and the connection closed, so that the bytes the client sent
+    after its headers (here a body, then a request) are never read as a request."""
+    head = f"POST {path}?plans={MARKER} HTTP/1.1\r\nHost: advisor\r\n"
+    raw = head.encode() + b"Content-Type: application/json\r\n\r\n" + ADVICE + b"\r\n\r\n"
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    [answer] = answers
+    check(answer, {411})
+    assert answer.header("connection") == "close"
+    assert "Content-Length" in json.loads(answer.body)["detail"]
+
+
+def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
+    headers = ("Content-Length: 0", "Content-Type: application/json")
+    raw = request("POST", "/v1/advice", headers=headers, close=False)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [400, 200]
+    check(answers[0], {400})

@@ -12,6 +12,7 @@ from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
     HTTPException,
+    LengthRequired,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -49,6 +50,14 @@ _PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
 def raw_json_body() -> bytes:
     """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
     environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
+        # Without either, HTTP gives the request no body (RFC 9112, 6.3): whatever the
+        # client sent after its headers is not read as one (the server closes the
+        # connection after this answer, rather than read those bytes as a request).
+        raise LengthRequired(
+            "The request has neither Content-Length nor Transfer-Encoding, so it has no "
+            "body: send the JSON body with a Content-Length header (or chunked)."
+        )
     if environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
         _require_utf8_json()
     length = get_content_length(environ)  # as `request.content_length` reads it
