@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from advisor.cases import _promises
 from advisor.state import InterviewState, InterviewStateSchema, to_fact
 
-from .strategies import examples, states
+from .strategies import examples, states, timed_states
 
 PROBLEM = "application/problem+json"
 QUICK = settings(
@@ -143,3 +143,20 @@ def test_a_wrongly_typed_field_is_named(client, state, field, value):
         assert field in response.get_json()["errors"]
     else:
         assert response.status_code == 200
+
+
+@QUICK
+@given(timed_states(), st.sampled_from("Tt "), st.sampled_from(["Z", "z", "+00:00"]))
+def test_every_spelling_of_a_date_time_rfc_3339_allows_gets_the_same_advice(
+    client, state, separator, utc
+):
+    """RFC 3339 takes "t" and "z" in either case (and a space for "T", as its note
+    allows): each spelling of the same moments is the same answer."""
+    spelt = dict(state)
+    for name in ("interview_ended_at", "now"):
+        text = state[name].replace("T", separator)
+        spelt[name] = text[:-6] + utc if text.endswith("+00:00") else text
+    expected = client.post("/v1/advice", json=state)
+    answered = client.post("/v1/advice", json=spelt)
+    assert expected.status_code == 200, expected.get_json()
+    assert answered.get_json() == expected.get_json()
