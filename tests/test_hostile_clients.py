@@ -476,6 +476,31 @@ def test_odd_characters_in_a_path_get_an_answer_in_valid_utf8(server, path):
         answers[0].body.decode("utf-8")  # strict: no lone surrogate written raw
 
 
+#: Paths with a slash doubled: each a 404, never a redirect to a URL built from the
+#: client's Host header (which a shared cache could hand to every client).
+DOUBLED_SLASHES = [
+    ("GET", "/v1//guidance"),
+    ("GET", "/v1//sources/heat"),
+    ("GET", "/v1/guidance//"),
+    ("GET", "/health//live"),
+    ("GET", "/embed//"),
+    ("POST", "/v1//advice"),
+    ("POST", "/v1//moderate"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), DOUBLED_SLASHES)
+def test_a_doubled_slash_is_a_404_that_never_names_the_host_sent(server, method, path):
+    headers = (f"Host: {MARKER}.example", "Content-Type: application/json")
+    raw = request(method, path, b'{"stage": "after"}', headers=headers)
+    answers, rest = exchange(server, raw.replace(b"Host: advisor\r\n", b"", 1))
+    assert rest == b""
+    [answer] = answers
+    check(answer, {404})
+    assert answer.header("location") is None
+    assert MARKER not in answer.raw_head.decode("latin-1") + answer.body.decode()
+
+
 #: Bodies with odd characters for each endpoint that takes one.
 ODD_BODIES = [
     ("/v1/advice", b'{"stage": "\\ud800"}'),
