@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from advisor.cases import _promises
 from advisor.state import InterviewState, InterviewStateSchema, to_fact
+from advisor.web.body import OVERRIDE
 
 from .strategies import examples, states, timed_states
 
@@ -160,3 +161,31 @@ def test_every_spelling_of_a_date_time_rfc_3339_allows_gets_the_same_advice(
     answered = client.post("/v1/advice", json=spelt)
     assert expected.status_code == 200, expected.get_json()
     assert answered.get_json() == expected.get_json()
+
+
+#: Text without a bidirectional override, and the overrides.
+_NO_OVERRIDE = st.text(st.characters(blacklist_characters="\u202d\u202e"), max_size=40)
+_OVERRIDES = st.sampled_from("\u202d\u202e")
+
+
+@QUICK
+@given(states(), st.lists(_NO_OVERRIDE, min_size=1, max_size=5), st.booleans(), st.data())
+def test_a_bidirectional_override_in_a_plan_is_a_422_naming_it(client, state, plans, escaped, data):
+    """A plan shown in another order than it is read could not be screened for what it
+    shows: refused, naming the plan, whether the override is sent raw or escaped."""
+    index = data.draw(st.integers(0, len(plans) - 1))
+    at = data.draw(st.integers(0, len(plans[index])))
+    plans[index] = plans[index][:at] + data.draw(_OVERRIDES) + plans[index][at:]
+    raw = json.dumps({**state, "plans": plans}, ensure_ascii=escaped)
+    response = client.post("/v1/advice", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {f"plans.{index}": [OVERRIDE]}
+
+
+@QUICK
+@given(_NO_OVERRIDE, _NO_OVERRIDE, _OVERRIDES, st.booleans())
+def test_a_bidirectional_override_in_a_text_to_moderate_is_a_422(client, head, tail, mark, escaped):
+    raw = json.dumps({"text": head + mark + tail}, ensure_ascii=escaped)
+    response = client.post("/v1/moderate", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"text": [OVERRIDE]}

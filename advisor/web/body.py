@@ -220,7 +220,49 @@ def json_body(raw: bytes | None = None):
     if raw is None:
         raw = raw_json_body()
     value = _quick_json(raw)
-    return strict_json(raw) if value is _REFUSED else value
+    if value is _REFUSED:
+        value = strict_json(raw)
+    if _OVERRIDE_MARK.search(raw):
+        _refuse_overrides(value)
+    return value
+
+
+#: A bidirectional override (LRO, RLO) as UTF-8 or as a JSON escape.
+_OVERRIDE_MARK = re.compile(rb"\xe2\x80[\xad\xae]|\\u202[dDeE]")
+_OVERRIDE = re.compile("[\u202d\u202e]")
+OVERRIDE = (
+    "Holds a bidirectional override (U+202D or U+202E), which shows the characters "
+    "after it in another order than they are read (and screened): remove it."
+)
+
+
+def _refuse_overrides(value) -> None:
+    """422 naming a field whose string holds a bidirectional override: a text that
+    reads as one thing and is shown as another cannot be screened for what it shows."""
+    found = _holding(value, _OVERRIDE)
+    if found is not None:
+        path, in_key = found
+        message = f"A key of it {OVERRIDE[0].lower()}{OVERRIDE[1:]}" if in_key else OVERRIDE
+        raise ValidationError({path or "$": [message]})
+
+
+def _holding(value, pattern: re.Pattern):
+    """The path of the first string of `value` in which `pattern` is found, and whether it
+    is a key (of the object at that path); None when there is none."""
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if pattern.search(item):
+                return path, False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if pattern.search(key):
+                    return path, True
+                stack.append((_join(path, key), child))
+        elif isinstance(item, list):
+            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+    return None
 
 
 def strict_json(raw: bytes):
@@ -263,19 +305,12 @@ def _refuse_lone_surrogates(value) -> None:
     Fields are named by their path (``plans.0``; ``$`` is the whole body), never
     by the client's text.
     """
-    stack = [("", value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if _SURROGATE.search(key):
-                    raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
-                stack.append((_join(path, key), child))
-        elif isinstance(item, list):
-            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+    found = _holding(value, _SURROGATE)
+    if found is not None:
+        path, in_key = found
+        if in_key:
+            raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
+        raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
 
 
 def _join(path: str, name: str) -> str:
