@@ -353,6 +353,10 @@ class Worker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
+        if req.version > (1, 1):
+            # HTTP/1.2 to 1.9: answered as the HTTP/1.1 it is processed as (RFC 9110,
+            # 2.5 and 6.2), never in a version the server does not speak.
+            req.version = (1, 1)
         if _unframed(req):
             # It has no body by HTTP's rules (the application answers a 411), but
             # the client may have sent one: close after the answer, rather than read

@@ -303,6 +303,16 @@ def test_nothing_a_refused_client_sent_reaches_the_log(server):
     assert not [e for e in entries if e["logger"] == "gunicorn.access" and "?" in (e["path"] or "")]
 
 
+@pytest.mark.parametrize("version", ["1.2", "1.9"])
+def test_a_later_http_1_minor_version_is_answered_in_http_1_1(server, version):
+    raw = f"GET /health/live HTTP/{version}\r\nHost: a\r\n\r\n".encode()
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.raw_head.split(b" ", 1)[0] for answer in answers] == [b"HTTP/1.1"] * 2
+    for answer in answers:
+        check(answer, {200})
+
+
 # --- TLS and HTTP/2 are a proxy's job ---------------------------------------------
 
 #: gunicorn settings that would have it terminate TLS or speak HTTP/2, as options.
