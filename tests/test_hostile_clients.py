@@ -755,3 +755,39 @@ def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
     assert rest == b""
     assert [answer.status for answer in answers] == [400, 200]
     check(answers[0], {400})
+
+
+# --- Preconditions on the answers with an ETag ----------------------------------------
+
+#: The paths whose answers carry an ETag.
+TAGGED = ["/v1/guidance", "/v1/sources/heat", "/openapi.json", "/docs", "/widget.js"]
+#: If-Match values, and whether they hold for the current answer ("{tag}": its ETag).
+IF_MATCH = [
+    ('"nope"', False),
+    ("W/{tag}", False),  # a weak tag never matches: If-Match compares strongly
+    ('"nope", {tag}', True),
+    ("{tag}", True),
+    ("*", True),  # any current representation
+]
+
+
+@pytest.mark.parametrize("path", TAGGED)
+def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(server, path):
+    [first], _ = exchange(server, request("GET", path))
+    tag = first.header("etag")
+    raw = b"".join(
+        request("GET", path, headers=(f"If-Match: {value.format(tag=tag)}",), close=False)
+        for value, _holds in IF_MATCH
+    )
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert len(answers) == len(IF_MATCH) + 1
+    for (value, holds), answer in zip(IF_MATCH, answers, strict=False):
+        if holds:
+            assert answer.status == 200, value
+            assert answer.body == first.body
+        else:
+            check(answer, {412})
+            assert answer.header("cache-control") == "no-store"
+            assert tag in json.loads(answer.body)["detail"]
+    check(answers[-1], {200})
