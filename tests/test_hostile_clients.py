@@ -791,3 +791,34 @@ def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(serve
             assert answer.header("cache-control") == "no-store"
             assert tag in json.loads(answer.body)["detail"]
     check(answers[-1], {200})
+
+
+# --- What only the JSON answer carries, asked of a calendar ------------------------------
+
+CLOCK = (
+    b'"stage": "after", "interview_ended_at": "2026-11-20T16:30:00Z", "now": "2026-11-20T18:00:00Z"'
+)
+#: (query, more of the body, the fields refused): a calendar holds actions alone.
+CALENDAR_ASKS = [
+    ("", b"", set()),
+    ("", b', "plans": []', set()),
+    ("?explain=false", b"", set()),
+    ("", b', "plans": ["Three pints, then drive home"]', {"plans"}),
+    ("?explain=true", b"", {"explain"}),
+    ("?explain=1", b', "plans": ["Send a thank-you email"]', {"explain", "plans"}),
+]
+
+
+@pytest.mark.parametrize(("query", "more", "refused"), CALENDAR_ASKS)
+def test_a_calendar_refuses_by_name_what_only_json_carries(server, query, more, refused):
+    body = b"{" + CLOCK + more + b"}"
+    raw = request("POST", f"/v1/advice{query}", body, headers=("Accept: text/calendar",))
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    if not refused:
+        check(answer, {200})
+        assert answer.header("content-type").startswith("text/calendar")
+        return
+    check(answer, {422})
+    assert set(json.loads(answer.body)["errors"]) == refused
