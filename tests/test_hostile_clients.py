@@ -9,6 +9,7 @@ the log.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -822,3 +823,26 @@ def test_a_calendar_refuses_by_name_what_only_json_carries(server, query, more, 
         return
     check(answer, {422})
     assert set(json.loads(answer.body)["errors"]) == refused
+
+
+# --- A compressed body ---------------------------------------------------------------
+
+#: Content-Encoding values and whether the body is taken (only "identity" is).
+CODINGS = [("gzip", False), ("br", False), ("gzip, identity", False), ("identity", True)]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate"])
+@pytest.mark.parametrize(("coding", "taken"), CODINGS)
+def test_a_body_in_a_content_coding_is_a_415_saying_which_is_taken(server, path, coding, taken):
+    plain = b'{"stage": "after"}' if path == "/v1/advice" else b'{"text": "I will thank them."}'
+    body = gzip.compress(plain) if coding.startswith("gzip") else plain
+    raw = request("POST", path, body, headers=(f"Content-Encoding: {coding}",))
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    if taken:
+        check(answer, {200})
+        return
+    check(answer, {415})  # never read as if it were not compressed, nor as bad UTF-8
+    assert answer.header("accept-encoding") == "identity"
+    assert "Content-Encoding" in json.loads(answer.body)["detail"]

@@ -100,7 +100,9 @@ PROBLEMS = {
     "UnsupportedMediaType": (
         415,
         "Unsupported Media Type",
-        "The body is not `application/json` in UTF-8.",
+        "The body is not `application/json` in UTF-8, or is compressed (a "
+        "`Content-Encoding` other than `identity`; the answer says `Accept-Encoding: "
+        "identity`).",
         "Send the body as application/json (got text/plain).",
         "/v1/advice",
     ),

@@ -58,6 +58,8 @@ def raw_json_body() -> bytes:
             "The request has neither Content-Length nor Transfer-Encoding, so it has no "
             "body: send the JSON body with a Content-Length header (or chunked)."
         )
+    if "HTTP_CONTENT_ENCODING" in environ:
+        _require_identity(environ["HTTP_CONTENT_ENCODING"])
     if environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
         _require_utf8_json()
     length = get_content_length(environ)  # as `request.content_length` reads it
@@ -153,6 +155,25 @@ def _broken() -> BadRequest:
     return BadRequest(
         "The body could not be read: its chunked framing is broken or it ended early."
     )
+
+
+class _UnsupportedCoding(UnsupportedMediaType):
+    """415 for a body in a content coding the service does not decode, saying which it
+    takes (RFC 9110, 15.5.16)."""
+
+    def get_headers(self, environ=None, scope=None):
+        return [*super().get_headers(environ, scope), ("Accept-Encoding", "identity")]
+
+
+def _require_identity(value: str) -> None:
+    """415 unless the Content-Encoding `value` names no coding but ``identity``: a
+    compressed body would otherwise be read as if it were not (or refused as bad UTF-8)."""
+    codings = {coding.strip().lower() for coding in value.split(",")} - {"", "identity"}
+    if codings:
+        raise _UnsupportedCoding(
+            "The body has a Content-Encoding the service does not decode: send it "
+            "uncompressed, without Content-Encoding."
+        )
 
 
 def _require_utf8_json() -> None:
