@@ -331,6 +331,16 @@ def _target(req) -> str:
     return f"{method} {path}" if method else "(no request line read)"
 
 
+#: The headers that frame a request's body.
+_FRAMING = frozenset(("CONTENT-LENGTH", "TRANSFER-ENCODING"))
+
+
+def _unframed(req) -> bool:
+    """Whether gunicorn's request `req` is a POST with neither Content-Length nor
+    Transfer-Encoding."""
+    return req.method == "POST" and not any(name in _FRAMING for name, _ in req.headers)
+
+
 class Worker(GeventWorker):
     """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
 
@@ -343,6 +353,15 @@ class Worker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
+        if req.version > (1, 1):
+            # HTTP/1.2 to 1.9: answered as the HTTP/1.1 it is processed as (RFC 9110,
+            # 2.5 and 6.2), never in a version the server does not speak.
+            req.version = (1, 1)
+        if _unframed(req):
+            # It has no body by HTTP's rules (the application answers a 411), but
+            # the client may have sent one: close after the answer, rather than read
+            # those bytes as the connection's next request.
+            req.must_close = True
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:

@@ -75,8 +75,14 @@ SAMPLE_DETAILS = {
 PLAIN_TEXT = "Plain text on one line: no control characters or line breaks."
 
 
+#: The format characters a detail may hold: the zero-width non-joiner and joiner, which
+#: some scripts need to spell a name (Persian, the Indic scripts) and emoji sequences use.
+#: Every other one (bidirectional overrides, zero-width spaces, a BOM) is refused.
+JOINERS = frozenset("\u200c\u200d")
+
+
 def _plain_text(value: str) -> None:
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in JOINERS for c in value):
         raise ValidationError(PLAIN_TEXT)
 
 

@@ -131,7 +131,8 @@ class AwareDateTime(fields.AwareDateTime):
             raise self.make_error("invalid")
         if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
             raise self.make_error("out_of_range")
-        return super()._deserialize(value, attr, data, **kwargs)
+        # RFC 3339 allows "t" and "z" in lower case; the ISO reader takes upper case only.
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
 
 
 #: Why stage `closing` refuses time since the interview ended.

@@ -216,7 +216,17 @@ def _post(client, body=None, **kwargs):
     ("name", "kwargs", "status", "field"),
     [
         ("malformed JSON", {"data": "{", "content_type": "application/json"}, 400, None),
-        ("empty body", {"data": "", "content_type": "application/json"}, 400, None),
+        (
+            "empty body",
+            {
+                "data": "",
+                "content_type": "application/json",
+                "environ_overrides": {"CONTENT_LENGTH": "0"},
+            },
+            400,
+            None,
+        ),
+        ("no length and no body", {"content_type": "application/json"}, 411, None),
         (
             "invalid UTF-8",
             {"data": b'{"stage": "\xff"}', "content_type": "application/json"},
@@ -633,6 +643,8 @@ def test_bodies_as_the_server_hands_them_over(app, name, body, length, terminate
         environ["wsgi.input_terminated"] = True
     if length is not None:
         environ["CONTENT_LENGTH"] = str(length(limit))
+    else:
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     client = app.test_client()
     response = client.post("/v1/advice", content_type="application/json", environ_overrides=environ)
     assert response.status_code == status, response.get_json()

@@ -240,6 +240,9 @@ def _follow_up(state=None, **fields):
         (_follow_up(details={"company": "Acme\x00"}), "details.company"),
         (_follow_up(details={"company": "Ac\u200bme"}), "details.company"),
         (_follow_up(details={"company": "Acme\u2028"}), "details.company"),
+        (_follow_up(details={"company": "\u202eemcA"}), "details.company"),  # bidi override
+        (_follow_up(details={"company": "Ac\u2066me"}), "details.company"),
+        (_follow_up(details={"company": "\ufeffAcme"}), "details.company"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client, body, field):
@@ -273,6 +276,12 @@ def test_a_flagged_detail_is_a_422_naming_it_without_repeating_it(client, engine
         "{candidate_name}",
         "{0} {role!r}",
         "Sam & Co",
+        # Names spelt with the joiners their scripts need: a zero-width non-joiner
+        # (Persian), a zero-width joiner (Devanagari); and an emoji sequence.
+        "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627",
+        "\u0915\u094d\u200d\u0937\u093f\u0924\u093f\u091c",
+        "Sam \U0001f469\u200d\U0001f4bb",
+        "Zo\u00eb Ren\u00e9e",
     ],
 )
 def test_markup_and_braces_are_shown_as_typed(client, text):

@@ -9,6 +9,7 @@ the log.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -303,6 +304,16 @@ def test_nothing_a_refused_client_sent_reaches_the_log(server):
     assert not [e for e in entries if e["logger"] == "gunicorn.access" and "?" in (e["path"] or "")]
 
 
+@pytest.mark.parametrize("version", ["1.2", "1.9"])
+def test_a_later_http_1_minor_version_is_answered_in_http_1_1(server, version):
+    raw = f"GET /health/live HTTP/{version}\r\nHost: a\r\n\r\n".encode()
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.raw_head.split(b" ", 1)[0] for answer in answers] == [b"HTTP/1.1"] * 2
+    for answer in answers:
+        check(answer, {200})
+
+
 # --- TLS and HTTP/2 are a proxy's job ---------------------------------------------
 
 #: gunicorn settings that would have it terminate TLS or speak HTTP/2, as options.
@@ -474,6 +485,31 @@ def test_odd_characters_in_a_path_get_an_answer_in_valid_utf8(server, path):
     check(answers[0], {200, 308, 400, 404, 422})
     if answers[0].status == 200 and (answers[0].header("content-type") or "").startswith("text/"):
         answers[0].body.decode("utf-8")  # strict: no lone surrogate written raw
+
+
+#: Paths with a slash doubled: each a 404, never a redirect to a URL built from the
+#: client's Host header (which a shared cache could hand to every client).
+DOUBLED_SLASHES = [
+    ("GET", "/v1//guidance"),
+    ("GET", "/v1//sources/heat"),
+    ("GET", "/v1/guidance//"),
+    ("GET", "/health//live"),
+    ("GET", "/embed//"),
+    ("POST", "/v1//advice"),
+    ("POST", "/v1//moderate"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), DOUBLED_SLASHES)
+def test_a_doubled_slash_is_a_404_that_never_names_the_host_sent(server, method, path):
+    headers = (f"Host: {MARKER}.example", "Content-Type: application/json")
+    raw = request(method, path, b'{"stage": "after"}', headers=headers)
+    answers, rest = exchange(server, raw.replace(b"Host: advisor\r\n", b"", 1))
+    assert rest == b""
+    [answer] = answers
+    check(answer, {404})
+    assert answer.header("location") is None
+    assert MARKER not in answer.raw_head.decode("latin-1") + answer.body.decode()
 
 
 #: Bodies with odd characters for each endpoint that takes one.
@@ -667,3 +703,146 @@ def test_pipelined_heads_get_no_bodies(server):
     assert rest == b""
     assert [answer.status for answer in answers] == [200, 200]
     assert json.loads(answers[1].body)["status"] == "live"
+
+
+# --- Query strings on the endpoints that take a body --------------------------------
+
+#: A valid body for each endpoint that takes one, and a query parameter sent beside it
+#: (a field of the body among them): each is refused by name, never silently dropped.
+QUERIES = [
+    ("/v1/advice", ADVICE, "stage"),
+    ("/v1/advice", ADVICE, "plans"),
+    ("/v1/moderate", b'{"text": "I will thank them."}', "text"),
+    ("/v1/moderate", b'{"text": "I will thank them."}', "lang"),
+    ("/v1/drafts", b'{"state": {"stage": "after"}, "action": "send-thank-you"}', "action"),
+    ("/v1/drafts", b'{"state": {"stage": "after"}, "action": "send-thank-you"}', "details"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "name"), QUERIES)
+def test_a_query_parameter_beside_a_body_is_a_422_naming_it(server, path, body, name):
+    raw = request("POST", f"{path}?{name}={MARKER}&{name}2=", body)
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    check(answer, {422})
+    problem = json.loads(answer.body)
+    assert problem["errors"] == dict.fromkeys([name, f"{name}2"], ["Unknown query parameter."])
+    assert MARKER not in answer.body.decode()  # named, not echoed
+
+
+# --- A body with no framing ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+def test_a_post_with_neither_length_nor_chunks_is_a_411_and_its_bytes_no_request(server, path):
+    """A POST with neither Content-Length nor Transfer-Encoding has no body by HTTP's
+    rules: a 411 problem, and the connection closed, so that the bytes the client sent
+    after its headers (here a body, then a request) are never read as a request."""
+    head = f"POST {path}?plans={MARKER} HTTP/1.1\r\nHost: advisor\r\n"
+    raw = head.encode() + b"Content-Type: application/json\r\n\r\n" + ADVICE + b"\r\n\r\n"
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    [answer] = answers
+    check(answer, {411})
+    assert answer.header("connection") == "close"
+    assert "Content-Length" in json.loads(answer.body)["detail"]
+
+
+def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
+    headers = ("Content-Length: 0", "Content-Type: application/json")
+    raw = request("POST", "/v1/advice", headers=headers, close=False)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [400, 200]
+    check(answers[0], {400})
+
+
+# --- Preconditions on the answers with an ETag ----------------------------------------
+
+#: The paths whose answers carry an ETag.
+TAGGED = ["/v1/guidance", "/v1/sources/heat", "/openapi.json", "/docs", "/widget.js"]
+#: If-Match values, and whether they hold for the current answer ("{tag}": its ETag).
+IF_MATCH = [
+    ('"nope"', False),
+    ("W/{tag}", False),  # a weak tag never matches: If-Match compares strongly
+    ('"nope", {tag}', True),
+    ("{tag}", True),
+    ("*", True),  # any current representation
+]
+
+
+@pytest.mark.parametrize("path", TAGGED)
+def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(server, path):
+    [first], _ = exchange(server, request("GET", path))
+    tag = first.header("etag")
+    raw = b"".join(
+        request("GET", path, headers=(f"If-Match: {value.format(tag=tag)}",), close=False)
+        for value, _holds in IF_MATCH
+    )
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert len(answers) == len(IF_MATCH) + 1
+    for (value, holds), answer in zip(IF_MATCH, answers, strict=False):
+        if holds:
+            assert answer.status == 200, value
+            assert answer.body == first.body
+        else:
+            check(answer, {412})
+            assert answer.header("cache-control") == "no-store"
+            assert tag in json.loads(answer.body)["detail"]
+    check(answers[-1], {200})
+
+
+# --- What only the JSON answer carries, asked of a calendar ------------------------------
+
+CLOCK = (
+    b'"stage": "after", "interview_ended_at": "2026-11-20T16:30:00Z", "now": "2026-11-20T18:00:00Z"'
+)
+#: (query, more of the body, the fields refused): a calendar holds actions alone.
+CALENDAR_ASKS = [
+    ("", b"", set()),
+    ("", b', "plans": []', set()),
+    ("?explain=false", b"", set()),
+    ("", b', "plans": ["Three pints, then drive home"]', {"plans"}),
+    ("?explain=true", b"", {"explain"}),
+    ("?explain=1", b', "plans": ["Send a thank-you email"]', {"explain", "plans"}),
+]
+
+
+@pytest.mark.parametrize(("query", "more", "refused"), CALENDAR_ASKS)
+def test_a_calendar_refuses_by_name_what_only_json_carries(server, query, more, refused):
+    body = b"{" + CLOCK + more + b"}"
+    raw = request("POST", f"/v1/advice{query}", body, headers=("Accept: text/calendar",))
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    if not refused:
+        check(answer, {200})
+        assert answer.header("content-type").startswith("text/calendar")
+        return
+    check(answer, {422})
+    assert set(json.loads(answer.body)["errors"]) == refused
+
+
+# --- A compressed body ---------------------------------------------------------------
+
+#: Content-Encoding values and whether the body is taken (only "identity" is).
+CODINGS = [("gzip", False), ("br", False), ("gzip, identity", False), ("identity", True)]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate"])
+@pytest.mark.parametrize(("coding", "taken"), CODINGS)
+def test_a_body_in_a_content_coding_is_a_415_saying_which_is_taken(server, path, coding, taken):
+    plain = b'{"stage": "after"}' if path == "/v1/advice" else b'{"text": "I will thank them."}'
+    body = gzip.compress(plain) if coding.startswith("gzip") else plain
+    raw = request("POST", path, body, headers=(f"Content-Encoding: {coding}",))
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    if taken:
+        check(answer, {200})
+        return
+    check(answer, {415})  # never read as if it were not compressed, nor as bad UTF-8
+    assert answer.header("accept-encoding") == "identity"
+    assert "Content-Encoding" in json.loads(answer.body)["detail"]

@@ -148,10 +148,18 @@ def test_the_problems_gunicorn_answers_itself_match_the_problem_schema(doc, erro
         (
             "/v1/advice",
             "post",
-            {"200", "400", "401", "406", "408", "413", "415", "422", "429", "500"},
+            {"200", "400", "401", "406", "408", "411", "413", "415", "422", "429", "500"},
         ),
-        ("/v1/moderate", "post", {"200", "400", "401", "408", "413", "415", "422", "429", "500"}),
-        ("/v1/drafts", "post", {"200", "400", "401", "408", "413", "415", "422", "429", "500"}),
+        (
+            "/v1/moderate",
+            "post",
+            {"200", "400", "401", "408", "411", "413", "415", "422", "429", "500"},
+        ),
+        (
+            "/v1/drafts",
+            "post",
+            {"200", "400", "401", "408", "411", "413", "415", "422", "429", "500"},
+        ),
         ("/v1/guidance", "get", {"200", "304", "401", "429", "500"}),
         ("/v1/guidance/{item_id}", "get", {"200", "304", "401", "404", "429", "500"}),
         ("/v1/rejected", "get", {"200", "304", "401", "429", "500"}),
@@ -294,10 +302,20 @@ def test_the_moderation_and_422_examples_are_real_answers(client, doc):
     assert response.get_json() == unprocessable["content"][PROBLEM]["example"]
 
 
+#: An empty body, as a client declares it (the test client leaves out a length of 0).
+EMPTY = {"CONTENT_LENGTH": "0"}
+
+
 @pytest.mark.parametrize(
     ("name", "method", "path", "kwargs"),
     [
-        ("BadRequest", "post", "/v1/advice", {"data": "", "content_type": "application/json"}),
+        (
+            "BadRequest",
+            "post",
+            "/v1/advice",
+            {"data": "", "content_type": "application/json", "environ_overrides": EMPTY},
+        ),
+        ("LengthRequired", "post", "/v1/advice", {"content_type": "application/json"}),
         ("NotFound", "get", "/v1/guidance/nope", {}),
         ("NotAcceptable", "post", "/v1/advice", {"json": {}, "headers": {"Accept": "image/png"}}),
         (

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from advisor.cases import _promises
 from advisor.state import InterviewState, InterviewStateSchema, to_fact
+from advisor.web.body import OVERRIDE
 
-from .strategies import examples, states
+from .strategies import examples, states, timed_states
 
 PROBLEM = "application/problem+json"
 QUICK = settings(
@@ -119,7 +120,12 @@ def test_arbitrary_json_objects_never_fail_the_server(client, body):
 @QUICK
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_fail_the_server(client, raw):
-    response = client.post("/v1/advice", data=raw, content_type="application/json")
+    response = client.post(
+        "/v1/advice",
+        data=raw,
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(len(raw))},
+    )
     assert response.status_code in (200, 400, 422)
     if response.status_code != 200:
         assert response.mimetype == PROBLEM
@@ -138,3 +144,52 @@ def test_a_wrongly_typed_field_is_named(client, state, field, value):
         assert field in response.get_json()["errors"]
     else:
         assert response.status_code == 200
+
+
+@QUICK
+@given(timed_states(), st.sampled_from("Tt "), st.sampled_from(["Z", "z", "+00:00"]))
+def test_every_spelling_of_a_date_time_rfc_3339_allows_gets_the_same_advice(
+    client, state, separator, utc
+):
+    """RFC 3339 takes "t" and "z" in either case (and a space for "T", as its note
+    allows): each spelling of the same moments is the same answer."""
+    spelt = dict(state)
+    for name in ("interview_ended_at", "now"):
+        text = state[name].replace("T", separator)
+        spelt[name] = text[:-6] + utc if text.endswith("+00:00") else text
+    expected = client.post("/v1/advice", json=state)
+    answered = client.post("/v1/advice", json=spelt)
+    assert expected.status_code == 200, expected.get_json()
+    assert answered.get_json() == expected.get_json()
+
+
+#: Text (characters, so no lone surrogate) without a bidirectional override, and the
+#: overrides.
+_NO_OVERRIDE = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\u202d\u202e"),
+    max_size=40,
+)
+_OVERRIDES = st.sampled_from("\u202d\u202e")
+
+
+@QUICK
+@given(states(), st.lists(_NO_OVERRIDE, min_size=1, max_size=5), st.booleans(), st.data())
+def test_a_bidirectional_override_in_a_plan_is_a_422_naming_it(client, state, plans, escaped, data):
+    """A plan shown in another order than it is read could not be screened for what it
+    shows: refused, naming the plan, whether the override is sent raw or escaped."""
+    index = data.draw(st.integers(0, len(plans) - 1))
+    at = data.draw(st.integers(0, len(plans[index])))
+    plans[index] = plans[index][:at] + data.draw(_OVERRIDES) + plans[index][at:]
+    raw = json.dumps({**state, "plans": plans}, ensure_ascii=escaped)
+    response = client.post("/v1/advice", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {f"plans.{index}": [OVERRIDE]}
+
+
+@QUICK
+@given(_NO_OVERRIDE, _NO_OVERRIDE, _OVERRIDES, st.booleans())
+def test_a_bidirectional_override_in_a_text_to_moderate_is_a_422(client, head, tail, mark, escaped):
+    raw = json.dumps({"text": head + mark + tail}, ensure_ascii=escaped)
+    response = client.post("/v1/moderate", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"text": [OVERRIDE]}

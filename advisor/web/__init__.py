@@ -55,6 +55,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if engine is None:  # the settings of the snapshot that loaded, which may be an earlier one
         engine, drafts, settings = load_service(settings)
     app = Flask(__name__)
+    # A path with doubled slashes is a 404, not a redirect: Werkzeug would redirect it
+    # to an absolute URL built from the client's Host header, which a shared cache
+    # may then hand to everyone.
+    app.url_map.merge_slashes = False
     app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_body_bytes, SETTINGS=settings)
     app.config.from_mapping(config)
     app.json.sort_keys = False

@@ -17,8 +17,15 @@ from ..answer import AdviceWriter
 from ..schemas import dump_advice, dump_trace, dump_upcoming_trace
 from ..state import InterviewState, InterviewStateSchema, load_state
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
-from .body import load_body, load_query, raw_json_body
-from .calendar import CALENDAR, calendar_response, negotiate, plan, require_interview_end
+from .body import UNKNOWN_PARAMETER, load_body, load_query, raw_json_body
+from .calendar import (
+    CALENDAR,
+    calendar_response,
+    negotiate,
+    plan,
+    refuse_json_only,
+    require_interview_end,
+)
 from .extension import get_engine, get_settings
 from .observability import Decision, observe_advice
 
@@ -26,6 +33,8 @@ bp = Blueprint("advice", __name__)
 
 
 class AdviceQuerySchema(Schema):
+    error_messages = {"unknown": UNKNOWN_PARAMETER}
+
     explain = fields.Boolean(
         load_default=False,
         truthy={"true", "1"},
@@ -180,8 +189,10 @@ def advise():
     engine = get_engine()
     started = time.perf_counter()
     if media_type == CALENDAR:
-        load_query(_QUERY)  # validated; `explain` has no place in a calendar
-        state = InterviewState.from_request(load_body(_STATE, load_state), datetime.now(UTC))
+        query = load_query(_QUERY)
+        data = load_body(_STATE, load_state)
+        refuse_json_only(query["explain"], data.get("plans"))
+        state = InterviewState.from_request(data, datetime.now(UTC))
         require_interview_end(state)
         advice = engine.evaluate(state)
         response = calendar_response(advice, state)

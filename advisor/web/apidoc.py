@@ -81,6 +81,15 @@ PROBLEMS = {
         "The body did not arrive in time: 120 bytes came before the deadline.",
         "/v1/advice",
     ),
+    "LengthRequired": (
+        411,
+        "Length Required",
+        "A POST with neither `Content-Length` nor `Transfer-Encoding`, which has no body "
+        "by HTTP's rules; the connection is closed.",
+        "The request has neither Content-Length nor Transfer-Encoding, so it has no body: "
+        "send the JSON body with a Content-Length header (or chunked).",
+        "/v1/advice",
+    ),
     "ContentTooLarge": (
         413,
         "Request Entity Too Large",
@@ -91,7 +100,9 @@ PROBLEMS = {
     "UnsupportedMediaType": (
         415,
         "Unsupported Media Type",
-        "The body is not `application/json` in UTF-8.",
+        "The body is not `application/json` in UTF-8, or is compressed (a "
+        "`Content-Encoding` other than `identity`; the answer says `Accept-Encoding: "
+        "identity`).",
         "Send the body as application/json (got text/plain).",
         "/v1/advice",
     ),
@@ -131,6 +142,7 @@ API_ERRORS = ("Unauthorized", "TooManyRequests", "InternalServerError")
 BODY_ERRORS = (
     "BadRequest",
     "RequestTimeout",
+    "LengthRequired",
     "ContentTooLarge",
     "UnsupportedMediaType",
     "UnprocessableContent",

@@ -12,6 +12,7 @@ from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
     HTTPException,
+    LengthRequired,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -49,6 +50,16 @@ _PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
 def raw_json_body() -> bytes:
     """The request's body bytes, once its content type says UTF-8 JSON (else 415)."""
     environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
+        # Without either, HTTP gives the request no body (RFC 9112, 6.3): whatever the
+        # client sent after its headers is not read as one (the server closes the
+        # connection after this answer, rather than read those bytes as a request).
+        raise LengthRequired(
+            "The request has neither Content-Length nor Transfer-Encoding, so it has no "
+            "body: send the JSON body with a Content-Length header (or chunked)."
+        )
+    if "HTTP_CONTENT_ENCODING" in environ:
+        _require_identity(environ["HTTP_CONTENT_ENCODING"])
     if environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
         _require_utf8_json()
     length = get_content_length(environ)  # as `request.content_length` reads it
@@ -146,6 +157,25 @@ def _broken() -> BadRequest:
     )
 
 
+class _UnsupportedCoding(UnsupportedMediaType):
+    """415 for a body in a content coding the service does not decode, saying which it
+    takes (RFC 9110, 15.5.16)."""
+
+    def get_headers(self, environ=None, scope=None):
+        return [*super().get_headers(environ, scope), ("Accept-Encoding", "identity")]
+
+
+def _require_identity(value: str) -> None:
+    """415 unless the Content-Encoding `value` names no coding but ``identity``: a
+    compressed body would otherwise be read as if it were not (or refused as bad UTF-8)."""
+    codings = {coding.strip().lower() for coding in value.split(",")} - {"", "identity"}
+    if codings:
+        raise _UnsupportedCoding(
+            "The body has a Content-Encoding the service does not decode: send it "
+            "uncompressed, without Content-Encoding."
+        )
+
+
 def _require_utf8_json() -> None:
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
@@ -211,7 +241,49 @@ def json_body(raw: bytes | None = None):
     if raw is None:
         raw = raw_json_body()
     value = _quick_json(raw)
-    return strict_json(raw) if value is _REFUSED else value
+    if value is _REFUSED:
+        value = strict_json(raw)
+    if _OVERRIDE_MARK.search(raw):
+        _refuse_overrides(value)
+    return value
+
+
+#: A bidirectional override (LRO, RLO) as UTF-8 or as a JSON escape.
+_OVERRIDE_MARK = re.compile(rb"\xe2\x80[\xad\xae]|\\u202[dDeE]")
+_OVERRIDE = re.compile("[\u202d\u202e]")
+OVERRIDE = (
+    "Holds a bidirectional override (U+202D or U+202E), which shows the characters "
+    "after it in another order than they are read (and screened): remove it."
+)
+
+
+def _refuse_overrides(value) -> None:
+    """422 naming a field whose string holds a bidirectional override: a text that
+    reads as one thing and is shown as another cannot be screened for what it shows."""
+    found = _holding(value, _OVERRIDE)
+    if found is not None:
+        path, in_key = found
+        message = f"A key of it {OVERRIDE[0].lower()}{OVERRIDE[1:]}" if in_key else OVERRIDE
+        raise ValidationError({path or "$": [message]})
+
+
+def _holding(value, pattern: re.Pattern):
+    """The path of the first string of `value` in which `pattern` is found, and whether it
+    is a key (of the object at that path); None when there is none."""
+    stack = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if pattern.search(item):
+                return path, False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if pattern.search(key):
+                    return path, True
+                stack.append((_join(path, key), child))
+        elif isinstance(item, list):
+            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+    return None
 
 
 def strict_json(raw: bytes):
@@ -254,19 +326,12 @@ def _refuse_lone_surrogates(value) -> None:
     Fields are named by their path (``plans.0``; ``$`` is the whole body), never
     by the client's text.
     """
-    stack = [("", value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if _SURROGATE.search(key):
-                    raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
-                stack.append((_join(path, key), child))
-        elif isinstance(item, list):
-            stack.extend((_join(path, str(index)), child) for index, child in enumerate(item))
+    found = _holding(value, _SURROGATE)
+    if found is not None:
+        path, in_key = found
+        if in_key:
+            raise BadRequest(f"A key of {path or '$'} {LONE_SURROGATE}")
+        raise BadRequest(f"{path or '$'}: {LONE_SURROGATE}")
 
 
 def _join(path: str, name: str) -> str:
@@ -286,6 +351,17 @@ def load_body(schema: Schema, load=None, raw: bytes | None = None) -> dict:
             # Refused at once: marshmallow's own check costs a merge of its errors per key.
             raise ValidationError(dict.fromkeys(unknown, [schema.error_messages["unknown"]]))
     return (load or schema.load)(body)
+
+
+#: The message for a query parameter an endpoint does not take.
+UNKNOWN_PARAMETER = "Unknown query parameter."
+
+
+def refuse_query() -> None:
+    """422 naming each query parameter, for an endpoint that takes none: a field sent
+    in the query string rather than in the body is refused, never silently dropped."""
+    if request.query_string and request.args:
+        raise ValidationError(dict.fromkeys(request.args, [UNKNOWN_PARAMETER]))
 
 
 def load_query(schema: Schema) -> dict:

@@ -3,8 +3,9 @@
 The catalogue and the OpenAPI document are fixed once the rules and content
 are loaded, so a strong ``ETag`` is the ruleset digest (its first 16 hex
 digits, to tell versions apart at a glance) joined to a hash of the path.
-``If-None-Match`` with it gives ``304 Not Modified`` with no body. Anything
-but a 200 (404, 429, 5xx) is marked ``no-store``.
+``If-None-Match`` with it gives ``304 Not Modified`` with no body; an
+``If-Match`` that names another tag, a ``412 Precondition Failed`` problem.
+Anything but a 200 (404, 412, 429, 5xx) is marked ``no-store``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from functools import lru_cache
 
 from flask import Response, request
 
+from .errors import problem
 from .extension import get_engine, get_settings
 
-__all__ = ["cache_by_digest", "etag"]
+__all__ = ["cache_by_digest", "conditional", "etag"]
 
 
 def etag(path: str) -> str:
@@ -38,4 +40,26 @@ def cache_by_digest(response: Response) -> Response:
     response.set_etag(etag(request.path))
     response.cache_control.public = True
     response.cache_control.max_age = get_settings().cache_max_age
-    return response.make_conditional(request)
+    return conditional(response)
+
+
+def conditional(response: Response) -> Response:
+    """`response` (a 200 with its ETag) answered as the request's conditions ask, in
+    the order of RFC 9110 (13.2.2): an If-Match that names neither its tag nor ``*`` is
+    a 412 problem (never the representation with a 412 status); then an If-None-Match
+    that names its tag (or ``*``) is a 304."""
+    environ = request.environ
+    if "HTTP_IF_MATCH" in environ:
+        tag, _weak = response.get_etag()
+        named = request.if_match
+        if named and not (named.star_tag or named.is_strong(tag)):
+            failed = problem(
+                412,
+                "Precondition Failed",
+                f'If-Match names no current version of this resource: its ETag is "{tag}".',
+            )
+            failed.cache_control.no_store = True
+            return failed
+        # Met (Werkzeug would refuse "*", which every current representation meets).
+        environ = {name: value for name, value in environ.items() if name != "HTTP_IF_MATCH"}
+    return response.make_conditional(environ)

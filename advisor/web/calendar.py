@@ -73,6 +73,21 @@ def require_interview_end(state) -> None:
         )
 
 
+def refuse_json_only(explain: bool, plans) -> None:
+    """A calendar holds the actions alone: 422 naming what only the JSON answer carries
+    (`?explain`, and the verdicts on `plans`), rather than answering without it."""
+    errors = {}
+    if explain:
+        errors["explain"] = [f"Answered in JSON only: leave it out of a {CALENDAR} request."]
+    if plans:
+        errors["plans"] = [
+            f"Plans are judged in the JSON answer only: ask for application/json, or "
+            f"leave them out of a {CALENDAR} request."
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _uid(digest: str, action_id: str, ended) -> str:
     key = f"{digest}|{action_id}|{ended.astimezone(UTC).isoformat()}"
     return hashlib.sha256(key.encode()).hexdigest()[:32] + "@interview-advisor"

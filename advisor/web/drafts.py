@@ -28,7 +28,7 @@ from .apidoc import (
     operation,
     responses,
 )
-from .body import load_body
+from .body import load_body, raw_json_body, refuse_query
 from .errors import PROBLEM, validation_problem
 from .extension import get_engine, get_settings
 
@@ -174,7 +174,9 @@ def _described(_engine, drafts: Drafts) -> dict:
 @bp.post("/v1/drafts")
 @operation(_described)
 def draft():
-    return answer(get_drafts(), load_body(_REQUEST), datetime.now(UTC))
+    raw = raw_json_body()
+    refuse_query()
+    return answer(get_drafts(), load_body(_REQUEST, raw=raw), datetime.now(UTC))
 
 
 def init_app(app) -> None:

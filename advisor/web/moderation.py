@@ -8,7 +8,7 @@ from marshmallow import Schema, validate
 from ..schemas import dump_verdict
 from ..state import StrictString
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
-from .body import load_body
+from .body import load_body, raw_json_body, refuse_query
 from .extension import get_engine
 from .observability import observe_verdict
 
@@ -55,7 +55,9 @@ def _described(engine, _drafts) -> dict:
 @bp.post("/v1/moderate")
 @operation(_described)
 def moderate():
-    text = load_body(_REQUEST)["text"]
+    raw = raw_json_body()
+    refuse_query()
+    text = load_body(_REQUEST, raw=raw)["text"]
     verdict = get_engine().moderate(text)
     observe_verdict(verdict)
     return dump_verdict(verdict)

@@ -45,6 +45,7 @@ from flask import (
 )
 
 from ..state import STATE_FIELDS
+from .caching import conditional
 from .errors import problem
 
 __all__ = [
@@ -132,7 +133,7 @@ def _asset(body: bytes, mimetype: str, immutable: bool = False) -> Response:
     else:
         response.cache_control.max_age = current_app.config["SETTINGS"].cache_max_age
     response.add_etag()
-    return response.make_conditional(request)
+    return conditional(response)
 
 
 def _released(name: str, release: str) -> Response:
