@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import string
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -246,19 +246,41 @@ def _slots(text: str) -> set[str]:
 # --- Loading -----------------------------------------------------------------------
 
 
+#: What a variant holds when it is written out (not `same_as` another action's).
+_WRITTEN = ("recipient", "channel", "body", "guidance")
+
+
 class _VariantSchema(Schema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]*$"))
     when = fields.Dict(keys=fields.String(), load_default=dict)
-    recipient = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    #: The state's draft is that action's, as its own variants choose (for example a
+    #: follow-up on the agency route, which goes through the consultant).
+    same_as = fields.String(validate=validate.OneOf(DRAFT_ACTIONS))
+    recipient = fields.String(validate=validate.Length(min=1, max=40))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
     subject = fields.String(validate=validate.Length(min=1, max=120))
-    body = fields.String(required=True, validate=validate.Length(min=1))
+    body = fields.String(validate=validate.Length(min=1))
     shorter = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
     max_chars = fields.Integer(strict=True, validate=validate.Range(min=1))
-    guidance = fields.List(fields.Nested(QuoteSchema), required=True, validate=validate.Length(1))
+    guidance = fields.List(fields.Nested(QuoteSchema), validate=validate.Length(1))
+
+    @validates_schema
+    def _written_or_same_as(self, data, **_):
+        if "same_as" in data:
+            extra = [k for k in data if k not in ("id", "when", "same_as", "shorter")]
+            if extra or data["shorter"]:
+                raise ValidationError(
+                    "a variant that is the same as another has nothing else", "same_as"
+                )
+            return
+        for name in _WRITTEN:
+            if name not in data:
+                raise ValidationError("Missing data for required field.", name)
 
     @validates_schema
     def _subject_for_email(self, data, **_):
+        if "same_as" in data:
+            return
         if (data.get("channel") == "email") != ("subject" in data):
             raise ValidationError("an email has a subject, and only an email", "subject")
         if data.get("shorter") and "max_chars" not in data:
@@ -299,12 +321,7 @@ def _template(action: str, raw: dict, where: str, catalogue: Catalogue) -> Templ
                 f"{where}.{field}: unknown slot {sorted(unknown)[0]!r} "
                 f"(known: {', '.join(DETAIL_FIELDS)})"
             )
-    conditions = []
-    for name, spec in raw["when"].items():
-        try:
-            conditions += _field_conditions(name, spec, f"when.{name}")
-        except ValidationError as error:
-            raise DataError(f"{where}.{error.messages[0]}") from error
+    conditions = _conditions(raw, where)
     guidance = cite(raw["guidance"], where, catalogue.sources)
     if all(c.source.nature == "satirical" for c in guidance):
         raise DataError(f"{where}.guidance: rests on a satirical source alone")
@@ -319,6 +336,49 @@ def _template(action: str, raw: dict, where: str, catalogue: Catalogue) -> Templ
         max_chars=raw.get("max_chars"),
         guidance=guidance,
     )
+
+
+def _conditions(raw: dict, where: str) -> tuple[Condition, ...]:
+    conditions = []
+    for name, spec in raw["when"].items():
+        try:
+            conditions += _field_conditions(name, spec, f"when.{name}")
+        except ValidationError as error:
+            raise DataError(f"{where}.{error.messages[0]}") from error
+    return tuple(conditions)
+
+
+@dataclass(frozen=True)
+class _SameAs:
+    """A variant whose draft is another action's, for the states its conditions hold."""
+
+    action: str
+    id: str
+    conditions: tuple[Condition, ...]
+    same_as: str
+
+
+def _resolved(templates: dict, action: str, variants, where: str) -> list[Template]:
+    """`variants` with each `_SameAs` replaced by the other action's own variants, each
+    under both conditions, named ``<id>-<their id>`` and drafted as `action`."""
+    resolved = []
+    for variant in variants:
+        if not isinstance(variant, _SameAs):
+            resolved.append(variant)
+            continue
+        other = templates[variant.same_as]
+        if variant.same_as == action or any(isinstance(v, _SameAs) for v in other):
+            raise DataError(f"{where}.variants.{variant.id}.same_as: names a draft of its own kind")
+        resolved += [
+            replace(
+                template,
+                action=action,
+                id=f"{variant.id}-{template.id}",
+                conditions=variant.conditions + template.conditions,
+            )
+            for template in other
+        ]
+    return resolved
 
 
 def load_drafts(content_dir: Path, catalogue: Catalogue, moderator: Moderator) -> Drafts:
@@ -336,10 +396,20 @@ def load_drafts(content_dir: Path, catalogue: Catalogue, moderator: Moderator) -
             at = f"{where}.variants.{raw_variant['id']}"
             if any(v.id == raw_variant["id"] for v in variants):
                 raise DataError(f"{at}: variant listed twice")
-            variants.append(_template(action, raw_variant, at, catalogue))
+            variants.append(
+                _template(action, raw_variant, at, catalogue)
+                if "same_as" not in raw_variant
+                else _SameAs(
+                    action, raw_variant["id"], _conditions(raw_variant, at), raw_variant["same_as"]
+                )
+            )
         if variants[-1].conditions:
             raise DataError(f"{where}.variants.{variants[-1].id}.when: the last variant has none")
-        templates[action] = tuple(variants)
+        templates[action] = variants
+    for action, variants in templates.items():
+        templates[action] = tuple(
+            _resolved(templates, action, variants, f"{path}: drafts.{action}")
+        )
     missing = [a for a in DRAFT_ACTIONS if a not in templates]
     if missing:
         raise DataError(f"{path}: no draft for {', '.join(missing)}")

@@ -92,7 +92,7 @@ def _articles() -> dict[str, str]:
 def test_every_quote_in_the_templates_is_verbatim_in_its_article_file():
     articles = _articles()
     raw = yaml.safe_load((CONTENT / "drafts.yaml").read_text(encoding="utf-8"))
-    quotes = [q for d in raw["drafts"] for v in d["variants"] for q in v["guidance"]]
+    quotes = [q for d in raw["drafts"] for v in d["variants"] for q in v.get("guidance", ())]
     assert len(quotes) >= len(DRAFT_ACTIONS)
     for quote in quotes:
         assert _fold(quote["quote"]) in articles[quote["source"]], quote
@@ -454,6 +454,17 @@ def _doctor(content: Path, old: str, new: str) -> None:
             "max_chars: 60",
             "drafts.connect-on-linkedin.variants.connection-note: the last body runs to",
         ),
+        (
+            "same_as: follow-up-via-recruiter",
+            "same_as: follow-up",
+            "drafts.follow-up.variants.via-consultant.same_as: names a draft of its own kind",
+        ),
+        (
+            "same_as: follow-up-via-recruiter",
+            "same_as: follow-up-via-recruiter\n        channel: email",
+            "same_as",
+        ),
+        ("same_as: follow-up-via-recruiter", "same_as: take-time-out", "same_as"),
     ],
 )
 def test_a_broken_template_file_is_refused_naming_the_field(data_copy, engine, old, new, message):
