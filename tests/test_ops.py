@@ -359,9 +359,10 @@ def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
     assert not any(route.startswith("/no/") for route in routes)
 
 
-def _status(url: str) -> tuple[int, str]:
+def _status(url: str, method: str = "GET") -> tuple[int, str]:
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers["Content-Type"]
     except urllib.error.HTTPError as error:
         return error.code, error.headers["Content-Type"]
@@ -372,6 +373,8 @@ def test_metrics_are_only_on_their_own_listener(tmp_path):
     env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=1, env=env) as server:
         assert _status(f"{server.base}/metrics") == (404, "application/problem+json")
+        for method in ("OPTIONS", "POST", "HEAD"):  # nothing tells that it is there
+            assert _status(f"{server.base}/metrics", method)[0] == 404, method
         status, content_type = _status(metrics)
         assert status == 200
         assert content_type.count("charset") == 1

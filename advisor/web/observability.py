@@ -258,10 +258,6 @@ def observe_verdict(verdict) -> None:
     }
 )
 def _metrics() -> Response:
-    connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
-    bind = get_settings().metrics_bind
-    if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
-        raise NotFound()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -271,8 +267,21 @@ def _metrics() -> Response:
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
+def _metrics_elsewhere() -> None:
+    """A 404 for /metrics, whatever the method, on any listener but the one
+    ADVISOR_METRICS_BIND names (before routing answers an OPTIONS or a 405, which
+    would tell that it is there)."""
+    if request.path != "/metrics":
+        return
+    connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
+    bind = get_settings().metrics_bind
+    if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
+        raise NotFound()
+
+
 def init_app(app: Flask) -> None:
     app.extensions["advisor_metrics"] = Metrics(get_engine(app))
     app.before_request(_start)
+    app.before_request(_metrics_elsewhere)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])
