@@ -20,6 +20,7 @@ from advisor.moderation import (
     content_gate,
 )
 from advisor.moderation._policy import load_policy
+from advisor.moderation._text import MOST_FOLDED, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "rules" / "moderation"
@@ -184,6 +185,35 @@ def test_any_text_gives_valid_offsets(moderator, text):
     verdict = moderator.moderate(text)
     _check_offsets(text, verdict)
     assert verdict.flagged == any(s.flagged for s in verdict.sentences)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_no_text_grows_more_than_fourfold_when_folded(text):
+    folded = normalise(text)
+    assert len(folded.text) <= MOST_FOLDED * len(text)
+    assert all(0 <= folded.start(i) < len(text) for i in range(len(folded.text)))
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("\ufb01nish", "finish"),  # a ligature of letters is spelt out
+        ("\u338f", "kg"),
+        ("\ufdfa" * 3, "\ufdfa" * 3),  # a ligature of whole words is kept as it is
+        ("\ufdfd", "\ufdfd"),
+    ],
+    ids=["fi ligature", "kg", "honorific", "basmala"],
+)
+def test_ligatures_of_letters_are_spelt_out_and_of_words_kept(text, folded):
+    assert normalise(text).text == folded
+
+
+def test_a_text_of_word_ligatures_is_screened_like_any_other(moderator):
+    text = "\ufdfa" * 20_000
+    verdict = moderator.moderate(text)
+    assert not verdict.flagged
+    _check_offsets(text, verdict)
 
 
 def test_long_adversarial_text(moderator):

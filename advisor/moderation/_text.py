@@ -1,7 +1,8 @@
 """Normalising text for matching, and splitting it into sentences with offsets.
 
 The policy's patterns are written for plain lower-case text, so `normalise`
-folds what people (and obfuscators) send into that shape: NFKC, curly quotes
+folds what people (and obfuscators) send into that shape: NFKC (but for
+characters that would spell out more than `MOST_FOLDED`), curly quotes
 and dashes to straight ones, zero-width and other format characters
 dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
 letters joined ("d r i v e"), runs of three or more of one letter shortened,
@@ -112,10 +113,17 @@ class Normalised:
         return self.start(start), self.end(end)
 
 
+#: The most characters one character folds to. NFKC spells out ligatures of whole
+#: words (U+FDFA is 18 characters, U+FDFD 33); kept as they are, they bound how
+#: much a text can grow, and so what it costs to screen.
+MOST_FOLDED = 4
+
+
 def _fold_char(char: str) -> str:
     if unicodedata.category(char) == "Cf":  # zero-width and other format characters
         return ""
-    return unicodedata.normalize("NFKC", char).lower().translate(_ONE_TO_ONE)
+    folded = unicodedata.normalize("NFKC", char).lower().translate(_ONE_TO_ONE)
+    return folded if len(folded) <= MOST_FOLDED else char.lower()
 
 
 def _fold_run(run: str) -> str | None:
