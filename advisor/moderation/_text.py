@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 
@@ -119,6 +120,7 @@ class Normalised:
 MOST_FOLDED = 4
 
 
+@lru_cache(maxsize=4096)  # one character at a time: a text repeats its characters
 def _fold_char(char: str) -> str:
     if unicodedata.category(char) == "Cf":  # zero-width and other format characters
         return ""
