@@ -209,6 +209,40 @@ def test_ligatures_of_letters_are_spelt_out_and_of_words_kept(text, folded):
     assert normalise(text).text == folded
 
 
+_PLAIN = "Have three pints, then drive home."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _PLAIN.translate(str.maketrans("eaop", "\u0435\u0430\u043e\u0440")),  # Cyrillic
+        _PLAIN.translate(str.maketrans("io", "\u0456\u03bf")),  # Cyrillic and Greek
+        "".join(c + "\u0336" for c in _PLAIN),  # struck through
+        "".join(c + "\u0301\u0316" for c in _PLAIN),  # stacked marks
+        _PLAIN.upper().translate(str.maketrans("AEHOPT", "\u0391\u0395\u0397\u039f\u03a1\u03a4")),
+    ],
+    ids=["cyrillic", "cyrillic and greek", "struck through", "stacked marks", "greek capitals"],
+)
+def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):
+    verdict = moderator.moderate(text)
+    assert verdict.categories == ("impaired_driving",)
+    _check_offsets(text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Спасибо за интервью, я отправлю письмо завтра утром.",
+        "Ευχαριστώ για τη συνέντευξη, θα στείλω email αύριο.",
+        "Envoyez un mot de remerciement à l’équipe ce soir.",
+        "साक्षात्कार के लिए धन्यवाद, मैं कल ईमेल भेजूंगा।",
+    ],
+    ids=["russian", "greek", "french", "hindi"],
+)
+def test_text_in_other_scripts_is_not_flagged_for_its_letters(moderator, text):
+    assert not moderator.moderate(text).flagged
+
+
 def test_a_text_of_word_ligatures_is_screened_like_any_other(moderator):
     text = "\ufdfa" * 20_000
     verdict = moderator.moderate(text)

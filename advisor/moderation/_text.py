@@ -3,8 +3,9 @@
 The policy's patterns are written for plain lower-case text, so `normalise`
 folds what people (and obfuscators) send into that shape: NFKC (but for
 characters that would spell out more than `MOST_FOLDED`), curly quotes
-and dashes to straight ones, zero-width and other format characters
-dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
+and dashes to straight ones, Cyrillic and Greek look-alikes to the Latin
+letters they imitate, zero-width and other format characters and combining
+marks dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
 letters joined ("d r i v e"), runs of three or more of one letter shortened,
 runs of spaces made one space.
 Every character of the result remembers the offset of the character of the
@@ -24,6 +25,16 @@ import ahocorasick
 
 __all__ = ["Normalised", "normalise", "split_sentences"]
 
+#: Cyrillic and Greek letters drawn like Latin ones, and the Latin letters they are
+#: read as: the policy reads English, and "Тhrее pints" (Cyrillic Т and е) is
+#: written to slip past it.
+_LOOKALIKES = (
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u04bb\u0501\u051b\u051d\u043a"
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0423\u0406\u0408\u0405"
+    "\u03bf\u03b1\u03bd\u03c1\u03b9\u03ba\u03c5\u03c7"
+    "\u039f\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u03a1\u03a4\u03a5\u03a7"
+)
+_LATIN = "aeopcyxijshdqwkABEKMHOPCTXYIJSoavpikuxOABEZHIKMNPTYX"
 # One-to-one replacements keep offsets unchanged.
 _ONE_TO_ONE = str.maketrans(
     {
@@ -34,6 +45,7 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
         **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
+        **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
     }
 )
 #: `_ONE_TO_ONE` on ASCII text, as a byte table (str.translate looks up every character).
@@ -114,6 +126,10 @@ class Normalised:
         return self.start(start), self.end(end)
 
 
+#: The categories of characters dropped: zero-width and other format characters, and
+#: combining marks (a struck-through "d̶r̶i̶v̶e̶", or one stacked with accents, reads as
+#: "drive"; an accented letter written as one character keeps its accent).
+_DROPPED = frozenset(("Cf", "Mn", "Me"))
 #: The most characters one character folds to. NFKC spells out ligatures of whole
 #: words (U+FDFA is 18 characters, U+FDFD 33); kept as they are, they bound how
 #: much a text can grow, and so what it costs to screen.
@@ -122,7 +138,7 @@ MOST_FOLDED = 4
 
 @lru_cache(maxsize=4096)  # one character at a time: a text repeats its characters
 def _fold_char(char: str) -> str:
-    if unicodedata.category(char) == "Cf":  # zero-width and other format characters
+    if unicodedata.category(char) in _DROPPED:
         return ""
     folded = unicodedata.normalize("NFKC", char).lower().translate(_ONE_TO_ONE)
     return folded if len(folded) <= MOST_FOLDED else char.lower()
@@ -131,7 +147,7 @@ def _fold_char(char: str) -> str:
 def _fold_run(run: str) -> str | None:
     """`run` folded, or None when folding it keeps it the same length."""
     folded = unicodedata.normalize("NFKC", run).lower().translate(_ONE_TO_ONE)
-    if len(folded) == len(run) and not any(unicodedata.category(c) == "Cf" for c in run):
+    if len(folded) == len(run) and not any(unicodedata.category(c) in _DROPPED for c in run):
         return folded
     return None
 
