@@ -86,7 +86,7 @@ def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     secret = "I will phone my ex-boss at midnight"
     client.post(
         "/v1/advice",
-        json={"stage": "after", "hours_since": 1, "plans": [secret]},
+        json={"stage": "after", "hours_since": 0.5, "plans": [secret]},
         headers={"X-Request-ID": "req-42"},
     )
     lines = log_lines()
@@ -186,7 +186,7 @@ def _metric(client, line_start: str) -> float:
 
 
 def test_a_cached_answer_is_logged_and_counted_as_a_fresh_one(client, log_lines):
-    body = {"stage": "after", "hours_since": 1.125, "plans": ["Drink six pints then drive home."]}
+    body = {"stage": "after", "hours_since": 0.625, "plans": ["Drink six pints then drive home."]}
     rule = 'advisor_rules_fired_total{rule="unwind-straight-after"}'
     flag = 'advisor_moderation_flags_total{category="impaired_driving",source="plan"}'
     before = _metric(client, rule), _metric(client, flag)
@@ -248,7 +248,7 @@ def test_each_app_counts_in_its_own_registry(engine):
 def test_metrics_count_requests_rules_and_flags(client, engine):
     client.post(
         "/v1/advice",
-        json={"stage": "after", "hours_since": 1, "plans": ["Drink six pints then drive home."]},
+        json={"stage": "after", "hours_since": 0.5, "plans": ["Drink six pints then drive home."]},
     )
     client.post("/v1/moderate", json={"text": "Pay your referee £50 for a glowing reference."})
     text = client.get("/metrics").get_data(as_text=True)
@@ -321,7 +321,7 @@ def _metrics_env(tmp_path) -> tuple[dict, str]:
 
 @pytest.mark.server
 def test_metrics_sum_every_gunicorn_worker(tmp_path):
-    body = json.dumps({"stage": "after", "hours_since": 1}).encode()
+    body = json.dumps({"stage": "after", "hours_since": 0.5}).encode()
     env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=3, env=env) as server:
         base = server.base
