@@ -26,8 +26,8 @@ carrying the stage, when it fires, and the engine chains from it to the
 reject rules in the same session.
 
 A window bound is a number of hours, ``now`` (the time of the request),
-``grace`` (the end of the first working day after the date the employer
-gave, see `advisor.state`) or ``day N`` (the start of the Nth day after the
+``grace`` (when the date the employer gave has surely passed, see
+`InterviewState.grace_hours`) or ``day N`` (the start of the Nth day after the
 interview's day, by the calendar when the clock is known), each optionally
 ``+ N`` hours; an open end is ``null``. The window of a recommended action
 always holds the time of the request: a rule fires only while its window is

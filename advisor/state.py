@@ -9,10 +9,11 @@ has exactly the type its field declares.
 
 Time is counted two ways. With ``interview_ended_at`` the clock is known:
 days are calendar days in the offset the interview end was given in ("the
-day after" starts at the next midnight), and working days are Monday to
-Friday. With ``hours_since`` alone the time of day is unknown: a day is a
-24-hour period from the end of the interview, and every day counts as a
-working day.
+day after" starts at the next midnight, a stated decision date has passed at
+its midnight). With ``hours_since`` alone the time of day is unknown: a day
+is a 24-hour period from the end of the interview (the rules take the day
+after to have begun 16 hours on), and a decision promised in N days has
+passed N x 24 hours on.
 
 At stage ``closing`` the interview has not ended: ``hours_since`` must be 0
 and an ``interview_ended_at`` must equal ``now``; anything else is refused
@@ -400,7 +401,7 @@ STATE_FIELDS: tuple[StateField, ...] = (
         DateTime(),
         "RFC 3339 date-time with offset, instead of `hours_since`: actions then carry "
         "absolute `due` times in the same offset, and days are calendar days in that "
-        "offset (working days Monday to Friday). Needed for `text/calendar`. With "
+        "offset. Needed for `text/calendar`. With "
         "`closing` it must equal `now` (422 otherwise).",
         default=None,
         clock=True,
@@ -417,8 +418,8 @@ STATE_FIELDS: tuple[StateField, ...] = (
         "decision_expected_in_days",
         Integer(0, MAX_DAYS, nullable=True),
         "When the employer said they would decide, in days after the interview. A "
-        "follow-up is advised once the first working day after that date has ended "
-        "without news.",
+        "follow-up is advised once that date has passed without news (its midnight "
+        "with `interview_ended_at`; N x 24 hours on, at least 24, with `hours_since`).",
         default=None,
     ),
     _flag("asked_next_steps", "The candidate already asked about next steps and the timeline."),
