@@ -104,9 +104,11 @@ def test_the_python_client_examples_of_the_docs_print_what_they_show(
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="node and npm are not installed")
 def test_a_typed_typescript_client_compiles_and_works(server, tmp_path):
-    for name in ("package.json", "tsconfig.json", "use_typescript_client.ts"):
+    for name in ("package.json", "package-lock.json", "tsconfig.json", "use_typescript_client.ts"):
         shutil.copy(CLIENTS / name, tmp_path / name)
-    _run("npm", "install", "--no-audit", "--no-fund", "--loglevel=error", cwd=tmp_path)
+    # The versions the lockfile names, so that a package published since cannot
+    # change (or break) what is installed.
+    _run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=tmp_path)
     document = _document(server, tmp_path)
     npx = ("npx", "--no-install")
     # Fields with a default are optional in a request, so not "non-nullable".
