@@ -161,6 +161,10 @@ def _start() -> None:
     given = request.headers.get(REQUEST_ID, "")
     g.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
     g.started = time.perf_counter()
+    if (
+        request.environ.get("PATH_INFO") == "/metrics"
+    ):  # not a hook of its own: every request would call it
+        _metrics_elsewhere()
 
 
 #: The methods counted under their own name; any other token a client sends is
@@ -271,8 +275,6 @@ def _metrics_elsewhere() -> None:
     """A 404 for /metrics, whatever the method, on any listener but the one
     ADVISOR_METRICS_BIND names (before routing answers an OPTIONS or a 405, which
     would tell that it is there)."""
-    if request.path != "/metrics":
-        return
     connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
     bind = get_settings().metrics_bind
     if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
@@ -282,6 +284,5 @@ def _metrics_elsewhere() -> None:
 def init_app(app: Flask) -> None:
     app.extensions["advisor_metrics"] = Metrics(get_engine(app))
     app.before_request(_start)
-    app.before_request(_metrics_elsewhere)
     app.after_request(_finish)
     app.add_url_rule("/metrics", "metrics", _metrics, methods=["GET"])
