@@ -769,7 +769,14 @@ def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
 # --- Preconditions on the answers with an ETag ----------------------------------------
 
 #: The paths whose answers carry an ETag.
-TAGGED = ["/v1/guidance", "/v1/sources/heat", "/openapi.json", "/docs", "/widget.js"]
+TAGGED = [
+    "/v1/guidance",
+    "/v1/sources/heat",
+    "/openapi.json",
+    "/docs",
+    "/widget.js",
+    "/static/widget/widget.js",
+]
 #: If-Match values, and whether they hold for the current answer ("{tag}": its ETag).
 IF_MATCH = [
     ('"nope"', False),
@@ -800,6 +807,51 @@ def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(serve
             assert answer.header("cache-control") == "no-store"
             assert tag in json.loads(answer.body)["detail"]
     check(answers[-1], {200})
+
+
+# --- Ranges of a static file ---------------------------------------------------------
+
+STATIC = "/static/widget/widget.js"
+#: Range requests of a static file ("{tag}": its ETag, "{date}": its Last-Modified) and
+#: the part of it answered: a slice of the file (206), None for the whole file (200,
+#: the Range ignored, as HTTP lets a server do), or a status.
+RANGES = [
+    (("Range: bytes=0-9",), slice(0, 10)),
+    (("Range: bytes=-5",), slice(-5, None)),
+    (("Range: bytes=10-",), slice(10, None)),
+    (("Range: bytes=99999999-",), 416),  # none of the file: not satisfiable
+    (("Range: bytes=0-1, 5-6",), None),  # several ranges: the whole file, never a 416
+    (("Range: items=0-1",), None),  # a unit HTTP says to ignore
+    (("Range: bytes=abc",), None),
+    (("Range: bytes=0-9", "If-Range: {tag}"), slice(0, 10)),
+    (("Range: bytes=0-9", "If-Range: {date}"), slice(0, 10)),
+    (("Range: bytes=0-9", 'If-Range: "other"'), None),
+    (("Range: bytes=0-9", "If-Range: W/{tag}"), None),  # a weak tag never matches
+    (("Range: bytes=0-9", "If-None-Match: {tag}"), 304),  # preconditions come first
+    (("Range: bytes=0-9", 'If-Match: "other"'), 412),
+    (("Range: bytes=0-9", "If-Unmodified-Since: Mon, 01 Jan 1990 00:00:00 GMT"), 412),
+    (("If-Unmodified-Since: yesterday",), None),  # not a date: ignored
+]
+
+
+@pytest.mark.parametrize(("headers", "part"), RANGES)
+def test_a_static_file_answers_one_byte_range_and_ignores_other_ranges(server, headers, part):
+    [whole], _ = exchange(server, request("GET", STATIC))
+    tag, date = whole.header("etag"), whole.header("last-modified")
+    sent = tuple(header.format(tag=tag, date=date) for header in headers)
+    [answer], rest = exchange(server, request("GET", STATIC, headers=sent))
+    assert rest == b""
+    if isinstance(part, int):
+        check(answer, {part})
+        assert part == 304 or answer.header("content-type") == "application/problem+json"
+        return
+    check(answer, {200} if part is None else {206})
+    assert answer.body == whole.body[part or slice(None)]
+    assert answer.header("accept-ranges") == "bytes"
+    if part is not None:
+        start = range(len(whole.body))[part][0]
+        end = start + len(answer.body) - 1
+        assert answer.header("content-range") == f"bytes {start}-{end}/{len(whole.body)}"
 
 
 # --- What only the JSON answer carries, asked of a calendar ------------------------------

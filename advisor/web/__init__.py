@@ -8,6 +8,7 @@ from ..config import Settings
 from ..snapshot import load_service
 from . import (
     advice,
+    caching,
     catalogue,
     cors,
     docs,
@@ -38,6 +39,7 @@ MODULES = (
     openapi,
     docs,
     widget,
+    caching,
 )
 
 
