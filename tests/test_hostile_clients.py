@@ -766,6 +766,58 @@ def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
     check(answers[0], {400})
 
 
+# --- Host, request targets, Upgrade and Connection -----------------------------------
+
+#: Requests by their Host header (None: none sent), and the status each gets: HTTP/1.1
+#: requires one, a host name or IP literal with an optional port (RFC 9112, 3.2).
+HOSTS = [
+    (None, "HTTP/1.1", 400),
+    (None, "HTTP/1.0", 200),  # HTTP/1.0 has no Host
+    ("", "HTTP/1.1", 200),  # empty: allowed for a target without an authority
+    ("advisor:8000", "HTTP/1.1", 200),
+    ("127.0.0.1", "HTTP/1.1", 200),
+    ("[::1]:8000", "HTTP/1.1", 200),
+    ("a b", "HTTP/1.1", 400),
+    ("advisor/path", "HTTP/1.1", 400),
+    ("user@advisor", "HTTP/1.1", 400),
+    ("advisor:port", "HTTP/1.1", 400),
+    (f"{MARKER}é", "HTTP/1.1", 400),
+    (f"{MARKER}{'h' * 8000}", "HTTP/1.1", 400),  # a label DNS cannot hold
+]
+
+
+@pytest.mark.parametrize(("host", "version", "status"), HOSTS)
+def test_a_missing_or_malformed_host_is_a_400_naming_it(server, host, version, status):
+    head = f"GET /health/live {version}\r\n" + ("" if host is None else f"Host: {host}\r\n")
+    [answer], rest = exchange(server, head.encode() + b"Connection: close\r\n\r\n")
+    assert rest == b""
+    check(answer, {status})
+    if status == 400:
+        assert "Host" in json.loads(answer.body)["detail"]
+
+
+#: Upgrade offers on API routes: WebSocket is refused by name, h2c ignored (the
+#: answer comes over HTTP/1.1, as RFC 9110, 7.8 allows).
+UPGRADES = [
+    ("GET", "/v1/guidance", "websocket", 400),
+    ("POST", "/v1/advice", "websocket", 400),
+    ("GET", "/v1/guidance", "h2c", 200),
+    ("POST", "/v1/advice", "h2c", 200),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "protocol", "status"), UPGRADES)
+def test_an_upgrade_is_refused_by_name_or_ignored(server, method, path, protocol, status):
+    headers = ("Connection: Upgrade", f"Upgrade: {protocol}", "Sec-WebSocket-Version: 13")
+    body = b'{"stage": "after"}' if method == "POST" else b""
+    raw = request(method, path, body, headers=headers, close=False)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [status, 200]
+    check(answers[0], {status})
+    assert answers[0].status == 200 or "WebSocket" in json.loads(answers[0].body)["detail"]
+
+
 # --- Preconditions on the answers with an ETag ----------------------------------------
 
 #: The paths whose answers carry an ETag.

@@ -16,6 +16,7 @@ from . import (
     errors,
     extension,
     health,
+    hosts,
     keys,
     limits,
     moderation,
@@ -28,6 +29,7 @@ from . import (
 MODULES = (
     errors,
     observability,
+    hosts,
     limits,
     keys,
     cors,
