@@ -796,6 +796,24 @@ def test_a_missing_or_malformed_host_is_a_400_naming_it(server, host, version, s
         assert "Host" in json.loads(answer.body)["detail"]
 
 
+#: Absolute-form request targets (RFC 9112, 3.2.2), and the status each gets.
+ABSOLUTE_TARGETS = [
+    ("GET", "http://advisor", 302),  # no path: "/", which leads to /demo
+    ("GET", "http://elsewhere.example/v1/guidance", 200),
+    ("POST", "http://advisor/v1/advice", 200),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "status"), ABSOLUTE_TARGETS)
+def test_an_absolute_form_target_is_answered_as_its_path(server, method, target, status):
+    body = b'{"stage": "after"}' if method == "POST" else b""
+    [answer], rest = exchange(server, request(method, target, body))
+    assert rest == b""
+    check(answer, {status})
+    if status == 302:
+        assert answer.header("location") == "/demo"  # never a URL built from Host
+
+
 #: Upgrade offers on API routes: WebSocket is refused by name, h2c ignored (the
 #: answer comes over HTTP/1.1, as RFC 9110, 7.8 allows).
 UPGRADES = [
@@ -816,6 +834,14 @@ def test_an_upgrade_is_refused_by_name_or_ignored(server, method, path, protocol
     assert [answer.status for answer in answers] == [status, 200]
     check(answers[0], {status})
     assert answers[0].status == 200 or "WebSocket" in json.loads(answers[0].body)["detail"]
+
+
+@pytest.mark.parametrize("options", ["keep-alive, close", "Close", "upgrade,close"])
+def test_close_among_connection_options_closes_after_the_answer(server, options):
+    raw = request("GET", "/health/live", headers=(f"Connection: {options}",), close=False)
+    answers, _rest = exchange(server, raw + request("GET", "/health/live"))
+    assert [answer.status for answer in answers] == [200]  # the second one never read
+    assert answers[0].header("connection") == "close"
 
 
 # --- Preconditions on the answers with an ETag ----------------------------------------
