@@ -844,6 +844,25 @@ def test_close_among_connection_options_closes_after_the_answer(server, options)
     assert answers[0].header("connection") == "close"
 
 
+#: Bodies that stop short of their Content-Length (with or without Expect:
+#: 100-continue): the bytes sent, of 40 declared.
+SHORT_BODIES = [b"", b'{"stage": "after"', b'{"stage": "after"}']
+
+
+@pytest.mark.parametrize("expect", [False, True])
+@pytest.mark.parametrize("sent", SHORT_BODIES)
+def test_a_body_short_of_its_length_gets_a_408_that_claims_no_count(server, sent, expect):
+    headers = ("Content-Length: 40", "Content-Type: application/json")
+    headers += ("Expect: 100-continue",) if expect else ()
+    received, _rest = exchange(server, request("POST", "/v1/advice", sent, headers=headers))
+    answers = [answer for answer in received if answer.status != 100]
+    assert [answer.status for answer in received][:1] == ([100] if expect else [408])
+    [answer] = answers
+    check(answer, {408})
+    # Never "0 bytes came" when some did: the detail names the length declared.
+    assert "its 40 bytes had not all come" in json.loads(answer.body)["detail"]
+
+
 # --- Preconditions on the answers with an ETag ----------------------------------------
 
 #: The paths whose answers carry an ETag.
