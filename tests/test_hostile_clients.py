@@ -906,6 +906,20 @@ def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(serve
     check(answers[-1], {200})
 
 
+@pytest.mark.parametrize("path", TAGGED)
+def test_options_carries_no_etag_and_takes_no_precondition(server, path):
+    raw = b"".join(
+        request("OPTIONS", path, headers=headers, close=False)
+        for headers in ((), ('If-Match: "nope"',), ("If-None-Match: *",))
+    )
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [200, 200, 200, 200]
+    for answer in answers[:3]:
+        assert answer.header("etag") is None  # the representation is GET's, not this
+        assert "public" not in (answer.header("cache-control") or "")
+
+
 # --- Ranges of a static file ---------------------------------------------------------
 
 STATIC = "/static/widget/widget.js"

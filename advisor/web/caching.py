@@ -40,9 +40,12 @@ def _etag(digest: str, path: str) -> str:
 
 
 def cache_by_digest(response: Response) -> Response:
-    """Add ETag and Cache-Control to a 200 and answer a matching If-None-Match with 304."""
+    """Add ETag and Cache-Control to a 200 and answer a matching If-None-Match with 304
+    (for GET and HEAD: the answer to OPTIONS is no representation of the resource)."""
     if response.status_code != 200:
         response.cache_control.no_store = True
+        return response
+    if request.method not in ("GET", "HEAD"):
         return response
     response.set_etag(etag(request.path))
     response.cache_control.public = True
