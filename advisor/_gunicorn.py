@@ -341,6 +341,18 @@ def _unframed(req) -> bool:
     return req.method == "POST" and not any(name in _FRAMING for name, _ in req.headers)
 
 
+def _asks_to_close(req) -> bool:
+    """Whether gunicorn's request `req` names ``close`` among its Connection options
+    (gunicorn reads a Connection header only when it is that one word, so it would
+    keep alive a connection whose request says ``Connection: keep-alive, close``)."""
+    return any(
+        option.strip(" \t").lower() == "close"
+        for name, value in req.headers
+        if name == "CONNECTION"
+        for option in value.split(",")
+    )
+
+
 class Worker(GeventWorker):
     """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
 
@@ -357,11 +369,16 @@ class Worker(GeventWorker):
             # HTTP/1.2 to 1.9: answered as the HTTP/1.1 it is processed as (RFC 9110,
             # 2.5 and 6.2), never in a version the server does not speak.
             req.version = (1, 1)
-        if _unframed(req):
-            # It has no body by HTTP's rules (the application answers a 411), but
-            # the client may have sent one: close after the answer, rather than read
-            # those bytes as the connection's next request.
+        if _unframed(req) or _asks_to_close(req):
+            # Unframed: it has no body by HTTP's rules (the application answers a
+            # 411), but the client may have sent one: close after the answer, rather
+            # than read those bytes as the connection's next request.
             req.must_close = True
+        if not req.path:
+            # An absolute-form target without a path (`GET http://host HTTP/1.1`)
+            # asks for "/" (RFC 9110, 4.2.3), not for a redirect to it that Werkzeug
+            # would build from the Host header.
+            req.path = "/"
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:

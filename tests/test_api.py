@@ -663,5 +663,5 @@ def test_a_body_that_does_not_arrive_in_time_is_a_408_problem(client, path):
     assert response.status_code == 408
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["detail"] == (
-        "The body did not arrive in time: 14 bytes came before the deadline."
+        "The body did not arrive in time: its 200 bytes had not all come."
     )

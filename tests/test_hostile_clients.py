@@ -766,10 +766,114 @@ def test_an_empty_body_declared_so_is_a_400_on_a_kept_connection(server):
     check(answers[0], {400})
 
 
+# --- Host, request targets, Upgrade and Connection -----------------------------------
+
+#: Requests by their Host header (None: none sent), and the status each gets: HTTP/1.1
+#: requires one, a host name or IP literal with an optional port (RFC 9112, 3.2).
+HOSTS = [
+    (None, "HTTP/1.1", 400),
+    (None, "HTTP/1.0", 200),  # HTTP/1.0 has no Host
+    ("", "HTTP/1.1", 200),  # empty: allowed for a target without an authority
+    ("advisor:8000", "HTTP/1.1", 200),
+    ("127.0.0.1", "HTTP/1.1", 200),
+    ("[::1]:8000", "HTTP/1.1", 200),
+    ("a b", "HTTP/1.1", 400),
+    ("advisor/path", "HTTP/1.1", 400),
+    ("user@advisor", "HTTP/1.1", 400),
+    ("advisor:port", "HTTP/1.1", 400),
+    (f"{MARKER}é", "HTTP/1.1", 400),
+    (f"{MARKER}{'h' * 8000}", "HTTP/1.1", 400),  # a label DNS cannot hold
+]
+
+
+@pytest.mark.parametrize(("host", "version", "status"), HOSTS)
+def test_a_missing_or_malformed_host_is_a_400_naming_it(server, host, version, status):
+    head = f"GET /health/live {version}\r\n" + ("" if host is None else f"Host: {host}\r\n")
+    [answer], rest = exchange(server, head.encode() + b"Connection: close\r\n\r\n")
+    assert rest == b""
+    check(answer, {status})
+    if status == 400:
+        assert "Host" in json.loads(answer.body)["detail"]
+
+
+#: Absolute-form request targets (RFC 9112, 3.2.2), and the status each gets.
+ABSOLUTE_TARGETS = [
+    ("GET", "http://advisor", 302),  # no path: "/", which leads to /demo
+    ("GET", "http://elsewhere.example/v1/guidance", 200),
+    ("POST", "http://advisor/v1/advice", 200),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "status"), ABSOLUTE_TARGETS)
+def test_an_absolute_form_target_is_answered_as_its_path(server, method, target, status):
+    body = b'{"stage": "after"}' if method == "POST" else b""
+    [answer], rest = exchange(server, request(method, target, body))
+    assert rest == b""
+    check(answer, {status})
+    if status == 302:
+        assert answer.header("location") == "/demo"  # never a URL built from Host
+
+
+#: Upgrade offers on API routes: WebSocket is refused by name, h2c ignored (the
+#: answer comes over HTTP/1.1, as RFC 9110, 7.8 allows).
+UPGRADES = [
+    ("GET", "/v1/guidance", "websocket", 400),
+    ("POST", "/v1/advice", "websocket", 400),
+    ("GET", "/v1/guidance", "h2c", 200),
+    ("POST", "/v1/advice", "h2c", 200),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "protocol", "status"), UPGRADES)
+def test_an_upgrade_is_refused_by_name_or_ignored(server, method, path, protocol, status):
+    headers = ("Connection: Upgrade", f"Upgrade: {protocol}", "Sec-WebSocket-Version: 13")
+    body = b'{"stage": "after"}' if method == "POST" else b""
+    raw = request(method, path, body, headers=headers, close=False)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [status, 200]
+    check(answers[0], {status})
+    assert answers[0].status == 200 or "WebSocket" in json.loads(answers[0].body)["detail"]
+
+
+@pytest.mark.parametrize("options", ["keep-alive, close", "Close", "upgrade,close"])
+def test_close_among_connection_options_closes_after_the_answer(server, options):
+    raw = request("GET", "/health/live", headers=(f"Connection: {options}",), close=False)
+    answers, _rest = exchange(server, raw + request("GET", "/health/live"))
+    assert [answer.status for answer in answers] == [200]  # the second one never read
+    assert answers[0].header("connection") == "close"
+
+
+#: Bodies that stop short of their Content-Length (with or without Expect:
+#: 100-continue): the bytes sent, of 40 declared.
+SHORT_BODIES = [b"", b'{"stage": "after"', b'{"stage": "after"}']
+
+
+@pytest.mark.parametrize("expect", [False, True])
+@pytest.mark.parametrize("sent", SHORT_BODIES)
+def test_a_body_short_of_its_length_gets_a_408_that_claims_no_count(server, sent, expect):
+    headers = ("Content-Length: 40", "Content-Type: application/json")
+    headers += ("Expect: 100-continue",) if expect else ()
+    received, _rest = exchange(server, request("POST", "/v1/advice", sent, headers=headers))
+    answers = [answer for answer in received if answer.status != 100]
+    assert [answer.status for answer in received][:1] == ([100] if expect else [408])
+    [answer] = answers
+    check(answer, {408})
+    # Never "0 bytes came" when some did: the detail names the length declared.
+    assert "its 40 bytes had not all come" in json.loads(answer.body)["detail"]
+
+
 # --- Preconditions on the answers with an ETag ----------------------------------------
 
 #: The paths whose answers carry an ETag.
-TAGGED = ["/v1/guidance", "/v1/sources/heat", "/openapi.json", "/docs", "/widget.js"]
+TAGGED = [
+    "/v1/guidance",
+    "/v1/sources/heat",
+    "/openapi.json",
+    "/docs",
+    "/widget.js",
+    "/static/widget/widget.js",
+]
 #: If-Match values, and whether they hold for the current answer ("{tag}": its ETag).
 IF_MATCH = [
     ('"nope"', False),
@@ -800,6 +904,65 @@ def test_if_match_gets_the_answer_or_a_412_problem_never_the_body_as_a_412(serve
             assert answer.header("cache-control") == "no-store"
             assert tag in json.loads(answer.body)["detail"]
     check(answers[-1], {200})
+
+
+@pytest.mark.parametrize("path", TAGGED)
+def test_options_carries_no_etag_and_takes_no_precondition(server, path):
+    raw = b"".join(
+        request("OPTIONS", path, headers=headers, close=False)
+        for headers in ((), ('If-Match: "nope"',), ("If-None-Match: *",))
+    )
+    answers, rest = exchange(server, raw + request("GET", "/health/live"))
+    assert rest == b""
+    assert [answer.status for answer in answers] == [200, 200, 200, 200]
+    for answer in answers[:3]:
+        assert answer.header("etag") is None  # the representation is GET's, not this
+        assert "public" not in (answer.header("cache-control") or "")
+
+
+# --- Ranges of a static file ---------------------------------------------------------
+
+STATIC = "/static/widget/widget.js"
+#: Range requests of a static file ("{tag}": its ETag, "{date}": its Last-Modified) and
+#: the part of it answered: a slice of the file (206), None for the whole file (200,
+#: the Range ignored, as HTTP lets a server do), or a status.
+RANGES = [
+    (("Range: bytes=0-9",), slice(0, 10)),
+    (("Range: bytes=-5",), slice(-5, None)),
+    (("Range: bytes=10-",), slice(10, None)),
+    (("Range: bytes=99999999-",), 416),  # none of the file: not satisfiable
+    (("Range: bytes=0-1, 5-6",), None),  # several ranges: the whole file, never a 416
+    (("Range: items=0-1",), None),  # a unit HTTP says to ignore
+    (("Range: bytes=abc",), None),
+    (("Range: bytes=0-9", "If-Range: {tag}"), slice(0, 10)),
+    (("Range: bytes=0-9", "If-Range: {date}"), slice(0, 10)),
+    (("Range: bytes=0-9", 'If-Range: "other"'), None),
+    (("Range: bytes=0-9", "If-Range: W/{tag}"), None),  # a weak tag never matches
+    (("Range: bytes=0-9", "If-None-Match: {tag}"), 304),  # preconditions come first
+    (("Range: bytes=0-9", 'If-Match: "other"'), 412),
+    (("Range: bytes=0-9", "If-Unmodified-Since: Mon, 01 Jan 1990 00:00:00 GMT"), 412),
+    (("If-Unmodified-Since: yesterday",), None),  # not a date: ignored
+]
+
+
+@pytest.mark.parametrize(("headers", "part"), RANGES)
+def test_a_static_file_answers_one_byte_range_and_ignores_other_ranges(server, headers, part):
+    [whole], _ = exchange(server, request("GET", STATIC))
+    tag, date = whole.header("etag"), whole.header("last-modified")
+    sent = tuple(header.format(tag=tag, date=date) for header in headers)
+    [answer], rest = exchange(server, request("GET", STATIC, headers=sent))
+    assert rest == b""
+    if isinstance(part, int):
+        check(answer, {part})
+        assert part == 304 or answer.header("content-type") == "application/problem+json"
+        return
+    check(answer, {200} if part is None else {206})
+    assert answer.body == whole.body[part or slice(None)]
+    assert answer.header("accept-ranges") == "bytes"
+    if part is not None:
+        start = range(len(whole.body))[part][0]
+        end = start + len(answer.body) - 1
+        assert answer.header("content-range") == f"bytes {start}-{end}/{len(whole.body)}"
 
 
 # --- What only the JSON answer carries, asked of a calendar ------------------------------

@@ -193,3 +193,36 @@ def test_a_bidirectional_override_in_a_text_to_moderate_is_a_422(client, head, t
     response = client.post("/v1/moderate", data=raw, content_type="application/json")
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"text": [OVERRIDE]}
+
+
+#: What a Host header may hold (RFC 9110, 7.2): a registered name's characters.
+NAME_CHARACTERS = st.sampled_from("abcXYZ019-._~!$&'()*+,;=")
+LABELS = st.text(NAME_CHARACTERS, min_size=1, max_size=63).filter(lambda label: "." not in label)
+HOSTS = st.builds(
+    lambda labels, port: ".".join(labels) + port,
+    st.lists(LABELS, min_size=1, max_size=4),
+    st.one_of(st.just(""), st.integers(0, 65535).map(lambda port: f":{port}")),
+)
+
+
+@QUICK
+@given(host=HOSTS)
+def test_any_host_name_and_port_is_taken(client, host):
+    response = client.get("/health/live", environ_overrides={"HTTP_HOST": host})
+    assert response.status_code == 200, response.get_json()
+
+
+@QUICK
+@given(
+    host=HOSTS,
+    where=st.integers(0, 300),
+    character=st.characters(
+        exclude_characters="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%:[]"
+    ),
+)
+def test_a_host_with_any_other_character_is_a_400_naming_it(client, host, where, character):
+    sent = host[:where] + character + host[where:]
+    response = client.get("/v1/guidance", environ_overrides={"HTTP_HOST": sent})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert "Host header" in response.get_json()["detail"]

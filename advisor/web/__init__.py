@@ -8,6 +8,7 @@ from ..config import Settings
 from ..snapshot import load_service
 from . import (
     advice,
+    caching,
     catalogue,
     cors,
     docs,
@@ -15,6 +16,7 @@ from . import (
     errors,
     extension,
     health,
+    hosts,
     keys,
     limits,
     moderation,
@@ -27,6 +29,7 @@ from . import (
 MODULES = (
     errors,
     observability,
+    hosts,
     limits,
     keys,
     cors,
@@ -38,6 +41,7 @@ MODULES = (
     openapi,
     docs,
     widget,
+    caching,
 )
 
 

@@ -78,7 +78,7 @@ PROBLEMS = {
         "Request Timeout",
         "The body did not arrive within `ADVISOR_CLIENT_TIMEOUT` seconds (10 by default) "
         "of the headers; the connection is closed.",
-        "The body did not arrive in time: 120 bytes came before the deadline.",
+        "The body did not arrive in time: its 120 bytes had not all come.",
         "/v1/advice",
     ),
     "LengthRequired": (

@@ -82,7 +82,7 @@ def _read_declared(stream, length: int) -> bytes:
         try:
             part = stream.read(min(length - got, READ_SIZE))
         except TimeoutError as error:
-            raise _timed_out(got) from error
+            raise _timed_out() from error
         except Exception as error:
             raise _broken() from error
         if not part:
@@ -104,7 +104,7 @@ def _read_body() -> bytes:
         # declared length, with ClientDisconnected; the failure is its context.
         got, cause = _received(), error.__cause__ or error.__context__
         if isinstance(cause, TimeoutError):
-            raise _timed_out(got) from error
+            raise _timed_out() from error
         if cause is None and request.content_length is not None:
             raise BadRequest(
                 f"The body ended after {got} of its {request.content_length} bytes."
@@ -113,7 +113,7 @@ def _read_body() -> bytes:
     except HTTPException:  # a declared length over the limit: 413 before any byte is read
         raise
     except TimeoutError as error:  # a stream Werkzeug leaves unwrapped (no limit set)
-        raise _timed_out(_received()) from error
+        raise _timed_out() from error
     except Exception as error:
         # The server parses chunked framing as the body is read and raises its own
         # errors for a bad chunk size, a missing CRLF or a trailer without a colon
@@ -145,10 +145,15 @@ def _received() -> int:
         return 0
 
 
-def _timed_out(got: int) -> RequestTimeout:
+def _timed_out() -> RequestTimeout:
     # The server gives a body a deadline (ADVISOR_CLIENT_TIMEOUT) and closes the
-    # connection after this answer: the rest of the body may never come.
-    return RequestTimeout(f"The body did not arrive in time: {got} bytes came before the deadline.")
+    # connection after this answer: the rest of the body may never come. How much of
+    # it came is not said: a read cut short by the deadline (gunicorn's reads wait
+    # for all the bytes they ask for) returns none of what it had received.
+    length = request.content_length
+    if length is None:
+        return RequestTimeout("The body did not arrive in time: its last chunk had not come.")
+    return RequestTimeout(f"The body did not arrive in time: its {length} bytes had not all come.")
 
 
 def _broken() -> BadRequest:

@@ -12,6 +12,7 @@ import itertools
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.routing import WebsocketMismatch
 
 from .._data import flatten_errors
 
@@ -91,6 +92,15 @@ def shortened(name: str) -> str:
     return name if len(name) <= MAX_NAME_CHARS else f"{name[: MAX_NAME_CHARS - 1]}…"
 
 
+def _websocket(error: WebsocketMismatch):
+    return problem(
+        400,
+        "Bad Request",
+        "The service does not speak WebSocket: send the request without "
+        "`Upgrade: websocket` to get its answer over HTTP.",
+    )
+
+
 def _unexpected(error: Exception):
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     wrapped = InternalServerError()
@@ -98,6 +108,7 @@ def _unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(WebsocketMismatch, _websocket)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ValidationError, _validation_error)

@@ -1,0 +1,45 @@
+"""The Host header, checked as HTTP/1.1 requires (RFC 9112, 3.2).
+
+An HTTP/1.1 request without ``Host``, or with one that is not a host name (or
+IP literal) and port, is a 400 problem naming ``Host``, before any other hook
+but the request's id and clock (`observability`) reads it. Two ``Host`` headers
+never get this far: gunicorn refuses them (docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, request
+from werkzeug.exceptions import BadHost
+
+from .errors import problem
+
+#: A Host header's value (RFC 9110, 7.2): an IP literal or a registered name (which may
+#: be empty), then an optional port.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?\Z")
+_HOST_ASKED = "send one Host header with the service's host name (and port), as HTTP/1.1 requires."
+
+
+def _check_host():
+    """Answer a request whose Host HTTP/1.1 refuses with a 400 naming it (RFC 9112, 3.2)."""
+    environ = request.environ
+    host = environ.get("HTTP_HOST")
+    if host is None:
+        if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+            return None  # HTTP/1.0 has no Host
+        return problem(400, "Bad Request", f"The request has no Host header: {_HOST_ASKED}")
+    if not _HOST.match(host):
+        return _bad_host()
+    return None
+
+
+def _bad_host(_error: BadHost | None = None):
+    return problem(400, "Bad Request", f"The Host header is not a host name: {_HOST_ASKED}")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_host)
+    # Werkzeug's own refusal (a name its routing cannot encode, such as a label of
+    # more than 63 characters), in the same words.
+    app.register_error_handler(BadHost, _bad_host)
