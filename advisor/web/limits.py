@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import threading
 import time
 from typing import NamedTuple
@@ -280,7 +281,8 @@ class RateLimits:
         headers["X-RateLimit-Remaining"] = str(max(0, counted.limit.amount - counted.count))
         headers["X-RateLimit-Reset"] = str(counted.reset)
         if response.status_code == 429:
-            headers["Retry-After"] = str(max(1, int(counted.reset - time.time())))
+            # Rounded up: a client that waits as long as it says is let in.
+            headers["Retry-After"] = str(max(1, math.ceil(counted.reset - time.time())))
         return response
 
 
