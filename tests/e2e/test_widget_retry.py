@@ -335,3 +335,23 @@ def test_a_real_rate_limit_is_waited_out(tmp_path, open_page):
         expect(alert).to_be_empty()
         assert requests_made(page) == 2  # refused, then asked again by itself
     assert tab.errors == []
+
+
+def test_pressed_into_a_refusal_the_focus_goes_to_why(proxy, open_page):
+    unavailable = (503, {}, problem(503, "Service Unavailable"))
+    refused = (400, {}, problem(400, "Bad Request"))
+    tab = open_preset(open_page, proxy, unavailable, refused, clock=False)
+    page = tab.page
+    alert, status, again, _ = widget_parts(page)
+    again.click()
+    expect(alert).to_have_text("The advice service could not take this request (error 400).")
+    expect(again).to_have_count(0)
+    # The button is gone: the focus is on the alert that says why, not lost to the page.
+    assert (
+        page.locator("interview-advice").evaluate(
+            "h => h.shadowRoot.activeElement?.getAttribute('role')"
+        )
+        == "alert"
+    )
+    assert proxy.asked == 2
+    assert tab.errors == []
