@@ -42,8 +42,10 @@ window.fetch = function (resource, options) {
 """
 #: Headers of the API's answers that the proxy passes on.
 PASSED_ON = ("Content-Type", "Content-Security-Policy", "Retry-After", "X-Content-Type-Options")
-#: An answer the proxy gives instead of the API's: drop the connection unanswered.
+#: Answers the proxy gives instead of the API's: drop the connection unanswered, or
+#: hold it (until the test lets it go) and then drop it.
 DROP = "drop"
+STALL = "stall"
 
 
 def problem(status: int, title: str, **more) -> dict:
@@ -58,6 +60,7 @@ class Proxy:
     script: list = field(default_factory=list)
     asked: int = 0  # requests for advice the proxy received
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def next_answer(self):
         with self.lock:
@@ -78,7 +81,9 @@ def proxy_to(api: str):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             scripted = proxy.next_answer() if self.path == "/v1/advice" else None
-            if scripted == DROP:
+            if scripted == STALL:
+                proxy.released.wait(timeout=60)
+            if scripted in (DROP, STALL):
                 self.close_connection = True
                 self.connection.close()
                 return
@@ -114,7 +119,10 @@ def proxy_to(api: str):
 
     with http_server(Handler) as base:
         proxy.base = base
-        yield proxy
+        try:
+            yield proxy
+        finally:
+            proxy.released.set()
 
 
 @pytest.fixture
@@ -354,4 +362,21 @@ def test_pressed_into_a_refusal_the_focus_goes_to_why(proxy, open_page):
         == "alert"
     )
     assert proxy.asked == 2
+    assert tab.errors == []
+
+
+def test_no_answer_in_time_offers_try_again(api, proxy, open_page):
+    tab = open_preset(open_page, proxy, STALL)
+    page = tab.page
+    alert, status, again, _ = widget_parts(page)
+    expect(status).to_have_text("Getting your advice…")
+    page.clock.run_for(16_000)  # past the widget's 15 seconds
+    expect(alert).to_have_text("The advice service took too long to answer. Please try again.")
+    expect(again).to_be_visible()
+    proxy.released.set()
+    page.clock.run_for(10 * 60_000)  # a timeout is not retried by itself
+    assert requests_made(page) == 1
+    again.click()
+    expect_advice(page, api)
+    assert requests_made(page) == 2
     assert tab.errors == []
