@@ -6,7 +6,9 @@
   moderation, a 404 and a 422 through it and checks the typed results.
 - TypeScript (where node and npm are installed): openapi-typescript types the
   document, ``clients/use_typescript_client.ts`` makes the same calls with
-  openapi-fetch, ``tsc --strict`` checks them and node runs them.
+  openapi-fetch, ``tsc --strict`` checks them and node runs them; the example
+  of docs/api.md is compiled and run as the page shows it, in an ES module
+  package as the page sets one up.
 """
 
 from __future__ import annotations
@@ -124,3 +126,32 @@ def test_a_typed_typescript_client_compiles_and_works(server, tmp_path):
     _run(*npx, "tsc", "-p", ".", cwd=tmp_path)
     output = _run("node", "out/use_typescript_client.js", server.base, cwd=tmp_path)
     assert output.strip() == "ok"
+
+
+TS_EXAMPLE = next(b for b in blocks(API_PAGE) if b.lang == "ts")
+TS_RUN = next(b for b in blocks(API_PAGE) if b.lang == "sh" and "node client.js" in b.text)
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="node and npm are not installed")
+def test_the_typescript_example_of_the_docs_compiles_and_runs_as_shown(server, tmp_path):
+    # The packages the page installs, at the versions the lockfile names; then the
+    # package made an ES module, as the page does.
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(CLIENTS / name, tmp_path / name)
+    _run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=tmp_path)
+    _run("npm", "pkg", "set", "type=module", cwd=tmp_path)
+    document = _document(server, tmp_path)
+    _run(
+        "npx",
+        "--no-install",
+        "openapi-typescript",
+        str(document),
+        "-o",
+        "advisor.d.ts",
+        "--default-non-nullable=false",
+        cwd=tmp_path,
+    )
+    (tmp_path / "client.ts").write_text(
+        TS_EXAMPLE.text.replace("http://localhost:8000", server.base)
+    )
+    _check(TS_RUN, _run("bash", "-e", "-c", TS_RUN.text, cwd=tmp_path))

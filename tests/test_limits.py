@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -46,6 +47,26 @@ def test_preflights_are_not_counted(engine, origins):
         assert response.status_code == 200
         assert response.headers["Access-Control-Allow-Origin"] in (ORIGIN, "*")
     assert [client.get("/v1/sources").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(opened=st.floats(0, 1), waited=st.floats(0, 1.99))
+def test_a_client_that_waits_retry_after_is_let_in(engine, opened, waited):
+    """Retry-After is never shorter than what is left of the window (the widget asks
+    again by itself once it has passed), nor longer than the window."""
+    now = [1_000_000 + opened]
+    clock = SimpleNamespace(time=lambda: now[0], monotonic=time.monotonic)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(limits, "time", clock)
+        client = make_app(engine, rate_limits="1 per 2 seconds").test_client()
+        assert client.get("/v1/sources").status_code == 200
+        now[0] += waited
+        refused = client.get("/v1/sources")
+        assert refused.status_code == 429
+        seconds = int(refused.headers["Retry-After"])
+        assert 1 <= seconds <= 2
+        now[0] += seconds
+        assert client.get("/v1/sources").status_code == 200
 
 
 @pytest.mark.parametrize("origins", ["*", ORIGIN])

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import threading
 import time
 from typing import NamedTuple
@@ -151,11 +152,13 @@ class WindowCounts:
 class Counted(NamedTuple):
     """What a request was counted against: the limit its answer reports (the one it
     broke, else the shortest), that limit's count with this request, and when its
-    window ends (seconds since the epoch, rounded up)."""
+    window ends (seconds since the epoch: `reset` rounded up for
+    ``X-RateLimit-Reset``, `ends` as the storage says)."""
 
     limit: RateLimitItem
     count: int
     reset: int
+    ends: float
 
     @property
     def broken(self) -> bool:
@@ -280,7 +283,8 @@ class RateLimits:
         headers["X-RateLimit-Remaining"] = str(max(0, counted.limit.amount - counted.count))
         headers["X-RateLimit-Reset"] = str(counted.reset)
         if response.status_code == 429:
-            headers["Retry-After"] = str(max(1, int(counted.reset - time.time())))
+            # Rounded up from the window's end: a client that waits as long as it says is let in.
+            headers["Retry-After"] = str(max(1, math.ceil(counted.ends - time.time())))
         return response
 
 
@@ -297,7 +301,8 @@ def _hit(storage: Storage | WindowCounts, limits, client: str, endpoint: str) ->
         if count > limit.amount:
             break
     limit, key, count = reported
-    return Counted(limit, count, int(storage.get_expiry(key) + 1))
+    ends = storage.get_expiry(key)
+    return Counted(limit, count, int(ends + 1), ends)
 
 
 def storage_state() -> str:

@@ -70,8 +70,10 @@ def test_a_state_the_api_refuses_is_explained(api, open_page, shot):
     tab = open_page(f"{api}/embed?stage=soon&hours-since=lots", width=560)
     alert = tab.page.locator("interview-advice [role=alert]")
     expect(alert).to_be_visible()
-    expect(alert).to_contain_text("Please check your answers:")
+    # The page gave the state, not the candidate: no answers of theirs to check, nothing to retry.
+    expect(alert).to_contain_text("The advice service could not take the details this page gave:")
     expect(alert.locator("li")).to_have_count(2)
+    expect(tab.page.locator("interview-advice").get_by_role("button")).to_have_count(0)
     expect(alert).to_contain_text("Where are you now?")
     expect(alert).to_contain_text("Hours since it ended")
     shot(tab.page, "11-embed-refused-state")

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 XSS = "<img src=x onerror=alert(1)>"
+LONG_LINK = "https://careers.example.com/jobs/2026/senior-analyst/interview-preparation-notes"
 LONDON = ZoneInfo("Europe/London")  # the browser contexts' time zone
 
 # The state fixed.html gives as attributes.
@@ -442,10 +443,12 @@ def test_keyboard_alone_gets_advice_and_opens_sources(api, site, open_page, shot
 def test_readable_when_narrow_or_zoomed(site, open_page, shot, name, width, height, scale):
     tab = open_page(f"{site}/careers.html", width=width, height=height, scale=scale)
     page = tab.page
-    fill_form(page, "1", [XSS])
+    # A link pasted as a plan is one long word: it breaks rather than widening the cards.
+    fill_form(page, "1", [XSS, f"Read {LONG_LINK} again"])
     page.get_by_role("button", name="Get advice").click()
     section = results(page)
     section.locator("summary").first.click()
+    expect(section.locator(".plan-text").last).to_contain_text(LONG_LINK)
     assert overflow(page) == {"page": 0, "wide": []}
     size = section.locator(".detail").first.evaluate("p => getComputedStyle(p).fontSize")
     assert size == "16px"

@@ -24,6 +24,9 @@
  * When no advice comes (service unreachable, refused, overloaded, broken, too
  * slow, or an answer that is not advice), the widget says so in its own words
  * through its alert region and the form stays as it was, ready to send again.
+ * With attributes and no form, a failure worth retrying (no answer, 408, 429,
+ * 5xx) brings a "Try again" button, and a 429 whose Retry-After is at most five
+ * minutes is asked again once by itself when that time has passed.
  *
  * Safety: every string from the API or the user reaches the page through
  * textContent or a Text node, never as HTML; no eval, no inline handlers,
@@ -46,6 +49,10 @@
   const CSS_FILE = /*WIDGET_CSS_FILE*/ "widget.css";
 
   const REQUEST_TIMEOUT_MS = 15000;
+  // A preset widget refused with a 429 asks again by itself once, when the
+  // Retry-After has passed (and a moment more), if that is this soon.
+  const AUTO_RETRY_MAX_SECONDS = 300;
+  const AUTO_RETRY_MARGIN_MS = 500;
 
   // How the "Not that" warnings are shown (the `avoid` attribute); the first is the default.
   const AVOID_MODES = ["collapsed", "open", "hidden"];
@@ -75,6 +82,7 @@
   const UNREADABLE = "The answer from the advice service could not be read. Please try again in a moment.";
   const TIMED_OUT = "The advice service took too long to answer. Please try again.";
   const CHECK_ANSWERS = "Please check your answers:";
+  const CHECK_PRESET = "The advice service could not take the details this page gave:";
   const CHECK_DETAILS = "Please check these details:";
   const NOT_COPIED = "Selected: press Ctrl+C (or ⌘C on a Mac) to copy it.";
 
@@ -240,32 +248,44 @@
 
   const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
-  /*
-   * When to try again, in words, from a Retry-After header (seconds or an
-   * HTTP date): "in 42 seconds", "in 3 minutes", "after 14:05". Null without one.
-   */
-  function retryWhen(header) {
+  // The seconds to wait from a Retry-After header (seconds or an HTTP date), at least 1; null without one.
+  function retrySeconds(header) {
     const value = header?.trim();
     if (!value) return null;
     const wait = /^\d+$/.test(value) ? Number(value) : (Date.parse(value) - Date.now()) / 1000;
     if (!Number.isFinite(wait)) return null;
-    const seconds = Math.max(1, Math.ceil(wait));
+    return Math.max(1, Math.ceil(wait));
+  }
+
+  // When to try again, in words: "in 42 seconds", "in 3 minutes", "after 14:05".
+  function retryWhen(seconds) {
     if (seconds < 60) return `in ${count(seconds, "second", "seconds")}`;
     if (seconds < 3600) return `in ${count(Math.ceil(seconds / 60), "minute", "minutes")}`;
     return `after ${TIME_FORMAT.format(new Date(Date.now() + seconds * 1000))}`;
   }
 
-  // Why an answer that is not a success brought no advice (or no draft: `what`).
-  function failure(response, what) {
+  const tooMany = (what) => `Too many requests for ${what} have come from here just now.`;
+
+  // Whether a failed answer's status is worth asking again as it was: a
+  // timeout, too many requests, or the server's (or a proxy's) trouble.
+  const retryable = (status) => status === 408 || status === 429 || status >= 500;
+
+  /*
+   * Why an answer that is not a success brought no advice (or no draft: `what`).
+   * `preset`: the request came from the page's attributes, not from answers
+   * the candidate can check.
+   */
+  function failure(response, what, preset) {
     const { status } = response;
-    const when = retryWhen(response.headers.get("Retry-After"));
-    if (status === 429) {
-      return `Too many requests for ${what} have come from here just now. Please try again ${when ?? "in a minute"}.`;
-    }
+    const seconds = retrySeconds(response.headers.get("Retry-After"));
+    const when = seconds === null ? null : retryWhen(seconds);
+    if (status === 429) return `${tooMany(what)} Please try again ${when ?? "in a minute"}.`;
     if (status >= 500) {
       return `The advice service is having trouble (error ${status}). Please try again ${when ?? "in a moment"}.`;
     }
-    return `The advice service could not take this request (error ${status}). Please check your answers and try again.`;
+    const cannot = `The advice service could not take this request (error ${status}).`;
+    if (status === 408) return `${cannot} Please try again.`;
+    return preset ? cannot : `${cannot} Please check your answers and try again.`;
   }
 
   // Whether a successful answer's body is advice the widget can show.
@@ -308,10 +328,16 @@
     return words.charAt(0).toUpperCase() + words.slice(1);
   };
 
+  /*
+   * Why no answer came. `retry` is null when asking again as it was cannot
+   * help (a refusal of the request itself); else `{ status, seconds }`: the
+   * HTTP status (0 for no answer at all) and the Retry-After in seconds, or null.
+   */
   class ApiError extends Error {
-    constructor(message, fields = {}) {
+    constructor(message, fields = {}, retry = null) {
       super(message);
       this.fields = fields;
+      this.retry = retry;
     }
   }
 
@@ -425,6 +451,8 @@
     #asked = null; // the state it answers, which drafts are written for
     #details = {}; // the details given for the last draft, some offered again for the next
     #drafting = new Set(); // the draft requests in flight
+    #retryTimer = null; // a preset's one automatic retry after a 429, while it waits
+    #retriedAlone = false; // whether this preset state has had its automatic retry
 
     constructor() {
       super();
@@ -444,6 +472,7 @@
     }
 
     disconnectedCallback() {
+      this.#cancelRetry();
       this.#request?.abort();
       for (const request of this.#drafting) request.abort();
     }
@@ -460,6 +489,7 @@
       }
       // Gaining or losing `stage` switches between form and preset: rebuild.
       if (Boolean(this.#ui.form) === this.#preset) {
+        this.#cancelRetry();
         this.#ui.frame.remove();
         this.#ui = this.#build();
         this.#root.append(this.#ui.frame);
@@ -486,14 +516,42 @@
       return new URL(given.endsWith("/") ? given : `${given}/`, location.href).href;
     }
 
-    // Several attribute changes in one task ask the API once.
+    // Several attribute changes in one task ask the API once; a new state may be retried once by itself.
     #schedule() {
       if (this.#pending) return;
       this.#pending = true;
       queueMicrotask(() => {
         this.#pending = false;
+        this.#retriedAlone = false;
         this.#advise(this.#stateFromAttributes());
       });
+    }
+
+    #cancelRetry() {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+    }
+
+    /*
+     * After a preset's failure: "Try again" when asking again may help, and,
+     * after a 429 with a Retry-After of at most AUTO_RETRY_MAX_SECONDS, one
+     * request by itself when that has passed (once per state: never a loop).
+     * The words the alert region says.
+     */
+    #offerRetry(problem, timedOut, state) {
+      const { retry } = this.#ui;
+      const again = timedOut ? { status: 0, seconds: null } : problem instanceof ApiError && problem.retry;
+      retry.hidden = !again;
+      retry.firstChild.removeAttribute("aria-disabled");
+      if (!again) return null;
+      const { status, seconds } = again;
+      if (status !== 429 || seconds === null || seconds > AUTO_RETRY_MAX_SECONDS || this.#retriedAlone) return null;
+      this.#retriedAlone = true;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = null;
+        this.#advise(state);
+      }, seconds * 1000 + AUTO_RETRY_MARGIN_MS);
+      return `${tooMany("advice")} Asking again by itself ${retryWhen(seconds)}.`;
     }
 
     #stateFromAttributes() {
@@ -525,8 +583,23 @@
       const error = el("div", { className: "error", role: "alert", "aria-live": "assertive" });
       const results = el("section", { className: "results", "aria-label": "Your advice", hidden: true });
       const form = this.#preset ? null : this.#buildForm();
-      const frame = el("div", { className: "ia", lang: "en" }, head, form, status, error, results);
-      return { frame, title, form, status, error, results };
+      // With no form to send again, a preset offers this after a failure worth retrying.
+      const retry = form ? null : this.#buildRetry(results);
+      const frame = el("div", { className: "ia", lang: "en" }, head, form, status, error, retry, results);
+      return { frame, title, form, status, error, retry, results };
+    }
+
+    #buildRetry(results) {
+      const button = el("button", { className: "submit", type: "button" }, "Try again");
+      button.addEventListener("click", () => {
+        if (button.getAttribute("aria-disabled") === "true") return; // already asking
+        // Asked by the candidate: it may be followed by one retry by itself again.
+        this.#retriedAlone = false;
+        this.#advise(this.#stateFromAttributes());
+      });
+      // Once the advice comes, a candidate who asked from here goes on to read it.
+      results.setAttribute("tabindex", "-1");
+      return el("div", { className: "actions-bar retry", hidden: true }, button);
     }
 
     #buildForm() {
@@ -697,30 +770,50 @@
     }
 
     async #advise(state) {
-      const { status, error, results, form } = this.#ui;
+      const { status, error, results, form, retry } = this.#ui;
+      this.#cancelRetry();
       this.#request?.abort();
       const request = new AbortController();
       this.#request = request;
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form?.querySelector("button[type=submit]");
       if (button) button.disabled = true;
+      // "Try again" stays where the candidate pressed it, inert until the answer; else it goes.
+      const again = retry?.firstChild;
+      const pressed = Boolean(again) && this.#root.activeElement === again;
+      if (pressed) again.setAttribute("aria-disabled", "true");
+      else if (retry) retry.hidden = true;
       markInvalid(form, {});
       error.replaceChildren();
       results.setAttribute("aria-busy", "true");
       status.textContent = "Getting your advice…";
       try {
-        const advice = await this.#call("v1/advice", state, request.signal, "advice");
-        if (!isAdvice(advice)) throw new ApiError(UNREADABLE);
+        const advice = await this.#call("v1/advice", state, request.signal, "advice", !form);
+        if (!isAdvice(advice)) throw new ApiError(UNREADABLE, {}, { status: 200, seconds: null });
         this.#asked = state;
         this.#render(advice);
         status.textContent = summary(advice, this.#avoid);
+        if (retry) {
+          retry.hidden = true;
+          again.removeAttribute("aria-disabled");
+          if (pressed) results.focus();
+        }
       } catch (problem) {
         // Superseded by a newer request, or taken off the page: nothing to say.
         if (request.signal.aborted && (this.#request !== request || !this.isConnected)) return;
         results.hidden = true;
         status.textContent = "";
-        error.replaceChildren(...problemNodes(problem, request.signal.aborted, CHECK_ANSWERS));
+        const timedOut = request.signal.aborted;
+        const nodes = problemNodes(problem, timedOut, form ? CHECK_ANSWERS : CHECK_PRESET);
+        const waiting = retry && this.#offerRetry(problem, timedOut, state);
+        if (waiting) nodes[0].textContent = waiting;
+        error.replaceChildren(...nodes);
         markInvalid(form, problem.fields ?? {});
+        // Nothing to press any more: back to the alert that says why.
+        if (pressed && retry.hidden) {
+          error.setAttribute("tabindex", "-1");
+          error.focus();
+        }
       } finally {
         clearTimeout(timer);
         if (this.#request === request) {
@@ -731,7 +824,7 @@
     }
 
     // POST `body` to `path` of the API; the answer's JSON, or an ApiError saying why not.
-    async #call(path, body, signal, what) {
+    async #call(path, body, signal, what, preset = false) {
       let response;
       try {
         response = await fetch(new URL(path, this.#api), {
@@ -746,7 +839,7 @@
       } catch (problem) {
         // Refused by CORS or by the network: the browser does not say which.
         if (signal.aborted) throw problem;
-        throw new ApiError(UNREACHABLE);
+        throw new ApiError(UNREACHABLE, {}, { status: 0, seconds: null });
       }
       // A proxy's error page, or a body cut short, is not JSON.
       const answer = await response.json().catch(() => null);
@@ -755,7 +848,11 @@
       if (response.status === 422 && fields && typeof fields === "object" && Object.keys(fields).length) {
         throw new ApiError("", fields);
       }
-      throw new ApiError(failure(response, what));
+      const { status } = response;
+      const retry = retryable(status)
+        ? { status, seconds: retrySeconds(response.headers.get("Retry-After")) }
+        : null;
+      throw new ApiError(failure(response, what, preset), {}, retry);
     }
 
     /*
