@@ -122,6 +122,13 @@ SCENARIOS = [
         ["tomorrow"],
     ),
     (
+        "a candidate unsure about the job is not told to say they are still interested",
+        {"stage": "after", "hours_since": 3, "still_interested": "unsure"},
+        "send-thank-you",
+        ["if you are, saying you are still interested"],
+        ["opportunity and saying you are still interested"],
+    ),
+    (
         "an inflated rival offer is rejected in plain English",
         {"stage": "offer", "hours_since": 30},
         "inflate-competing-offer",
