@@ -1,7 +1,7 @@
 """What an answer says is true of the state it answers.
 
 Each row is a state, an action (or rejected advice) of its answer, and text
-its title, detail or `because` must or must not hold there: the words a
+its title, detail, `because` or quotes must or must not hold there: the words a
 candidate in that state would find false or contradicted by the rest of the
 answer ("if it is offered" to one who holds the offer, "5–7 days have
 passed" three weeks on, "they said they would decide today" read days
@@ -80,7 +80,7 @@ SCENARIOS = [
         {"stage": "offer", "hours_since": 30},
         "ask-for-feedback",
         ["ideally in a short phone call"],
-        ["move on"],
+        ["if none comes, accept it and move on"],
     ),
     (
         "unsure and invited on: the answer is not still to come",
@@ -129,6 +129,27 @@ SCENARIOS = [
         ["opportunity and saying you are still interested"],
     ),
     (
+        "the review of the day after cites what went well and not being down on yourself",
+        {"stage": "after", "hours_since": 30},
+        "reflect",
+        ["What went well about your interview?", "Don’t be too down on yourself"],
+        [],
+    ),
+    (
+        "the review after a rejection cites the same",
+        {"stage": "rejected", "hours_since": 30},
+        "reflect",
+        ["What went well about your interview?", "Don’t be too down on yourself"],
+        [],
+    ),
+    (
+        "asking about next steps cites how the answer tells when they will be in touch",
+        {"stage": "closing"},
+        "ask-next-steps",
+        ["when they’re planning to be in touch"],
+        [],
+    ),
+    (
         "an inflated rival offer is rejected in plain English",
         {"stage": "offer", "hours_since": 30},
         "inflate-competing-offer",
@@ -141,7 +162,8 @@ SCENARIOS = [
 def _texts(body: dict, item_id: str) -> str:
     for item in body["actions"] + body["upcoming"] + body["avoid"]:
         if item["id"] == item_id:
-            return " ".join(item.get(key, "") for key in ("title", "detail", "because", "reason"))
+            words = [item.get(key, "") for key in ("title", "detail", "because", "reason")]
+            return " ".join(words + [source["quote"] for source in item["sources"]])
     raise AssertionError(f"{item_id} is not in the answer: {[a['id'] for a in body['actions']]}")
 
 
