@@ -420,12 +420,12 @@ def _doctor(content: Path, old: str, new: str) -> None:
         (
             "Dear {recipient_name},",
             "Dear {interviewer},",
-            "drafts.send-thank-you.variants.thank-interviewer.body: unknown slot 'interviewer'",
+            "drafts.send-thank-you.variants.thank-interviewer-unsure.body: unknown slot 'interviewer'",
         ),
         (
             'quote: "Send a brief, but thoughtful email',
             'quote: "Send a long, but thoughtful email',
-            "drafts.send-thank-you.variants.thank-interviewer.sources.3.quote: not verbatim",
+            "drafts.send-thank-you.variants.thank-interviewer-unsure.sources.2.quote: not verbatim",
         ),
         (
             "  - action: call-recruiter\n",
@@ -447,7 +447,7 @@ def _doctor(content: Path, old: str, new: str) -> None:
         (
             "One thing I would like to add: {highlight}",
             "One thing I would like to add: Driving after drinking or taking drugs is fine because they take time to act and the police are unlikely to stop you.",
-            "drafts.send-thank-you.variants.thank-interviewer with sample details is flagged as impaired_driving",
+            "drafts.send-thank-you.variants.thank-interviewer-unsure with sample details is flagged as impaired_driving",
         ),
         (
             "max_chars: 300",
