@@ -40,8 +40,8 @@ threshold, a grace period); a rule that uses the ``grace`` period must cite
 the quote it rests on.
 
 A `because` template may use ``{ended}`` (when the interview ended: "just
-now", "two hours ago", "yesterday"), ``{decided_by}`` ("today", "within
-three days") and ``{decision_passed}`` (when the stated date passed), both
+now", "two hours ago", "yesterday"), ``{decided_by}`` ("on the day of the
+interview", "within three days of the interview") and ``{decision_passed}`` (when the stated date passed), both
 only in rules that test ``decision_known: true``, and the counts
 ``{follow_ups_sent:follow-up}`` and ``{competing_offers:other offer}``, which
 name their noun so that the plural agrees ("one follow-up", "two follow-ups").
@@ -467,8 +467,12 @@ def words(value) -> str:
 
 
 def _decided_by(state) -> str:
+    """When the decision was promised, from the interview (not from now: read days
+    later, a same-day promise is not "today")."""
     days = _decision_days(state)
-    return "today" if days == 0 else f"within {count(days, 'day')}"
+    if days == 0:
+        return "on the day of the interview"
+    return f"within {count(days, 'day')} of the interview"
 
 
 def _decision_passed(state) -> str:

@@ -44,7 +44,7 @@ SCENARIOS = [
         "a same-day decision read two days later is not 'today'",
         {"stage": "after", "hours_since": 50, "decision_expected_in_days": 0},
         "follow-up",
-        ["The date they gave for their decision passed two days ago"],
+        ["They said they would decide on the day of the interview; that date passed two days ago"],
         ["today"],
     ),
     (
