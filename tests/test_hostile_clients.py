@@ -1077,3 +1077,44 @@ def test_odd_header_values_are_answered_and_never_echoed(server, name, value):
     assert MARKER not in answer.body.decode()
     # A request id the service does not take is replaced by one of its own.
     assert re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", answer.header("x-request-id"))
+
+
+#: Paths near a route that no route has: each a 404 that says why such a path matches
+#: none, rather than a generic "not found".
+NEAR_MISSES = [
+    "/v1/guidance/",
+    "/V1/guidance",
+    "/v1/Guidance",
+    "/v1/guidance;x",
+    "/v1/guidance.",
+    "/v1/guidance/a%2Fb",
+    "/v1/guidance/a%2fb",
+    "/v1/guidance/..%2f..%2fetc",
+    "/v1/%C0%AF",
+    "/%00",
+    "/v1/advice/",
+]
+
+
+@pytest.mark.parametrize("path", NEAR_MISSES)
+def test_a_path_no_route_has_is_a_404_naming_the_path(server, path):
+    [answer], _ = exchange(server, request("GET", path))
+    check(answer, {404})
+    problem = json.loads(answer.body)
+    assert "path" in problem["detail"]
+    assert "/openapi.json" in problem["detail"]
+    assert problem["instance"].startswith("/")
+
+
+#: Ids no item has, however encoded: each a 404 that names the id, on every list route.
+ODD_IDS = ["a%252Fb", "a%00b", "x.", "x;y", "%C0%AF", "%ff", "ask-next-steps%20", "%2e%2e"]
+
+
+@pytest.mark.parametrize("route", ["/v1/guidance", "/v1/rejected", "/v1/sources"])
+@pytest.mark.parametrize("item", ODD_IDS)
+def test_an_odd_id_is_a_404_naming_the_id(server, route, item):
+    [answer], _ = exchange(server, request("GET", f"{route}/{item}"))
+    check(answer, {404})
+    problem = json.loads(answer.body)
+    assert "id" in problem["detail"]
+    assert problem["instance"].startswith(f"{route}/")
