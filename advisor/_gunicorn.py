@@ -213,6 +213,37 @@ class Problem(NamedTuple):
 _BAD_REQUEST = "Bad Request"
 #: The framing headers whose name a problem may give: fixed names, not the client's text.
 _FRAMING_HEADERS = {"CONTENT-LENGTH": "Content-Length", "TRANSFER-ENCODING": "Transfer-Encoding"}
+#: The other headers a malformed value of which a problem names, by the same fixed
+#: spelling: those the service reads, and those every browser or client sends. Any
+#: other name is the client's own text, which the answer and the log leave out.
+_KNOWN_HEADERS = {
+    name.upper(): name
+    for name in (
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Access-Control-Request-Headers",
+        "Access-Control-Request-Method",
+        "Authorization",
+        "Connection",
+        "Content-Type",
+        "Cookie",
+        "Expect",
+        "Forwarded",
+        "Host",
+        "If-Modified-Since",
+        "If-None-Match",
+        "Origin",
+        "Range",
+        "Referer",
+        "User-Agent",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Request-ID",
+    )
+}
+#: Those of them gunicorn refuses when sent twice (RFC 9110, section 5.3).
+_SINGLETON_HEADERS = frozenset(("Host", "Content-Type"))
 #: What each kind of request gunicorn refuses is answered with, the first match winning.
 _PROBLEMS = (
     (
@@ -311,6 +342,14 @@ def problem_of(error: BaseException) -> Problem:
                 name = _FRAMING_HEADERS.get(str(getattr(error, "hdr", "")).upper())
                 if name:  # several, or several values, or with the other framing header
                     detail = f"The {name} header is malformed, repeated or contradicted."
+                    return problem._replace(detail=detail)
+                name = _KNOWN_HEADERS.get(str(getattr(error, "hdr", "")).upper())
+                if name:  # gunicorn names the field
+                    control = "its value holds a control character (such as CR, LF, NUL or ESC)"
+                    if name in _SINGLETON_HEADERS:  # or one repeated that may appear once
+                        detail = f"The {name} header is sent more than once, or {control}."
+                    else:
+                        detail = f"The {name} header is malformed: {control}."
                     return problem._replace(detail=detail)
             return problem
     return _UNEXPECTED

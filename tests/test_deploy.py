@@ -13,10 +13,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -242,3 +244,60 @@ def test_killing_one_instance_loses_at_most_the_requests_in_flight(site):
     assert {a.status for a in after} == {200}
     assert {a.request_id for a in after} <= _answered(survivor)
     assert _status(f"{base}/health/ready") == 200
+
+
+#: A request nginx must not pass on, hidden in the body of another.
+SMUGGLED = b"GET /v1/sources/smuggled-by-the-client HTTP/1.1\r\nHost: a\r\n\r\n"
+_POST = b"POST /v1/advice HTTP/1.1\r\nHost: a\r\n"
+_CL = b"Content-Length: %d\r\n" % (5 + len(SMUGGLED))
+#: Requests whose framing front and back end could read differently, and headers past
+#: nginx's limits: what nginx answers itself, in the API's problem+json.
+REFUSED_BY_NGINX = {
+    "CL.TE": (_POST + _CL + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, 400),
+    "TE.CL": (
+        _POST
+        + b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(SMUGGLED)
+        + SMUGGLED
+        + b"\r\n0\r\n\r\n",
+        400,
+    ),
+    "TE folded": (_POST + _CL + b"Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + SMUGGLED, 400),
+    "TE in odd case": (
+        _POST + _CL + b"Transfer-Encoding: ChUnKeD\r\n\r\n0\r\n\r\n" + SMUGGLED,
+        400,
+    ),
+    "TE name with a space": (
+        _POST + _CL + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + SMUGGLED,
+        400,
+    ),
+    "two Content-Length": (_POST + b"Content-Length: 2\r\n" + _CL + b"\r\n{}" + SMUGGLED, 400),
+    "an unknown coding": (
+        _POST + _CL + b"Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + SMUGGLED,
+        501,
+    ),
+    "a 16 KB header": (b"GET /v1/sources HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 16000, 431),
+}
+
+
+def _exchange(base: str, raw: bytes) -> bytes:
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(raw if raw.endswith(b"\n") else raw + b"\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("name", REFUSED_BY_NGINX)
+def test_nginx_refuses_smuggling_and_huge_headers_with_a_problem(site, name):
+    base, instances, _ = site
+    raw, status = REFUSED_BY_NGINX[name]
+    head, _, body = _exchange(base, raw).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d" % status), head
+    assert b"content-type: application/problem+json" in head.lower(), head
+    assert json.loads(body)["status"] == status
+    # Nothing hidden in the body reached an instance, and the site still answers.
+    assert _status(f"{base}/v1/sources", _keyed()) == 200
+    assert "smuggled-by-the-client" not in "".join(i.output() for i in instances)

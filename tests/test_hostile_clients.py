@@ -1017,3 +1017,104 @@ def test_a_body_in_a_content_coding_is_a_415_saying_which_is_taken(server, path,
     check(answer, {415})  # never read as if it were not compressed, nor as bad UTF-8
     assert answer.header("accept-encoding") == "identity"
     assert "Content-Encoding" in json.loads(answer.body)["detail"]
+
+
+#: The control characters a header value may not hold (RFC 9110, section 5.5).
+CONTROL_CHARACTERS = {"a bare CR": "\r", "NUL": "\x00", "ESC": "\x1b", "DEL": "\x7f"}
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
+@pytest.mark.parametrize(
+    "name", ["X-Request-ID", "User-Agent", "Referer", "Origin", "Content-Type"]
+)
+def test_a_control_character_in_a_header_value_is_a_400_naming_the_header(server, name, character):
+    value = f"{MARKER}{CONTROL_CHARACTERS[character]}[31m"
+    answers, rest = exchange(server, request("GET", "/v1/sources", headers=(f"{name}: {value}",)))
+    assert rest == b""
+    [answer] = answers
+    check(answer, {400})
+    detail = json.loads(answer.body)["detail"]
+    assert name in detail
+    assert MARKER not in answer.body.decode()
+    assert MARKER not in str(answer.headers)
+    # The server still answers an ordinary request.
+    [after], _ = exchange(server, request("GET", "/v1/sources"))
+    check(after, {200})
+
+
+def test_a_control_character_in_an_unknown_header_is_refused_without_its_name(server):
+    """A header of the client's own naming is its text: the answer does not repeat it."""
+    raw = request("GET", "/v1/sources", headers=(f"X-{MARKER}: a\x00b",))
+    [answer], _ = exchange(server, raw)
+    check(answer, {400})
+    assert MARKER.lower() not in answer.body.decode().lower()
+
+
+#: Header values a client may send (no control character) that the service must take
+#: without echoing them: Latin-1 bytes, raw UTF-8, JSON metacharacters, long values.
+ODD_BUT_LEGAL_VALUES = {
+    "Latin-1 bytes": f"{MARKER}\xe9\xff\x80".encode("latin-1"),
+    "raw UTF-8": f"{MARKER}é✓😀".encode(),
+    "JSON metacharacters": f'{MARKER}"}},{{"level":"error","x":"\\'.encode(),
+    "a 4 KB value": (MARKER * 500).encode(),
+}
+
+
+@pytest.mark.parametrize("value", ODD_BUT_LEGAL_VALUES)
+@pytest.mark.parametrize("name", ["X-Request-ID", "User-Agent", "Referer", "Origin"])
+def test_odd_header_values_are_answered_and_never_echoed(server, name, value):
+    raw = (
+        b"GET /v1/sources HTTP/1.1\r\nHost: advisor\r\n"
+        + name.encode()
+        + b": "
+        + ODD_BUT_LEGAL_VALUES[value]
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    [answer], rest = exchange(server, raw)
+    assert rest == b""
+    check(answer, {200})
+    assert MARKER not in answer.raw_head.decode("latin-1")
+    assert MARKER not in answer.body.decode()
+    # A request id the service does not take is replaced by one of its own.
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", answer.header("x-request-id"))
+
+
+#: Paths near a route that no route has: each a 404 that says why such a path matches
+#: none, rather than a generic "not found".
+NEAR_MISSES = [
+    "/v1/guidance/",
+    "/V1/guidance",
+    "/v1/Guidance",
+    "/v1/guidance;x",
+    "/v1/guidance.",
+    "/v1/guidance/a%2Fb",
+    "/v1/guidance/a%2fb",
+    "/v1/guidance/..%2f..%2fetc",
+    "/v1/%C0%AF",
+    "/%00",
+    "/v1/advice/",
+]
+
+
+@pytest.mark.parametrize("path", NEAR_MISSES)
+def test_a_path_no_route_has_is_a_404_naming_the_path(server, path):
+    [answer], _ = exchange(server, request("GET", path))
+    check(answer, {404})
+    problem = json.loads(answer.body)
+    assert "path" in problem["detail"]
+    assert "/openapi.json" in problem["detail"]
+    assert problem["instance"].startswith("/")
+
+
+#: Ids no item has, however encoded: each a 404 that names the id, on every list route.
+ODD_IDS = ["a%252Fb", "a%00b", "x.", "x;y", "%C0%AF", "%ff", "ask-next-steps%20", "%2e%2e"]
+
+
+@pytest.mark.parametrize("route", ["/v1/guidance", "/v1/rejected", "/v1/sources"])
+@pytest.mark.parametrize("item", ODD_IDS)
+def test_an_odd_id_is_a_404_naming_the_id(server, route, item):
+    [answer], _ = exchange(server, request("GET", f"{route}/{item}"))
+    check(answer, {404})
+    problem = json.loads(answer.body)
+    assert "id" in problem["detail"]
+    assert problem["instance"].startswith(f"{route}/")

@@ -46,7 +46,17 @@ def problem_response(body: dict, headers=None):
     return response
 
 
+#: The detail of a 404 for a path no route has (the path itself is the `instance`).
+NO_ROUTE = (
+    "No resource has this path (see instance): paths are case-sensitive, end without a "
+    "slash or parameters after ';', and an id holds no '/' (nor '%2F'); /openapi.json "
+    "lists them all."
+)
+
+
 def _http_error(error: HTTPException):
+    if error.code == 404 and request.url_rule is None:  # no route, not an unknown id
+        return problem(404, error.name, NO_ROUTE, error.get_headers())
     return problem(error.code, error.name, error.description, error.get_headers())
 
 
