@@ -61,9 +61,11 @@ def _http_error(error: HTTPException):
 
 
 def _too_large(error: RequestEntityTooLarge):
-    # Answered at once, the body left unread: reading it would hold the worker for
-    # as long as the client cares to send (or not send) it. The sync worker closes
-    # the connection after each answer, lingering briefly so the client gets it.
+    # Answered at once, the body left unread by the application: reading it would
+    # hold the request for as long as the client cares to send (or not send) it.
+    # gunicorn then reads and drops the rest of the body on a kept-alive connection
+    # before its next request, within its keep-alive deadline (docs/serving.md),
+    # so the client reads this answer before any close can reset the connection.
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     return problem(413, error.name, f"The body is larger than the limit of {limit} bytes.")
 
