@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import resource
 import socket
 import struct
+import sys
 import time
 from datetime import datetime
 from typing import NamedTuple
@@ -53,6 +55,7 @@ __all__ = [
     "enough_open_files",
     "problem_of",
     "refuse_tls",
+    "whole_number",
 ]
 
 
@@ -63,6 +66,34 @@ def enough_open_files(wanted: int) -> None:
         wanted = min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def whole_number(variable: str, default: int, least: int, environ=os.environ) -> int:
+    """A gunicorn setting's whole number from `variable`, at least `least`.
+
+    gunicorn reads its settings file before it logs, so a value that is not
+    allowed is refused here, with one JSON line on stderr naming the variable and
+    exit status 2, as the application's own settings are, rather than with a
+    traceback of the settings file.
+    """
+    value = environ.get(variable)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = None
+    if number is None or number < least:
+        record = logging.LogRecord(
+            "gunicorn.error", logging.ERROR, __file__, 0, "cannot start: %s", None, None
+        )
+        record.args = (
+            f"{variable}={value!r} is not allowed: use a whole number of at least {least}",
+        )
+        sys.stderr.write(JsonFormatter().format(record) + "\n")
+        sys.stderr.flush()
+        raise SystemExit(2)
+    return number
 
 
 def client_timeout(environ=os.environ) -> float:

@@ -14,22 +14,22 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from advisor._gunicorn import enough_open_files
+from advisor._gunicorn import enough_open_files, whole_number
 
 bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.
 if os.environ.get("ADVISOR_METRICS_BIND"):
     bind.append(os.environ["ADVISOR_METRICS_BIND"])
 # Each worker serialises its rules engine, so throughput scales with processes.
-workers = int(os.environ.get("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+workers = whole_number("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1, least=1)
 # gevent: a greenlet per connection, so slow and idle clients hold no process
 # (docs/serving.md). The worker adds deadlines on bodies and on taking answers
 # (ADVISOR_CLIENT_TIMEOUT); headers and idle keep-alives get `keepalive` seconds.
 worker_class = "advisor._gunicorn.Worker"
-worker_connections = int(os.environ.get("ADVISOR_WORKER_CONNECTIONS", 1000))
+worker_connections = whole_number("ADVISOR_WORKER_CONNECTIONS", 1000, least=1)
 logger_class = "advisor._gunicorn.Logger"
-timeout = int(os.environ.get("ADVISOR_TIMEOUT", 30))
-graceful_timeout = int(os.environ.get("ADVISOR_GRACEFUL_TIMEOUT", 30))
+timeout = whole_number("ADVISOR_TIMEOUT", 30, least=0)
+graceful_timeout = whole_number("ADVISOR_GRACEFUL_TIMEOUT", 30, least=0)
 keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100

@@ -78,9 +78,16 @@ class Snapshots:
                 shutil.copytree(self.content_dir, staging / "content")
             except (OSError, shutil.Error) as error:
                 raise DataError(f"cannot copy the rules and content: {error}") from None
-            engine = Engine.load(staging / "rules", staging / "content", memo_size=0)
-            load_drafts(staging / "content", engine.catalogue, engine.moderator)
-            engine.close()
+            try:
+                engine = Engine.load(staging / "rules", staging / "content", memo_size=0)
+                load_drafts(staging / "content", engine.catalogue, engine.moderator)
+                engine.close()
+            except DataError as error:
+                # Name the operator's own files, not the private copy that was checked.
+                message = str(error)
+                message = message.replace(str(staging / "rules"), str(self.rules_dir))
+                message = message.replace(str(staging / "content"), str(self.content_dir))
+                raise DataError(message) from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -349,6 +349,12 @@ BAD_SETTINGS = [
     ("ADVISOR_MODERATE_RATE_LIMITS", "lots", 'limits such as "120 per minute;10 per second"'),
     ("ADVISOR_PUBLIC_URL", "evil.example", "scheme://host[:port][/path]"),
     ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
+    # gunicorn's own settings, read from its settings file before it logs.
+    ("ADVISOR_WORKERS", "four", "a whole number of at least 1"),
+    ("ADVISOR_WORKERS", "0", "a whole number of at least 1"),
+    ("ADVISOR_WORKER_CONNECTIONS", "lots", "a whole number of at least 1"),
+    ("ADVISOR_TIMEOUT", "30s", "a whole number of at least 0"),
+    ("ADVISOR_GRACEFUL_TIMEOUT", "-5", "a whole number of at least 0"),
 ]
 
 

@@ -150,3 +150,30 @@ def test_a_reload_under_load_leaves_no_request_waiting(tmp_path, data_copy):
         assert max(seconds for _, seconds in probe.results) < 1.0
         assert "reload refused" in running.output()
         assert json.loads(_request(running.base, "GET", "/health/ready")[2])["status"] == "ready"
+
+
+def test_after_a_reload_the_scrape_names_only_the_ruleset_served(tmp_path, data_copy):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from .live import free_port
+
+    rules, content = data_copy
+    metrics = f"127.0.0.1:{free_port()}"
+    env = {**_env(rules, content), "ADVISOR_METRICS_BIND": metrics}
+
+    def served() -> set[str]:
+        text = _request(f"http://{metrics}", "GET", "/metrics")[2].decode()
+        return {
+            sample.labels["version"]
+            for family in text_string_to_metric_families(text)
+            if family.name == "advisor_ruleset_info"
+            for sample in family.samples
+        }
+
+    with gunicorn(workers=2, env=env, log=tmp_path / "server.log") as running:
+        assert _post(running.base, "/v1/advice", STATE)[0] == 200
+        old = _ready_version(running.base)
+        assert served() == {old}
+        _bump(rules / "ruleset.yaml", "9.0.1")
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: served() == {"9.0.1"}), (served(), _tail(running))

@@ -24,6 +24,19 @@ def test_a_broken_change_is_refused_and_the_last_good_snapshot_kept(snapshots, d
     assert sorted(p.name for p in snapshots.root.iterdir() if p.is_dir()) == [good.name]
 
 
+@pytest.mark.parametrize(
+    ("folder", "name"), [("rules", "closing.yaml"), ("content", "sources.yaml")]
+)
+def test_a_refused_change_names_the_operators_file_not_the_copy(snapshots, data_copy, folder, name):
+    rules, content = data_copy
+    broken = {"rules": rules, "content": content}[folder]
+    (broken / name).write_text("- [")
+    with pytest.raises(DataError) as refused:
+        snapshots.take()
+    assert str(broken / name) in str(refused.value)
+    assert str(snapshots.root) not in str(refused.value)
+
+
 def test_a_promoted_snapshot_is_the_copy_that_was_validated(snapshots, data_copy):
     rules, _ = data_copy
     target = snapshots.take()

@@ -89,7 +89,8 @@ class Metrics:
             "advisor_ruleset_info",
             "The loaded ruleset (value 1), by version and digest",
             ["version", "digest"],
-            multiprocess_mode="max",
+            # Live workers only: after a reload the replaced ruleset leaves the scrape.
+            multiprocess_mode="livemax",
             registry=registry,
         )
         self.ruleset.labels(engine.version, engine.digest).set(1)
