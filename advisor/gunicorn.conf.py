@@ -8,6 +8,7 @@ workers serve until new ones are ready (`advisor._handover`), so serving
 never stops nor waits.
 """
 
+import glob
 import multiprocessing
 import os
 import shutil
@@ -66,9 +67,12 @@ def on_starting(server):
     from advisor import DataError, Settings, snapshot
     from advisor._gunicorn import client_timeout, refuse_tls
 
+    # Only the count files of a run before (prometheus_client's *.db): the folder may
+    # be the operator's, holding other files.
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(metrics, ignore_errors=True)
     os.makedirs(metrics, exist_ok=True)
+    for stale in glob.glob(os.path.join(glob.escape(metrics), "*.db")):
+        os.remove(stale)
     try:  # every setting is checked here, once, before any worker starts
         settings = Settings.from_env()
         client_timeout()

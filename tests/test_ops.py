@@ -338,6 +338,24 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
 
 
 @pytest.mark.server
+def test_start_up_clears_stale_counts_and_nothing_else_of_the_metrics_folder(tmp_path):
+    env, metrics = _metrics_env(tmp_path)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "README").write_text("the operator's own file\n")
+    with gunicorn(workers=1, env=env) as server:
+        _get(f"{server.base}/v1/advice", json.dumps({"stage": "closing"}).encode())
+        counted = _get(metrics)
+    assert (folder / "README").read_text() == "the operator's own file\n"
+    assert 'advisor_rules_fired_total{rule="ask-prepared-questions"} 1.0' in counted
+    # A second start counts from nothing again: the first run's files were stale.
+    with gunicorn(workers=1, env=env) as server:
+        counted = _get(metrics)
+    assert (folder / "README").exists()
+    assert 'rule="ask-prepared-questions"' not in counted
+
+
+@pytest.mark.server
 def test_metrics_labels_are_bounded_whatever_clients_send(tmp_path):
     env, metrics = _metrics_env(tmp_path)
     with gunicorn(workers=1, env=env) as server:
