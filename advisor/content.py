@@ -33,6 +33,7 @@ from .moderation import CATEGORIES
 __all__ = [
     "ACTION_IDS",
     "CATEGORIES",
+    "NATURES",
     "Action",
     "Catalogue",
     "Citation",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 #: The recommended action ids of the public contract, in its order.
+#: What an article is: sincere, or satire that mixes sound tips with unsafe advice.
+NATURES = ("sincere", "satirical")
+
 ACTION_IDS = (
     "ask-next-steps ask-your-questions call-recruiter take-time-out write-notes "
     "send-thank-you reflect decide-if-right withdraw-politely brief-referees "
@@ -166,7 +170,7 @@ class _SourceSchema(Schema):
     id = fields.String(required=True, validate=_ID)
     title = fields.String(required=True, validate=_TEXT)
     publisher = fields.String(required=True, validate=_TEXT)
-    nature = fields.String(required=True, validate=validate.OneOf(("sincere", "satirical")))
+    nature = fields.String(required=True, validate=validate.OneOf(NATURES))
     file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.txt$"))
     note = fields.String(load_default=None)
 

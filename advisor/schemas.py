@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, missing, post_dump, pre_dump, validate
 
 from .answer import plan_summary
+from .content import NATURES
 
 __all__ = [
     "AdviceActionSchema",
@@ -92,6 +93,7 @@ class CitationSchema(Schema):
     nature = required_text(
         "`sincere`, or `satirical` for the article that mixes sound tips with unsafe advice.",
         attribute="source.nature",
+        validate=validate.OneOf(NATURES),
     )
     quote = required_text("Verbatim from the article (white space folded).")
 
@@ -102,7 +104,7 @@ class SourceSchema(Schema):
     id = required_text("Stable id of the article.")
     title = required_text("The article's title.")
     publisher = required_text("Who published or wrote it.")
-    nature = required_text("`sincere` or `satirical`.")
+    nature = required_text("`sincere` or `satirical`.", validate=validate.OneOf(NATURES))
     note = required(fields.String, "An editor's note, if any.", allow_none=True)
 
 

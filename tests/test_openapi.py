@@ -379,6 +379,9 @@ NAMED_VALUES = [
     ("DraftRequest", "action", "DraftRequestAction"),
     ("Draft", "channel", "DraftChannel"),
     ("Plan", "verdict", "PlanVerdict"),
+    ("Citation", "nature", "CitationNature"),
+    ("Source", "nature", "SourceNature"),
+    ("SourceDetail", "nature", "SourceDetailNature"),
 ]
 
 

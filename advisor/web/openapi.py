@@ -244,7 +244,6 @@ def _components(spec: APISpec) -> None:
         ("Ready", ReadySchema),
     ):
         spec.components.schema(name, schema=schema)
-    _name_inline_schemas(spec)
     spec.components.header(
         "ETag",
         {
@@ -385,6 +384,8 @@ def build_document(app: Flask, engine, drafts) -> dict:
     _components(spec)
     for path, operations in _paths(app, engine, drafts).items():
         spec.path(path=path, operations=operations)
+    # After the paths: they register the catalogue's schemas (`Source`, `Rejected`…).
+    _name_inline_schemas(spec)
     return spec.to_dict()
 
 
