@@ -7,8 +7,9 @@ a second. Everything about an action or a rejected item that no state changes
 catalogue, the sources also in their final JSON form (`encodable`, for
 orjson); an answer adds only what its state decides: windows, due times,
 reasons, rules and order. Plans and their verdicts are written field by field
-as `PlanSchema` dumps them. Tests prove the two writers agree on every field,
-and the encoded sources byte for byte.
+as `PlanSchema` dumps them, and a moderation verdict (`write_verdict`) as
+`VerdictSchema` does. Tests prove the two writers agree on every field, and
+the encoded sources byte for byte.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import orjson
 
 from .content import Catalogue, Citation
 
-__all__ = ["AdviceWriter"]
+__all__ = ["AdviceWriter", "write_verdict"]
 
 
 def _citations(citations: tuple[Citation, ...]) -> tuple[dict, ...]:
@@ -150,6 +151,15 @@ def plan_summary(plan, sentences) -> dict:
 def _plan(plan) -> dict:
     """A plan's verdict as `PlanSchema` dumps it."""
     return plan_summary(plan, _sentences)
+
+
+def write_verdict(verdict) -> dict:
+    """A moderation verdict as `VerdictSchema` dumps it (`dump_verdict`)."""
+    return {
+        "flagged": bool(verdict.flagged),
+        "categories": list(verdict.categories),
+        "sentences": _sentences(verdict.sentences),
+    }
 
 
 def _sentences(sentences) -> list[dict]:

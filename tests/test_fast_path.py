@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest import mock
 
 import orjson
@@ -27,9 +28,9 @@ import advisor.engine as engine_module
 import advisor.state as state_module
 import advisor.web.body as body_module
 from advisor import Engine
-from advisor.answer import AdviceWriter
+from advisor.answer import AdviceWriter, write_verdict
 from advisor.rules import Regions
-from advisor.schemas import dump_advice
+from advisor.schemas import dump_advice, dump_verdict
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
 from advisor.upcoming import DONE, after_doing
 from advisor.web.body import json_body, raw_json_body, strict_json
@@ -37,6 +38,7 @@ from advisor.web.body import json_body, raw_json_body, strict_json
 from .apps import make_app
 from .strategies import NOW, any_state, edge_values, examples
 
+ROOT = Path(__file__).resolve().parent.parent
 QUICK = settings(
     max_examples=examples(300),
     deadline=None,
@@ -160,6 +162,42 @@ def test_answers_over_http_equal_the_schema_path_run_with_every_cache_off(
     state = InterviewState.from_request(SCHEMA.load(body), datetime.now(UTC))
     want = dump_advice(unmemoised_engine.evaluate(state), state.hours_since)
     assert got == json.loads(json.dumps(want))
+
+
+#: Texts for the verdict writer: every 40th of the labelled moderation corpus (flags of
+#: the word classes and of the model, with and without a matched item, stances, texts
+#: let through) and the five articles.
+VERDICT_TEXTS = [
+    *(
+        json.loads(line)["text"]
+        for path in sorted((ROOT / "tests" / "moderation" / "corpus").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()[::40]
+    ),
+    *(p.read_text(encoding="utf-8") for p in sorted((ROOT / "content" / "articles").glob("*"))),
+]
+
+
+def test_the_verdict_writer_writes_what_the_schema_dumps(engine):
+    verdicts = [engine.moderate(text) for text in VERDICT_TEXTS]
+    for text, verdict in zip(VERDICT_TEXTS, verdicts, strict=True):
+        # The same fields in the same order: the same bytes on the wire.
+        assert orjson.dumps(write_verdict(verdict)) == orjson.dumps(dump_verdict(verdict)), text
+    sentences = [s for v in verdicts for s in v.sentences]
+    assert any(s.flagged and s.matched for s in sentences)
+    assert any(s.flagged and not s.matched for s in sentences)
+    assert any(e.feature.startswith("model:") for s in sentences for e in s.evidence)
+    assert any(not s.flagged and s.evidence for s in sentences)
+    assert not all(v.flagged for v in verdicts)
+
+
+@QUICK
+@given(st.lists(st.sampled_from([*PLANS, "I will never drive after a drink."]), min_size=1))
+def test_verdicts_over_http_equal_the_schema_path(uncached_client, unmemoised_engine, parts):
+    text = " ".join(parts)
+    response = uncached_client.post("/v1/moderate", json={"text": text})
+    assert response.status_code == 200
+    want = dump_verdict(unmemoised_engine.moderate(text))
+    assert response.get_json() == json.loads(json.dumps(want))
 
 
 def _schema_load(body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from marshmallow import Schema, validate
 
-from ..schemas import dump_verdict
+from ..answer import write_verdict
 from ..state import StrictString
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
 from .body import load_body, raw_json_body, refuse_query
@@ -60,7 +60,7 @@ def moderate():
     text = load_body(_REQUEST, raw=raw)["text"]
     verdict = get_engine().moderate(text)
     observe_verdict(verdict)
-    return dump_verdict(verdict)
+    return write_verdict(verdict)
 
 
 def init_app(app) -> None:
