@@ -12,8 +12,8 @@ answer lists the most urgent first). The figures: cases passed, the share of
 ``must`` actions recommended (recall), the share of ``must_not`` actions
 recommended anyway (wrongly recommended), and how many ``first`` actions came
 first. Where the rules deliberately answer otherwise than a writer, after the set
-was scored, the writer's expectation is kept as ``writer_first`` or
-``writer_must``, which are not scored (docs/rules.md says why for each). ``--misses`` lists each failing case with what was
+was scored, the writer's expectation is kept as ``writer_first``, ``writer_must``
+or ``writer_must_not``, which are not scored (docs/rules.md says why for each). ``--misses`` lists each failing case with what was
 missing or wrongly there; use it only on sets open for development, after their
 blind figure is recorded.
 
