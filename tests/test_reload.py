@@ -176,4 +176,5 @@ def test_after_a_reload_the_scrape_names_only_the_ruleset_served(tmp_path, data_
         assert served() == {old}
         _bump(rules / "ruleset.yaml", "9.0.1")
         running.process.send_signal(signal.SIGHUP)
-        assert _wait_for(lambda: served() == {"9.0.1"}), (served(), _tail(running))
+        # New workers check the rules before serving: as long as the reloads above.
+        assert _wait_for(lambda: served() == {"9.0.1"}, 120), (served(), _tail(running))
