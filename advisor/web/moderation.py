@@ -29,7 +29,7 @@ MODERATION_EXAMPLE = {"text": "Send a short thank-you email. Then have three pin
 
 def _described(engine, _drafts) -> dict:
     """The operation, with this engine's verdict on the example."""
-    verdict = dump_verdict(engine.moderate(MODERATION_EXAMPLE["text"]))
+    verdict = write_verdict(engine.moderate(MODERATION_EXAMPLE["text"]))
     return {
         "tags": ["moderation"],
         "security": OPTIONAL_KEY,
