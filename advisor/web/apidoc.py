@@ -44,9 +44,9 @@ PROBLEMS = {
     "BadRequest": (
         400,
         "Bad Request",
-        "Malformed JSON, invalid UTF-8, a key given twice, "
+        "An empty body, malformed JSON, invalid UTF-8, a key given twice, "
         "`NaN`/`Infinity`, an integer of more than 30 digits or nesting too deep.",
-        "The body is not valid JSON: Expecting value at character 0.",
+        "The body is empty: send the request's JSON object.",
         "/v1/advice",
     ),
     "Unauthorized": (

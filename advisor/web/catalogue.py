@@ -28,6 +28,7 @@ from ..schemas import (
 )
 from .apidoc import API_ERRORS, CACHED, NOT_MODIFIED, OPTIONAL_KEY, errors, json_content, operation
 from .caching import cache_by_digest
+from .errors import shortened
 from .extension import get_engine
 
 bp = Blueprint("catalogue", __name__)
@@ -43,7 +44,7 @@ def _catalogue():
 
 def _one(items: dict, item_id: str, kind: str):
     if item_id not in items:
-        raise NotFound(f"No {kind} has the id {item_id!r}.")
+        raise NotFound(f"No {kind} has the id {shortened(item_id)!r}.")
     return items[item_id]
 
 
