@@ -380,6 +380,24 @@ def _post(client, body=None, **kwargs):
             422,
             "interview_ended_at",
         ),
+        (
+            "a number too large to read",
+            {
+                "data": '{"stage": "after", "hours_since": 1e400}',
+                "content_type": "application/json",
+            },
+            422,
+            "hours_since",
+        ),
+        (
+            "a negative number too large to read",
+            {
+                "data": '{"stage": "after", "hours_since": -1e400}',
+                "content_type": "application/json",
+            },
+            422,
+            "hours_since",
+        ),
         ("plans not a list", {"json": {"stage": "after", "plans": "drive home"}}, 422, "plans"),
         ("plan not a string", {"json": {"stage": "after", "plans": [3]}}, 422, "plans.0"),
         (
@@ -407,6 +425,8 @@ def test_bad_input_is_a_problem_naming_the_field(client, name, kwargs, status, f
     if field is not None:
         assert field in body["errors"], body
         assert body["detail"].startswith(field) or field in body["detail"]
+    if "too large to read" in name:
+        assert body["errors"][field] == ["Out of range: the number is too large to read."]
 
 
 def test_method_not_allowed_is_a_problem_with_allow(client):
