@@ -1185,6 +1185,31 @@ def test_a_path_no_route_has_is_a_404_naming_the_path(server, path):
     assert problem["instance"].startswith("/")
 
 
+#: Headers that differ between any two answers.
+_PER_ANSWER = frozenset(("date", "x-request-id"))
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST", "DELETE"])
+def test_metrics_on_the_api_listener_is_answered_as_a_path_no_route_has(server, method):
+    """Outside its own listener /metrics is a 404 that tells nothing: the same status,
+    headers and detail as a path no route has, whatever the method."""
+    answers = {}
+    for path in ("/metrics", "/metricz"):
+        body = b"{}" if method == "POST" else b""
+        [answer], _ = exchange(server, request(method, path, body), heads=method == "HEAD")
+        check(answer, {404})
+        answers[path] = answer
+    shown, missing = answers["/metrics"], answers["/metricz"]
+    assert {k: v for k, v in shown.headers.items() if k not in _PER_ANSWER} == {
+        k: v for k, v in missing.headers.items() if k not in _PER_ANSWER
+    }
+    if method != "HEAD":
+        problem, expected = json.loads(shown.body), json.loads(missing.body)
+        assert problem["instance"] == "/metrics"
+        assert problem["detail"] == expected["detail"]
+        assert {**problem, "instance": None} == {**expected, "instance": None}
+
+
 #: Ids no item has, however encoded: each a 404 that names the id, on every list route.
 ODD_IDS = ["a%252Fb", "a%00b", "x.", "x;y", "%C0%AF", "%ff", "ask-next-steps%20", "%2e%2e"]
 
