@@ -528,6 +528,35 @@ def test_an_empty_body_is_a_400_that_says_it_is_empty(client, path, body, chunke
     assert response.get_json()["detail"] == "The body is empty: send the request's JSON object."
 
 
+#: Content types whose charset is given twice or empty, and whether the body is taken.
+CHARSETS = [
+    ("application/json; charset=utf-8", True),
+    ("application/json; charset=UTF8", True),
+    ('application/json; charset="utf-8"', True),
+    ("application/vnd.api+json; charset=utf-8", True),
+    ("application/json; charset=latin-1; charset=utf-8", False),
+    ("application/json; charset=utf-8; charset=latin-1", False),
+    ("application/json; charset=utf-8; Charset=utf-8", False),
+    ("application/json; charset=", False),
+    ('application/json; charset=""', False),
+    ("application/json;charset", False),
+]
+
+
+@pytest.mark.parametrize(("content_type", "taken"), CHARSETS)
+def test_a_charset_given_twice_or_empty_is_a_415(client, content_type, taken):
+    body = b'{"stage": "after"}'
+    response = client.post(
+        "/v1/advice", data=body, environ_overrides={"CONTENT_TYPE": content_type}
+    )
+    if taken:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM
+    assert "one charset parameter" in response.get_json()["detail"]
+
+
 #: Requests whose problem repeats something the client sent (an id, a header value),
 #: each with kilobytes of it: the problem repeats at most MAX_NAME_CHARS characters.
 LONG_ECHOES = {

@@ -189,6 +189,17 @@ def _require_utf8_json() -> None:
         raise UnsupportedMediaType(
             f"Send the body as application/json (got {shortened(mimetype) or 'no content type'})."
         )
+    # Werkzeug keeps the last of a parameter given twice and drops one with no value:
+    # neither may decide the charset unseen.
+    named = [
+        part.partition("=")
+        for part in request.environ.get("CONTENT_TYPE", "").split(";")[1:]
+        if part.partition("=")[0].strip().lower() == "charset"
+    ]
+    if len(named) > 1 or named and not named[0][2].strip(' \t"'):
+        raise UnsupportedMediaType(
+            "Send the body as UTF-8, with one charset parameter (charset=utf-8) or none."
+        )
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {shortened(charset)}).")
