@@ -71,15 +71,19 @@ class StrictBoolean(fields.Boolean):
 
 
 class StrictNumber(fields.Float):
-    """A finite JSON number (no strings, booleans, NaN or infinity)."""
+    """A finite JSON number (no strings, booleans, NaN or infinity). A number written
+    too large to read (``1e400``, which JSON allows) is out of range, not "not a number"."""
 
-    default_error_messages = {"invalid": "Not a number."}
+    default_error_messages = {
+        "invalid": "Not a number.",
+        "too_large": "Out of range: the number is too large to read.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.make_error("invalid")
+            raise self.make_error("invalid" if math.isnan(value) else "too_large")
         return float(value) + 0.0  # -0.0 is 0
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
+from advisor.web.errors import MAX_NAME_CHARS
 
 from .apps import make_app
 
@@ -379,6 +380,24 @@ def _post(client, body=None, **kwargs):
             422,
             "interview_ended_at",
         ),
+        (
+            "a number too large to read",
+            {
+                "data": '{"stage": "after", "hours_since": 1e400}',
+                "content_type": "application/json",
+            },
+            422,
+            "hours_since",
+        ),
+        (
+            "a negative number too large to read",
+            {
+                "data": '{"stage": "after", "hours_since": -1e400}',
+                "content_type": "application/json",
+            },
+            422,
+            "hours_since",
+        ),
         ("plans not a list", {"json": {"stage": "after", "plans": "drive home"}}, 422, "plans"),
         ("plan not a string", {"json": {"stage": "after", "plans": [3]}}, 422, "plans.0"),
         (
@@ -406,6 +425,8 @@ def test_bad_input_is_a_problem_naming_the_field(client, name, kwargs, status, f
     if field is not None:
         assert field in body["errors"], body
         assert body["detail"].startswith(field) or field in body["detail"]
+    if "too large to read" in name:
+        assert body["errors"][field] == ["Out of range: the number is too large to read."]
 
 
 def test_method_not_allowed_is_a_problem_with_allow(client):
@@ -477,6 +498,101 @@ def test_bad_query_parameters_are_named(client, query, field):
     response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("value", ["TRUE", "yes", "on", ""])
+def test_an_explain_that_is_not_a_boolean_says_what_is(client, value):
+    response = client.post(f"/v1/advice?explain={value}", json={"stage": "after"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "explain": ["Not a boolean: use true or false (or 1 or 0)."]
+    }
+
+
+#: Bodies with nothing in them but JSON's white space, sent with their length or chunked.
+EMPTY_BODIES = [b"", b" ", b"\r\n", b" \t\n "]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+@pytest.mark.parametrize("body", EMPTY_BODIES)
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_an_empty_body_is_a_400_that_says_it_is_empty(client, path, body, chunked):
+    framing = (
+        {"HTTP_TRANSFER_ENCODING": "chunked"} if chunked else {"CONTENT_LENGTH": str(len(body))}
+    )
+    response = client.post(
+        path, data=body, content_type="application/json", environ_overrides=framing
+    )
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM
+    assert response.get_json()["detail"] == "The body is empty: send the request's JSON object."
+
+
+#: Content types whose charset is given twice or empty, and whether the body is taken.
+CHARSETS = [
+    ("application/json; charset=utf-8", True),
+    ("application/json; charset=UTF8", True),
+    ('application/json; charset="utf-8"', True),
+    ("application/vnd.api+json; charset=utf-8", True),
+    ("application/json; charset=latin-1; charset=utf-8", False),
+    ("application/json; charset=utf-8; charset=latin-1", False),
+    ("application/json; charset=utf-8; Charset=utf-8", False),
+    ("application/json; charset=", False),
+    ('application/json; charset=""', False),
+    ("application/json;charset", False),
+]
+
+
+@pytest.mark.parametrize(("content_type", "taken"), CHARSETS)
+def test_a_charset_given_twice_or_empty_is_a_415(client, content_type, taken):
+    body = b'{"stage": "after"}'
+    response = client.post(
+        "/v1/advice", data=body, environ_overrides={"CONTENT_TYPE": content_type}
+    )
+    if taken:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM
+    assert "one charset parameter" in response.get_json()["detail"]
+
+
+#: Requests whose problem repeats something the client sent (an id, a header value),
+#: each with kilobytes of it: the problem repeats at most MAX_NAME_CHARS characters.
+LONG_ECHOES = {
+    "an unknown guidance id": ("GET", "/v1/guidance/" + "a" * 5000, {}, 404),
+    "an unknown rejected id": ("GET", "/v1/rejected/" + "é" * 3000, {}, 404),
+    "an unknown source id": ("GET", "/v1/sources/" + "a" * 5000, {}, 404),
+    "an Accept no type meets": (
+        "POST",
+        "/v1/advice",
+        {"headers": {"Accept": "text/x;q=0.1, " * 500}, "json": {"stage": "after"}},
+        406,
+    ),
+    "a long content type": (
+        "POST",
+        "/v1/advice",
+        {"data": b'{"stage": "after"}', "content_type": "text/" + "x" * 6000},
+        415,
+    ),
+    "a long charset": (
+        "POST",
+        "/v1/advice",
+        {"data": b'{"stage": "after"}', "content_type": "application/json; charset=" + "x" * 6000},
+        415,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LONG_ECHOES)
+def test_a_problem_repeats_at_most_a_short_part_of_what_was_sent(client, name):
+    method, path, kwargs, status = LONG_ECHOES[name]
+    response = client.open(path, method=method, **kwargs)
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM
+    detail = response.get_json()["detail"]
+    assert "…" in detail
+    assert len(detail) < MAX_NAME_CHARS + 150, detail
 
 
 def test_cached_answers_equal_fresh_ones(engine):

@@ -863,6 +863,85 @@ def test_a_body_short_of_its_length_gets_a_408_that_claims_no_count(server, sent
     assert "its 40 bytes had not all come" in json.loads(answer.body)["detail"]
 
 
+#: Requests with `Expect: 100-continue` that are refused without their body, and the
+#: status each gets: answered at once, without a 100, so the client never sends it.
+REFUSED_UNSENT = {
+    "a body over the limit": ("POST", "/v1/advice", ("Content-Length: 1000000",), 413),
+    "a body not JSON": ("POST", "/v1/moderate", ("Content-Type: text/plain",), 415),
+    "a compressed body": ("POST", "/v1/advice", ("Content-Encoding: gzip",), 415),
+    "a method the route does not take": ("PUT", "/v1/advice", (), 405),
+    "a route that takes no body": ("POST", "/v1/guidance", (), 405),
+    "a path no route has": ("POST", "/v1/advise", (), 404),
+    "a chunked body over the limit": (
+        "POST",
+        "/v1/advice",
+        ("Transfer-Encoding: chunked", "Content-Length: 5"),
+        400,  # gunicorn refuses both framings at once, before any 100
+    ),
+}
+
+
+def _head(method: str, target: str, headers: tuple[str, ...]) -> bytes:
+    """The head of a request whose body waits for `100 Continue` (17 bytes unless the
+    headers frame it otherwise)."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: advisor", "Expect: 100-continue", *headers]
+    if not any(h.lower().startswith(("content-length", "transfer-")) for h in headers):
+        lines.append("Content-Length: 17")
+    if not any(h.lower().startswith("content-type") for h in headers):
+        lines.append("Content-Type: application/json")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize("name", REFUSED_UNSENT)
+def test_a_request_refused_without_its_body_gets_no_100_continue(server, name):
+    """Its final answer comes without a 100 (RFC 9110, 10.1.1), so the client never
+    sends the body, and the connection is closed: whether the body follows is then
+    the client's choice, so nothing after the head is read as a request."""
+    method, target, headers, status = REFUSED_UNSENT[name]
+    raw = _head(method, target, headers) + request("GET", "/health/live")
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    assert [answer.status for answer in answers] == [status]
+    check(answers[0], {status})
+    assert answers[0].header("connection") == "close"
+
+
+def test_a_body_read_is_asked_for_with_100_continue_and_the_connection_kept(server):
+    parts = urlsplit(server.base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        sock.sendall(_head("POST", "/v1/advice", ()))
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n"):
+            interim += sock.recv(1)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b'{"stage":"after"}' + request("GET", "/health/live"))
+        received = b""
+        while chunk := sock.recv(1 << 16):
+            received += chunk
+    answers, rest = parse(received)
+    assert rest == b""
+    assert [answer.status for answer in answers] == [200, 200]
+    assert answers[0].header("connection") == "keep-alive"
+
+
+#: Requests with `Expect: 100-continue` but no body to wait for: no 100, and the
+#: connection kept for the next request.
+NOTHING_TO_CONTINUE = [
+    ("GET", "/v1/sources", (), 200),
+    ("HEAD", "/v1/sources", (), 200),
+    ("POST", "/v1/advice", ("Content-Length: 0", "Content-Type: application/json"), 400),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status"), NOTHING_TO_CONTINUE)
+def test_an_expect_without_a_body_gets_no_100_continue(server, method, path, headers, status):
+    raw = request(method, path, headers=("Expect: 100-continue", *headers), close=False)
+    answers, rest = exchange(server, raw + request("GET", "/health/live"), heads=method == "HEAD")
+    assert rest == b""
+    assert [answer.status for answer in answers] == [status, 200]
+    check(answers[0], {status})
+
+
 # --- Preconditions on the answers with an ETag ----------------------------------------
 
 #: The paths whose answers carry an ETag.
@@ -1104,6 +1183,31 @@ def test_a_path_no_route_has_is_a_404_naming_the_path(server, path):
     assert "path" in problem["detail"]
     assert "/openapi.json" in problem["detail"]
     assert problem["instance"].startswith("/")
+
+
+#: Headers that differ between any two answers.
+_PER_ANSWER = frozenset(("date", "x-request-id"))
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST", "DELETE"])
+def test_metrics_on_the_api_listener_is_answered_as_a_path_no_route_has(server, method):
+    """Outside its own listener /metrics is a 404 that tells nothing: the same status,
+    headers and detail as a path no route has, whatever the method."""
+    answers = {}
+    for path in ("/metrics", "/metricz"):
+        body = b"{}" if method == "POST" else b""
+        [answer], _ = exchange(server, request(method, path, body), heads=method == "HEAD")
+        check(answer, {404})
+        answers[path] = answer
+    shown, missing = answers["/metrics"], answers["/metricz"]
+    assert {k: v for k, v in shown.headers.items() if k not in _PER_ANSWER} == {
+        k: v for k, v in missing.headers.items() if k not in _PER_ANSWER
+    }
+    if method != "HEAD":
+        problem, expected = json.loads(shown.body), json.loads(missing.body)
+        assert problem["instance"] == "/metrics"
+        assert problem["detail"] == expected["detail"]
+        assert {**problem, "instance": None} == {**expected, "instance": None}
 
 
 #: Ids no item has, however encoded: each a 404 that names the id, on every list route.

@@ -160,18 +160,35 @@ def test_the_problems_gunicorn_answers_itself_match_the_problem_schema(doc, erro
             "post",
             {"200", "400", "401", "408", "411", "413", "415", "422", "429", "500"},
         ),
-        ("/v1/guidance", "get", {"200", "304", "401", "429", "500"}),
-        ("/v1/guidance/{item_id}", "get", {"200", "304", "401", "404", "429", "500"}),
-        ("/v1/rejected", "get", {"200", "304", "401", "429", "500"}),
-        ("/v1/rejected/{item_id}", "get", {"200", "304", "401", "404", "429", "500"}),
-        ("/v1/sources", "get", {"200", "304", "401", "429", "500"}),
-        ("/v1/sources/{item_id}", "get", {"200", "304", "401", "404", "429", "500"}),
+        ("/v1/guidance", "get", {"200", "304", "401", "412", "429", "500"}),
+        ("/v1/guidance/{item_id}", "get", {"200", "304", "401", "404", "412", "429", "500"}),
+        ("/v1/rejected", "get", {"200", "304", "401", "412", "429", "500"}),
+        ("/v1/rejected/{item_id}", "get", {"200", "304", "401", "404", "412", "429", "500"}),
+        ("/v1/sources", "get", {"200", "304", "401", "412", "429", "500"}),
+        ("/v1/sources/{item_id}", "get", {"200", "304", "401", "404", "412", "429", "500"}),
         ("/health/ready", "get", {"200", "503"}),
-        ("/openapi.json", "get", {"200", "304"}),
+        ("/openapi.json", "get", {"200", "304", "412"}),
+        ("/docs", "get", {"200", "304", "412"}),
     ],
 )
 def test_operations_document_each_status_they_give(doc, path, method, statuses):
     assert set(doc["paths"][path][method]["responses"]) == statuses
+
+
+def test_every_answer_with_an_etag_documents_its_conditions(doc):
+    """A request may send If-None-Match or If-Match wherever an ETag comes back: each is
+    a parameter of the operation, and its 304 and 412 are documented answers."""
+    for path, _, operation in _operations(doc):
+        if "304" in operation["responses"]:
+            names = [
+                parameter["$ref"].rpartition("/")[2]
+                for parameter in operation["parameters"]
+                if "$ref" in parameter
+            ]
+            assert {"IfNoneMatch", "IfMatch"} <= set(names), path
+            assert operation["responses"]["412"] == {
+                "$ref": "#/components/responses/PreconditionFailed"
+            }, path
 
 
 def test_cached_answers_document_their_headers(doc):
@@ -317,6 +334,7 @@ EMPTY = {"CONTENT_LENGTH": "0"}
         ),
         ("LengthRequired", "post", "/v1/advice", {"content_type": "application/json"}),
         ("NotFound", "get", "/v1/guidance/nope", {}),
+        ("PreconditionFailed", "get", "/v1/guidance", {"headers": {"If-Match": '"other"'}}),
         ("NotAcceptable", "post", "/v1/advice", {"json": {}, "headers": {"Accept": "image/png"}}),
         (
             "ContentTooLarge",

@@ -39,6 +39,7 @@ class AdviceQuerySchema(Schema):
         load_default=False,
         truthy={"true", "1"},
         falsy={"false", "0"},
+        error_messages={"invalid": "Not a boolean: use true or false (or 1 or 0)."},
         metadata={
             "description": "Add `explain`: every rule, fired or not, and why; and "
             "`explain_upcoming`: which rule will recommend each upcoming action, when "

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .caching import etag_of, if_match_failed
 from .calendar import CALENDAR
 
 __all__ = [
     "API_ERRORS",
     "BODY_ERRORS",
     "CACHED",
+    "CONDITIONS",
     "JSON",
     "NOT_MODIFIED",
     "OPTIONAL_KEY",
     "PROBLEMS",
+    "conditional_responses",
     "describe",
     "errors",
     "json_content",
@@ -39,14 +42,15 @@ API_KEY = "apiKey"
 OPTIONAL_KEY = [{}, {API_KEY: []}]
 
 #: The problem responses: component name -> (status, title, when, example detail, path).
-#: A detail of None: the example is a validation error (`advisor.web.openapi`).
+#: A detail of None: the example is a validation error (`advisor.web.openapi`); a
+#: function: the detail for the ruleset digest it is given.
 PROBLEMS = {
     "BadRequest": (
         400,
         "Bad Request",
-        "Malformed JSON, invalid UTF-8, a key given twice, "
+        "An empty body, malformed JSON, invalid UTF-8, a key given twice, "
         "`NaN`/`Infinity`, an integer of more than 30 digits or nesting too deep.",
-        "The body is not valid JSON: Expecting value at character 0.",
+        "The body is empty: send the request's JSON object.",
         "/v1/advice",
     ),
     "Unauthorized": (
@@ -72,6 +76,14 @@ PROBLEMS = {
         f"This endpoint answers in {JSON} or "
         f"{CALENDAR}; the Accept header allows neither (image/png).",
         "/v1/advice",
+    ),
+    "PreconditionFailed": (
+        412,
+        "Precondition Failed",
+        "An `If-Match` names no current `ETag` of this resource (nor `*`); the detail "
+        "gives the current one. Never the representation under a 412 status.",
+        lambda digest: if_match_failed(etag_of(digest, "/v1/guidance")),
+        "/v1/guidance",
     ),
     "RequestTimeout": (
         408,
@@ -147,11 +159,20 @@ BODY_ERRORS = (
     "UnsupportedMediaType",
     "UnprocessableContent",
 )
+#: The conditional requests of an answer with an ETag: the parameters, and the
+#: responses besides the 200.
+CONDITIONS = ["IfNoneMatch", "IfMatch"]
 NOT_MODIFIED = {
     "description": "Not modified: the `If-None-Match` ETag is current. No body.",
     "headers": {"ETag": "ETag"},
 }
 CACHED = {"ETag": "ETag", "Cache-Control": "CacheControl"}
+
+
+def conditional_responses(*names: str) -> dict:
+    """The 304 and 412 of an answer with an ETag, and the named problem responses."""
+    return {"304": NOT_MODIFIED, **errors("PreconditionFailed", *names)}
+
 
 #: An operation's description: the OpenAPI operation object, or a function of the
 #: engine and the drafts that returns it.

@@ -187,11 +187,22 @@ def _require_utf8_json() -> None:
         mimetype.startswith("application/") and mimetype.endswith("+json")
     ):
         raise UnsupportedMediaType(
-            f"Send the body as application/json (got {mimetype or 'no content type'})."
+            f"Send the body as application/json (got {shortened(mimetype) or 'no content type'})."
+        )
+    # Werkzeug keeps the last of a parameter given twice and drops one with no value:
+    # neither may decide the charset unseen.
+    named = [
+        part.partition("=")
+        for part in request.environ.get("CONTENT_TYPE", "").split(";")[1:]
+        if part.partition("=")[0].strip().lower() == "charset"
+    ]
+    if len(named) > 1 or named and not named[0][2].strip(' \t"'):
+        raise UnsupportedMediaType(
+            "Send the body as UTF-8, with one charset parameter (charset=utf-8) or none."
         )
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {charset}).")
+        raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {shortened(charset)}).")
 
 
 #: What `_quick_json` answers when the strict reading must decide.
@@ -298,6 +309,8 @@ def strict_json(raw: bytes):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
+    if not text.strip(" \t\n\r"):  # JSON's white space: nothing was sent to read
+        raise BadRequest("The body is empty: send the request's JSON object.")
     try:
         value = json.loads(
             text,

@@ -25,16 +25,25 @@ from werkzeug.http import parse_date, parse_range_header
 from .errors import problem
 from .extension import get_engine, get_settings
 
-__all__ = ["cache_by_digest", "conditional", "etag", "init_app", "static_file"]
+__all__ = [
+    "cache_by_digest",
+    "conditional",
+    "etag",
+    "etag_of",
+    "if_match_failed",
+    "init_app",
+    "static_file",
+]
 
 
 def etag(path: str) -> str:
     """The strong entity tag of `path` under the loaded ruleset (without quotes)."""
-    return _etag(get_engine().digest, path)
+    return etag_of(get_engine().digest, path)
 
 
 @lru_cache(maxsize=256)  # the cacheable paths are few: the catalogue's, /openapi.json, /docs
-def _etag(digest: str, path: str) -> str:
+def etag_of(digest: str, path: str) -> str:
+    """The strong entity tag of `path` under the ruleset of `digest` (without quotes)."""
     digest = digest.removeprefix("sha256:")
     return f"{digest[:16]}-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
 
@@ -65,10 +74,7 @@ def conditional(response: Response, ranges: bool = False) -> Response:
         tag, _weak = response.get_etag()
         named = request.if_match
         if named and not (named.star_tag or named.is_strong(tag)):
-            return _failed(
-                response,
-                f'If-Match names no current version of this resource: its ETag is "{tag}".',
-            )
+            return _failed(response, if_match_failed(tag))
         # Met (Werkzeug would refuse "*", which every current representation meets).
     elif _modified_since(response.last_modified, environ.get("HTTP_IF_UNMODIFIED_SINCE")):
         return _failed(
@@ -101,6 +107,11 @@ _RANGE_HEADERS = frozenset(("HTTP_RANGE", "HTTP_IF_RANGE"))
 #: The headers decided before Werkzeug's `make_conditional` sees the request, which
 #: would decide them otherwise (If-Match's "*", ranges before If-None-Match).
 _DECIDED = _RANGE_HEADERS | {"HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
+
+
+def if_match_failed(tag: str) -> str:
+    """The detail of the 412 for an If-Match naming no current version, whose tag is `tag`."""
+    return f'If-Match names no current version of this resource: its ETag is "{tag}".'
 
 
 def _failed(response: Response, detail: str) -> Response:

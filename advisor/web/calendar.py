@@ -32,6 +32,8 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
+from .errors import shortened
+
 __all__ = ["CALENDAR", "JSON", "calendar_response", "negotiate", "plan", "require_interview_end"]
 
 JSON = "application/json"
@@ -48,7 +50,7 @@ def negotiate() -> str:
     if chosen is None:
         raise NotAcceptable(
             f"This endpoint answers in {JSON} or {CALENDAR}; "
-            f"the Accept header allows neither ({accept})."
+            f"the Accept header allows neither ({shortened(accept)})."
         )
     return chosen
 

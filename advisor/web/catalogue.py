@@ -26,8 +26,17 @@ from ..schemas import (
     SourceListSchema,
     dump_source,
 )
-from .apidoc import API_ERRORS, CACHED, NOT_MODIFIED, OPTIONAL_KEY, errors, json_content, operation
+from .apidoc import (
+    API_ERRORS,
+    CACHED,
+    CONDITIONS,
+    OPTIONAL_KEY,
+    conditional_responses,
+    json_content,
+    operation,
+)
 from .caching import cache_by_digest
+from .errors import shortened
 from .extension import get_engine
 
 bp = Blueprint("catalogue", __name__)
@@ -43,7 +52,7 @@ def _catalogue():
 
 def _one(items: dict, item_id: str, kind: str):
     if item_id not in items:
-        raise NotFound(f"No {kind} has the id {item_id!r}.")
+        raise NotFound(f"No {kind} has the id {shortened(item_id)!r}.")
     return items[item_id]
 
 
@@ -90,15 +99,14 @@ def _list_operation(kind: str):
             "security": OPTIONAL_KEY,
             "operationId": f"list_{kind}",
             "summary": summary,
-            "parameters": ["IfNoneMatch"],
+            "parameters": CONDITIONS,
             "responses": {
                 "200": {
                     "description": f"Every {noun} (the example shows two at most).",
                     "headers": CACHED,
                     "content": json_content(list_schema, listed),
                 },
-                "304": NOT_MODIFIED,
-                **errors(*API_ERRORS),
+                **conditional_responses(*API_ERRORS),
             },
         }
 
@@ -127,7 +135,7 @@ def _item_operation(kind: str):
                     "schema": {"type": "string", "minLength": 1},
                     "example": one["id"],
                 },
-                "IfNoneMatch",
+                *CONDITIONS,
             ],
             "responses": {
                 "200": {
@@ -135,8 +143,7 @@ def _item_operation(kind: str):
                     "headers": CACHED,
                     "content": json_content(item_schema, one),
                 },
-                "304": NOT_MODIFIED,
-                **errors("NotFound", *API_ERRORS),
+                **conditional_responses("NotFound", *API_ERRORS),
             },
         }
 

@@ -14,7 +14,7 @@ import re
 from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup, escape
 
-from .apidoc import CACHED, NOT_MODIFIED, operation
+from .apidoc import CACHED, CONDITIONS, conditional_responses, operation
 from .caching import cache_by_digest
 from .openapi import document
 
@@ -232,7 +232,7 @@ def _page() -> str:
         "tags": ["documentation"],
         "operationId": "docs",
         "summary": "This document as a web page.",
-        "parameters": ["IfNoneMatch"],
+        "parameters": CONDITIONS,
         "responses": {
             "200": {
                 "description": "An HTML page with no script, rendered on the server; "
@@ -240,7 +240,7 @@ def _page() -> str:
                 "headers": CACHED,
                 "content": {"text/html": {"schema": {"type": "string"}}},
             },
-            "304": NOT_MODIFIED,
+            **conditional_responses(),
         },
     }
 )

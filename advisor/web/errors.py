@@ -70,8 +70,9 @@ def _too_large(error: RequestEntityTooLarge):
     return problem(413, error.name, f"The body is larger than the limit of {limit} bytes.")
 
 
-#: The most fields a 422 lists, and the longest field name it repeats: a body of
-#: many or long unknown keys gets a short answer, not one line per key.
+#: The most fields a 422 lists, and the longest text of the client's any problem repeats
+#: (a field name, an id, a header value): a body of many or long unknown keys, or a
+#: header or path of kilobytes, gets a short answer, not one that repeats it all.
 MAX_ERRORS = 50
 MAX_NAME_CHARS = 100
 
@@ -100,7 +101,8 @@ def validation_problem(error: ValidationError, instance: str) -> dict:
 
 
 def shortened(name: str) -> str:
-    """`name`, cut to `MAX_NAME_CHARS` characters when longer (it may be the client's)."""
+    """`name`, cut to `MAX_NAME_CHARS` characters when longer (it may be the client's):
+    how every problem repeats what a client sent."""
     return name if len(name) <= MAX_NAME_CHARS else f"{name[: MAX_NAME_CHARS - 1]}…"
 
 

@@ -42,6 +42,7 @@ from werkzeug.exceptions import NotFound
 from .._logs import JsonFormatter
 from ..config import listener_matches
 from .apidoc import operation
+from .errors import NO_ROUTE
 from .extension import get_engine, get_settings
 
 REQUEST_ID = "X-Request-ID"
@@ -279,7 +280,7 @@ def _metrics_elsewhere() -> None:
     connection = request.environ.get("gunicorn.socket")  # absent in process (tests)
     bind = get_settings().metrics_bind
     if connection is not None and not (bind and listener_matches(bind, connection.getsockname())):
-        raise NotFound()
+        raise NotFound(NO_ROUTE)  # as a path no route has: nothing else says it is there
 
 
 def init_app(app: Flask) -> None:

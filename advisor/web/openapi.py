@@ -29,9 +29,10 @@ from ..state import InterviewStateSchema
 from .apidoc import (
     API_KEY,
     CACHED,
-    NOT_MODIFIED,
+    CONDITIONS,
     OPTIONAL_KEY,
     PROBLEMS,
+    conditional_responses,
     describe,
     json_content,
     operation,
@@ -165,9 +166,11 @@ def _unprocessable() -> dict:
     raise AssertionError("the 422 example body must be invalid")
 
 
-def _problem_responses() -> dict:
+def _problem_responses(digest: str) -> dict:
     responses = {}
     for name, (status, title, when, detail, path) in PROBLEMS.items():
+        if callable(detail):
+            detail = detail(digest)
         example = problem_body(status, title, detail, path) if detail else _unprocessable()
         responses[name] = {
             "description": when,
@@ -214,7 +217,7 @@ def _name_inline_schemas(spec: APISpec) -> None:
 NAMED_KEYS = ("type", "enum", "minLength", "maxLength", "pattern")
 
 
-def _components(spec: APISpec) -> None:
+def _components(spec: APISpec, digest: str) -> None:
     state = {
         "dependentRequired": {"now": ["interview_ended_at"]},
         "not": {
@@ -293,7 +296,18 @@ def _components(spec: APISpec) -> None:
             "schema": {"type": "string"},
         },
     )
-    for name, response in _problem_responses().items():
+    spec.components.parameter(
+        "IfMatch",
+        "header",
+        {
+            "name": "If-Match",
+            "required": False,
+            "description": "ETags from earlier answers (or `*`): the answer only if one of "
+            "them is current, else a 412 problem giving the current one.",
+            "schema": {"type": "string"},
+        },
+    )
+    for name, response in _problem_responses(digest).items():
         spec.components.response(name, response)
 
 
@@ -381,7 +395,7 @@ def build_document(app: Flask, engine, drafts) -> dict:
             "x-ruleset": {"version": engine.version, "digest": engine.digest},
         },
     )
-    _components(spec)
+    _components(spec, engine.digest)
     for path, operations in _paths(app, engine, drafts).items():
         spec.path(path=path, operations=operations)
     # After the paths: they register the catalogue's schemas (`Source`, `Rejected`…).
@@ -405,14 +419,14 @@ def document() -> dict:
         "tags": ["documentation"],
         "operationId": "openapi",
         "summary": "This OpenAPI 3.1 document.",
-        "parameters": ["IfNoneMatch"],
+        "parameters": CONDITIONS,
         "responses": {
             "200": {
                 "description": "The document; cached like the catalogue.",
                 "headers": CACHED,
                 "content": json_content({"type": "object"}),
             },
-            "304": NOT_MODIFIED,
+            **conditional_responses(),
         },
     }
 )
