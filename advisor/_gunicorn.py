@@ -14,11 +14,6 @@ process) with a deadline on everything a client does:
 - each write of the answer within the same time: a client that does not take
   it is treated as gone, and the connection is reset.
 
-A body sent only after ``100 Continue`` (``Expect: 100-continue``) is asked for
-when the application reads it, not as soon as the headers are read: a request
-refused without it is answered before the client sends it, and its connection
-closed.
-
 Only the time spent waiting on a client is bounded; the engine's own work is
 not interrupted. Between two requests of one connection the worker lets its
 other connections in, so a client that sends many at once cannot hold it.
@@ -135,35 +130,22 @@ def refuse_tls(cfg) -> None:
         )
 
 
-#: The interim answer to ``Expect: 100-continue``: send the body now.
-CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
 class _Body:
     """A request body that must have arrived by a deadline.
 
     A read past it raises ``TimeoutError`` and marks the request to close its
     connection: the rest of the body may never come.
-
-    Given the client's socket (`continue_to`), the body is one whose client waits
-    for ``100 Continue`` before sending it: the first read sends it, and gives the
-    request back the connection `Worker.handle_request` marked to close.
     """
 
-    def __init__(self, request, seconds: float, continue_to=None, closing=False):
+    def __init__(self, request, seconds: float):
         self._request = request
         self._body = request.body
         self._deadline = time.monotonic() + seconds
-        self._continue_to, self._closing = continue_to, closing
 
     def __getattr__(self, name):
         return getattr(self._body, name)
 
     def _within_deadline(self, read, *args):
-        if self._continue_to is not None:
-            sock, self._continue_to = self._continue_to, None
-            self._request.must_close = self._closing
-            sock.sendall(CONTINUE)
         timer = gevent.Timeout(max(self._deadline - time.monotonic(), 0.001))
         try:
             with timer:
@@ -429,19 +411,6 @@ def _unframed(req) -> bool:
     return req.method == "POST" and not any(name in _FRAMING for name, _ in req.headers)
 
 
-def _awaits_continue(req) -> bool:
-    """Whether gunicorn's request `req` has a body its client sends only after a
-    ``100 Continue``, which gunicorn would send at once, before the application has
-    seen the request (``Expect: 100-continue`` without a body, or with a length of
-    0, has nothing to wait for)."""
-    if not getattr(req, "_expected_100_continue", False):
-        return False
-    for name, value in req.headers:
-        if name == "TRANSFER-ENCODING" or name == "CONTENT-LENGTH" and value.strip() != "0":
-            return True
-    return False
-
-
 def _asks_to_close(req) -> bool:
     """Whether gunicorn's request `req` names ``close`` among its Connection options
     (gunicorn reads a Connection header only when it is that one word, so it would
@@ -465,12 +434,7 @@ class Worker(GeventWorker):
         super().handle(listener, _Client(client, self.client_timeout), addr)
 
     def handle_request(self, listener_name, req, sock, addr):
-        awaits_continue = _awaits_continue(req)
-        # gunicorn sends ``100 Continue`` as soon as it has read the headers (its
-        # request holds no public setting for this): the body is asked for only when
-        # the application reads it (`_Body`), so that a request refused without it
-        # (401, 404, 405, 413, 415, 429) is answered before the client sends it.
-        req._expected_100_continue = False
+        req.body = _Body(req, self.client_timeout)
         if req.version > (1, 1):
             # HTTP/1.2 to 1.9: answered as the HTTP/1.1 it is processed as (RFC 9110,
             # 2.5 and 6.2), never in a version the server does not speak.
@@ -480,14 +444,6 @@ class Worker(GeventWorker):
             # 411), but the client may have sent one: close after the answer, rather
             # than read those bytes as the connection's next request.
             req.must_close = True
-        if awaits_continue:
-            # Until the body is asked for, the connection closes after the answer: a
-            # client answered without a 100 may or may not send the body (RFC 9110,
-            # 10.1.1), so what follows on the connection is no request to read.
-            req.body = _Body(req, self.client_timeout, sock, req.must_close)
-            req.must_close = True
-        else:
-            req.body = _Body(req, self.client_timeout)
         if not req.path:
             # An absolute-form target without a path (`GET http://host HTTP/1.1`)
             # asks for "/" (RFC 9110, 4.2.3), not for a redirect to it that Werkzeug
