@@ -17,6 +17,7 @@ import sys
 from marshmallow import ValidationError
 
 from ._data import DataError, describe_errors
+from .answer import write_verdict
 from .cases import load_cases, run_cases, run_moderation_cases
 from .config import Settings, default_engine, packaged
 from .drafts import (
@@ -28,7 +29,7 @@ from .drafts import (
     load_drafts,
     run_draft_cases,
 )
-from .schemas import dump_advice, dump_trace, dump_upcoming_trace, dump_verdict
+from .schemas import dump_advice, dump_trace, dump_upcoming_trace
 from .state import InterviewState
 from .wording import duration, window_words
 
@@ -139,7 +140,7 @@ def _moderate(args) -> int:
     engine = default_engine()
     verdict = engine.moderate(_read(args.file))
     if args.json:
-        _print_json(dump_verdict(verdict))
+        _print_json(write_verdict(verdict))
     else:
         titles = _titles_of(engine)
         for sentence in verdict.sentences:
