@@ -161,7 +161,7 @@ BODY_ERRORS = (
 )
 #: The conditional requests of an answer with an ETag: the parameters, and the
 #: responses besides the 200.
-CONDITIONS = ["IfNoneMatch", "IfMatch"]
+CONDITIONS = ("IfNoneMatch", "IfMatch")
 NOT_MODIFIED = {
     "description": "Not modified: the `If-None-Match` ETag is current. No body.",
     "headers": {"ETag": "ETag"},

@@ -99,7 +99,7 @@ def _list_operation(kind: str):
             "security": OPTIONAL_KEY,
             "operationId": f"list_{kind}",
             "summary": summary,
-            "parameters": CONDITIONS,
+            "parameters": list(CONDITIONS),
             "responses": {
                 "200": {
                     "description": f"Every {noun} (the example shows two at most).",

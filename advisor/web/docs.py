@@ -232,7 +232,7 @@ def _page() -> str:
         "tags": ["documentation"],
         "operationId": "docs",
         "summary": "This document as a web page.",
-        "parameters": CONDITIONS,
+        "parameters": list(CONDITIONS),
         "responses": {
             "200": {
                 "description": "An HTML page with no script, rendered on the server; "

@@ -419,7 +419,7 @@ def document() -> dict:
         "tags": ["documentation"],
         "operationId": "openapi",
         "summary": "This OpenAPI 3.1 document.",
-        "parameters": CONDITIONS,
+        "parameters": list(CONDITIONS),
         "responses": {
             "200": {
                 "description": "The document; cached like the catalogue.",
