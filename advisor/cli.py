@@ -31,7 +31,7 @@ from .drafts import (
 )
 from .schemas import dump_advice, dump_trace, dump_upcoming_trace
 from .state import InterviewState
-from .wording import duration, window_words
+from .wording import UP, duration, window_words
 
 __all__ = ["main"]
 
@@ -102,7 +102,7 @@ def _print_advice(body: dict, titles: dict) -> None:
     if body["upcoming"]:
         print("\nWhat comes next, if you do what is due now and hear nothing:")
         for action in body["upcoming"]:
-            when = f"in {duration(action['starts_in_hours'])}"
+            when = f"in {duration(action['starts_in_hours'], UP)}"
             if "starts" in action:
                 when += f" ({action['starts']})"
             print(f"- {when}: {action['title']}  [{action['id']}]")
@@ -207,7 +207,7 @@ def _explain(args) -> int:
         detail = trace.get("because") or trace.get("failed")
         print(f"{mark} {trace['rule']} → {target}\n        {detail}")
     for row in dump_upcoming_trace(engine.evaluate(state).upcoming):
-        when = f"in {duration(row['starts_in_hours'])}"
+        when = f"in {duration(row['starts_in_hours'], UP)}"
         print(f"LATER   {row['rule']} → {row['action']}, {when}\n        {row['because']}")
     return 0
 

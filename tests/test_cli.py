@@ -291,7 +291,7 @@ def test_rules_explain_says_which_rule_fires_later_and_when(tmp_path, capsys):
     path.write_text(json.dumps({"stage": "after", "hours_since": 2}))
     assert main(["rules", "explain", str(path)]) == 0
     later = [line for line in capsys.readouterr().out.splitlines() if line.startswith("LATER")]
-    assert any("follow-up-after-five-days → follow-up, in four days" in line for line in later)
+    assert any("follow-up-after-five-days → follow-up, in five days" in line for line in later)
 
 
 #: Each subcommand, as typed after `advisor`.
