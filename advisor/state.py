@@ -9,11 +9,12 @@ has exactly the type its field declares.
 
 Time is counted two ways. With ``interview_ended_at`` the clock is known:
 days are calendar days in the offset the interview end was given in ("the
-day after" starts at the next midnight, a stated decision date has passed at
-its midnight). With ``hours_since`` alone the time of day is unknown: a day
-is a 24-hour period from the end of the interview (the rules take the day
-after to have begun 16 hours on), and a decision promised in N days has
-passed N x 24 hours on.
+day after" starts at the next midnight, a decision promised for the
+interview's own day has passed at its midnight). With ``hours_since`` alone
+the time of day is unknown: a day is a 24-hour period from the end of the
+interview (the rules take the day after to have begun 16 hours on). Either
+way, a decision promised "within N days" (N at least one) has passed
+N x 24 hours on.
 
 At stage ``closing`` the interview has not ended: ``hours_since`` must be 0
 and an ``interview_ended_at`` must equal ``now``; anything else is refused
@@ -422,8 +423,9 @@ STATE_FIELDS: tuple[StateField, ...] = (
         "decision_expected_in_days",
         Integer(0, MAX_DAYS, nullable=True),
         "When the employer said they would decide, in days after the interview. A "
-        "follow-up is advised once that date has passed without news (its midnight "
-        "with `interview_ended_at`; N x 24 hours on, at least 24, with `hours_since`).",
+        "follow-up is advised once that time has passed without news: N x 24 hours on; "
+        "for 0 (the interview's own day), its midnight with `interview_ended_at`, "
+        "24 hours on with `hours_since`.",
         default=None,
     ),
     _flag("asked_next_steps", "The candidate already asked about next steps and the timeline."),
@@ -611,24 +613,31 @@ class InterviewState:
         return self._hours_until(self.interview_ended_at.date() + timedelta(days=number))
 
     def decision_hours(self) -> float | None:
-        """Hours from the end of the interview to the end of the stated decision date."""
+        """Hours from the end of the interview to when the stated decision time passed:
+        "within N days" is N days of 24 hours, with the clock or without; a decision
+        promised for the interview's own day passes at the end of that day when the
+        clock is known (without it, that day's end is not known: at the interview's
+        end)."""
         days = self.decision_expected_in_days
         if days is None:
             return None
-        return 24.0 * days if self.interview_ended_at is None else self.day_start(days + 1)
+        if days >= 1 or self.interview_ended_at is None:
+            return 24.0 * days
+        return self.day_start(1)
 
     def grace_hours(self) -> float | None:
         """Hours from the end of the interview to when the stated decision time has
         surely passed, as the contract's follow-up reads it ("once the stated time has
-        passed"): the end of the stated date when the clock is known; with hours only,
-        that many days of 24 hours, and a decision promised for the interview's own day
-        24 hours on, by when that day has surely ended."""
+        passed"): N days of 24 hours for "within N days", with the clock or without,
+        so that one interview told either way gets the same advice at the same moment;
+        a decision promised for the interview's own day, at the end of that day when
+        the clock is known, else 24 hours on, by when that day has surely ended."""
         days = self.decision_expected_in_days
         if days is None:
             return None
-        if self.interview_ended_at is None:
+        if days >= 1 or self.interview_ended_at is None:
             return 24.0 * max(days, 1)
-        return self.day_start(days + 1)
+        return self.day_start(1)
 
     def days_past_decision(self) -> int | None:
         """Calendar days since the stated decision date, when the clock is known."""
