@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -182,6 +183,41 @@ def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page
     expect(status).to_contain_text(f"{len(expected['actions'])} steps to take")
     shot(page, "01-form-advice-with-sources")
     assert tab.problems() == []
+
+
+def test_time_left_is_never_overstated_nor_a_start_brought_forward(api, site, open_page):
+    # Half-hours in: each window's time left rounds down ("Within 22 hours" with
+    # 22.5 left, never 23) and each later start rounds up.
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    fill_form(page, "1.5", [])
+    page.get_by_role("button", name="Get advice").click()
+    section = results(page)
+    expected = advise(api, {"stage": "after", "hours_since": 1.5, "via_agency": True})
+
+    def wait(h: float, rounded) -> str:
+        # Hours under 48, then days, each rounded the one way (a hair of float error aside).
+        nudge = -1e-9 if rounded is math.ceil else 1e-9
+        n = rounded(h + nudge)
+        if n < 48:
+            return f"{n} hour{'' if n == 1 else 's'}"
+        days = rounded(h / 24 + nudge)
+        return f"{days} day{'' if days == 1 else 's'}"
+
+    whens = []
+    for action in expected["actions"]:
+        start, end = action["window"]["start_hours"], action["window"]["end_hours"]
+        if end is None:
+            assert start <= 1.5  # an action due now has opened
+            whens.append("Ongoing")
+        else:
+            whens.append(f"Within {wait(end - 1.5, math.floor)}")
+    assert "Within 22 hours" in whens  # 22.5 left: the nearest hour would be 23
+    expect(section.locator("ol.steps > li .when")).to_have_text(whens)
+
+    later = [f"in {wait(a['starts_in_hours'], math.ceil)}" for a in expected["upcoming"]]
+    assert later
+    expect(section.locator("li.next .when")).to_have_text(later)
 
 
 def test_the_end_can_be_given_as_a_date_and_time(api, site, open_page):

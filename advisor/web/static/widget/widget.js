@@ -223,14 +223,16 @@
     return now.toISOString().slice(0, 16);
   }
 
-  function duration(hours) {
-    if (hours < 1) return `${Math.max(1, Math.round(hours * 60))} min`;
-    if (hours < 48) {
-      const n = Math.round(hours);
-      return `${n} hour${n === 1 ? "" : "s"}`;
-    }
-    const days = Math.round(hours / 24);
-    return `${days} days`;
+  // A wait in words, rounded to its unit: down for the time left before a
+  // deadline (never more than there is), up for the time before a window opens
+  // (never sooner than it does).
+  function duration(hours, round) {
+    const to = (x) => round(x - (round === Math.ceil ? 1e-9 : -1e-9));
+    if (hours < 1) return `${Math.max(1, to(hours * 60))} min`;
+    const n = to(hours);
+    if (n < 48) return `${n} hour${n === 1 ? "" : "s"}`;
+    const days = to(hours / 24);
+    return `${days} day${days === 1 ? "" : "s"}`;
   }
 
   // The widget speaks English, so dates do too, in the reader's kind of English.
@@ -308,18 +310,18 @@
     const { start_hours: start, end_hours: end } = action.window;
     if (end === null) {
       if (start <= hoursSince) return ["Ongoing", "later"];
-      const from = action.due ? formatDate(action.due) : `in ${duration(start - hoursSince)}`;
+      const from = action.due ? formatDate(action.due) : `in ${duration(start - hoursSince, Math.ceil)}`;
       return [`From ${from}`, "later"];
     }
     if (end <= hoursSince) return ["Now", "now"];
     if (start > hoursSince) {
-      const from = action.due ? "" : ` in ${duration(start - hoursSince)}`;
+      const from = action.due ? "" : ` in ${duration(start - hoursSince, Math.ceil)}`;
       return [action.due ? `By ${formatDate(action.due)}` : `Starting${from}`, "later"];
     }
     const left = end - hoursSince;
     const urgency = left <= 24 ? "now" : "later";
     if (action.due) return [`By ${formatDate(action.due)}`, urgency];
-    return [`Within ${duration(left)}`, urgency];
+    return [`Within ${duration(left, Math.floor)}`, urgency];
   }
 
   // "take-time-out" -> "Take time out": a name for an action the answer does not list.
@@ -1097,7 +1099,7 @@
   function nextStep(action) {
     const when = action.starts
       ? el("time", { datetime: action.starts }, formatDate(action.starts))
-      : `in ${duration(action.starts_in_hours)}`;
+      : `in ${duration(action.starts_in_hours, Math.ceil)}`;
     return el(
       "li",
       { className: "next" },
