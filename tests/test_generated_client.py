@@ -108,6 +108,13 @@ def test_the_docs_show_the_python_client_examples():
     assert len(CLIENT_EXAMPLES) == 2, [b.name for b in CLIENT_EXAMPLES]
 
 
+def test_the_docs_install_the_formatter_the_generator_runs():
+    # The fixture above runs the generator with this venv's ruff on PATH; a reader
+    # following the page needs it too, or the generator ends with a warning.
+    [install] = [b for b in blocks(API_PAGE) if "pip install openapi-python-client" in b.text]
+    assert "pip install openapi-python-client ruff" in install.text
+
+
 @pytest.mark.parametrize("example", CLIENT_EXAMPLES, ids=[b.name for b in CLIENT_EXAMPLES])
 def test_the_python_client_examples_of_the_docs_print_what_they_show(
     server, python_client, example
