@@ -7,8 +7,8 @@
   lists with a small limit of its own brings a 429), and checks that every
   answer is read into its typed models with no field left over.
 - TypeScript (where node and npm are installed): openapi-typescript types the
-  document, ``clients/use_typescript_client.ts`` makes the same calls with
-  openapi-fetch, ``tsc --strict`` checks them and node runs them; the example
+  document, ``clients/use_typescript_client.ts`` makes such calls with
+  openapi-fetch (each kind of operation, and the errors, the 429 too), ``tsc --strict`` checks them and node runs them; the example
   of docs/api.md is compiled and run as the page shows it, in an ES module
   package as the page sets one up.
 """
@@ -143,7 +143,7 @@ def test_a_typed_typescript_client_compiles_and_works(server, tmp_path):
         cwd=tmp_path,
     )
     _run(*npx, "tsc", "-p", ".", cwd=tmp_path)
-    output = _run("node", "out/use_typescript_client.js", server.base, cwd=tmp_path)
+    output = _run("node", "out/use_typescript_client.js", server.base, KEY, cwd=tmp_path)
     assert output.strip() == "ok"
 
 
