@@ -60,7 +60,7 @@ def _state(name: str) -> InterviewState:
     text = _read(name)
     if text.startswith("\ufeff"):  # as some editors save UTF-8; the parser's words name Python
         raise UsageError(
-            f"{name}: starts with a byte order mark (U+FEFF), which a state must not: "
+            f"{name}: starts with a byte order mark (U+FEFF), which a state must not carry: "
             "save it as UTF-8 without one"
         )
     try:

@@ -306,7 +306,7 @@ def _holding(value, pattern: re.Pattern):
 #: save one at the start of a UTF-8 file, and the parser's own words for it name Python.
 BYTE_ORDER_MARK = (
     "The body starts with a byte order mark (U+FEFF), which JSON sent over a network "
-    "must not: save or send it as UTF-8 without one."
+    "must not carry: send it as UTF-8 without one."
 )
 
 

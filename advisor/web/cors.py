@@ -41,9 +41,9 @@ EXPOSED_HEADERS = (
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
 )
-#: What a preflight may ask for (every request header /openapi.json names but the API
-#: key's `Authorization`, which is for servers: browsers call anonymously), and how long
-#: a browser may keep the answer.
+#: What a preflight may ask for (the body's type, `Accept`, the conditions /openapi.json
+#: offers and a request id; not the API key's `Authorization`, which is for servers:
+#: browsers call anonymously), and how long a browser may keep the answer.
 ALLOWED = {
     "methods": ("GET", "HEAD", "POST", "OPTIONS"),
     "headers": ("Accept", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"),
