@@ -57,8 +57,14 @@ def _read(name: str) -> str:
 
 
 def _state(name: str) -> InterviewState:
+    text = _read(name)
+    if text.startswith("\ufeff"):  # as some editors save UTF-8; the parser's words name Python
+        raise UsageError(
+            f"{name}: starts with a byte order mark (U+FEFF), which a state must not carry: "
+            "save it as UTF-8 without one"
+        )
     try:
-        body = json.loads(_read(name))
+        body = json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"{name}: not valid JSON: {error}") from error
     if not isinstance(body, dict):

@@ -6,6 +6,7 @@ import pytest
 
 from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
+from advisor.web.body import BYTE_ORDER_MARK
 from advisor.web.errors import MAX_NAME_CHARS
 
 from .apps import make_app
@@ -526,6 +527,23 @@ def test_an_empty_body_is_a_400_that_says_it_is_empty(client, path, body, chunke
     assert response.status_code == 400
     assert response.mimetype == PROBLEM
     assert response.get_json()["detail"] == "The body is empty: send the request's JSON object."
+
+
+#: Bodies that begin with a byte order mark (U+FEFF, as some editors save UTF-8), whole or cut.
+BOM_BODIES = [
+    b'\xef\xbb\xbf{"stage": "after"}',
+    b'\xef\xbb\xbf {"stage": "after"}',
+    b"\xef\xbb\xbf",
+]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+@pytest.mark.parametrize("body", BOM_BODIES)
+def test_a_body_with_a_byte_order_mark_is_a_400_that_says_so(client, path, body):
+    response = client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM
+    assert response.get_json()["detail"] == BYTE_ORDER_MARK
 
 
 #: Content types whose charset is given twice or empty, and whether the body is taken.

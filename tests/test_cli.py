@@ -83,6 +83,7 @@ def test_advise_reads_stdin(monkeypatch, capsys):
     ("content", "message"),
     [
         ("{", "not valid JSON"),
+        ('\ufeff{"stage": "after"}', "starts with a byte order mark (U+FEFF)"),
         ("[1]", "must be a JSON object"),
         ('{"stage": "lunch"}', "stage: Must be one of"),
         ('{"stage": "after", "extra": 1}', "extra: Unknown field"),

@@ -64,19 +64,31 @@ def test_any_origin_may_read_answers_and_errors_by_default(client, method, path,
     assert {"ETag", "X-Request-ID", "Retry-After"} <= set(exposed.replace(" ", "").split(","))
 
 
-def test_a_preflight_allows_json_posts(client):
+#: Requests a page's script may make, with the headers /openapi.json lets it send.
+PREFLIGHTS = [
+    ("POST", "/v1/advice", "content-type"),
+    ("POST", "/v1/advice", "accept,content-type"),
+    ("GET", "/v1/guidance", "if-none-match"),
+    ("GET", "/v1/guidance/send-thank-you", "if-match"),
+    ("GET", "/openapi.json", "if-match,if-none-match"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "asked"), PREFLIGHTS)
+def test_a_preflight_allows_the_headers_the_document_names(client, method, path, asked):
     response = client.options(
-        "/v1/advice",
+        path,
         headers={
             "Origin": ORIGIN,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": asked,
         },
     )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    assert "content-type" in response.headers["Access-Control-Allow-Headers"].lower()
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    allowed = response.headers.get("Access-Control-Allow-Headers", "").lower().split(", ")
+    assert set(asked.split(",")) <= set(allowed)
     assert int(response.headers["Access-Control-Max-Age"]) > 0
     assert "Access-Control-Allow-Credentials" not in response.headers
 

@@ -2,11 +2,13 @@
 
 - Python: openapi-python-client generates the client from the document a
   running gunicorn serves; it is installed into a throwaway venv (it needs
-  only httpx and attrs), where ``clients/use_python_client.py`` calls advice,
-  moderation, a 404 and a 422 through it and checks the typed results.
+  only httpx and attrs), where ``clients/use_python_client.py`` calls every
+  operation through it, meets each error a client can (an API key the server
+  lists with a small limit of its own brings a 429), and checks that every
+  answer is read into its typed models with no field left over.
 - TypeScript (where node and npm are installed): openapi-typescript types the
-  document, ``clients/use_typescript_client.ts`` makes the same calls with
-  openapi-fetch, ``tsc --strict`` checks them and node runs them; the example
+  document, ``clients/use_typescript_client.ts`` makes such calls with
+  openapi-fetch (each kind of operation, and the errors, the 429 too), ``tsc --strict`` checks them and node runs them; the example
   of docs/api.md is compiled and run as the page shows it, in an ES module
   package as the page sets one up.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.config import hash_api_key
 from advisor.web.openapi import API_VERSION
 
 from .live import ROOT, gunicorn
@@ -34,6 +37,10 @@ BIN = Path(sys.executable).parent
 CLIENTS = Path(__file__).resolve().parent / "clients"
 USE = CLIENTS / "use_python_client.py"
 API_PAGE = ROOT / "docs" / "api.md"
+#: An API key the server lists, with a limit small enough for the client to meet a 429:
+#: anonymous callers (the docs' examples) keep the default limits.
+KEY = "generated-client-key"
+KEY_LIMIT = "3 per minute"
 
 
 def _run(*command, **kwargs) -> str:
@@ -46,7 +53,12 @@ def _run(*command, **kwargs) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with gunicorn(workers=1, log=tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as server:
+    env = {
+        "ADVISOR_API_KEYS": f"generated-client:{hash_api_key(KEY)}",
+        "ADVISOR_API_KEY_RATE_LIMITS": KEY_LIMIT,
+    }
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with gunicorn(workers=1, env=env, log=log) as server:
         yield server
 
 
@@ -84,7 +96,7 @@ def python_client(server, tmp_path_factory) -> Path:
 
 
 def test_a_generated_python_client_installs_and_works(server, python_client):
-    assert _run(str(python_client), str(USE), server.base).strip() == "ok"
+    assert _run(str(python_client), str(USE), server.base, KEY).strip() == "ok"
 
 
 CLIENT_EXAMPLES = [
@@ -94,6 +106,13 @@ CLIENT_EXAMPLES = [
 
 def test_the_docs_show_the_python_client_examples():
     assert len(CLIENT_EXAMPLES) == 2, [b.name for b in CLIENT_EXAMPLES]
+
+
+def test_the_docs_install_the_formatter_the_generator_runs():
+    # The fixture above runs the generator with this venv's ruff on PATH; a reader
+    # following the page needs it too, or the generator ends with a warning.
+    [install] = [b for b in blocks(API_PAGE) if "pip install openapi-python-client" in b.text]
+    assert "pip install openapi-python-client ruff" in install.text
 
 
 @pytest.mark.parametrize("example", CLIENT_EXAMPLES, ids=[b.name for b in CLIENT_EXAMPLES])
@@ -124,7 +143,7 @@ def test_a_typed_typescript_client_compiles_and_works(server, tmp_path):
         cwd=tmp_path,
     )
     _run(*npx, "tsc", "-p", ".", cwd=tmp_path)
-    output = _run("node", "out/use_typescript_client.js", server.base, cwd=tmp_path)
+    output = _run("node", "out/use_typescript_client.js", server.base, KEY, cwd=tmp_path)
     assert output.strip() == "ok"
 
 

@@ -69,6 +69,10 @@ def test_a_client_that_waits_retry_after_is_let_in(engine, opened, waited):
         assert client.get("/v1/sources").status_code == 200
 
 
+#: The headers that say how much of its limit a client has left, readable by a page too.
+RATE_LIMIT_HEADERS = ("Limit", "Remaining", "Reset")
+
+
 @pytest.mark.parametrize("origins", ["*", ORIGIN])
 def test_a_429_carries_the_cors_headers_a_page_needs_to_read_it(engine, origins):
     client = make_app(engine, rate_limits="1 per minute", cors_origins=origins).test_client()
@@ -79,9 +83,14 @@ def test_a_429_carries_the_cors_headers_a_page_needs_to_read_it(engine, origins)
     assert response.status_code == 429
     assert response.mimetype == "application/problem+json"
     assert response.headers["Access-Control-Allow-Origin"] in (ORIGIN, "*")
-    exposed = response.headers["Access-Control-Expose-Headers"].lower()
-    assert "retry-after" in exposed
+    exposed = set(response.headers["Access-Control-Expose-Headers"].lower().split(", "))
+    assert {
+        "retry-after",
+        *(f"x-ratelimit-{name.lower()}" for name in RATE_LIMIT_HEADERS),
+    } <= exposed
     assert int(response.headers["Retry-After"]) >= 1
+    for name in RATE_LIMIT_HEADERS:
+        assert int(response.headers[f"X-RateLimit-{name}"]) >= 0
 
 
 # --- API keys ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from advisor.web.moderation import MAX_TEXT_CHARS
 from advisor.web.openapi import INVALID_STATE, build_document
 
 from .apps import make_app
+from .live import ROOT
 
 PROBLEM = "application/problem+json"
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -173,6 +174,24 @@ def test_the_problems_gunicorn_answers_itself_match_the_problem_schema(doc, erro
 )
 def test_operations_document_each_status_they_give(doc, path, method, statuses):
     assert set(doc["paths"][path][method]["responses"]) == statuses
+
+
+#: The table of errors a caller reads in docs/api.md: a row starts with its status.
+ERROR_ROW = re.compile(r"^\| (\d{3}) \|", re.MULTILINE)
+
+
+def test_every_error_status_of_the_document_is_in_the_docs_table_of_errors(doc):
+    """A caller learns the errors from docs/api.md: each status an operation of the
+    document answers with a problem has its row there, saying when it comes."""
+    documented = {
+        status
+        for _, _, operation in _operations(doc)
+        for status, response in _responses(doc, operation).items()
+        if PROBLEM in response.get("content", {})
+    }
+    errors = (ROOT / "docs" / "api.md").read_text(encoding="utf-8").split("\n## Errors\n")[1]
+    listed = set(ERROR_ROW.findall(errors.split("\n## ")[0]))
+    assert documented - listed == set()
 
 
 def test_every_answer_with_an_etag_documents_its_conditions(doc):

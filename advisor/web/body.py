@@ -302,6 +302,14 @@ def _holding(value, pattern: re.Pattern):
     return None
 
 
+#: JSON sent over a network carries no byte order mark (RFC 8259, 8.1); some editors
+#: save one at the start of a UTF-8 file, and the parser's own words for it name Python.
+BYTE_ORDER_MARK = (
+    "The body starts with a byte order mark (U+FEFF), which JSON sent over a network "
+    "must not carry: send it as UTF-8 without one."
+)
+
+
 def strict_json(raw: bytes):
     """`raw`'s JSON value read by the standard library with every check of the
     contract (`json_body` answers the same, most bodies faster), or a 400."""
@@ -309,6 +317,8 @@ def strict_json(raw: bytes):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
+    if text.startswith("\ufeff"):
+        raise BadRequest(BYTE_ORDER_MARK)
     if not text.strip(" \t\n\r"):  # JSON's white space: nothing was sent to read
         raise BadRequest("The body is empty: send the request's JSON object.")
     try:

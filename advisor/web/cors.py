@@ -30,12 +30,23 @@ from .extension import get_settings
 
 __all__ = ["ALLOWED", "EXPOSED_HEADERS", "Cors", "allowed_origins", "init_app"]
 
-#: Response headers a browser script may read besides the CORS-safelisted ones.
-EXPOSED_HEADERS = ("ETag", "Retry-After", "X-Request-ID", "Content-Disposition")
-#: What a preflight may ask for, and how long a browser may keep the answer.
+#: Response headers a browser script may read besides the CORS-safelisted ones: the
+#: rate limit's too (`limits`), so that a page can pace itself as a server can.
+EXPOSED_HEADERS = (
+    "ETag",
+    "Retry-After",
+    "X-Request-ID",
+    "Content-Disposition",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
+#: What a preflight may ask for (the body's type, `Accept`, the conditions /openapi.json
+#: offers and a request id; not the API key's `Authorization`, which is for servers:
+#: browsers call anonymously), and how long a browser may keep the answer.
 ALLOWED = {
     "methods": ("GET", "HEAD", "POST", "OPTIONS"),
-    "headers": ("Accept", "Content-Type", "If-None-Match", "X-Request-ID"),
+    "headers": ("Accept", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"),
     "max_age": 600,
 }
 
