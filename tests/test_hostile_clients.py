@@ -917,6 +917,7 @@ def test_options_carries_no_etag_and_takes_no_precondition(server, path):
     assert [answer.status for answer in answers] == [200, 200, 200, 200]
     for answer in answers[:3]:
         assert answer.header("etag") is None  # the representation is GET's, not this
+        assert answer.header("content-type") is None  # no content, so no type
         assert "public" not in (answer.header("cache-control") or "")
 
 
