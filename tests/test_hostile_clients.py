@@ -60,24 +60,27 @@ class Answer:
         return values[0] if values else None
 
 
-def exchange(server, raw: bytes, heads: int = 0, half_close=False) -> tuple[list[Answer], bytes]:
+def exchange(
+    server, raw: bytes, heads: int = 0, half_close=False, resets=True
+) -> tuple[list[Answer], bytes]:
     """Send `raw` on a new connection (then shut its sending side, if `half_close`)
     and read until the server closes it: the answers parsed from what came back (the
     first `heads` of them to HEAD requests, with no body), and any bytes left over
-    that are not an answer."""
+    that are not an answer. A reset fails the exchange unless `resets`."""
     parts = urlsplit(server.base)
+    tolerated = (BrokenPipeError, ConnectionResetError) if resets else ()
     with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
         try:
             sock.sendall(raw)
             if half_close:
                 sock.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
+        except tolerated:
             pass  # the server refused before reading it all: its answer is still read
         received = b""
         try:
             while chunk := sock.recv(1 << 16):
                 received += chunk
-        except ConnectionResetError:
+        except tolerated:
             pass  # closed with unread request bytes: what came before still counts
     return parse(received, heads)
 
@@ -609,6 +612,35 @@ def test_a_declared_length_far_over_the_limit_is_refused_before_the_body(server)
     assert rest == b""
     assert len(answers) == 1
     check(answers[0], {413})
+
+
+#: Requests refused before their body is read, the body (megabytes) sent whole and the
+#: connection to close after the answer: (method, path, body, headers, status).
+REFUSED_UNREAD = {
+    "a body over the limit": ("/v1/moderate", b'{"text": "' + b"a" * 4_000_000 + b'"}', (), 413),
+    "a body not JSON": ("/v1/advice", b"a" * 4_000_000, ("Content-Type: text/plain",), 415),
+    "a query beside the body": ("/v1/drafts?lang=en", b" " * 4_000_000 + b"{}", (), 422),
+    "a length of 0, then bytes": (
+        "/v1/advice",
+        b"a" * 4_000_000,
+        ("Content-Length: 0", "Content-Type: application/json"),
+        400,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_UNREAD)
+def test_an_answer_refusing_a_body_unread_reaches_a_client_that_sends_it_all(server, name):
+    """A client that sends its whole body before it reads (as urllib does) gets the
+    answer whole: the server closes after reading and dropping what the client still
+    sends, never with it unread, which would reset the connection and could destroy
+    the answer before the client reads it."""
+    path, body, headers, status = REFUSED_UNREAD[name]
+    answers, rest = exchange(server, request("POST", path, body, headers=headers), resets=False)
+    assert rest == b""
+    [answer] = answers
+    check(answer, {status})
+    assert answer.header("connection") == "close"
 
 
 # --- Duplicate headers the application reads ---------------------------------------
