@@ -577,6 +577,22 @@ def test_an_empty_body_is_a_400_that_says_it_is_empty(client, path, body, chunke
     assert response.get_json()["detail"] == "The body is empty: send the request's JSON object."
 
 
+#: Bodies after a UTF-8 byte order mark: an object, white space, nothing.
+BOM_BODIES = [b'{"stage": "after"}', b" \n", b""]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+@pytest.mark.parametrize("body", BOM_BODIES)
+def test_a_byte_order_mark_is_a_400_that_names_it(client, path, body):
+    response = client.post(path, data=b"\xef\xbb\xbf" + body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM
+    assert response.get_json()["detail"] == (
+        "The body starts with a byte order mark (U+FEFF), which JSON sent over the network "
+        "must not have: send it without one."
+    )
+
+
 #: Content types whose charset is given twice or empty, and whether the body is taken.
 CHARSETS = [
     ("application/json; charset=utf-8", True),

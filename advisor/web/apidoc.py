@@ -48,7 +48,7 @@ PROBLEMS = {
     "BadRequest": (
         400,
         "Bad Request",
-        "An empty body, malformed JSON, invalid UTF-8, a key given twice, "
+        "An empty body, malformed JSON, invalid UTF-8, a byte order mark, a key given twice, "
         "`NaN`/`Infinity`, an integer of more than 30 digits or nesting too deep.",
         "The body is empty: send the request's JSON object.",
         "/v1/advice",

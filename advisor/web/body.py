@@ -314,6 +314,11 @@ def strict_json(raw: bytes):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"The body is not valid UTF-8 (byte {error.start}).") from error
+    if text.startswith("\ufeff"):  # never valid JSON; the parser's message names Python
+        raise BadRequest(
+            "The body starts with a byte order mark (U+FEFF), which JSON sent over the "
+            "network must not have: send it without one."
+        )
     if not text.strip(" \t\n\r"):  # JSON's white space: nothing was sent to read
         raise BadRequest("The body is empty: send the request's JSON object.")
     try:
