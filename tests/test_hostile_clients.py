@@ -614,29 +614,43 @@ def test_a_declared_length_far_over_the_limit_is_refused_before_the_body(server)
     check(answers[0], {413})
 
 
-#: Requests refused before their body is read, the body (megabytes) sent whole and the
-#: connection to close after the answer: (method, path, body, headers, status).
+#: Requests answered without reading all the client sends, the connection to close
+#: after the answer, then megabytes more sent at once: (what is sent, the status).
 REFUSED_UNREAD = {
-    "a body over the limit": ("/v1/moderate", b'{"text": "' + b"a" * 4_000_000 + b'"}', (), 413),
-    "a body not JSON": ("/v1/advice", b"a" * 4_000_000, ("Content-Type: text/plain",), 415),
-    "a query beside the body": ("/v1/drafts?lang=en", b" " * 4_000_000 + b"{}", (), 422),
+    "a body over the limit": (
+        request("POST", "/v1/moderate", b'{"text": "' + b"a" * 4_000_000 + b'"}'),
+        413,
+    ),
+    "a body not JSON": (
+        request("POST", "/v1/advice", b"a" * 4_000_000, headers=("Content-Type: text/plain",)),
+        415,
+    ),
+    "a query beside the body": (
+        request("POST", "/v1/drafts?lang=en", b" " * 4_000_000 + b"{}"),
+        422,
+    ),
     "a length of 0, then bytes": (
-        "/v1/advice",
-        b"a" * 4_000_000,
-        ("Content-Length: 0", "Content-Type: application/json"),
+        request(
+            "POST", "/v1/advice", headers=("Content-Length: 0", "Content-Type: application/json")
+        )
+        + b"a" * 4_000_000,
         400,
+    ),
+    "requests pipelined after one that closes": (
+        request("GET", "/health/live") + request("GET", "/v1/sources", close=False) * 100_000,
+        200,
     ),
 }
 
 
 @pytest.mark.parametrize("name", REFUSED_UNREAD)
-def test_an_answer_refusing_a_body_unread_reaches_a_client_that_sends_it_all(server, name):
-    """A client that sends its whole body before it reads (as urllib does) gets the
-    answer whole: the server closes after reading and dropping what the client still
-    sends, never with it unread, which would reset the connection and could destroy
-    the answer before the client reads it."""
-    path, body, headers, status = REFUSED_UNREAD[name]
-    answers, rest = exchange(server, request("POST", path, body, headers=headers), resets=False)
+def test_an_answer_that_closes_reaches_a_client_that_sends_more(server, name):
+    """A client that sends it all before it reads (a whole body, as urllib does, or
+    pipelined requests) gets the answer whole: the server closes after reading and
+    dropping what the client still sends, never with it unread, which would reset the
+    connection and could destroy the answer before the client reads it."""
+    raw, status = REFUSED_UNREAD[name]
+    answers, rest = exchange(server, raw, resets=False)
     assert rest == b""
     [answer] = answers
     check(answer, {status})
