@@ -49,9 +49,9 @@ def _site(ports: list[int], listen: int, folder) -> str:
         assert site.count(default) == 1, default
         site = site.replace(default, f"server 127.0.0.1:{port} ")
     assert site.count("listen 80;") == 1
-    log = "/var/log/nginx/interview-advisor.log"
-    assert site.count(log) == 1
-    site = site.replace(log, f"{folder}/interview-advisor.log")
+    for log in ("interview-advisor.log", "interview-advisor.error.log"):
+        assert site.count(f"/var/log/nginx/{log} ") == 1, log
+        site = site.replace(f"/var/log/nginx/{log} ", f"{folder}/{log} ")
     return site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
 
 
@@ -187,6 +187,21 @@ def test_the_access_log_names_paths_without_query_strings(site):
         assert time.monotonic() < deadline, "no access line"
         time.sleep(0.2)
     assert "secret" not in log.read_text()
+
+
+def test_no_log_line_quotes_a_query_string_when_an_instance_is_down(site, tmp_path):
+    """nginx's error lines quote whole request lines: with an instance down, a
+    candidate's text in `/embed?plans=…` was written to its error log. The access log
+    says which instance failed instead."""
+    _, instances, _ = site
+    dead = free_port()
+    ports = [int(instances[0].base.rsplit(":", 1)[1]), dead]
+    with _nginx(tmp_path / "nginx", ports) as base:
+        for _ in range(4):  # one of them is sent to the instance that is down first
+            assert _status(f"{base}/embed?plans=my%20secret%20plan") == 200
+    logs = {path.name: path.read_text() for path in (tmp_path / "nginx").glob("*.log")}
+    assert not [name for name, text in logs.items() if "secret" in text]
+    assert f"127.0.0.1:{dead}" in logs["interview-advisor.log"]
 
 
 def test_a_sighup_rule_reload_on_both_keeps_serving(site):
