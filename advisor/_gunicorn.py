@@ -12,7 +12,13 @@ process) with a deadline on everything a client does:
   past it raises ``TimeoutError``, which the application answers with a 408,
   and the connection is closed;
 - each write of the answer within the same time: a client that does not take
-  it is treated as gone, and the connection is reset.
+  it is treated as gone, and the connection is reset;
+- a connection closed while the client is still sending (a body the answer
+  refused unread, bytes after an answer that closes the connection) is closed
+  as HTTP asks (RFC 9112, 9.6): its sending side first, then what the client
+  sends is read and dropped for up to ``keepalive`` seconds, until the client
+  closes its side. Closed at once, the unread bytes would reset the connection,
+  and a reset can destroy the answer before the client reads it.
 
 Only the time spent waiting on a client is bounded; the engine's own work is
 not interrupted. Between two requests of one connection the worker lets its
@@ -141,6 +147,16 @@ class _Body:
         self._request = request
         self._body = request.body
         self._deadline = time.monotonic() + seconds
+        self._declared = _declared_length(request)
+        self._taken = 0
+        self._ended = False
+
+    @property
+    def unread(self) -> bool:
+        """Whether the request has a body that was not read to its end."""
+        if self._ended or self._declared == 0:
+            return False
+        return self._declared is None or self._taken < self._declared
 
     def __getattr__(self, name):
         return getattr(self._body, name)
@@ -161,14 +177,25 @@ class _Body:
             self._request.must_close = True
             raise
 
+    def _took(self, data: bytes, whole: bool) -> None:
+        # A read of all there is, or one that gets nothing, reaches the body's end.
+        self._taken += len(data)
+        self._ended = self._ended or whole or not data
+
     def read(self, size=None):
-        return self._within_deadline(self._body.read, size)
+        data = self._within_deadline(self._body.read, size)
+        self._took(data, size is None or size < 0)
+        return data
 
     def readline(self, size=None):
-        return self._within_deadline(self._body.readline, size)
+        line = self._within_deadline(self._body.readline, size)
+        self._took(line, False)
+        return line
 
     def readlines(self, size=None):
-        return self._within_deadline(self._body.readlines, size)
+        lines = self._within_deadline(self._body.readlines, size)
+        self._took(b"".join(lines), not size or size < 0)
+        return lines
 
     def __iter__(self):
         return self
@@ -180,17 +207,62 @@ class _Body:
         return line
 
 
+def _declared_length(req) -> int | None:
+    """The length gunicorn's request `req` declares for its body: 0 with no framing,
+    None when chunked (or not a number: gunicorn refuses those before the body)."""
+    length = 0
+    for name, value in req.headers:
+        if name == "TRANSFER-ENCODING":
+            return None
+        if name == "CONTENT-LENGTH":
+            length = int(value) if value.isdigit() else None
+    return length
+
+
 #: SO_LINGER on, for 0 seconds: close() resets the connection and drops unsent data.
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+#: How much of what a client still sends one read of a lingering close takes.
+_DROP_READ = 64 * 1024
 
 
 class _Client:
     """A client socket whose writes must each be taken within `seconds`; one that
-    is not is reported as a broken pipe (the client is treated as gone)."""
+    is not is reported as a broken pipe (the client is treated as gone). Closed
+    while the client is still sending, it lingers for up to `linger` seconds
+    (`close`)."""
 
-    def __init__(self, sock, seconds: float):
+    def __init__(self, sock, seconds: float, linger: float = 0):
         self._sock = sock
         self._seconds = seconds
+        self._linger = linger
+        self._reset = False
+        #: Whether the last request's body was left unread: more may be on its way.
+        self.unread = False
+
+    def close(self):
+        """Close the connection; while the client may still be sending, first close
+        the sending side (the answer is whole) and read and drop what comes until
+        the client closes its own, for up to `linger` seconds."""
+        if self._linger and not self._reset and (self.unread or self._pending()):
+            sock = self._sock
+            try:
+                sock.shutdown(socket.SHUT_WR)
+                sock.settimeout(None)
+                with gevent.Timeout(self._linger, False):
+                    while sock.recv(_DROP_READ):
+                        pass
+            except OSError:  # the client reset the connection, or it is gone
+                pass
+        self._sock.close()
+
+    def _pending(self) -> bool:
+        """Whether bytes the client sent wait unread (not at its end of sending)."""
+        sock = self._sock
+        try:
+            sock.settimeout(0.0)
+            return bool(sock.recv(1, socket.MSG_PEEK))
+        except OSError:  # nothing waiting (BlockingIOError), or the connection is gone
+            return False
 
     def __getattr__(self, name):
         return getattr(self._sock, name)
@@ -206,6 +278,7 @@ class _Client:
             # Closing would leave the kernel holding the unsent answer, and its FIN behind
             # it, for as long as the client keeps its window shut: reset the connection.
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+            self._reset = True
             raise BrokenPipeError(errno.EPIPE, "the client did not take the answer") from None
 
     def sendall(self, data, *args):
@@ -431,7 +504,7 @@ class Worker(GeventWorker):
         super().init_process()
 
     def handle(self, listener, client, addr):
-        super().handle(listener, _Client(client, self.client_timeout), addr)
+        super().handle(listener, _Client(client, self.client_timeout, self.cfg.keepalive), addr)
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
@@ -452,6 +525,9 @@ class Worker(GeventWorker):
         try:
             return super().handle_request(listener_name, req, sock, addr)
         finally:
+            # Should the connection close after this answer, a body left unread may
+            # still be coming: its close lingers (`_Client.close`).
+            sock.unread = req.body.unread
             # Let the worker's other connections in before this one's next request:
             # wait until no other event of the loop is pending (every connection with
             # a request waiting has been served), not merely until other greenlets

@@ -1,5 +1,6 @@
 """The HTTP contract: catalogue endpoints, advice, and problem+json errors."""
 
+import io
 from datetime import datetime
 
 import pytest
@@ -499,6 +500,54 @@ def test_bad_query_parameters_are_named(client, query, field):
     response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+class _Untouched(io.BytesIO):
+    """A request body that counts its reads and gives nothing."""
+
+    reads = 0
+
+    def read(self, *_args):
+        self.reads += 1
+        return b""
+
+    readline = read
+
+
+#: An unknown query parameter on an endpoint that takes none, beside a body of 60
+#: bytes that never comes: named at once, the body left unread.
+UNREAD = ["/v1/moderate", "/v1/drafts"]
+
+
+@pytest.mark.parametrize("path", UNREAD)
+def test_an_unknown_query_parameter_is_refused_before_the_body_is_read(client, path):
+    body = _Untouched()
+    response = client.post(
+        f"{path}?lang=en",
+        input_stream=body,
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": "60"},
+    )
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"] == {"lang": ["Unknown query parameter."]}
+    assert body.reads == 0
+
+
+#: What the headers alone refuse comes before an unknown query parameter, on every
+#: endpoint that takes a body, as a 411 does (tests/test_hostile_clients.py): (headers,
+#: status).
+BEFORE_THE_QUERY = [
+    ({"Content-Type": "text/plain", "Content-Length": "2"}, 415),
+    ({"Content-Type": "application/json; charset=latin-1", "Content-Length": "2"}, 415),
+    ({"Content-Type": "application/json", "Content-Length": "2", "Content-Encoding": "gzip"}, 415),
+]
+
+
+@pytest.mark.parametrize("path", ["/v1/advice", *UNREAD])
+@pytest.mark.parametrize(("headers", "status"), BEFORE_THE_QUERY)
+def test_what_the_headers_refuse_comes_before_the_query(client, path, headers, status):
+    response = client.post(f"{path}?verbose=1", input_stream=_Untouched(), headers=headers)
+    assert response.status_code == status, response.get_json()
 
 
 @pytest.mark.parametrize("value", ["TRUE", "yes", "on", ""])

@@ -90,6 +90,42 @@ def test_a_preflight_allows_the_headers_the_document_names(client, method, path,
     allowed = response.headers.get("Access-Control-Allow-Headers", "").lower().split(", ")
     assert set(asked.split(",")) <= set(allowed)
     assert int(response.headers["Access-Control-Max-Age"]) > 0
+
+
+#: Paths of every kind an OPTIONS may ask about: the API's routes, the document, pages
+#: and files.
+OPTIONS_PATHS = [
+    "/v1/advice",
+    "/v1/moderate",
+    "/v1/drafts",
+    "/v1/guidance",
+    "/v1/sources/heat",
+    "/openapi.json",
+    "/docs",
+    "/demo",
+    "/widget.js",
+    "/static/widget/widget.js",
+    "/health/live",
+]
+#: A CORS preflight, and a plain OPTIONS.
+OPTIONS_ASKS = {
+    "preflight": {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    },
+    "plain": {},
+}
+
+
+@pytest.mark.parametrize("path", OPTIONS_PATHS)
+@pytest.mark.parametrize("asked", sorted(OPTIONS_ASKS))
+def test_an_options_answer_has_no_content_and_claims_no_type(client, path, asked):
+    response = client.options(path, headers=OPTIONS_ASKS[asked])
+    assert response.status_code == 200
+    assert "OPTIONS" in response.headers["Allow"]
+    assert response.data == b""
+    assert "Content-Type" not in response.headers  # Flask's own said text/html
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 

@@ -49,9 +49,9 @@ def _site(ports: list[int], listen: int, folder) -> str:
         assert site.count(default) == 1, default
         site = site.replace(default, f"server 127.0.0.1:{port} ")
     assert site.count("listen 80;") == 1
-    log = "/var/log/nginx/interview-advisor.log"
-    assert site.count(log) == 1
-    site = site.replace(log, f"{folder}/interview-advisor.log")
+    for log in ("interview-advisor.log", "interview-advisor.error.log"):
+        assert site.count(f"/var/log/nginx/{log} ") == 1, log
+        site = site.replace(f"/var/log/nginx/{log} ", f"{folder}/{log} ")
     return site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
 
 
@@ -189,6 +189,21 @@ def test_the_access_log_names_paths_without_query_strings(site):
     assert "secret" not in log.read_text()
 
 
+def test_no_log_line_quotes_a_query_string_when_an_instance_is_down(site, tmp_path):
+    """nginx's error lines quote whole request lines: with an instance down, a
+    candidate's text in `/embed?plans=…` was written to its error log. The access log
+    says which instance failed instead."""
+    _, instances, _ = site
+    dead = free_port()
+    ports = [int(instances[0].base.rsplit(":", 1)[1]), dead]
+    with _nginx(tmp_path / "nginx", ports) as base:
+        for _ in range(4):  # one of them is sent to the instance that is down first
+            assert _status(f"{base}/embed?plans=my%20secret%20plan") == 200
+    logs = {path.name: path.read_text() for path in (tmp_path / "nginx").glob("*.log")}
+    assert not [name for name, text in logs.items() if "secret" in text]
+    assert f"127.0.0.1:{dead}" in logs["interview-advisor.log"]
+
+
 def test_a_sighup_rule_reload_on_both_keeps_serving(site):
     """One instance after the other, as the guide says; every request is answered.
 
@@ -246,6 +261,25 @@ def test_killing_one_instance_loses_at_most_the_requests_in_flight(site):
     assert _status(f"{base}/health/ready") == 200
 
 
+#: Requests a client sends before shutting its sending side (a half-close).
+HALF_CLOSED = {
+    "GET": b"GET /v1/sources HTTP/1.1\r\nHost: a\r\n\r\n",
+    "POST": b"POST /v1/advice HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 17\r\n\r\n{"stage":"after"}',
+    "GET, closing": b"GET /v1/sources HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", HALF_CLOSED)
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(site, name):
+    """nginx took the end of the client's input for a client gone, and answered
+    nothing (its log said 499)."""
+    base, _, _ = site
+    head, _, body = _exchange(base, HALF_CLOSED[name]).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert json.loads(body)
+
+
 #: A request nginx must not pass on, hidden in the body of another.
 SMUGGLED = b"GET /v1/sources/smuggled-by-the-client HTTP/1.1\r\nHost: a\r\n\r\n"
 _POST = b"POST /v1/advice HTTP/1.1\r\nHost: a\r\n"
@@ -276,6 +310,18 @@ REFUSED_BY_NGINX = {
         501,
     ),
     "a 16 KB header": (b"GET /v1/sources HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 16000, 431),
+    # Request lines nginx cannot read: answered without a named location.
+    "no request line": (b"GARBAGE", 400),
+    "a method in lower case": (b"get /v1/sources HTTP/1.1\r\nHost: a", 400),
+    "a NUL in the path": (b"GET /v1/sources%00 HTTP/1.1\r\nHost: a", 400),
+    "a path above the root": (b"GET /../v1/sources HTTP/1.1\r\nHost: a", 400),
+    "an asterisk target": (b"GET * HTTP/1.1\r\nHost: a", 400),
+    "a TLS greeting": (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"a" * 32, 400),
+    "a request line of 9 KB": (b"GET /v1/sources?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a", 414),
+    "HTTP/9.9": (b"GET /v1/sources HTTP/9.9\r\nHost: a", 505),
+    "TRACE": (b"TRACE /v1/sources HTTP/1.1\r\nHost: a", 405),
+    "an error page's own path": (b"GET /.problems/400 HTTP/1.1\r\nHost: a", 404),
+    "/metrics": (b"GET /metrics HTTP/1.1\r\nHost: a", 404),
 }
 
 
@@ -291,13 +337,15 @@ def _exchange(base: str, raw: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("name", REFUSED_BY_NGINX)
-def test_nginx_refuses_smuggling_and_huge_headers_with_a_problem(site, name):
+def test_nginx_refuses_smuggling_odd_request_lines_and_huge_headers_with_a_problem(site, name):
     base, instances, _ = site
     raw, status = REFUSED_BY_NGINX[name]
     head, _, body = _exchange(base, raw).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 %d" % status), head
     assert b"content-type: application/problem+json" in head.lower(), head
     assert json.loads(body)["status"] == status
+    if status == 405:
+        assert b"allow: get, head, post, options" in head.lower(), head
     # Nothing hidden in the body reached an instance, and the site still answers.
     assert _status(f"{base}/v1/sources", _keyed()) == 200
     assert "smuggled-by-the-client" not in "".join(i.output() for i in instances)

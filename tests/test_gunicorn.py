@@ -1,5 +1,6 @@
 """The gunicorn worker's deadlines and logger, in process (real servers: test_slow_clients)."""
 
+import io
 import json
 import time
 from datetime import timedelta
@@ -37,9 +38,10 @@ def test_a_bad_client_timeout_is_one_line_naming_the_variable(value):
 class _Request:
     """What the deadline needs of gunicorn's request: a body and `must_close`."""
 
-    def __init__(self, sock):
-        self.body = sock.makefile("rb")
+    def __init__(self, sock, headers=()):
+        self.body = sock.makefile("rb") if hasattr(sock, "makefile") else sock
         self.must_close = False
+        self.headers = list(headers)
 
 
 def test_a_body_read_past_its_deadline_times_out_and_closes_the_connection():
@@ -67,6 +69,55 @@ def test_a_body_that_arrives_in_time_is_read_whole():
         assert body.read(9) == b"line two\n"
         assert not request.must_close
         request.body.close()
+
+
+#: Bodies read in part or whole: (framing headers, the reads, whether any was left unread).
+READS = [
+    ((), [], False),
+    ((("CONTENT-LENGTH", "0"),), [], False),
+    ((("CONTENT-LENGTH", "5"),), [], True),
+    ((("CONTENT-LENGTH", "5"),), [("read", 2)], True),
+    ((("CONTENT-LENGTH", "5"),), [("read", 2), ("read", 3)], False),
+    ((("CONTENT-LENGTH", "5"),), [("read", None)], False),
+    ((("CONTENT-LENGTH", "5"),), [("readline", None)], False),
+    ((("TRANSFER-ENCODING", "chunked"),), [("read", 5)], True),
+    ((("TRANSFER-ENCODING", "chunked"),), [("read", 5), ("read", 5)], False),
+    ((("TRANSFER-ENCODING", "chunked"),), [("readline", 9)], True),
+    ((("TRANSFER-ENCODING", "chunked"),), [("readlines", None)], False),
+]
+
+
+@pytest.mark.parametrize(("headers", "reads", "unread"), READS)
+def test_a_body_knows_whether_it_was_read_to_its_end(headers, reads, unread):
+    """What `Worker.handle_request` asks to choose a lingering close."""
+    body = _Body(_Request(io.BytesIO(b"hello"), headers), 2)
+    for method, size in reads:
+        getattr(body, method)(size)
+    assert body.unread is unread
+
+
+@pytest.mark.server
+def test_a_close_while_the_client_sends_takes_what_it_sends_and_ends_the_answer():
+    """The client reads the answer to its end (the server's side is shut), while what
+    it still sends is taken, not answered by a reset."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    with listener, socket.create_connection(listener.getsockname()) as theirs:
+        ours, _ = listener.accept()
+        with ours:
+            client = _Client(ours, 2, linger=5)
+            theirs.sendall(b"x" * 100_000)  # a body the answer leaves unread
+            client.sendall(b"answer")
+            closing = gevent.spawn(client.close)
+            theirs.sendall(b"x" * 2_000_000)  # still taken: no reset
+            received = b""
+            while chunk := theirs.recv(1024):
+                received += chunk
+            assert received == b"answer"
+            theirs.shutdown(socket.SHUT_WR)
+            closing.join(timeout=5)
+            assert closing.successful()
 
 
 def test_a_write_the_client_does_not_take_is_a_broken_pipe():

@@ -60,24 +60,27 @@ class Answer:
         return values[0] if values else None
 
 
-def exchange(server, raw: bytes, heads: int = 0, half_close=False) -> tuple[list[Answer], bytes]:
+def exchange(
+    server, raw: bytes, heads: int = 0, half_close=False, resets=True
+) -> tuple[list[Answer], bytes]:
     """Send `raw` on a new connection (then shut its sending side, if `half_close`)
     and read until the server closes it: the answers parsed from what came back (the
     first `heads` of them to HEAD requests, with no body), and any bytes left over
-    that are not an answer."""
+    that are not an answer. A reset fails the exchange unless `resets`."""
     parts = urlsplit(server.base)
+    tolerated = (BrokenPipeError, ConnectionResetError) if resets else ()
     with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
         try:
             sock.sendall(raw)
             if half_close:
                 sock.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
+        except tolerated:
             pass  # the server refused before reading it all: its answer is still read
         received = b""
         try:
             while chunk := sock.recv(1 << 16):
                 received += chunk
-        except ConnectionResetError:
+        except tolerated:
             pass  # closed with unread request bytes: what came before still counts
     return parse(received, heads)
 
@@ -611,6 +614,49 @@ def test_a_declared_length_far_over_the_limit_is_refused_before_the_body(server)
     check(answers[0], {413})
 
 
+#: Requests answered without reading all the client sends, the connection to close
+#: after the answer, then megabytes more sent at once: (what is sent, the status).
+REFUSED_UNREAD = {
+    "a body over the limit": (
+        request("POST", "/v1/moderate", b'{"text": "' + b"a" * 4_000_000 + b'"}'),
+        413,
+    ),
+    "a body not JSON": (
+        request("POST", "/v1/advice", b"a" * 4_000_000, headers=("Content-Type: text/plain",)),
+        415,
+    ),
+    "a query beside the body": (
+        request("POST", "/v1/drafts?lang=en", b" " * 4_000_000 + b"{}"),
+        422,
+    ),
+    "a length of 0, then bytes": (
+        request(
+            "POST", "/v1/advice", headers=("Content-Length: 0", "Content-Type: application/json")
+        )
+        + b"a" * 4_000_000,
+        400,
+    ),
+    "requests pipelined after one that closes": (
+        request("GET", "/health/live") + request("GET", "/v1/sources", close=False) * 100_000,
+        200,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_UNREAD)
+def test_an_answer_that_closes_reaches_a_client_that_sends_more(server, name):
+    """A client that sends it all before it reads (a whole body, as urllib does, or
+    pipelined requests) gets the answer whole: the server closes after reading and
+    dropping what the client still sends, never with it unread, which would reset the
+    connection and could destroy the answer before the client reads it."""
+    raw, status = REFUSED_UNREAD[name]
+    answers, rest = exchange(server, raw, resets=False)
+    assert rest == b""
+    [answer] = answers
+    check(answer, {status})
+    assert answer.header("connection") == "close"
+
+
 # --- Duplicate headers the application reads ---------------------------------------
 
 DUPLICATES = [
@@ -737,6 +783,19 @@ def test_a_query_parameter_beside_a_body_is_a_422_naming_it(server, path, body, 
     problem = json.loads(answer.body)
     assert problem["errors"] == dict.fromkeys([name, f"{name}2"], ["Unknown query parameter."])
     assert MARKER not in answer.body.decode()  # named, not echoed
+
+
+@pytest.mark.parametrize("path", ["/v1/moderate", "/v1/drafts"])
+def test_a_query_parameter_is_refused_before_a_body_that_never_comes(server, path):
+    """An endpoint that takes no query parameter names one before it reads the body: a
+    client whose body never comes gets the 422 at once, not a 408 at the deadline."""
+    headers = ("Content-Type: application/json", "Content-Length: 60")
+    raw = request("POST", f"{path}?lang={MARKER}", headers=headers)  # and no body
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    [answer] = answers
+    check(answer, {422})
+    assert json.loads(answer.body)["errors"] == {"lang": ["Unknown query parameter."]}
 
 
 # --- A body with no framing ---------------------------------------------------------
@@ -917,6 +976,7 @@ def test_options_carries_no_etag_and_takes_no_precondition(server, path):
     assert [answer.status for answer in answers] == [200, 200, 200, 200]
     for answer in answers[:3]:
         assert answer.header("etag") is None  # the representation is GET's, not this
+        assert answer.header("content-type") is None  # no content, so no type
         assert "public" not in (answer.header("cache-control") or "")
 
 

@@ -359,6 +359,41 @@ def test_redis_stopped_then_killed_under_load_never_holds_or_fails_a_request(tmp
     assert "Traceback" not in log.read_text()
 
 
+#: The endpoints the widget calls, with a body each.
+WIDGET_CALLS = {
+    "/v1/advice": {"stage": "after", "hours_since": 3},
+    "/v1/moderate": {"text": "Send a thank-you note."},
+    "/v1/drafts": {"state": {"stage": "after"}, "action": "send-thank-you"},
+}
+
+
+@pytest.mark.server
+def test_a_widget_call_costs_one_request_of_the_budget_preflight_and_all(tmp_path):
+    """As a browser calls from a careers site: a preflight, then the POST, three times
+    on each route; only the POSTs are counted, and the preflights say nothing of the
+    limit."""
+    env = {"ADVISOR_RATE_LIMITS": "10 per minute"}
+    with gunicorn(workers=1, env=env, log=tmp_path / "server.log") as server:
+        for path, body in WIDGET_CALLS.items():
+            remaining = []
+            for _ in range(3):
+                preflight = urllib.request.Request(
+                    server.base + path, method="OPTIONS", headers=PREFLIGHT
+                )
+                with urllib.request.urlopen(preflight) as answer:
+                    assert answer.status == 200
+                    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+                    assert not [name for name in answer.headers if name.startswith("X-RateLimit")]
+                call = urllib.request.Request(
+                    server.base + path,
+                    data=json.dumps(body).encode(),
+                    headers={"Origin": ORIGIN, "Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(call) as answer:
+                    remaining.append(int(answer.headers["X-RateLimit-Remaining"]))
+            assert remaining == [9, 8, 7], path
+
+
 # --- The same answers as Flask-Limiter ----------------------------------------
 
 

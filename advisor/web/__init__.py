@@ -45,6 +45,16 @@ MODULES = (
 )
 
 
+class _App(Flask):
+    """Flask, answering its own ``OPTIONS`` without a content type."""
+
+    def make_default_options_response(self):
+        # The answer has no content, so no type to claim: Flask's says text/html.
+        response = super().make_default_options_response()
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: its settings (``SETTINGS`` in `test_config`, else the ``ADVISOR_*``
     environment, read here once), its engine (``ENGINE``, else loaded from the folders
@@ -58,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine, drafts = config.pop("ENGINE", None), None
     if engine is None:  # the settings of the snapshot that loaded, which may be an earlier one
         engine, drafts, settings = load_service(settings)
-    app = Flask(__name__)
+    app = _App(__name__)
     # A path with doubled slashes is a 404, not a redirect: Werkzeug would redirect it
     # to an absolute URL built from the client's Host header, which a shared cache
     # may then hand to everyone.

@@ -28,7 +28,7 @@ from .apidoc import (
     operation,
     responses,
 )
-from .body import load_body, raw_json_body, refuse_query
+from .body import load_body, raw_json_body
 from .errors import PROBLEM, validation_problem
 from .extension import get_engine, get_settings
 
@@ -174,8 +174,7 @@ def _described(_engine, drafts: Drafts) -> dict:
 @bp.post("/v1/drafts")
 @operation(_described)
 def draft():
-    raw = raw_json_body()
-    refuse_query()
+    raw = raw_json_body(takes_query=False)
     return answer(get_drafts(), load_body(_REQUEST, raw=raw), datetime.now(UTC))
 
 

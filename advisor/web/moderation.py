@@ -8,7 +8,7 @@ from marshmallow import Schema, validate
 from ..answer import write_verdict
 from ..state import StrictString
 from .apidoc import API_ERRORS, BODY_ERRORS, OPTIONAL_KEY, json_content, operation, responses
-from .body import load_body, raw_json_body, refuse_query
+from .body import load_body, raw_json_body
 from .extension import get_engine
 from .observability import observe_verdict
 
@@ -55,8 +55,7 @@ def _described(engine, _drafts) -> dict:
 @bp.post("/v1/moderate")
 @operation(_described)
 def moderate():
-    raw = raw_json_body()
-    refuse_query()
+    raw = raw_json_body(takes_query=False)
     text = load_body(_REQUEST, raw=raw)["text"]
     verdict = get_engine().moderate(text)
     observe_verdict(verdict)
