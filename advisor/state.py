@@ -632,12 +632,10 @@ class InterviewState:
         so that one interview told either way gets the same advice at the same moment;
         a decision promised for the interview's own day, at the end of that day when
         the clock is known, else 24 hours on, by when that day has surely ended."""
-        days = self.decision_expected_in_days
-        if days is None:
-            return None
-        if days >= 1 or self.interview_ended_at is None:
-            return 24.0 * max(days, 1)
-        return self.day_start(1)
+        hours = self.decision_hours()
+        if hours is None or self.interview_ended_at is not None:
+            return hours
+        return max(hours, 24.0)
 
     def days_past_decision(self) -> int | None:
         """Calendar days since the stated decision date, when the clock is known."""
