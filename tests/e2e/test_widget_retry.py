@@ -380,3 +380,28 @@ def test_no_answer_in_time_offers_try_again(api, proxy, open_page):
     expect_advice(page, api)
     assert requests_made(page) == 2
     assert tab.errors == []
+
+
+def test_while_asking_the_pressed_button_keeps_the_focus_and_asks_once(proxy, open_page):
+    # Inert (aria-disabled) rather than disabled: a disabled button drops the focus, and a
+    # screen reader its place, for as long as the request runs.
+    proxy.script[:] = [STALL]
+    tab = open_page("about:blank", width=560)
+    page = tab.page
+    page.context.add_init_script(COUNT_REQUESTS)
+    page.goto(f"{proxy.base}/embed")
+    widget = page.locator("interview-advice")
+    widget.locator("#ia-hours_since").fill("2")
+    button = widget.get_by_role("button", name="Get advice")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(widget.locator("[role=status]")).to_have_text("Getting your advice…")
+    expect(button).to_have_attribute("aria-disabled", "true")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")  # pressed again while asking: nothing more is sent
+    button.click(force=True)  # forced: Playwright itself waits for an aria-disabled button
+    assert requests_made(page) == 1
+    proxy.released.set()  # the connection closes unanswered
+    expect(widget.locator("[role=alert]")).not_to_have_text("")
+    expect(button).not_to_have_attribute("aria-disabled", "true")
+    assert requests_made(page) == 1

@@ -744,6 +744,8 @@
       });
       form.addEventListener("submit", (event) => {
         event.preventDefault();
+        // Asking already: the button stays focusable (screen readers keep their place).
+        if (form.querySelector("button[type=submit]").getAttribute("aria-disabled") === "true") return;
         this.#advise(this.#stateFromForm(form));
       });
       return form;
@@ -779,7 +781,8 @@
       this.#request = request;
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form?.querySelector("button[type=submit]");
-      if (button) button.disabled = true;
+      // Inert, not disabled: a disabled button would drop the focus of whoever pressed it.
+      button?.setAttribute("aria-disabled", "true");
       // "Try again" stays where the candidate pressed it, inert until the answer; else it goes.
       const again = retry?.firstChild;
       const pressed = Boolean(again) && this.#root.activeElement === again;
@@ -820,7 +823,7 @@
         clearTimeout(timer);
         if (this.#request === request) {
           results.removeAttribute("aria-busy");
-          if (button) button.disabled = false;
+          button?.removeAttribute("aria-disabled");
         }
       }
     }
@@ -920,6 +923,7 @@
       view.body = el("div", { className: "draft-body" }, form, view.status, view.error, view.output);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
+        if (form.querySelector("button[type=submit]").getAttribute("aria-disabled") === "true") return;
         this.#draft(action, state, view);
       });
       return view;
@@ -939,7 +943,7 @@
       this.#drafting.add(request);
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form.querySelector("button[type=submit]");
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true"); // inert, keeping the focus (see #advise)
       markInvalid(form, {});
       error.replaceChildren();
       output.setAttribute("aria-busy", "true");
@@ -968,14 +972,14 @@
         markInvalid(form, fields);
         // Back to what needs changing, or to the button to try again.
         const first = form.querySelector("[aria-invalid=true]") ?? button;
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         first.focus();
       } finally {
         clearTimeout(timer);
         this.#drafting.delete(request);
         if (view.request === request) {
           output.removeAttribute("aria-busy");
-          button.disabled = false;
+          button.removeAttribute("aria-disabled");
         }
       }
     }
