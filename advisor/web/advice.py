@@ -210,7 +210,7 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
     holds them."""
     extensions = current_app.extensions
     cache, writer = extensions["advisor_answers"], extensions["advisor_writer"]
-    raw, query_string = raw_json_body(query=_QUERY), request.query_string
+    raw, query_string = raw_json_body(), request.query_string
     key = (engine.digest, query_string, raw) if len(raw) <= CACHED_BODY_BYTES else None
     answer = cache.get(key) if key else None
     if answer is None:

@@ -47,13 +47,11 @@ def _bounded_int(digits: str) -> int:
 _PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
 
 
-def raw_json_body(takes_query: bool = True, query: Schema | None = None) -> bytes:
+def raw_json_body(takes_query: bool = True) -> bytes:
     """The request's body bytes, once its framing and content type say UTF-8 JSON
     (else 411 or 415). For an endpoint that takes no query parameters (not
-    `takes_query`), one sent is refused by name next (`refuse_query`); for one whose
-    parameters `query` declares, a query string is checked against it next
-    (`load_query`): either way before the body is read, so a client is never waited
-    for only to be told that."""
+    `takes_query`), one sent is refused by name next (`refuse_query`), before the
+    body is read: a client is never waited for only to be told that."""
     environ = request.environ
     if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
         # Without either, HTTP gives the request no body (RFC 9112, 6.3): whatever the
@@ -69,8 +67,6 @@ def raw_json_body(takes_query: bool = True, query: Schema | None = None) -> byte
         _require_utf8_json()
     if not takes_query:
         refuse_query()
-    elif query is not None and request.query_string:
-        load_query(query)
     length = get_content_length(environ)  # as `request.content_length` reads it
     if length and length <= (request.max_content_length or 0):
         return _read_declared(environ["wsgi.input"], length)
