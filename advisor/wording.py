@@ -73,14 +73,13 @@ def duration(hours: float, rounding: str = NEAREST) -> str:
     whole_hours = to_unit(hours)
     if whole_hours < 48:
         return _unit(whole_hours, "hour", "an")
-    days = math.ceil(hours / 24 - 1e-9) if rounding == UP else math.floor(hours / 24)
-    if days < 14:
-        return _unit(days, "day")
-    return _unit(-(-days // 7) if rounding == UP else days // 7, "week")
+    # Whole days, never rounded up but when asked to (a window's length in days too).
+    return _days((_ROUND[UP] if rounding == UP else math.floor)(hours / 24), rounding == UP)
 
 
-def _days(days: int) -> str:
-    return _unit(days, "day") if days < 14 else _unit(days // 7, "week")
+def _days(days: int, up: bool = False) -> str:
+    """'two days' under two weeks, else weeks, rounded up with `up`, else down."""
+    return _unit(days, "day") if days < 14 else _unit(-(-days // 7) if up else days // 7, "week")
 
 
 def ago(hours: float, calendar_days: int | None = None) -> str:
