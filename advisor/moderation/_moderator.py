@@ -457,9 +457,15 @@ class Moderator:
                     )
             return bool(found[name])
 
-        # Classes are looked for lazily: a harm is dropped at its first missing class.
+        # Classes are looked for lazily: a harm is dropped at its first missing class,
+        # or when its classes are out of the order it needs (not a harm, so nothing
+        # for a negation to have defused).
         complete = [
-            h for h in harms if all(map(present, h.all)) and (not h.any or any(map(present, h.any)))
+            h
+            for h in harms
+            if all(map(present, h.all))
+            and (not h.any or any(map(present, h.any)))
+            and (not h.sequence or _ordered(found, h.sequence))
         ]
         matches = dict.fromkeys(m for h in complete for n in h.features for m in found.get(n, ()))
         return complete, sorted(matches, key=lambda m: (m.start, m.end, m.name))
@@ -597,6 +603,15 @@ def _positions(words: list[str], word: str, start: int, stop: int):
             return
         yield at
         at += 1
+
+
+def _ordered(found: dict[str, list[Match]], names: Sequence[str]) -> bool:
+    """Whether matches of `names` (found, negated or not) occur in that order."""
+    matches = sorted(
+        (m for n in dict.fromkeys(names) for m in found.get(n, ())),
+        key=lambda m: (m.start, m.end, m.name),
+    )
+    return in_sequence(matches, names)
 
 
 def _surest(opinion: _Opinion) -> float:
