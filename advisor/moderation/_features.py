@@ -70,10 +70,18 @@ def negate(
     cues = find_matches(policy, text, start, end, policy.of_kind("negation"))
     if cues:
         absorbing = [n for n in policy.absorbing if n not in ruled_out]
-        absorbed = _Spans(
-            (p.start, p.end) for p in find_matches(policy, text, start, end, absorbing)
-        )
+        phrases = find_matches(policy, text, start, end, absorbing)
+        absorbed = _Spans((p.start, p.end) for p in phrases)
+        inside = [c for c in cues if absorbed.overlaps(c.start, c.end)]
         cues = [c for c in cues if not absorbed.overlaps(c.start, c.end)]
+        if inside:
+            # A stance inside a phrase that holds its own negation is what the
+            # phrase turns down ("don't bother booking a taxi"): not a stance.
+            held = _Spans(_Spans([(c.start, c.end) for c in inside]).within(phrases))
+            matches = [
+                replace(m, negated=True) if m.kind == "stance" and held.holds(m.start) else m
+                for m in matches
+            ]
     if not cues:
         return list(matches)
     stops = sorted(
@@ -107,6 +115,10 @@ class _Spans:
     def overlaps(self, start: int, end: int) -> bool:
         """Whether a span shares a character with [start, end)."""
         return self._furthest_end_starting_before(end) > start
+
+    def within(self, phrases: Iterable[Match]) -> list[tuple[int, int]]:
+        """The spans of `phrases` that share a character with one of these spans."""
+        return [(p.start, p.end) for p in phrases if self.overlaps(p.start, p.end)]
 
     def holds(self, position: int) -> bool:
         """Whether `position` is in a span."""
