@@ -220,6 +220,48 @@ def test_time_left_is_never_overstated_nor_a_start_brought_forward(api, site, op
     expect(section.locator("li.next .when")).to_have_text(later)
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("1,5", 1.5),
+        ("1.5", 1.5),
+        ("2,25", 2.25),
+        ("36", 36),
+        ("1,500", "1,500"),  # a thousands separator or a decimal comma: not guessed
+        ("two", "two"),
+    ],
+)
+def test_hours_with_a_decimal_comma_are_read_as_meant(api, site, open_page, typed, sent):
+    # A number input drops the comma of "1,5" and sends 15 hours; what is not
+    # plainly a number goes as written, and the API's answer names the field.
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    bodies = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(json.loads(r.post_data))
+            if r.method == "POST" and r.url.endswith("/v1/advice")
+            else None
+        ),
+    )
+    widget = page.locator("interview-advice")
+    page.select_option("#ia-stage", "after")
+    widget.locator("#ia-hours_since").click()
+    page.keyboard.type(typed)
+    widget.get_by_role("button", name="Get advice").click()
+    if isinstance(sent, str):
+        expect(widget.locator("#ia-hours_since")).to_have_attribute("aria-invalid", "true")
+        expect(widget.locator("[role=alert]")).not_to_be_empty()
+        expect(widget.locator("section.results")).to_be_hidden()
+    else:
+        expected = advise(api, {"stage": "after", "hours_since": sent})
+        steps = results(page).locator("ol.steps > li")
+        expect(steps.locator(".step-title")).to_have_text([a["title"] for a in expected["actions"]])
+        assert tab.problems() == []
+    assert [body["hours_since"] for body in bodies] == [sent]
+
+
 def test_the_end_can_be_given_as_a_date_and_time(api, site, open_page):
     tab = open_page(f"{site}/careers.html")
     page = tab.page

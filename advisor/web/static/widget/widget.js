@@ -207,6 +207,18 @@
     });
   }
 
+  /*
+   * A number as the candidate typed it. A decimal comma is read as a point
+   * ("1,5" is 1.5), as it is written in much of the world; a comma before
+   * exactly three digits ("1,500") could be either, so it, and anything else
+   * that is not a plain number, is sent as written for the API to name the
+   * field. (A number input would drop the comma and send 15.)
+   */
+  function readNumber(text) {
+    if (/^[+-]?\d+,(\d{1,2}|\d{4,})$/.test(text)) return Number(text.replace(",", "."));
+    return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : text;
+  }
+
   // "2026-11-20T16:30" (a datetime-local value, local time) -> RFC 3339 with the local offset.
   function localToRfc3339(value) {
     const withSeconds = value.length === 16 ? `${value}:00` : value;
@@ -612,13 +624,15 @@
           el("input", { type: "checkbox", name, id: `ia-${name}` }),
           el("span", {}, label),
         );
+      // Text, not type=number: a number input reads "1,5" as 15 (readNumber).
       const number = (name, attrs = {}) =>
         el("input", {
-          type: "number",
+          type: "text",
           id: `ia-${name}`,
           name,
-          min: 0,
           inputmode: "numeric",
+          autocomplete: "off",
+          spellcheck: "false",
           ...attrs,
         });
       const options = (pairs) => pairs.map(([value, label]) => el("option", { value }, label));
@@ -627,7 +641,7 @@
       const whenHours = field(
         "ia-hours_since",
         LABELS.hours_since,
-        number("hours_since", { max: 43920, step: "any", placeholder: "0", inputmode: "decimal" }),
+        number("hours_since", { placeholder: "0", inputmode: "decimal" }),
       );
       const whenAt = field(
         "ia-interview_ended_at",
@@ -673,13 +687,13 @@
           field(
             "ia-decision_expected_in_days",
             LABELS.decision_expected_in_days,
-            number("decision_expected_in_days", { max: 366 }),
+            number("decision_expected_in_days"),
           ),
-          field("ia-follow_ups_sent", LABELS.follow_ups_sent, number("follow_ups_sent", { max: 100 })),
+          field("ia-follow_ups_sent", LABELS.follow_ups_sent, number("follow_ups_sent")),
           field(
             "ia-competing_offers",
             LABELS.competing_offers,
-            number("competing_offers", { max: 100 }),
+            number("competing_offers"),
           ),
           field(
             "ia-still_interested",
@@ -756,7 +770,7 @@
       const state = { stage: data.get("stage") };
       const numberOf = (name) => {
         const text = (data.get(name) ?? "").trim();
-        return text === "" ? undefined : Number(text);
+        return text === "" ? undefined : readNumber(text);
       };
       if (state.stage !== "closing") {
         const ended = data.get("interview_ended_at");
