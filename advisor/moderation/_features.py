@@ -97,7 +97,22 @@ def negate(
         scopes.append((cue.end, min(limit, stop)))
     scoped = _Spans(scopes)
     negated = [replace(m, negated=True) if scoped.holds(m.start) else m for m in matches]
+    # A phrase inside a negated one shares its fate ("won't be waiting outside the
+    # building to catch anyone": "catch anyone" is in "to catch anyone").
+    outer = [(m.start, m.end) for m in negated if m.negated]
+    if outer:
+        negated = [
+            replace(m, negated=True) if not m.negated and _inside(m, outer) else m for m in negated
+        ]
     return negated + cues
+
+
+def _inside(match: Match, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether `match` lies within one of `spans` (and is not the whole of it)."""
+    return any(
+        start <= match.start and match.end <= end and (start, end) != (match.start, match.end)
+        for start, end in spans
+    )
 
 
 class _Spans:
