@@ -42,6 +42,7 @@ import resource
 import socket
 import struct
 import sys
+import tempfile
 import time
 from datetime import datetime
 from typing import NamedTuple
@@ -52,6 +53,7 @@ from gunicorn.http import errors as _errors
 from gunicorn.workers.ggevent import GeventWorker
 
 from ._logs import JsonFormatter
+from .config import LISTENER_ALLOWED, listener_ok
 
 __all__ = [
     "Logger",
@@ -59,6 +61,8 @@ __all__ = [
     "Worker",
     "client_timeout",
     "enough_open_files",
+    "listener",
+    "metrics_folder",
     "problem_of",
     "refuse_tls",
     "whole_number",
@@ -90,16 +94,47 @@ def whole_number(variable: str, default: int, least: int, environ=os.environ) ->
     except ValueError:
         number = None
     if number is None or number < least:
-        record = logging.LogRecord(
-            "gunicorn.error", logging.ERROR, __file__, 0, "cannot start: %s", None, None
-        )
-        record.args = (
-            f"{variable}={value!r} is not allowed: use a whole number of at least {least}",
-        )
-        sys.stderr.write(JsonFormatter().format(record) + "\n")
-        sys.stderr.flush()
-        raise SystemExit(2)
+        _refuse(f"{variable}={value!r} is not allowed: use a whole number of at least {least}")
     return number
+
+
+def listener(variable: str, default: str, environ=os.environ) -> str:
+    """A gunicorn listener (``host:port`` or ``unix:path``) from `variable`, refused
+    as `whole_number` refuses, rather than by gunicorn in words that name no variable."""
+    value = environ.get(variable, default)
+    if not listener_ok(value, least_port=0):
+        _refuse(f"{variable}={value!r} is not allowed: use {LISTENER_ALLOWED}")
+    return value
+
+
+def _refuse(message: str) -> None:
+    """Stop start-up with `message` as one JSON line on stderr and exit status 2."""
+    record = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 0, "cannot start: %s", None, None
+    )
+    record.args = (message,)
+    sys.stderr.write(JsonFormatter().format(record) + "\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+#: Room a worker's Prometheus count files need in ``ADVISOR_METRICS_DIR``: they are
+#: memory-mapped, and a page written on a full disk kills the worker with SIGBUS.
+METRICS_ROOM = 1 << 20
+
+
+def metrics_folder(folder: str) -> None:
+    """Make `folder` (``ADVISOR_METRICS_DIR``) and check it has room for the workers'
+    count files; raise ValueError of one line naming the variable when it cannot."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            os.posix_fallocate(probe.fileno(), 0, METRICS_ROOM)
+    except OSError as error:
+        raise ValueError(
+            f"ADVISOR_METRICS_DIR={folder!r} is not allowed: use a folder the service can "
+            f"create and write, with {METRICS_ROOM >> 20} MiB free ({error.strerror})"
+        ) from None
 
 
 def client_timeout(environ=os.environ) -> float:

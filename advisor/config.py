@@ -20,12 +20,15 @@ from .moderation import Verdict
 from .state import InterviewState
 
 __all__ = [
+    "LISTENER_ALLOWED",
     "Settings",
     "allowed_origins",
     "api_key_hashes",
+    "data_folders",
     "default_engine",
     "evaluate",
     "hash_api_key",
+    "listener_ok",
     "moderate",
     "packaged",
     "settings_from_env",
@@ -95,10 +98,8 @@ class Settings:
             raise _bad("public_url", self.public_url)
         if not _storage_ok(self.rate_limit_storage):
             raise _bad("rate_limit_storage", self.rate_limit_storage)
-        if self.metrics_bind:
-            bind = _BIND.match(self.metrics_bind)
-            if not bind or not 0 < int(bind["port"] or 1) < 65536:
-                raise _bad("metrics_bind", self.metrics_bind)
+        if self.metrics_bind and not listener_ok(self.metrics_bind):
+            raise _bad("metrics_bind", self.metrics_bind)
         from limits import parse_many  # the rate-limit syntax the limits are counted in
 
         for name in ("rate_limits", "api_key_rate_limits", "moderate_rate_limits"):
@@ -135,6 +136,8 @@ _LEAST = {
     "answer_cache": 0,
     "cache_max_age": 0,
 }
+#: What a listener (``ADVISOR_BIND``, ``ADVISOR_METRICS_BIND``) may be, in words.
+LISTENER_ALLOWED = "host:port (a port from 1 to 65535) or unix:/path"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: What each setting may be, in the words of its error message.
 _ALLOWED = {
@@ -151,8 +154,24 @@ _ALLOWED = {
     "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
     "redis+unix:///path)",
     "public_url": "scheme://host[:port][/path] (http or https, no query), or empty",
-    "metrics_bind": "host:port (a port from 1 to 65535) or unix:/path, or empty for none",
+    "metrics_bind": f"{LISTENER_ALLOWED}, or empty for none",
+    "rules_dir": "a folder of rule files",
+    "content_dir": "a folder of content files",
 }
+
+
+def listener_ok(bind: str, least_port: int = 1) -> bool:
+    """Whether `bind` is a listener gunicorn can be given: ``host:port`` (a port from
+    `least_port`, 0 being any free one) or ``unix:path``."""
+    match = _BIND.match(bind)
+    return bool(match) and least_port <= int(match["port"] or least_port) < 65536
+
+
+def data_folders(settings: Settings) -> None:
+    """Raise ValueError naming the variable when the rule or content folder is not one."""
+    for name in ("rules_dir", "content_dir"):
+        if not Path(getattr(settings, name)).is_dir():
+            raise _bad(name, str(getattr(settings, name)))
 
 
 _BIND = re.compile(r"^(unix:/\S+|([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5}))$")

@@ -15,9 +15,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from advisor._gunicorn import enough_open_files, whole_number
+from advisor._gunicorn import enough_open_files, listener, whole_number
 
-bind = [os.environ.get("ADVISOR_BIND", "127.0.0.1:8000")]
+bind = [listener("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.
 if os.environ.get("ADVISOR_METRICS_BIND"):
     bind.append(os.environ["ADVISOR_METRICS_BIND"])
@@ -65,23 +65,25 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout, refuse_tls
+    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls
+    from advisor.config import data_folders
 
-    # Only the count files of a run before (prometheus_client's *.db): the folder may
-    # be the operator's, holding other files.
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    os.makedirs(metrics, exist_ok=True)
-    for stale in glob.glob(os.path.join(glob.escape(metrics), "*.db")):
-        os.remove(stale)
     try:  # every setting is checked here, once, before any worker starts
+        metrics_folder(metrics)
         settings = Settings.from_env()
         client_timeout()
         refuse_tls(server.cfg)
+        data_folders(settings)
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
         server.log.error("cannot start: %s", error)
         _remove_temporary_metrics()
         raise SystemExit(2) from None
+    # Only the count files of a run before (prometheus_client's *.db): the folder may
+    # be the operator's, holding other files.
+    for stale in glob.glob(os.path.join(glob.escape(metrics), "*.db")):
+        os.remove(stale)
     os.environ.update(snapshots.environment())
     server.log.info("serving ruleset %s from %s", snapshots.version, snapshots.current)
     _prepare_regions(server, settings.engine_memo, snapshots.current)

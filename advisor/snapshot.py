@@ -88,12 +88,15 @@ class Snapshots:
                 message = message.replace(str(staging / "rules"), str(self.rules_dir))
                 message = message.replace(str(staging / "content"), str(self.content_dir))
                 raise DataError(message) from None
+            target = self.root / f"{self._count:04d}"
+            try:
+                (staging / _PROMOTED).write_text(engine.version)
+                staging.rename(target)
+            except OSError as error:  # a disk that filled up between the copy and now
+                raise DataError(f"cannot keep the checked copy: {error}") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        target = self.root / f"{self._count:04d}"
-        (staging / _PROMOTED).write_text(engine.version)
-        staging.rename(target)
         self.current, self.version = target, engine.version
         for old in _promoted(self.root)[self.keep :]:
             shutil.rmtree(old, ignore_errors=True)

@@ -1,7 +1,9 @@
 """The gunicorn worker's deadlines and logger, in process (real servers: test_slow_clients)."""
 
+import errno
 import io
 import json
+import os
 import time
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from advisor._gunicorn import (
     _Body,
     _Client,
     client_timeout,
+    metrics_folder,
     problem_of,
     refuse_tls,
 )
@@ -33,6 +36,36 @@ def test_the_client_timeout_is_read_from_the_environment(value, seconds):
 def test_a_bad_client_timeout_is_one_line_naming_the_variable(value):
     with pytest.raises(ValueError, match="^ADVISOR_CLIENT_TIMEOUT=.* is not allowed: use a"):
         client_timeout({"ADVISOR_CLIENT_TIMEOUT": value})
+
+
+def _full_disk(fd, offset, length):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+# A metrics folder workers cannot use: their memory-mapped count files would kill
+# each of them with SIGBUS on a full disk, so start-up refuses it in one line.
+UNUSABLE_METRICS = [
+    pytest.param(
+        lambda tmp: tmp / "a-file" / "metrics", None, "Not a directory", id="not-a-folder"
+    ),
+    pytest.param(lambda tmp: tmp / "metrics", _full_disk, "No space left on device", id="full"),
+]
+
+
+@pytest.mark.parametrize(("folder", "fallocate", "reason"), UNUSABLE_METRICS)
+def test_an_unusable_metrics_folder_is_one_line_naming_the_variable(
+    tmp_path, monkeypatch, folder, fallocate, reason
+):
+    (tmp_path / "a-file").write_text("")
+    if fallocate:
+        monkeypatch.setattr(os, "posix_fallocate", fallocate)
+    with pytest.raises(ValueError, match=f"^ADVISOR_METRICS_DIR=.* is not allowed: .*{reason}"):
+        metrics_folder(str(folder(tmp_path)))
+
+
+def test_a_metrics_folder_with_room_is_made_and_left_empty(tmp_path):
+    metrics_folder(str(tmp_path / "metrics"))
+    assert list((tmp_path / "metrics").iterdir()) == []
 
 
 class _Request:

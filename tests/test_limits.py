@@ -55,7 +55,7 @@ def test_a_client_that_waits_retry_after_is_let_in(engine, opened, waited):
     """Retry-After is never shorter than what is left of the window (the widget asks
     again by itself once it has passed), nor longer than the window."""
     now = [1_000_000 + opened]
-    clock = SimpleNamespace(time=lambda: now[0], monotonic=time.monotonic)
+    clock = SimpleNamespace(time=lambda: now[0], monotonic=lambda: now[0])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(limits, "time", clock)
         client = make_app(engine, rate_limits="1 per 2 seconds").test_client()
@@ -67,6 +67,38 @@ def test_a_client_that_waits_retry_after_is_let_in(engine, opened, waited):
         assert 1 <= seconds <= 2
         now[0] += seconds
         assert client.get("/v1/sources").status_code == 200
+
+
+# (system clock's step, seconds that really pass, the next request's status): a step
+# of the wall clock changes nothing; the window ends when its 2 seconds have passed.
+CLOCK_STEPS = [
+    pytest.param(0, 0.5, 429, id="no-step-window-open"),
+    pytest.param(0, 2, 200, id="no-step-window-ended"),
+    pytest.param(-3600, 2, 200, id="back-an-hour-window-ended"),
+    pytest.param(-3600, 0.5, 429, id="back-an-hour-window-open"),
+    pytest.param(3600, 0.5, 429, id="forward-an-hour-window-open"),
+    pytest.param(3600, 2, 200, id="forward-an-hour-window-ended"),
+]
+
+
+@pytest.mark.parametrize(("step", "passed", "status"), CLOCK_STEPS)
+def test_a_step_of_the_system_clock_neither_holds_clients_out_nor_lets_them_in(
+    engine, step, passed, status
+):
+    wall, monotonic = [1_000_000.0], [50.0]
+    clock = SimpleNamespace(time=lambda: wall[0], monotonic=lambda: monotonic[0])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(limits, "time", clock)
+        client = make_app(engine, rate_limits="1 per 2 seconds").test_client()
+        assert client.get("/v1/sources").status_code == 200
+        wall[0] += step + passed
+        monotonic[0] += passed
+        answer = client.get("/v1/sources")
+        assert answer.status_code == status
+        if status == 429:
+            assert 1 <= int(answer.headers["Retry-After"]) <= 2
+        reset = int(answer.headers["X-RateLimit-Reset"]) - wall[0]
+        assert 0 <= reset <= 2 + 1
 
 
 #: The headers that say how much of its limit a client has left, readable by a page too.
@@ -513,7 +545,7 @@ def test_limits_answer_as_flask_limiter_did(engine, sequence):
 def test_per_process_counts_open_a_window_per_key_and_forget_ended_ones():
     counts = limits.WindowCounts()
     now = [1000.0]
-    counts.clock = lambda: now[0]
+    counts.clock = counts.wall = lambda: now[0]
     assert [counts.incr("a", 60) for _ in range(3)] == [1, 2, 3]
     assert counts.incr("b", 1) == 1
     assert counts.get_expiry("a") == 1060.0

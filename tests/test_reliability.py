@@ -355,6 +355,11 @@ BAD_SETTINGS = [
     ("ADVISOR_WORKER_CONNECTIONS", "lots", "a whole number of at least 1"),
     ("ADVISOR_TIMEOUT", "30s", "a whole number of at least 0"),
     ("ADVISOR_GRACEFUL_TIMEOUT", "-5", "a whole number of at least 0"),
+    ("ADVISOR_BIND", "127.0.0.1:http", "host:port (a port from 1 to 65535) or unix:/path"),
+    ("ADVISOR_BIND", "8000", "host:port (a port from 1 to 65535) or unix:/path"),
+    ("ADVISOR_METRICS_DIR", "/proc/advisor-metrics", "a folder the service can create and write"),
+    ("ADVISOR_RULES_DIR", "/nonexistent/rules", "a folder of rule files"),
+    ("ADVISOR_CONTENT_DIR", "/nonexistent/content", "a folder of content files"),
 ]
 
 

@@ -1,5 +1,10 @@
 """Snapshots: a copy is validated before it is promoted; workers fall back."""
 
+import errno
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from advisor import DataError, Settings, default_engine
@@ -35,6 +40,31 @@ def test_a_refused_change_names_the_operators_file_not_the_copy(snapshots, data_
         snapshots.take()
     assert str(broken / name) in str(refused.value)
     assert str(snapshots.root) not in str(refused.value)
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+# Where a full disk stops a snapshot: copying the folders, or promoting the checked copy.
+FULL_DISK = [
+    pytest.param(shutil, "copytree", id="copy"),
+    pytest.param(Path, "write_text", id="mark-promoted"),
+    pytest.param(Path, "rename", id="promote"),
+]
+
+
+@pytest.mark.parametrize(("owner", "name"), FULL_DISK)
+def test_a_full_disk_refuses_the_snapshot_and_leaves_no_copy_behind(
+    snapshots, monkeypatch, owner, name
+):
+    good = snapshots.current
+    monkeypatch.setattr(owner, name, _no_space)
+    with pytest.raises(DataError, match="No space left on device"):
+        snapshots.take()
+    monkeypatch.undo()
+    assert snapshots.current == good
+    assert sorted(p.name for p in snapshots.root.iterdir() if p.is_dir()) == [good.name]
 
 
 def test_a_promoted_snapshot_is_the_copy_that_was_validated(snapshots, data_copy):

@@ -110,13 +110,19 @@ class WindowCounts:
     again, and the keys are swept for expired windows only once their number has
     doubled since the last sweep, so memory stays bounded by the clients of the
     longest window.
+
+    Windows are timed by the monotonic `clock`, so a step of the system clock
+    (NTP, an operator's `date -s`) neither holds a client out for the length of a
+    step back nor opens a fresh window on a step forward; `get_expiry` says when a
+    window ends on the `wall` clock, as the library's storages do.
     """
 
     def __init__(self):
         self._windows: dict[str, list] = {}  # key: [count, when the window ends]
         self._sweep_at = 1024
         self._lock = threading.Lock()
-        self.clock = time.time
+        self.clock = time.monotonic
+        self.wall = time.time
 
     def __len__(self) -> int:
         """How many windows are held, ended ones not yet swept included."""
@@ -136,9 +142,10 @@ class WindowCounts:
             return window[0]
 
     def get_expiry(self, key: str) -> float:
-        """When `key`'s window ends (now, when none is open)."""
+        """When `key`'s window ends, in seconds since the epoch (now, when none is open)."""
         window = self._windows.get(key)
-        return window[1] if window is not None else self.clock()
+        now = self.clock()
+        return self.wall() + (max(window[1], now) - now if window is not None else 0)
 
     def check(self) -> bool:
         """Always answers: the storage's health check."""

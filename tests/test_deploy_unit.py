@@ -1,0 +1,61 @@
+"""The systemd unit (deploy/interview-advisor@.service) against the deployment guide.
+
+The guide's commands install what the unit runs: this checks that they name the
+same paths, user and settings, without systemd (the recipe itself, run with nginx
+and Redis, is test_deploy).
+"""
+
+import re
+
+import pytest
+
+from .live import ROOT
+
+UNIT = (ROOT / "deploy" / "interview-advisor@.service").read_text()
+GUIDE = (ROOT / "docs" / "deploy.md").read_text()
+
+
+def _unit(key: str) -> list[str]:
+    return re.findall(rf"^{key}=(.*)$", UNIT, re.MULTILINE)
+
+
+def _settings_file() -> str:
+    """The example of the settings file in the guide's section 2."""
+    section = GUIDE.split("## 2. Settings", 1)[1].split("## 3.", 1)[0]
+    return section.split("```sh", 1)[1].split("```", 1)[0]
+
+
+# (what, the unit's value, what the guide must say for that value to be there)
+UNIT_IN_GUIDE = [
+    ("program", _unit("ExecStart")[0].split()[0], "python3 -m venv /opt/interview-advisor\n"),
+    ("settings file", _unit("EnvironmentFile")[0], "`/etc/interview-advisor/env`, read by"),
+    ("user", _unit("User")[0], "useradd --system --home /nonexistent --shell /usr/sbin/nologin"),
+    ("group", _unit("Group")[0], "install -d -m 0750 -g advisor /etc/interview-advisor"),
+    ("reload", _unit("ExecReload")[0], "`systemctl reload interview-advisor@8001` sends SIGHUP"),
+]
+
+
+@pytest.mark.parametrize(("what", "value", "said"), UNIT_IN_GUIDE, ids=lambda x: x)
+def test_the_guide_installs_what_the_unit_runs(what, value, said):
+    assert said in GUIDE, what
+    where = GUIDE.index(said)
+    if what == "program":
+        assert value == "/opt/interview-advisor/bin/advisor"
+    elif what == "reload":
+        assert value == "/bin/kill -HUP $MAINPID"
+    else:
+        assert value in GUIDE[where : where + len(said) + 40], what
+
+
+PER_INSTANCE = [
+    line.split("=", 1)[0] for line in _unit("Environment") if "%i" in line.split("=", 1)[1]
+] + ["ADVISOR_METRICS_BIND"]
+
+
+@pytest.mark.parametrize("variable", PER_INSTANCE)
+def test_a_per_instance_setting_is_kept_out_of_the_shared_settings_file(variable):
+    """systemd lets the settings file override the unit's Environment= lines: one
+    address there would be every instance's, and all but one could not listen."""
+    assert variable not in _settings_file()
+    leave_out = GUIDE.split("Leave out of this file what differs", 1)[1].split("\n\n", 1)[0]
+    assert f"`{variable}`" in leave_out
