@@ -129,7 +129,12 @@ def metrics_folder(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder) as probe:
-            os.posix_fallocate(probe.fileno(), 0, METRICS_ROOM)
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(probe.fileno(), 0, METRICS_ROOM)
+            else:  # macOS has no posix_fallocate: write the room out instead
+                probe.write(bytes(METRICS_ROOM))
+                probe.flush()
+                os.fsync(probe.fileno())
     except OSError as error:
         raise ValueError(
             f"ADVISOR_METRICS_DIR={folder!r} is not allowed: use a folder the service can "
