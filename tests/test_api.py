@@ -9,6 +9,7 @@ from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web.body import BYTE_ORDER_MARK
 from advisor.web.errors import MAX_NAME_CHARS
+from advisor.web.widget import RELEASE
 
 from .apps import make_app
 
@@ -436,6 +437,68 @@ def test_method_not_allowed_is_a_problem_with_allow(client):
     assert response.status_code == 405
     assert response.mimetype == PROBLEM
     assert "POST" in response.headers["Allow"]
+
+
+#: A mistake a new caller makes, and what its problem's detail must say to do next.
+NEXT_STEPS = {
+    "GET on a POST endpoint": (
+        "GET",
+        "/v1/advice",
+        405,
+        "GET is not a method of /v1/advice: send POST, OPTIONS (the Allow header lists them).",
+    ),
+    "POST on the catalogue": (
+        "POST",
+        "/v1/guidance",
+        405,
+        "POST is not a method of /v1/guidance: send GET, HEAD, OPTIONS (the Allow header lists "
+        "them).",
+    ),
+    "PUT on an item": ("PUT", "/v1/sources/heat", 405, "send GET, HEAD, OPTIONS"),
+    "an id in capitals": (
+        "GET",
+        "/v1/sources/HEAT",
+        404,
+        "No source has the id 'HEAT' (did you mean 'heat'?): GET /v1/sources lists every id.",
+    ),
+    "an id with a typo": (
+        "GET",
+        "/v1/guidance/send-thankyou",
+        404,
+        "No guidance has the id 'send-thankyou' (did you mean 'send-thank-you'?): "
+        "GET /v1/guidance lists every id.",
+    ),
+    "an id like none": (
+        "GET",
+        "/v1/rejected/zzz",
+        404,
+        "No rejected advice has the id 'zzz': GET /v1/rejected lists every id.",
+    ),
+    "a widget release never made": (
+        "GET",
+        "/widget-9.9.9.js",
+        404,
+        "No release '9.9.9' of this file is served: the releases are 1.0.0, 1.1.0, 1.1.1, "
+        f"1.1.2, {RELEASE}; /demo gives the latest's integrity hashes.",
+    ),
+    "a stylesheet release never made": ("GET", "/widget-1.1.css", 404, "the releases are 1.0.0"),
+    "a resize script release never made": (
+        "GET",
+        "/embed-resize-2.0.0.js",
+        404,
+        "the releases are 1.0.0",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"), NEXT_STEPS.values(), ids=NEXT_STEPS.keys()
+)
+def test_a_mistake_s_problem_says_what_to_do_next(client, method, path, status, detail):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM
+    assert detail in response.get_json()["detail"]
 
 
 def test_moderate_splits_and_flags(client):

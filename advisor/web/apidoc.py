@@ -66,7 +66,7 @@ PROBLEMS = {
         404,
         "Not Found",
         "No item has this id.",
-        "No guidance has the id 'nope'.",
+        "No guidance has the id 'nope': GET /v1/guidance lists every id.",
         "/v1/guidance/nope",
     ),
     "NotAcceptable": (

@@ -7,11 +7,17 @@ anything else                 -> 500, logged, with no detail leaked
 
 from __future__ import annotations
 
+import difflib
 import itertools
 
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 from werkzeug.routing import WebsocketMismatch
 
 from .._data import flatten_errors
@@ -57,7 +63,29 @@ NO_ROUTE = (
 def _http_error(error: HTTPException):
     if error.code == 404 and request.url_rule is None:  # no route, not an unknown id
         return problem(404, error.name, NO_ROUTE, error.get_headers())
+    if isinstance(error, MethodNotAllowed):
+        return problem(405, error.name, _not_allowed(error.valid_methods), error.get_headers())
     return problem(error.code, error.name, error.description, error.get_headers())
+
+
+def _not_allowed(methods) -> str:
+    """The detail of a 405: the method sent, and those this path takes (its `Allow`),
+    its own methods before HEAD and OPTIONS, which every route answers."""
+    methods = sorted(methods, key=lambda method: (method in ("HEAD", "OPTIONS"), method))
+    return (
+        f"{shortened(request.method)} is not a method of {shortened(request.path)}: "
+        f"send {', '.join(methods)} (the Allow header lists them)."
+    )
+
+
+def did_you_mean(name: str, choices) -> str:
+    """A hint naming the one of `choices` closest to `name` (a typo, another case), or ""
+    when none is close: how a problem names what the client may have meant."""
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
+    if not close:
+        return ""
+    meant = next(c for c in choices if c.lower() == close[0])
+    return f" (did you mean {meant!r}?)"
 
 
 def _too_large(error: RequestEntityTooLarge):

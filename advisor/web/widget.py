@@ -36,17 +36,17 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    abort,
     current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
+from werkzeug.exceptions import NotFound
 
 from ..state import STATE_FIELDS
 from .caching import conditional
-from .errors import problem
+from .errors import problem, shortened
 
 __all__ = [
     "AVOID_MODES",
@@ -58,6 +58,7 @@ __all__ = [
     "init_app",
     "integrity",
     "release_files",
+    "releases",
 ]
 
 STATIC = Path(__file__).resolve().parent / "static" / "widget"
@@ -145,8 +146,20 @@ def _released(name: str, release: str) -> Response:
         # The route's converter allows no "/", and ".." is no release.
         body = kept.read_bytes() if release not in ("", ".", "..") and kept.is_file() else None
     if body is None:
-        abort(404)
+        raise NotFound(
+            f"No release {shortened(release)!r} of this file is served: the releases are "
+            f"{', '.join(releases())}; /demo gives the latest's integrity hashes."
+        )
     return _asset(body, _MIMETYPES[Path(name).suffix], immutable=True)
+
+
+def releases() -> list[str]:
+    """Every release served at its versioned URLs, oldest first: the kept ones, then this."""
+    kept = (path.name for path in RELEASES.iterdir() if path.is_dir())
+    return sorted(
+        {*kept, RELEASE},
+        key=lambda name: tuple(int(p) if p.isdigit() else 0 for p in name.split(".")),
+    )
 
 
 def _page(html: str, policy: str) -> Response:
