@@ -501,6 +501,69 @@ def test_a_mistake_s_problem_says_what_to_do_next(client, method, path, status, 
     assert detail in response.get_json()["detail"]
 
 
+#: A field misspelt or misremembered, and what its 422 says: the field closest to it, if any.
+UNKNOWN_FIELDS = {
+    "hours for hours_since": (
+        "/v1/advice",
+        {"stage": "after", "hours": 3},
+        {"hours": ["Unknown field (did you mean 'hours_since'?)"]},
+    ),
+    "a letter missing": (
+        "/v1/advice",
+        {"stage": "after", "thankyou_sent": True},
+        {"thankyou_sent": ["Unknown field (did you mean 'thank_you_sent'?)"]},
+    ),
+    "another case": (
+        "/v1/advice",
+        {"Stage": "after"},
+        {
+            "stage": ["Missing data for required field."],
+            "Stage": ["Unknown field (did you mean 'stage'?)"],
+        },
+    ),
+    "nothing close": (
+        "/v1/advice",
+        {"stage": "after", "zzzz": 1},
+        {"zzzz": ["Unknown field."]},
+    ),
+    "a name too long to compare": (
+        "/v1/advice",
+        {"stage": "after", "hours_since" * 10: 1},
+        {f"{('hours_since' * 10)[:99]}…": ["Unknown field."]},
+    ),
+    "inside a draft's state and details": (
+        "/v1/drafts",
+        {
+            "action": "send-thank-you",
+            "state": {"stage": "after", "hours_snce": 2},
+            "details": {"name": "x", "compny": "y"},
+        },
+        {
+            "state.hours_snce": ["Unknown field (did you mean 'hours_since'?)"],
+            "details.name": ["Unknown field."],
+            "details.compny": ["Unknown field (did you mean 'company'?)"],
+        },
+    ),
+    "moderation's text": (
+        "/v1/moderate",
+        {"txt": "x"},
+        {
+            "text": ["Missing data for required field."],
+            "txt": ["Unknown field (did you mean 'text'?)"],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "errors"), UNKNOWN_FIELDS.values(), ids=UNKNOWN_FIELDS.keys()
+)
+def test_an_unknown_field_names_the_field_closest_to_it(client, path, body, errors):
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == errors
+
+
 def test_moderate_splits_and_flags(client):
     text = "Send a short thank-you email. Then have three pints and drive home."
     body = client.post("/v1/moderate", json={"text": text}).get_json()

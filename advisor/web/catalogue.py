@@ -17,6 +17,7 @@ import orjson
 from flask import Blueprint, Flask, Response, current_app
 from werkzeug.exceptions import NotFound
 
+from .._data import did_you_mean
 from ..schemas import (
     GuidanceListSchema,
     GuidanceSchema,
@@ -36,7 +37,7 @@ from .apidoc import (
     operation,
 )
 from .caching import cache_by_digest
-from .errors import did_you_mean, shortened
+from .errors import shortened
 from .extension import get_engine
 
 bp = Blueprint("catalogue", __name__)

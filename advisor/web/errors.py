@@ -7,7 +7,6 @@ anything else                 -> 500, logged, with no detail leaked
 
 from __future__ import annotations
 
-import difflib
 import itertools
 
 from flask import Flask, current_app, request
@@ -76,16 +75,6 @@ def _not_allowed(methods) -> str:
         f"{shortened(request.method)} is not a method of {shortened(request.path)}: "
         f"send {', '.join(methods)} (the Allow header lists them)."
     )
-
-
-def did_you_mean(name: str, choices) -> str:
-    """A hint naming the one of `choices` closest to `name` (a typo, another case), or ""
-    when none is close: how a problem names what the client may have meant."""
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
-    if not close:
-        return ""
-    meant = next(c for c in choices if c.lower() == close[0])
-    return f" (did you mean {meant!r}?)"
 
 
 def _too_large(error: RequestEntityTooLarge):
