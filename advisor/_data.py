@@ -70,12 +70,13 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 _MAX_HINTED = 100
 
 
-def did_you_mean(name: str, choices) -> str:
+def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
     """A hint naming the one of `choices` closest to `name` (a typo, another case), or ""
-    when none is close: how an error names what was probably meant."""
+    when none is as close as `cutoff` (difflib's ratio): how an error names what was
+    probably meant."""
     if len(name) > _MAX_HINTED:
         return ""
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], 1, cutoff)
     if not close:
         return ""
     meant = next(c for c in choices if c.lower() == close[0])
