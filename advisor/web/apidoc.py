@@ -131,7 +131,7 @@ PROBLEMS = {
         "This client (its API key, or else its IP address) is over its rate limit "
         "(`ADVISOR_API_KEY_RATE_LIMITS` or `ADVISOR_RATE_LIMITS`); `Retry-After` says "
         "when to retry.",
-        "60 per 1 second",
+        "This client is over its limit of 60 per 1 second: ask again in 1 second (Retry-After).",
         "/v1/advice",
     ),
     "InternalServerError": (
