@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
-__all__ = ["DataError", "flatten_errors", "fold", "load_yaml", "digest_files"]
+__all__ = [
+    "DataError",
+    "did_you_mean",
+    "digest_files",
+    "flatten_errors",
+    "fold",
+    "hint_unknown",
+    "load_yaml",
+]
 
 _SPACE = re.compile(r"\s+")
 
@@ -54,6 +63,40 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A safe YAML loader (libyaml's, when PyYAML was built with it) that
     refuses a mapping with the same key twice (plain YAML keeps the last one
     silently)."""
+
+
+#: The longest name a hint is looked for: no field or id is near that long, and comparing
+#: costs the product of the lengths.
+_MAX_HINTED = 100
+
+
+def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
+    """A hint naming the one of `choices` closest to `name` (a typo, another case), or ""
+    when none is as close as `cutoff` (difflib's ratio): how an error names what was
+    probably meant."""
+    if len(name) > _MAX_HINTED:
+        return ""
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], 1, cutoff)
+    if not close:
+        return ""
+    meant = next(c for c in choices if c.lower() == close[0])
+    return f" (did you mean {meant!r}?)"
+
+
+def hint_unknown(messages, schema: Schema) -> None:
+    """Name, beside each unknown field of `schema.load`'s error `messages` (nested ones
+    too), the field of `schema` closest to it, if one is: `hours` meant `hours_since`."""
+    if not isinstance(messages, dict):
+        return
+    known = {item.data_key or name: item for name, item in schema.load_fields.items()}
+    unknown = [schema.error_messages["unknown"]]
+    for key, value in messages.items():
+        if value == unknown and key not in known:
+            hint = did_you_mean(key, known)
+            if hint:
+                messages[key] = [f"{unknown[0].rstrip('.')}{hint}"]
+        elif isinstance(known.get(key), fields.Nested):
+            hint_unknown(value, known[key].schema)
 
 
 def _unique_mapping(loader, node, deep=False):

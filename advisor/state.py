@@ -30,6 +30,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
+from ._data import hint_unknown
+
 __all__ = [
     "FACT_FIELDS",
     "STAGES",
@@ -563,8 +565,13 @@ class InterviewState:
     @classmethod
     def parse(cls, body: dict, now: datetime | None = None) -> InterviewState:
         """Validate a request body (ValidationError when invalid) and build the state;
-        `now` defaults to the clock."""
-        return cls.from_request(_SCHEMA.load(body), now or datetime.now(UTC))
+        `now` defaults to the clock; an unknown field's error names the field closest to it."""
+        try:
+            data = _SCHEMA.load(body)
+        except ValidationError as error:
+            hint_unknown(error.messages, _SCHEMA)
+            raise
+        return cls.from_request(data, now or datetime.now(UTC))
 
     @classmethod
     def from_request(cls, data: dict, now: datetime) -> InterviewState:

@@ -9,6 +9,7 @@ from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web.body import BYTE_ORDER_MARK
 from advisor.web.errors import MAX_NAME_CHARS
+from advisor.web.widget import RELEASE
 
 from .apps import make_app
 
@@ -436,6 +437,131 @@ def test_method_not_allowed_is_a_problem_with_allow(client):
     assert response.status_code == 405
     assert response.mimetype == PROBLEM
     assert "POST" in response.headers["Allow"]
+
+
+#: A mistake a new caller makes, and what its problem's detail must say to do next.
+NEXT_STEPS = {
+    "GET on a POST endpoint": (
+        "GET",
+        "/v1/advice",
+        405,
+        "GET is not a method of /v1/advice: send POST, OPTIONS (the Allow header lists them).",
+    ),
+    "POST on the catalogue": (
+        "POST",
+        "/v1/guidance",
+        405,
+        "POST is not a method of /v1/guidance: send GET, HEAD, OPTIONS (the Allow header lists "
+        "them).",
+    ),
+    "PUT on an item": ("PUT", "/v1/sources/heat", 405, "send GET, HEAD, OPTIONS"),
+    "an id in capitals": (
+        "GET",
+        "/v1/sources/HEAT",
+        404,
+        "No source has the id 'HEAT' (did you mean 'heat'?): GET /v1/sources lists every id.",
+    ),
+    "an id with a typo": (
+        "GET",
+        "/v1/guidance/send-thankyou",
+        404,
+        "No guidance has the id 'send-thankyou' (did you mean 'send-thank-you'?): "
+        "GET /v1/guidance lists every id.",
+    ),
+    "an id like none": (
+        "GET",
+        "/v1/rejected/zzz",
+        404,
+        "No rejected advice has the id 'zzz': GET /v1/rejected lists every id.",
+    ),
+    "a widget release never made": (
+        "GET",
+        "/widget-9.9.9.js",
+        404,
+        "No release '9.9.9' of this file is served: the releases are 1.0.0, 1.1.0, 1.1.1, "
+        f"1.1.2, {RELEASE}; /demo gives the latest's integrity hashes.",
+    ),
+    "a stylesheet release never made": ("GET", "/widget-1.1.css", 404, "the releases are 1.0.0"),
+    "a resize script release never made": (
+        "GET",
+        "/embed-resize-2.0.0.js",
+        404,
+        "the releases are 1.0.0",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"), NEXT_STEPS.values(), ids=NEXT_STEPS.keys()
+)
+def test_a_mistake_s_problem_says_what_to_do_next(client, method, path, status, detail):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM
+    assert detail in response.get_json()["detail"]
+
+
+#: A field misspelt or misremembered, and what its 422 says: the field closest to it, if any.
+UNKNOWN_FIELDS = {
+    "hours for hours_since": (
+        "/v1/advice",
+        {"stage": "after", "hours": 3},
+        {"hours": ["Unknown field (did you mean 'hours_since'?)"]},
+    ),
+    "a letter missing": (
+        "/v1/advice",
+        {"stage": "after", "thankyou_sent": True},
+        {"thankyou_sent": ["Unknown field (did you mean 'thank_you_sent'?)"]},
+    ),
+    "another case": (
+        "/v1/advice",
+        {"Stage": "after"},
+        {
+            "stage": ["Missing data for required field."],
+            "Stage": ["Unknown field (did you mean 'stage'?)"],
+        },
+    ),
+    "nothing close": (
+        "/v1/advice",
+        {"stage": "after", "zzzz": 1},
+        {"zzzz": ["Unknown field."]},
+    ),
+    "a name too long to compare": (
+        "/v1/advice",
+        {"stage": "after", "hours_since" * 10: 1},
+        {f"{('hours_since' * 10)[:99]}…": ["Unknown field."]},
+    ),
+    "inside a draft's state and details": (
+        "/v1/drafts",
+        {
+            "action": "send-thank-you",
+            "state": {"stage": "after", "hours_snce": 2},
+            "details": {"name": "x", "compny": "y"},
+        },
+        {
+            "state.hours_snce": ["Unknown field (did you mean 'hours_since'?)"],
+            "details.name": ["Unknown field."],
+            "details.compny": ["Unknown field (did you mean 'company'?)"],
+        },
+    ),
+    "moderation's text": (
+        "/v1/moderate",
+        {"txt": "x"},
+        {
+            "text": ["Missing data for required field."],
+            "txt": ["Unknown field (did you mean 'text'?)"],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "errors"), UNKNOWN_FIELDS.values(), ids=UNKNOWN_FIELDS.keys()
+)
+def test_an_unknown_field_names_the_field_closest_to_it(client, path, body, errors):
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == errors
 
 
 def test_moderate_splits_and_flags(client):

@@ -87,6 +87,7 @@ def test_advise_reads_stdin(monkeypatch, capsys):
         ("[1]", "must be a JSON object"),
         ('{"stage": "lunch"}', "stage: Must be one of"),
         ('{"stage": "after", "extra": 1}', "extra: Unknown field"),
+        ('{"stage": "after", "hours": 30}', "hours: Unknown field (did you mean 'hours_since'?)"),
     ],
 )
 def test_bad_state_exits_2_naming_the_problem(tmp_path, capsys, content, message):

@@ -123,6 +123,19 @@ def test_a_block_that_changes_the_machine_or_never_ends_says_it_is_not_run(block
     )
 
 
+#: A command that runs the checkout's own code with whatever `python` or `pip` is first on
+#: the reader's PATH: after the README's `make` commands that is not the `.venv` they made
+#: (which the blocks here run with), and the command ends in "No module named ...".
+BARE_PYTHON = re.compile(r"(?<![\w/.])(?:python3? (?:-m bench|scripts/|bench/)|pip install -e)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_commands_of_the_checkout_name_its_venv(page):
+    lines = page.read_text(encoding="utf-8").splitlines()
+    bare = [f"{n}: {line.strip()}" for n, line in enumerate(lines, 1) if BARE_PYTHON.search(line)]
+    assert not bare, f"{page.name}: write .venv/bin/python (or .venv/bin/pip): {bare}"
+
+
 def test_every_page_has_its_examples_found():
     assert {b.page.name for b in RUN} >= {"README.md", "api.md", "operations.md"}
     assert len(RUN) >= 10

@@ -125,6 +125,34 @@ def test_a_429_carries_the_cors_headers_a_page_needs_to_read_it(engine, origins)
         assert int(response.headers[f"X-RateLimit-{name}"]) >= 0
 
 
+#: A limit broken, and the 429's detail: the limit, and when to ask again (as Retry-After).
+OVER_LIMITS = {
+    "a minute": ("1 per minute", r"over its limit of 1 per 1 minute: ask again in \d+ seconds?"),
+    "a day": ("1 per day", r"over its limit of 1 per 1 day: ask again in \d+ seconds?"),
+    "the tighter of two": (
+        "5 per hour;1 per 10 seconds",
+        r"over its limit of 1 per 10 second: ask again in \d+ seconds?",
+    ),
+}
+
+
+@pytest.mark.parametrize(("setting", "said"), OVER_LIMITS.values(), ids=OVER_LIMITS.keys())
+def test_a_429_says_which_limit_and_when_to_ask_again(engine, setting, said):
+    client = make_app(engine, rate_limits=setting).test_client()
+    client.get("/v1/sources")
+    response = client.get("/v1/sources")
+    assert response.status_code == 429
+    detail = response.get_json()["detail"]
+    assert re.search(said, detail), detail
+    seconds = int(re.search(r"in (\d+) second", detail).group(1))
+    assert seconds == int(response.headers["Retry-After"])
+    assert detail.endswith("(Retry-After).")
+
+
+def test_a_429_counts_one_second_as_one():
+    assert limits.over_limit("2 per 1 second", 1).endswith("ask again in 1 second (Retry-After).")
+
+
 # --- API keys ---------------------------------------------------------------
 
 
@@ -503,11 +531,19 @@ LIMITED_SETTINGS = {
 }
 
 
+#: The limit a 429's detail names; Flask-Limiter's detail was the limit alone.
+_OVER_LIMIT = re.compile(r"over its limit of (.+): ask again in \d+ seconds? \(Retry-After\)\.$")
+
+
 def _limited(response) -> dict:
     headers = response.headers
+    body = response.get_json(silent=True)
+    if response.status_code == 429 and body is not None:  # a HEAD's has none
+        named = _OVER_LIMIT.search(body["detail"])
+        body = {**body, "detail": named.group(1) if named else body["detail"]}
     seen = {
         "status": response.status_code,
-        "body": response.get_json(silent=True),
+        "body": body,
         "headers": {
             name: headers.get(name)
             for name in (

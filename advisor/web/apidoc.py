@@ -66,7 +66,7 @@ PROBLEMS = {
         404,
         "Not Found",
         "No item has this id.",
-        "No guidance has the id 'nope'.",
+        "No guidance has the id 'nope': GET /v1/guidance lists every id.",
         "/v1/guidance/nope",
     ),
     "NotAcceptable": (
@@ -131,7 +131,7 @@ PROBLEMS = {
         "This client (its API key, or else its IP address) is over its rate limit "
         "(`ADVISOR_API_KEY_RATE_LIMITS` or `ADVISOR_RATE_LIMITS`); `Retry-After` says "
         "when to retry.",
-        "60 per 1 second",
+        "This client is over its limit of 60 per 1 second: ask again in 1 second (Retry-After).",
         "/v1/advice",
     ),
     "InternalServerError": (

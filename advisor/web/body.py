@@ -19,6 +19,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import get_content_length
 
+from .._data import hint_unknown
 from .errors import MAX_ERRORS, shortened
 
 MAX_INT_DIGITS = 30
@@ -383,7 +384,11 @@ def load_body(schema: Schema, load=None, raw: bytes | None = None) -> dict:
         if len(unknown) > MAX_ERRORS:
             # Refused at once: marshmallow's own check costs a merge of its errors per key.
             raise ValidationError(dict.fromkeys(unknown, [schema.error_messages["unknown"]]))
-    return (load or schema.load)(body)
+    try:
+        return (load or schema.load)(body)
+    except ValidationError as error:
+        hint_unknown(error.messages, schema)
+        raise
 
 
 #: The message for a query parameter an endpoint does not take.

@@ -17,6 +17,7 @@ import orjson
 from flask import Blueprint, Flask, Response, current_app
 from werkzeug.exceptions import NotFound
 
+from .._data import did_you_mean
 from ..schemas import (
     GuidanceListSchema,
     GuidanceSchema,
@@ -50,9 +51,12 @@ def _catalogue():
     return get_engine().catalogue
 
 
-def _one(items: dict, item_id: str, kind: str):
+def _one(items: dict, item_id: str, kind: str, listed: str):
     if item_id not in items:
-        raise NotFound(f"No {kind} has the id {shortened(item_id)!r}.")
+        raise NotFound(
+            f"No {kind} has the id {shortened(item_id)!r}{did_you_mean(item_id, items)}: "
+            f"GET {listed} lists every id."
+        )
     return items[item_id]
 
 
@@ -155,7 +159,7 @@ def _guidance_list(catalogue) -> dict:
 
 
 def _guidance_item(catalogue, item_id: str) -> dict:
-    return GuidanceSchema().dump(_one(catalogue.actions, item_id, "guidance"))
+    return GuidanceSchema().dump(_one(catalogue.actions, item_id, "guidance", "/v1/guidance"))
 
 
 def _rejected_list(catalogue) -> dict:
@@ -163,7 +167,9 @@ def _rejected_list(catalogue) -> dict:
 
 
 def _rejected_item(catalogue, item_id: str) -> dict:
-    return RejectedSchema().dump(_one(catalogue.rejected, item_id, "rejected advice"))
+    return RejectedSchema().dump(
+        _one(catalogue.rejected, item_id, "rejected advice", "/v1/rejected")
+    )
 
 
 def _source_list(catalogue) -> dict:
@@ -171,7 +177,7 @@ def _source_list(catalogue) -> dict:
 
 
 def _source_item(catalogue, item_id: str) -> dict:
-    return dump_source(_one(catalogue.sources, item_id, "source"), catalogue)
+    return dump_source(_one(catalogue.sources, item_id, "source", "/v1/sources"), catalogue)
 
 
 #: Each kind: its URL prefix, its list, its item and the ids of its items.

@@ -11,7 +11,12 @@ import itertools
 
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 from werkzeug.routing import WebsocketMismatch
 
 from .._data import flatten_errors
@@ -57,7 +62,19 @@ NO_ROUTE = (
 def _http_error(error: HTTPException):
     if error.code == 404 and request.url_rule is None:  # no route, not an unknown id
         return problem(404, error.name, NO_ROUTE, error.get_headers())
+    if isinstance(error, MethodNotAllowed):
+        return problem(405, error.name, _not_allowed(error.valid_methods), error.get_headers())
     return problem(error.code, error.name, error.description, error.get_headers())
+
+
+def _not_allowed(methods) -> str:
+    """The detail of a 405: the method sent, and those this path takes (its `Allow`),
+    its own methods before HEAD and OPTIONS, which every route answers."""
+    methods = sorted(methods, key=lambda method: (method in ("HEAD", "OPTIONS"), method))
+    return (
+        f"{shortened(request.method)} is not a method of {shortened(request.path)}: "
+        f"send {', '.join(methods)} (the Allow header lists them)."
+    )
 
 
 def _too_large(error: RequestEntityTooLarge):

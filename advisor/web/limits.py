@@ -216,7 +216,9 @@ class RateLimits:
         return found
 
     def check(self) -> None:
-        """Count this request against its client's limits: 429 when one is broken."""
+        """Count this request against its client's limits: 429 when one is broken, to be
+        retried after the seconds until its window ends, rounded up (a client that waits
+        as long as it says is let in), and never 0."""
         if _exempt():
             return
         name = keys.caller()
@@ -230,7 +232,9 @@ class RateLimits:
             return
         g.rate_limit = counted
         if counted.broken:
-            raise TooManyRequests(str(counted.limit))
+            # Said once, so that the detail and Retry-After give the same number.
+            g.retry_after = max(1, math.ceil(counted.ends - time.time()))
+            raise TooManyRequests(over_limit(counted.limit, g.retry_after))
 
     def _count(self, limits, client: str, endpoint: str) -> Counted | None:
         if self.alone:
@@ -290,9 +294,14 @@ class RateLimits:
         headers["X-RateLimit-Remaining"] = str(max(0, counted.limit.amount - counted.count))
         headers["X-RateLimit-Reset"] = str(counted.reset)
         if response.status_code == 429:
-            # Rounded up from the window's end: a client that waits as long as it says is let in.
-            headers["Retry-After"] = str(max(1, math.ceil(counted.ends - time.time())))
+            headers["Retry-After"] = str(g.retry_after)
         return response
+
+
+def over_limit(limit, seconds: int) -> str:
+    """The detail of a 429: the limit broken, and when to ask again."""
+    unit = "second" if seconds == 1 else "seconds"
+    return f"This client is over its limit of {limit}: ask again in {seconds} {unit} (Retry-After)."
 
 
 def _hit(storage: Storage | WindowCounts, limits, client: str, endpoint: str) -> Counted:

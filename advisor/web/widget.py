@@ -36,17 +36,18 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    abort,
     current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
+from werkzeug.exceptions import NotFound
 
+from .._data import did_you_mean
 from ..state import STATE_FIELDS
 from .caching import conditional
-from .errors import problem
+from .errors import problem, shortened
 
 __all__ = [
     "AVOID_MODES",
@@ -58,6 +59,7 @@ __all__ = [
     "init_app",
     "integrity",
     "release_files",
+    "releases",
 ]
 
 STATIC = Path(__file__).resolve().parent / "static" / "widget"
@@ -145,8 +147,20 @@ def _released(name: str, release: str) -> Response:
         # The route's converter allows no "/", and ".." is no release.
         body = kept.read_bytes() if release not in ("", ".", "..") and kept.is_file() else None
     if body is None:
-        abort(404)
+        raise NotFound(
+            f"No release {shortened(release)!r} of this file is served: the releases are "
+            f"{', '.join(releases())}; /demo gives the latest's integrity hashes."
+        )
     return _asset(body, _MIMETYPES[Path(name).suffix], immutable=True)
+
+
+def releases() -> list[str]:
+    """Every release served at its versioned URLs, oldest first: the kept ones, then this."""
+    kept = (path.name for path in RELEASES.iterdir() if path.is_dir())
+    return sorted(
+        {*kept, RELEASE},
+        key=lambda name: tuple(int(p) if p.isdigit() else 0 for p in name.split(".")),
+    )
 
 
 def _page(html: str, policy: str) -> Response:
@@ -193,12 +207,36 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 @bp.get("/embed")
 def embed():
+    misspelt = _misspelt_preset()
+    if misspelt:
+        return problem(400, "Bad Request", misspelt)
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
     for name, value in preset:
         if _CONTROL.search(value):
             detail = f"The query parameter {name!r} holds a control character."
             return problem(400, "Bad Request", detail)
     return _page(render_template("widget/embed.html", preset=preset), EMBED_CSP)
+
+
+#: How close a parameter must be to a preset to be taken for a misspelling of it: closer
+#: than a site's own short parameters come by chance (`lang` is 0.67 of `plans`).
+_PRESET_CLOSENESS = 0.8
+
+
+def _misspelt_preset() -> str | None:
+    """The problem with a query parameter of /embed that is no preset but close to one
+    (`hours_since`, the API's name, for `hours-since`): dropped, it would leave the
+    frame's advice for another situation without a word. A parameter like no preset
+    (a site's own, a cache-buster) is the page's business, and ignored."""
+    for name in request.args:
+        if name not in PRESET_ATTRIBUTES:
+            hint = did_you_mean(name, PRESET_ATTRIBUTES, cutoff=_PRESET_CLOSENESS)
+            if hint:
+                return (
+                    f"The query parameter {shortened(name)!r} is no preset of /embed{hint}: "
+                    "presets are named as the widget's attributes, in kebab-case."
+                )
+    return None
 
 
 @bp.get("/")

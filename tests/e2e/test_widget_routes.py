@@ -290,5 +290,30 @@ def test_embed_refuses_a_control_character_in_an_attribute(client, name, value):
     assert repr(name) in response.get_json()["detail"]
 
 
+#: A query parameter of /embed close to a preset, and the preset its 400 names.
+MISSPELT_PRESETS = {
+    "the API's snake_case": ("hours_since", "hours-since"),
+    "a dash missing": ("hourssince", "hours-since"),
+    "another case": ("Stage", "stage"),
+    "a flag in snake_case": ("via_agency", "via-agency"),
+}
+
+
+@pytest.mark.parametrize(("name", "meant"), MISSPELT_PRESETS.values(), ids=MISSPELT_PRESETS.keys())
+def test_embed_refuses_a_misspelt_preset_naming_the_one_meant(client, name, meant):
+    response = client.get("/embed", query_string={"stage": "after", name: "3"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == (
+        f"The query parameter {name!r} is no preset of /embed (did you mean {meant!r}?): "
+        "presets are named as the widget's attributes, in kebab-case."
+    )
+
+
+@pytest.mark.parametrize("name", ["v", "utm_source", "onload", "lang", "theme", "ref", "x" * 5000])
+def test_embed_ignores_a_parameter_like_no_preset(client, name):
+    assert client.get("/embed", query_string={"stage": "after", name: "1"}).status_code == 200
+
+
 def test_embed_keeps_line_breaks_and_tabs_in_an_attribute(client):
     assert client.get("/embed", query_string={"plans": "one\ttwo\nthree"}).status_code == 200
