@@ -2,8 +2,10 @@
  * For a page that embeds Interview Advisor's /embed in an iframe: fit each
  * <iframe data-interview-advice> to the height its page reports.
  *
+ *   <script src="https://ADVISOR/embed-resize.js"></script>
  *   <iframe src="https://ADVISOR/embed" title="Interview advice" data-interview-advice></iframe>
- *   <script src="https://ADVISOR/embed-resize.js" async></script>
+ *
+ * Before the iframe and not async, so it listens before the first height is reported.
  *
  * Only a message from the iframe's own window and origin is believed.
  * Setting style.height from script is allowed under a strict style-src.
