@@ -431,6 +431,41 @@ def test_bad_input_is_a_problem_naming_the_field(client, name, kwargs, status, f
         assert body["errors"][field] == ["Out of range: the number is too large to read."]
 
 
+#: Date-times that are not RFC 3339, or that it allows but the service cannot read, and
+#: the message each gets: an offset whose minutes are past 59 was once read as more
+#: hours (``+00:99`` as +01:39) and digits of other scripts as a year out of range.
+NOT_READ = "Not an RFC 3339 date-time (e.g. 2026-11-20T16:30:00+00:00)."
+LEAP = "A leap second (seconds of 60) cannot be placed: give 59, or 00 of the next minute."
+DATE_TIMES = [
+    ("2026-11-20T16:30:00+00:60", NOT_READ),
+    ("2026-11-20T16:30:00+00:99", NOT_READ),
+    ("2026-11-20T16:30:00-05:75", NOT_READ),
+    ("2026-11-20T16:30:00+24:00", NOT_READ),
+    ("2026-11-20T16:30:00+00:00:30", NOT_READ),
+    ("\u0662\u0660\u0662\u0666-11-20T16:30:00Z", NOT_READ),  # Arabic-Indic digits
+    ("\u0660\u0660\u0660\u0660-11-20T16:30:00Z", NOT_READ),
+    ("\uff12\uff10\uff12\uff16-11-20T16:30:00Z", NOT_READ),  # full-width digits
+    ("2026-11-20T16:30:0\u0665Z", NOT_READ),
+    ("2026-11-20T16:30:00\u00b2Z", NOT_READ),
+    ("2026-11-20T23:59:60Z", LEAP),
+    ("2026-12-31T23:59:60.5+00:00", LEAP),
+    ("0000-01-01T00:00:00Z", "The year must lie between 1970 and 2999."),
+]
+
+
+@pytest.mark.parametrize("field", ["interview_ended_at", "now"])
+@pytest.mark.parametrize(("value", "message"), DATE_TIMES)
+def test_a_date_time_the_service_cannot_read_as_sent_is_a_422_saying_why(
+    client, field, value, message
+):
+    body = {"stage": "after", "interview_ended_at": "2026-11-20T16:30:00Z"}
+    body["now"] = "2026-11-21T16:30:00Z"
+    body[field] = value
+    response = _post(client, body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"] == {field: [message]}
+
+
 def test_method_not_allowed_is_a_problem_with_allow(client):
     response = client.get("/v1/advice")
     assert response.status_code == 405
