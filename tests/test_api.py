@@ -466,6 +466,23 @@ def test_a_date_time_the_service_cannot_read_as_sent_is_a_422_saying_why(
     assert response.get_json()["errors"] == {field: [message]}
 
 
+@pytest.mark.parametrize(
+    ("method", "target", "status"),
+    [("OPTIONS", "*", 200), ("CONNECT", "443", 405), ("CONNECT", "[::1]:443", 405)],
+)
+def test_a_target_that_is_not_a_path_is_answered_for_the_server(client, method, target, status):
+    """`OPTIONS *` and `CONNECT host:port` as gunicorn hands them on (its path is what
+    follows the first colon of an authority): answered for the server, not as a path."""
+    response = client.open("/", method=method, environ_overrides={"PATH_INFO": target})
+    assert response.status_code == status
+    assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
+    if status == 200:
+        assert "Content-Type" not in response.headers
+    else:
+        assert response.mimetype == PROBLEM
+        assert response.get_json()["instance"] == "*"
+
+
 def test_method_not_allowed_is_a_problem_with_allow(client):
     response = client.get("/v1/advice")
     assert response.status_code == 405
