@@ -483,6 +483,45 @@ def test_a_target_that_is_not_a_path_is_answered_for_the_server(client, method, 
         assert response.get_json()["instance"] == "*"
 
 
+#: The endpoints that compute an answer from a body: none has a representation an
+#: `If-Match` could name, so any (`*` included) is false and the method not performed
+#: (RFC 9110, 13.1.1); the conditions that hold without one are ignored as before.
+COMPUTED = [
+    ("/v1/advice", {"stage": "after"}),
+    ("/v1/moderate", {"text": "I will thank them."}),
+    ("/v1/drafts", {"state": {"stage": "after"}, "action": "send-thank-you"}),
+]
+PRECONDITIONS = [
+    ({"If-Match": '"f29fe1acaa03c2f8-1b8747b099dd0a87"'}, 412),
+    ({"If-Match": "*"}, 412),
+    ({"If-Match": 'W/"x", "y"'}, 412),
+    ({"If-None-Match": "*"}, 200),  # no current representation: true
+    ({"If-None-Match": '"x"'}, 200),
+    ({"If-Unmodified-Since": "Mon, 01 Jan 1990 00:00:00 GMT"}, 200),  # no date to compare
+    ({"Range": "bytes=0-9"}, 200),  # ranges are GET's
+]
+
+
+@pytest.mark.parametrize(("path", "body"), COMPUTED)
+@pytest.mark.parametrize(("headers", "status"), PRECONDITIONS)
+def test_if_match_on_a_computed_answer_is_a_412_before_the_body(
+    client, path, body, headers, status
+):
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.get_json()
+    if status == 412:
+        assert response.mimetype == PROBLEM
+        assert "If-Match" in response.get_json()["detail"]
+        # Decided from the headers, before the body is read: a body never sent waits for nothing.
+        unsent = client.post(
+            path,
+            data=b"",
+            headers={**headers, "Content-Type": "application/json"},
+            environ_overrides={"CONTENT_LENGTH": "60"},
+        )
+        assert unsent.status_code == 412
+
+
 def test_method_not_allowed_is_a_problem_with_allow(client):
     response = client.get("/v1/advice")
     assert response.status_code == 405

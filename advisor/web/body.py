@@ -19,6 +19,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.wsgi import get_content_length
 
+from .caching import refuse_if_match
 from .errors import MAX_ERRORS, shortened
 
 MAX_INT_DIGITS = 30
@@ -51,7 +52,8 @@ def raw_json_body(takes_query: bool = True) -> bytes:
     """The request's body bytes, once its framing and content type say UTF-8 JSON
     (else 411 or 415). For an endpoint that takes no query parameters (not
     `takes_query`), one sent is refused by name next (`refuse_query`), before the
-    body is read: a client is never waited for only to be told that."""
+    body is read: a client is never waited for only to be told that; so is an
+    ``If-Match`` (412: `refuse_if_match`)."""
     environ = request.environ
     if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
         # Without either, HTTP gives the request no body (RFC 9112, 6.3): whatever the
@@ -67,6 +69,7 @@ def raw_json_body(takes_query: bool = True) -> bytes:
         _require_utf8_json()
     if not takes_query:
         refuse_query()
+    refuse_if_match()
     length = get_content_length(environ)  # as `request.content_length` reads it
     if length and length <= (request.max_content_length or 0):
         return _read_declared(environ["wsgi.input"], length)
