@@ -522,6 +522,31 @@ def test_if_match_on_a_computed_answer_is_a_412_before_the_body(
         assert unsent.status_code == 412
 
 
+#: Fields named by the empty string: each is named as sent (""), never as `$`, which
+#: names the body itself.
+EMPTY_NAMES = [
+    ("/v1/advice", {"stage": "after", "": 1}, {"": ["Unknown field."]}),
+    ("/v1/moderate?=1", {"text": "x"}, {"": ["Unknown query parameter."]}),
+    ("/v1/drafts?=", {"state": {"stage": "after"}, "action": "follow-up"}, None),
+    (
+        "/v1/drafts",
+        {"state": {"stage": "after", "": 1}, "action": "follow-up"},
+        {"state.": ["Unknown field."]},
+    ),
+    ("/v1/advice", ["stage"], {"$": ["The body must be a JSON object."]}),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "errors"), EMPTY_NAMES)
+def test_a_field_with_an_empty_name_is_named_so_not_as_the_body(client, path, body, errors):
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["errors"] == (errors or {"": ["Unknown query parameter."]})
+    if "" in problem["errors"]:
+        assert problem["detail"].startswith('"": Unknown')
+
+
 def test_method_not_allowed_is_a_problem_with_allow(client):
     response = client.get("/v1/advice")
     assert response.status_code == 405

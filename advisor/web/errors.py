@@ -75,6 +75,8 @@ def _too_large(error: RequestEntityTooLarge):
 #: header or path of kilobytes, gets a short answer, not one that repeats it all.
 MAX_ERRORS = 50
 MAX_NAME_CHARS = 100
+#: How a problem's detail shows a field named by the empty string.
+EMPTY = '""'
 
 
 def _validation_error(error: ValidationError):
@@ -88,7 +90,8 @@ def validation_problem(error: ValidationError, instance: str) -> dict:
     fields = flatten_errors(messages)
     unlisted += max(0, len(fields) - MAX_ERRORS)
     shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
-    detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in shown.items())
+    # A field named by the empty string is shown quoted, so the detail still names it.
+    detail = "; ".join(f"{name or EMPTY}: {' '.join(msgs)}" for name, msgs in shown.items())
     if not unlisted:
         return problem_body(422, "Unprocessable Content", detail, instance, errors=shown)
     detail += f"; and {unlisted} more field(s) with errors, not listed (at most {MAX_ERRORS} are)"
