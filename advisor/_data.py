@@ -33,22 +33,26 @@ def fold(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten marshmallow's nested error messages to ``{"a.0.b": [msg, ...]}``."""
+def flatten_errors(messages, prefix: str | None = None) -> dict[str, list[str]]:
+    """Flatten marshmallow's nested error messages to ``{"a.0.b": [msg, ...]}``; ``$``
+    names the whole (`prefix` None), so a field named by the empty string stays ``""``."""
     flat: dict[str, list[str]] = {}
     if isinstance(messages, Mapping):
         for key, value in messages.items():
-            name = prefix if key == "_schema" else f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix
+            else:
+                name = str(key) if prefix is None else f"{prefix}.{key}"
             for path, msgs in flatten_errors(value, name).items():
                 flat.setdefault(path, []).extend(msgs)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "$"] = list(messages)
+        flat["$" if prefix is None else prefix] = list(messages)
     elif isinstance(messages, list):
         for item in messages:
             for path, msgs in flatten_errors(item, prefix).items():
                 flat.setdefault(path, []).extend(msgs)
     else:
-        flat[prefix or "$"] = [str(messages)]
+        flat["$" if prefix is None else prefix] = [str(messages)]
     return flat
 
 

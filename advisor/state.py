@@ -57,9 +57,14 @@ MAX_PLAN_CHARS = 500
 MIN_YEAR, MAX_YEAR = 1970, 2999
 #: The longest RFC 3339 date-time `AwareDateTime` reads (35 characters), with room to spare.
 MAX_DATE_TIME_CHARS = 40
+#: RFC 3339's date-time (section 5.6), in ASCII digits (Python's ``\d`` takes any script's):
+#: an offset of 00 to 23 hours and 00 to 59 minutes (Python reads ``+00:99`` as +01:39).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
 )
+#: Where a date-time's seconds are written.
+_SECONDS = slice(17, 19)
 
 
 class StrictBoolean(fields.Boolean):
@@ -129,6 +134,8 @@ class AwareDateTime(fields.AwareDateTime):
         "invalid": "Not an RFC 3339 date-time (e.g. 2026-11-20T16:30:00+00:00).",
         "invalid_awareness": "Needs a time-zone offset (Z or +HH:MM).",
         "out_of_range": f"The year must lie between {MIN_YEAR} and {MAX_YEAR}.",
+        "leap_second": "A leap second (seconds of 60) cannot be placed: give 59, or 00 of "
+        "the next minute.",
     }
 
     def __init__(self, **kwargs):
@@ -139,6 +146,8 @@ class AwareDateTime(fields.AwareDateTime):
             raise self.make_error("invalid")
         if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
             raise self.make_error("out_of_range")
+        if value[_SECONDS] == "60":  # RFC 3339 allows it; no clock here can hold it
+            raise self.make_error("leap_second")
         # RFC 3339 allows "t" and "z" in lower case; the ISO reader takes upper case only.
         return super()._deserialize(value.upper(), attr, data, **kwargs)
 

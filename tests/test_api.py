@@ -432,6 +432,122 @@ def test_bad_input_is_a_problem_naming_the_field(client, name, kwargs, status, f
         assert body["errors"][field] == ["Out of range: the number is too large to read."]
 
 
+#: Date-times that are not RFC 3339, or that it allows but the service cannot read, and
+#: the message each gets: an offset whose minutes are past 59 was once read as more
+#: hours (``+00:99`` as +01:39) and digits of other scripts as a year out of range.
+NOT_READ = "Not an RFC 3339 date-time (e.g. 2026-11-20T16:30:00+00:00)."
+LEAP = "A leap second (seconds of 60) cannot be placed: give 59, or 00 of the next minute."
+DATE_TIMES = [
+    ("2026-11-20T16:30:00+00:60", NOT_READ),
+    ("2026-11-20T16:30:00+00:99", NOT_READ),
+    ("2026-11-20T16:30:00-05:75", NOT_READ),
+    ("2026-11-20T16:30:00+24:00", NOT_READ),
+    ("2026-11-20T16:30:00+00:00:30", NOT_READ),
+    ("\u0662\u0660\u0662\u0666-11-20T16:30:00Z", NOT_READ),  # Arabic-Indic digits
+    ("\u0660\u0660\u0660\u0660-11-20T16:30:00Z", NOT_READ),
+    ("\uff12\uff10\uff12\uff16-11-20T16:30:00Z", NOT_READ),  # full-width digits
+    ("2026-11-20T16:30:0\u0665Z", NOT_READ),
+    ("2026-11-20T16:30:00\u00b2Z", NOT_READ),
+    ("2026-11-20T23:59:60Z", LEAP),
+    ("2026-12-31T23:59:60.5+00:00", LEAP),
+    ("0000-01-01T00:00:00Z", "The year must lie between 1970 and 2999."),
+]
+
+
+@pytest.mark.parametrize("field", ["interview_ended_at", "now"])
+@pytest.mark.parametrize(("value", "message"), DATE_TIMES)
+def test_a_date_time_the_service_cannot_read_as_sent_is_a_422_saying_why(
+    client, field, value, message
+):
+    body = {"stage": "after", "interview_ended_at": "2026-11-20T16:30:00Z"}
+    body["now"] = "2026-11-21T16:30:00Z"
+    body[field] = value
+    response = _post(client, body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"] == {field: [message]}
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "status"),
+    [("OPTIONS", "*", 200), ("CONNECT", "443", 405), ("CONNECT", "[::1]:443", 405)],
+)
+def test_a_target_that_is_not_a_path_is_answered_for_the_server(client, method, target, status):
+    """`OPTIONS *` and `CONNECT host:port` as gunicorn hands them on (its path is what
+    follows the first colon of an authority): answered for the server, not as a path."""
+    response = client.open("/", method=method, environ_overrides={"PATH_INFO": target})
+    assert response.status_code == status
+    assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
+    if status == 200:
+        assert "Content-Type" not in response.headers
+    else:
+        assert response.mimetype == PROBLEM
+        assert response.get_json()["instance"] == "*"
+
+
+#: The endpoints that compute an answer from a body: none has a representation an
+#: `If-Match` could name, so any (`*` included) is false and the method not performed
+#: (RFC 9110, 13.1.1); the conditions that hold without one are ignored as before.
+COMPUTED = [
+    ("/v1/advice", {"stage": "after"}),
+    ("/v1/moderate", {"text": "I will thank them."}),
+    ("/v1/drafts", {"state": {"stage": "after"}, "action": "send-thank-you"}),
+]
+PRECONDITIONS = [
+    ({"If-Match": '"f29fe1acaa03c2f8-1b8747b099dd0a87"'}, 412),
+    ({"If-Match": "*"}, 412),
+    ({"If-Match": 'W/"x", "y"'}, 412),
+    ({"If-None-Match": "*"}, 200),  # no current representation: true
+    ({"If-None-Match": '"x"'}, 200),
+    ({"If-Unmodified-Since": "Mon, 01 Jan 1990 00:00:00 GMT"}, 200),  # no date to compare
+    ({"Range": "bytes=0-9"}, 200),  # ranges are GET's
+]
+
+
+@pytest.mark.parametrize(("path", "body"), COMPUTED)
+@pytest.mark.parametrize(("headers", "status"), PRECONDITIONS)
+def test_if_match_on_a_computed_answer_is_a_412_before_the_body(
+    client, path, body, headers, status
+):
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.get_json()
+    if status == 412:
+        assert response.mimetype == PROBLEM
+        assert "If-Match" in response.get_json()["detail"]
+        # Decided from the headers, before the body is read: a body never sent waits for nothing.
+        unsent = client.post(
+            path,
+            data=b"",
+            headers={**headers, "Content-Type": "application/json"},
+            environ_overrides={"CONTENT_LENGTH": "60"},
+        )
+        assert unsent.status_code == 412
+
+
+#: Fields named by the empty string: each is named as sent (""), never as `$`, which
+#: names the body itself.
+EMPTY_NAMES = [
+    ("/v1/advice", {"stage": "after", "": 1}, {"": ["Unknown field."]}),
+    ("/v1/moderate?=1", {"text": "x"}, {"": ["Unknown query parameter."]}),
+    ("/v1/drafts?=", {"state": {"stage": "after"}, "action": "follow-up"}, None),
+    (
+        "/v1/drafts",
+        {"state": {"stage": "after", "": 1}, "action": "follow-up"},
+        {"state.": ["Unknown field."]},
+    ),
+    ("/v1/advice", ["stage"], {"$": ["The body must be a JSON object."]}),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "errors"), EMPTY_NAMES)
+def test_a_field_with_an_empty_name_is_named_so_not_as_the_body(client, path, body, errors):
+    response = client.post(path, json=body)
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["errors"] == (errors or {"": ["Unknown query parameter."]})
+    if "" in problem["errors"]:
+        assert problem["detail"].startswith('"": Unknown')
+
+
 def test_method_not_allowed_is_a_problem_with_allow(client):
     response = client.get("/v1/advice")
     assert response.status_code == 405

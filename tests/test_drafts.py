@@ -26,6 +26,7 @@ from advisor.snapshot import Snapshots
 from advisor.state import to_fact
 from advisor.web.body import MAX_INT_DIGITS
 from advisor.web.drafts import DRAFT_EXAMPLES, INVALID_DRAFT
+from advisor.web.errors import MAX_ERRORS
 
 from .apps import make_app
 from .strategies import states
@@ -586,3 +587,23 @@ def test_a_client_built_from_the_document_gets_a_draft(client):
     for action in actions:
         draft = _post(client, {"state": {"stage": "after"}, "action": action}).get_json()
         assert set(answer_schema["required"]) <= set(draft) <= set(answer_schema["properties"])
+
+
+#: A request whose nested object (`state` or `details`) holds many unknown keys, and
+#: that object's path: refused at once, as many unknown keys at the top level are
+#: (marshmallow's own check merged its errors once per key, some 20 times the work, and
+#: listed an arbitrary 50 of them).
+MANY = {f"k{number}": 1 for number in range(MAX_ERRORS * 4)}
+NESTED_UNKNOWN = [
+    ({"state": {"stage": "after", **MANY}, "action": "send-thank-you"}, "state"),
+    ({"state": {"stage": "after"}, "action": "send-thank-you", "details": MANY}, "details"),
+]
+
+
+@pytest.mark.parametrize(("body", "path"), NESTED_UNKNOWN, ids=["state", "details"])
+def test_many_unknown_keys_in_a_nested_object_list_the_first_sent(client, body, path):
+    problem = _post(client, body).get_json()
+    assert problem["status"] == 422
+    first = [f"{path}.k{number}" for number in range(MAX_ERRORS)]
+    assert list(problem["errors"]) == first
+    assert problem["unlisted_errors"] == len(MANY) - MAX_ERRORS

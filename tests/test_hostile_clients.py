@@ -873,6 +873,37 @@ def test_an_absolute_form_target_is_answered_as_its_path(server, method, target,
         assert answer.header("location") == "/demo"  # never a URL built from Host
 
 
+#: Request targets that are not a path (RFC 9112, 3.2.3 and 3.2.4), which gunicorn passes
+#: on with these methods only, and the status each gets: `OPTIONS *` asks about the
+#: server as a whole, `CONNECT host:port` asks a proxy for a tunnel. Both were a 404
+#: for a path never sent (`/*`, `/443`).
+OTHER_TARGETS = [
+    ("OPTIONS", "*", 200),
+    ("CONNECT", f"{MARKER}.example:443", 405),
+    ("CONNECT", "127.0.0.1:80", 405),
+    ("CONNECT", "[::1]:8000", 405),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "status"), OTHER_TARGETS)
+def test_a_target_that_is_not_a_path_is_answered_for_the_server(server, method, target, status):
+    raw = request(method, target, close=False) + request("GET", "/health/live")
+    answers, rest = exchange(server, raw)
+    assert rest == b""
+    check(answers[0], {status})
+    assert answers[0].header("allow") == "GET, HEAD, POST, OPTIONS"
+    if status == 200:
+        assert answers[0].header("content-type") is None  # no content, as any OPTIONS
+        assert answers[0].body == b""
+        check(answers[1], {200})  # and the connection kept
+    else:
+        problem = json.loads(answers[0].body)
+        assert "CONNECT" in problem["detail"]
+        assert problem["instance"] == "*"  # the server as a whole, never the host sent
+        assert MARKER not in answers[0].body.decode()
+        assert len(answers) == 1  # after a CONNECT the connection is closed (RFC 9110, 9.3.6)
+
+
 #: Upgrade offers on API routes: WebSocket is refused by name, h2c ignored (the
 #: answer comes over HTTP/1.1, as RFC 9110, 7.8 allows).
 UPGRADES = [

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -161,6 +161,40 @@ def test_every_spelling_of_a_date_time_rfc_3339_allows_gets_the_same_advice(
     answered = client.post("/v1/advice", json=spelt)
     assert expected.status_code == 200, expected.get_json()
     assert answered.get_json() == expected.get_json()
+
+
+@QUICK
+@given(
+    timed_states(),
+    st.sampled_from("+-"),
+    st.integers(0, 29),
+    st.integers(0, 99),
+    st.sampled_from(["interview_ended_at", "now"]),
+)
+def test_an_offset_is_read_as_rfc_3339_writes_it_or_refused(
+    client, state, sign, hours, minutes, field
+):
+    """An offset of 00 to 23 hours and 00 to 59 minutes is read as written: `now` written
+    in it is the same moment, so the same answer, and the interview's end in it gets
+    its times in that offset. Any other is a 422 naming the field, never read as some
+    other offset (``+00:99`` as +01:39)."""
+    written = f"{sign}{hours:02d}:{minutes:02d}"
+    spelt = dict(state)
+    if hours > 23 or minutes > 59:
+        spelt[field] = state[field][:-6] + written
+        answered = client.post("/v1/advice", json=spelt)
+        assert answered.status_code == 422
+        assert list(answered.get_json()["errors"]) == [field]
+        return
+    offset = timezone(timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1))
+    spelt[field] = datetime.fromisoformat(state[field]).astimezone(offset).isoformat()
+    answered = client.post("/v1/advice", json=spelt)
+    assert answered.status_code == 200, answered.get_json()
+    if field == "now":
+        assert answered.get_json() == client.post("/v1/advice", json=state).get_json()
+    else:
+        due = [a["due"] for a in answered.get_json()["actions"] if a["due"] is not None]
+        assert all(datetime.fromisoformat(time).tzinfo == offset for time in due), due
 
 
 #: Text (characters, so no lone surrogate) without a bidirectional override, and the

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .caching import etag_of, if_match_failed
+from .caching import NOTHING_TO_MATCH, etag_of, if_match_failed
 from .calendar import CALENDAR
 
 __all__ = [
@@ -84,6 +84,14 @@ PROBLEMS = {
         "gives the current one. Never the representation under a 412 status.",
         lambda digest: if_match_failed(etag_of(digest, "/v1/guidance")),
         "/v1/guidance",
+    ),
+    "NothingToMatch": (
+        412,
+        "Precondition Failed",
+        "An `If-Match` was sent: the endpoint computes each answer from the body and has "
+        "no representation a tag (nor `*`) could name. Decided before the body is read.",
+        NOTHING_TO_MATCH,
+        "/v1/advice",
     ),
     "RequestTimeout": (
         408,
@@ -155,6 +163,7 @@ BODY_ERRORS = (
     "BadRequest",
     "RequestTimeout",
     "LengthRequired",
+    "NothingToMatch",
     "ContentTooLarge",
     "UnsupportedMediaType",
     "UnprocessableContent",

@@ -4,7 +4,9 @@ The catalogue and the OpenAPI document are fixed once the rules and content
 are loaded, so a strong ``ETag`` is the ruleset digest (its first 16 hex
 digits, to tell versions apart at a glance) joined to a hash of the path.
 ``If-None-Match`` with it gives ``304 Not Modified`` with no body; an
-``If-Match`` that names another tag, a ``412 Precondition Failed`` problem.
+``If-Match`` that names another tag, a ``412 Precondition Failed`` problem. The
+endpoints that compute an answer from a body have no representation to match:
+any ``If-Match`` is a 412 there (`refuse_if_match`).
 Anything but a 200 (404, 412, 429, 5xx) is marked ``no-store``.
 
 The files of ``/static/`` are answered under the same preconditions (and
@@ -20,6 +22,7 @@ import hashlib
 from functools import lru_cache
 
 from flask import Flask, Response, current_app, request, send_from_directory
+from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import parse_date, parse_range_header
 
 from .errors import problem
@@ -32,6 +35,7 @@ __all__ = [
     "etag_of",
     "if_match_failed",
     "init_app",
+    "refuse_if_match",
     "static_file",
 ]
 
@@ -112,6 +116,23 @@ _DECIDED = _RANGE_HEADERS | {"HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE"}
 def if_match_failed(tag: str) -> str:
     """The detail of the 412 for an If-Match naming no current version, whose tag is `tag`."""
     return f'If-Match names no current version of this resource: its ETag is "{tag}".'
+
+
+#: The detail of the 412 for an If-Match sent to an endpoint that computes its answer.
+NOTHING_TO_MATCH = (
+    "If-Match names no current version of this resource: it has none (it computes each "
+    "answer from the request's body), so no tag, nor *, matches. Send the request "
+    "without If-Match."
+)
+
+
+def refuse_if_match() -> None:
+    """412 for a request with ``If-Match`` to an endpoint that computes its answer from
+    the body: it has no representation a tag (or ``*``) could name, so the condition is
+    false and the method must not be performed (RFC 9110, 13.1.1). Decided from the
+    headers, before the body is read."""
+    if "HTTP_IF_MATCH" in request.environ:
+        raise PreconditionFailed(NOTHING_TO_MATCH)
 
 
 def _failed(response: Response, detail: str) -> Response:

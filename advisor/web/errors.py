@@ -92,6 +92,8 @@ def _too_large(error: RequestEntityTooLarge):
 #: header or path of kilobytes, gets a short answer, not one that repeats it all.
 MAX_ERRORS = 50
 MAX_NAME_CHARS = 100
+#: How a problem's detail shows a field named by the empty string.
+EMPTY = '""'
 
 
 def _validation_error(error: ValidationError):
@@ -100,21 +102,35 @@ def _validation_error(error: ValidationError):
 
 def validation_problem(error: ValidationError, instance: str) -> dict:
     """The 422 problem body for `error` on the path `instance`."""
-    messages, unlisted = error.messages, 0
-    if isinstance(messages, dict) and len(messages) > MAX_ERRORS:
-        # Flattening every one of many thousand unknown keys would cost more than the rest.
-        unlisted = len(messages) - MAX_ERRORS
-        messages = dict(itertools.islice(messages.items(), MAX_ERRORS))
+    # Flattening every one of many thousand unknown keys would cost more than the rest.
+    messages, unlisted = _first_fields(error.messages)
     fields = flatten_errors(messages)
     unlisted += max(0, len(fields) - MAX_ERRORS)
     shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
-    detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in shown.items())
+    # A field named by the empty string is shown quoted, so the detail still names it.
+    detail = "; ".join(f"{name or EMPTY}: {' '.join(msgs)}" for name, msgs in shown.items())
     if not unlisted:
         return problem_body(422, "Unprocessable Content", detail, instance, errors=shown)
     detail += f"; and {unlisted} more field(s) with errors, not listed (at most {MAX_ERRORS} are)"
     return problem_body(
         422, "Unprocessable Content", detail, instance, errors=shown, unlisted_errors=unlisted
     )
+
+
+def _first_fields(messages) -> tuple[object, int]:
+    """`messages` with each object's errors cut to its first `MAX_ERRORS` fields (nested
+    ones too: ``state`` of /v1/drafts), and how many fields were cut."""
+    if (
+        not isinstance(messages, dict)
+        or len(messages) <= MAX_ERRORS
+        and not any(isinstance(value, dict) for value in messages.values())
+    ):
+        return messages, 0
+    kept, unlisted = {}, max(0, len(messages) - MAX_ERRORS)
+    for key, value in itertools.islice(messages.items(), MAX_ERRORS):
+        kept[key], cut = _first_fields(value)
+        unlisted += cut
+    return kept, unlisted
 
 
 def shortened(name: str) -> str:

@@ -1,24 +1,53 @@
-"""The Host header, checked as HTTP/1.1 requires (RFC 9112, 3.2).
+"""The request target and the Host header, checked as HTTP/1.1 requires (RFC 9112, 3.2).
 
 An HTTP/1.1 request without ``Host``, or with one that is not a host name (or
 IP literal) and port, is a 400 problem naming ``Host``, before any other hook
 but the request's id and clock (`observability`) reads it. Two ``Host`` headers
 never get this far: gunicorn refuses them (docs/serving.md).
+
+A target that is not a path is answered for the server as a whole, never as a
+path it does not hold: ``OPTIONS *`` (RFC 9110, 9.3.7) with the methods some
+route takes, ``CONNECT host:port`` (a proxy's tunnel, RFC 9110, 9.3.6) with a
+405 naming them. gunicorn passes these two forms on with these methods only.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import BadHost
 
-from .errors import problem
+from .errors import problem, problem_body, problem_response
 
 #: A Host header's value (RFC 9110, 7.2): an IP literal or a registered name (which may
 #: be empty), then an optional port.
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?\Z")
 _HOST_ASKED = "send one Host header with the service's host name (and port), as HTTP/1.1 requires."
+
+
+def _check_target():
+    """Answer `OPTIONS *` and `CONNECT host:port` for the server (their target is no path)."""
+    path = request.environ.get("PATH_INFO", "")
+    if not path or path.startswith("/"):
+        return None
+    allow = [("Allow", _server_methods())]
+    if request.method == "OPTIONS":
+        response = current_app.response_class(status=200, headers=allow)
+        del response.headers["Content-Type"]  # no content, as any OPTIONS answer
+        return response
+    detail = (
+        f"The service is no proxy: it opens no tunnel ({request.method} to a host and "
+        "port). Send a request for one of its paths."
+    )
+    # The instance is the server as a whole, as `*` names it: never the host sent.
+    return problem_response(problem_body(405, "Method Not Allowed", detail, "*"), allow)
+
+
+def _server_methods() -> str:
+    """The methods some route takes: GET and HEAD first, OPTIONS last."""
+    methods = {method for rule in current_app.url_map.iter_rules() for method in rule.methods}
+    return ", ".join(sorted(methods, key=lambda m: (m == "OPTIONS", m not in ("GET", "HEAD"), m)))
 
 
 def _check_host():
@@ -39,6 +68,7 @@ def _bad_host(_error: BadHost | None = None):
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_check_target)
     app.before_request(_check_host)
     # Werkzeug's own refusal (a name its routing cannot encode, such as a label of
     # more than 63 characters), in the same words.
