@@ -220,8 +220,22 @@ _PLAIN = "Have three pints, then drive home."
         "".join(c + "\u0336" for c in _PLAIN),  # struck through
         "".join(c + "\u0301\u0316" for c in _PLAIN),  # stacked marks
         _PLAIN.upper().translate(str.maketrans("AEHOPT", "\u0391\u0395\u0397\u039f\u03a1\u03a4")),
+        _PLAIN.replace(" ", "\u200b"),  # zero-width spaces for the spaces
+        _PLAIN.replace(" ", "\u2800"),  # Braille blanks
+        _PLAIN.replace(" ", "\u3164"),  # Hangul fillers
+        _PLAIN.replace("drive", "dri\u200bve"),  # a zero-width space inside a word
     ],
-    ids=["cyrillic", "cyrillic and greek", "struck through", "stacked marks", "greek capitals"],
+    ids=[
+        "cyrillic",
+        "cyrillic and greek",
+        "struck through",
+        "stacked marks",
+        "greek capitals",
+        "zero-width spaces",
+        "braille blanks",
+        "hangul fillers",
+        "zero-width space in a word",
+    ],
 )
 def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):
     verdict = moderator.moderate(text)
@@ -241,6 +255,30 @@ def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, te
 )
 def test_text_in_other_scripts_is_not_flagged_for_its_letters(moderator, text):
     assert not moderator.moderate(text).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e\u0301" * 5,
+        "Hello e\u0301e\u0301. Drive\u0336 home after three pints\u0301.",
+        "coooooool",
+        "x\u200b" * 5,
+        "D r i v e home. F i n e.",
+        "".join(c + "\u0336" for c in _PLAIN),
+    ],
+    ids=["repeated accented letter", "marks at ends", "repeats", "zero-width", "spaced", "struck"],
+)
+def test_sentences_cover_every_character_folded_away(moderator, text):
+    # Marks, format characters and repeats dropped in reading belong to the
+    # sentence of the letter before them: only white space lies between sentences.
+    verdict = moderator.moderate(text)
+    _check_offsets(text, verdict)
+    covered = [False] * len(text)
+    for sentence in verdict.sentences:
+        covered[sentence.start : sentence.end] = [True] * (sentence.end - sentence.start)
+    outside = "".join(c for c, inside in zip(text, covered, strict=True) if not inside)
+    assert not outside.strip(" \u200b"), outside
 
 
 def test_a_text_of_word_ligatures_is_screened_like_any_other(moderator):

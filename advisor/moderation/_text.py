@@ -44,6 +44,8 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\u2026", "."),
         **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
         **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+        # Blank characters drawn as a space, and used for one (Braille, Hangul fillers).
+        **dict.fromkeys("\u2800\u3164\u115f\u1160\uffa0", " "),
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
         **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
     }
@@ -116,16 +118,24 @@ class Normalised:
         return position if self.origin is None else self.origin[position]
 
     def end(self, position: int) -> int:
-        """The original offset just after the character before `position`."""
+        """The original offset just after the character before `position`, and after
+        what was folded away behind it (combining marks, format characters, repeats
+        squeezed into it): they belong to it, up to the next character kept."""
         if position <= 0:
             return 0
-        return position if self.origin is None else self.origin[position - 1] + 1
+        if self.origin is None:
+            return position
+        after = self.origin[position - 1] + 1
+        following = self.origin[position] if position < len(self.origin) else self.length
+        return max(after, following)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised span [start, end) to the original text."""
         return self.start(start), self.end(end)
 
 
+#: A format character that marks where a line may break between words.
+ZERO_WIDTH_SPACE = "\u200b"
 #: The categories of characters dropped: zero-width and other format characters, and
 #: combining marks (a struck-through "d̶r̶i̶v̶e̶", or one stacked with accents, reads as
 #: "drive"; an accented letter written as one character keeps its accent).
@@ -159,6 +169,12 @@ def normalise(text: str) -> Normalised:
         folded = text.encode("ascii").translate(_ASCII_ONE_TO_ONE).decode("ascii").lower()
     else:
         translated = _one_to_one(text)
+        if ZERO_WIDTH_SPACE in translated and translated.count(ZERO_WIDTH_SPACE) > translated.count(
+            " "
+        ):
+            # Zero-width spaces standing for the spaces ("three\u200bpints\u200bthen") part
+            # words; a few inside words ("dri\u200bve") are dropped, as other format characters.
+            translated = translated.replace(ZERO_WIDTH_SPACE, " ")
         pieces: list[str] = []
         position = 0
         for match in _NON_ASCII.finditer(translated):
