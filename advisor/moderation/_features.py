@@ -99,20 +99,12 @@ def negate(
     negated = [replace(m, negated=True) if scoped.holds(m.start) else m for m in matches]
     # A phrase inside a negated one shares its fate ("won't be waiting outside the
     # building to catch anyone": "catch anyone" is in "to catch anyone").
-    outer = [(m.start, m.end) for m in negated if m.negated]
-    if outer:
-        negated = [
-            replace(m, negated=True) if not m.negated and _inside(m, outer) else m for m in negated
-        ]
+    outer = _Spans((m.start, m.end) for m in negated if m.negated)
+    negated = [
+        replace(m, negated=True) if not m.negated and outer.covers(m.start, m.end) else m
+        for m in negated
+    ]
     return negated + cues
-
-
-def _inside(match: Match, spans: Sequence[tuple[int, int]]) -> bool:
-    """Whether `match` lies within one of `spans` (and is not the whole of it)."""
-    return any(
-        start <= match.start and match.end <= end and (start, end) != (match.start, match.end)
-        for start, end in spans
-    )
 
 
 class _Spans:
@@ -134,6 +126,10 @@ class _Spans:
     def within(self, phrases: Iterable[Match]) -> list[tuple[int, int]]:
         """The spans of `phrases` that share a character with one of these spans."""
         return [(p.start, p.end) for p in phrases if self.overlaps(p.start, p.end)]
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether one span holds all of [start, end)."""
+        return self._furthest_end_starting_before(start + 1) >= end
 
     def holds(self, position: int) -> bool:
         """Whether `position` is in a span."""
