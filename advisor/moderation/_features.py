@@ -77,7 +77,8 @@ def negate(
         if inside:
             # A stance inside a phrase that holds its own negation is what the
             # phrase turns down ("don't bother booking a taxi"): not a stance.
-            held = _Spans(_Spans([(c.start, c.end) for c in inside]).within(phrases))
+            cued = _Spans((c.start, c.end) for c in inside)
+            held = _Spans((p.start, p.end) for p in phrases if cued.overlaps(p.start, p.end))
             matches = [
                 replace(m, negated=True) if m.kind == "stance" and held.holds(m.start) else m
                 for m in matches
@@ -122,10 +123,6 @@ class _Spans:
     def overlaps(self, start: int, end: int) -> bool:
         """Whether a span shares a character with [start, end)."""
         return self._furthest_end_starting_before(end) > start
-
-    def within(self, phrases: Iterable[Match]) -> list[tuple[int, int]]:
-        """The spans of `phrases` that share a character with one of these spans."""
-        return [(p.start, p.end) for p in phrases if self.overlaps(p.start, p.end)]
 
     def covers(self, start: int, end: int) -> bool:
         """Whether one span holds all of [start, end)."""
