@@ -38,6 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from advisor.drafts import SAMPLE_DETAILS  # noqa: E402
 from advisor.moderation import CATEGORIES  # noqa: E402
 from advisor.moderation._model import (  # noqa: E402
     ENDORSES,
@@ -117,6 +118,7 @@ def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
         for item in (action, *action.get("variants", ())):
             fixed += [(item[f], frozenset()) for f in ("title", "detail") if item.get(f)]
             fixed += [(s["quote"], frozenset()) for s in item.get("sources", ())]
+    fixed += [(text, frozenset()) for text in draft_texts()]
     sources = yaml.safe_load((CONTENT / "sources.yaml").read_text(encoding="utf-8"))
     for source in sources["sources"]:
         if source["nature"] != "sincere":
@@ -126,6 +128,27 @@ def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
         fixed += [(text[a:b], frozenset()) for _, _, a, b in split_sentences(norm, text)]
     groups["_always"] = fixed
     return groups
+
+
+def draft_texts() -> list[str]:
+    """The draft templates as a candidate gets them, filled with the sample details
+    and with the placeholders of details left out ("[your name]"), whole and
+    sentence by sentence: the product's own texts, which start-up checks pass."""
+    raw = yaml.safe_load((CONTENT / "drafts.yaml").read_text(encoding="utf-8"))
+    texts = []
+    for item in raw["drafts"]:
+        for variant in item["variants"]:
+            templates = [variant[k] for k in ("subject", "body") if variant.get(k)]
+            templates += variant.get("shorter", [])
+            recipient = variant.get("recipient", "interviewer")
+            left_out = {n: p.format(recipient=recipient) for n, p in raw["placeholders"].items()}
+            for values in (SAMPLE_DETAILS, left_out):
+                for template in templates:
+                    text = template.format_map(values)
+                    norm = normalise(text)
+                    texts.append(text)
+                    texts += [text[a:b] for _, _, a, b in split_sentences(norm, text)]
+    return list(dict.fromkeys(texts))
 
 
 def train(examples: list[tuple[str, frozenset[str]]], fixed: int = 0) -> dict:

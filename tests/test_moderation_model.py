@@ -253,6 +253,48 @@ def test_a_rejected_report_shows_the_words_that_rejected_it(moderator):
         assert text[evidence.start : evidence.end] == evidence.text
 
 
+@pytest.mark.parametrize(
+    ("advice", "reply", "flagged"),
+    [
+        ("My cousin says slip the supervisor fifty quid to get put forward.", "No.", False),
+        ("My cousin says slip the supervisor fifty quid to get put forward.", "Nah, mate.", False),
+        (
+            "Everyone at work keeps telling me to smoke a joint before the interview.",
+            "No thanks, I don't touch the stuff.",
+            False,
+        ),
+        (
+            "Our Lisa told me to get wasted after the interview and drive back from town.",
+            "Told her she's off her head, I'm getting an Uber.",
+            False,
+        ),
+        ("My cousin says slip the supervisor fifty quid to get put forward.", "No joke.", True),
+        ("My cousin says slip the supervisor fifty quid to get put forward.", "Good shout.", True),
+        # Nobody else suggested it: the writer's own plan, then a stray "No.".
+        ("Slip the supervisor fifty quid to get put forward.", "No, seriously.", True),
+    ],
+)
+def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, reply, flagged):
+    text = f"{advice} {reply}"
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    # What kept the advice from being flagged is shown: the refusal, or the
+    # stance model's words where it had already decided.
+    shown = [
+        e
+        for s in verdict.sentences
+        for e in s.evidence
+        if e.feature in ("rejoinder", STANCE_EVIDENCE)
+    ]
+    if flagged:
+        assert not [e for e in shown if e.feature == "rejoinder"]
+    else:
+        assert shown
+        for evidence in shown:
+            assert text[evidence.start : evidence.end] == evidence.text
+        assert all(e.start >= len(advice) for e in shown if e.feature == "rejoinder")
+
+
 def test_the_stance_is_evidence_only_where_it_decided(moderator):
     verdict = moderator.moderate(
         "Send a short thank-you email. Then have three pints and drive home."

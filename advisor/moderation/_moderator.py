@@ -140,6 +140,8 @@ class Moderator:
             # A sentence read with its neighbours below both is neither learned nor confirmed.
             self._floor = np.minimum(self._thresholds, self._confirm)
         self._lead_ins = policy.of_kind("lead_in")
+        self._reported = policy.of_kind("reported")
+        self._rejoinders = policy.of_kind("rejoinder")
 
     @classmethod
     def load(cls, policy_dir: Path, rejected: Sequence[Mapping]) -> Moderator:
@@ -165,6 +167,7 @@ class Moderator:
         opinions = self._opinions(norm.text, sentences)
         self._find_candidates(norm.text, sentences, opinions)
         defused = self._weigh_stance(norm.text, sentences, opinions)
+        turned_down = self._turned_down(text, norm, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
             previous = sentences[index - 1] if index else None
@@ -175,6 +178,10 @@ class Moderator:
                 # The stance is the evidence only where it decided the verdict.
                 evidence = self._stance_evidence(text, norm, sentences, index)
                 verdict = replace(verdict, evidence=(*verdict.evidence, *evidence))
+            if index in turned_down:
+                before, refusal = turned_down[index]
+                if self._judge(text, norm, sentence, previous, before).flagged:
+                    verdict = replace(verdict, evidence=(*verdict.evidence, refusal))
             verdicts.append(verdict)
         flagged = tuple(v for v in verdicts if v.flagged)
         categories = {c for v in flagged for c in v.categories}
@@ -317,6 +324,34 @@ class Moderator:
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
         return before
+
+    def _turned_down(
+        self, text: str, norm, sentences: list[_Sentence], opinions: list
+    ) -> dict[int, tuple[_Opinion, Evidence]]:
+        """Drop the model's verdicts on a sentence that reports someone else
+        suggesting the act when the next sentence opens by turning it down ("My
+        cousin says slip the supervisor fifty quid. No."): the text tells of
+        advice it refuses, however sure the model is of the advice itself.  The
+        opinions before, by index, with the refusal as their evidence."""
+        found = {}
+        for index, opinion in enumerate(opinions[:-1]):
+            if opinion is None or not (opinion.learned or opinion.confirmed):
+                continue
+            sentence, after = sentences[index], sentences[index + 1]
+            own = norm.text[sentence.norm_start : sentence.norm_end]
+            if not any(self.policy.classes[n].regex.search(own) for n in self._reported):
+                continue
+            reply = norm.text[after.norm_start : after.norm_end]
+            for name in self._rejoinders:
+                refusal = self.policy.classes[name].regex.match(reply)
+                if refusal:
+                    a, b = norm.span(
+                        after.norm_start + refusal.start(), after.norm_start + refusal.end()
+                    )
+                    found[index] = (opinion, Evidence(a, b, text[a:b], name))
+                    opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
+                    break
+        return found
 
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
         """The words around sentence `index` that weighed most against endorsing."""

@@ -58,8 +58,21 @@ CASES_SUFFIX = ".cases.yaml"
 #: boundary  where a clause ends
 #: opener    a sentence opening that carries on the previous sentence
 #: lead_in   a sentence (a short question) that the next one carries on
+#: reported  words that say someone else suggests the act ("my cousin says", "told me to")
+#: rejoinder a sentence opening that turns down what the sentence before reported
 #: part      a building block, only used inside other classes' patterns
-KINDS = ("harm", "context", "stance", "negation", "boundary", "opener", "lead_in", "part")
+KINDS = (
+    "harm",
+    "context",
+    "stance",
+    "negation",
+    "boundary",
+    "opener",
+    "lead_in",
+    "reported",
+    "rejoinder",
+    "part",
+)
 FEATURE_KINDS = ("harm", "context")
 
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lower_snake_case name")
