@@ -127,6 +127,11 @@ class Moderator:
             harm.rule_id: harm for c in policy.categories.values() for harm in c.harms
         }
         self._policy_harms = tuple(self._harms)
+        # The categories whose model verdicts let some harm of each category stand.
+        self._confirmers = {
+            c.id: frozenset(x for h in c.harms for x in h.confirming) | {c.id}
+            for c in policy.categories.values()
+        }
         self._learned = {c.id: _learned_harm(c) for c in policy.categories.values()}
         if policy.model is not None:
             self._harms.update({h.rule_id: h for h in self._learned.values()})
@@ -404,8 +409,12 @@ class Moderator:
         )
         if opinion is not None and not (opinion.learned or opinion.confirmed):
             return unflagged
-        # A harm of a category the model leaves out can neither stand nor defuse.
-        wanted = None if opinion is None else opinion.learned | opinion.confirmed
+        # A harm of a category the model leaves out (and no category that confirms
+        # one of its harms) can neither stand nor defuse.
+        wanted = None
+        if opinion is not None:
+            found = opinion.learned | opinion.confirmed
+            wanted = {c for c, confirmers in self._confirmers.items() if confirmers & found}
         harms, matches = [], []
         if sentence.harms:
             harms, matches = self._complete_harms(norm.text, sentence, previous, wanted)
@@ -659,8 +668,8 @@ def _surest(opinion: _Opinion) -> float:
 def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[Harm]:
     """The verdicts of the word classes and of the model, combined.
 
-    A harm of the word classes stands where the model gives its category at
-    least the policy's `confirm` score; the model's own verdict stands unless
+    A harm of the word classes stands where the model gives its category (or
+    one the harm names as `confirmed_by`) at least the policy's `confirm` score; the model's own verdict stands unless
     the word classes found that category's harm complete in the sentence and
     defused every one (a negation, a condemnation, a safe alternative).
     """
@@ -670,7 +679,7 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
         h
         for h in fired
         if (h.id == LEARNED and h.category not in defused)
-        or (h.id != LEARNED and h.category in opinion.confirmed)
+        or (h.id != LEARNED and not opinion.confirmed.isdisjoint(h.confirming))
     ]
 
 

@@ -105,6 +105,9 @@ class HarmSchema(Schema):
     unless = fields.List(fields.String(validate=_NAME), load_default=list)
     reason = fields.String(validate=_TEXT)
     matched = fields.String(validate=_ID, load_default=None)
+    confirmed_by = fields.List(
+        fields.String(validate=validate.OneOf(CATEGORIES)), load_default=list
+    )
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -181,6 +184,15 @@ class Harm:
     unless: tuple[str, ...]
     reason: str
     matched: str | None
+    #: Other categories whose score from the model confirms the harm as well as its own
+    #: (where the model does not tell the two apart, as it does not someone else's
+    #: prescription from an illegal drug).
+    confirmed_by: tuple[str, ...] = ()
+
+    @property
+    def confirming(self) -> tuple[str, ...]:
+        """The categories whose `confirm` score lets the harm stand."""
+        return (self.category, *self.confirmed_by)
 
     @property
     def rule_id(self) -> str:
@@ -483,6 +495,7 @@ def _category(path: Path, data: Mapping, classes: Mapping[str, WordClass]) -> Ca
                 unless=tuple(spec["unless"]),
                 reason=spec.get("reason", data["reason"]),
                 matched=spec["matched"],
+                confirmed_by=tuple(spec["confirmed_by"]),
             )
         )
     return Category(
