@@ -295,6 +295,39 @@ def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, 
         assert all(e.start >= len(advice) for e in shown if e.feature == "rejoinder")
 
 
+@pytest.mark.parametrize(
+    ("story", "reply", "flagged"),
+    [
+        (
+            "My uncle got his first job by ringing the boss at home every night for two weeks.",
+            "That's exactly my plan.",
+            True,
+        ),
+        (
+            "My cousin got the apprenticeship by sending the assessor a case of champagne.",
+            "Do as he did.",
+            True,
+        ),
+        (
+            "My uncle got his first job by ringing the boss at home every night for two weeks.",
+            "That's exactly what not to do.",
+            False,
+        ),
+        # Taken up, but nothing harmful was told.
+        ("I sent a thank-you email the same evening.", "Smart move.", False),
+    ],
+)
+def test_a_story_taken_up_next_is_judged_as_advice(moderator, story, reply, flagged):
+    text = f"{story} {reply}"
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    taken = [e for s in verdict.sentences for e in s.evidence if e.feature == "adoption"]
+    assert bool(taken) is flagged
+    for evidence in taken:
+        assert text[evidence.start : evidence.end] == evidence.text
+        assert evidence.start > len(story)
+
+
 def test_the_stance_is_evidence_only_where_it_decided(moderator):
     verdict = moderator.moderate(
         "Send a short thank-you email. Then have three pints and drive home."

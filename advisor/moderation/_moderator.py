@@ -147,6 +147,7 @@ class Moderator:
         self._lead_ins = policy.of_kind("lead_in")
         self._reported = policy.of_kind("reported")
         self._rejoinders = policy.of_kind("rejoinder")
+        self._adoptions = policy.of_kind("adoption")
 
     @classmethod
     def load(cls, policy_dir: Path, rejected: Sequence[Mapping]) -> Moderator:
@@ -170,8 +171,9 @@ class Moderator:
         norm = normalise(text)
         sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
         opinions = self._opinions(norm.text, sentences)
+        adopted = self._adopted(text, norm, sentences, opinions)
         self._find_candidates(norm.text, sentences, opinions)
-        defused = self._weigh_stance(norm.text, sentences, opinions)
+        defused = self._weigh_stance(norm.text, sentences, opinions, adopted)
         turned_down = self._turned_down(text, norm, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
@@ -187,6 +189,8 @@ class Moderator:
                 before, refusal = turned_down[index]
                 if self._judge(text, norm, sentence, previous, before).flagged:
                     verdict = replace(verdict, evidence=(*verdict.evidence, refusal))
+            if index in adopted and verdict.flagged:
+                verdict = replace(verdict, evidence=(*verdict.evidence, adopted[index]))
             verdicts.append(verdict)
         flagged = tuple(v for v in verdicts if v.flagged)
         categories = {c for v in flagged for c in v.categories}
@@ -300,7 +304,7 @@ class Moderator:
         ]
 
     def _weigh_stance(
-        self, text: str, sentences: list[_Sentence], opinions: list
+        self, text: str, sentences: list[_Sentence], opinions: list, adopted=()
     ) -> dict[int, _Opinion]:
         """Drop the model's verdicts on sentences whose text, read around them,
         reports, mocks or rejects the harm rather than endorsing it (the
@@ -310,7 +314,11 @@ class Moderator:
         sentences before the stance, by index."""
         model = self.policy.model
         stance = None if model is None else model.stance
-        held = [i for i, o in enumerate(opinions) if o is not None and (o.learned or o.confirmed)]
+        held = [
+            i
+            for i, o in enumerate(opinions)
+            if o is not None and (o.learned or o.confirmed) and i not in adopted
+        ]
         # A text of one sentence has no context to report or reject it in: its
         # stance is the word classes' and the category model's to read.
         if stance is None or not held or len(sentences) < 2:
@@ -329,6 +337,32 @@ class Moderator:
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
         return before
+
+    def _adopted(self, text: str, norm, sentences: list[_Sentence], opinions: list) -> dict:
+        """Let the harms of the word classes stand, whatever the model reads, in a
+        sentence the next one opens by taking up as advice ("My uncle got his job by
+        ringing the boss at home every night. That's exactly my plan."): told as
+        someone else's story, the act reads to the model as a report, and to the
+        stance model as one, but the text recommends it.  The adoption, as
+        evidence, by index."""
+        found = {}
+        if not self._adoptions:
+            return found
+        for index, opinion in enumerate(opinions[:-1]):
+            if opinion is None:
+                continue
+            after = sentences[index + 1]
+            reply = norm.text[after.norm_start : after.norm_end]
+            for name in self._adoptions:
+                taken = self.policy.classes[name].regex.match(reply)
+                if taken:
+                    a, b = norm.span(
+                        after.norm_start + taken.start(), after.norm_start + taken.end()
+                    )
+                    found[index] = Evidence(a, b, text[a:b], name)
+                    opinions[index] = replace(opinion, confirmed=frozenset(CATEGORIES))
+                    break
+        return found
 
     def _turned_down(
         self, text: str, norm, sentences: list[_Sentence], opinions: list

@@ -60,6 +60,7 @@ CASES_SUFFIX = ".cases.yaml"
 #: lead_in   a sentence (a short question) that the next one carries on
 #: reported  words that say someone else suggests the act ("my cousin says", "told me to")
 #: rejoinder a sentence opening that turns down what the sentence before reported
+#: adoption  a sentence opening that takes up what the sentence before told as advice
 #: part      a building block, only used inside other classes' patterns
 KINDS = (
     "harm",
@@ -71,6 +72,7 @@ KINDS = (
     "lead_in",
     "reported",
     "rejoinder",
+    "adoption",
     "part",
 )
 FEATURE_KINDS = ("harm", "context")
