@@ -313,19 +313,37 @@ def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, 
             "That's exactly what not to do.",
             False,
         ),
+        # Someone else's advice, taken up two ways: in a sentence of its own, and
+        # in a later clause of the same one (the reply is then empty).
+        (
+            "My uncle says after a bad interview you drink rice wine until you cannot stand.",
+            "I will try it tonight.",
+            True,
+        ),
+        (
+            "My uncle says after a bad interview you drink rice wine until you cannot stand,"
+            " and I will do the same.",
+            "",
+            True,
+        ),
+        (
+            "My uncle says after a bad interview you drink rice wine until you cannot stand.",
+            "He is wrong.",
+            False,
+        ),
         # Taken up, but nothing harmful was told.
         ("I sent a thank-you email the same evening.", "Smart move.", False),
     ],
 )
 def test_a_story_taken_up_next_is_judged_as_advice(moderator, story, reply, flagged):
-    text = f"{story} {reply}"
+    text = f"{story} {reply}".strip()
     verdict = moderator.moderate(text)
     assert verdict.flagged is flagged
     taken = [e for s in verdict.sentences for e in s.evidence if e.feature == "adoption"]
     assert bool(taken) is flagged
     for evidence in taken:
         assert text[evidence.start : evidence.end] == evidence.text
-        assert evidence.start > len(story)
+        assert evidence.start > (len(story) if reply else text.index(","))
 
 
 def test_the_stance_is_evidence_only_where_it_decided(moderator):

@@ -19,6 +19,7 @@ policy also needs the model's score to reach the policy's ``confirm`` level.
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -51,6 +52,9 @@ _CACHE_SIZE = 4096
 LEARNED = "learned"
 #: The feature named by the evidence of a stance that defused the model's verdict.
 STANCE_EVIDENCE = "model:stance"
+#: Where a clause starts inside a sentence (after a comma, a semicolon, or "and",
+#: "so", "but", "then"), for advice taken up in the clause.
+_CLAUSE = re.compile(r"(?:[,;:]|\s-+|\b(?:and|so|but|then)\b)\s*")
 #: How many words of a sentence are shown as the evidence of a learned verdict.
 _LEARNED_EVIDENCE = 3
 
@@ -340,29 +344,55 @@ class Moderator:
 
     def _adopted(self, text: str, norm, sentences: list[_Sentence], opinions: list) -> dict:
         """Let the harms of the word classes stand, whatever the model reads, in a
-        sentence the next one opens by taking up as advice ("My uncle got his job by
-        ringing the boss at home every night. That's exactly my plan."): told as
-        someone else's story, the act reads to the model as a report, and to the
-        stance model as one, but the text recommends it.  The adoption, as
-        evidence, by index."""
+        sentence taken up as advice: by the next sentence's opening ("My uncle got
+        his job by ringing the boss at home every night. That's exactly my plan."),
+        or, where the sentence reports someone else's advice ("my uncle says",
+        "told me to"), by one of its own later clauses or a clause of the next two
+        sentences ("…, and honestly she's right", "He has done it for years, so I
+        will try it.").  Told as someone else's, the act reads to the model and to
+        the stance model as a report, but the text recommends it.  The adoption,
+        as evidence, by index."""
         found = {}
         if not self._adoptions:
             return found
-        for index, opinion in enumerate(opinions[:-1]):
+        for index, opinion in enumerate(opinions):
             if opinion is None:
                 continue
-            after = sentences[index + 1]
-            reply = norm.text[after.norm_start : after.norm_end]
-            for name in self._adoptions:
-                taken = self.policy.classes[name].regex.match(reply)
+            sentence = sentences[index]
+            own = norm.text[sentence.norm_start : sentence.norm_end]
+            reported = [
+                m.end() for n in self._reported if (m := self.policy.classes[n].regex.search(own))
+            ]
+            if reported:
+                # The report's own later clauses, then every clause of the next two sentences.
+                places = [(sentence, min(reported), True)]
+                places += [(s, 0, True) for s in sentences[index + 1 : index + 3]]
+            else:
+                places = [(s, 0, False) for s in sentences[index + 1 : index + 2]]
+            for place, after, clauses in places:
+                taken = self._taken_up(norm.text, place, after, clauses)
                 if taken:
-                    a, b = norm.span(
-                        after.norm_start + taken.start(), after.norm_start + taken.end()
-                    )
-                    found[index] = Evidence(a, b, text[a:b], name)
+                    a, b = norm.span(*taken[:2])
+                    found[index] = Evidence(a, b, text[a:b], taken[2])
                     opinions[index] = replace(opinion, confirmed=frozenset(CATEGORIES))
                     break
         return found
+
+    def _taken_up(self, text: str, sentence: _Sentence, after: int, clauses: bool):
+        """Where `sentence` takes up advice as the adoption classes say: at its
+        opening, or (`clauses`) at the start of any clause from offset `after`
+        on; the span, in the normalised text, and the class."""
+        segment = text[sentence.norm_start : sentence.norm_end]
+        starts = [0] if after == 0 else []
+        if clauses:
+            starts += [m.end() for m in _CLAUSE.finditer(segment, after)]
+        for at in starts:
+            for name in self._adoptions:
+                taken = self.policy.classes[name].regex.match(segment[at:])
+                if taken:
+                    base = sentence.norm_start + at
+                    return base + taken.start(), base + taken.end(), name
+        return None
 
     def _turned_down(
         self, text: str, norm, sentences: list[_Sentence], opinions: list
