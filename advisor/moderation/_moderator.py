@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import ahocorasick
 import numpy as np
 
 from .._durable import RuleSession
@@ -152,6 +153,7 @@ class Moderator:
         self._reported = policy.of_kind("reported")
         self._rejoinders = policy.of_kind("rejoinder")
         self._adoptions = policy.of_kind("adoption")
+        self._cues = {name: _automaton(words) for name, words in policy.cues.items() if words}
 
     @classmethod
     def load(cls, policy_dir: Path, rejected: Sequence[Mapping]) -> Moderator:
@@ -361,7 +363,9 @@ class Moderator:
             sentence = sentences[index]
             own = norm.text[sentence.norm_start : sentence.norm_end]
             reported = [
-                m.end() for n in self._reported if (m := self.policy.classes[n].regex.search(own))
+                m.end()
+                for n in self._reported
+                if self._may_hold(n, own) and (m := self.policy.classes[n].regex.search(own))
             ]
             if reported:
                 # The report's own later clauses, then every clause of the next two sentences.
@@ -377,6 +381,11 @@ class Moderator:
                     opinions[index] = replace(opinion, confirmed=frozenset(CATEGORIES))
                     break
         return found
+
+    def _may_hold(self, name: str, segment: str) -> bool:
+        """Whether `segment` holds one of the words every match of class `name` needs."""
+        cues = self._cues.get(name)
+        return cues is None or next(cues.iter(segment), None) is not None
 
     def _taken_up(self, text: str, sentence: _Sentence, after: int, clauses: bool):
         """Where `sentence` takes up advice as the adoption classes say: at its
@@ -408,7 +417,10 @@ class Moderator:
                 continue
             sentence, after = sentences[index], sentences[index + 1]
             own = norm.text[sentence.norm_start : sentence.norm_end]
-            if not any(self.policy.classes[n].regex.search(own) for n in self._reported):
+            if not any(
+                self._may_hold(n, own) and self.policy.classes[n].regex.search(own)
+                for n in self._reported
+            ):
                 continue
             reply = norm.text[after.norm_start : after.norm_end]
             for name in self._rejoinders:
@@ -711,6 +723,15 @@ def _positions(words: list[str], word: str, start: int, stop: int):
             return
         yield at
         at += 1
+
+
+def _automaton(words) -> ahocorasick.Automaton:
+    """An automaton that finds any of `words` in one pass."""
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def _ordered(found: dict[str, list[Match]], names: Sequence[str]) -> bool:

@@ -22,7 +22,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
 from ._model import LinearModel
-from ._prefilter import Prefilter
+from ._prefilter import Prefilter, cue_words
 from ._syntax import PatternSyntaxError, first_chars, parse
 
 __all__ = [
@@ -235,6 +235,9 @@ class Policy:
     negation_window: int
     digest: str
     prefilter: Prefilter  # which sentences could hold which harms
+    #: For the classes of kind `reported`: words one of which each match holds
+    #: (`_prefilter.cue_words`), None when unknown; a text without them is not searched.
+    cues: dict[str, frozenset[str] | None]
     kinds: dict[str, tuple[str, ...]]  # class names by kind
     absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
     model: LinearModel | None = None  # the learned second opinion, when declared
@@ -286,6 +289,11 @@ def load_policy(policy_dir: Path) -> Policy:
         {name: [expanded.tree(name)] for name in needed},
         {h.rule_id: h.all for h in harms},
     )
+    cues = {
+        name: cue_words([expanded.tree(name)])
+        for name, (_, spec) in raw_classes.items()
+        if spec["kind"] == "reported"
+    }
     model, confirm = _model(policy_dir, files[0], shared["model"])
     if model is not None:
         files.append(policy_dir / shared["model"]["file"])
@@ -297,6 +305,7 @@ def load_policy(policy_dir: Path) -> Policy:
         negation_window=shared["negation_window"],
         digest=digest_files(files, policy_dir),
         prefilter=prefilter,
+        cues=cues,
         kinds={k: tuple(n for n, c in classes.items() if c.kind == k) for k in KINDS},
         absorbing=tuple(n for n, c in classes.items() if c.absorbs_negation),
     )

@@ -21,7 +21,7 @@ from functools import cache
 
 import ahocorasick
 
-__all__ = ["Prefilter", "requirements"]
+__all__ = ["Prefilter", "cue_words", "requirements"]
 
 #: Keywords shorter than this are too common to be worth a first pass...
 MIN_KEYWORD = 3
@@ -72,6 +72,15 @@ def requirements(nodes: list[tuple]) -> list[list[frozenset[str]]] | None:
             return None
         result.append(needed)
     return result
+
+
+def cue_words(nodes: list[tuple]) -> frozenset[str] | None:
+    """Words one of which every match of a pattern (its parsed `nodes`) contains,
+    as plain lower-case text; None when no such words are known."""
+    found = requirements(nodes)
+    if found is None:
+        return None
+    return frozenset(w.strip(_START + _END) for needed in found for w in needed[0])
 
 
 def _alternatives(items: list, at_start: bool) -> list[tuple[list, bool]]:
