@@ -14,6 +14,10 @@ that fire decide the sentence's categories.  The model's verdicts are facts
 of the same assertion: each category has a rule ``learned`` that fires when
 the model's score reaches the category's threshold, and every harm of the
 policy also needs the model's score to reach the policy's ``confirm`` level.
+Around those, three readings of neighbouring sentences: a sentence taken up
+as advice by what follows (``adoption`` classes) keeps the harms of its word
+classes whatever the model reads; advice someone else gives (``reported``)
+turned down by the next sentence's opening (``rejoinder``) is not flagged.
 """
 
 from __future__ import annotations
@@ -350,7 +354,7 @@ class Moderator:
         his job by ringing the boss at home every night. That's exactly my plan."),
         or, where the sentence reports someone else's advice ("my uncle says",
         "told me to"), by one of its own later clauses or a clause of the next two
-        sentences ("…, and honestly she's right", "He has done it for years, so I
+        sentences ("…, and I will do the same", "He has done it for years, so I
         will try it.").  Told as someone else's, the act reads to the model and to
         the stance model as a report, but the text recommends it.  The adoption,
         as evidence, by index."""
@@ -361,15 +365,10 @@ class Moderator:
             if opinion is None:
                 continue
             sentence = sentences[index]
-            own = norm.text[sentence.norm_start : sentence.norm_end]
-            reported = [
-                m.end()
-                for n in self._reported
-                if self._may_hold(n, own) and (m := self.policy.classes[n].regex.search(own))
-            ]
-            if reported:
+            reported = self._reports(norm.text, sentence)
+            if reported is not None:
                 # The report's own later clauses, then every clause of the next two sentences.
-                places = [(sentence, min(reported), True)]
+                places = [(sentence, reported, True)]
                 places += [(s, 0, True) for s in sentences[index + 1 : index + 3]]
             else:
                 places = [(s, 0, False) for s in sentences[index + 1 : index + 2]]
@@ -381,6 +380,17 @@ class Moderator:
                     opinions[index] = replace(opinion, confirmed=frozenset(CATEGORIES))
                     break
         return found
+
+    def _reports(self, text: str, sentence: _Sentence) -> int | None:
+        """Where the first words saying someone else suggests the act end in
+        `sentence` (an offset into it), if it holds any."""
+        own = text[sentence.norm_start : sentence.norm_end]
+        ends = [
+            found.end()
+            for name in self._reported
+            if self._may_hold(name, own) and (found := self.policy.classes[name].regex.search(own))
+        ]
+        return min(ends, default=None)
 
     def _may_hold(self, name: str, segment: str) -> bool:
         """Whether `segment` holds one of the words every match of class `name` needs."""
@@ -416,11 +426,7 @@ class Moderator:
             if opinion is None or not (opinion.learned or opinion.confirmed):
                 continue
             sentence, after = sentences[index], sentences[index + 1]
-            own = norm.text[sentence.norm_start : sentence.norm_end]
-            if not any(
-                self._may_hold(n, own) and self.policy.classes[n].regex.search(own)
-                for n in self._reported
-            ):
+            if self._reports(norm.text, sentence) is None:
                 continue
             reply = norm.text[after.norm_start : after.norm_end]
             for name in self._rejoinders:
@@ -754,9 +760,10 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
     """The verdicts of the word classes and of the model, combined.
 
     A harm of the word classes stands where the model gives its category (or
-    one the harm names as `confirmed_by`) at least the policy's `confirm` score; the model's own verdict stands unless
-    the word classes found that category's harm complete in the sentence and
-    defused every one (a negation, a condemnation, a safe alternative).
+    one the harm names as `confirmed_by`) at least the policy's `confirm`
+    score; the model's own verdict stands unless the word classes found that
+    category's harm complete in the sentence and defused every one (a
+    negation, a condemnation, a safe alternative).
     """
     by_rules = {h.category for h in fired if h.id != LEARNED}
     defused = complete - by_rules

@@ -236,7 +236,8 @@ class Policy:
     digest: str
     prefilter: Prefilter  # which sentences could hold which harms
     #: For the classes of kind `reported`: words one of which each match holds
-    #: (`_prefilter.cue_words`), None when unknown; a text without them is not searched.
+    #: (`_prefilter.cue_words`), None when unknown; a sentence without them is not
+    #: searched.
     cues: dict[str, frozenset[str] | None]
     kinds: dict[str, tuple[str, ...]]  # class names by kind
     absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
