@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from ._data import DataError, describe_errors
 from .answer import write_verdict
 from .cases import load_cases, run_cases, run_moderation_cases
-from .config import Settings, default_engine, packaged
+from .config import Settings, default_engine, packaged, settings_from_env
 from .drafts import (
     DETAIL_FIELDS,
     DRAFT_ACTIONS,
@@ -44,6 +44,14 @@ def gunicorn_command(*options: str) -> list[str]:
     """The command that serves the app with the packaged gunicorn settings, from any folder."""
     settings = str(packaged("gunicorn.conf.py"))
     return [sys.executable, "-m", "gunicorn", "-c", settings, *options, "advisor.wsgi:app"]
+
+
+def _settings() -> Settings:
+    """The ``ADVISOR_*`` settings; one that is not allowed is bad input, in one line."""
+    try:
+        return settings_from_env()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read(name: str) -> str:
@@ -136,14 +144,14 @@ def _titles_of(engine) -> dict:
 
 def _advise(args) -> int:
     state = _state(args.state)
-    engine = default_engine()
+    engine = default_engine(_settings())
     body = dump_advice(engine.evaluate(state), state.hours_since)
     _print_json(body) if args.json else _print_advice(body, _titles_of(engine))
     return 0
 
 
 def _moderate(args) -> int:
-    engine = default_engine()
+    engine = default_engine(_settings())
     verdict = engine.moderate(_read(args.file))
     if args.json:
         _print_json(write_verdict(verdict))
@@ -162,8 +170,8 @@ def _moderate(args) -> int:
 
 
 def _check(args) -> int:
-    engine = default_engine()
-    rules_dir = Settings.from_env().rules_dir
+    engine = default_engine(_settings())
+    rules_dir = _settings().rules_dir
     report = run_cases(engine, load_cases(rules_dir))
     for result in report.failures:
         print(f"FAIL {result.case.label}: {'; '.join(result.problems)}")
@@ -188,7 +196,7 @@ def _check(args) -> int:
 
 def _check_drafts(engine) -> bool:
     """Run the draft cases; print each failure and each variant no case reaches."""
-    content_dir = Settings.from_env().content_dir
+    content_dir = _settings().content_dir
     cases = load_draft_cases(content_dir)
     drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
     failures, unreached = run_draft_cases(drafts, cases)
@@ -202,7 +210,7 @@ def _check_drafts(engine) -> bool:
 
 def _explain(args) -> int:
     state = _state(args.state)
-    engine = default_engine()
+    engine = default_engine(_settings())
     traces = dump_trace(engine.trace(state))
     if args.json:
         _print_json(traces)
@@ -237,8 +245,8 @@ def _details(pairs: list[str]) -> dict:
 def _draft(args) -> int:
     state = _state(args.state)
     details = _details(args.detail)
-    engine = default_engine()
-    drafts = load_drafts(Settings.from_env().content_dir, engine.catalogue, engine.moderator)
+    engine = default_engine(_settings())
+    drafts = load_drafts(_settings().content_dir, engine.catalogue, engine.moderator)
     try:
         body = dump_draft(drafts.draft(args.action, state, details))
     except ValidationError as error:

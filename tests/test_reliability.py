@@ -382,6 +382,20 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert "Booting worker" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [("ADVISOR_PROXY_COUNTS", "ADVISOR_PROXY_COUNT"), ("ADVISOR_WORKER", "ADVISOR_WORKERS")],
+)
+def test_a_misspelt_setting_stops_start_up_naming_the_one_meant(variable, meant):
+    # Read by nothing, it left its setting at the default: with PROXY_COUNT at 0 behind
+    # nginx, every candidate shares one rate-limit budget.
+    result = _start_up(**{variable: "1"})
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if variable in line]
+    assert f"{variable} is not a setting: did you mean {meant}?" in json.loads(line)["msg"]
+    assert "Booting worker" not in result.stderr
+
+
 def test_a_key_where_its_hash_belongs_stops_start_up_without_repeating_it():
     key = "a-raw-key-pasted-by-mistake-0123456789"
     result = _start_up(ADVISOR_API_KEYS=f"careers:{key}")
