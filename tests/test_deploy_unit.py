@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from advisor.config import unknown_variables
+
 from .live import ROOT
 
 UNIT = (ROOT / "deploy" / "interview-advisor@.service").read_text()
@@ -59,3 +61,40 @@ def test_a_per_instance_setting_is_kept_out_of_the_shared_settings_file(variable
     assert variable not in _settings_file()
     leave_out = GUIDE.split("Leave out of this file what differs", 1)[1].split("\n\n", 1)[0]
     assert f"`{variable}`" in leave_out
+
+
+def _settings_values() -> dict[str, str]:
+    lines = _settings_file().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+# What an instance behind nginx, one of several, must be told: else it runs, and is wrong.
+NEEDED = [
+    # every candidate would share the one budget of nginx's address
+    "ADVISOR_PROXY_COUNT",
+    # each instance would count alone
+    "ADVISOR_RATE_LIMIT_STORAGE",
+    # /demo's snippets would name paths from the root, which load nothing on a careers site
+    "ADVISOR_PUBLIC_URL",
+]
+
+
+@pytest.mark.parametrize("variable", NEEDED)
+def test_the_settings_file_sets_what_an_instance_behind_nginx_needs(variable):
+    assert variable in _settings_values()
+
+
+def test_the_settings_file_names_only_settings():
+    assert unknown_variables(_settings_values()) == []
+
+
+#: A pip that is not a virtual environment's: Debian's python3 has none (python3-pip).
+BARE_PIP = re.compile(r"(?:^|[\s;&|(`])(?:pip3?|python3? -m pip) (?:wheel|install)\b")
+INSTALL_PAGES = [ROOT / "docs" / "deploy.md", ROOT / "docs" / "operations.md"]
+
+
+@pytest.mark.parametrize("page", INSTALL_PAGES, ids=[page.name for page in INSTALL_PAGES])
+def test_the_install_steps_build_and_install_with_the_virtual_environments_pip(page):
+    recipes = page.read_text().split("```sh")[1:]
+    bare = [line for block in recipes for line in block.split("```")[0].splitlines()]
+    assert not [line for line in bare if BARE_PIP.search(line)]
