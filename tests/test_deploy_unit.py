@@ -98,3 +98,22 @@ def test_the_install_steps_build_and_install_with_the_virtual_environments_pip(p
     recipes = page.read_text().split("```sh")[1:]
     bare = [line for block in recipes for line in block.split("```")[0].splitlines()]
     assert not [line for line in bare if BARE_PIP.search(line)]
+
+
+#: A command after which the instance takes connections only some seconds later.
+STARTS = re.compile(r"\bsystemctl (?:enable --now|start|restart)\b")
+
+
+def test_a_probe_after_starting_an_instance_waits_for_it():
+    # `systemctl` returns once the process runs, seconds before it listens: a bare
+    # `curl -s` printed nothing (connection refused) where the guide showed the answer.
+    recipes = [block.split("```")[0] for block in GUIDE.split("```sh")[1:]]
+    probes = [
+        line.strip()
+        for block in recipes
+        if STARTS.search(block)
+        for line in block.split(STARTS.search(block).group(0), 1)[1].splitlines()
+        if "/health/ready" in line
+    ]
+    assert probes
+    assert all(probe.startswith("until curl -sf") for probe in probes), probes
