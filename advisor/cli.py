@@ -19,7 +19,14 @@ from marshmallow import ValidationError
 from ._data import DataError, describe_errors
 from .answer import write_verdict
 from .cases import load_cases, run_cases, run_moderation_cases
-from .config import Settings, default_engine, packaged, settings_from_env
+from .config import (
+    LISTENER_ALLOWED,
+    Settings,
+    default_engine,
+    listener_ok,
+    packaged,
+    settings_from_env,
+)
 from .drafts import (
     DETAIL_FIELDS,
     DRAFT_ACTIONS,
@@ -301,10 +308,31 @@ def _serve(args) -> int:
                 instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
             raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
     options = ["--bind", args.bind] if args.bind else []
-    options += ["--workers", str(args.workers)] if args.workers else []
+    options += ["--workers", str(args.workers)] if args.workers is not None else []
     argv = gunicorn_command(*options)
     os.execv(argv[0], argv)
     return 0
+
+
+def _listener(value: str) -> str:
+    """``--bind``: a listener as ``ADVISOR_BIND`` takes it, refused as that is, rather than
+    by gunicorn's five tries at a host named by the port."""
+    if not listener_ok(value, least_port=0):
+        raise argparse.ArgumentTypeError(f"{value!r} is not allowed: use {LISTENER_ALLOWED}")
+    return value
+
+
+def _workers(value: str) -> int:
+    """``--workers``: as ``ADVISOR_WORKERS``, a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not allowed: use a whole number of at least 1"
+        )
+    return number
 
 
 #: What a state argument is, in every subcommand that takes one.
@@ -341,8 +369,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = _command(commands, "serve", "serve the HTTP API with gunicorn")
-    serve.add_argument("--bind", help="host:port (default from ADVISOR_BIND)")
-    serve.add_argument("--workers", type=int, help="worker processes")
+    serve.add_argument(
+        "--bind", type=_listener, help="host:port or unix:path (default from ADVISOR_BIND)"
+    )
+    serve.add_argument(
+        "--workers", type=_workers, help="worker processes (default from ADVISOR_WORKERS)"
+    )
     serve.set_defaults(run=_serve)
 
     advise = _command(

@@ -434,3 +434,28 @@ def test_a_bad_setting_is_one_line_of_bad_input(
     (line,) = err.splitlines()
     assert line.startswith("advisor: "), err
     assert said in line
+
+
+# `advisor serve` options gunicorn cannot serve with: refused before anything starts.
+BAD_SERVE_OPTIONS = [
+    (["--bind", "8000"], "argument --bind: '8000' is not allowed: use host:port"),
+    (["--bind", "127.0.0.1:http"], "argument --bind: '127.0.0.1:http' is not allowed"),
+    (
+        ["--workers", "0"],
+        "argument --workers: '0' is not allowed: use a whole number of at least 1",
+    ),
+    (["--workers", "-2"], "argument --workers: '-2' is not allowed"),
+    (["--workers", "four"], "argument --workers: 'four' is not allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"), BAD_SERVE_OPTIONS, ids=[" ".join(o) for o, _ in BAD_SERVE_OPTIONS]
+)
+def test_serve_refuses_options_gunicorn_cannot_serve_with(monkeypatch, capsys, options, said):
+    # gunicorn tried a host named "8000" five times; --workers 0 served with the default.
+    monkeypatch.setattr(os, "execv", lambda *argv: pytest.fail(f"would serve: {argv}"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", *options])
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
