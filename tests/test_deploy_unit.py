@@ -117,3 +117,20 @@ def test_a_probe_after_starting_an_instance_waits_for_it():
     ]
     assert probes
     assert all(probe.startswith("until curl -sf") for probe in probes), probes
+
+
+def _files_named_by_settings() -> list[str]:
+    return [value for value in _settings_values().values() if value.startswith("/etc/")]
+
+
+@pytest.mark.parametrize("path", _files_named_by_settings())
+def test_a_file_the_settings_name_is_made_by_the_install_steps(path):
+    # A missing one stops every instance at start: the keys file, named as optional,
+    # was made only in section 5, after section 3 started the instances.
+    install = GUIDE.split("## 1. Install", 1)[1].split("## 2.", 1)[0]
+    assert f"/dev/null {path}" in install
+
+
+def test_a_start_refused_for_its_settings_is_not_restarted():
+    assert _unit("RestartPreventExitStatus") == ["2"]
+    assert "`RestartPreventExitStatus=2`" in GUIDE
