@@ -396,6 +396,16 @@ def test_a_misspelt_setting_stops_start_up_naming_the_one_meant(variable, meant)
     assert "Booting worker" not in result.stderr
 
 
+def test_an_unknown_variable_is_named_in_a_warning_at_start(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(workers=1, env={"ADVISOR_REDIS_URL": "redis://:secret@10.0.0.7"}, log=log):
+        pass
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    [warning] = [line for line in lines if line["level"] == "warning"]
+    assert warning["msg"] == "ADVISOR_REDIS_URL is not a setting of the service: ignored"
+    assert "secret" not in log.read_text()
+
+
 def test_a_key_where_its_hash_belongs_stops_start_up_without_repeating_it():
     key = "a-raw-key-pasted-by-mistake-0123456789"
     result = _start_up(ADVISOR_API_KEYS=f"careers:{key}")
