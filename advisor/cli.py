@@ -19,7 +19,14 @@ from marshmallow import ValidationError
 from ._data import DataError, describe_errors
 from .answer import write_verdict
 from .cases import load_cases, run_cases, run_moderation_cases
-from .config import Settings, default_engine, packaged
+from .config import (
+    LISTENER_ALLOWED,
+    Settings,
+    default_engine,
+    listener_ok,
+    packaged,
+    settings_from_env,
+)
 from .drafts import (
     DETAIL_FIELDS,
     DRAFT_ACTIONS,
@@ -44,6 +51,14 @@ def gunicorn_command(*options: str) -> list[str]:
     """The command that serves the app with the packaged gunicorn settings, from any folder."""
     settings = str(packaged("gunicorn.conf.py"))
     return [sys.executable, "-m", "gunicorn", "-c", settings, *options, "advisor.wsgi:app"]
+
+
+def _settings() -> Settings:
+    """The ``ADVISOR_*`` settings; one that is not allowed is bad input, in one line."""
+    try:
+        return settings_from_env()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read(name: str) -> str:
@@ -136,14 +151,14 @@ def _titles_of(engine) -> dict:
 
 def _advise(args) -> int:
     state = _state(args.state)
-    engine = default_engine()
+    engine = default_engine(_settings())
     body = dump_advice(engine.evaluate(state), state.hours_since)
     _print_json(body) if args.json else _print_advice(body, _titles_of(engine))
     return 0
 
 
 def _moderate(args) -> int:
-    engine = default_engine()
+    engine = default_engine(_settings())
     verdict = engine.moderate(_read(args.file))
     if args.json:
         _print_json(write_verdict(verdict))
@@ -162,8 +177,8 @@ def _moderate(args) -> int:
 
 
 def _check(args) -> int:
-    engine = default_engine()
-    rules_dir = Settings.from_env().rules_dir
+    engine = default_engine(_settings())
+    rules_dir = _settings().rules_dir
     report = run_cases(engine, load_cases(rules_dir))
     for result in report.failures:
         print(f"FAIL {result.case.label}: {'; '.join(result.problems)}")
@@ -188,7 +203,7 @@ def _check(args) -> int:
 
 def _check_drafts(engine) -> bool:
     """Run the draft cases; print each failure and each variant no case reaches."""
-    content_dir = Settings.from_env().content_dir
+    content_dir = _settings().content_dir
     cases = load_draft_cases(content_dir)
     drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
     failures, unreached = run_draft_cases(drafts, cases)
@@ -202,7 +217,7 @@ def _check_drafts(engine) -> bool:
 
 def _explain(args) -> int:
     state = _state(args.state)
-    engine = default_engine()
+    engine = default_engine(_settings())
     traces = dump_trace(engine.trace(state))
     if args.json:
         _print_json(traces)
@@ -237,8 +252,8 @@ def _details(pairs: list[str]) -> dict:
 def _draft(args) -> int:
     state = _state(args.state)
     details = _details(args.detail)
-    engine = default_engine()
-    drafts = load_drafts(Settings.from_env().content_dir, engine.catalogue, engine.moderator)
+    engine = default_engine(_settings())
+    drafts = load_drafts(_settings().content_dir, engine.catalogue, engine.moderator)
     try:
         body = dump_draft(drafts.draft(args.action, state, details))
     except ValidationError as error:
@@ -293,10 +308,31 @@ def _serve(args) -> int:
                 instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
             raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
     options = ["--bind", args.bind] if args.bind else []
-    options += ["--workers", str(args.workers)] if args.workers else []
+    options += ["--workers", str(args.workers)] if args.workers is not None else []
     argv = gunicorn_command(*options)
     os.execv(argv[0], argv)
     return 0
+
+
+def _listener(value: str) -> str:
+    """``--bind``: a listener as ``ADVISOR_BIND`` takes it, refused as that is, rather than
+    by gunicorn's five tries at a host named by the port."""
+    if not listener_ok(value, least_port=0):
+        raise argparse.ArgumentTypeError(f"{value!r} is not allowed: use {LISTENER_ALLOWED}")
+    return value
+
+
+def _workers(value: str) -> int:
+    """``--workers``: as ``ADVISOR_WORKERS``, a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not allowed: use a whole number of at least 1"
+        )
+    return number
 
 
 #: What a state argument is, in every subcommand that takes one.
@@ -333,8 +369,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = _command(commands, "serve", "serve the HTTP API with gunicorn")
-    serve.add_argument("--bind", help="host:port (default from ADVISOR_BIND)")
-    serve.add_argument("--workers", type=int, help="worker processes")
+    serve.add_argument(
+        "--bind", type=_listener, help="host:port or unix:path (default from ADVISOR_BIND)"
+    )
+    serve.add_argument(
+        "--workers", type=_workers, help="worker processes (default from ADVISOR_WORKERS)"
+    )
     serve.set_defaults(run=_serve)
 
     advise = _command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import ipaddress
@@ -22,6 +23,7 @@ from .state import InterviewState
 __all__ = [
     "LISTENER_ALLOWED",
     "Settings",
+    "SERVER_VARIABLES",
     "allowed_origins",
     "api_key_hashes",
     "data_folders",
@@ -32,6 +34,7 @@ __all__ = [
     "moderate",
     "packaged",
     "settings_from_env",
+    "unknown_variables",
 ]
 
 
@@ -113,8 +116,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ=os.environ) -> Settings:
-        """Read every ``ADVISOR_*`` variable; a bad value is a ValueError of one line
-        naming its variable and the values it may take."""
+        """Read every ``ADVISOR_*`` variable; a bad value, or a variable named almost as
+        a setting (`unknown_variables`), is a ValueError of one line naming its variable
+        and the values it may take."""
+        unknown_variables(environ)
         values = {}
         for item in fields(cls):
             name = f"ADVISOR_{item.name.upper()}"
@@ -126,6 +131,55 @@ class Settings:
             except ValueError:
                 raise _bad(item.name, environ[name]) from None
         return cls(**values)
+
+
+#: The variables read besides the fields of `Settings`: gunicorn's own settings
+#: (advisor/gunicorn.conf.py, advisor/_gunicorn.py), and those the service sets for
+#: its own processes (never suggested for a misspelt name).
+SERVER_VARIABLES = frozenset(
+    {
+        "ADVISOR_BIND",
+        "ADVISOR_WORKERS",
+        "ADVISOR_WORKER_CONNECTIONS",
+        "ADVISOR_TIMEOUT",
+        "ADVISOR_GRACEFUL_TIMEOUT",
+        "ADVISOR_CLIENT_TIMEOUT",
+        "ADVISOR_ACCESS_LOG",
+        "ADVISOR_CONTROL_SOCKET",
+        "ADVISOR_METRICS_DIR",
+    }
+)
+_OWN_VARIABLES = frozenset(
+    {"ADVISOR_METRICS_DIR_TEMPORARY", "ADVISOR_SNAPSHOTS", "ADVISOR_WORKER_GENERATION"}
+)
+#: How close (difflib's ratio, after the prefix) a name must come to a setting's to be
+#: taken for a misspelling of it: PROXY_COUNTS, CORS_ORIGIN, METRIC_BIND, WORKER.
+_MISSPELT = 0.8
+
+
+def unknown_variables(environ=os.environ) -> list[str]:
+    """The ``ADVISOR_*`` variables of `environ` the service does not read, in order.
+
+    One named almost as a setting (``ADVISOR_PROXY_COUNTS``) is a ValueError naming
+    the setting meant, not its value (it may hold a password): read by nothing, it
+    would leave that setting at its default without a word.
+    """
+    settings = [f"{_PREFIX}{item.name.upper()}" for item in fields(Settings)]
+    known = [*settings, *sorted(SERVER_VARIABLES)]
+    unknown = sorted(
+        name
+        for name in environ
+        if name.startswith(_PREFIX) and name not in known and name not in _OWN_VARIABLES
+    )
+    suffixes = [name.removeprefix(_PREFIX) for name in known]
+    for name in unknown:
+        meant = difflib.get_close_matches(name.removeprefix(_PREFIX), suffixes, 1, _MISSPELT)
+        if meant:
+            raise ValueError(
+                f"{name} is not a setting: did you mean {_PREFIX}{meant[0]}? "
+                "(the settings are listed in the operations guide)"
+            )
+    return unknown
 
 
 #: The least value of each whole-number setting.

@@ -404,3 +404,58 @@ def test_serve_on_an_address_in_use_says_so_in_one_line_with_what_to_do(
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"advisor: {address} is in use"), line
     assert hint in line
+
+
+# (variable, value, what the one line says): a setting no command can run with.
+BAD_SETTINGS = [
+    ("ADVISOR_MAX_BODY_BYTES", "0", "ADVISOR_MAX_BODY_BYTES=0 is not allowed: use a whole number"),
+    ("ADVISOR_ENGINE_MEMO", "lots", "ADVISOR_ENGINE_MEMO='lots' is not allowed"),
+    ("ADVISOR_RULES_DIRS", "/srv/rules", "did you mean ADVISOR_RULES_DIR?"),
+]
+COMMANDS = [
+    ["rules", "check"],
+    ["advise", "{state}"],
+    ["rules", "explain", "{state}"],
+    ["draft", "follow-up", "{state}"],
+    ["moderate", "{state}"],
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"), BAD_SETTINGS, ids=[b[0] for b in BAD_SETTINGS]
+)
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c[:2]) for c in COMMANDS])
+def test_a_bad_setting_is_one_line_of_bad_input(
+    state_file, monkeypatch, capsys, variable, value, said, command
+):
+    monkeypatch.setenv(variable, value)
+    assert main([part.format(state=state_file) for part in command]) == 2
+    err = capsys.readouterr().err
+    (line,) = err.splitlines()
+    assert line.startswith("advisor: "), err
+    assert said in line
+
+
+# `advisor serve` options gunicorn cannot serve with: refused before anything starts.
+BAD_SERVE_OPTIONS = [
+    (["--bind", "8000"], "argument --bind: '8000' is not allowed: use host:port"),
+    (["--bind", "127.0.0.1:http"], "argument --bind: '127.0.0.1:http' is not allowed"),
+    (
+        ["--workers", "0"],
+        "argument --workers: '0' is not allowed: use a whole number of at least 1",
+    ),
+    (["--workers", "-2"], "argument --workers: '-2' is not allowed"),
+    (["--workers", "four"], "argument --workers: 'four' is not allowed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"), BAD_SERVE_OPTIONS, ids=[" ".join(o) for o, _ in BAD_SERVE_OPTIONS]
+)
+def test_serve_refuses_options_gunicorn_cannot_serve_with(monkeypatch, capsys, options, said):
+    # gunicorn tried a host named "8000" five times; --workers 0 served with the default.
+    monkeypatch.setattr(os, "execv", lambda *argv: pytest.fail(f"would serve: {argv}"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", *options])
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from advisor._logs import ENCODE, JsonFormatter, encode_line
-from advisor.config import Settings
+from advisor.config import SERVER_VARIABLES, Settings, unknown_variables
 from advisor.web import warm_up
 from advisor.web.advice import ADVICE_EXAMPLES
 
@@ -490,6 +490,63 @@ def test_a_bad_setting_is_one_line_naming_its_variable(environ, words):
 )
 def test_good_settings_are_accepted(environ):
     Settings.from_env(environ)
+
+
+# (what the operator wrote, the setting meant): each left the setting at its default unseen.
+MISSPELT = [
+    ("ADVISOR_PROXY_COUNTS", "ADVISOR_PROXY_COUNT"),
+    ("ADVISOR_CORS_ORIGIN", "ADVISOR_CORS_ORIGINS"),
+    ("ADVISOR_RATE_LIMIT", "ADVISOR_RATE_LIMITS"),
+    ("ADVISOR_RATELIMITS", "ADVISOR_RATE_LIMITS"),
+    ("ADVISOR_METRIC_BIND", "ADVISOR_METRICS_BIND"),
+    ("ADVISOR_RULES_DIRS", "ADVISOR_RULES_DIR"),
+    ("ADVISOR_LOGLEVEL", "ADVISOR_LOG_LEVEL"),
+    ("ADVISOR_API_KEY", "ADVISOR_API_KEYS"),
+    ("ADVISOR_PUBLIC_URI", "ADVISOR_PUBLIC_URL"),
+    ("ADVISOR_WORKER", "ADVISOR_WORKERS"),
+    ("ADVISOR_TIMEOUTS", "ADVISOR_TIMEOUT"),
+]
+
+
+@pytest.mark.parametrize(("name", "meant"), MISSPELT, ids=[m[0] for m in MISSPELT])
+def test_a_misspelt_setting_is_one_line_naming_the_one_meant(name, meant):
+    with pytest.raises(ValueError, match="^[^\\n]*$") as error:
+        Settings.from_env({name: "redis://:secret@127.0.0.1:6379/0"})
+    assert f"{name} is not a setting: did you mean {meant}?" in str(error.value)
+    assert "secret" not in str(error.value)  # a value may hold a password
+
+
+# Guessed names, the browser tests' own, and those a platform makes for a service named
+# "advisor" (Kubernetes and Docker links): warned of at start, never a refusal.
+UNKNOWN = [
+    "ADVISOR_REDIS_URL",
+    "ADVISOR_CHROMIUM",
+    "ADVISOR_PORT",
+    "ADVISOR_PORT_8000_TCP",
+    "ADVISOR_PORT_8000_TCP_ADDR",
+    "ADVISOR_PORT_8000_TCP_PORT",
+    "ADVISOR_PORT_8000_TCP_PROTO",
+    "ADVISOR_SERVICE_HOST",
+    "ADVISOR_SERVICE_PORT",
+    "ADVISOR_NAME",
+]
+
+
+def test_other_unknown_variables_are_named_and_left_alone():
+    environ = {**dict.fromkeys(UNKNOWN, "tcp://10.0.0.7:8000"), "PATH": "/bin"}
+    assert Settings.from_env(environ) == Settings()
+    assert unknown_variables(environ) == sorted(UNKNOWN)
+
+
+def test_every_variable_the_service_reads_or_sets_is_known():
+    source = Path(__file__).resolve().parent.parent / "advisor"
+    named = {
+        found
+        for path in source.rglob("*.py")
+        for found in re.findall(r"[\"'](ADVISOR_[A-Z][A-Z_]*[A-Z])\b", path.read_text())
+    }
+    assert SERVER_VARIABLES <= named
+    assert unknown_variables(dict.fromkeys(named, "")) == []
 
 
 def test_every_setting_is_documented():

@@ -382,6 +382,30 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert "Booting worker" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [("ADVISOR_PROXY_COUNTS", "ADVISOR_PROXY_COUNT"), ("ADVISOR_WORKER", "ADVISOR_WORKERS")],
+)
+def test_a_misspelt_setting_stops_start_up_naming_the_one_meant(variable, meant):
+    # Read by nothing, it left its setting at the default: with PROXY_COUNT at 0 behind
+    # nginx, every candidate shares one rate-limit budget.
+    result = _start_up(**{variable: "1"})
+    assert result.returncode == 2
+    [line] = [line for line in result.stderr.splitlines() if variable in line]
+    assert f"{variable} is not a setting: did you mean {meant}?" in json.loads(line)["msg"]
+    assert "Booting worker" not in result.stderr
+
+
+def test_an_unknown_variable_is_named_in_a_warning_at_start(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(workers=1, env={"ADVISOR_REDIS_URL": "redis://:secret@10.0.0.7"}, log=log):
+        pass
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    [warning] = [line for line in lines if line["level"] == "warning"]
+    assert warning["msg"] == "ADVISOR_REDIS_URL is not a setting of the service: ignored"
+    assert "secret" not in log.read_text()
+
+
 def test_a_key_where_its_hash_belongs_stops_start_up_without_repeating_it():
     key = "a-raw-key-pasted-by-mistake-0123456789"
     result = _start_up(ADVISOR_API_KEYS=f"careers:{key}")
