@@ -13,10 +13,10 @@ never read.  Before training on everything, the script estimates how the
 model does on writers it has not seen: it splits the writers' sets into
 five folds, leaves each fold out in turn, trains on the rest and scores the
 left-out sets, sentence by sentence with neighbours as the screen does.  Those scores pick each category's
-threshold (the best F1 at finding that category); a category-blind stance
+threshold (the best F-beta at finding that category, `BETA`); a category-blind stance
 model (does the text around a sentence endorse the harm, or report, mock or
 reject it?) is trained beside it, and one shift of every category's threshold
-together with the stance threshold is picked for the best F1 of the flag.
+together with the stance threshold is picked for the best F-beta of the flag.
 The estimate at those thresholds is written into the model beside the weights.
 
 Needs scikit-learn (``pip install -e '.[train]'``); the service does not.
@@ -66,6 +66,13 @@ CONTENT_WEIGHT = 3.0
 FOLDS = 5
 #: Terms seen in fewer training texts than this are left out.
 MIN_DF = 2
+#: Thresholds are chosen for the best F-beta on left-out writers: below 1, precision
+#: weighs more than recall, as the screen's targets ask more of it (0.97 against
+#: 0.95). At 1 (the F1), each retraining on more writers' sets raised recall on new
+#: writers and lowered the sealed set's precision; at 0.75 the model trained on 62
+#: sets gave eight new writers 15 fewer false alarms and 20 fewer misses than the
+#: one trained on 48 sets at 1.
+BETA = 0.75
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
 #: Safe texts of these kinds name a harm without endorsing it: the stance model's
 #: negatives (every unsafe text is a positive).
@@ -322,8 +329,12 @@ def figures(results, thresholds: dict[str, float], gate: float | None = None) ->
     }
 
 
+def _f_beta(precision: float, recall: float) -> float:
+    return (1 + BETA**2) * precision * recall / max(1e-9, BETA**2 * precision + recall)
+
+
 def choose_thresholds(results) -> dict[str, float]:
-    """Per category, the threshold with the best F1 at finding that category."""
+    """Per category, the threshold with the best F-beta at finding that category."""
     chosen = {}
     for category in CATEGORIES:
         best = None
@@ -334,23 +345,24 @@ def choose_thresholds(results) -> dict[str, float]:
                 tp += found and category in categories
                 fp += found and category not in categories
                 fn += category in categories and not found
-            f1 = 2 * tp / max(1, 2 * tp + fp + fn)
-            if best is None or f1 > best[0]:
-                best = (f1, t)
+            score = (1 + BETA**2) * tp / max(1, (1 + BETA**2) * tp + fp + BETA**2 * fn)
+            if best is None or score > best[0]:
+                best = (score, t)
         chosen[category] = float(best[1])
     return chosen
 
 
 def choose_gate(results, thresholds: dict[str, float]) -> tuple[dict[str, float], float]:
     """The stance gate, and the shift of every category's threshold, with the
-    best F1 of the flag on left-out writers."""
+    best F-beta of the flag on left-out writers."""
     best = None
     for shift in SHIFTS:
         shifted = {c: round(max(THRESHOLDS[0], t + shift), 2) for c, t in thresholds.items()}
         for gate in STANCE_GATES:
-            f1 = figures(results, shifted, gate)["f1"]
-            if best is None or f1 > best[0]:
-                best = (f1, shifted, gate)
+            found = figures(results, shifted, gate)
+            score = _f_beta(found["precision"], found["recall"])
+            if best is None or score > best[0]:
+                best = (score, shifted, gate)
     return best[1], best[2]
 
 

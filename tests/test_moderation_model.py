@@ -247,7 +247,13 @@ def test_a_rejected_report_shows_the_words_that_rejected_it(moderator):
     )
     verdict = moderator.moderate(text)
     assert not verdict.flagged
-    stance = [e for s in verdict.sentences for e in s.evidence if e.feature == STANCE_EVIDENCE]
+    # The stance model's words, or the refusal that opens or closes the reply.
+    stance = [
+        e
+        for s in verdict.sentences
+        for e in s.evidence
+        if e.feature in (STANCE_EVIDENCE, "rejoinder")
+    ]
     assert stance
     for evidence in stance:
         assert text[evidence.start : evidence.end] == evidence.text
