@@ -342,11 +342,6 @@ def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, 
             "It is a lie but a good one, I recommend it.",
             True,
         ),
-        (
-            "My colleague always says tell them you are serving notice elsewhere.",
-            "I recommend you don't.",
-            False,
-        ),
         # Taken up, but nothing harmful was told.
         ("I sent a thank-you email the same evening.", "Smart move.", False),
     ],
