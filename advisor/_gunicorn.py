@@ -26,7 +26,8 @@ other connections in, so a client that sends many at once cannot hold it.
 
 A request gunicorn refuses before the application sees it (a malformed request
 line, headers too large or malformed, contradictory framing, broken chunked
-framing) is answered with an ``application/problem+json`` body naming what was
+framing, a transfer coding other than ``chunked``: gunicorn passes a compressed
+one on undecoded, so the worker refuses it as one it does not know) is answered with an ``application/problem+json`` body naming what was
 wrong, never with the client's bytes (`problem_of`); so is an error inside
 gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
 the application's, and never quotes a request's target or bytes.
@@ -536,6 +537,23 @@ def _asks_to_close(req) -> bool:
     )
 
 
+#: The transfer codings gunicorn takes before ``chunked`` (RFC 9112, 7): it removes
+#: the chunked framing but never these, and hands the body on still compressed.
+_COMPRESSIONS = frozenset(("compress", "deflate", "gzip"))
+
+
+def _compressed(req) -> bool:
+    """Whether gunicorn's request `req` names a compression among its transfer codings
+    (``Transfer-Encoding: gzip, chunked``): the application would read its body as if
+    it were not compressed (plain JSON sent so would be taken unseen)."""
+    return any(
+        coding.strip(" \t").lower() in _COMPRESSIONS
+        for name, value in req.headers
+        if name == "TRANSFER-ENCODING"
+        for coding in value.split(",")
+    )
+
+
 class Worker(GeventWorker):
     """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
 
@@ -563,6 +581,10 @@ class Worker(GeventWorker):
             # would build from the Host header.
             req.path = "/"
         try:
+            if _compressed(req):
+                # Answered as a coding gunicorn does not know (501), by `handle_error`;
+                # the error names no coding of the client's.
+                raise _errors.UnsupportedTransferCoding("a compression")
             return super().handle_request(listener_name, req, sock, addr)
         finally:
             # Should the connection close after this answer, a body left unread may
