@@ -637,6 +637,27 @@ UNKNOWN_FIELDS = {
             "Stage": ["Unknown field (did you mean 'stage'?)"],
         },
     ),
+    "in fullwidth letters": (
+        "/v1/advice",
+        {"stage": "after", "ｈｏｕｒｓ＿ｓｉｎｃｅ": 3},
+        {"ｈｏｕｒｓ＿ｓｉｎｃｅ": ["Unknown field (did you mean 'hours_since'?)"]},
+    ),
+    "in mathematical letters": (
+        "/v1/moderate",
+        {"𝐭𝐞𝐱𝐭": "x"},
+        {
+            "text": ["Missing data for required field."],
+            "𝐭𝐞𝐱𝐭": ["Unknown field (did you mean 'text'?)"],
+        },
+    ),
+    "a Cyrillic letter among Latin ones": (
+        "/v1/advice",
+        {"stаge": "after"},
+        {
+            "stage": ["Missing data for required field."],
+            "stаge": ["Unknown field (did you mean 'stage'?)"],
+        },
+    ),
     "nothing close": (
         "/v1/advice",
         {"stage": "after", "zzzz": 1},

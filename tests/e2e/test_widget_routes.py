@@ -324,6 +324,7 @@ MISSPELT_PRESETS = {
     "a dash missing": ("hourssince", "hours-since"),
     "another case": ("Stage", "stage"),
     "a flag in snake_case": ("via_agency", "via-agency"),
+    "in fullwidth letters": ("ｓｔａｇｅ", "stage"),
 }
 
 
