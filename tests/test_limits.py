@@ -208,6 +208,47 @@ def test_keys_are_never_logged(engine, log_lines):
     assert "lemon" not in logged
 
 
+#: A request with a key in its query string, and the parameters its 401 names.
+KEYS_IN_URLS = {
+    "api_key on a catalogue route": ("GET", f"/v1/sources?api_key={KEY}", ["api_key"]),
+    "RFC 6750's access_token": (
+        "GET",
+        f"/v1/guidance/send-thank-you?access_token={KEY}",
+        ["access_token"],
+    ),
+    "another spelling": ("GET", f"/v1/rejected?Api-Key={KEY}&v=2", ["Api-Key"]),
+    "beside a listed key": ("GET", f"/v1/sources?key={KEY}", ["key"]),
+    "on a POST route": ("POST", f"/v1/advice?explain=true&token={KEY}", ["token"]),
+    "two of them": ("POST", f"/v1/moderate?apikey={KEY}&api_key={KEY}", ["apikey", "api_key"]),
+}
+
+
+@pytest.mark.parametrize(("method", "url", "named"), KEYS_IN_URLS.values(), ids=KEYS_IN_URLS.keys())
+def test_a_key_in_the_query_string_is_a_401_naming_it(engine, method, url, named, log_lines):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    response = client.open(url, method=method, headers=_bearer(OTHER_KEY), json={"text": "x"})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="interview-advisor", error="invalid_request"'
+    )
+    assert response.get_json()["detail"] == keys.key_in_url(named)
+    assert ", ".join(map(repr, named)) in response.get_json()["detail"]
+    assert KEY not in response.get_data(as_text=True)
+    assert KEY not in json.dumps(log_lines())
+
+
+def test_a_key_in_the_query_string_is_ignored_without_keys_configured(engine):
+    client = make_app(engine).test_client()
+    assert client.get(f"/v1/sources?api_key={KEY}").status_code == 200
+
+
+def test_a_preflight_with_a_key_in_the_query_string_is_left_to_its_request(engine):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    preflight = {"Origin": "https://careers.example", "Access-Control-Request-Method": "GET"}
+    assert client.options(f"/v1/sources?api_key={KEY}", headers=preflight).status_code == 200
+
+
 def test_without_keys_configured_authorization_is_ignored(engine):
     client = make_app(engine).test_client()
     assert client.get("/v1/sources", headers=_bearer("anything")).status_code == 200

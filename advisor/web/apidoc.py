@@ -56,8 +56,10 @@ PROBLEMS = {
     "Unauthorized": (
         401,
         "Unauthorized",
-        "An `Authorization` header that is not a valid API key (only when the operator "
-        "lists keys). Send a valid key, or no `Authorization` to call anonymously.",
+        "An `Authorization` header that is not a valid API key, or a query parameter "
+        "that may carry one (`api_key`, `access_token`, `key`, `token`, `apikey`: a key "
+        "is read from `Authorization` only), only when the operator lists keys. Send a "
+        "valid key, or no `Authorization` to call anonymously.",
         "The API key is not valid: send `Authorization: Bearer` with a key issued for this "
         "service, or no Authorization header to call anonymously.",
         "/v1/advice",
