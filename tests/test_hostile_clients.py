@@ -22,6 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from advisor.config import hash_api_key
+from advisor.web import keys
+
 from .live import gunicorn, gunicorn_command
 
 pytestmark = pytest.mark.server
@@ -1248,3 +1251,51 @@ def test_an_odd_id_is_a_404_naming_the_id(server, route, item):
     problem = json.loads(answer.body)
     assert "id" in problem["detail"]
     assert problem["instance"].startswith(f"{route}/")
+
+
+# --- API keys: what only the real server shows -------------------------------
+
+#: A key the keyed server lists, written where its log must never show it.
+KEY = f"{MARKER}-key"
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    log = tmp_path_factory.mktemp("keyed") / "server.log"
+    env = {"ADVISOR_API_KEYS": f"site:{hash_api_key(KEY)}", "ADVISOR_ACCESS_LOG": "-"}
+    with gunicorn(workers=1, env=env, log=log) as running:
+        yield running
+        assert MARKER not in running.output()
+
+
+#: A request of a keyed server's caller that gets a 401, and what its detail says.
+KEY_MISTAKES = {
+    # gunicorn joins a repeated header with a comma: the listed key first was "not valid".
+    "Authorization twice, the listed key first": (
+        request("GET", "/v1/sources", headers=(f"Authorization: Bearer {KEY}",) * 2),
+        keys.SEVERAL_KEYS,
+    ),
+    "a key in the query string beside the header": (
+        request("GET", f"/v1/guidance?api_key={KEY}", headers=(f"Authorization: Bearer {KEY}",)),
+        keys.key_in_url(["api_key"]),
+    ),
+    "a key in the query string of a POST": (
+        request("POST", f"/v1/advice?access_token={KEY}", b'{"stage": "after"}'),
+        keys.key_in_url(["access_token"]),
+    ),
+    "a key past the scheme by a tab": (
+        request("GET", "/v1/sources", headers=(f"Authorization: Bearer\t{KEY}",)),
+        keys.NOT_BEARER,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", KEY_MISTAKES)
+def test_a_key_sent_wrongly_is_a_401_saying_how_and_counted(keyed, name):
+    raw, detail = KEY_MISTAKES[name]
+    (answer,), _ = exchange(keyed, raw)
+    check(answer, {401})
+    assert json.loads(answer.body)["detail"] == detail
+    assert answer.header("www-authenticate").startswith('Bearer realm="interview-advisor"')
+    assert answer.header("x-ratelimit-remaining"), answer.raw_head
+    assert KEY.encode() not in answer.body

@@ -168,23 +168,36 @@ def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
     assert response.headers["X-RateLimit-Limit"] == "3"
 
 
+#: An Authorization header that names no listed key, and what its 401 says is wrong.
+WRONG_AUTHORIZATIONS = {
+    "a key not listed": (f"Bearer {KEY}x", keys.INVALID_KEY),
+    "no key": ("Bearer ", keys.INVALID_KEY),
+    "a key's hash": (f"Bearer {hash_api_key(KEY)}", keys.INVALID_KEY),
+    "a key not in ASCII": ("Bearer clé-d’accès", keys.INVALID_KEY),
+    "another scheme": (f"Basic {KEY}", keys.NOT_BEARER),
+    "no scheme": (KEY, keys.NOT_BEARER),
+    "a tab after the scheme": (f"Bearer\t{KEY}", keys.NOT_BEARER),
+    "the header twice, as the server joins it": (
+        f"Bearer {KEY},Bearer {OTHER_KEY}",
+        keys.SEVERAL_KEYS,
+    ),
+    "a list of keys": (f"Bearer {KEY}, {OTHER_KEY}", keys.SEVERAL_KEYS),
+}
+
+
 @pytest.mark.parametrize(
-    "authorization",
-    [
-        f"Bearer {KEY}x",
-        "Bearer ",
-        f"Basic {KEY}",
-        KEY,
-        f"Bearer {hash_api_key(KEY)}",
-    ],
+    ("authorization", "detail"), WRONG_AUTHORIZATIONS.values(), ids=WRONG_AUTHORIZATIONS.keys()
 )
-def test_a_wrong_key_is_a_401_problem_with_a_challenge(engine, authorization, log_lines):
+def test_a_wrong_key_is_a_401_problem_with_a_challenge(engine, authorization, detail, log_lines):
     client = make_app(engine, api_keys=KEYS).test_client()
     response = client.get("/v1/sources", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
-    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="interview-advisor"')
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="interview-advisor", error="invalid_token"'
+    )
     assert response.get_json()["status"] == 401
+    assert response.get_json()["detail"] == detail
     assert KEY not in response.get_data(as_text=True)
     assert KEY not in json.dumps(log_lines())
 

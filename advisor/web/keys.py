@@ -54,10 +54,30 @@ def _name_of_key() -> str | None:
 #: Query parameters clients commonly put a key in (RFC 6750's ``access_token``, others'
 #: ``api_key``), compared in lower case with ``-`` read as ``_``.
 KEY_PARAMETERS = frozenset(("access_token", "api_key", "apikey", "key", "token"))
+#: What a 401 for an Authorization header says, by what is wrong with it: never the
+#: header's own text, which may be a key.
 INVALID_KEY = (
     "The API key is not valid: send `Authorization: Bearer` with a key issued for this "
     "service, or no Authorization header to call anonymously."
 )
+NOT_BEARER = (
+    "The Authorization header does not start with `Bearer ` (the scheme, then one space): "
+    "send `Authorization: Bearer KEY` with a key issued for this service, or no "
+    "Authorization header to call anonymously."
+)
+#: A key holds no comma (RFC 6750's token68): one there joins two headers, or a list.
+SEVERAL_KEYS = (
+    "The Authorization header holds more than one credential (it was sent twice, or "
+    "lists several): send it once, as `Authorization: Bearer KEY` with one key."
+)
+
+
+def _refusal(header: str) -> str:
+    """Why the Authorization `header` names no listed key."""
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return NOT_BEARER
+    return SEVERAL_KEYS if "," in key else INVALID_KEY
 
 
 def key_in_url(names: list[str]) -> str:
@@ -85,7 +105,7 @@ def _authenticate():
         if in_url:
             return _unauthorized(key_in_url(in_url), "invalid_request")
     if caller() is None and g.api_key == _REFUSED:
-        return _unauthorized(INVALID_KEY, "invalid_token")
+        return _unauthorized(_refusal(request.headers["Authorization"]), "invalid_token")
     return None
 
 
