@@ -8,7 +8,7 @@ import pytest
 from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web.body import BYTE_ORDER_MARK
-from advisor.web.errors import MAX_NAME_CHARS
+from advisor.web.errors import MAX_NAME_CHARS, NO_ROUTE
 from advisor.web.widget import RELEASE
 
 from .apps import make_app
@@ -604,6 +604,16 @@ NEXT_STEPS = {
         404,
         "the releases are 1.0.0",
     ),
+    **{
+        f"a static file {why}": ("GET", path, 404, NO_ROUTE)
+        for why, path in (
+            ("in capitals", "/static/widget/EMBED.CSS"),
+            ("never made", "/static/widget/embed.css.map"),
+            ("as a folder", "/static/widget/"),
+            ("above the folder", "/static/widget/%2e%2e/%2e%2e/config.py"),
+            ("with a NUL", "/static/widget/embed.css%00"),
+        )
+    },
 }
 
 

@@ -1201,6 +1201,10 @@ NEAR_MISSES = [
     "/v1/%C0%AF",
     "/%00",
     "/v1/advice/",
+    # A /static/ file that is not there: Werkzeug's "check your spelling" before.
+    "/static/widget/EMBED.CSS",
+    "/static/widget/",
+    "/static/widget/%2e%2e/%2e%2e/config.py",
 ]
 
 

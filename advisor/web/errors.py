@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     MethodNotAllowed,
+    NotFound,
     RequestEntityTooLarge,
 )
 from werkzeug.routing import WebsocketMismatch
@@ -60,11 +61,17 @@ NO_ROUTE = (
 
 
 def _http_error(error: HTTPException):
-    if error.code == 404 and request.url_rule is None:  # no route, not an unknown id
+    # No route, or one that says nothing of its own (a /static/ file that is not
+    # there): not an unknown id, which is named.
+    if error.code == 404 and (request.url_rule is None or error.description == _NO_WORDS):
         return problem(404, error.name, NO_ROUTE, error.get_headers())
     if isinstance(error, MethodNotAllowed):
         return problem(405, error.name, _not_allowed(error.valid_methods), error.get_headers())
     return problem(error.code, error.name, error.description, error.get_headers())
+
+
+#: The detail Werkzeug gives a 404 raised without one ("check your spelling").
+_NO_WORDS = NotFound.description
 
 
 def _not_allowed(methods) -> str:
