@@ -13,6 +13,10 @@ process) with a deadline on everything a client does:
   and the connection is closed;
 - each write of the answer within the same time: a client that does not take
   it is treated as gone, and the connection is reset;
+- a body the application left unread (a GET's, one refused by a 413) is read
+  and dropped after the answer, within the same deadline and the keep-alive
+  time, before the connection's next request; one whose framing or trailers
+  are broken closes the connection, never answered twice (`Worker._drop_body`);
 - a connection closed while the client is still sending (a body the answer
   refused unread, bytes after an answer that closes the connection) is closed
   as HTTP asks (RFC 9112, 9.6): its sending side first, then what the client
@@ -587,6 +591,8 @@ class Worker(GeventWorker):
                 raise _errors.UnsupportedTransferCoding("a compression")
             return super().handle_request(listener_name, req, sock, addr)
         finally:
+            if req.body.unread and not req.should_close():
+                self._drop_body(req, addr)
             # Should the connection close after this answer, a body left unread may
             # still be coming: its close lingers (`_Client.close`).
             sock.unread = req.body.unread
@@ -596,6 +602,31 @@ class Worker(GeventWorker):
             # have run (`gevent.sleep(0)`), which under load left some connections
             # waiting hundreds of milliseconds (docs/performance.md, "Waiting turns").
             gevent.idle()
+
+    def _drop_body(self, req, addr) -> None:
+        """Read and drop the rest of answered `req`'s body (one the application did not
+        read: a GET's, or one refused by a 413), as gunicorn would before the next
+        request: within its deadline and ``keepalive`` seconds of the answer, else the
+        connection closes. Framing found broken there (a chunk, a trailer) closes it
+        too: the next request cannot be found past it, and gunicorn would answer the
+        error again, a second answer the client takes for its next request's."""
+        try:
+            with gevent.Timeout(self.cfg.keepalive, False):
+                while req.body.read(_DROP_READ):
+                    pass
+            if req.body.unread:  # not all came in time
+                req.must_close = True
+        except _errors.ParseException as error:
+            req.must_close = True
+            self.log.warning(
+                "Invalid request from ip=%s: %s (%s) in the body of an answered request: "
+                "the connection is closed",
+                addr[0] if addr else "",
+                type(error).__name__,
+                problem_of(error).detail,
+            )
+        except (_errors.NoMoreData, OSError):  # the rest came too late, or the client left
+            req.must_close = True
 
     def handle_error(self, req, client, addr, exc):
         """gunicorn's hook for a request it refused (or failed on): answer with a

@@ -87,7 +87,7 @@ def _not_allowed(methods) -> str:
 def _too_large(error: RequestEntityTooLarge):
     # Answered at once, the body left unread by the application: reading it would
     # hold the request for as long as the client cares to send (or not send) it.
-    # gunicorn then reads and drops the rest of the body on a kept-alive connection
+    # The worker then reads and drops the rest of the body on a kept-alive connection
     # before its next request, within its keep-alive deadline (docs/serving.md),
     # so the client reads this answer before any close can reset the connection.
     limit = current_app.config["MAX_CONTENT_LENGTH"]
