@@ -216,6 +216,17 @@ def _post(client, body=None, **kwargs):
     return client.post("/v1/advice", **kwargs)
 
 
+@pytest.mark.parametrize(("protocol", "chunked"), [("HTTP/1.1", True), ("HTTP/1.0", False)])
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+def test_a_411_offers_chunked_only_where_http_has_it(client, path, protocol, chunked):
+    response = client.post(
+        path, content_type="application/json", environ_overrides={"SERVER_PROTOCOL": protocol}
+    )
+    assert response.status_code == 411
+    assert ("chunked)" in response.get_json()["detail"]) is chunked
+    assert "Content-Length" in response.get_json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs", "status", "field"),
     [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .body import LENGTH_REQUIRED
 from .caching import NOTHING_TO_MATCH, etag_of, if_match_failed
 from .calendar import CALENDAR
 
@@ -108,8 +109,7 @@ PROBLEMS = {
         "Length Required",
         "A POST with neither `Content-Length` nor `Transfer-Encoding`, which has no body "
         "by HTTP's rules; the connection is closed.",
-        "The request has neither Content-Length nor Transfer-Encoding, so it has no body: "
-        "send the JSON body with a Content-Length header (or chunked).",
+        LENGTH_REQUIRED[False],
         "/v1/advice",
     ),
     "ContentTooLarge": (
