@@ -713,6 +713,28 @@ UNKNOWN_FIELDS = {
 }
 
 
+#: A query parameter of /v1/advice misspelt, and what its 422 says.
+UNKNOWN_PARAMETERS = {
+    "another case": ("Explain=true", "Explain", " (did you mean 'explain'?)"),
+    "letters swapped": ("explian=1", "explian", " (did you mean 'explain'?)"),
+    "fullwidth": (
+        "%EF%BD%85%EF%BD%98%EF%BD%90%EF%BD%8C%EF%BD%81%EF%BD%89%EF%BD%8E=1",
+        "ｅｘｐｌａｉｎ",
+        " (did you mean 'explain'?)",
+    ),
+    "nothing close": ("verbose=1", "verbose", ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "hint"), UNKNOWN_PARAMETERS.values(), ids=UNKNOWN_PARAMETERS.keys()
+)
+def test_an_unknown_query_parameter_names_the_one_closest_to_it(client, query, name, hint):
+    response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {name: [f"Unknown query parameter{hint or '.'}"]}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "errors"), UNKNOWN_FIELDS.values(), ids=UNKNOWN_FIELDS.keys()
 )

@@ -436,8 +436,13 @@ def refuse_query() -> None:
 
 
 def load_query(schema: Schema) -> dict:
-    """The query string loaded through `schema`; a repeated parameter is an error."""
+    """The query string loaded through `schema`; a repeated parameter is an error, and
+    an unknown one is named with the parameter closest to it, as a body's fields are."""
     repeated = [key for key, values in request.args.lists() if len(values) > 1]
     if repeated:
         raise ValidationError({key: ["Give this parameter once."] for key in repeated})
-    return schema.load(request.args.to_dict())
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        hint_unknown(error.messages, schema)
+        raise
