@@ -156,6 +156,11 @@ def test_a_429_counts_one_second_as_one():
 # --- API keys ---------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def keyed_client(engine):
+    return make_app(engine, api_keys=KEYS).test_client()
+
+
 def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
     client = make_app(
         engine, rate_limits="1 per minute", api_key_rate_limits="3 per minute", api_keys=KEYS
@@ -249,6 +254,22 @@ def test_a_key_in_the_query_string_is_a_401_naming_it(engine, method, url, named
     assert ", ".join(map(repr, named)) in response.get_json()["detail"]
     assert KEY not in response.get_data(as_text=True)
     assert KEY not in json.dumps(log_lines())
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    name=st.sampled_from(sorted(keys.KEY_PARAMETERS)),
+    spelling=st.lists(st.booleans(), min_size=24, max_size=24),
+    path=st.sampled_from(["/v1/sources", "/v1/guidance", "/v1/rejected/nope", "/v1/nothing"]),
+)
+def test_a_key_parameter_in_any_case_or_with_dashes_is_a_401(keyed_client, name, spelling, path):
+    sent = "".join(
+        ("-" if c == "_" else c.upper()) if flip else c
+        for c, flip in zip(name, spelling, strict=False)
+    )
+    response = keyed_client.get(f"{path}?{sent}=x&v=1")
+    assert response.status_code == 401
+    assert response.get_json()["detail"] == keys.key_in_url([sent])
 
 
 def test_a_key_in_the_query_string_is_ignored_without_keys_configured(engine):
