@@ -482,9 +482,23 @@ _UNEXPECTED = Problem(
 )
 
 
+#: A request in a later major version of HTTP (HTTP/2.0), well formed: gunicorn gives
+#: the version it read, where a malformed one is a 400 (and so is HTTP/0.9, as nginx
+#: answers it).
+_LATER_VERSION = Problem(
+    505,
+    "HTTP Version Not Supported",
+    "The service speaks HTTP/1.1 (and HTTP/1.0): send the request in either.",
+)
+
+
 def problem_of(error: BaseException) -> Problem:
     """The problem that answers a request gunicorn refused with `error`; any error it
     does not know is the server's own, a 500."""
+    version = getattr(error, "version", None)
+    if isinstance(error, _errors.InvalidHTTPVersion) and isinstance(version, tuple):
+        if version >= (2, 0):
+            return _LATER_VERSION
     for kinds, problem in _PROBLEMS:
         if isinstance(error, kinds):
             if problem.status == 400 and isinstance(error, _errors.InvalidHeader):
@@ -636,7 +650,7 @@ class Worker(GeventWorker):
         req = req or getattr(exc, "req", None)
         problem = problem_of(exc)
         address = addr[0] if addr else ""
-        if problem.status >= 500 and problem.status != 501:  # the server's own failure
+        if problem.status == 500:  # the server's own failure
             self.log.exception("Error handling request %s", _target(req), exc_info=exc)
         else:
             self.log.warning(
