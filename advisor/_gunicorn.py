@@ -31,9 +31,9 @@ other connections in, so a client that sends many at once cannot hold it.
 A request gunicorn refuses before the application sees it (a malformed request
 line, headers too large or malformed, contradictory framing, broken chunked
 framing, a transfer coding other than ``chunked``: gunicorn passes a compressed
-one on undecoded, so the worker refuses it as one it does not know) is answered with an ``application/problem+json`` body naming what was
-wrong, never with the client's bytes (`problem_of`); so is an error inside
-gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
+one on undecoded, so the worker refuses it as one it does not know) is answered
+with an ``application/problem+json`` body naming what was wrong, never with the
+client's bytes (`problem_of`); so is an error inside gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
 the application's, and never quotes a request's target or bytes.
 """
 

@@ -8,11 +8,12 @@ service never holds a key itself. A listed key makes the request count under
 its name, with ``ADVISOR_API_KEY_RATE_LIMITS`` (`limits`). A key that is not
 listed, or any other ``Authorization``, is refused with 401 problem+json and
 ``WWW-Authenticate: Bearer``, after the rate limit has counted it against the
-caller's IP address (so guessing keys is rate-limited too). A key sent in the
-query string instead (``?api_key=``, ``?access_token=``) is never read: it is
-refused with a 401 naming the parameter (``error="invalid_request"``), not
-dropped unseen, since a URL is kept by browsers, proxies and their logs. With no keys listed, ``Authorization`` (and
-such a parameter) is ignored.
+caller's IP address (so guessing keys is rate-limited too); its detail says what
+is wrong (the scheme, more than one credential, a key not listed). A key sent in
+the query string instead (``?api_key=``, ``?access_token=``) is never read: it
+is refused with a 401 naming the parameter (``error="invalid_request"``), not
+dropped unseen, since a URL is kept by browsers, proxies and their logs. With no
+keys listed, ``Authorization`` (and such a parameter) is ignored.
 
 Keys are never logged or repeated in an answer: only their names are used.
 """
@@ -25,7 +26,15 @@ from ..config import api_key_hashes, hash_api_key
 from .errors import MAX_ERRORS, problem, shortened
 from .extension import get_settings
 
-__all__ = ["caller", "init_app"]
+__all__ = [
+    "INVALID_KEY",
+    "KEY_PARAMETERS",
+    "NOT_BEARER",
+    "SEVERAL_KEYS",
+    "caller",
+    "init_app",
+    "key_in_url",
+]
 
 #: Stands for a request with an Authorization header that names no listed key.
 _REFUSED = ""
@@ -83,8 +92,9 @@ def _refusal(header: str) -> str:
 def key_in_url(names: list[str]) -> str:
     """The detail of a 401 for the query parameters `names`, which may carry a key."""
     named = ", ".join(repr(shortened(name)) for name in names[:MAX_ERRORS])
+    parameter = "parameter" if len(names) == 1 else "parameters"
     return (
-        f"The query parameter {named} may carry an API key, which is read from the "
+        f"The query {parameter} {named} may carry an API key, which is read from the "
         "Authorization header only (`Authorization: Bearer KEY`), never from the URL, "
         "which browsers, proxies and their logs keep: send it in the header, and take "
         "this key for exposed wherever the URL was kept."
