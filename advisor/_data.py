@@ -92,20 +92,21 @@ def _folded(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-def hint_unknown(messages, schema: Schema) -> None:
+def hint_unknown(messages, schema: Schema, cutoff: float = 0.6) -> None:
     """Name, beside each unknown field of `schema.load`'s error `messages` (nested ones
-    too), the field of `schema` closest to it, if one is: `hours` meant `hours_since`."""
+    too), the field of `schema` closest to it, if one is as close as `cutoff`
+    (`did_you_mean`): `hours` meant `hours_since`."""
     if not isinstance(messages, dict):
         return
     known = {item.data_key or name: item for name, item in schema.load_fields.items()}
     unknown = [schema.error_messages["unknown"]]
     for key, value in messages.items():
         if value == unknown and key not in known:
-            hint = did_you_mean(key, known)
+            hint = did_you_mean(key, known, cutoff)
             if hint:
                 messages[key] = [f"{unknown[0].rstrip('.')}{hint}"]
         elif isinstance(known.get(key), fields.Nested):
-            hint_unknown(value, known[key].schema)
+            hint_unknown(value, known[key].schema, cutoff)
 
 
 def _unique_mapping(loader, node, deep=False):

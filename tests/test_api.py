@@ -723,6 +723,8 @@ UNKNOWN_PARAMETERS = {
         " (did you mean 'explain'?)",
     ),
     "nothing close": ("verbose=1", "verbose", ""),
+    "a field of the body": ("plans=x", "plans", ""),
+    "a field of the body, numbered": ("plans2=x", "plans2", ""),
 }
 
 

@@ -444,5 +444,11 @@ def load_query(schema: Schema) -> dict:
     try:
         return schema.load(request.args.to_dict())
     except ValidationError as error:
-        hint_unknown(error.messages, schema)
+        hint_unknown(error.messages, schema, QUERY_CLOSENESS)
         raise
+
+
+#: How close an unknown query parameter must be to a known one to be named as meant:
+#: an endpoint takes few, and a field of the body sent in the query string (`plans`)
+#: must not be taken for one of them (`explain`, 0.67 of it).
+QUERY_CLOSENESS = 0.8
