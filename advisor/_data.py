@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -75,32 +76,37 @@ _MAX_HINTED = 100
 
 
 def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
-    """A hint naming the one of `choices` closest to `name` (a typo, another case), or ""
-    when none is as close as `cutoff` (difflib's ratio): how an error names what was
-    probably meant."""
+    """A hint naming the one of `choices` closest to `name` (a typo, another case, the
+    same letters in another width or style: ``ｓｔａｇｅ``), or "" when none is as close
+    as `cutoff` (difflib's ratio): how an error names what was probably meant."""
     if len(name) > _MAX_HINTED:
         return ""
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], 1, cutoff)
-    if not close:
-        return ""
-    meant = next(c for c in choices if c.lower() == close[0])
-    return f" (did you mean {meant!r}?)"
+    folded = {_folded(choice): choice for choice in choices}
+    close = difflib.get_close_matches(_folded(name), folded, 1, cutoff)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
-def hint_unknown(messages, schema: Schema) -> None:
+def _folded(name: str) -> str:
+    """`name` as compared for a hint: compatibility characters (fullwidth, mathematical
+    letters) read as the letters they stand for, and case ignored."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def hint_unknown(messages, schema: Schema, cutoff: float = 0.6) -> None:
     """Name, beside each unknown field of `schema.load`'s error `messages` (nested ones
-    too), the field of `schema` closest to it, if one is: `hours` meant `hours_since`."""
+    too), the field of `schema` closest to it, if one is as close as `cutoff`
+    (`did_you_mean`): `hours` meant `hours_since`."""
     if not isinstance(messages, dict):
         return
     known = {item.data_key or name: item for name, item in schema.load_fields.items()}
     unknown = [schema.error_messages["unknown"]]
     for key, value in messages.items():
         if value == unknown and key not in known:
-            hint = did_you_mean(key, known)
+            hint = did_you_mean(key, known, cutoff)
             if hint:
                 messages[key] = [f"{unknown[0].rstrip('.')}{hint}"]
         elif isinstance(known.get(key), fields.Nested):
-            hint_unknown(value, known[key].schema)
+            hint_unknown(value, known[key].schema, cutoff)
 
 
 def _unique_mapping(loader, node, deep=False):

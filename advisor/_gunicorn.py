@@ -13,6 +13,10 @@ process) with a deadline on everything a client does:
   and the connection is closed;
 - each write of the answer within the same time: a client that does not take
   it is treated as gone, and the connection is reset;
+- a body the application left unread (a GET's, one refused by a 413) is read
+  and dropped after the answer, within the same deadline and the keep-alive
+  time, before the connection's next request; one whose framing or trailers
+  are broken closes the connection, never answered twice (`Worker._drop_body`);
 - a connection closed while the client is still sending (a body the answer
   refused unread, bytes after an answer that closes the connection) is closed
   as HTTP asks (RFC 9112, 9.6): its sending side first, then what the client
@@ -26,9 +30,10 @@ other connections in, so a client that sends many at once cannot hold it.
 
 A request gunicorn refuses before the application sees it (a malformed request
 line, headers too large or malformed, contradictory framing, broken chunked
-framing) is answered with an ``application/problem+json`` body naming what was
-wrong, never with the client's bytes (`problem_of`); so is an error inside
-gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
+framing, a transfer coding other than ``chunked``: gunicorn passes a compressed
+one on undecoded, so the worker refuses it as one it does not know) is answered
+with an ``application/problem+json`` body naming what was wrong, never with the
+client's bytes (`problem_of`); so is an error inside gunicorn itself, as a 500. ``Logger`` writes gunicorn's own lines as JSON, like
 the application's, and never quotes a request's target or bytes.
 """
 
@@ -477,9 +482,23 @@ _UNEXPECTED = Problem(
 )
 
 
+#: A request in a later major version of HTTP (HTTP/2.0), well formed: gunicorn gives
+#: the version it read, where a malformed one is a 400 (and so is HTTP/0.9, as nginx
+#: answers it).
+_LATER_VERSION = Problem(
+    505,
+    "HTTP Version Not Supported",
+    "The service speaks HTTP/1.1 (and HTTP/1.0): send the request in either.",
+)
+
+
 def problem_of(error: BaseException) -> Problem:
     """The problem that answers a request gunicorn refused with `error`; any error it
     does not know is the server's own, a 500."""
+    version = getattr(error, "version", None)
+    if isinstance(error, _errors.InvalidHTTPVersion) and isinstance(version, tuple):
+        if version >= (2, 0):
+            return _LATER_VERSION
     for kinds, problem in _PROBLEMS:
         if isinstance(error, kinds):
             if problem.status == 400 and isinstance(error, _errors.InvalidHeader):
@@ -536,6 +555,23 @@ def _asks_to_close(req) -> bool:
     )
 
 
+#: The transfer codings gunicorn takes before ``chunked`` (RFC 9112, 7): it removes
+#: the chunked framing but never these, and hands the body on still compressed.
+_COMPRESSIONS = frozenset(("compress", "deflate", "gzip"))
+
+
+def _compressed(req) -> bool:
+    """Whether gunicorn's request `req` names a compression among its transfer codings
+    (``Transfer-Encoding: gzip, chunked``): the application would read its body as if
+    it were not compressed (plain JSON sent so would be taken unseen)."""
+    return any(
+        coding.strip(" \t").lower() in _COMPRESSIONS
+        for name, value in req.headers
+        if name == "TRANSFER-ENCODING"
+        for coding in value.split(",")
+    )
+
+
 class Worker(GeventWorker):
     """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
 
@@ -563,8 +599,14 @@ class Worker(GeventWorker):
             # would build from the Host header.
             req.path = "/"
         try:
+            if _compressed(req):
+                # Answered as a coding gunicorn does not know (501), by `handle_error`;
+                # the error names no coding of the client's.
+                raise _errors.UnsupportedTransferCoding("a compression")
             return super().handle_request(listener_name, req, sock, addr)
         finally:
+            if req.body.unread and not req.should_close():
+                self._drop_body(req, addr)
             # Should the connection close after this answer, a body left unread may
             # still be coming: its close lingers (`_Client.close`).
             sock.unread = req.body.unread
@@ -575,6 +617,31 @@ class Worker(GeventWorker):
             # waiting hundreds of milliseconds (docs/performance.md, "Waiting turns").
             gevent.idle()
 
+    def _drop_body(self, req, addr) -> None:
+        """Read and drop the rest of answered `req`'s body (one the application did not
+        read: a GET's, or one refused by a 413), as gunicorn would before the next
+        request: within its deadline and ``keepalive`` seconds of the answer, else the
+        connection closes. Framing found broken there (a chunk, a trailer) closes it
+        too: the next request cannot be found past it, and gunicorn would answer the
+        error again, a second answer the client takes for its next request's."""
+        try:
+            with gevent.Timeout(self.cfg.keepalive, False):
+                while req.body.read(_DROP_READ):
+                    pass
+            if req.body.unread:  # not all came in time
+                req.must_close = True
+        except _errors.ParseException as error:
+            req.must_close = True
+            self.log.warning(
+                "Invalid request from ip=%s: %s (%s) in the body of an answered request: "
+                "the connection is closed",
+                addr[0] if addr else "",
+                type(error).__name__,
+                problem_of(error).detail,
+            )
+        except (_errors.NoMoreData, OSError):  # the rest came too late, or the client left
+            req.must_close = True
+
     def handle_error(self, req, client, addr, exc):
         """gunicorn's hook for a request it refused (or failed on): answer with a
         problem+json body, and log it by the kind of error, naming at most the
@@ -583,7 +650,7 @@ class Worker(GeventWorker):
         req = req or getattr(exc, "req", None)
         problem = problem_of(exc)
         address = addr[0] if addr else ""
-        if problem.status >= 500 and problem.status != 501:  # the server's own failure
+        if problem.status == 500:  # the server's own failure
             self.log.exception("Error handling request %s", _target(req), exc_info=exc)
         else:
             self.log.warning(

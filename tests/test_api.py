@@ -8,7 +8,7 @@ import pytest
 from advisor.content import ACTION_IDS, REJECTED_CATEGORIES
 from advisor.state import MAX_PLAN_CHARS, MAX_PLANS
 from advisor.web.body import BYTE_ORDER_MARK
-from advisor.web.errors import MAX_NAME_CHARS
+from advisor.web.errors import MAX_NAME_CHARS, NO_ROUTE
 from advisor.web.widget import RELEASE
 
 from .apps import make_app
@@ -214,6 +214,17 @@ def _post(client, body=None, **kwargs):
     if body is not None:
         kwargs["json"] = body
     return client.post("/v1/advice", **kwargs)
+
+
+@pytest.mark.parametrize(("protocol", "chunked"), [("HTTP/1.1", True), ("HTTP/1.0", False)])
+@pytest.mark.parametrize("path", ["/v1/advice", "/v1/moderate", "/v1/drafts"])
+def test_a_411_offers_chunked_only_where_http_has_it(client, path, protocol, chunked):
+    response = client.post(
+        path, content_type="application/json", environ_overrides={"SERVER_PROTOCOL": protocol}
+    )
+    assert response.status_code == 411
+    assert ("chunked)" in response.get_json()["detail"]) is chunked
+    assert "Content-Length" in response.get_json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -604,6 +615,16 @@ NEXT_STEPS = {
         404,
         "the releases are 1.0.0",
     ),
+    **{
+        f"a static file {why}": ("GET", path, 404, NO_ROUTE)
+        for why, path in (
+            ("in capitals", "/static/widget/EMBED.CSS"),
+            ("never made", "/static/widget/embed.css.map"),
+            ("as a folder", "/static/widget/"),
+            ("above the folder", "/static/widget/%2e%2e/%2e%2e/config.py"),
+            ("with a NUL", "/static/widget/embed.css%00"),
+        )
+    },
 }
 
 
@@ -635,6 +656,27 @@ UNKNOWN_FIELDS = {
         {
             "stage": ["Missing data for required field."],
             "Stage": ["Unknown field (did you mean 'stage'?)"],
+        },
+    ),
+    "in fullwidth letters": (
+        "/v1/advice",
+        {"stage": "after", "ｈｏｕｒｓ＿ｓｉｎｃｅ": 3},
+        {"ｈｏｕｒｓ＿ｓｉｎｃｅ": ["Unknown field (did you mean 'hours_since'?)"]},
+    ),
+    "in mathematical letters": (
+        "/v1/moderate",
+        {"𝐭𝐞𝐱𝐭": "x"},
+        {
+            "text": ["Missing data for required field."],
+            "𝐭𝐞𝐱𝐭": ["Unknown field (did you mean 'text'?)"],
+        },
+    ),
+    "a Cyrillic letter among Latin ones": (
+        "/v1/advice",
+        {"stаge": "after"},
+        {
+            "stage": ["Missing data for required field."],
+            "stаge": ["Unknown field (did you mean 'stage'?)"],
         },
     ),
     "nothing close": (
@@ -669,6 +711,30 @@ UNKNOWN_FIELDS = {
         },
     ),
 }
+
+
+#: A query parameter of /v1/advice misspelt, and what its 422 says.
+UNKNOWN_PARAMETERS = {
+    "another case": ("Explain=true", "Explain", " (did you mean 'explain'?)"),
+    "letters swapped": ("explian=1", "explian", " (did you mean 'explain'?)"),
+    "fullwidth": (
+        "%EF%BD%85%EF%BD%98%EF%BD%90%EF%BD%8C%EF%BD%81%EF%BD%89%EF%BD%8E=1",
+        "ｅｘｐｌａｉｎ",
+        " (did you mean 'explain'?)",
+    ),
+    "nothing close": ("verbose=1", "verbose", ""),
+    "a field of the body": ("plans=x", "plans", ""),
+    "a field of the body, numbered": ("plans2=x", "plans2", ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "hint"), UNKNOWN_PARAMETERS.values(), ids=UNKNOWN_PARAMETERS.keys()
+)
+def test_an_unknown_query_parameter_names_the_one_closest_to_it(client, query, name, hint):
+    response = client.post(f"/v1/advice?{query}", json={"stage": "after"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {name: [f"Unknown query parameter{hint or '.'}"]}
 
 
 @pytest.mark.parametrize(

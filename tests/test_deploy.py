@@ -309,6 +309,13 @@ REFUSED_BY_NGINX = {
         _POST + _CL + b"Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + SMUGGLED,
         501,
     ),
+    "a compression before chunked": (
+        _POST
+        + b"Transfer-Encoding: gzip, chunked\r\n\r\n%x\r\n" % len(SMUGGLED)
+        + SMUGGLED
+        + b"\r\n0\r\n\r\n",
+        501,
+    ),
     "a 16 KB header": (b"GET /v1/sources HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 16000, 431),
     # Request lines nginx cannot read: answered without a named location.
     "no request line": (b"GARBAGE", 400),

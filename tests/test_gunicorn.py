@@ -188,6 +188,8 @@ REFUSED = [
     (errors.InvalidRequestLine("GET /x?q=SECRET"), 400),
     (errors.InvalidRequestMethod("G\x00T"), 400),
     (errors.InvalidHTTPVersion("HTTP/SECRET"), 400),
+    (errors.InvalidHTTPVersion((2, 0)), 505),
+    (errors.InvalidHTTPVersion((0, 9)), 400),
     (errors.InvalidHeader("X-SECRET: y"), 400),
     (errors.InvalidHeader("CONTENT-LENGTH"), 400),
     (errors.InvalidHeaderName("SECRET NAME"), 400),

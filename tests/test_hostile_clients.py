@@ -22,6 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from advisor.config import hash_api_key
+from advisor.web import keys
+
 from .live import gunicorn, gunicorn_command
 
 pytestmark = pytest.mark.server
@@ -119,7 +122,7 @@ def check(answer: Answer, expected) -> None:
     """What every answer to a hostile client must be: an expected status, never a 5xx
     but a 501, and an error as problem+json (valid UTF-8) naming its own status."""
     assert answer.status in expected, (answer.status, answer.body[:300])
-    assert answer.status < 500 or answer.status == 501, answer.body[:300]
+    assert answer.status < 500 or answer.status in (501, 505), answer.body[:300]
     if answer.status >= 400 and answer.body:
         assert b"<html" not in answer.body.lower()
         assert answer.header("content-type") == "application/problem+json", answer.raw_head
@@ -153,7 +156,21 @@ MALFORMED = {
         f"GET /v1/guidance{Q} HTTP/1.1 more\r\nHost: a\r\n\r\n".encode(),
         {400},
     ),
-    "an unknown HTTP version": (f"GET /health/live{Q} HTTP/7.1\r\nHost: a\r\n\r\n".encode(), {400}),
+    # Well formed, of a later major version: 505, as nginx answers (deploy/nginx.conf).
+    **{
+        f"HTTP/{version}": (
+            f"GET /health/live{Q} HTTP/{version}\r\nHost: a\r\n\r\n".encode(),
+            {505},
+        )
+        for version in ("7.1", "2.0", "3.0")
+    },
+    **{
+        f"a malformed version {version}": (
+            f"GET /health/live{Q} {version}\r\nHost: a\r\n\r\n".encode(),
+            {400},
+        )
+        for version in ("HTTP/2", "HTTP/1.10", "HTTP/01.1", "http/1.1", "HTTP/0.9")
+    },
     "a request line ended by a bare LF": (f"GET /health/live{Q} HTTP/1.1\n\n".encode(), {400}),
     "a NUL byte in the request line": (
         f"GET /health/live{Q}\x00 HTTP/1.1\r\nHost: a\r\n\r\n".encode(),
@@ -230,6 +247,20 @@ MALFORMED = {
         request("POST", f"/v1/advice{Q}", b"{}", headers=("Transfer-Encoding: zstd",)),
         {501},
     ),
+    # gunicorn takes these before chunked but hands the body on still compressed: plain
+    # JSON sent so was read as if no coding were named.
+    **{
+        f"{coding} before chunked": (
+            request(
+                "POST",
+                f"/v1/advice{Q}",
+                b'24\r\n{"stage": "after", "hours_since": 2}\r\n0\r\n\r\n',
+                headers=(f"Transfer-Encoding: {coding}, chunked",),
+            ),
+            {501},
+        )
+        for coding in ("gzip", "Deflate", "compress")
+    },
     "chunked not last": (
         request(
             "POST",
@@ -734,6 +765,63 @@ PIPELINES = {
         ],
         [200, 200],
     ),
+    # The application reads no body of these: gunicorn finds the framing broken only
+    # while reading past it, once the answer is sent. A 400 then was a second answer,
+    # which the client took for its next request's.
+    **{
+        f"a {method} whose unread chunked body is broken": (
+            [
+                request(
+                    method,
+                    path,
+                    b"zz\r\n{}\r\n0\r\n\r\n",
+                    headers=("Transfer-Encoding: chunked",),
+                    close=False,
+                ),
+                request("GET", "/health/live"),
+            ],
+            [status],  # then closed: past broken framing the next request cannot be found
+        )
+        for method, path, status in (
+            ("GET", "/v1/sources", 200),
+            ("GET", "/embed", 200),
+            ("OPTIONS", "/v1/advice", 200),
+            ("DELETE", "/health/live", 405),
+        )
+    },
+    **{
+        f"a GET whose unread body ends in {what}": (
+            [
+                request(
+                    "GET",
+                    "/v1/sources",
+                    b"2\r\n{}\r\n0\r\n" + trailers + b"\r\n",
+                    headers=("Transfer-Encoding: chunked",),
+                    close=False,
+                ),
+                request("GET", "/health/live"),
+            ],
+            [200],
+        )
+        for what, trailers in (
+            ("a trailer without a colon", f"{MARKER}\r\n".encode()),
+            ("a trailer holding a NUL", f"X-A: {MARKER}\x00\r\n".encode()),
+            ("150 trailers", b"".join(b"X-%d: 1\r\n" % n for n in range(150))),
+        )
+    },
+    "a GET whose unread chunk lacks its CRLF": (
+        [
+            request(
+                "GET",
+                "/health/live",
+                b"2\r\n{}XX0\r\n\r\n",
+                headers=("Transfer-Encoding: chunked",),
+                close=False,
+            ),
+            request("GET", "/health/live"),
+        ],
+        [200],
+    ),
     "50 reads": (
         [request("GET", "/health/live", close=False)] * 49 + [request("GET", "/health/live")],
         [200] * 50,
@@ -1184,6 +1272,10 @@ NEAR_MISSES = [
     "/v1/%C0%AF",
     "/%00",
     "/v1/advice/",
+    # A /static/ file that is not there: Werkzeug's "check your spelling" before.
+    "/static/widget/EMBED.CSS",
+    "/static/widget/",
+    "/static/widget/%2e%2e/%2e%2e/config.py",
 ]
 
 
@@ -1234,3 +1326,51 @@ def test_an_odd_id_is_a_404_naming_the_id(server, route, item):
     problem = json.loads(answer.body)
     assert "id" in problem["detail"]
     assert problem["instance"].startswith(f"{route}/")
+
+
+# --- API keys: what only the real server shows -------------------------------
+
+#: A key the keyed server lists, written where its log must never show it.
+KEY = f"{MARKER}-key"
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    log = tmp_path_factory.mktemp("keyed") / "server.log"
+    env = {"ADVISOR_API_KEYS": f"site:{hash_api_key(KEY)}", "ADVISOR_ACCESS_LOG": "-"}
+    with gunicorn(workers=1, env=env, log=log) as running:
+        yield running
+        assert MARKER not in running.output()
+
+
+#: A request of a keyed server's caller that gets a 401, and what its detail says.
+KEY_MISTAKES = {
+    # gunicorn joins a repeated header with a comma: the listed key first was "not valid".
+    "Authorization twice, the listed key first": (
+        request("GET", "/v1/sources", headers=(f"Authorization: Bearer {KEY}",) * 2),
+        keys.SEVERAL_KEYS,
+    ),
+    "a key in the query string beside the header": (
+        request("GET", f"/v1/guidance?api_key={KEY}", headers=(f"Authorization: Bearer {KEY}",)),
+        keys.key_in_url(["api_key"]),
+    ),
+    "a key in the query string of a POST": (
+        request("POST", f"/v1/advice?access_token={KEY}", b'{"stage": "after"}'),
+        keys.key_in_url(["access_token"]),
+    ),
+    "a key past the scheme by a tab": (
+        request("GET", "/v1/sources", headers=(f"Authorization: Bearer\t{KEY}",)),
+        keys.NOT_BEARER,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", KEY_MISTAKES)
+def test_a_key_sent_wrongly_is_a_401_saying_how_and_counted(keyed, name):
+    raw, detail = KEY_MISTAKES[name]
+    (answer,), _ = exchange(keyed, raw)
+    check(answer, {401})
+    assert json.loads(answer.body)["detail"] == detail
+    assert answer.header("www-authenticate").startswith('Bearer realm="interview-advisor"')
+    assert answer.header("x-ratelimit-remaining"), answer.raw_head
+    assert KEY.encode() not in answer.body

@@ -156,6 +156,11 @@ def test_a_429_counts_one_second_as_one():
 # --- API keys ---------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def keyed_client(engine):
+    return make_app(engine, api_keys=KEYS).test_client()
+
+
 def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
     client = make_app(
         engine, rate_limits="1 per minute", api_key_rate_limits="3 per minute", api_keys=KEYS
@@ -168,23 +173,36 @@ def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
     assert response.headers["X-RateLimit-Limit"] == "3"
 
 
+#: An Authorization header that names no listed key, and what its 401 says is wrong.
+WRONG_AUTHORIZATIONS = {
+    "a key not listed": (f"Bearer {KEY}x", keys.INVALID_KEY),
+    "no key": ("Bearer ", keys.INVALID_KEY),
+    "a key's hash": (f"Bearer {hash_api_key(KEY)}", keys.INVALID_KEY),
+    "a key not in ASCII": ("Bearer clé-d’accès", keys.INVALID_KEY),
+    "another scheme": (f"Basic {KEY}", keys.NOT_BEARER),
+    "no scheme": (KEY, keys.NOT_BEARER),
+    "a tab after the scheme": (f"Bearer\t{KEY}", keys.NOT_BEARER),
+    "the header twice, as the server joins it": (
+        f"Bearer {KEY},Bearer {OTHER_KEY}",
+        keys.SEVERAL_KEYS,
+    ),
+    "a list of keys": (f"Bearer {KEY}, {OTHER_KEY}", keys.SEVERAL_KEYS),
+}
+
+
 @pytest.mark.parametrize(
-    "authorization",
-    [
-        f"Bearer {KEY}x",
-        "Bearer ",
-        f"Basic {KEY}",
-        KEY,
-        f"Bearer {hash_api_key(KEY)}",
-    ],
+    ("authorization", "detail"), WRONG_AUTHORIZATIONS.values(), ids=WRONG_AUTHORIZATIONS.keys()
 )
-def test_a_wrong_key_is_a_401_problem_with_a_challenge(engine, authorization, log_lines):
+def test_a_wrong_key_is_a_401_problem_with_a_challenge(engine, authorization, detail, log_lines):
     client = make_app(engine, api_keys=KEYS).test_client()
     response = client.get("/v1/sources", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
-    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="interview-advisor"')
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="interview-advisor", error="invalid_token"'
+    )
     assert response.get_json()["status"] == 401
+    assert response.get_json()["detail"] == detail
     assert KEY not in response.get_data(as_text=True)
     assert KEY not in json.dumps(log_lines())
 
@@ -206,6 +224,63 @@ def test_keys_are_never_logged(engine, log_lines):
     assert KEY not in logged
     assert hash_api_key(KEY) not in logged
     assert "lemon" not in logged
+
+
+#: A request with a key in its query string, and the parameters its 401 names.
+KEYS_IN_URLS = {
+    "api_key on a catalogue route": ("GET", f"/v1/sources?api_key={KEY}", ["api_key"]),
+    "RFC 6750's access_token": (
+        "GET",
+        f"/v1/guidance/send-thank-you?access_token={KEY}",
+        ["access_token"],
+    ),
+    "another spelling": ("GET", f"/v1/rejected?Api-Key={KEY}&v=2", ["Api-Key"]),
+    "beside a listed key": ("GET", f"/v1/sources?key={KEY}", ["key"]),
+    "on a POST route": ("POST", f"/v1/advice?explain=true&token={KEY}", ["token"]),
+    "two of them": ("POST", f"/v1/moderate?apikey={KEY}&api_key={KEY}", ["apikey", "api_key"]),
+}
+
+
+@pytest.mark.parametrize(("method", "url", "named"), KEYS_IN_URLS.values(), ids=KEYS_IN_URLS.keys())
+def test_a_key_in_the_query_string_is_a_401_naming_it(engine, method, url, named, log_lines):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    response = client.open(url, method=method, headers=_bearer(OTHER_KEY), json={"text": "x"})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="interview-advisor", error="invalid_request"'
+    )
+    assert response.get_json()["detail"] == keys.key_in_url(named)
+    assert ", ".join(map(repr, named)) in response.get_json()["detail"]
+    assert KEY not in response.get_data(as_text=True)
+    assert KEY not in json.dumps(log_lines())
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    name=st.sampled_from(sorted(keys.KEY_PARAMETERS)),
+    spelling=st.lists(st.booleans(), min_size=24, max_size=24),
+    path=st.sampled_from(["/v1/sources", "/v1/guidance", "/v1/rejected/nope", "/v1/nothing"]),
+)
+def test_a_key_parameter_in_any_case_or_with_dashes_is_a_401(keyed_client, name, spelling, path):
+    sent = "".join(
+        ("-" if c == "_" else c.upper()) if flip else c
+        for c, flip in zip(name, spelling, strict=False)
+    )
+    response = keyed_client.get(f"{path}?{sent}=x&v=1")
+    assert response.status_code == 401
+    assert response.get_json()["detail"] == keys.key_in_url([sent])
+
+
+def test_a_key_in_the_query_string_is_ignored_without_keys_configured(engine):
+    client = make_app(engine).test_client()
+    assert client.get(f"/v1/sources?api_key={KEY}").status_code == 200
+
+
+def test_a_preflight_with_a_key_in_the_query_string_is_left_to_its_request(engine):
+    client = make_app(engine, api_keys=KEYS).test_client()
+    preflight = {"Origin": "https://careers.example", "Access-Control-Request-Method": "GET"}
+    assert client.options(f"/v1/sources?api_key={KEY}", headers=preflight).status_code == 200
 
 
 def test_without_keys_configured_authorization_is_ignored(engine):

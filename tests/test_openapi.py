@@ -132,6 +132,7 @@ def test_every_error_is_a_problem(doc):
         errors.InvalidChunkSize(b"zz"),
         errors.LimitRequestLine(9000, 8190),
         errors.UnsupportedTransferCoding("gzip"),
+        errors.InvalidHTTPVersion((2, 0)),
         RuntimeError("inside gunicorn"),
     ],
     ids=lambda error: type(error).__name__,

@@ -4,7 +4,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from advisor.cases import _promises
@@ -260,3 +260,26 @@ def test_a_host_with_any_other_character_is_a_400_naming_it(client, host, where,
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert "Host header" in response.get_json()["detail"]
+
+
+#: Ways to write one character of a field's name (lower-case letters, digits and `_`):
+#: as is, in capitals, fullwidth, or in mathematical bold (its letters).
+_STYLES = (
+    lambda c: c,
+    str.upper,
+    lambda c: chr(ord(c) + 0xFEE0),
+    lambda c: chr(0x1D41A + ord(c) - ord("a")) if "a" <= c <= "z" else c,
+)
+_STATE_FIELDS = sorted(InterviewStateSchema().load_fields)
+
+
+@QUICK
+@given(st.sampled_from(_STATE_FIELDS), st.data())
+def test_a_field_written_in_another_width_style_or_case_is_named_as_meant(client, field, data):
+    styles = st.lists(st.sampled_from(_STYLES), min_size=len(field), max_size=len(field))
+    sent = "".join(style(c) for style, c in zip(data.draw(styles), field, strict=True))
+    assume(sent != field)
+    body = {"stage": "after", sent: 1} if field != "stage" else {sent: "after"}
+    response = client.post("/v1/advice", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][sent] == [f"Unknown field (did you mean {field!r}?)"]

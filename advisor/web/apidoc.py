@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .body import LENGTH_REQUIRED
 from .caching import NOTHING_TO_MATCH, etag_of, if_match_failed
 from .calendar import CALENDAR
 
@@ -56,8 +57,10 @@ PROBLEMS = {
     "Unauthorized": (
         401,
         "Unauthorized",
-        "An `Authorization` header that is not a valid API key (only when the operator "
-        "lists keys). Send a valid key, or no `Authorization` to call anonymously.",
+        "An `Authorization` header that is not a valid API key, or a query parameter "
+        "that may carry one (`api_key`, `access_token`, `key`, `token`, `apikey`: a key "
+        "is read from `Authorization` only), only when the operator lists keys. Send a "
+        "valid key, or no `Authorization` to call anonymously.",
         "The API key is not valid: send `Authorization: Bearer` with a key issued for this "
         "service, or no Authorization header to call anonymously.",
         "/v1/advice",
@@ -106,8 +109,7 @@ PROBLEMS = {
         "Length Required",
         "A POST with neither `Content-Length` nor `Transfer-Encoding`, which has no body "
         "by HTTP's rules; the connection is closed.",
-        "The request has neither Content-Length nor Transfer-Encoding, so it has no body: "
-        "send the JSON body with a Content-Length header (or chunked).",
+        LENGTH_REQUIRED[False],
         "/v1/advice",
     ),
     "ContentTooLarge": (

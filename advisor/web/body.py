@@ -46,6 +46,13 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+#: The detail of a 411, over HTTP/1.1 and (True) over HTTP/1.0, which has no chunked bodies.
+LENGTH_REQUIRED = {
+    False: "The request has neither Content-Length nor Transfer-Encoding, so it has no body: "
+    "send the JSON body with a Content-Length header (or chunked).",
+    True: "The request has no Content-Length, so it has no body: send the JSON body with a "
+    "Content-Length header (HTTP/1.0 has no chunked bodies).",
+}
 #: Content types that need no parsing to know they are UTF-8 JSON.
 _PLAIN_JSON = frozenset(("application/json", "application/json; charset=utf-8"))
 
@@ -61,10 +68,7 @@ def raw_json_body(takes_query: bool = True) -> bytes:
         # Without either, HTTP gives the request no body (RFC 9112, 6.3): whatever the
         # client sent after its headers is not read as one (the server closes the
         # connection after this answer, rather than read those bytes as a request).
-        raise LengthRequired(
-            "The request has neither Content-Length nor Transfer-Encoding, so it has no "
-            "body: send the JSON body with a Content-Length header (or chunked)."
-        )
+        raise LengthRequired(LENGTH_REQUIRED[environ.get("SERVER_PROTOCOL") == "HTTP/1.0"])
     if "HTTP_CONTENT_ENCODING" in environ:
         _require_identity(environ["HTTP_CONTENT_ENCODING"])
     if environ.get("CONTENT_TYPE", "").lower() not in _PLAIN_JSON:
@@ -432,8 +436,19 @@ def refuse_query() -> None:
 
 
 def load_query(schema: Schema) -> dict:
-    """The query string loaded through `schema`; a repeated parameter is an error."""
+    """The query string loaded through `schema`; a repeated parameter is an error, and
+    an unknown one is named with the parameter closest to it, as a body's fields are."""
     repeated = [key for key, values in request.args.lists() if len(values) > 1]
     if repeated:
         raise ValidationError({key: ["Give this parameter once."] for key in repeated})
-    return schema.load(request.args.to_dict())
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as error:
+        hint_unknown(error.messages, schema, QUERY_CLOSENESS)
+        raise
+
+
+#: How close an unknown query parameter must be to a known one to be named as meant:
+#: an endpoint takes few, and a field of the body sent in the query string (`plans`)
+#: must not be taken for one of them (`explain`, 0.67 of it).
+QUERY_CLOSENESS = 0.8

@@ -15,6 +15,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     MethodNotAllowed,
+    NotFound,
     RequestEntityTooLarge,
 )
 from werkzeug.routing import WebsocketMismatch
@@ -60,11 +61,17 @@ NO_ROUTE = (
 
 
 def _http_error(error: HTTPException):
-    if error.code == 404 and request.url_rule is None:  # no route, not an unknown id
+    # No route, or one that says nothing of its own (a /static/ file that is not
+    # there): not an unknown id, which is named.
+    if error.code == 404 and (request.url_rule is None or error.description == _NO_WORDS):
         return problem(404, error.name, NO_ROUTE, error.get_headers())
     if isinstance(error, MethodNotAllowed):
         return problem(405, error.name, _not_allowed(error.valid_methods), error.get_headers())
     return problem(error.code, error.name, error.description, error.get_headers())
+
+
+#: The detail Werkzeug gives a 404 raised without one ("check your spelling").
+_NO_WORDS = NotFound.description
 
 
 def _not_allowed(methods) -> str:
@@ -80,7 +87,7 @@ def _not_allowed(methods) -> str:
 def _too_large(error: RequestEntityTooLarge):
     # Answered at once, the body left unread by the application: reading it would
     # hold the request for as long as the client cares to send (or not send) it.
-    # gunicorn then reads and drops the rest of the body on a kept-alive connection
+    # The worker then reads and drops the rest of the body on a kept-alive connection
     # before its next request, within its keep-alive deadline (docs/serving.md),
     # so the client reads this answer before any close can reset the connection.
     limit = current_app.config["MAX_CONTENT_LENGTH"]

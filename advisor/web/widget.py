@@ -207,15 +207,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 @bp.get("/embed")
 def embed():
-    misspelt = _misspelt_preset()
-    if misspelt:
-        return problem(400, "Bad Request", misspelt)
+    refused = _misspelt_preset() or _unreadable_preset()
+    if refused:
+        return problem(400, "Bad Request", refused)
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
-    for name, value in preset:
-        if _CONTROL.search(value):
-            detail = f"The query parameter {name!r} holds a control character."
-            return problem(400, "Bad Request", detail)
     return _page(render_template("widget/embed.html", preset=preset), EMBED_CSP)
+
+
+def _unreadable_preset() -> str | None:
+    """The problem with a preset of /embed that no attribute can carry: one given more
+    than once (an attribute holds one value: the others would be dropped unseen), or
+    one holding a control character."""
+    for name in PRESET_ATTRIBUTES:
+        values = request.args.getlist(name)
+        if len(values) > 1:
+            return (
+                f"The query parameter {name!r} is given {len(values)} times: give each "
+                "preset once, as the widget's attribute takes one value."
+            )
+        if values and _CONTROL.search(values[0]):
+            return f"The query parameter {name!r} holds a control character."
+    return None
 
 
 #: How close a parameter must be to a preset to be taken for a misspelling of it: closer

@@ -290,12 +290,41 @@ def test_embed_refuses_a_control_character_in_an_attribute(client, name, value):
     assert repr(name) in response.get_json()["detail"]
 
 
+#: A query string of /embed giving a preset more than once, the preset and how many times.
+REPEATED_PRESETS = {
+    "a stage twice": ("stage=after&stage=offer", "stage", 2),
+    "hours apart": ("stage=after&hours-since=5&via-agency&hours-since=50", "hours-since", 2),
+    "the same value again": ("stage=after&stage=after", "stage", 2),
+    "an empty one too": ("plans=a&plans=", "plans", 2),
+    "a widget attribute thrice": ("avoid=open&avoid=hidden&avoid=open", "avoid", 3),
+    "one percent-encoded": ("stage=after&st%61ge=offer", "stage", 2),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "times"), REPEATED_PRESETS.values(), ids=REPEATED_PRESETS.keys()
+)
+def test_embed_refuses_a_preset_given_more_than_once(client, query, name, times):
+    response = client.get(f"/embed?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"] == (
+        f"The query parameter {name!r} is given {times} times: give each preset once, as "
+        "the widget's attribute takes one value."
+    )
+
+
+def test_embed_takes_a_parameter_like_no_preset_more_than_once(client):
+    assert client.get("/embed?stage=after&v=1&v=2").status_code == 200
+
+
 #: A query parameter of /embed close to a preset, and the preset its 400 names.
 MISSPELT_PRESETS = {
     "the API's snake_case": ("hours_since", "hours-since"),
     "a dash missing": ("hourssince", "hours-since"),
     "another case": ("Stage", "stage"),
     "a flag in snake_case": ("via_agency", "via-agency"),
+    "in fullwidth letters": ("ｓｔａｇｅ", "stage"),
 }
 
 
