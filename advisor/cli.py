@@ -177,9 +177,9 @@ def _moderate(args) -> int:
 
 
 def _check(args) -> int:
-    engine = default_engine(_settings())
-    rules_dir = _settings().rules_dir
-    report = run_cases(engine, load_cases(rules_dir))
+    settings = _settings()
+    engine = default_engine(settings)
+    report = run_cases(engine, load_cases(settings.rules_dir))
     for result in report.failures:
         print(f"FAIL {result.case.label}: {'; '.join(result.problems)}")
     fired = len(engine.rulebook.rules) - len(report.unfired)
@@ -193,17 +193,16 @@ def _check(args) -> int:
         print(f"UNCOVERED action {action_id}: no case expects it")
     for action_id in report.never_forbidden:
         print(f"UNCOVERED action {action_id}: no case forbids it")
-    count, failures = run_moderation_cases(engine, rules_dir / "moderation")
+    count, failures = run_moderation_cases(engine, settings.rules_dir / "moderation")
     for failure in failures:
         print(f"FAIL moderation {failure}")
     print(f"{count - len(failures)} of {count} moderation cases pass.")
-    drafts_ok = _check_drafts(engine)
+    drafts_ok = _check_drafts(engine, settings.content_dir)
     return 0 if report.ok and not failures and drafts_ok else 1
 
 
-def _check_drafts(engine) -> bool:
+def _check_drafts(engine, content_dir) -> bool:
     """Run the draft cases; print each failure and each variant no case reaches."""
-    content_dir = _settings().content_dir
     cases = load_draft_cases(content_dir)
     drafts = load_drafts(content_dir, engine.catalogue, engine.moderator)
     failures, unreached = run_draft_cases(drafts, cases)
@@ -252,8 +251,9 @@ def _details(pairs: list[str]) -> dict:
 def _draft(args) -> int:
     state = _state(args.state)
     details = _details(args.detail)
-    engine = default_engine(_settings())
-    drafts = load_drafts(_settings().content_dir, engine.catalogue, engine.moderator)
+    settings = _settings()
+    engine = default_engine(settings)
+    drafts = load_drafts(settings.content_dir, engine.catalogue, engine.moderator)
     try:
         body = dump_draft(drafts.draft(args.action, state, details))
     except ValidationError as error:

@@ -60,6 +60,8 @@ STANCE_EVIDENCE = "model:stance"
 #: Where a clause starts inside a sentence (after a comma, a semicolon, or "and",
 #: "so", "but", "then"), for advice taken up in the clause.
 _CLAUSE = re.compile(r"(?:[,;:]|\s-+|\b(?:and|so|but|then)\b)\s*")
+#: A sentence's `reported` before it is looked at.
+_UNSEEN = -1
 #: How many words of a sentence are shown as the evidence of a learned verdict.
 _LEARNED_EVIDENCE = 3
 
@@ -111,6 +113,9 @@ class _Sentence:
     # (`Moderator._carries_on`), once looked at.
     opens: bool | None = None
     leads_in: bool | None = None
+    # Where words saying someone else suggests the act end in it, or None; _UNSEEN
+    # until looked at (`Moderator._reports`).
+    reported: int | None = -1  # _UNSEEN
 
 
 class Moderator:
@@ -383,14 +388,17 @@ class Moderator:
 
     def _reports(self, text: str, sentence: _Sentence) -> int | None:
         """Where the first words saying someone else suggests the act end in
-        `sentence` (an offset into it), if it holds any."""
-        own = text[sentence.norm_start : sentence.norm_end]
-        ends = [
-            found.end()
-            for name in self._reported
-            if self._may_hold(name, own) and (found := self.policy.classes[name].regex.search(own))
-        ]
-        return min(ends, default=None)
+        `sentence` (an offset into it), if it holds any; looked at once."""
+        if sentence.reported == _UNSEEN:
+            own = text[sentence.norm_start : sentence.norm_end]
+            ends = [
+                found.end()
+                for name in self._reported
+                if self._may_hold(name, own)
+                and (found := self.policy.classes[name].regex.search(own))
+            ]
+            sentence.reported = min(ends, default=None)
+        return sentence.reported
 
     def _may_hold(self, name: str, segment: str) -> bool:
         """Whether `segment` holds one of the words every match of class `name` needs."""
