@@ -20,7 +20,13 @@ from advisor.moderation import (
     content_gate,
 )
 from advisor.moderation._policy import load_policy
-from advisor.moderation._text import MOST_FOLDED, normalise
+from advisor.moderation._text import (
+    EMOJI_WORDS,
+    MOST_EMOJI_GROWTH,
+    MOST_EMOJI_WORDS,
+    MOST_FOLDED,
+    normalise,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "rules" / "moderation"
@@ -172,10 +178,12 @@ def test_offsets_survive_normalisation(moderator, text, sentences, flagged_text)
     assert any(e.text == flagged_text for e in flagged[0].evidence), flagged[0].evidence
 
 
+_EMOJI = sorted(EMOJI_WORDS) + ["\ufe0f", "\U0001f4a8", "\U0001f602"]
 _PIECES = st.one_of(
     st.text(max_size=6),
     st.sampled_from(list(" .!?\n\u2019\u201c\u200b\u00ad\ufb01\uff21\u0130-'*0134")),
     st.sampled_from(["drink ", "drive ", "never ", "pints ", "recruiter ", "pay ", "d r i v e "]),
+    st.sampled_from(_EMOJI),
 )
 
 
@@ -188,11 +196,50 @@ def test_any_text_gives_valid_offsets(moderator, text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=8), st.sampled_from(_EMOJI)
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_no_text_grows_more_than_fourfold_when_folded(text):
     folded = normalise(text)
-    assert len(folded.text) <= MOST_FOLDED * len(text)
+    # Every character folds to at most MOST_FOLDED; the emoji read as words add a
+    # bounded amount on top, however many a text holds.
+    assert len(folded.text) <= MOST_FOLDED * len(text) + MOST_EMOJI_GROWTH
     assert all(0 <= folded.start(i) < len(text) for i in range(len(folded.text)))
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        (
+            "\U0001f37a\U0001f37a \u27a1\ufe0f \U0001f697\U0001f4a8",
+            " beer beer then car \U0001f4a8",
+        ),  # spaces kept at the ends
+        ("Done \U0001f942 and a \U0001f695 home", "done champagne and a taxi home"),
+        ("\U0001f48a\U0001f48a + \U0001f377", " pill pill + wine "),
+        ("no emoji here", "no emoji here"),
+        ("\U0001f600 \u2764\ufe0f", "\U0001f600 \u2764"),  # not read as words: kept
+    ],
+    ids=["drinks then car", "a taxi home", "pills and wine", "plain", "other emoji"],
+)
+def test_emoji_that_stand_for_a_word_are_read_as_it(text, folded):
+    norm = normalise(text)
+    assert norm.text == folded
+    # Each word read from an emoji maps back to the emoji itself.
+    for index, char in enumerate(norm.text):
+        if char.isalpha() and not text[norm.start(index)].isascii():
+            assert text[norm.start(index)] in EMOJI_WORDS
+
+
+def test_a_text_of_emoji_grows_by_a_bounded_amount():
+    text = "\U0001f37b" * 5000
+    norm = normalise(text)
+    assert norm.text.count("beers") == MOST_EMOJI_WORDS
+    assert len(norm.text) <= len(text) + MOST_EMOJI_GROWTH
 
 
 @pytest.mark.parametrize(

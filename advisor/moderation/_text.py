@@ -7,7 +7,9 @@ and dashes to straight ones, Cyrillic and Greek look-alikes to the Latin
 letters they imitate, zero-width and other format characters and combining
 marks dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
 letters joined ("d r i v e"), runs of three or more of one letter shortened,
-runs of spaces made one space.
+runs of spaces made one space, and emoji that stand for a drink, a vehicle, a
+drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗" as "beer
+beer then car"), up to `MOST_EMOJI_WORDS` of them.
 Every character of the result remembers the offset of the character of the
 original text it came from, so that spans found in the normalised text map
 back to exact slices of the original.
@@ -50,6 +52,47 @@ _ONE_TO_ONE = str.maketrans(
         **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
     }
 )
+#: Emoji read as the word they show, where the word is one the policy reads: drinks,
+#: vehicles (the safe ways home among them), drugs and medicines, blows and weapons,
+#: money, and the arrow that chains one step to the next. Each is one character (a
+#: variation selector after it is a format character, dropped). Other emoji are kept
+#: as they are, for the learned model to read as symbols.
+EMOJI_WORDS = {
+    **dict.fromkeys("\U0001f37a", "beer"),  # beer mug
+    **dict.fromkeys("\U0001f37b", "beers"),  # clinking beer mugs
+    **dict.fromkeys("\U0001f377", "wine"),  # wine glass
+    **dict.fromkeys("\U0001f942\U0001f37e", "champagne"),  # clinking glasses, bottle
+    **dict.fromkeys("\U0001f378\U0001f379", "cocktail"),
+    **dict.fromkeys("\U0001f943", "whisky"),  # tumbler glass
+    **dict.fromkeys("\U0001f376", "sake"),
+    **dict.fromkeys("\U0001f697\U0001f699\U0001f698\U0001f3ce", "car"),
+    **dict.fromkeys("\U0001f690", "van"),
+    **dict.fromkeys("\U0001f69a\U0001f69b\U0001f6fb", "truck"),
+    **dict.fromkeys("\U0001f3cd", "motorbike"),
+    **dict.fromkeys("\U0001f6f5", "moped"),
+    **dict.fromkeys("\U0001f6f4", "scooter"),
+    **dict.fromkeys("\U0001f6b2", "bike"),
+    **dict.fromkeys("\u2708\U0001f6e9", "plane"),
+    **dict.fromkeys("\U0001f695\U0001f696", "taxi"),
+    **dict.fromkeys("\U0001f68c\U0001f68d", "bus"),
+    **dict.fromkeys("\U0001f686\U0001f684\U0001f685\U0001f687\U0001f68a", "train"),
+    **dict.fromkeys("\U0001f48a", "pill"),
+    **dict.fromkeys("\U0001f489", "needle"),
+    **dict.fromkeys("\U0001f344", "mushroom"),
+    **dict.fromkeys("\U0001f44a\U0001f91c\U0001f91b", "punch"),
+    **dict.fromkeys("\U0001f94a", "boxing"),
+    **dict.fromkeys("\U0001f52a\U0001f5e1", "knife"),
+    **dict.fromkeys("\U0001f52b", "gun"),
+    **dict.fromkeys("\U0001f4b8\U0001f4b0\U0001f911", "money"),
+    **dict.fromkeys("\U0001f4b5\U0001f4b7\U0001f4b6\U0001f4b4", "cash"),
+    **dict.fromkeys("\u27a1\u2192\u21d2\u27f6", "then"),
+}
+#: The most emoji a text has read as words; more are kept as symbols, so that a text
+#: of emoji grows by a bounded amount, and so costs a bounded amount more to screen.
+MOST_EMOJI_WORDS = 64
+_EMOJI = re.compile("[" + "".join(EMOJI_WORDS) + "]")
+#: The most characters the emoji read as words add to a text, all told.
+MOST_EMOJI_GROWTH = MOST_EMOJI_WORDS * max(len(word) + 1 for word in EMOJI_WORDS.values())
 #: `_ONE_TO_ONE` on ASCII text, as a byte table (str.translate looks up every character).
 _ASCII_ONE_TO_ONE = bytes(
     ord(_ONE_TO_ONE.get(byte, chr(byte))) if byte < 128 else byte for byte in range(256)
@@ -177,12 +220,14 @@ def normalise(text: str) -> Normalised:
             translated = translated.replace(ZERO_WIDTH_SPACE, " ")
         pieces: list[str] = []
         position = 0
+        words_left = MOST_EMOJI_WORDS
         for match in _NON_ASCII.finditer(translated):
             pieces.append(translated[position : match.start()].lower())
             if origin is not None:
                 origin.extend(range(position, match.start()))
             run = match.group()
-            same_length = _fold_run(run)
+            emoji = words_left and _EMOJI.search(run)
+            same_length = None if emoji else _fold_run(run)
             if same_length is not None:
                 pieces.append(same_length)
                 if origin is not None:
@@ -191,7 +236,11 @@ def normalise(text: str) -> Normalised:
                 if origin is None:  # every character so far kept its offset
                     origin = list(range(match.start()))
                 for offset, char in enumerate(run, start=match.start()):
-                    out = _fold_char(char)
+                    word = EMOJI_WORDS.get(char) if words_left else None
+                    if word is None:
+                        out = _fold_char(char)
+                    else:
+                        out, words_left = f" {word} ", words_left - 1
                     pieces.append(out)
                     origin.extend([offset] * len(out))
             position = match.end()
