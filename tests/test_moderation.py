@@ -242,6 +242,9 @@ def _spelt(text: str, separator: str) -> str:
         "Have 7hr33 pints, 7h3n drive home.",  # and at their starts
         _PLAIN.translate(str.maketrans("adeinrv", "\u1d00\u1d05\u1d07\u026a\u0274\u0280\u1d20")),
         _PLAIN.translate(str.maketrans("aohnu", "\u0251\u0585\u0570\u0578\u057d")),
+        _spelt(
+            _PLAIN.lower().translate({c: 0x1F1E6 + c - ord("a") for c in range(97, 123)}), "\u200b"
+        ),
     ],
     ids=[
         "cyrillic",
@@ -266,6 +269,7 @@ def _spelt(text: str, separator: str) -> str:
         "leet at word starts",
         "small capitals",
         "latin alpha and armenian",
+        "regional indicators",
     ],
 )
 def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):

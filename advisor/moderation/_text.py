@@ -3,8 +3,9 @@
 The policy's patterns are written for plain lower-case text, so `normalise`
 folds what people (and obfuscators) send into that shape: NFKC (but for
 characters that would spell out more than `MOST_FOLDED`), curly quotes
-and dashes to straight ones, Cyrillic, Greek and Armenian look-alikes and
-Latin small capitals ("ᴅʀɪᴠᴇ") to the Latin letters they imitate, zero-width and other format characters and combining
+and dashes to straight ones, Cyrillic, Greek and Armenian look-alikes,
+Latin small capitals ("ᴅʀɪᴠᴇ") and regional indicators to the Latin letters
+they imitate, zero-width and other format characters and combining
 marks dropped (a soft hyphen too: it is invisible but where a line breaks),
 digits-for-letters undone ("dr1nk", and at a word's edges: "dr1v3", "7hr33",
 but not "3rd" or "5pm"), s p a c e d, d.o.t.t.e.d or otherwise separated
@@ -60,6 +61,8 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
         **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
         **{ord(k): v for k, v in zip(_SMALL_CAPITALS, _SMALL_LATIN, strict=True)},
+        # Regional indicators, drawn as boxed capitals where no flag is made of them.
+        **{0x1F1E6 + i: chr(ord("a") + i) for i in range(26)},
     }
 )
 #: `_ONE_TO_ONE` on ASCII text, as a byte table (str.translate looks up every character).
