@@ -57,7 +57,7 @@ from gunicorn.glogging import Logger as _GunicornLogger
 from gunicorn.http import errors as _errors
 from gunicorn.workers.ggevent import GeventWorker
 
-from ._logs import JsonFormatter
+from ._logs import JsonFormatter, logged_path
 from .config import LISTENER_ALLOWED, listener_ok
 
 __all__ = [
@@ -520,12 +520,13 @@ def problem_of(error: BaseException) -> Problem:
 
 def _method_and_path(req) -> tuple[str | None, str | None]:
     """The method and path of gunicorn's request `req` (None before its line was read),
-    without the query string, which may carry a candidate's text."""
+    without the query string, which may carry a candidate's text, and cut as every
+    logged path is (`logged_path`)."""
     method, path = getattr(req, "method", None), getattr(req, "path", None)
     if not isinstance(method, str) or not isinstance(path, str):
         return None, None
     # gunicorn gives the path's bytes as Latin-1; the log shows the characters sent.
-    return method, path.encode("latin-1", "replace").decode("utf-8", "replace")
+    return method, logged_path(path.encode("latin-1", "replace").decode("utf-8", "replace"))
 
 
 def _target(req) -> str:

@@ -13,11 +13,22 @@ import traceback
 
 import orjson
 
-__all__ = ["ENCODE", "JsonFormatter", "encode_line"]
+__all__ = ["ENCODE", "MAX_LOGGED_PATH", "JsonFormatter", "encode_line", "logged_path"]
 
 #: The standard library's encoder, for what orjson cannot write (``json.dumps`` with
 #: options builds one per call).
 ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+#: The most characters of a request's path a log line holds: a path of kilobytes that
+#: matches no route (8,190 bytes pass the request line's limit) is cut, so that no
+#: request, counted by no rate limit, writes kilobytes of what it sent to the log.
+MAX_LOGGED_PATH = 100
+
+
+def logged_path(path: str) -> str:
+    """`path` as a log line holds it: cut to `MAX_LOGGED_PATH` characters, ending in "…"."""
+    return path if len(path) <= MAX_LOGGED_PATH else f"{path[: MAX_LOGGED_PATH - 1]}…"
 
 
 def encode_line(entry: dict) -> str:

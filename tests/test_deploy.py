@@ -189,6 +189,27 @@ def test_the_access_log_names_paths_without_query_strings(site):
     assert "secret" not in log.read_text()
 
 
+def test_a_long_path_is_cut_in_every_log(site):
+    """A path matching no route is counted by no rate limit: no log takes kilobytes of it."""
+    base, instances, folder = site
+    path = "/v1/advice/" + "kilobytes-of-path-" * 400
+    assert _status(f"{base}{path}", {"X-Request-ID": "long-path"}) == 404
+    log = folder / "nginx" / "interview-advisor.log"
+    deadline = time.monotonic() + 10  # nginx writes the line once the answer has gone
+    while not (log.is_file() and "long-path" in log.read_text()):
+        assert time.monotonic() < deadline, "no access line"
+        time.sleep(0.2)
+    (line,) = [line for line in log.read_text().splitlines() if "long-path" in line]
+    assert path[:99] + "... HTTP/1.1" in line
+    answered = [
+        json.loads(text)
+        for instance in instances
+        for text in instance.output().splitlines()
+        if text.startswith("{") and '"long-path"' in text
+    ]
+    assert [entry["path"] for entry in answered] == [path[:99] + "\u2026"]
+
+
 def test_no_log_line_quotes_a_query_string_when_an_instance_is_down(site, tmp_path):
     """nginx's error lines quote whole request lines: with an instance down, a
     candidate's text in `/embed?plans=…` was written to its error log. The access log

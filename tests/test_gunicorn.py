@@ -23,6 +23,7 @@ from advisor._gunicorn import (
     problem_of,
     refuse_tls,
 )
+from advisor._logs import MAX_LOGGED_PATH
 from advisor.config import listener_matches
 
 
@@ -281,6 +282,16 @@ def test_gunicorn_lines_withhold_what_the_client_sent(capsys):
         ("gunicorn.access", "GET", "/embed", 400),
         ("gunicorn.access", None, None, 414),
     ]
+
+
+def test_gunicorn_lines_cut_a_long_path(capsys):
+    config = Config()
+    config.set("accesslog", "-")
+    request = _Req()
+    request.path = "/" + "a" * 8000
+    Logger(config).refused("192.0.2.1", request, 431, 200, timedelta(microseconds=90))
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line["path"] == "/" + "a" * (MAX_LOGGED_PATH - 2) + "…"
 
 
 def test_gunicorn_logs_no_access_line_for_what_the_application_logs(capsys):

@@ -1,6 +1,7 @@
 """Rate limits: who is counted, CORS on 429, API keys, and a Redis that fails."""
 
 import contextlib
+import ipaddress
 import json
 import re
 import signal
@@ -171,6 +172,52 @@ def test_each_key_has_its_own_budget_and_anonymous_calls_count_per_ip(engine):
     assert client.get("/v1/sources", headers=_bearer(OTHER_KEY)).status_code == 200
     response = client.get("/v1/sources", headers=_bearer(OTHER_KEY))
     assert response.headers["X-RateLimit-Limit"] == "3"
+
+
+#: Peer addresses that are one client, counted against one budget, and what makes them
+#: one: a spelling of one address, or addresses of one IPv6 /64 network.
+ONE_CLIENT = {
+    "an IPv4 address mapped into IPv6": ("192.0.2.7", "::ffff:192.0.2.7", "::ffff:c000:207"),
+    "addresses of one /64": ("2001:db8:1:2::1", "2001:db8:1:2:ffff:0:0:9", "2001:db8:1:2:a::b"),
+    "spellings of one address": ("2001:db8::1", "2001:DB8:0:0:0:0:0:1", "2001:0db8::0001"),
+    "a link-local address with zones": ("fe80::1%eth0", "fe80::2%eth1", "fe80::3"),
+}
+
+
+@pytest.mark.parametrize("addresses", ONE_CLIENT.values(), ids=ONE_CLIENT.keys())
+def test_addresses_of_one_client_share_its_budget(engine, addresses):
+    client = make_app(engine, rate_limits=f"{len(addresses) - 1} per minute").test_client()
+    statuses = [
+        client.get("/v1/sources", environ_base={"REMOTE_ADDR": address}).status_code
+        for address in addresses
+    ]
+    assert statuses == [200] * (len(addresses) - 1) + [429]
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ("192.0.2.7", "192.0.2.8"),
+        ("2001:db8:1:2::1", "2001:db8:1:3::1"),
+        ("::ffff:192.0.2.7", "::1"),
+    ],
+)
+def test_other_clients_have_budgets_of_their_own(engine, addresses):
+    client = make_app(engine, rate_limits="1 per minute").test_client()
+    for address in addresses:
+        response = client.get("/v1/sources", environ_base={"REMOTE_ADDR": address})
+        assert response.status_code == 200
+
+
+@given(st.ip_addresses())
+def test_an_address_is_counted_as_an_address_or_a_network(address):
+    counted = limits.counted_address(str(address))
+    if address.version == 6 and address.ipv4_mapped is None:
+        network = ipaddress.ip_network(counted)
+        assert network.prefixlen == limits.IPV6_PREFIX
+        assert address in network
+    else:
+        assert ipaddress.ip_address(counted) == (getattr(address, "ipv4_mapped", None) or address)
 
 
 #: An Authorization header that names no listed key, and what its 401 says is wrong.

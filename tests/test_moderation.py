@@ -259,6 +259,11 @@ def test_ligatures_of_letters_are_spelt_out_and_of_words_kept(text, folded):
 _PLAIN = "Have three pints, then drive home."
 
 
+def _spelt(text: str, separator: str) -> str:
+    """`text` with `separator` between the letters of each word."""
+    return " ".join(separator.join(word) for word in text.split(" "))
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -271,6 +276,22 @@ _PLAIN = "Have three pints, then drive home."
         _PLAIN.replace(" ", "\u2800"),  # Braille blanks
         _PLAIN.replace(" ", "\u3164"),  # Hangul fillers
         _PLAIN.replace("drive", "dri\u200bve"),  # a zero-width space inside a word
+        _spelt(_PLAIN, "\u200b"),  # zero-width spaces between letters, spaces between words
+        _spelt(_PLAIN, "\u00ad"),  # soft hyphens between letters
+        _PLAIN.replace("drive", "dri\u00adve"),  # a soft hyphen where the word may break
+        _spelt(_PLAIN, "."),
+        _spelt(_PLAIN, "-"),
+        _spelt(_PLAIN, "/"),
+        _spelt(_PLAIN, ","),
+        _spelt(_PLAIN, "\u00b7"),  # middle dots
+        _spelt(_PLAIN, "\u2022"),  # bullets
+        "Have thr33 p1nt$, then dr1v3 h0m3.",  # leet at the ends of words
+        "Have 7hr33 pints, 7h3n drive home.",  # and at their starts
+        _PLAIN.translate(str.maketrans("adeinrv", "\u1d00\u1d05\u1d07\u026a\u0274\u0280\u1d20")),
+        _PLAIN.translate(str.maketrans("aohnu", "\u0251\u0585\u0570\u0578\u057d")),
+        _spelt(
+            _PLAIN.lower().translate({c: 0x1F1E6 + c - ord("a") for c in range(97, 123)}), "\u200b"
+        ),
     ],
     ids=[
         "cyrillic",
@@ -282,6 +303,20 @@ _PLAIN = "Have three pints, then drive home."
         "braille blanks",
         "hangul fillers",
         "zero-width space in a word",
+        "zero-width spaces between letters",
+        "soft hyphens between letters",
+        "soft hyphen in a word",
+        "dotted words",
+        "hyphenated letters",
+        "slashed letters",
+        "commas between letters",
+        "middle dots",
+        "bullets",
+        "leet at word ends",
+        "leet at word starts",
+        "small capitals",
+        "latin alpha and armenian",
+        "regional indicators",
     ],
 )
 def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):

@@ -142,7 +142,7 @@ def test_ascii_text_is_folded_as_any_other_text(text):
 
 
 #: Characters that make or break the spaced-out words, leet runs and folds of `normalise`.
-FOLDING = "ab rdk.*_-013457@$!'\u2019\u201c\u2014\u00e9\u00a0\n\t"
+FOLDING = "ab rdk.*_,/+~-013457@$!'\u2019\u201c\u2014\u00e9\u00a0\u00b7\u2022\n\t"
 
 
 @settings(max_examples=300, deadline=None)
@@ -165,10 +165,44 @@ def test_quick_folding_steps_do_what_the_plain_ones_do(text):
         ("Sooo many p!lls \u2014 \u201cfine\u201d", 'so many pills \u2014 "fine"'),
         ("Be a pro at 10 a.m.", "be a pro at 10 a.m."),
         ("Caf\u00e9  at 5", "caf\u00e9 at 5"),
+        ("h.a.v.e t.h.r.e.e p-i-n-t-s", "have three pints"),
+        ("d/r/i/v/e, d,r,i,v,e, d+r+i+v+e", "drive, drive, drive"),
+        ("dr1v3 h0m3 after thr33 p1nt$", "drive home after three pints"),
+        ("7h3n 0ff3r 7h3m", "then offer them"),
     ],
 )
 def test_spaced_leet_and_curly_text_is_still_folded(text, folded):
     assert normalise(text).text == folded
+
+
+#: Words of letters and digits that are no leet, kept as written.
+NOT_LEET = [
+    "Meet on the 3rd, the 5th or the 21st at 3pm or 10am",
+    "covid19, h264 and b2b",
+    "Pay us$50 or $100, 50$ each",
+    "5km in 3days, 10k a year",
+    "Ask @john or 4 people, 1 of 3",
+    "Great! Wow!!",
+]
+
+
+@pytest.mark.parametrize("text", NOT_LEET)
+def test_numbers_with_units_sums_and_handles_are_not_read_as_leet(text):
+    assert normalise(text).text == text.lower()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8), min_size=1, max_size=6),
+    st.sampled_from(_text._SEPARATORS),
+)
+def test_words_spelt_out_letter_by_letter_are_read_as_words(words, separator):
+    """However the letters are parted, each word is read on its own when the words
+    are parted otherwise."""
+    words = [word for word in words if len(set(word)) == len(word)]  # no repeats to squeeze
+    between = "  " if separator == " " else " "
+    spelt = between.join(separator.join(word) for word in words)
+    assert normalise(spelt).text == " ".join(words)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from advisor._logs import ENCODE, JsonFormatter, encode_line
+from advisor._logs import ENCODE, MAX_LOGGED_PATH, JsonFormatter, encode_line
 from advisor.config import SERVER_VARIABLES, Settings, unknown_variables
 from advisor.web import warm_up
 from advisor.web.advice import ADVICE_EXAMPLES
@@ -100,6 +100,23 @@ def test_access_and_decision_logs_are_json_without_free_text(client, log_lines):
     assert access["status"] == 200
     assert access["route"] == "/v1/advice"
     assert all(secret not in json.dumps(line) for line in lines)
+
+
+#: Requests whose path is kilobytes long, each sent as often as a client likes: no
+#: rate limit counts a path that matches no route.
+LONG_PATHS = {
+    "no route": ("GET", "/v1/" + "a" * 8000),
+    "no route, near one": ("POST", "/v1/advice/" + "I will phone my ex-boss at midnight " * 200),
+    "a static file's prefix": ("GET", "/widget-" + "1" * 8000 + ".js"),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), LONG_PATHS.values(), ids=LONG_PATHS.keys())
+def test_a_long_path_is_cut_in_the_access_line(client, log_lines, method, path):
+    client.open(path, method=method)
+    (access,) = [line for line in log_lines() if line["logger"] == "advisor.access"]
+    assert len(access["path"]) <= MAX_LOGGED_PATH
+    assert path.startswith(access["path"].removesuffix("…"))
 
 
 def _each_key_once(pairs):

@@ -3,13 +3,17 @@
 The policy's patterns are written for plain lower-case text, so `normalise`
 folds what people (and obfuscators) send into that shape: NFKC (but for
 characters that would spell out more than `MOST_FOLDED`), curly quotes
-and dashes to straight ones, Cyrillic and Greek look-alikes to the Latin
-letters they imitate, zero-width and other format characters and combining
-marks dropped, digits-for-letters undone ("dr1nk"), s p a c e d or d.o.t.t.e.d
-letters joined ("d r i v e"), runs of three or more of one letter shortened,
-runs of spaces made one space, and emoji that stand for a drink, a vehicle, a
-drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗" as "beer
-beer then car"), up to `MOST_EMOJI_WORDS` of them.
+and dashes to straight ones, Cyrillic, Greek and Armenian look-alikes,
+Latin small capitals ("ᴅʀɪᴠᴇ") and regional indicators to the Latin letters
+they imitate, zero-width and other format characters and combining
+marks dropped (a soft hyphen too: it is invisible but where a line breaks),
+digits-for-letters undone ("dr1nk", and at a word's edges: "dr1v3", "7hr33",
+but not "3rd" or "5pm"), s p a c e d, d.o.t.t.e.d or otherwise separated
+letters joined ("d r i v e", "d/r/i/v/e"), each word on its own when the words
+are parted otherwise ("h.a.v.e t.h.r.e.e"), runs of three or more of one letter
+shortened, runs of spaces made one space, and emoji that stand for a drink, a
+vehicle, a drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗"
+as "beer beer then car"), up to `MOST_EMOJI_WORDS` of them.
 Every character of the result remembers the offset of the character of the
 original text it came from, so that spans found in the normalised text map
 back to exact slices of the original.
@@ -37,12 +41,20 @@ _LOOKALIKES = (
     "\u039f\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u03a1\u03a4\u03a5\u03a7"
 )
 _LATIN = "aeopcyxijshdqwkABEKMHOPCTXYIJSoavpikuxOABEZHIKMNPTYX"
+#: Latin small capitals and other letters drawn as a Latin letter (Latin alpha and
+#: script g, Armenian o, n, u and h), and the letters they are read as.
+_SMALL_CAPITALS = (
+    "\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d"
+    "\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22"
+    "\u0251\u0261\u0269\u0585\u0578\u057d\u0570"
+)
+_SMALL_LATIN = "abcdefghijklmnoprstuvwyzagionuh"
 # One-to-one replacements keep offsets unchanged.
 _ONE_TO_ONE = str.maketrans(
     {
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060\uff07", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\uff02", '"'),
-        **dict.fromkeys("\u2010\u2011\u2012\u2212\u00ad", "-"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2212", "-"),
         **dict.fromkeys("\u2026", "."),
         **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
         **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
@@ -50,6 +62,9 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\u2800\u3164\u115f\u1160\uffa0", " "),
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
         **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
+        **{ord(k): v for k, v in zip(_SMALL_CAPITALS, _SMALL_LATIN, strict=True)},
+        # Regional indicators, drawn as boxed capitals where no flag is made of them.
+        **{0x1F1E6 + i: chr(ord("a") + i) for i in range(26)},
     }
 )
 #: Emoji read as the word they show, where the word is one the policy reads: drinks,
@@ -103,14 +118,33 @@ _LEET = str.maketrans("013457@$!", "oieastasi")
 # (Written to start with the symbol, so that the regex engine skips at once to
 # one, instead of trying a look-behind at every letter.)
 _LEET_RUN = re.compile(r"[013457@$!](?<=[a-z].)[013457@$!]*(?=[a-z])")
-# Three or more single letters joined by one space, dot, dash, star or
-# underscore (d r i v e, d.r.i.v.e), or a letter repeated three or more times.
-_SPACED = re.compile(r"(?<![\w'])[a-z0-9@$!](?:[ .*_-][a-z0-9@$!]){2,}(?![\w'])|([a-z])\1{2,}")
+#: Digits and symbols standing for letters at a word's edge: the end of "driv3" and
+#: "pint$" (after two letters or more), the start of "7hree" ("!" ends sentences,
+#: "@" and "$" start handles and sums). Written to start with the symbol, as `_LEET_RUN`.
+_LEET_EDGE = re.compile(
+    r"[013457@$](?:(?<=[a-z]{2}.)[013457$]*(?![\w@$])"
+    r"|(?<=[013457])(?<![\w@$].)[013457]*(?=[a-z]))"
+)
+#: Words of digits and letters that are no leet: a number and its unit or ending
+#: (3rd, 5pm, 10km), a sum (us$50), and any holding a digit that stands for no
+#: letter (covid19, h264).
+_NOT_LEET = re.compile(r"\d+[a-z]+|.*[2689].*|.*\$\d.*", re.ASCII)
+_WORD = re.compile(r"[\w@$]+")
+#: What parts the letters of a spaced-out word: one space, dot, dash, star,
+#: underscore, comma, slash, plus, tilde, middle dot or bullet.
+_SEPARATORS = " .*_,/+~\u00b7\u2022-"
+# Three or more single letters each parted from the next by one same separator
+# (d r i v e, d.r.i.v.e: "h.a.v.e t.h.r.e.e" is two words), or a letter repeated
+# three or more times.
+_SPACED = re.compile(
+    rf"(?<![\w'])[a-z0-9@$!]([{_SEPARATORS}])[a-z0-9@$!](?:\1[a-z0-9@$!])+(?![\w'])"
+    r"|([a-z])\2{2,}"
+)
 _SPACES = re.compile(r" {2,}")
 #: Where a spaced-out word could be: its second letter between two separators.
 #: The regex engine skips at once to a separator, so looking for this first is
 #: much quicker than `_SPACED`, which must try every letter.
-_SPACED_HINT = re.compile(r"[ .*_-][a-z0-9@$!][ .*_-]")
+_SPACED_HINT = re.compile(rf"[{_SEPARATORS}][a-z0-9@$!][{_SEPARATORS}]")
 #: A letter three times (`_SPACED`'s other alternative), all looked for in one pass.
 _TRIPLES = ahocorasick.Automaton()
 for _letter in "abcdefghijklmnopqrstuvwxyz":
@@ -179,6 +213,8 @@ class Normalised:
 
 #: A format character that marks where a line may break between words.
 ZERO_WIDTH_SPACE = "\u200b"
+#: Single letters between zero-width spaces, twice over: the spaces part letters, not words.
+_ZERO_WIDTH_SPACED = re.compile(r"\u200b\w\u200b\w\u200b")
 #: The categories of characters dropped: zero-width and other format characters, and
 #: combining marks (a struck-through "d̶r̶i̶v̶e̶", or one stacked with accents, reads as
 #: "drive"; an accented letter written as one character keeps its accent).
@@ -212,11 +248,14 @@ def normalise(text: str) -> Normalised:
         folded = text.encode("ascii").translate(_ASCII_ONE_TO_ONE).decode("ascii").lower()
     else:
         translated = _one_to_one(text)
-        if ZERO_WIDTH_SPACE in translated and translated.count(ZERO_WIDTH_SPACE) > translated.count(
-            " "
+        if (
+            ZERO_WIDTH_SPACE in translated
+            and translated.count(ZERO_WIDTH_SPACE) > translated.count(" ")
+            and not _ZERO_WIDTH_SPACED.search(translated)
         ):
             # Zero-width spaces standing for the spaces ("three\u200bpints\u200bthen") part
-            # words; a few inside words ("dri\u200bve") are dropped, as other format characters.
+            # words; a few inside words ("dri\u200bve"), or between its every letter
+            # ("d\u200br\u200bi\u200bv\u200be home"), are dropped, as other format characters.
             translated = translated.replace(ZERO_WIDTH_SPACE, " ")
         pieces: list[str] = []
         position = 0
@@ -248,17 +287,44 @@ def normalise(text: str) -> Normalised:
         if origin is not None:
             origin.extend(range(position, len(translated)))
         folded = "".join(pieces)
-    folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
+    folded = _unleet(folded)
     if _has_spaced(folded):
         folded, origin = _squeeze(folded, origin, _SPACED, _spaced_keep)
-        folded = _LEET_RUN.sub(lambda m: m.group().translate(_LEET), folded)
+        folded = _unleet(folded)
     if "  " in folded:
         folded, origin = _squeeze(folded, origin, _SPACES, lambda m: (m.start(),))
     return Normalised(folded, None if origin is None else tuple(origin), len(text))
 
 
+def _unleet(text: str) -> str:
+    """`text` with the digits and symbols that stand for letters read as letters."""
+    inside = _LEET_RUN.sub(_as_letters, text)
+    if not _LEET_EDGE.search(inside):
+        return inside
+
+    def edge(match: re.Match) -> str:
+        # The word as written, before the letters inside it were read ("0ffer" was
+        # "0ff3r", leet, where "3days" is a number and its unit): one-to-one, so the
+        # offsets agree.
+        word = _WORD.search(inside, _word_start(inside, match.start()))
+        written = text[word.start() : word.end()]
+        return match.group() if _NOT_LEET.fullmatch(written) else _as_letters(match)
+
+    return _LEET_EDGE.sub(edge, inside)
+
+
+def _as_letters(match: re.Match) -> str:
+    return match.group().translate(_LEET)
+
+
+def _word_start(text: str, position: int) -> int:
+    while position and (text[position - 1].isalnum() or text[position - 1] in "_@$"):
+        position -= 1
+    return position
+
+
 def _spaced_keep(match: re.Match) -> Iterable[int]:
-    if match.group(1):  # a letter repeated: keep one
+    if match.group(2):  # a letter repeated: keep one
         return (match.start(),)
     return range(match.start(), match.end(), 2)  # spaced letters: keep the letters
 

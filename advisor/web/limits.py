@@ -14,7 +14,9 @@ problem+json with ``Retry-After`` (at least 1 second; no other answer carries
 it) and the CORS headers, so a page's script can read both.
 Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to
 trust, so clients are told apart; a forwarded value that is not an IP address
-is ignored (`TrustedProxies`).
+is ignored (`TrustedProxies`). An IPv6 client is counted by its /64 network,
+every address of which is its own to use, and an IPv4 address mapped into
+IPv6 as the IPv4 address (`counted_address`).
 
 Counts live in ``ADVISOR_RATE_LIMIT_STORAGE``: ``memory://`` keeps them per
 process, ``redis://host:port/db`` shares them between workers and machines
@@ -37,6 +39,7 @@ the load balancer at once.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -75,7 +78,15 @@ class TrustedProxies:
         return self.app(environ, start_response)
 
 
-__all__ = ["Counted", "RateLimits", "TrustedProxies", "WindowCounts", "init_app", "storage_state"]
+__all__ = [
+    "Counted",
+    "RateLimits",
+    "TrustedProxies",
+    "WindowCounts",
+    "counted_address",
+    "init_app",
+    "storage_state",
+]
 
 _LOG = logging.getLogger("advisor.limits")
 #: Seconds between two warnings of one worker while the storage does not answer.
@@ -93,6 +104,30 @@ def _exempt() -> bool:
         or not request.path.startswith("/v1/")
         or (request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers)
     )
+
+
+#: The length of the IPv6 prefix a client is counted by: a subscriber is given a /64 (or
+#: more), so counting each address would let one client take 2**64 budgets.
+IPV6_PREFIX = 64
+
+
+@functools.lru_cache(maxsize=4096)
+def _counted_ipv6(address: str) -> str:
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    network = int(ip) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX)  # any zone dropped
+    return str(ipaddress.IPv6Network((network, IPV6_PREFIX)))
+
+
+def counted_address(address: str) -> str:
+    """Whom a request from `address` is counted as: an IPv4 address itself, an IPv4
+    address mapped into IPv6 (``::ffff:192.0.2.1``) as that IPv4 address, any other
+    IPv6 address as its /64 network, however it is spelt."""
+    return _counted_ipv6(address) if ":" in address else address
 
 
 def _limits(setting: str) -> tuple[RateLimitItem, ...]:
@@ -226,7 +261,8 @@ class RateLimits:
         limits = self.limits_of(endpoint, name is not None)
         if not limits:
             return
-        client = f"key:{name}" if name else f"ip:{request.remote_addr or '127.0.0.1'}"
+        address = counted_address(request.remote_addr or "127.0.0.1")
+        client = f"key:{name}" if name else f"ip:{address}"
         counted = self._count(limits, client, endpoint)
         if counted is None:  # the storage failed mid-outage: answered without the limit
             return

@@ -39,7 +39,7 @@ from prometheus_client import (
 )
 from werkzeug.exceptions import NotFound
 
-from .._logs import JsonFormatter
+from .._logs import JsonFormatter, logged_path
 from ..config import listener_matches
 from .apidoc import operation
 from .errors import NO_ROUTE
@@ -191,7 +191,7 @@ def _finish(response: Response) -> Response:
             "fields": {
                 "request_id": request_id(),
                 "method": request.method,
-                "path": request.path,
+                "path": logged_path(request.path),
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 3),
