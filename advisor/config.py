@@ -58,6 +58,11 @@ class Settings:
     #: Further per-client limits on /v1/moderate, the costliest endpoint; "" (the
     #: default) for none: callers that screen texts in bulk share one address.
     moderate_rate_limits: str = ""
+    #: Per-client limits on the bytes of request bodies past the first `FREE_BODY_BYTES`
+    #: of each (a text costs its length to screen); applied where `rate_limits` are.
+    text_rate_limits: str = "250000 per minute;50000 per 10 seconds"
+    #: The same per API key, where `api_key_rate_limits` are.
+    api_key_text_rate_limits: str = "2500000 per minute;500000 per 10 seconds"
     #: Where rate-limit counts live: memory:// (per process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
     #: Seconds to wait for the rate-limit storage to connect or answer before counting per process.
@@ -105,7 +110,13 @@ class Settings:
             raise _bad("metrics_bind", self.metrics_bind)
         from limits import parse_many  # the rate-limit syntax the limits are counted in
 
-        for name in ("rate_limits", "api_key_rate_limits", "moderate_rate_limits"):
+        for name in (
+            "rate_limits",
+            "api_key_rate_limits",
+            "moderate_rate_limits",
+            "text_rate_limits",
+            "api_key_text_rate_limits",
+        ):
             value = getattr(self, name)
             try:
                 if value.strip():
@@ -204,6 +215,8 @@ _ALLOWED = {
     "the key's SHA-256 in 64 hex digits)",
     "api_keys_file": "a readable file of NAME:SHA256 lines",
     "moderate_rate_limits": 'limits such as "120 per minute;10 per second", or empty for none',
+    "text_rate_limits": 'limits in bytes such as "250000 per minute", or empty for none',
+    "api_key_text_rate_limits": 'limits in bytes such as "2500000 per minute", or empty for none',
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
     "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
     "redis+unix:///path)",

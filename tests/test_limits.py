@@ -719,3 +719,129 @@ def test_per_process_counts_open_a_window_per_key_and_forget_ended_ones():
             assert counts.incr(f"{round_}:{client}", 30) == 1
         now[0] += 60
     assert len(counts) <= 2 * 1000 + 2
+
+
+# --- the text limits: a long text costs its length --------------------------
+
+
+JSON = "application/json"
+
+
+def _moderate_body(size: int) -> bytes:
+    """A /v1/moderate body of exactly `size` bytes (an ordinary sentence repeated)."""
+    head, tail = b'{"text":"', b'"}'
+    words = b"Send a short thank-you note tonight. " * (size // 36 + 1)
+    return (
+        head
+        + words[: size - len(head) - len(tail)].rstrip().ljust(size - len(head) - len(tail), b".")
+        + tail
+    )
+
+
+#: (text limit, the bodies' sizes in bytes, the answers): each body past its first
+#: FREE_BODY_BYTES counts that many bytes against the client's text budget.
+TEXT_SCENARIOS = {
+    "short bodies never count": ("10 per minute", [1024] * 6, [200] * 6),
+    "each counts what is past its first KiB": (
+        "2000 per minute",
+        [2024, 2024, 1500],
+        [200, 200, 429],
+    ),
+    "one body past the whole budget": ("1000 per minute", [3000, 500], [429, 200]),
+    "the shortest window first": ("1000 per 10 seconds;5000 per minute", [1900, 1900], [200, 429]),
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "sizes", "statuses"), TEXT_SCENARIOS.values(), ids=TEXT_SCENARIOS.keys()
+)
+def test_long_texts_count_their_bytes_against_the_text_limit(engine, setting, sizes, statuses):
+    client = make_app(engine, rate_limits="600 per minute", text_rate_limits=setting).test_client()
+    answers = [
+        client.post("/v1/moderate", data=_moderate_body(size), content_type="application/json")
+        for size in sizes
+    ]
+    assert [a.status_code for a in answers] == statuses
+    for answer in answers:
+        if answer.status_code == 429:
+            assert answer.content_type == "application/problem+json"
+            assert "bytes of request bodies" in answer.get_json()["detail"]
+            assert int(answer.headers["Retry-After"]) >= 1
+            assert answer.headers["X-RateLimit-Limit"] == str(limits.parse_many(setting)[0].amount)
+
+
+def test_the_text_budget_is_one_for_every_route_and_its_own_per_client(engine):
+    client = make_app(engine, rate_limits="600 per minute", text_rate_limits="1500 per minute")
+    client = client.test_client()
+    plans = {
+        "stage": "after",
+        "hours_since": 3,
+        "plans": ["Send a short thank-you note. " * 4] * 20,
+    }
+    assert client.post("/v1/advice", json=plans).status_code == 200  # some 1,400 bytes past
+    assert (
+        client.post("/v1/moderate", data=_moderate_body(1500), content_type=JSON).status_code == 429
+    )
+    other = {"REMOTE_ADDR": "192.0.2.99"}
+    answer = client.post(
+        "/v1/moderate", data=_moderate_body(1500), content_type=JSON, environ_base=other
+    )
+    assert answer.status_code == 200
+    # An ordinary advice is not a long text: the client that spent its budget still gets one.
+    assert client.post("/v1/advice", json={"stage": "after", "hours_since": 3}).status_code == 200
+
+
+def test_a_key_has_text_limits_of_its_own(engine):
+    client = make_app(
+        engine,
+        rate_limits="600 per minute",
+        text_rate_limits="100 per minute",
+        api_key_rate_limits="600 per minute",
+        api_key_text_rate_limits="5000 per minute",
+        api_keys=KEYS,
+    ).test_client()
+    body = _moderate_body(3000)
+    assert client.post("/v1/moderate", data=body, content_type=JSON).status_code == 429
+    keyed = [
+        client.post("/v1/moderate", data=body, content_type=JSON, headers=_bearer(KEY)).status_code
+        for _ in range(3)
+    ]
+    assert keyed == [200, 200, 429]
+
+
+def test_without_request_limits_there_are_no_text_limits(engine):
+    client = make_app(engine, text_rate_limits="10 per minute").test_client()
+    assert [
+        client.post("/v1/moderate", data=_moderate_body(5000), content_type=JSON).status_code
+        for _ in range(3)
+    ] == [200] * 3
+
+
+def test_a_chunked_body_counts_as_a_framed_one(engine):
+    client = make_app(engine, rate_limits="600 per minute", text_rate_limits="1000 per minute")
+    client = client.test_client()
+    body = _moderate_body(2500)
+    answer = client.post(
+        "/v1/moderate",
+        data=body,
+        content_type=JSON,
+        # As gunicorn passes a chunked body: decoded, its end marked.
+        environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True},
+    )
+    assert answer.status_code == 429
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.lists(st.integers(0, 4000), min_size=1, max_size=8), st.integers(1, 6000))
+def test_a_client_is_refused_exactly_when_its_texts_pass_the_budget(engine, sizes, budget):
+    client = make_app(
+        engine, rate_limits="600 per minute", text_rate_limits=f"{budget} per minute"
+    ).test_client()
+    spent = 0
+    for size in sizes:
+        size = max(size, len(_moderate_body(40)))
+        answer = client.post("/v1/moderate", data=_moderate_body(size), content_type=JSON)
+        # A body within its first KiB is not counted, whatever the budget holds.
+        spent += max(0, size - 1024)
+        refused = size > 1024 and spent > budget
+        assert answer.status_code == (429 if refused else 200), (sizes, budget)

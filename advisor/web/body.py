@@ -7,7 +7,7 @@ import re
 from functools import cache
 
 import orjson
-from flask import request
+from flask import current_app, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import (
     BadRequest,
@@ -78,8 +78,18 @@ def raw_json_body(takes_query: bool = True) -> bytes:
     refuse_if_match()
     length = get_content_length(environ)  # as `request.content_length` reads it
     if length and length <= (request.max_content_length or 0):
-        return _read_declared(environ["wsgi.input"], length)
-    return _read_body()
+        raw = _read_declared(environ["wsgi.input"], length)
+    else:
+        raw = _read_body()
+    limiter = current_app.extensions.get("advisor_limiter")
+    if limiter is not None and len(raw) > FREE_BODY_BYTES:  # counted by the text limits
+        limiter.charge_text(len(raw))
+    return raw
+
+
+#: The bytes of each request's body that cost nothing of a client's text limits
+#: (`limits.RateLimits.charge_text`): an advice without long plans stays within them.
+FREE_BODY_BYTES = 1024
 
 
 #: How much of the body one read asks for, as Werkzeug's stream asks (64 KiB).

@@ -9,7 +9,12 @@ reports a refused preflight as a network failure, not a 429. Each limit is a
 fixed window; the shortest is counted first, and a request over one limit is
 not counted against the longer ones. A counted answer carries
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` of
-the limit it broke, else of the shortest. A client over its limit gets 429
+the limit it broke, else of the shortest. A long text costs its length to
+screen, so each request's body past its first ``FREE_BODY_BYTES`` (1 KiB: an
+advice without long plans never gets there) also counts, byte by byte, against
+the client's text limits (``ADVISOR_TEXT_RATE_LIMITS``, per key
+``ADVISOR_API_KEY_TEXT_RATE_LIMITS``), one budget for every route, counted once
+the body is read (`RateLimits.charge_text`). A client over its limit gets 429
 problem+json with ``Retry-After`` (at least 1 second; no other answer carries
 it) and the CORS headers, so a page's script can read both.
 Behind proxies, ``ADVISOR_PROXY_COUNT`` says how many X-Forwarded-For hops to
@@ -55,6 +60,7 @@ from redis.retry import Retry
 from werkzeug.exceptions import TooManyRequests
 
 from . import keys, moderation
+from .body import FREE_BODY_BYTES
 from .extension import get_settings
 from .observability import Metrics, get_metrics
 
@@ -223,9 +229,13 @@ class RateLimits:
         keyed: tuple[RateLimitItem, ...],
         extra: dict[str, tuple[RateLimitItem, ...]],
         metrics: Metrics | None = None,
+        text: tuple[RateLimitItem, ...] = (),
+        keyed_text: tuple[RateLimitItem, ...] = (),
     ):
         self.storage = storage
         self.enabled = bool(anonymous or keyed)
+        self._text = tuple(sorted(text, key=lambda item: item.get_expiry()))
+        self._keyed_text = tuple(sorted(keyed_text, key=lambda item: item.get_expiry()))
         self.fallback = WindowCounts() if metrics is not None else None
         self.metrics = metrics
         self._anonymous, self._keyed, self._extra = anonymous, keyed, extra
@@ -261,9 +271,7 @@ class RateLimits:
         limits = self.limits_of(endpoint, name is not None)
         if not limits:
             return
-        address = counted_address(request.remote_addr or "127.0.0.1")
-        client = f"key:{name}" if name else f"ip:{address}"
-        counted = self._count(limits, client, endpoint)
+        counted = self._count(limits, _client(name), endpoint)
         if counted is None:  # the storage failed mid-outage: answered without the limit
             return
         g.rate_limit = counted
@@ -272,19 +280,36 @@ class RateLimits:
             g.retry_after = max(1, math.ceil(counted.ends - time.time()))
             raise TooManyRequests(over_limit(counted.limit, g.retry_after))
 
-    def _count(self, limits, client: str, endpoint: str) -> Counted | None:
+    def charge_text(self, size: int) -> None:
+        """Count the bytes of this request's body past its first `FREE_BODY_BYTES`
+        against its client's text limits, one budget for every route: 429 when one is
+        broken, as `check` answers, its headers then telling of that limit."""
+        cost = size - FREE_BODY_BYTES
+        if cost <= 0 or _exempt():
+            return
+        name = keys.caller()
+        limits = self._keyed_text if name is not None else self._text
+        if not limits:
+            return
+        counted = self._count(limits, _client(name), TEXT_BUDGET, cost)
+        if counted is not None and counted.broken:
+            g.rate_limit = counted
+            g.retry_after = max(1, math.ceil(counted.ends - time.time()))
+            raise TooManyRequests(over_text_limit(counted.limit, g.retry_after))
+
+    def _count(self, limits, client: str, endpoint: str, cost: int = 1) -> Counted | None:
         if self.alone:
             self._try_shared_again()
         storage = self.fallback if self.alone else self.storage
         try:
-            counted = _hit(storage, limits, client, endpoint)
+            counted = _hit(storage, limits, client, endpoint, cost)
         except Exception:
             if self.fallback is None:
                 raise
             if storage is self.fallback:
                 return None
             self._go_alone()
-            counted = _hit(self.fallback, limits, client, endpoint)
+            counted = _hit(self.fallback, limits, client, endpoint, cost)
         if self.alone:
             self._counted_alone()
         return counted
@@ -334,20 +359,44 @@ class RateLimits:
         return response
 
 
+#: The name the text limits are counted under: one budget for every route.
+TEXT_BUDGET = "text"
+
+
+def _client(name: str | None) -> str:
+    """Whom this request is counted as: its API key's name, else its address."""
+    if name:
+        return f"key:{name}"
+    return f"ip:{counted_address(request.remote_addr or '127.0.0.1')}"
+
+
+def over_text_limit(limit, seconds: int) -> str:
+    """The detail of a 429 for text: the limit broken, and when to ask again."""
+    unit = "second" if seconds == 1 else "seconds"
+    return (
+        f"This client is over its limit of {limit} bytes of request bodies (past the first "
+        f"{FREE_BODY_BYTES} bytes of each): ask again in {seconds} {unit} (Retry-After), "
+        "or send shorter texts."
+    )
+
+
 def over_limit(limit, seconds: int) -> str:
     """The detail of a 429: the limit broken, and when to ask again."""
     unit = "second" if seconds == 1 else "seconds"
     return f"This client is over its limit of {limit}: ask again in {seconds} {unit} (Retry-After)."
 
 
-def _hit(storage: Storage | WindowCounts, limits, client: str, endpoint: str) -> Counted:
-    """Count one request in `storage` against each of `limits` in turn, up to the
-    first broken: a fixed window each, as the `limits` library's fixed-window
-    strategy counts one (``incr`` of the limit's key with the window's length)."""
+def _hit(
+    storage: Storage | WindowCounts, limits, client: str, endpoint: str, cost: int = 1
+) -> Counted:
+    """Count `cost` (one request, or a body's bytes) in `storage` against each of
+    `limits` in turn, up to the first broken: a fixed window each, as the `limits`
+    library's fixed-window strategy counts one (``incr`` of the limit's key with the
+    window's length)."""
     reported = None
     for limit in limits:
         key = limit.key_for(KEY_PREFIX, client, endpoint)
-        count = storage.incr(key, limit.get_expiry())
+        count = storage.incr(key, limit.get_expiry(), amount=cost)
         if reported is None or count > limit.amount:
             reported = (limit, key, count)
         if count > limit.amount:
@@ -397,6 +446,9 @@ def init_app(app: Flask) -> None:
         keyed,
         extra,
         get_metrics(app) if shared and (anonymous or keyed) else None,
+        # Where the requests are limited, so are the bytes of their texts.
+        text=_limits(settings.text_rate_limits) if anonymous else (),
+        keyed_text=_limits(settings.api_key_text_rate_limits) if keyed else (),
     )
     app.extensions["advisor_limiter"] = limiter
     if limiter.enabled:
