@@ -113,3 +113,29 @@ def test_upcoming_tables_cover_the_agency_route_a_stated_date_a_final_round_and_
     assert any(s.get("final_round") for s in states)
     assert any(s["stage"] == "offer" for s in states)
     assert any("interview_ended_at" in s for s in states)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        pytest.param(
+            {"state": {"stage": "after", "via_agncy": True}},
+            "its state is refused: via_agncy: Unknown field (did you mean 'via_agency'?)",
+            id="a misspelt field of the state",
+        ),
+        pytest.param(
+            {"state": {"stage": "after", "hours_since": "2"}},
+            "its state is refused: hours_since: ",
+            id="a value of the wrong type",
+        ),
+        pytest.param(
+            {"expect": ("call-recruter",)},
+            "unknown action call-recruter (did you mean 'call-recruiter'?)",
+            id="a misspelt action",
+        ),
+    ],
+)
+def test_a_mistake_in_a_case_is_a_failure_naming_what_to_mend(engine, fields, problem):
+    case = dataclasses.replace(CASES[0], **fields)
+    problems = run_case(engine, case).problems
+    assert any(p.startswith(problem) for p in problems), problems
