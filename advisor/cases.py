@@ -38,7 +38,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ._data import describe_errors, did_you_mean, flatten_errors, load_yaml
+from ._data import DataError, describe_errors, did_you_mean, flatten_errors, load_yaml
 from .engine import Engine
 from .rules import rule_files
 from .state import InterviewState
@@ -134,6 +134,11 @@ def load_cases(rules_dir: Path) -> list[Case]:
     cases = []
     for rule_file in rule_files(rules_dir):
         path = rule_file.with_name(rule_file.stem + ".cases.yaml")
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file: each rule file has its table of cases beside it "
+                f"({rule_file.name}: {path.name}, with at least one case)"
+            )
         for raw in load_yaml(path, _CasesFileSchema())["cases"]:
             lists = ("expect", "forbid", "avoid", "not_avoid", "order")
             cases.append(

@@ -1,9 +1,11 @@
 """The case tables beside the rule files, and their coverage of the rules."""
 
 import dataclasses
+import shutil
 
 import pytest
 
+from advisor import DataError
 from advisor.cases import load_cases, run_case, run_cases
 from advisor.config import Settings
 from advisor.rules import rule_files
@@ -139,3 +141,10 @@ def test_a_mistake_in_a_case_is_a_failure_naming_what_to_mend(engine, fields, pr
     case = dataclasses.replace(CASES[0], **fields)
     problems = run_case(engine, case).problems
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_rule_file_without_its_table_of_cases_is_named(tmp_path):
+    shutil.copytree(Settings().rules_dir, tmp_path / "rules")
+    shutil.copy(tmp_path / "rules" / "outcome.yaml", tmp_path / "rules" / "next-round.yaml")
+    with pytest.raises(DataError, match=r"next-round\.cases\.yaml: no such file: each rule file"):
+        load_cases(tmp_path / "rules")
