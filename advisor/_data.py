@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields
 
 __all__ = [
     "DataError",
+    "describe_errors",
     "did_you_mean",
     "digest_files",
     "flatten_errors",
@@ -94,7 +95,7 @@ def _folded(name: str) -> str:
 
 def hint_unknown(messages, schema: Schema, cutoff: float = 0.6) -> None:
     """Name, beside each unknown field of `schema.load`'s error `messages` (nested ones
-    too), the field of `schema` closest to it, if one is as close as `cutoff`
+    and those of a list's items too), the field of `schema` closest to it, if one is as close as `cutoff`
     (`did_you_mean`): `hours` meant `hours_since`."""
     if not isinstance(messages, dict):
         return
@@ -107,6 +108,11 @@ def hint_unknown(messages, schema: Schema, cutoff: float = 0.6) -> None:
                 messages[key] = [f"{unknown[0].rstrip('.')}{hint}"]
         elif isinstance(known.get(key), fields.Nested):
             hint_unknown(value, known[key].schema, cutoff)
+        elif isinstance(known.get(key), fields.List) and isinstance(
+            known[key].inner, fields.Nested
+        ):
+            for item in value.values() if isinstance(value, dict) else ():
+                hint_unknown(item, known[key].inner.schema, cutoff)
 
 
 def _unique_mapping(loader, node, deep=False):
@@ -135,6 +141,7 @@ def load_yaml(path: Path, schema: Schema, error_class: type[DataError] = DataErr
     try:
         return schema.load(raw)
     except ValidationError as error:
+        hint_unknown(error.messages, schema)
         # A Dict field reports its values under "value": classes.drink.value.kind.
         raise error_class(f"{path}: {describe_errors(error).replace('.value.', '.')}") from error
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ._data import flatten_errors, load_yaml
+from ._data import DataError, describe_errors, did_you_mean, flatten_errors, load_yaml
 from .engine import Engine
 from .rules import rule_files
 from .state import InterviewState
@@ -134,6 +134,11 @@ def load_cases(rules_dir: Path) -> list[Case]:
     cases = []
     for rule_file in rule_files(rules_dir):
         path = rule_file.with_name(rule_file.stem + ".cases.yaml")
+        if not path.exists():
+            raise DataError(
+                f"{path}: no such file: each rule file has its table of cases beside it "
+                f"({rule_file.name}: {path.name}, with at least one case)"
+            )
         for raw in load_yaml(path, _CasesFileSchema())["cases"]:
             lists = ("expect", "forbid", "avoid", "not_avoid", "order")
             cases.append(
@@ -191,7 +196,10 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
     """Evaluate one case; its problems are empty when the advice is as expected."""
     if case.refused:
         return _refused(case)
-    state = InterviewState.parse(case.state)
+    try:
+        state = InterviewState.parse(case.state)
+    except ValidationError as error:
+        return CaseResult(case, (f"its state is refused: {describe_errors(error)}",), ())
     advice = engine.evaluate(state)
     actions = {a.action.id: a for a in advice.actions}
     avoided = {a.rejected.id: a for a in advice.avoid}
@@ -226,7 +234,7 @@ def run_case(engine: Engine, case: Case) -> CaseResult:
     known = set(engine.catalogue.actions)
     upcoming_ids = [next(iter(pair)) for pair in case.upcoming or ()]
     named = (*case.expect, *case.forbid, *case.order, *case.variant, *case.cites, *upcoming_ids)
-    problems += [f"unknown action {a}" for a in named if a not in known]
+    problems += [f"unknown action {a}{did_you_mean(a, known)}" for a in named if a not in known]
     problems += _promises(engine, advice, state.hours_since)
     return CaseResult(case, tuple(problems), advice.fired)
 

@@ -50,6 +50,7 @@ name their noun so that the plural agrees ("one follow-up", "two follow-ups").
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 import re
 import string
@@ -61,7 +62,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ._data import DataError, digest_files, load_yaml
+from ._data import DataError, did_you_mean, digest_files, load_yaml
+from ._durable import MAX_RULES
 from .content import Catalogue, Citation, QuoteSchema, cite
 from .state import FACT_FIELDS, MAX_HOURS, STAGES
 from .wording import Count, ago, count
@@ -578,12 +580,19 @@ def _field_conditions(name: str, spec, path: str) -> list[Condition]:
     """The conditions of one `when` entry on a fact field."""
     field_kind = FACT_FIELDS.get(name)
     if field_kind is None:
-        raise ValidationError(f"{path}: unknown field (known: {', '.join(FACT_FIELDS)})")
+        raise ValidationError(
+            f"{path}: unknown field{did_you_mean(name, FACT_FIELDS)} "
+            f"(known: {', '.join(FACT_FIELDS)})"
+        )
     conditions = []
     tests = spec if isinstance(spec, dict) else {"eq": spec}
     for op, value in tests.items():
         if op not in _OPS or op == "any":
-            raise ValidationError(f"{path}: unknown operator {op!r}")
+            operators = [o for o in _OPS if o != "any"]
+            raise ValidationError(
+                f"{path}: unknown operator {op!r}{did_you_mean(str(op), operators)} "
+                f"(known: {', '.join(operators)})"
+            )
         if op in _NUMERIC and field_kind[0] != "number":
             raise ValidationError(f"{path}.{op}: {name} is not a number")
         values = value if op == "in" else [value]
@@ -591,9 +600,41 @@ def _field_conditions(name: str, spec, path: str) -> list[Condition]:
             raise ValidationError(f"{path}.in: needs a list")
         bad = [v for v in values if not _value_fits(field_kind, v)]
         if bad:
-            raise ValidationError(f"{path}.{op}: {bad[0]!r} is not a valid {name}")
+            raise ValidationError(
+                f"{path}.{op}: {bad[0]!r} is not a valid {name}{_choices(field_kind, bad[0])}"
+            )
         conditions.append(Condition(name, op, tuple(value) if op == "in" else value))
+    if not _can_hold(conditions, field_kind):
+        raise ValidationError(
+            f"{path}: {' and '.join(c.describe() for c in conditions)} never hold together, "
+            "so the rule could never fire"
+        )
     return conditions
+
+
+def _choices(kind: tuple, value) -> str:
+    """What a field of choices takes, with the one closest to `value`."""
+    if kind[0] != "enum":
+        return ""
+    return f"{did_you_mean(str(value), kind[1])} (one of: {', '.join(kind[1])})"
+
+
+def _can_hold(conditions: list[Condition], kind: tuple) -> bool:
+    """Whether some value of one field meets all of `conditions`, its tests in one `when`
+    entry (``{gte: 10, lt: 5}`` never does): between and beside the numbers the tests
+    name, every region of a number field is tried once."""
+    if kind[0] == "bool":
+        candidates = [True, False]
+    elif kind[0] == "number":
+        points = sorted({v for c in conditions for v in (c.value if c.op == "in" else [c.value])})
+        if not points:  # `in: []`
+            return False
+        between = [(a + b) / 2 for a, b in itertools.pairwise(points)]
+        candidates = [*points, *between, points[0] - 1, points[-1] + 1]
+    else:
+        candidates = list(kind[1])
+    field = conditions[0].field
+    return any(all(c.holds({field: value}) for c in conditions) for value in candidates)
 
 
 def _conditions(when: dict, kind: str, allowed: set[str]) -> tuple[Condition, ...]:
@@ -648,10 +689,15 @@ def _build_rule(raw: dict, file: str, catalogue: Catalogue) -> Rule:
     if target not in known:
         raise ValidationError(
             f"{'action' if kind == 'action' else 'rejects'}: unknown id {target!r}"
+            f"{did_you_mean(target, known)}"
         )
     variant = raw.get("variant")
-    if variant is not None and variant not in {v.id for v in known[target].variants}:
-        raise ValidationError(f"variant: {target} has no variant {variant!r}")
+    if variant is not None:
+        variants = [v.id for v in known[target].variants]
+        if variant not in variants:
+            raise ValidationError(
+                f"variant: {target} has no variant {variant!r}{did_you_mean(variant, variants)}"
+            )
     conditions = _conditions(raw["when"], kind, set(catalogue.actions))
     tested = {c.field: c for c in conditions}
     window = raw.get("window")
@@ -708,6 +754,12 @@ def load_rulebook(rules_dir: Path, catalogue: Catalogue) -> RuleBook:
                     f"{path}: rules.{index}: id {rule.id} is also in {rules[rule.id].file}"
                 )
             rules[rule.id] = rule
+    if len(rules) >= MAX_RULES:  # the engine's catch-all rule takes the last place
+        raise DataError(
+            f"{rules_dir}: {len(rules)} rules, but at most {MAX_RULES - 1} fit in the rules "
+            "engine: combine rules that recommend the same action with the same window "
+            "(a test with `in: [...]`), or remove one"
+        )
     covered = Counter(r.target for r in rules.values())
     missing = [a for a in catalogue.actions if not covered[a]]
     missing += [r for r in catalogue.rejected if not covered[r]]

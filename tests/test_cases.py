@@ -1,9 +1,11 @@
 """The case tables beside the rule files, and their coverage of the rules."""
 
 import dataclasses
+import shutil
 
 import pytest
 
+from advisor import DataError
 from advisor.cases import load_cases, run_case, run_cases
 from advisor.config import Settings
 from advisor.rules import rule_files
@@ -113,3 +115,36 @@ def test_upcoming_tables_cover_the_agency_route_a_stated_date_a_final_round_and_
     assert any(s.get("final_round") for s in states)
     assert any(s["stage"] == "offer" for s in states)
     assert any("interview_ended_at" in s for s in states)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        pytest.param(
+            {"state": {"stage": "after", "via_agncy": True}},
+            "its state is refused: via_agncy: Unknown field (did you mean 'via_agency'?)",
+            id="a misspelt field of the state",
+        ),
+        pytest.param(
+            {"state": {"stage": "after", "hours_since": "2"}},
+            "its state is refused: hours_since: ",
+            id="a value of the wrong type",
+        ),
+        pytest.param(
+            {"expect": ("call-recruter",)},
+            "unknown action call-recruter (did you mean 'call-recruiter'?)",
+            id="a misspelt action",
+        ),
+    ],
+)
+def test_a_mistake_in_a_case_is_a_failure_naming_what_to_mend(engine, fields, problem):
+    case = dataclasses.replace(CASES[0], **fields)
+    problems = run_case(engine, case).problems
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_rule_file_without_its_table_of_cases_is_named(tmp_path):
+    shutil.copytree(Settings().rules_dir, tmp_path / "rules")
+    shutil.copy(tmp_path / "rules" / "outcome.yaml", tmp_path / "rules" / "next-round.yaml")
+    with pytest.raises(DataError, match=r"next-round\.cases\.yaml: no such file: each rule file"):
+        load_cases(tmp_path / "rules")

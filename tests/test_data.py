@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from advisor import DataError, Engine
+from advisor._durable import MAX_RULES
 from advisor.content import check_quote, load_catalogue
 from advisor.rules import load_rulebook
 from advisor.web import create_app
@@ -208,6 +209,25 @@ RULE_BREAKS = [
         "sources.0.quote: does not start a sentence",
     ),
     (_rule(action="dance"), "unknown id"),
+    # A misspelling names what was meant; a test that can never hold is refused.
+    (_rule(when={"via_agncy": True}), "unknown field .did you mean 'via_agency'"),
+    (_rule(when={"stage": "next-round"}), "not a valid stage .did you mean 'next_round'"),
+    (_rule(when={"hours_since": {"gt3": 3}}), "unknown operator 'gt3' .did you mean 'gt'"),
+    (_rule(action="call-recruter"), "unknown id 'call-recruter' .did you mean 'call-recruiter'"),
+    (
+        _rule(variant="after-rejectoin"),
+        "reflect has no variant 'after-rejectoin' .did you mean 'after-rejection'",
+    ),
+    (_rule(priority=..., priorty=5), "priorty: Unknown field .did you mean 'priority'"),
+    (
+        _rule(when={"hours_since": {"gte": 10, "lt": 5}}),
+        "hours_since ≥ 10 and hours_since < 5 never",
+    ),
+    (_rule(when={"hours_since": {"gt": 5, "lte": 5}}), "never hold together"),
+    (_rule(when={"day": {"eq": 2, "gte": 3}}), "never hold together"),
+    (_rule(when={"stage": {"in": ["after"], "not": "after"}}), "never hold together"),
+    (_rule(when={"stage": {"in": []}}), "never hold together"),
+    (_rule(when={"via_agency": {"eq": True, "not": True}}), "never hold together"),
     (_rule(rejects="pay-referees"), "exactly one"),
     (_rule(priority="high"), "priority"),
     (_rule(because="It is {weather}."), "unknown name"),
@@ -249,6 +269,34 @@ def test_broken_rules_name_file_rule_and_field(data_copy, rule, message):
     rules, content = data_copy
     _edit(rules / "closing.yaml", lambda d: d["rules"].append(rule))
     with pytest.raises(DataError, match=rf"closing\.yaml.*{message}"):
+        load_rulebook(rules, load_catalogue(content))
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        {"hours_since": {"gt": 5, "lt": 6}},
+        {"hours_since": {"gte": 5, "lte": 5}},
+        {"day": {"not": 0, "lt": 1}},
+        {"day": {"gte": 1, "lt": 3}},
+        {"stage": {"in": ["after", "offer"], "not": "after"}},
+        {"via_agency": {"not": True}},
+    ],
+)
+def test_tests_on_one_field_that_some_value_meets_are_kept(data_copy, when):
+    rules, content = data_copy
+    _edit(rules / "closing.yaml", lambda d: d["rules"].append(_rule(when=when)))
+    assert load_rulebook(rules, load_catalogue(content)).rules["extra-rule"]
+
+
+def test_more_rules_than_the_engine_takes_are_refused_naming_the_folder(data_copy):
+    rules, content = data_copy
+    room = MAX_RULES - 1 - len(load_rulebook(rules, load_catalogue(content)).rules)
+    extra = [_rule(id=f"extra-rule-{n}") for n in range(room + 1)]
+    _edit(rules / "closing.yaml", lambda d: d["rules"].extend(extra))
+    with pytest.raises(
+        DataError, match=rf"rules: {MAX_RULES} rules, but at most {MAX_RULES - 1} fit"
+    ):
         load_rulebook(rules, load_catalogue(content))
 
 
