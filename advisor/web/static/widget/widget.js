@@ -460,11 +460,13 @@
     #root;
     #ui = null;
     #request = null;
+    #asking = null; // the state #request asks about
     #pending = false;
     #advice = null; // the advice shown, to show again when `avoid` changes
     #asked = null; // the state it answers, which drafts are written for
     #details = {}; // the details given for the last draft, some offered again for the next
-    #drafting = new Set(); // the draft requests in flight
+    #drafting = new Map(); // the draft requests in flight, each with a way to send it again
+    #resume = []; // what was being asked when the widget left the page, to ask again when it is back
     #retryTimer = null; // a preset's one automatic retry after a 429, while it waits
     #retriedAlone = false; // whether this preset state has had its automatic retry
 
@@ -482,13 +484,43 @@
         });
         this.#root.append(this.#ui.frame);
       }
+      const resume = this.#resume;
+      this.#resume = [];
       if (this.#preset) this.#schedule();
+      else for (const again of resume) again();
     }
 
+    /*
+     * Taken off the page, perhaps only to be put back at once (a single-page
+     * app's route change): each request in flight is forgotten, then aborted,
+     * so its end says nothing (it did not time out), and the widget is left
+     * ready. Back on the page, a form asks again; a preset asks anew anyway.
+     */
     disconnectedCallback() {
       this.#cancelRetry();
-      this.#request?.abort();
-      for (const request of this.#drafting) request.abort();
+      const request = this.#request;
+      if (request) {
+        const state = this.#asking;
+        this.#request = null;
+        request.abort();
+        this.#ready(this.#ui, this.#ui.results);
+        if (!this.#preset) this.#resume.push(() => this.#advise(state));
+      }
+      for (const [draft, { view, again }] of this.#drafting) {
+        if (view.request !== draft) continue;
+        view.request = null;
+        draft.abort();
+        this.#ready(view, view.output);
+        this.#resume.push(again);
+      }
+    }
+
+    // No longer asking: no status, nothing busy, the buttons pressable.
+    #ready({ status, form, retry }, busy) {
+      status.textContent = "";
+      busy.removeAttribute("aria-busy");
+      form?.querySelector("button[type=submit]").removeAttribute("aria-disabled");
+      retry?.firstChild.removeAttribute("aria-disabled");
     }
 
     attributeChangedCallback(name) {
@@ -793,6 +825,7 @@
       this.#request?.abort();
       const request = new AbortController();
       this.#request = request;
+      this.#asking = state;
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form?.querySelector("button[type=submit]");
       // Inert, not disabled: a disabled button would drop the focus of whoever pressed it.
@@ -836,6 +869,7 @@
       } finally {
         clearTimeout(timer);
         if (this.#request === request) {
+          this.#request = null;
           results.removeAttribute("aria-busy");
           button?.removeAttribute("aria-disabled");
         }
@@ -954,7 +988,7 @@
       view.request?.abort();
       const request = new AbortController();
       view.request = request;
-      this.#drafting.add(request);
+      this.#drafting.set(request, { view, again: () => this.#draft(action, state, view) });
       const timer = setTimeout(() => request.abort(), REQUEST_TIMEOUT_MS);
       const button = form.querySelector("button[type=submit]");
       button.setAttribute("aria-disabled", "true"); // inert, keeping the focus (see #advise)
