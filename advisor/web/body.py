@@ -81,9 +81,10 @@ def raw_json_body(takes_query: bool = True) -> bytes:
         raw = _read_declared(environ["wsgi.input"], length)
     else:
         raw = _read_body()
-    limiter = current_app.extensions.get("advisor_limiter")
-    if limiter is not None and len(raw) > FREE_BODY_BYTES:  # counted by the text limits
-        limiter.charge_text(len(raw))
+    if len(raw) > FREE_BODY_BYTES:  # a long text: counted by the text limits
+        limiter = current_app.extensions.get("advisor_limiter")
+        if limiter is not None:
+            limiter.charge_text(len(raw))
     return raw
 
 

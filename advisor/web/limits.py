@@ -276,9 +276,7 @@ class RateLimits:
             return
         g.rate_limit = counted
         if counted.broken:
-            # Said once, so that the detail and Retry-After give the same number.
-            g.retry_after = max(1, math.ceil(counted.ends - time.time()))
-            raise TooManyRequests(over_limit(counted.limit, g.retry_after))
+            _refuse(counted, over_limit)
 
     def charge_text(self, size: int) -> None:
         """Count the bytes of this request's body past its first `FREE_BODY_BYTES`
@@ -294,8 +292,7 @@ class RateLimits:
         counted = self._count(limits, _client(name), TEXT_BUDGET, cost)
         if counted is not None and counted.broken:
             g.rate_limit = counted
-            g.retry_after = max(1, math.ceil(counted.ends - time.time()))
-            raise TooManyRequests(over_text_limit(counted.limit, g.retry_after))
+            _refuse(counted, over_text_limit)
 
     def _count(self, limits, client: str, endpoint: str, cost: int = 1) -> Counted | None:
         if self.alone:
@@ -357,6 +354,13 @@ class RateLimits:
         if response.status_code == 429:
             headers["Retry-After"] = str(g.retry_after)
         return response
+
+
+def _refuse(counted: Counted, detail) -> None:
+    """A 429 for the broken limit of `counted`, its `detail` and ``Retry-After`` saying
+    the same number of seconds (worked out once, never 0)."""
+    g.retry_after = max(1, math.ceil(counted.ends - time.time()))
+    raise TooManyRequests(detail(counted.limit, g.retry_after))
 
 
 #: The name the text limits are counted under: one budget for every route.
