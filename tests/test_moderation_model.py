@@ -342,8 +342,53 @@ def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, 
             "It is a lie but a good one, I recommend it.",
             True,
         ),
+        # Told as a story the model reads only faintly on its own, then taken up:
+        # the adoption supplies the stance, the model the category.
+        (
+            "My flatmate got her graduate place by slipping the assessor a designer watch.",
+            "Copy her.",
+            True,
+        ),
+        (
+            "My sister got through the panel by telling them she had a rival offer"
+            " that never existed.",
+            "Worth copying.",
+            True,
+        ),
+        ("My old boss got promoted by threatening the director's family.", "Copy him.", True),
+        (
+            "My flatmate got her graduate place by slipping the assessor a designer watch.",
+            "Don't copy her.",
+            False,
+        ),
+        # Taken up by a later clause of the story's own sentence.
+        (
+            "My flatmate got her graduate place by slipping the assessor a designer watch,"
+            " and that's exactly what you should do too.",
+            "",
+            True,
+        ),
+        (
+            "My old boss got promoted by threatening the director's family, and good on him.",
+            "",
+            True,
+        ),
+        (
+            "My flatmate got her graduate place by asking the assessor one sharp question,"
+            " and that's exactly what you should do too.",
+            "",
+            False,
+        ),
         # Taken up, but nothing harmful was told.
         ("I sent a thank-you email the same evening.", "Smart move.", False),
+        ("My cousin wrote down every question they asked while it was fresh.", "Genius.", False),
+        # Taken up, but the sentence taken up only points back.
+        (
+            "Plan: eat breakfast, walk there slowly, drink water, remember I've done this"
+            " before. That's it.",
+            "That's the plan.",
+            False,
+        ),
     ],
 )
 def test_a_story_taken_up_next_is_judged_as_advice(moderator, story, reply, flagged):

@@ -62,6 +62,10 @@ STANCE_EVIDENCE = "model:stance"
 _CLAUSE = re.compile(r"(?:[,;:]|\s-+|\b(?:and|so|but|then)\b)\s*")
 #: A sentence's `reported` before it is looked at.
 _UNSEEN = -1
+#: A sentence taken up as advice tells the categories the model reads in it with its
+#: neighbours at the policy's `confirm` level only if, read alone, it scores at least
+#: this in them.
+_TOLD = 0.1
 #: How many words of a sentence are shown as the evidence of a learned verdict.
 _LEARNED_EVIDENCE = 3
 
@@ -354,15 +358,16 @@ class Moderator:
         return before
 
     def _adopted(self, text: str, norm, sentences: list[_Sentence], opinions: list) -> dict:
-        """Let the harms of the word classes stand, whatever the model reads, in a
-        sentence taken up as advice: by the next sentence's opening ("My uncle got
-        his job by ringing the boss at home every night. That's exactly my plan."),
-        or, where the sentence reports someone else's advice ("my uncle says",
-        "told me to"), by one of its own later clauses or a clause of the next two
-        sentences ("…, and I will do the same", "He has done it for years, so I
-        will try it.").  Told as someone else's, the act reads to the model and to
-        the stance model as a report, but the text recommends it.  The adoption,
-        as evidence, by index."""
+        """Let the harms of the word classes, and the categories the model reads at
+        the `confirm` level, stand in a sentence taken up as advice: by one of its
+        own later clauses ("…, and that's exactly what you should do too") or the
+        next sentence's opening ("My uncle got his job by ringing the boss at home
+        every night. That's exactly my plan."), or, where the sentence reports
+        someone else's advice ("my uncle says", "told me to"), by a clause of the
+        next two sentences as well ("He has done it for years, so I will try
+        it.").  Told as a story or as someone else's, the act reads to the model
+        and to the stance model as a report, but the text recommends it.  The
+        adoption, as evidence, by index."""
         found = {}
         if not self._adoptions:
             return found
@@ -376,13 +381,26 @@ class Moderator:
                 places = [(sentence, reported, True)]
                 places += [(s, 0, True) for s in sentences[index + 1 : index + 3]]
             else:
-                places = [(s, 0, False) for s in sentences[index + 1 : index + 2]]
+                # Its own later clauses ("…, and that's what you should do too"),
+                # then the next sentence's opening.
+                places = [(sentence, 1, True)]
+                places += [(s, 0, False) for s in sentences[index + 1 : index + 2]]
             for place, after, clauses in places:
                 taken = self._taken_up(norm.text, place, after, clauses)
                 if taken:
                     a, b = norm.span(*taken[:2])
                     found[index] = Evidence(a, b, text[a:b], taken[2])
-                    opinions[index] = replace(opinion, confirmed=frozenset(CATEGORIES))
+                    # What the model reads there at the confirm level is the text's
+                    # own advice (the adoption supplies the stance), if the sentence
+                    # read alone says something of it: one that only points back
+                    # ("That's it.") tells nothing.
+                    own = _own(opinion) if opinion.confirmed else {}
+                    told = frozenset(c for c in opinion.confirmed if own[c] >= _TOLD)
+                    if index and self._carries_on(norm.text, sentences[index - 1], sentence):
+                        told = frozenset()
+                    opinions[index] = replace(
+                        opinion, learned=opinion.learned or told, confirmed=frozenset(CATEGORIES)
+                    )
                     break
         return found
 
@@ -755,6 +773,13 @@ def _ordered(found: dict[str, list[Match]], names: Sequence[str]) -> bool:
         key=lambda m: (m.start, m.end, m.name),
     )
     return in_sequence(matches, names)
+
+
+def _own(opinion: _Opinion) -> dict[str, float]:
+    """The model's score of each category for the opinion's sentence read alone."""
+    if isinstance(opinion.scores, TextScores):
+        return dict(zip(CATEGORIES, opinion.scores.own[opinion.index].tolist(), strict=True))
+    return opinion.scores.own
 
 
 def _surest(opinion: _Opinion) -> float:
