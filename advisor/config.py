@@ -204,6 +204,8 @@ _LEAST = {
 #: What a listener (``ADVISOR_BIND``, ``ADVISOR_METRICS_BIND``) may be, in words.
 LISTENER_ALLOWED = "host:port (a port from 1 to 65535) or unix:/path"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What an API key's entry holds, in words.
+_KEY_ENTRY = "(a name of letters, digits, . _ -; the key's SHA-256 in 64 hex digits)"
 #: What each setting may be, in the words of its error message.
 _ALLOWED = {
     **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
@@ -211,9 +213,9 @@ _ALLOWED = {
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
     "api_key_rate_limits": 'limits such as "6000 per minute;600 per second", or empty for none',
     "rate_limit_timeout": "a number of seconds above 0 and at most 60",
-    "api_keys": "NAME:SHA256 entries separated by commas (a name of letters, digits, . _ -; "
-    "the key's SHA-256 in 64 hex digits)",
+    "api_keys": f"NAME:SHA256 entries separated by commas {_KEY_ENTRY}",
     "api_keys_file": "a readable file of NAME:SHA256 lines",
+    "api_keys_file_line": f"one NAME:SHA256 a line {_KEY_ENTRY}, # for a comment",
     "moderate_rate_limits": 'limits such as "120 per minute;10 per second", or empty for none',
     "text_rate_limits": 'limits in bytes such as "250000 per minute", or empty for none',
     "api_key_text_rate_limits": 'limits in bytes such as "2500000 per minute", or empty for none',
@@ -271,23 +273,28 @@ def api_key_hashes(settings: Settings) -> dict[str, str]:
     A malformed entry is an error that says where it is but never repeats it: an
     operator may have pasted a key itself where its hash belongs.
     """
-    entries = [("API_KEYS", part) for part in settings.api_keys.split(",")]
+    entries = [("API_KEYS", "api_keys", part) for part in settings.api_keys.split(",")]
     if settings.api_keys_file:
         try:
             text = Path(settings.api_keys_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise _bad("api_keys_file", settings.api_keys_file) from None
+        except OSError as error:  # the reason tells a missing file from one unreadable
+            raise _bad("api_keys_file", settings.api_keys_file, error.strerror) from None
+        except UnicodeDecodeError:
+            raise _bad("api_keys_file", settings.api_keys_file, "not UTF-8 text") from None
         lines = enumerate(text.splitlines(), 1)
-        entries += [(f"API_KEYS_FILE, line {n},", line.split("#", 1)[0]) for n, line in lines]
+        entries += [
+            (f"API_KEYS_FILE, line {n},", "api_keys_file_line", line.split("#", 1)[0])
+            for n, line in lines
+        ]
     hashes = {}
-    for where, entry in entries:
+    for where, allowed, entry in entries:
         if not entry.strip():
             continue
         name, _, digest = (part.strip() for part in entry.partition(":"))
         digest = digest.lower()
         if not (_KEY_NAME.match(name) and _KEY_HASH.match(digest)) or digest in hashes:
             raise ValueError(
-                f"ADVISOR_{where} is not allowed: use {_ALLOWED['api_keys']}, each key once"
+                f"ADVISOR_{where} is not allowed: use {_ALLOWED[allowed]}, each key once"
             )
         hashes[digest] = name
     return hashes
@@ -359,10 +366,15 @@ def _resolved(host: str) -> frozenset:
     return frozenset(filter(None, (_address(entry[4][0]) for entry in found)))
 
 
-def _bad(name: str, value) -> ValueError:
+def _bad(name: str, value, why: str | None = None) -> ValueError:
+    """The error for a setting that is not allowed: its variable, its value, what it may
+    be and, given one, why this value is not."""
     if name == "rate_limit_storage":  # a Redis address may carry a password
         value = re.sub(r"//[^@/]*@", "//***@", value)
-    return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
+    because = f" ({why})" if why else ""
+    return ValueError(
+        f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}{because}"
+    )
 
 
 #: Engines `default_engine` keeps, by folders and memo size: the most recently used

@@ -368,11 +368,34 @@ def test_a_bad_key_setting_is_one_line_that_never_repeats_a_key(setting, where):
     assert KEY not in str(error.value)
 
 
-def test_a_bad_line_of_the_key_file_is_named(tmp_path):
+READABLE = "='{path}' is not allowed: use a readable file of NAME:SHA256 lines"
+# (name, the key file's bytes, or what it is instead of a file, and what the line says)
+BAD_KEY_FILES = [
+    ("a key for its hash", f"careers:{hash_api_key(KEY)}\n{KEY}\n".encode(), "line 2, is not"),
+    ("a space in a name", b"careers site:" + hash_api_key(KEY).encode(), "use one NAME:SHA256 a"),
+    ("a short hash", b"careers:abc\n", "a line (a name of letters, digits, . _ -; the key's"),
+    ("not UTF-8", b"careers:\xe9", f"{READABLE} (not UTF-8 text)"),
+    ("a folder", "folder", f"{READABLE} (Is a directory)"),
+    ("no file", "missing", f"{READABLE} (No such file or directory)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"), [row[1:] for row in BAD_KEY_FILES], ids=[row[0] for row in BAD_KEY_FILES]
+)
+def test_a_bad_key_file_is_named_with_what_it_must_hold(tmp_path, content, said):
+    # A bad line was told to use "entries separated by commas", as the variable takes
+    # them; a file missing and one unreadable were told apart by nothing.
     path = tmp_path / "keys"
-    path.write_text(f"careers:{hash_api_key(KEY)}\n{KEY}\n")
-    with pytest.raises(ValueError, match="ADVISOR_API_KEYS_FILE, line 2, is not allowed"):
+    if content == "folder":
+        path.mkdir()
+    elif content != "missing":
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="^ADVISOR_API_KEYS_FILE[^\\n]*$") as error:
         Settings(api_keys_file=str(path))
+    assert said.format(path=path) in str(error.value)
+    assert "separated by commas" not in str(error.value)
+    assert KEY not in str(error.value)
 
 
 # --- Redis that fails -------------------------------------------------------
