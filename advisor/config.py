@@ -33,6 +33,7 @@ __all__ = [
     "listener_ok",
     "moderate",
     "packaged",
+    "rate_limit_storage_problem",
     "settings_from_env",
     "unknown_variables",
 ]
@@ -315,6 +316,55 @@ def _storage_ok(uri: str) -> bool:
     return parts.scheme == "redis+unix" and parts.path.startswith("/")
 
 
+def rate_limit_storage_problem(settings: Settings) -> str | None:
+    """What keeps the Redis of ``ADVISOR_RATE_LIMIT_STORAGE`` from counting limits, in
+    words that say what to mend, asked once (as a worker asks, within
+    ``ADVISOR_RATE_LIMIT_TIMEOUT``); None when it answers, or when counts are kept in
+    memory or no limit is counted.
+
+    Workers only tell whether it answers (``/health/ready``: ``unreachable``): a
+    wrong password looked as a Redis that was down.
+    """
+    uri = settings.rate_limit_storage
+    keyed = (settings.api_keys or settings.api_keys_file) and settings.api_key_rate_limits
+    if uri.startswith("memory://") or not (settings.rate_limits or keyed):
+        return None
+    import redis  # only where Redis is named
+
+    timeout = settings.rate_limit_timeout
+    try:
+        client = redis.Redis.from_url(
+            uri.replace("redis+unix://", "unix://", 1),  # as the limits library reads it
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=None,
+        )
+        with client:
+            client.ping()
+    except redis.AuthenticationError as error:
+        if "invalid" in str(error) or "WRONGPASS" in str(error):
+            why = "Redis refused the password: the URL's must be Redis's own (requirepass)"
+        else:
+            why = "Redis asks for a password: give it in the URL (redis://:PASSWORD@host:6379/0)"
+    except redis.TimeoutError as error:
+        why = (
+            f"no answer within {timeout:g} s (ADVISOR_RATE_LIMIT_TIMEOUT): {error} "
+            "(a firewall dropping packets, or rediss:// to a Redis without TLS)"
+        )
+    except redis.ResponseError as error:
+        why = f"Redis refused to set the connection up: {error}"
+        if "DB index" in str(error):
+            why += " (a Redis has databases 0 to 15 unless its `databases` setting says more)"
+    except redis.RedisError as error:  # refused, no such host or socket
+        why = str(error)
+    else:
+        return None
+    return (
+        f"rate-limit storage {_without_password(uri)} does not count limits: {why}; "
+        "until it does, each worker counts limits alone"
+    )
+
+
 def listener_matches(bind: str, local) -> bool:
     """Whether a connection whose local address is `local` (``getsockname()``)
     came in through the listener `bind` (``host:port`` or ``unix:path``).
@@ -366,11 +416,17 @@ def _resolved(host: str) -> frozenset:
     return frozenset(filter(None, (_address(entry[4][0]) for entry in found)))
 
 
+def _without_password(uri: str) -> str:
+    """A Redis address as it may be shown: whatever it holds before an ``@`` may be
+    a password."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
+
+
 def _bad(name: str, value, why: str | None = None) -> ValueError:
     """The error for a setting that is not allowed: its variable, its value, what it may
     be and, given one, why this value is not."""
-    if name == "rate_limit_storage":  # a Redis address may carry a password
-        value = re.sub(r"//[^@/]*@", "//***@", value)
+    if name == "rate_limit_storage":
+        value = _without_password(value)
     because = f" ({why})" if why else ""
     return ValueError(
         f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}{because}"

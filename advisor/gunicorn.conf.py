@@ -66,7 +66,7 @@ def on_starting(server):
     stale counts."""
     from advisor import DataError, Settings, snapshot
     from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls
-    from advisor.config import data_folders, unknown_variables
+    from advisor.config import data_folders, rate_limit_storage_problem, unknown_variables
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     try:  # every setting is checked here, once, before any worker starts
@@ -82,6 +82,10 @@ def on_starting(server):
         raise SystemExit(2) from None
     for name in unknown_variables():  # a misspelt one was refused above, by Settings
         server.log.warning("%s is not a setting of the service: ignored", name)
+    # The workers fail open on a Redis that does not answer; say once here why it does not.
+    storage_problem = rate_limit_storage_problem(settings)
+    if storage_problem:
+        server.log.warning("%s", storage_problem)
     # Only the count files of a run before (prometheus_client's *.db): the folder may
     # be the operator's, holding other files.
     for stale in glob.glob(os.path.join(glob.escape(metrics), "*.db")):
