@@ -95,12 +95,30 @@ def on_starting(server):
     _prepare_regions(server, settings.engine_memo, snapshots.current)
 
 
+#: The exit status of a master that stopped rather than reload onto other code: not
+#: 2 (a start refused), so that the systemd unit starts it again at once, on that code.
+RESTART_FOR_NEW_CODE = 75  # EX_TEMPFAIL
+
+
 def on_reload(server):
     """On SIGHUP, move to the changed rules and content only if they are valid, and
-    keep the old workers serving until new ones are ready."""
+    keep the old workers serving until new ones are ready. Code on disk other than
+    the master's (a release installed since it started) stops the master instead:
+    the new workers would run the new code's files beside its modules."""
+    from gunicorn.errors import HaltServer
+
     from advisor import Settings, _handover, snapshot
 
     snapshots = snapshot.reopen()  # those on_starting began, from the root it named
+    # A master from before this check runs code other than this file's, by definition.
+    if getattr(snapshots, "code_changed", lambda: True)():
+        reason = (
+            "reload refused: the code on disk is not the code this instance started with "
+            "(a release installed since?), and a reload moves only to changed rules and "
+            f"content; stopping with status {RESTART_FOR_NEW_CODE} to be started again on "
+            "it. After installing a release, restart each instance in turn"
+        )
+        raise HaltServer(reason, RESTART_FOR_NEW_CODE)  # gunicorn logs it: "Reason: …"
     try:
         snapshots.take()
     except Exception as error:  # whatever breaks, the master keeps the last good snapshot
