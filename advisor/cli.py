@@ -261,6 +261,14 @@ def _details(pairs: list[str]) -> dict:
         raise UsageError(describe_errors(ValidationError({"details": error.messages}))) from error
 
 
+#: What a draft is and whom it is for, by its channel, in the widget's words.
+DRAFT_HEADS = {
+    "email": "An email to the {}",
+    "linkedin": "A LinkedIn connection note to the {}",
+    "phone": "Talking points for your call to the {}",
+}
+
+
 def _draft(args) -> int:
     state = _state(args.state)
     details = _details(args.detail)
@@ -274,7 +282,7 @@ def _draft(args) -> int:
     if args.json:
         _print_json(body)
         return 0
-    print(f"{body['channel'].capitalize()} to the {body['recipient']}  [{body['variant']}]")
+    print(f"{DRAFT_HEADS[body['channel']].format(body['recipient'])}  [{body['variant']}]")
     if "subject" in body:
         print(f"Subject: {body['subject']}")
     print(f"\n{body['body']}\n")

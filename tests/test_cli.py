@@ -569,3 +569,28 @@ def test_serve_refuses_options_gunicorn_cannot_serve_with(monkeypatch, capsys, o
         main(["serve", *options])
     assert stopped.value.code == 2
     assert said in capsys.readouterr().err
+
+
+AGENCY = {"stage": "after", "hours_since": 2, "via_agency": True}
+# (action, the first line of its draft): what it is and whom it is for, in the widget's words.
+DRAFT_HEADS = [
+    ("send-thank-you", "An email to the interviewer  [thank-interviewer]"),
+    ("connect-on-linkedin", "A LinkedIn connection note to the interviewer  [connection-note]"),
+    ("call-recruiter", "Talking points for your call to the consultant  [debrief]"),
+]
+
+
+@pytest.mark.parametrize(("action", "head"), DRAFT_HEADS, ids=[a for a, _ in DRAFT_HEADS])
+def test_a_draft_says_what_it_is_and_whom_it_is_for(tmp_path, capsys, action, head):
+    # It read "Linkedin to the interviewer" and "Phone to the consultant".
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(AGENCY))
+    assert main(["draft", action, str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == head
+
+
+def test_every_channel_of_a_draft_has_its_words():
+    from advisor.cli import DRAFT_HEADS as heads
+    from advisor.drafts import CHANNELS
+
+    assert set(heads) == set(CHANNELS)
