@@ -328,9 +328,13 @@ def _serve(args) -> int:
             else:
                 instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
             raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
-    options = ["--bind", args.bind] if args.bind else []
-    options += ["--workers", str(args.workers)] if args.workers is not None else []
-    argv = gunicorn_command(*options)
+    # As the settings they stand for, not as gunicorn's options: its --bind would replace
+    # every listener of the packaged settings, /metrics's (ADVISOR_METRICS_BIND) too.
+    if args.bind:
+        os.environ["ADVISOR_BIND"] = args.bind
+    if args.workers is not None:
+        os.environ["ADVISOR_WORKERS"] = str(args.workers)
+    argv = gunicorn_command()
     os.execv(argv[0], argv)
     return 0
 

@@ -226,11 +226,12 @@ def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_pa
 
     from .live import free_port
 
-    port = free_port()
+    port, metrics = free_port(), free_port()
     script = shutil.which("advisor", path=str(Path(sys.executable).parent))
     process = subprocess.Popen(
         [script, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=tmp_path,
+        env={**os.environ, "ADVISOR_METRICS_BIND": f"127.0.0.1:{metrics}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -244,6 +245,9 @@ def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_pa
                 time.sleep(0.1)
         else:
             pytest.fail("advisor serve did not answer")
+        # --bind replaced every listener of the settings: /metrics was served nowhere.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics") as answer:
+            assert b"advisor_ruleset_info" in answer.read()
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -557,6 +561,37 @@ BAD_SERVE_OPTIONS = [
     (["--workers", "-2"], "argument --workers: '-2' is not allowed"),
     (["--workers", "four"], "argument --workers: 'four' is not allowed"),
 ]
+
+
+# (`advisor serve` options, the settings they give the packaged gunicorn settings)
+SERVE_OPTIONS = [
+    ([], {}),
+    (["--bind", "127.0.0.1:8080"], {"ADVISOR_BIND": "127.0.0.1:8080"}),
+    (["--workers", "3"], {"ADVISOR_WORKERS": "3"}),
+    (["--bind", "unix:/tmp/a.sock", "--workers", "1"], {"ADVISOR_BIND": "unix:/tmp/a.sock"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "settings"), SERVE_OPTIONS, ids=[" ".join(o) or "none" for o, _ in SERVE_OPTIONS]
+)
+def test_serve_gives_its_options_as_the_settings_they_stand_for(monkeypatch, options, settings):
+    # Passed on as gunicorn's own --bind, an address replaced every listener of the
+    # packaged settings: ADVISOR_METRICS_BIND's too, so /metrics was served nowhere.
+    environ = {k: v for k, v in os.environ.items() if k not in ("ADVISOR_BIND", "ADVISOR_WORKERS")}
+    monkeypatch.setattr(os, "environ", environ)
+    served = []
+    monkeypatch.setattr("advisor.cli._in_use", lambda bind: False)  # binds no socket here
+    monkeypatch.setattr(os, "execv", lambda path, argv: served.append(argv))
+    assert main(["serve", *options]) == 0
+    ((*command, app),) = served
+    assert app == "advisor.wsgi:app"
+    assert "--bind" not in command
+    assert "--workers" not in command
+    assert {k: v for k, v in environ.items() if k in ("ADVISOR_BIND", "ADVISOR_WORKERS")} == {
+        **settings,
+        **({"ADVISOR_WORKERS": "1"} if "1" in options else {}),
+    }
 
 
 @pytest.mark.parametrize(
