@@ -31,6 +31,7 @@ __all__ = [
     "evaluate",
     "hash_api_key",
     "listener_ok",
+    "listeners_overlap",
     "moderate",
     "packaged",
     "rate_limit_storage_problem",
@@ -393,6 +394,22 @@ def listener_matches(bind: str, local) -> bool:
         return address.is_loopback
     wanted = _address(host)
     return address == wanted if wanted is not None else address in _resolved(host)
+
+
+def listeners_overlap(one: str, other: str) -> bool:
+    """Whether the listeners `one` and `other` (``host:port`` or ``unix:path``) would
+    take the same address: one socket path, or one port (not 0, any free one) on hosts
+    that share an address (``0.0.0.0``, ``::`` or an empty host sharing every one)."""
+    if one.startswith("unix:") or other.startswith("unix:"):
+        return one == other
+    (host, _, port), (other_host, _, other_port) = one.rpartition(":"), other.rpartition(":")
+    if int(port) != int(other_port) or int(port) == 0:
+        return False
+    hosts = [h.removeprefix("[").removesuffix("]") for h in (host, other_host)]
+    if {"", "::", "0.0.0.0"} & set(hosts):
+        return True
+    one_found, other_found = ({_address(h)} - {None} or _resolved(h) for h in hosts)
+    return bool(one_found & other_found)
 
 
 def _address(text) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -65,7 +65,7 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls
+    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls, usable_listeners
     from advisor.config import data_folders, rate_limit_storage_problem, unknown_variables
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -74,6 +74,7 @@ def on_starting(server):
         settings = Settings.from_env()
         client_timeout()
         refuse_tls(server.cfg)
+        usable_listeners(*bind)
         data_folders(settings)
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
