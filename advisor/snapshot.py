@@ -115,8 +115,13 @@ class Snapshots:
         return target
 
     def code_changed(self) -> bool:
-        """Whether the package's code on disk is not the code the master started with."""
-        return (self.root / _CODE).read_text() != code_fingerprint()
+        """Whether the package's code on disk is not the code the master started with;
+        False when that cannot be told (the fingerprint removed behind its back)."""
+        try:
+            started = (self.root / _CODE).read_text()
+        except OSError:
+            return False
+        return started != code_fingerprint()
 
     def environment(self) -> dict[str, str]:
         """The variables that point a worker at the current snapshot."""

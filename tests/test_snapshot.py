@@ -159,3 +159,5 @@ def test_the_snapshots_say_whether_the_code_on_disk_is_the_masters(snapshots, mo
     assert not reopen({"ADVISOR_SNAPSHOTS": str(snapshots.root)}).code_changed()
     monkeypatch.setattr("advisor.snapshot.code_fingerprint", lambda: "another release")
     assert snapshots.code_changed()
+    (snapshots.root / "code").unlink()  # removed behind the master's back: cannot be told
+    assert not snapshots.code_changed()
