@@ -58,7 +58,7 @@ from gunicorn.http import errors as _errors
 from gunicorn.workers.ggevent import GeventWorker
 
 from ._logs import JsonFormatter, logged_path
-from .config import LISTENER_ALLOWED, listener_ok
+from .config import LISTENER_ALLOWED, listener_ok, listeners_overlap
 
 __all__ = [
     "Logger",
@@ -70,6 +70,7 @@ __all__ = [
     "metrics_folder",
     "problem_of",
     "refuse_tls",
+    "usable_listeners",
     "whole_number",
 ]
 
@@ -145,6 +146,29 @@ def metrics_folder(folder: str) -> None:
             f"ADVISOR_METRICS_DIR={folder!r} is not allowed: use a folder the service can "
             f"create and write, with {METRICS_ROOM >> 20} MiB free ({error.strerror})"
         ) from None
+
+
+def usable_listeners(api: str, metrics: str = "") -> None:
+    """Raise ValueError of one line naming the variable when a listener could never
+    be listened on, rather than leave it to gunicorn's five tries (exit status 1,
+    which the systemd unit starts again forever): the metrics listener on the API's
+    own address, or a socket in a folder missing or that this user cannot write.
+    An address merely in use is left to gunicorn: it may be freed."""
+    for variable, bind in (("ADVISOR_BIND", api), ("ADVISOR_METRICS_BIND", metrics)):
+        if bind.startswith("unix:"):
+            folder = os.path.dirname(bind.removeprefix("unix:")) or "."
+            if not os.path.isdir(folder):
+                why = f"its folder {folder} does not exist"
+            elif not os.access(folder, os.W_OK | os.X_OK):
+                why = f"its folder {folder} cannot be written by this user"
+            else:
+                continue
+            raise ValueError(f"{variable}={bind!r} is not allowed: {why}")
+    if metrics and listeners_overlap(api, metrics):
+        raise ValueError(
+            f"ADVISOR_METRICS_BIND={metrics!r} is not allowed: it takes ADVISOR_BIND's "
+            f"address ({api}); /metrics needs a listener of its own, e.g. 127.0.0.1:9464"
+        )
 
 
 def client_timeout(environ=os.environ) -> float:

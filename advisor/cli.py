@@ -1,7 +1,8 @@
 """The `advisor` command: serve, advise, draft, moderate, and check or explain rules.
 
-Exit status: 0 success, 1 a check failed or a text was flagged, 2 bad input,
-141 the reader of the output stopped reading (as a filter killed by SIGPIPE).
+Exit status: 0 success, 1 a text flagged (`moderate`) or a check failed (`rules
+check`), 2 bad input, 141 the reader of the output stopped reading (as a filter
+killed by SIGPIPE); each command's help says its own (`EXIT_STATUS`).
 """
 
 from __future__ import annotations
@@ -62,17 +63,29 @@ def _settings() -> Settings:
 
 
 def _read(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+    """The text of the file `name`, or of standard input for ``-``: UTF-8 either way,
+    whatever the locale, so that piping a file in reads what naming it reads."""
     try:
-        with open(name, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {name}: {error}") from error
+        if name == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {name}: {error.strerror or error}") from error
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): "
+            "save it as UTF-8"
+        ) from None
 
 
 def _state(name: str) -> InterviewState:
     text = _read(name)
+    if not text.strip():
+        raise UsageError(f"{name}: is empty: give the interview state as a JSON object")
     if text.startswith("\ufeff"):  # as some editors save UTF-8; the parser's words name Python
         raise UsageError(
             f"{name}: starts with a byte order mark (U+FEFF), which a state must not carry: "
@@ -248,6 +261,14 @@ def _details(pairs: list[str]) -> dict:
         raise UsageError(describe_errors(ValidationError({"details": error.messages}))) from error
 
 
+#: What a draft is and whom it is for, by its channel, in the widget's words.
+DRAFT_HEADS = {
+    "email": "An email to the {}",
+    "linkedin": "A LinkedIn connection note to the {}",
+    "phone": "Talking points for your call to the {}",
+}
+
+
 def _draft(args) -> int:
     state = _state(args.state)
     details = _details(args.detail)
@@ -261,7 +282,7 @@ def _draft(args) -> int:
     if args.json:
         _print_json(body)
         return 0
-    print(f"{body['channel'].capitalize()} to the {body['recipient']}  [{body['variant']}]")
+    print(f"{DRAFT_HEADS[body['channel']].format(body['recipient'])}  [{body['variant']}]")
     if "subject" in body:
         print(f"Subject: {body['subject']}")
     print(f"\n{body['body']}\n")
@@ -307,9 +328,13 @@ def _serve(args) -> int:
             else:
                 instead = "serve on another, e.g. ADVISOR_BIND=127.0.0.1:8080 make run"
             raise UsageError(f"{bind} is in use: stop what listens there, or {instead}")
-    options = ["--bind", args.bind] if args.bind else []
-    options += ["--workers", str(args.workers)] if args.workers is not None else []
-    argv = gunicorn_command(*options)
+    # As the settings they stand for, not as gunicorn's options: its --bind would replace
+    # every listener of the packaged settings, /metrics's (ADVISOR_METRICS_BIND) too.
+    if args.bind:
+        os.environ["ADVISOR_BIND"] = args.bind
+    if args.workers is not None:
+        os.environ["ADVISOR_WORKERS"] = str(args.workers)
+    argv = gunicorn_command()
     os.execv(argv[0], argv)
     return 0
 
@@ -340,16 +365,39 @@ STATE_HELP = (
     "the interview state as JSON, as POST /v1/advice takes it: "
     "a file, or - to read it from standard input"
 )
-#: Below the options of every subcommand's help.
-EXIT_STATUS = (
-    "exit status: 0 success, 1 a check failed or a text was flagged,\n"
-    "2 bad input or a broken rule or content file"
-)
+#: Bad input, as every command but `serve` says it (exit status 2).
+BAD_INPUT = "2 bad input or a broken rule or content file"
+#: What each command's exit status means, below the options of its help: a script
+#: tells success from a flagged text or a failed check by it, so each says its own.
+EXIT_STATUS = {
+    "advisor": "0 success; 1 moderate flagged a sentence, or rules check found a failing "
+    f"case\nor a rule or action uncovered; {BAD_INPUT}",
+    "serve": "0 stopped (Ctrl+C, SIGTERM); 2 a setting, an address in use, or a broken\n"
+    "rule or content file, refused at start; 1 gunicorn's own refusals (an address\n"
+    "it cannot listen on, an access log it cannot write); 75 a reload (SIGHUP) that\n"
+    "found the code changed since the start: serve again to run the new code",
+    "advise": "0 success, a plan rejected too (its verdict is printed under\n"
+    f'"Your plans", or in "plans" with --json); {BAD_INPUT}',
+    "moderate": f"0 nothing flagged; 1 a sentence flagged;\n{BAD_INPUT}",
+    "draft": "0 success; 2 bad input (a detail the moderation screen refuses too)\n"
+    "or a broken rule or content file",
+    "rules": "0 success; 1 rules check found a failing case or a rule or action\n"
+    f"uncovered; {BAD_INPUT}",
+    "check": "0 every case passes and covers every rule and action; 1 a case failed\n"
+    f"(FAIL), or a rule or action no case covers (UNCOVERED); {BAD_INPUT}",
+    "explain": f"0 success; {BAD_INPUT}",
+}
+
+
+def _exit_status(command: str) -> str:
+    return f"exit status: {EXIT_STATUS[command]}"
 
 
 def _command(commands, name: str, summary: str, example: str | None = None):
-    """A subcommand whose help says what it does and, given one, shows an example."""
-    epilog = f"example:\n  {example}\n\n{EXIT_STATUS}" if example else EXIT_STATUS
+    """A subcommand whose help says what it does, shows an example when given one, and
+    says what its exit status means."""
+    epilog = _exit_status(name)
+    epilog = f"example:\n  {example}\n\n{epilog}" if example else epilog
     return commands.add_parser(
         name,
         help=summary,
@@ -363,7 +411,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
         description=__doc__.splitlines()[0],
-        epilog=f"'advisor COMMAND --help' says more about each.\n\n{EXIT_STATUS}",
+        epilog=f"'advisor COMMAND --help' says more about each.\n\n{_exit_status('advisor')}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)

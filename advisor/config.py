@@ -31,8 +31,10 @@ __all__ = [
     "evaluate",
     "hash_api_key",
     "listener_ok",
+    "listeners_overlap",
     "moderate",
     "packaged",
+    "rate_limit_storage_problem",
     "settings_from_env",
     "unknown_variables",
 ]
@@ -204,6 +206,8 @@ _LEAST = {
 #: What a listener (``ADVISOR_BIND``, ``ADVISOR_METRICS_BIND``) may be, in words.
 LISTENER_ALLOWED = "host:port (a port from 1 to 65535) or unix:/path"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: What an API key's entry holds, in words.
+_KEY_ENTRY = "(a name of letters, digits, . _ -; the key's SHA-256 in 64 hex digits)"
 #: What each setting may be, in the words of its error message.
 _ALLOWED = {
     **{name: f"a whole number of at least {least}" for name, least in _LEAST.items()},
@@ -211,9 +215,9 @@ _ALLOWED = {
     "rate_limits": 'limits such as "600 per minute;60 per second", or empty for none',
     "api_key_rate_limits": 'limits such as "6000 per minute;600 per second", or empty for none',
     "rate_limit_timeout": "a number of seconds above 0 and at most 60",
-    "api_keys": "NAME:SHA256 entries separated by commas (a name of letters, digits, . _ -; "
-    "the key's SHA-256 in 64 hex digits)",
+    "api_keys": f"NAME:SHA256 entries separated by commas {_KEY_ENTRY}",
     "api_keys_file": "a readable file of NAME:SHA256 lines",
+    "api_keys_file_line": f"one NAME:SHA256 a line {_KEY_ENTRY}, # for a comment",
     "moderate_rate_limits": 'limits such as "120 per minute;10 per second", or empty for none',
     "text_rate_limits": 'limits in bytes such as "250000 per minute", or empty for none',
     "api_key_text_rate_limits": 'limits in bytes such as "2500000 per minute", or empty for none',
@@ -271,23 +275,28 @@ def api_key_hashes(settings: Settings) -> dict[str, str]:
     A malformed entry is an error that says where it is but never repeats it: an
     operator may have pasted a key itself where its hash belongs.
     """
-    entries = [("API_KEYS", part) for part in settings.api_keys.split(",")]
+    entries = [("API_KEYS", "api_keys", part) for part in settings.api_keys.split(",")]
     if settings.api_keys_file:
         try:
             text = Path(settings.api_keys_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise _bad("api_keys_file", settings.api_keys_file) from None
+        except OSError as error:  # the reason tells a missing file from one unreadable
+            raise _bad("api_keys_file", settings.api_keys_file, error.strerror) from None
+        except UnicodeDecodeError:
+            raise _bad("api_keys_file", settings.api_keys_file, "not UTF-8 text") from None
         lines = enumerate(text.splitlines(), 1)
-        entries += [(f"API_KEYS_FILE, line {n},", line.split("#", 1)[0]) for n, line in lines]
+        entries += [
+            (f"API_KEYS_FILE, line {n},", "api_keys_file_line", line.split("#", 1)[0])
+            for n, line in lines
+        ]
     hashes = {}
-    for where, entry in entries:
+    for where, allowed, entry in entries:
         if not entry.strip():
             continue
         name, _, digest = (part.strip() for part in entry.partition(":"))
         digest = digest.lower()
         if not (_KEY_NAME.match(name) and _KEY_HASH.match(digest)) or digest in hashes:
             raise ValueError(
-                f"ADVISOR_{where} is not allowed: use {_ALLOWED['api_keys']}, each key once"
+                f"ADVISOR_{where} is not allowed: use {_ALLOWED[allowed]}, each key once"
             )
         hashes[digest] = name
     return hashes
@@ -306,6 +315,55 @@ def _storage_ok(uri: str) -> bool:
     if parts.scheme in ("redis", "rediss"):
         return bool(parts.hostname) and (parts.path in ("", "/") or parts.path[1:].isdigit())
     return parts.scheme == "redis+unix" and parts.path.startswith("/")
+
+
+def rate_limit_storage_problem(settings: Settings) -> str | None:
+    """What keeps the Redis of ``ADVISOR_RATE_LIMIT_STORAGE`` from counting limits, in
+    words that say what to mend, asked once (as a worker asks, within
+    ``ADVISOR_RATE_LIMIT_TIMEOUT``); None when it answers, or when counts are kept in
+    memory or no limit is counted.
+
+    Workers only tell whether it answers (``/health/ready``: ``unreachable``): a
+    wrong password looked as a Redis that was down.
+    """
+    uri = settings.rate_limit_storage
+    keyed = (settings.api_keys or settings.api_keys_file) and settings.api_key_rate_limits
+    if uri.startswith("memory://") or not (settings.rate_limits or keyed):
+        return None
+    import redis  # only where Redis is named
+
+    timeout = settings.rate_limit_timeout
+    try:
+        client = redis.Redis.from_url(
+            uri.replace("redis+unix://", "unix://", 1),  # as the limits library reads it
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=None,
+        )
+        with client:
+            client.ping()
+    except redis.AuthenticationError as error:
+        if "invalid" in str(error) or "WRONGPASS" in str(error):
+            why = "Redis refused the password: the URL's must be Redis's own (requirepass)"
+        else:
+            why = "Redis asks for a password: give it in the URL (redis://:PASSWORD@host:6379/0)"
+    except redis.TimeoutError as error:
+        why = (
+            f"no answer within {timeout:g} s (ADVISOR_RATE_LIMIT_TIMEOUT): {error} "
+            "(a firewall dropping packets, or rediss:// to a Redis without TLS)"
+        )
+    except redis.ResponseError as error:
+        why = f"Redis refused to set the connection up: {error}"
+        if "DB index" in str(error):
+            why += " (a Redis has databases 0 to 15 unless its `databases` setting says more)"
+    except redis.RedisError as error:  # refused, no such host or socket
+        why = str(error)
+    else:
+        return None
+    return (
+        f"rate-limit storage {_without_password(uri)} does not count limits: {why}; "
+        "until it does, each worker counts limits alone"
+    )
 
 
 def listener_matches(bind: str, local) -> bool:
@@ -338,6 +396,22 @@ def listener_matches(bind: str, local) -> bool:
     return address == wanted if wanted is not None else address in _resolved(host)
 
 
+def listeners_overlap(one: str, other: str) -> bool:
+    """Whether the listeners `one` and `other` (``host:port`` or ``unix:path``) would
+    take the same address: one socket path, or one port (not 0, any free one) on hosts
+    that share an address (``0.0.0.0``, ``::`` or an empty host sharing every one)."""
+    if one.startswith("unix:") or other.startswith("unix:"):
+        return one == other
+    (host, _, port), (other_host, _, other_port) = one.rpartition(":"), other.rpartition(":")
+    if int(port) != int(other_port) or int(port) == 0:
+        return False
+    hosts = [h.removeprefix("[").removesuffix("]") for h in (host, other_host)]
+    if {"", "::", "0.0.0.0"} & set(hosts):
+        return True
+    one_found, other_found = ({_address(h)} - {None} or _resolved(h) for h in hosts)
+    return bool(one_found & other_found)
+
+
 def _address(text) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The IP address `text` names (an IPv4-mapped one as IPv4), or None."""
     try:
@@ -359,10 +433,21 @@ def _resolved(host: str) -> frozenset:
     return frozenset(filter(None, (_address(entry[4][0]) for entry in found)))
 
 
-def _bad(name: str, value) -> ValueError:
-    if name == "rate_limit_storage":  # a Redis address may carry a password
-        value = re.sub(r"//[^@/]*@", "//***@", value)
-    return ValueError(f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}")
+def _without_password(uri: str) -> str:
+    """A Redis address as it may be shown: whatever it holds before an ``@`` may be
+    a password."""
+    return re.sub(r"//[^@/]*@", "//***@", uri)
+
+
+def _bad(name: str, value, why: str | None = None) -> ValueError:
+    """The error for a setting that is not allowed: its variable, its value, what it may
+    be and, given one, why this value is not."""
+    if name == "rate_limit_storage":
+        value = _without_password(value)
+    because = f" ({why})" if why else ""
+    return ValueError(
+        f"ADVISOR_{name.upper()}={value!r} is not allowed: use {_ALLOWED[name]}{because}"
+    )
 
 
 #: Engines `default_engine` keeps, by folders and memo size: the most recently used

@@ -65,8 +65,8 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls
-    from advisor.config import data_folders, unknown_variables
+    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls, usable_listeners
+    from advisor.config import data_folders, rate_limit_storage_problem, unknown_variables
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     try:  # every setting is checked here, once, before any worker starts
@@ -74,6 +74,7 @@ def on_starting(server):
         settings = Settings.from_env()
         client_timeout()
         refuse_tls(server.cfg)
+        usable_listeners(*bind)
         data_folders(settings)
         snapshots = snapshot.start(settings.rules_dir, settings.content_dir)
     except (ValueError, DataError) as error:
@@ -82,6 +83,10 @@ def on_starting(server):
         raise SystemExit(2) from None
     for name in unknown_variables():  # a misspelt one was refused above, by Settings
         server.log.warning("%s is not a setting of the service: ignored", name)
+    # The workers fail open on a Redis that does not answer; say once here why it does not.
+    storage_problem = rate_limit_storage_problem(settings)
+    if storage_problem:
+        server.log.warning("%s", storage_problem)
     # Only the count files of a run before (prometheus_client's *.db): the folder may
     # be the operator's, holding other files.
     for stale in glob.glob(os.path.join(glob.escape(metrics), "*.db")):
@@ -91,12 +96,30 @@ def on_starting(server):
     _prepare_regions(server, settings.engine_memo, snapshots.current)
 
 
+#: The exit status of a master that stopped rather than reload onto other code: not
+#: 2 (a start refused), so that the systemd unit starts it again at once, on that code.
+RESTART_FOR_NEW_CODE = 75  # EX_TEMPFAIL
+
+
 def on_reload(server):
     """On SIGHUP, move to the changed rules and content only if they are valid, and
-    keep the old workers serving until new ones are ready."""
+    keep the old workers serving until new ones are ready. Code on disk other than
+    the master's (a release installed since it started) stops the master instead:
+    the new workers would run the new code's files beside its modules."""
+    from gunicorn.errors import HaltServer
+
     from advisor import Settings, _handover, snapshot
 
     snapshots = snapshot.reopen()  # those on_starting began, from the root it named
+    # A master from before this check runs code other than this file's, by definition.
+    if getattr(snapshots, "code_changed", lambda: True)():
+        reason = (
+            "reload refused: the code on disk is not the code this instance started with "
+            "(a release installed since?), and a reload moves only to changed rules and "
+            f"content; stopping with status {RESTART_FOR_NEW_CODE} to be started again on "
+            "it. After installing a release, restart each instance in turn"
+        )
+        raise HaltServer(reason, RESTART_FOR_NEW_CODE)  # gunicorn logs it: "Reason: …"
     try:
         snapshots.take()
     except Exception as error:  # whatever breaks, the master keeps the last good snapshot

@@ -8,6 +8,13 @@ or truncated while a reload runs therefore never reaches a worker unchecked:
 either the copy holds it and is refused, or it does not. A refused change is
 logged and workers keep booting from the last good snapshot.
 
+A reload moves to changed rules and content, never to changed code: the
+master, whose code is in memory, forks the new workers, which read the rest of
+it from disk. So the root also keeps a fingerprint of the package's code as the
+master started (`code_fingerprint`); a reload that finds other code on disk (a
+release installed since) is refused by stopping the master, to be started
+again on the new code (`Snapshots.code_changed`).
+
 A snapshot is never written after it is promoted. Should a worker still fail
 to load one (a folder removed behind the service's back, a full disk), it
 falls back to the newest earlier good snapshot (`load_engine`), so a broken
@@ -16,6 +23,7 @@ snapshot never stops a worker from booting nor the master from running.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -29,12 +37,15 @@ from .config import Settings, default_engine
 from .drafts import Drafts, load_drafts
 from .engine import Engine
 
-__all__ = ["ROOT_VARIABLE", "Snapshots", "load_engine", "reopen", "start"]
+__all__ = ["ROOT_VARIABLE", "Snapshots", "code_fingerprint", "load_engine", "reopen", "start"]
 
 #: Where the master keeps its snapshots; workers read it from their environment.
 ROOT_VARIABLE = "ADVISOR_SNAPSHOTS"
 _PROMOTED = "ready"  # the name of a promoted snapshot's marker file
 _SOURCES = "sources"  # the file of a root naming the folders snapshotted
+_CODE = "code"  # the file of a root holding the fingerprint of the code the master runs
+#: The package whose code a reload cannot change.
+PACKAGE = Path(__file__).resolve().parent
 
 _log = logging.getLogger("gunicorn.error")
 
@@ -52,6 +63,7 @@ class Snapshots:
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="advisor-snapshots-"))
             (root / _SOURCES).write_text(f"{self.rules_dir}\n{self.content_dir}\n")
+            (root / _CODE).write_text(code_fingerprint())
         self.root = root
         self.keep = keep
         promoted = _promoted(root)
@@ -102,6 +114,15 @@ class Snapshots:
             shutil.rmtree(old, ignore_errors=True)
         return target
 
+    def code_changed(self) -> bool:
+        """Whether the package's code on disk is not the code the master started with;
+        False when that cannot be told (the fingerprint removed behind its back)."""
+        try:
+            started = (self.root / _CODE).read_text()
+        except OSError:
+            return False
+        return started != code_fingerprint()
+
     def environment(self) -> dict[str, str]:
         """The variables that point a worker at the current snapshot."""
         return {
@@ -112,6 +133,16 @@ class Snapshots:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """The SHA-256 of every Python file of `package`, with its path: another release
+    installed, or any edit of the code, changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package)}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _promoted(root: Path) -> list[Path]:

@@ -1,5 +1,6 @@
 """The `advisor` command, run in-process and as a console script."""
 
+import io
 import json
 import os
 import shutil
@@ -72,8 +73,13 @@ def test_advise_json_matches_the_api(state_file, capsys, client):
     assert printed["avoid"] == served["avoid"]
 
 
+def _stdin(monkeypatch, data: bytes, encoding: str = "utf-8", errors: str = "strict") -> None:
+    """Standard input holding `data`, decoded as Python decodes it under some locale."""
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding, errors))
+
+
 def test_advise_reads_stdin(monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO('{"stage": "closing"}'))
+    _stdin(monkeypatch, b'{"stage": "closing"}')
     assert main(["advise", "-", "--json"]) == 0
     ids = [a["id"] for a in json.loads(capsys.readouterr().out)["actions"]]
     assert ids == ["ask-next-steps", "ask-your-questions"]
@@ -99,7 +105,71 @@ def test_bad_state_exits_2_naming_the_problem(tmp_path, capsys, content, message
 
 def test_missing_file_exits_2(tmp_path, capsys):
     assert main(["advise", str(tmp_path / "none.json")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "none.json: No such file or directory" in capsys.readouterr().err
+
+
+# (command, the bytes given it, exit status, what it says): the same whether the bytes
+# are in a file named on the command line or piped to standard input ("-").
+READ_THE_SAME = [
+    (["moderate"], b"Three pints, then drive home.", 1, "FLAGGED [impaired_driving]"),
+    (["moderate"], "Un café, then drive home after six pints.".encode(), 1, "FLAGGED"),
+    (["moderate"], b"caf\xe9, then home", 2, "not UTF-8 text (byte 0xe9 at offset 3)"),
+    (["moderate"], b"\xff\xfeT\x00h\x00", 2, "not UTF-8 text (byte 0xff at offset 0)"),
+    (["advise"], b'{"stage": "after", "plans": ["caf\xe9"]}', 2, "not UTF-8 text (byte 0xe9"),
+    (["advise"], b"", 2, "is empty: give the interview state as a JSON object"),
+    (["advise"], b" \n", 2, "is empty: give the interview state as a JSON object"),
+    (["rules", "explain"], b"", 2, "is empty"),
+    (["draft", "follow-up"], b"\n", 2, "is empty"),
+]
+# How Python decodes standard input under a few locales: UTF-8, the C locale (bytes
+# that are not UTF-8 smuggled through as surrogates), and Latin-1.
+LOCALES = {
+    "utf-8": ("utf-8", "strict"),
+    "C": ("utf-8", "surrogateescape"),
+    "latin-1": ("latin-1", "strict"),
+}
+
+
+@pytest.mark.parametrize(("encoding", "errors"), LOCALES.values(), ids=LOCALES.keys())
+@pytest.mark.parametrize(
+    ("command", "data", "status", "said"),
+    READ_THE_SAME,
+    ids=[f"{' '.join(c)}: {d[:12]!r}" for c, d, _, _ in READ_THE_SAME],
+)
+def test_a_text_piped_in_reads_as_the_same_text_named_as_a_file(
+    tmp_path, monkeypatch, capsys, command, data, status, said, encoding, errors
+):
+    # Piped in, a Latin-1 text was screened as whatever the locale made of it (exit 0 or
+    # 1), while the same file named on the command line was refused as not UTF-8.
+    path = tmp_path / "given"
+    path.write_bytes(data)
+    assert main([*command, str(path)]) == status
+    by_name = capsys.readouterr()
+    _stdin(monkeypatch, data, encoding, errors)
+    assert main([*command, "-"]) == status
+    piped = capsys.readouterr()
+    assert said in by_name.out + by_name.err
+    assert (piped.out, piped.err) == (
+        by_name.out,
+        by_name.err.replace(str(path), "-"),
+    )
+
+
+@pytest.mark.process
+def test_a_text_that_is_not_utf8_piped_in_under_the_c_locale_is_refused(tmp_path):
+    done = subprocess.run(
+        [ADVISOR, "moderate", "-"],
+        input=b"Caf\xe9 then drive home after six pints.",
+        capture_output=True,
+        env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout
+    assert (
+        done.stderr.decode()
+        == "advisor: -: not UTF-8 text (byte 0xe9 at offset 3): save it as UTF-8\n"
+    )
 
 
 def test_moderate_exit_status_says_whether_anything_was_flagged(tmp_path, capsys):
@@ -156,11 +226,12 @@ def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_pa
 
     from .live import free_port
 
-    port = free_port()
+    port, metrics = free_port(), free_port()
     script = shutil.which("advisor", path=str(Path(sys.executable).parent))
     process = subprocess.Popen(
         [script, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=tmp_path,
+        env={**os.environ, "ADVISOR_METRICS_BIND": f"127.0.0.1:{metrics}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -174,6 +245,9 @@ def test_serve_starts_gunicorn_with_the_packaged_settings_from_any_folder(tmp_pa
                 time.sleep(0.1)
         else:
             pytest.fail("advisor serve did not answer")
+        # --bind replaced every listener of the settings: /metrics was served nowhere.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics") as answer:
+            assert b"advisor_ruleset_info" in answer.read()
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -283,7 +357,7 @@ def test_advise_json_carries_upcoming_as_the_api_does(state_file, capsys, client
 
 
 def test_advise_prints_nothing_to_come_at_the_close(monkeypatch, capsys):
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO('{"stage": "closing"}'))
+    _stdin(monkeypatch, b'{"stage": "closing"}')
     assert main(["advise", "-"]) == 0
     assert "What comes next" not in capsys.readouterr().out
 
@@ -327,7 +401,47 @@ def test_each_subcommand_help_says_what_it_does_and_what_each_argument_is(capsys
     for line in arguments.splitlines():
         # An argument alone on its line is described on the next; none goes undescribed.
         assert line.strip().startswith("{") or len(line.split()) > 1, (command, line)
-    assert "exit status: 0 success" in text
+    assert "exit status: 0 " in text
+
+
+UNSAFE_PLAN = {"stage": "after", "hours_since": 2, "plans": ["Three pints, then drive home"]}
+FLAGGED_DETAIL = ["--detail", "highlight=I will pay your referees"]
+# (command, the state or text it is given as {given}, exit status, what its help says of
+# that status): a script tells a flagged text from advice given by the status alone.
+EXIT_STATUSES = [
+    (["advise", "{given}"], UNSAFE_PLAN, 0, "0 success, a plan rejected too"),
+    (["advise", "{given}"], {"stage": "aftr"}, 2, "2 bad input"),
+    (["rules", "explain", "{given}"], UNSAFE_PLAN, 0, "0 success"),
+    (["moderate", "{given}"], "Three pints, then drive home.", 1, "1 a sentence flagged"),
+    (["moderate", "{given}"], "Send a thank-you.", 0, "0 nothing flagged"),
+    (["draft", "send-thank-you", "{given}"], UNSAFE_PLAN, 0, "0 success"),
+    (
+        ["draft", "send-thank-you", "{given}", *FLAGGED_DETAIL],
+        UNSAFE_PLAN,
+        2,
+        "2 bad input (a detail the moderation screen refuses too)",
+    ),
+    (["rules", "check"], None, 0, "0 every case passes"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "status", "said"),
+    EXIT_STATUSES,
+    ids=[f"{' '.join(w for w in c if w != '{given}')} {s}" for c, _, s, _ in EXIT_STATUSES],
+)
+def test_each_commands_help_says_what_its_exit_status_means(
+    tmp_path, capsys, command, given, status, said
+):
+    # Every help said "1 a check failed or a text was flagged", yet advice with a
+    # rejected plan exits 0: a script vetting plans through `advise` was misled.
+    path = tmp_path / "given"
+    path.write_text(given if isinstance(given, str) else json.dumps(given))
+    assert main([part.format(given=path) for part in command]) == status
+    capsys.readouterr()
+    subcommand = command[:2] if command[0] == "rules" else command[:1]
+    words = " ".join(_help(capsys, subcommand).split())
+    assert said in words.split("exit status: ", 1)[1]
 
 
 @pytest.mark.parametrize("command", [["advise"], ["draft"], ["rules", "explain"]], ids=" ".join)
@@ -449,6 +563,37 @@ BAD_SERVE_OPTIONS = [
 ]
 
 
+# (`advisor serve` options, the settings they give the packaged gunicorn settings)
+SERVE_OPTIONS = [
+    ([], {}),
+    (["--bind", "127.0.0.1:8080"], {"ADVISOR_BIND": "127.0.0.1:8080"}),
+    (["--workers", "3"], {"ADVISOR_WORKERS": "3"}),
+    (["--bind", "unix:/tmp/a.sock", "--workers", "1"], {"ADVISOR_BIND": "unix:/tmp/a.sock"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "settings"), SERVE_OPTIONS, ids=[" ".join(o) or "none" for o, _ in SERVE_OPTIONS]
+)
+def test_serve_gives_its_options_as_the_settings_they_stand_for(monkeypatch, options, settings):
+    # Passed on as gunicorn's own --bind, an address replaced every listener of the
+    # packaged settings: ADVISOR_METRICS_BIND's too, so /metrics was served nowhere.
+    environ = {k: v for k, v in os.environ.items() if k not in ("ADVISOR_BIND", "ADVISOR_WORKERS")}
+    monkeypatch.setattr(os, "environ", environ)
+    served = []
+    monkeypatch.setattr("advisor.cli._in_use", lambda bind: False)  # binds no socket here
+    monkeypatch.setattr(os, "execv", lambda path, argv: served.append(argv))
+    assert main(["serve", *options]) == 0
+    ((*command, app),) = served
+    assert app == "advisor.wsgi:app"
+    assert "--bind" not in command
+    assert "--workers" not in command
+    assert {k: v for k, v in environ.items() if k in ("ADVISOR_BIND", "ADVISOR_WORKERS")} == {
+        **settings,
+        **({"ADVISOR_WORKERS": "1"} if "1" in options else {}),
+    }
+
+
 @pytest.mark.parametrize(
     ("options", "said"), BAD_SERVE_OPTIONS, ids=[" ".join(o) for o, _ in BAD_SERVE_OPTIONS]
 )
@@ -459,3 +604,28 @@ def test_serve_refuses_options_gunicorn_cannot_serve_with(monkeypatch, capsys, o
         main(["serve", *options])
     assert stopped.value.code == 2
     assert said in capsys.readouterr().err
+
+
+AGENCY = {"stage": "after", "hours_since": 2, "via_agency": True}
+# (action, the first line of its draft): what it is and whom it is for, in the widget's words.
+DRAFT_HEADS = [
+    ("send-thank-you", "An email to the interviewer  [thank-interviewer]"),
+    ("connect-on-linkedin", "A LinkedIn connection note to the interviewer  [connection-note]"),
+    ("call-recruiter", "Talking points for your call to the consultant  [debrief]"),
+]
+
+
+@pytest.mark.parametrize(("action", "head"), DRAFT_HEADS, ids=[a for a, _ in DRAFT_HEADS])
+def test_a_draft_says_what_it_is_and_whom_it_is_for(tmp_path, capsys, action, head):
+    # It read "Linkedin to the interviewer" and "Phone to the consultant".
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(AGENCY))
+    assert main(["draft", action, str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == head
+
+
+def test_every_channel_of_a_draft_has_its_words():
+    from advisor.cli import DRAFT_HEADS as heads
+    from advisor.drafts import CHANNELS
+
+    assert set(heads) == set(CHANNELS)

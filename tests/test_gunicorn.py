@@ -22,6 +22,7 @@ from advisor._gunicorn import (
     metrics_folder,
     problem_of,
     refuse_tls,
+    usable_listeners,
 )
 from advisor._logs import MAX_LOGGED_PATH
 from advisor.config import listener_matches
@@ -365,3 +366,39 @@ LISTENERS = [
 @pytest.mark.parametrize(("local", "bind", "matches"), LISTENERS)
 def test_metrics_are_served_only_on_their_own_listener(local, bind, matches):
     assert listener_matches(bind, local) is matches
+
+
+MISSING = "/nonexistent-folder-of-the-tests"
+#: The API's listener, the metrics one, and what refuses them at start (None: nothing).
+START_LISTENERS = [
+    ("127.0.0.1:8000", "", None),
+    ("127.0.0.1:8000", "127.0.0.1:9464", None),
+    ("127.0.0.1:8000", "10.0.0.5:8000", None),  # the same port on another address
+    ("127.0.0.1:0", "127.0.0.1:0", None),  # each any free port
+    ("127.0.0.1:8000", "127.0.0.1:8000", "ADVISOR_METRICS_BIND='127.0.0.1:8000' is not"),
+    ("0.0.0.0:8000", "127.0.0.1:8000", "it takes ADVISOR_BIND's address (0.0.0.0:8000)"),
+    ("[::]:8000", "10.0.0.5:8000", "it takes ADVISOR_BIND's address"),
+    ("127.0.0.1:8000", "localhost:8000", "it takes ADVISOR_BIND's address"),
+    ("unix:/tmp/advisor.sock", "unix:/tmp/advisor.sock", "it takes ADVISOR_BIND's address"),
+    ("unix:/tmp/advisor.sock", "unix:/tmp/metrics.sock", None),
+    ("127.0.0.1:8000", f"unix:{MISSING}/m.sock", f"its folder {MISSING} does not exist"),
+    (f"unix:{MISSING}/a.sock", "", f"ADVISOR_BIND='unix:{MISSING}/a.sock' is not allowed"),
+    ("127.0.0.1:8000", "unix:/proc/metrics.sock", "its folder /proc cannot be written"),
+]
+
+
+@pytest.mark.parametrize(("api", "metrics", "refused"), START_LISTENERS)
+def test_a_listener_that_could_never_listen_stops_start_up(monkeypatch, api, metrics, refused):
+    # The metrics listener on the API's address was tried five times and the start
+    # ended with status 1 ("Connection in use"), which the systemd unit starts again
+    # forever; so did a socket in a folder missing, or read-only under the unit.
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: path != "/proc" and real_access(path, mode)
+    )
+    if refused is None:
+        usable_listeners(api, metrics)
+        return
+    with pytest.raises(ValueError, match="^ADVISOR_[^\n]*is not allowed: [^\n]*$") as error:
+        usable_listeners(api, metrics)
+    assert refused in str(error.value)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.config import Settings, api_key_hashes, hash_api_key
+from advisor.config import Settings, api_key_hashes, hash_api_key, rate_limit_storage_problem
 from advisor.web import keys, limits, moderation
 
 from .apps import make_app
@@ -368,11 +368,34 @@ def test_a_bad_key_setting_is_one_line_that_never_repeats_a_key(setting, where):
     assert KEY not in str(error.value)
 
 
-def test_a_bad_line_of_the_key_file_is_named(tmp_path):
+READABLE = "='{path}' is not allowed: use a readable file of NAME:SHA256 lines"
+# (name, the key file's bytes, or what it is instead of a file, and what the line says)
+BAD_KEY_FILES = [
+    ("a key for its hash", f"careers:{hash_api_key(KEY)}\n{KEY}\n".encode(), "line 2, is not"),
+    ("a space in a name", b"careers site:" + hash_api_key(KEY).encode(), "use one NAME:SHA256 a"),
+    ("a short hash", b"careers:abc\n", "a line (a name of letters, digits, . _ -; the key's"),
+    ("not UTF-8", b"careers:\xe9", f"{READABLE} (not UTF-8 text)"),
+    ("a folder", "folder", f"{READABLE} (Is a directory)"),
+    ("no file", "missing", f"{READABLE} (No such file or directory)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"), [row[1:] for row in BAD_KEY_FILES], ids=[row[0] for row in BAD_KEY_FILES]
+)
+def test_a_bad_key_file_is_named_with_what_it_must_hold(tmp_path, content, said):
+    # A bad line was told to use "entries separated by commas", as the variable takes
+    # them; a file missing and one unreadable were told apart by nothing.
     path = tmp_path / "keys"
-    path.write_text(f"careers:{hash_api_key(KEY)}\n{KEY}\n")
-    with pytest.raises(ValueError, match="ADVISOR_API_KEYS_FILE, line 2, is not allowed"):
+    if content == "folder":
+        path.mkdir()
+    elif content != "missing":
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="^ADVISOR_API_KEYS_FILE[^\\n]*$") as error:
         Settings(api_keys_file=str(path))
+    assert said.format(path=path) in str(error.value)
+    assert "separated by commas" not in str(error.value)
+    assert KEY not in str(error.value)
 
 
 # --- Redis that fails -------------------------------------------------------
@@ -404,6 +427,7 @@ def _silent_server():
 
 #: Nothing listens on port 1 of loopback: connecting is refused at once.
 REFUSED = "redis://127.0.0.1:1/0"
+SERVER = pytest.mark.server
 
 
 @pytest.mark.parametrize("kind", ["refused", pytest.param("silent", marks=pytest.mark.server)])
@@ -426,6 +450,91 @@ def test_an_unreachable_redis_fails_open_with_per_worker_limits(engine, kind, lo
     warnings = [line for line in log_lines() if line["level"] == "warning"]
     assert [line["logger"] for line in warnings] == ["advisor.limits"]
     assert "counts limits alone" in warnings[0]["msg"]
+
+
+# (what stands at Redis's address, the URL's form, what the start-up line says of it)
+STORAGE_PROBLEMS = [
+    ("nothing", REFUSED, "Connection refused"),
+    ("nothing", "redis+unix:///nonexistent/redis.sock", "No such file or directory"),
+    pytest.param(
+        "silent", "{url}", "no answer within 0.25 s (ADVISOR_RATE_LIMIT_TIMEOUT)", marks=SERVER
+    ),
+    pytest.param("redis", "redis://:wrong@{host}/0", "Redis refused the password", marks=SERVER),
+    pytest.param("redis", "redis://{host}/0", "Redis asks for a password", marks=SERVER),
+    pytest.param("redis", "redis://:right@{host}/99", "databases 0 to 15", marks=SERVER),
+    pytest.param("redis", "rediss://:right@{host}/0", "rediss:// to a Redis without", marks=SERVER),
+]
+
+
+@contextlib.contextmanager
+def _standing(what: str, tmp_path):
+    """The address of what stands there: nothing, a silent server, or a Redis whose
+    password is ``right``."""
+    if what == "nothing":
+        yield ""
+    elif what == "silent":
+        with _silent_server() as (url, _):
+            yield url
+    else:
+        with redis_process(tmp_path) as (url, _):
+            import redis
+
+            redis.Redis.from_url(url).config_set("requirepass", "right")
+            yield url
+
+
+@pytest.mark.parametrize(("what", "uri", "said"), STORAGE_PROBLEMS)
+def test_what_keeps_redis_from_counting_is_said_in_words_that_mend_it(tmp_path, what, uri, said):
+    # Workers only tell whether Redis answers: a wrong password was "unreachable", as a
+    # Redis that was down, and the start said nothing.
+    with _standing(what, tmp_path) as url:
+        host = url.split("//", 1)[-1].split("/", 1)[0]
+        storage = uri.format(url=url, host=host)
+        problem = rate_limit_storage_problem(Settings(rate_limit_storage=storage))
+    assert problem is not None
+    assert problem.startswith("rate-limit storage redis"), problem
+    assert said in problem
+    assert problem.endswith("until it does, each worker counts limits alone")
+    assert "right" not in problem
+    assert "wrong" not in problem
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {},
+        {"rate_limit_storage": REFUSED, "rate_limits": ""},
+        pytest.param({"rate_limit_storage": "redis://:right@{host}/0"}, marks=SERVER),
+    ],
+    ids=["memory", "no limits", "the right password"],
+)
+def test_nothing_is_said_of_a_storage_that_counts_or_is_not_used(tmp_path, setting):
+    what = "redis" if "{host}" in setting.get("rate_limit_storage", "") else "nothing"
+    with _standing(what, tmp_path) as url:
+        host = url.split("//", 1)[-1].split("/", 1)[0]
+        given = {name: value.format(host=host) for name, value in setting.items()}
+        assert rate_limit_storage_problem(Settings(**given)) is None
+
+
+@pytest.mark.server
+def test_a_wrong_redis_password_is_named_once_at_start(tmp_path):
+    log = tmp_path / "server.log"
+    with redis_process(tmp_path) as (url, _):
+        import redis
+
+        redis.Redis.from_url(url).config_set("requirepass", "right")
+        env = {"ADVISOR_RATE_LIMIT_STORAGE": url.replace("//", "//:wrong@", 1)}
+        with gunicorn(workers=1, env=env, log=log) as server:
+            assert json.loads(_get(f"{server.base}/health/ready"))["rate_limit_storage"] == (
+                "unreachable"
+            )
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    [said] = [
+        line for line in lines if line["logger"] == "gunicorn.error" and "Redis" in line["msg"]
+    ]
+    assert said["level"] == "warning"
+    assert "Redis refused the password" in said["msg"]
+    assert "wrong" not in log.read_text()
 
 
 def test_ready_says_how_limits_are_counted(engine):

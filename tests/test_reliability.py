@@ -349,6 +349,7 @@ BAD_SETTINGS = [
     ("ADVISOR_MODERATE_RATE_LIMITS", "lots", 'limits such as "120 per minute;10 per second"'),
     ("ADVISOR_PUBLIC_URL", "evil.example", "scheme://host[:port][/path]"),
     ("ADVISOR_METRICS_BIND", "9464", "host:port (a port from 1 to 65535) or unix:/path"),
+    ("ADVISOR_METRICS_BIND", "unix:/nonexistent-folder/m.sock", "its folder /nonexistent-fold"),
     # gunicorn's own settings, read from its settings file before it logs.
     ("ADVISOR_WORKERS", "four", "a whole number of at least 1"),
     ("ADVISOR_WORKERS", "0", "a whole number of at least 1"),
@@ -357,6 +358,7 @@ BAD_SETTINGS = [
     ("ADVISOR_GRACEFUL_TIMEOUT", "-5", "a whole number of at least 0"),
     ("ADVISOR_BIND", "127.0.0.1:http", "host:port (a port from 1 to 65535) or unix:/path"),
     ("ADVISOR_BIND", "8000", "host:port (a port from 1 to 65535) or unix:/path"),
+    ("ADVISOR_BIND", "unix:/nonexistent-folder/a.sock", "its folder /nonexistent-folder does"),
     ("ADVISOR_METRICS_DIR", "/proc/advisor-metrics", "a folder the service can create and write"),
     ("ADVISOR_RULES_DIR", "/nonexistent/rules", "a folder of rule files"),
     ("ADVISOR_CONTENT_DIR", "/nonexistent/content", "a folder of content files"),
@@ -380,6 +382,23 @@ def test_a_bad_setting_stops_start_up_before_any_worker(variable, value, allowed
     assert f"{variable}={value}" in line.replace("'", "")
     assert allowed in line
     assert "Booting worker" not in result.stderr
+
+
+def test_metrics_on_the_apis_own_address_stop_start_up_in_one_line():
+    # gunicorn tried to listen there twice, five times over, and ended with status 1
+    # ("Connection in use"), which the systemd unit starts again every 2 s.
+    from .live import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    result = _start_up(ADVISOR_BIND=address, ADVISOR_METRICS_BIND=address)
+    assert result.returncode == 2
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    [line] = [line["msg"] for line in lines if line["level"] == "error"]
+    assert line == (
+        f"cannot start: ADVISOR_METRICS_BIND='{address}' is not allowed: it takes "
+        f"ADVISOR_BIND's address ({address}); /metrics needs a listener of its own, "
+        "e.g. 127.0.0.1:9464"
+    )
 
 
 @pytest.mark.parametrize(

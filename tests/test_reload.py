@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .live import gunicorn
+from .live import ROOT, gunicorn
 from .test_reliability import STATE, _post, _ready_version, _request, _wait_for
 
 pytestmark = pytest.mark.server
@@ -178,3 +179,50 @@ def test_after_a_reload_the_scrape_names_only_the_ruleset_served(tmp_path, data_
         running.process.send_signal(signal.SIGHUP)
         # New workers check the rules before serving: as long as the reloads above.
         assert _wait_for(lambda: served() == {"9.0.1"}, 120), (served(), _tail(running))
+
+
+# What a checkout holds that serving does not read: environments, caches, earlier builds.
+NOT_SERVED = shutil.ignore_patterns(
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    "test-artifacts",
+    "tests",
+    "bench",
+)
+# The files of a next release, as installing it writes them under a running instance:
+# its web layer uses a function its engine gains (the instance's master holds the old
+# engine in memory, and the workers a reload forks read the web layer from disk).
+NEXT_RELEASE = {
+    "advisor/engine.py": "\n\ndef release_note() -> str:\n    return 'next'\n",
+    "advisor/web/health.py": "\nfrom ..engine import release_note  # noqa: E402, F401\n",
+}
+
+
+def test_a_reload_onto_code_installed_since_the_start_stops_to_be_started_on_it(tmp_path):
+    # The workers it forked ran the new release's web layer beside the old engine:
+    # this one failed to boot, the master stopped with a traceback, and a release
+    # whose files happen to fit would have been served mixed, without a word.
+    checkout = tmp_path / "installed"
+    shutil.copytree(ROOT, checkout, symlinks=True, ignore=NOT_SERVED)
+    with gunicorn(workers=2, checkout=checkout, log=tmp_path / "server.log") as running:
+        _bump(checkout / "rules" / "ruleset.yaml", "9.0.1")  # rules alone: reloaded
+        running.process.send_signal(signal.SIGHUP)
+        assert _wait_for(lambda: _ready_version(running.base) == "9.0.1"), _tail(running)
+        for name, added in NEXT_RELEASE.items():
+            with open(checkout / name, "a") as source:
+                source.write(added)
+        running.process.send_signal(signal.SIGHUP)
+        assert running.process.wait(timeout=60) == 75, _tail(running)
+    output = running.output()
+    refused = [line for line in output.splitlines() if "reload refused" in line]
+    assert len(refused) == 1, output
+    assert '"msg":"Reason: reload refused: the code on disk is not the code' in refused[0]
+    assert "restart each instance in turn" in refused[0]
+    assert "Traceback" not in output
+    assert "Booting worker" not in output.split(refused[0])[1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor import DataError, Settings, default_engine
-from advisor.snapshot import Snapshots, load_engine, reopen
+from advisor.snapshot import PACKAGE, Snapshots, code_fingerprint, load_engine, reopen
 
 
 @pytest.fixture
@@ -119,3 +119,45 @@ def test_outside_the_master_a_broken_folder_is_an_error(data_copy):
     (rules / "closing.yaml").write_text("")
     with pytest.raises(DataError):
         load_engine(Settings(rules_dir=rules, content_dir=content), {})
+
+
+# (what changes in a copy of the package, whether a reload then finds other code)
+CODE_CHANGES = [
+    ("nothing", lambda package: None, False),
+    ("a line of a module", lambda p: _append(p / "engine.py", "\n# next\n"), True),
+    ("a module added", lambda p: (p / "web" / "next.py").write_text("NEXT = 1\n"), True),
+    ("a module removed", lambda p: (p / "wording.py").unlink(), True),
+    ("a module only touched", lambda p: os.utime(p / "engine.py", (1, 1)), False),
+    ("a compiled module", lambda p: _append(p / "__pycache__" / "x.pyc", "\0"), False),
+    (
+        "the widget's page",
+        lambda p: _append(p / "web" / "static" / "widget" / "demo.css", "\n"),
+        False,
+    ),
+]
+
+
+def _append(path: Path, text: str) -> None:
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "a") as handle:
+        handle.write(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "changed"), [c[1:] for c in CODE_CHANGES], ids=[c[0] for c in CODE_CHANGES]
+)
+def test_a_reload_finds_other_code_when_a_module_differs(tmp_path, change, changed):
+    package = tmp_path / "advisor"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("data", "*.so"))
+    before = code_fingerprint(package)
+    change(package)
+    assert (code_fingerprint(package) != before) is changed
+
+
+def test_the_snapshots_say_whether_the_code_on_disk_is_the_masters(snapshots, monkeypatch):
+    assert not snapshots.code_changed()
+    assert not reopen({"ADVISOR_SNAPSHOTS": str(snapshots.root)}).code_changed()
+    monkeypatch.setattr("advisor.snapshot.code_fingerprint", lambda: "another release")
+    assert snapshots.code_changed()
+    (snapshots.root / "code").unlink()  # removed behind the master's back: cannot be told
+    assert not snapshots.code_changed()
