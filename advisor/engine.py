@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +20,7 @@ from ._durable import RuleSession
 from .content import Action, Catalogue, Citation, RejectedAdvice, Variant, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
 from .rules import Regions, Rule, RuleBook, Window, load_rulebook, template_values, words
-from .state import InterviewState, to_fact
+from .state import InterviewState, assembled, to_fact
 from .upcoming import Forecast, Upcoming
 
 __all__ = [
@@ -229,11 +229,22 @@ class Engine:
     def evaluate(self, state: InterviewState) -> Advice:
         """The advice for `state`: actions, what to avoid, a verdict per plan, and the
         actions that will become due later."""
-        advice = self._advice(state, self._outcome(to_fact(state)))
-        upcoming = self._forecast.upcoming(
-            state, advice.actions, self._state_outcome, self._actions
+        outcome = self._outcome(to_fact(state))
+        values = template_values(state)
+        actions = tuple(self._actions(state, outcome, values))
+        upcoming = self._forecast.upcoming(state, actions, self._state_outcome, self._actions)
+        return assembled(
+            Advice,
+            {
+                "version": self.version,
+                "digest": self.digest,
+                "actions": actions,
+                "avoid": self._avoid(outcome, values),
+                "plans": self._plans(state, outcome.recommended),
+                "fired": outcome.fired,
+                "upcoming": upcoming,
+            },
         )
-        return replace(advice, upcoming=upcoming) if upcoming else advice
 
     def _state_outcome(self, state: InterviewState) -> _Outcome:
         return self._outcome(to_fact(state))
@@ -330,25 +341,27 @@ class Engine:
             )
         return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action))
 
-    def _advice(self, state: InterviewState, outcome: _Outcome) -> Advice:
-        values = template_values(state)
-        actions = self._actions(state, outcome, values)
-        avoid = tuple(
-            AvoidAdvice(
-                rejected=item.rejected,
-                because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
-                rules=item.rule_ids,
-                instead=item.instead,
+    def _avoid(self, outcome: _Outcome, values: dict) -> tuple[AvoidAdvice, ...]:
+        return tuple(
+            assembled(
+                AvoidAdvice,
+                {
+                    "rejected": item.rejected,
+                    "because": tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
+                    "rules": item.rule_ids,
+                    "instead": item.instead,
+                },
             )
             for item in outcome.avoid
         )
-        recommended = outcome.recommended
+
+    def _plans(self, state: InterviewState, recommended) -> tuple[PlanVerdict, ...]:
         plans = []
         for text in state.plans:
             verdict = self.moderator.moderate(text)
             named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
             plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
-        return Advice(self.version, self.digest, tuple(actions), avoid, tuple(plans), outcome.fired)
+        return tuple(plans)
 
     def _actions(
         self, state: InterviewState, outcome: _Outcome, values: dict, known=()
@@ -371,18 +384,21 @@ class Engine:
                 because = tuple(dict.fromkeys(r.explain(values) for r in item.rules))
             wording = item.wording
             actions.append(
-                ActionAdvice(
-                    action=item.action,
-                    priority=item.priority,
-                    start_hours=start,
-                    end_hours=end,
-                    due=state.at(end if end is not None else start),
-                    because=because,
-                    rules=item.rule_ids,
-                    variant=wording.id,
-                    title=wording.title,
-                    detail=wording.detail,
-                    sources=wording.sources,
+                assembled(
+                    ActionAdvice,
+                    {
+                        "action": item.action,
+                        "priority": item.priority,
+                        "start_hours": start,
+                        "end_hours": end,
+                        "due": state.at(end if end is not None else start),
+                        "because": because,
+                        "rules": item.rule_ids,
+                        "variant": wording.id,
+                        "title": wording.title,
+                        "detail": wording.detail,
+                        "sources": wording.sources,
+                    },
                 )
             )
         actions.sort(key=_sort_key)

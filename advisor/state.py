@@ -596,14 +596,14 @@ class InterviewState:
         if "stage" not in data or not data.keys() <= _STATE_DEFAULTS.keys():
             return cls(**data)  # what a dataclass says of a missing or unknown field
         # Every field given is one of the state's, checked by the schema or `load_state`.
-        return _assembled(cls, _STATE_DEFAULTS, data)
+        return assembled(cls, _STATE_DEFAULTS, data)
 
     def with_hours(self, hours: float, **changes) -> InterviewState:
         """This state `hours` after the interview ended, with `changes` (fields of the
         state, of their types): what ``dataclasses.replace(self, **changes,
         hours_since=hours)`` gives, without building it field by field (the forecast
         asks for many moments of one state)."""
-        return _assembled(type(self), vars(self), {**changes, "hours_since": hours})
+        return assembled(type(self), vars(self), {**changes, "hours_since": hours})
 
     def at(self, hours: float) -> datetime | None:
         """The absolute time `hours` after the interview ended, when that is known."""
@@ -669,13 +669,16 @@ class InterviewState:
 _STATE_DEFAULTS = {f.name: f.default for f in STATE_FIELDS if f.in_state}
 
 
-def _assembled(cls, fields: dict, changes: dict):
-    """A frozen state of `cls` with `fields`, then `changes`, set as the dataclass's own
-    __init__ sets them (every name one of its fields, every value of its type, which
-    the callers have checked), without a call per field."""
-    state = object.__new__(cls)
-    state.__dict__.update(fields, **changes)
-    return state
+def assembled(cls, fields: dict, changes: dict | None = None):
+    """An instance of the frozen dataclass `cls` with `fields`, then `changes`, set as
+    the dataclass's own __init__ sets them (every name one of its fields, every value
+    of its type, which the callers have checked), without a call per field: a state,
+    and the parts of an answer, are built many times a request."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    if changes:
+        made.__dict__.update(changes)
+    return made
 
 
 def _hours(value: float) -> float:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from .rules import RuleBook, template_values
-from .state import InterviewState
+from .state import InterviewState, assembled
 
 __all__ = ["DONE", "TIME_FIELDS", "Forecast", "Upcoming", "UpcomingRule", "after_doing"]
 
@@ -208,7 +208,16 @@ class Forecast:
         else:
             found = self._find(state, self.moments(state), seen, outcome, actions)
         return tuple(
-            Upcoming(item, moment, _hours_ahead(now, moment), _second_after(state.at(moment)), why)
+            assembled(
+                Upcoming,
+                {
+                    "item": item,
+                    "starts_hours": moment,
+                    "starts_in_hours": _hours_ahead(now, moment),
+                    "starts": _second_after(state.at(moment)),
+                    "fired": why,
+                },
+            )
             for item, moment, why in found
         )
 

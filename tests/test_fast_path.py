@@ -510,3 +510,14 @@ def test_a_state_missing_or_beyond_its_fields_is_refused_as_its_dataclass_refuse
         InterviewState(**data)
     with pytest.raises(TypeError, match=re.escape(str(refused.value))):
         InterviewState.from_request(data, NOW)
+
+
+@QUICK
+@given(any_state, st.lists(st.sampled_from(PLANS), max_size=3))
+def test_an_advice_is_built_as_its_dataclasses_build_it(engine, body, plans):
+    advice = engine.evaluate(_state(with_plans(body, plans)))
+    parts = [advice, *advice.actions, *advice.avoid, *advice.plans, *advice.upcoming]
+    parts += [item.item for item in advice.upcoming]
+    for part in parts:
+        built = replace(part)  # through the dataclass's own __init__
+        assert (part, hash(part), vars(part)) == (built, hash(built), vars(built))
