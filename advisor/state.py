@@ -142,14 +142,23 @@ class AwareDateTime(fields.AwareDateTime):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _RFC3339.match(value):
-            raise self.make_error("invalid")
-        if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
-            raise self.make_error("out_of_range")
-        if value[_SECONDS] == "60":  # RFC 3339 allows it; no clock here can hold it
-            raise self.make_error("leap_second")
+        refusal = date_time_refusal(value)
+        if refusal is not None:
+            raise self.make_error(refusal)
         # RFC 3339 allows "t" and "z" in lower case; the ISO reader takes upper case only.
         return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+def date_time_refusal(value) -> str | None:
+    """Why `AwareDateTime` refuses `value` before reading it (the key of its message),
+    or None when it reads it as an ISO date-time."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        return "invalid"
+    if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
+        return "out_of_range"
+    if value[_SECONDS] == "60":  # RFC 3339 allows it; no clock here can hold it
+        return "leap_second"
+    return None
 
 
 #: Why stage `closing` refuses time since the interview ended.
@@ -292,12 +301,14 @@ class DateTime:
         return AwareDateTime(metadata=metadata, **kwargs)
 
     def checker(self):
-        parse = self.schema_field().deserialize
-
         def check(value):
+            # `AwareDateTime`'s reading (marshmallow's ISO format is `fromisoformat`),
+            # without marshmallow's steps around it; its pattern asks for an offset.
+            if date_time_refusal(value) is not None:
+                return _REFUSED
             try:
-                return parse(value)
-            except ValidationError:
+                return datetime.fromisoformat(value.upper())
+            except ValueError:
                 return _REFUSED
 
         return check
