@@ -316,16 +316,34 @@ class Engine:
             action = self.catalogue.actions[action_id]
             # The most urgent rule (then the first written) chooses the words.
             chooser = min(rules, key=lambda r: (r.priority, self._order[r.id]))
+            wording = action.wording(chooser.variant)
+            priority = min(r.priority for r in rules)
+            rule_ids = tuple(r.id for r in rules)
             actions.append(
                 _ActionOutcome(
                     action=action,
-                    priority=min(r.priority for r in rules),
+                    priority=priority,
                     windows=tuple(r.window for r in rules),
                     rules=tuple(rules),
-                    rule_ids=tuple(r.id for r in rules),
-                    wording=action.wording(chooser.variant),
+                    rule_ids=rule_ids,
+                    wording=wording,
+                    fixed={
+                        "action": action,
+                        "priority": priority,
+                        "rules": rule_ids,
+                        "variant": wording.id,
+                        "title": wording.title,
+                        "detail": wording.detail,
+                        "sources": wording.sources,
+                    },
+                    because=_fixed_because(rules),
                 )
             )
+        # Actions of different priorities come in one order whatever the state: sorted
+        # once here. Only those of equal priority are ordered by their windows' ends.
+        ordered = len({a.priority for a in actions}) == len(actions)
+        if ordered:
+            actions.sort(key=lambda a: a.priority)
         avoid = []
         for rejected_id, rules in sorted(
             by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
@@ -337,9 +355,10 @@ class Engine:
                     rules=tuple(rules),
                     rule_ids=tuple(r.id for r in rules),
                     instead=tuple(a for a in rejected.instead if a in by_action),
+                    because=_fixed_because(rules),
                 )
             )
-        return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action))
+        return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action), ordered)
 
     def _avoid(self, outcome: _Outcome, values: dict) -> tuple[AvoidAdvice, ...]:
         return tuple(
@@ -347,7 +366,7 @@ class Engine:
                 AvoidAdvice,
                 {
                     "rejected": item.rejected,
-                    "because": tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
+                    "because": item.because or _reasons(item.rules, values),
                     "rules": item.rule_ids,
                     "instead": item.instead,
                 },
@@ -373,36 +392,39 @@ class Engine:
         for item in outcome.actions:
             if item.action.id in known:
                 continue
-            if len(item.rules) == 1:  # most actions: one rule, one window, one reason
+            if len(item.windows) == 1:  # most actions: one rule, one window, one reason
                 start, end = item.windows[0].resolve(state)
-                because = (item.rules[0].explain(values),)
             else:
                 windows = [w.resolve(state) for w in item.windows]
                 start = min(w[0] for w in windows)
                 ends = [w[1] for w in windows]
                 end = None if None in ends else max(ends)
-                because = tuple(dict.fromkeys(r.explain(values) for r in item.rules))
-            wording = item.wording
             actions.append(
                 assembled(
                     ActionAdvice,
+                    item.fixed,
                     {
-                        "action": item.action,
-                        "priority": item.priority,
                         "start_hours": start,
                         "end_hours": end,
                         "due": state.at(end if end is not None else start),
-                        "because": because,
-                        "rules": item.rule_ids,
-                        "variant": wording.id,
-                        "title": wording.title,
-                        "detail": wording.detail,
-                        "sources": wording.sources,
+                        "because": item.because or _reasons(item.rules, values),
                     },
                 )
             )
-        actions.sort(key=_sort_key)
+        if not outcome.ordered:
+            actions.sort(key=_sort_key)
         return actions
+
+
+def _reasons(rules: tuple[Rule, ...], values: dict) -> tuple[str, ...]:
+    """The `because` sentences of `rules` for a state of template values `values`, each once."""
+    return tuple(dict.fromkeys(r.explain(values) for r in rules))
+
+
+def _fixed_because(rules: list[Rule]) -> tuple[str, ...] | None:
+    """`_reasons` of `rules`, when every state gets the same (else None)."""
+    fixed = [r.fixed_because for r in rules]
+    return None if None in fixed else tuple(dict.fromkeys(fixed))
 
 
 class _ActionOutcome(NamedTuple):
@@ -412,6 +434,10 @@ class _ActionOutcome(NamedTuple):
     rules: tuple[Rule, ...]
     rule_ids: tuple[str, ...]
     wording: Variant
+    #: The fields of its `ActionAdvice` that no state changes.
+    fixed: dict
+    #: Its reasons, when no state changes them (else None: worked out per state).
+    because: tuple[str, ...] | None
 
 
 class _AvoidOutcome(NamedTuple):
@@ -419,15 +445,19 @@ class _AvoidOutcome(NamedTuple):
     rules: tuple[Rule, ...]
     rule_ids: tuple[str, ...]
     instead: tuple[str, ...]
+    #: Its reasons, when no state changes them (else None: worked out per state).
+    because: tuple[str, ...] | None
 
 
 class _Outcome(NamedTuple):
     """The rules one region fires, grouped as an answer needs them."""
 
     fired: tuple[str, ...]
+    #: In the answer's order when `ordered` (their priorities differ), else as fired.
     actions: tuple[_ActionOutcome, ...]
     avoid: tuple[_AvoidOutcome, ...]
     recommended: frozenset[str]
+    ordered: bool
 
 
 def _rejected_records(catalogue: Catalogue) -> list[dict]:

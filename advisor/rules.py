@@ -188,6 +188,14 @@ class Rule:
         """The `because` sentence filled with `template_values(state)`."""
         return self.because.format_map(values)
 
+    @property
+    def fixed_because(self) -> str | None:
+        """The `because` sentence when its template names no value (so that every state
+        gets the same), else None."""
+        if any(name is not None for _, name, _, _ in string.Formatter().parse(self.because)):
+            return None
+        return self.because.format_map({})
+
     def to_durable(self) -> dict:
         kind = "state" if self.kind == "action" else "recommendation"
         compiled = {

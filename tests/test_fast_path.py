@@ -29,7 +29,7 @@ import advisor.state as state_module
 import advisor.web.body as body_module
 from advisor import Engine
 from advisor.answer import AdviceWriter, write_verdict
-from advisor.rules import Regions
+from advisor.rules import Regions, template_values
 from advisor.schemas import dump_advice, dump_trace, dump_upcoming_trace, dump_verdict
 from advisor.state import InterviewState, InterviewStateSchema, load_state, to_fact
 from advisor.upcoming import DONE, after_doing
@@ -527,3 +527,36 @@ def test_an_advice_is_built_as_its_dataclasses_build_it(engine, body, plans):
     for part in parts:
         built = replace(part)  # through the dataclass's own __init__
         assert (part, hash(part), vars(part)) == (built, hash(built), vars(built))
+
+
+@QUICK
+@given(any_state)
+def test_reasons_and_order_worked_out_once_per_region_are_each_states(engine, body):
+    state = _state(body)
+    values = template_values(state)
+    for rule in engine.rulebook.rules.values():
+        if rule.fixed_because is not None:
+            assert rule.fixed_because == rule.explain(values)
+    # Most urgent first, then the window that ends first, then by id.
+    advice = engine.evaluate(state)
+    assert list(advice.actions) == sorted(advice.actions, key=engine_module._sort_key)
+    for item in advice.actions:
+        assert item.because == tuple(dict.fromkeys(r.explain(values) for r in _rules(engine, item)))
+
+
+def _rules(engine, item):
+    return [engine.rulebook.rules[rule_id] for rule_id in item.rules]
+
+
+@pytest.mark.parametrize(
+    ("because", "fixed"),
+    [
+        ("Send it today.", "Send it today."),
+        ("Write {{braces}} as they are.", "Write {braces} as they are."),
+        ("The interview ended {ended}.", None),
+        ("You hold {competing_offers:offer}.", None),
+    ],
+)
+def test_a_reason_is_the_same_for_every_state_only_when_it_names_no_value(engine, because, fixed):
+    rule = replace(next(iter(engine.rulebook.rules.values())), because=because)
+    assert rule.fixed_because == fixed
