@@ -232,7 +232,9 @@ class Engine:
         outcome = self._outcome(to_fact(state))
         values = template_values(state)
         actions = tuple(self._actions(state, outcome, values))
-        upcoming = self._forecast.upcoming(state, actions, self._state_outcome, self._actions)
+        upcoming = self._forecast.upcoming(
+            state, outcome.recommended, self._state_outcome, self._actions
+        )
         return assembled(
             Advice,
             {
