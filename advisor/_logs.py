@@ -92,4 +92,6 @@ _BREAKS = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 def _escape_breaks(line: str) -> str:
     """`line` with every character of `_BREAKS` written as a JSON escape."""
+    if line.isascii() and "\x7f" not in line:  # most lines: no character to look for
+        return line
     return _BREAKS.sub(lambda m: f"\\u{ord(m[0]):04x}", line)

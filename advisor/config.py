@@ -83,7 +83,8 @@ class Settings:
     cors_origins: str = "*"
     #: Rule outcomes the engine remembers per distinct set of condition truths (0: none).
     engine_memo: int = 4096
-    #: JSON answers to /v1/advice kept per worker for identical requests (0: none).
+    #: JSON answers to /v1/advice kept per worker for identical requests, from a request's
+    #: second time (0: none).
     answer_cache: int = 512
     #: Seconds that clients and shared caches may keep catalogue responses.
     cache_max_age: int = 300

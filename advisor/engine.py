@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +20,7 @@ from ._durable import RuleSession
 from .content import Action, Catalogue, Citation, RejectedAdvice, Variant, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
 from .rules import Regions, Rule, RuleBook, Window, load_rulebook, template_values, words
-from .state import InterviewState, to_fact
+from .state import InterviewState, assembled, to_fact
 from .upcoming import Forecast, Upcoming
 
 __all__ = [
@@ -229,11 +229,24 @@ class Engine:
     def evaluate(self, state: InterviewState) -> Advice:
         """The advice for `state`: actions, what to avoid, a verdict per plan, and the
         actions that will become due later."""
-        advice = self._advice(state, self._outcome(to_fact(state)))
+        outcome = self._outcome(to_fact(state))
+        values = template_values(state)
+        actions = tuple(self._actions(state, outcome, values))
         upcoming = self._forecast.upcoming(
-            state, advice.actions, self._state_outcome, self._actions
+            state, outcome.recommended, self._state_outcome, self._actions
         )
-        return replace(advice, upcoming=upcoming) if upcoming else advice
+        return assembled(
+            Advice,
+            {
+                "version": self.version,
+                "digest": self.digest,
+                "actions": actions,
+                "avoid": self._avoid(outcome, values),
+                "plans": self._plans(state, outcome.recommended),
+                "fired": outcome.fired,
+                "upcoming": upcoming,
+            },
+        )
 
     def _state_outcome(self, state: InterviewState) -> _Outcome:
         return self._outcome(to_fact(state))
@@ -305,16 +318,34 @@ class Engine:
             action = self.catalogue.actions[action_id]
             # The most urgent rule (then the first written) chooses the words.
             chooser = min(rules, key=lambda r: (r.priority, self._order[r.id]))
+            wording = action.wording(chooser.variant)
+            priority = min(r.priority for r in rules)
+            rule_ids = tuple(r.id for r in rules)
             actions.append(
                 _ActionOutcome(
                     action=action,
-                    priority=min(r.priority for r in rules),
+                    priority=priority,
                     windows=tuple(r.window for r in rules),
                     rules=tuple(rules),
-                    rule_ids=tuple(r.id for r in rules),
-                    wording=action.wording(chooser.variant),
+                    rule_ids=rule_ids,
+                    wording=wording,
+                    fixed={
+                        "action": action,
+                        "priority": priority,
+                        "rules": rule_ids,
+                        "variant": wording.id,
+                        "title": wording.title,
+                        "detail": wording.detail,
+                        "sources": wording.sources,
+                    },
+                    because=_fixed_because(rules),
                 )
             )
+        # Actions of different priorities come in one order whatever the state: sorted
+        # once here. Only those of equal priority are ordered by their windows' ends.
+        ordered = len({a.priority for a in actions}) == len(actions)
+        if ordered:
+            actions.sort(key=lambda a: a.priority)
         avoid = []
         for rejected_id, rules in sorted(
             by_rejected.items(), key=lambda kv: (min(r.priority for r in kv[1]), kv[0])
@@ -326,29 +357,32 @@ class Engine:
                     rules=tuple(rules),
                     rule_ids=tuple(r.id for r in rules),
                     instead=tuple(a for a in rejected.instead if a in by_action),
+                    because=_fixed_because(rules),
                 )
             )
-        return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action))
+        return _Outcome(fired, tuple(actions), tuple(avoid), frozenset(by_action), ordered)
 
-    def _advice(self, state: InterviewState, outcome: _Outcome) -> Advice:
-        values = template_values(state)
-        actions = self._actions(state, outcome, values)
-        avoid = tuple(
-            AvoidAdvice(
-                rejected=item.rejected,
-                because=tuple(dict.fromkeys(r.explain(values) for r in item.rules)),
-                rules=item.rule_ids,
-                instead=item.instead,
+    def _avoid(self, outcome: _Outcome, values: dict) -> tuple[AvoidAdvice, ...]:
+        return tuple(
+            assembled(
+                AvoidAdvice,
+                {
+                    "rejected": item.rejected,
+                    "because": item.because or _reasons(item.rules, values),
+                    "rules": item.rule_ids,
+                    "instead": item.instead,
+                },
             )
             for item in outcome.avoid
         )
-        recommended = outcome.recommended
+
+    def _plans(self, state: InterviewState, recommended) -> tuple[PlanVerdict, ...]:
         plans = []
         for text in state.plans:
             verdict = self.moderator.moderate(text)
             named = dict.fromkeys(a for s in verdict.sentences if s.flagged for a in s.instead)
             plans.append(PlanVerdict(text, verdict, tuple(a for a in named if a in recommended)))
-        return Advice(self.version, self.digest, tuple(actions), avoid, tuple(plans), outcome.fired)
+        return tuple(plans)
 
     def _actions(
         self, state: InterviewState, outcome: _Outcome, values: dict, known=()
@@ -360,33 +394,39 @@ class Engine:
         for item in outcome.actions:
             if item.action.id in known:
                 continue
-            if len(item.rules) == 1:  # most actions: one rule, one window, one reason
+            if len(item.windows) == 1:  # most actions: one rule, one window, one reason
                 start, end = item.windows[0].resolve(state)
-                because = (item.rules[0].explain(values),)
             else:
                 windows = [w.resolve(state) for w in item.windows]
                 start = min(w[0] for w in windows)
                 ends = [w[1] for w in windows]
                 end = None if None in ends else max(ends)
-                because = tuple(dict.fromkeys(r.explain(values) for r in item.rules))
-            wording = item.wording
             actions.append(
-                ActionAdvice(
-                    action=item.action,
-                    priority=item.priority,
-                    start_hours=start,
-                    end_hours=end,
-                    due=state.at(end if end is not None else start),
-                    because=because,
-                    rules=item.rule_ids,
-                    variant=wording.id,
-                    title=wording.title,
-                    detail=wording.detail,
-                    sources=wording.sources,
+                assembled(
+                    ActionAdvice,
+                    item.fixed,
+                    {
+                        "start_hours": start,
+                        "end_hours": end,
+                        "due": state.at(end if end is not None else start),
+                        "because": item.because or _reasons(item.rules, values),
+                    },
                 )
             )
-        actions.sort(key=_sort_key)
+        if not outcome.ordered:
+            actions.sort(key=_sort_key)
         return actions
+
+
+def _reasons(rules: tuple[Rule, ...], values: dict) -> tuple[str, ...]:
+    """The `because` sentences of `rules` for a state of template values `values`, each once."""
+    return tuple(dict.fromkeys(r.explain(values) for r in rules))
+
+
+def _fixed_because(rules: list[Rule]) -> tuple[str, ...] | None:
+    """`_reasons` of `rules`, when every state gets the same (else None)."""
+    fixed = [r.fixed_because for r in rules]
+    return None if None in fixed else tuple(dict.fromkeys(fixed))
 
 
 class _ActionOutcome(NamedTuple):
@@ -396,6 +436,10 @@ class _ActionOutcome(NamedTuple):
     rules: tuple[Rule, ...]
     rule_ids: tuple[str, ...]
     wording: Variant
+    #: The fields of its `ActionAdvice` that no state changes.
+    fixed: dict
+    #: Its reasons, when no state changes them (else None: worked out per state).
+    because: tuple[str, ...] | None
 
 
 class _AvoidOutcome(NamedTuple):
@@ -403,15 +447,19 @@ class _AvoidOutcome(NamedTuple):
     rules: tuple[Rule, ...]
     rule_ids: tuple[str, ...]
     instead: tuple[str, ...]
+    #: Its reasons, when no state changes them (else None: worked out per state).
+    because: tuple[str, ...] | None
 
 
 class _Outcome(NamedTuple):
     """The rules one region fires, grouped as an answer needs them."""
 
     fired: tuple[str, ...]
+    #: In the answer's order when `ordered` (their priorities differ), else as fired.
     actions: tuple[_ActionOutcome, ...]
     avoid: tuple[_AvoidOutcome, ...]
     recommended: frozenset[str]
+    ordered: bool
 
 
 def _rejected_records(catalogue: Catalogue) -> list[dict]:

@@ -188,6 +188,14 @@ class Rule:
         """The `because` sentence filled with `template_values(state)`."""
         return self.because.format_map(values)
 
+    @property
+    def fixed_because(self) -> str | None:
+        """The `because` sentence when its template names no value (so that every state
+        gets the same), else None."""
+        if any(name is not None for _, name, _, _ in string.Formatter().parse(self.because)):
+            return None
+        return self.because.format_map({})
+
     def to_durable(self) -> dict:
         kind = "state" if self.kind == "action" else "recommendation"
         compiled = {
@@ -272,6 +280,8 @@ _KEPT_VALUES = 64
 _ABSENT = object()
 _NUMBERS = frozenset((int, float))
 _SCALARS = frozenset((str, bool, int, float))
+#: The types of the values a field's pairs are kept for (`Regions.of`), absence too.
+_KEYED = _SCALARS | {type(None), type(_ABSENT)}
 
 
 class Regions:
@@ -301,12 +311,22 @@ class Regions:
             if rule.kind == "action"
         )
         self._all = (1 << len(self._rules)) - 1
-        # Per field: the action rules that a set of its truths rules out (filled
-        # as sets of truths are met; a field has few).
-        self._fields = tuple(
-            (name, truths, truths.kept, truths.by_number, {})
-            for name, truths in ((n, _FieldTruths(t)) for n, t in by_field.items())
-        )
+        # Per field: its truths and the action rules they rule out, as one pair per
+        # place among its thresholds (fields compared with numbers only) and per value
+        # met (filled as values come: a field has few), an absent field's first.
+        self._fields = []
+        for name, tests in by_field.items():
+            truths = _FieldTruths(tests)
+            pairs = [(held, self._ruled_out(truths, held)) for held in truths._places]
+            self._fields.append(
+                (
+                    name,
+                    truths,
+                    truths._points if truths.by_number else None,
+                    pairs,
+                    {_ABSENT: (0, self._ruled_out(truths, 0))},  # absent: every test fails
+                )
+            )
         self._reject_tests = 0
         for rule in rulebook.rules.values():
             if rule.kind == "reject":
@@ -316,21 +336,28 @@ class Regions:
         """The region `fact` lies in: the action rules whose conditions all hold, and
         the truths of the reject rules' conditions on the state."""
         truths = failing = 0
-        for name, field_truths, kept, by_number, ruled_out in self._fields:
+        for name, field_truths, points, pairs, known in self._fields:
             value = fact.get(name, _ABSENT)
-            if value is _ABSENT:
-                held = 0  # an absent field fails every condition on it
-            elif by_number and type(value) in _NUMBERS:
-                held = field_truths.place(value)
+            if points is not None and type(value) in _NUMBERS:
+                # The pair of the number's place, as `_FieldTruths.place` finds it.
+                index = bisect.bisect_left(points, value)
+                pair = pairs[2 * index + (index < len(points) and points[index] == value)]
             else:
-                known = kept.get(value) if type(value) in _SCALARS else None
-                held = field_truths(value) if known is None else known
-            out = ruled_out.get(held)
-            if out is None:
-                out = ruled_out[held] = self._ruled_out(field_truths, held)
-            failing |= out
-            truths |= held
+                pair = known.get(value) if type(value) in _KEYED else None
+                if pair is None:
+                    pair = self._pair(field_truths, known, value)
+            truths |= pair[0]
+            failing |= pair[1]
         return self._all & ~failing, truths & self._reject_tests
+
+    def _pair(self, field_truths: _FieldTruths, known: dict, value) -> tuple[int, int]:
+        """The truths of `value` and the action rules they rule out, kept for the next
+        time it comes while the field has met few values."""
+        held = field_truths(value)
+        pair = (held, self._ruled_out(field_truths, held))
+        if type(value) in _KEYED and len(known) < _KEPT_VALUES:
+            known[value] = pair
+        return pair
 
     def _ruled_out(self, field_truths: _FieldTruths, held: int) -> int:
         """The action rules with a condition on this field that `held` leaves false."""

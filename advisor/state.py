@@ -142,14 +142,23 @@ class AwareDateTime(fields.AwareDateTime):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _RFC3339.match(value):
-            raise self.make_error("invalid")
-        if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
-            raise self.make_error("out_of_range")
-        if value[_SECONDS] == "60":  # RFC 3339 allows it; no clock here can hold it
-            raise self.make_error("leap_second")
+        refusal = date_time_refusal(value)
+        if refusal is not None:
+            raise self.make_error(refusal)
         # RFC 3339 allows "t" and "z" in lower case; the ISO reader takes upper case only.
         return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+def date_time_refusal(value) -> str | None:
+    """Why `AwareDateTime` refuses `value` before reading it (the key of its message),
+    or None when it reads it as an ISO date-time."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        return "invalid"
+    if not MIN_YEAR <= int(value[:4]) <= MAX_YEAR:
+        return "out_of_range"
+    if value[_SECONDS] == "60":  # RFC 3339 allows it; no clock here can hold it
+        return "leap_second"
+    return None
 
 
 #: Why stage `closing` refuses time since the interview ended.
@@ -292,12 +301,14 @@ class DateTime:
         return AwareDateTime(metadata=metadata, **kwargs)
 
     def checker(self):
-        parse = self.schema_field().deserialize
-
         def check(value):
+            # `AwareDateTime`'s reading (marshmallow's ISO format is `fromisoformat`),
+            # without marshmallow's steps around it; its pattern asks for an offset.
+            if date_time_refusal(value) is not None:
+                return _REFUSED
             try:
-                return parse(value)
-            except ValidationError:
+                return datetime.fromisoformat(value.upper())
+            except ValueError:
                 return _REFUSED
 
         return check
@@ -596,14 +607,14 @@ class InterviewState:
         if "stage" not in data or not data.keys() <= _STATE_DEFAULTS.keys():
             return cls(**data)  # what a dataclass says of a missing or unknown field
         # Every field given is one of the state's, checked by the schema or `load_state`.
-        return _assembled(cls, _STATE_DEFAULTS, data)
+        return assembled(cls, _STATE_DEFAULTS, data)
 
     def with_hours(self, hours: float, **changes) -> InterviewState:
         """This state `hours` after the interview ended, with `changes` (fields of the
         state, of their types): what ``dataclasses.replace(self, **changes,
         hours_since=hours)`` gives, without building it field by field (the forecast
         asks for many moments of one state)."""
-        return _assembled(type(self), vars(self), {**changes, "hours_since": hours})
+        return assembled(type(self), vars(self), {**changes, "hours_since": hours})
 
     def at(self, hours: float) -> datetime | None:
         """The absolute time `hours` after the interview ended, when that is known."""
@@ -669,13 +680,16 @@ class InterviewState:
 _STATE_DEFAULTS = {f.name: f.default for f in STATE_FIELDS if f.in_state}
 
 
-def _assembled(cls, fields: dict, changes: dict):
-    """A frozen state of `cls` with `fields`, then `changes`, set as the dataclass's own
-    __init__ sets them (every name one of its fields, every value of its type, which
-    the callers have checked), without a call per field."""
-    state = object.__new__(cls)
-    state.__dict__.update(fields, **changes)
-    return state
+def assembled(cls, fields: dict, changes: dict | None = None):
+    """An instance of the frozen dataclass `cls` with `fields`, then `changes`, set as
+    the dataclass's own __init__ sets them (every name one of its fields, every value
+    of its type, which the callers have checked), without a call per field: a state,
+    and the parts of an answer, are built many times a request."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    if changes:
+        made.__dict__.update(changes)
+    return made
 
 
 def _hours(value: float) -> float:

@@ -23,13 +23,12 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from .rules import RuleBook, template_values
-from .state import InterviewState
+from .state import InterviewState, assembled
 
 __all__ = ["DONE", "TIME_FIELDS", "Forecast", "Upcoming", "UpcomingRule", "after_doing"]
 
@@ -140,7 +139,8 @@ class Forecast:
     decision date, and states that agree on everything but the hours, lie
     between the same two moments and get the same actions now get the same
     upcoming actions, told apart only by how far ahead they start: those are
-    remembered (at most `memo_size` of them).
+    remembered (at most `memo_size` of them, at least half as many: the latest,
+    and those before them, dropped a half at a time rather than one by one).
     """
 
     def __init__(self, rulebook: RuleBook, memo_size: int):
@@ -157,8 +157,8 @@ class Forecast:
         self.marks = {name: sorted(found) for name, found in marks.items() if found}
         self._points: dict[int | None, list[float]] = {}
         self._memo: dict[tuple, tuple] = {}
+        self._memo_before: dict[tuple, tuple] = {}
         self._memo_size = memo_size
-        self._lock = threading.Lock()
 
     def _all_moments(self, state: InterviewState) -> list[float]:
         """Every moment a rule's test of time can change at, for `state`'s clock, in order."""
@@ -175,11 +175,12 @@ class Forecast:
     def upcoming(
         self,
         state: InterviewState,
-        current,
+        seen: frozenset[str],
         outcome: Callable[[InterviewState], object],
         actions: Callable[[InterviewState, object, dict, set], list],
     ) -> tuple[Upcoming, ...]:
-        """The actions that become due after `state`, whose actions now are `current`.
+        """The actions that become due after `state`, whose actions now are those `seen`
+        (their ids).
 
         `outcome(state)` is the rules' outcome for a state (cheap, memoised), whose
         `recommended` names the actions they recommend; `actions(state, outcome,
@@ -189,7 +190,6 @@ class Forecast:
         if state.stage == "closing":
             return ()
         now = state.hours_since
-        seen = frozenset(a.action.id for a in current)
         if state.interview_ended_at is None:
             days = state.decision_expected_in_days
             points = self._points.get(days)
@@ -199,18 +199,34 @@ class Forecast:
             key = (_STEADY(state), seen, place)
             found = self._memo.get(key)
             if found is None:
-                found = self._find(state, points[place:], seen, outcome, actions)
-                if self._memo_size:
-                    with self._lock:
-                        if len(self._memo) >= self._memo_size:
-                            self._memo.pop(next(iter(self._memo)), None)
-                        self._memo[key] = found
+                found = self._memo_before.get(key)
+                if found is None:
+                    found = self._find(state, points[place:], seen, outcome, actions)
+                self._keep(key, found)
         else:
             found = self._find(state, self.moments(state), seen, outcome, actions)
         return tuple(
-            Upcoming(item, moment, _hours_ahead(now, moment), _second_after(state.at(moment)), why)
+            assembled(
+                Upcoming,
+                {
+                    "item": item,
+                    "starts_hours": moment,
+                    "starts_in_hours": _hours_ahead(now, moment),
+                    "starts": _second_after(state.at(moment)),
+                    "fired": why,
+                },
+            )
             for item, moment, why in found
         )
+
+    def _keep(self, key: tuple, found: tuple) -> None:
+        """Remember `found` by `key` among the latest; once they are half the memo, they
+        become those before them, and those before are dropped."""
+        if not self._memo_size:
+            return
+        self._memo[key] = found
+        if len(self._memo) >= max(self._memo_size // 2, 1):
+            self._memo_before, self._memo = self._memo, {}
 
     def _find(self, state, moments, seen, outcome, actions) -> tuple:
         """(action, moment, rules) for each action first recommended at one of `moments`."""

@@ -2,6 +2,7 @@
 
 import io
 from datetime import datetime
+from unittest import mock
 
 import pytest
 
@@ -995,8 +996,23 @@ def test_the_answer_cache_is_bounded(engine):
     app = make_app(engine, answer_cache=3)
     client = app.test_client()
     for hours in range(10):
-        client.post("/v1/advice", json={"stage": "after", "hours_since": hours})
+        for _ in range(2):  # kept the second time
+            client.post("/v1/advice", json={"stage": "after", "hours_since": hours})
     assert len(app.extensions["advisor_answers"]) == 3
+
+
+def test_an_answer_is_kept_when_its_request_comes_again(engine):
+    app = make_app(engine, answer_cache=3)
+    client, kept = app.test_client(), app.extensions["advisor_answers"]
+    asked = [{"stage": "after", "hours_since": hours} for hours in range(40)]
+    for body in asked:  # each asked for once: none kept
+        client.post("/v1/advice", json=body)
+    assert len(kept) == 0
+    with mock.patch.object(engine, "evaluate", wraps=engine.evaluate) as evaluate:
+        answers = [client.post("/v1/advice", json=asked[-1]).data for _ in range(3)]
+    assert len(kept) == 1
+    assert evaluate.call_count == 1  # the second time it was kept, the third answered from it
+    assert answers[0] == answers[1] == answers[2]
 
 
 def test_answers_that_read_the_server_clock_are_not_kept(engine):

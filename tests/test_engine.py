@@ -214,6 +214,16 @@ def test_the_memo_is_bounded_and_evicts_without_changing_answers(memoised, unmem
     assert engine.memo_info() == MemoInfo(maxsize=5, currsize=5)
 
 
+def test_the_upcoming_actions_remembered_are_bounded_and_answer_as_worked_out(
+    memoised, unmemoised_engine
+):
+    engine = memoised(8)
+    forecast = engine._forecast
+    for state in _random_states(300, seed=5) * 2:  # each state a second time too
+        assert engine.evaluate(state).upcoming == unmemoised_engine.evaluate(state).upcoming
+        assert len(forecast._memo) + len(forecast._memo_before) <= 8
+
+
 @pytest.mark.parametrize("hours", [1e-05, 0.00015, 1e-300, 43919.99999999])
 def test_hours_the_engine_cannot_read_as_written_are_rounded(unmemoised_engine, hours):
     # A float with an exponent fails the engine's JSON reader (error 204).

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from advisor._logs import ENCODE, MAX_LOGGED_PATH, JsonFormatter, encode_line
+from advisor._logs import _BREAKS, ENCODE, MAX_LOGGED_PATH, JsonFormatter, encode_line
 from advisor.config import SERVER_VARIABLES, Settings, unknown_variables
 from advisor.web import warm_up
 from advisor.web.advice import ADVICE_EXAMPLES
@@ -165,6 +165,16 @@ def test_a_log_line_reads_back_as_the_standard_encoder_writes_it(fields):
     line = encode_line(fields)
     assert "\n" not in line
     assert json.loads(line) == json.loads(ENCODE(fields))
+
+
+@given(st.text(st.sampled_from("a/é\x7f\x85\x9b\x9f\xa0\u2027\u2028\u2029\u202a")) | st.text())
+def test_a_log_line_escapes_what_readers_take_for_a_break_or_a_control(text):
+    with _raw_log_lines("advisor.test.breaks") as lines:
+        logging.getLogger("advisor.test.breaks").warning("hello", extra={"fields": {"p": text}})
+    [line] = lines()
+    assert line == _BREAKS.sub(lambda m: f"\\u{ord(m[0]):04x}", encode_line(json.loads(line)))
+    assert not _BREAKS.search(line)
+    assert json.loads(line)["p"] == text
 
 
 @contextlib.contextmanager

@@ -59,17 +59,31 @@ CACHED_BODY_BYTES = 4096
 
 
 class AnswerCache:
-    """The last `size` JSON answers to valid requests, keyed by the request itself.
+    """The last `size` JSON answers to valid requests asked for more than once, keyed
+    by the request itself.
 
     The key is the engine's digest, the query string and the body's bytes: the
     same bytes always parse and validate to the same state, so a hit is exactly
     the answer a fresh evaluation would give. Answers that depend on the server's
     clock (an interview end without `now`) are never kept.
+
+    An answer is kept when its request comes a second time while the first is
+    still remembered, by a hash of its key, among the requests answered afresh
+    (the last `RECENT_PER_ANSWER` × `size` of them at least, twice that at most):
+    an answer asked for once is never kept, so it neither evicts answers that
+    are asked for again nor stays in memory after its request only to be
+    dropped unread.
     """
+
+    #: How many requests answered afresh, per answer kept, are remembered at least.
+    RECENT_PER_ANSWER = 8
 
     def __init__(self, size: int):
         self.size = size
         self._answers: OrderedDict[tuple, tuple] = OrderedDict()
+        # Hashes of the keys answered afresh: the latest ones, and those before them.
+        self._asked: set[int] = set()
+        self._asked_before: set[int] = set()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -84,9 +98,16 @@ class AnswerCache:
             return answer
 
     def put(self, key: tuple, answer: tuple) -> None:
+        """Keep `answer` to the request `key` if that request was answered afresh before."""
         if not self.size:
             return
+        asked = hash(key)
         with self._lock:
+            if asked not in self._asked and asked not in self._asked_before:
+                self._asked.add(asked)
+                if len(self._asked) >= self.RECENT_PER_ANSWER * self.size:
+                    self._asked_before, self._asked = self._asked, set()
+                return
             self._answers[key] = answer
             if len(self._answers) > self.size:
                 self._answers.popitem(last=False)
@@ -218,15 +239,23 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         data = load_body(_STATE, load_state, raw)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
-        body = writer.encodable(advice, state.hours_since)
+        body = writer.encode(advice, state.hours_since)
         if query["explain"]:
-            body["explain"] = dump_trace(engine.trace(state))
-            body["explain_upcoming"] = dump_upcoming_trace(advice.upcoming)
-        answer = (orjson.dumps(body), Decision.of(advice))
+            body = _explained(body, engine, state, advice)
+        answer = (body, Decision.of(advice))
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
     return answer
+
+
+def _explained(body: bytes, engine, state, advice) -> bytes:
+    """The JSON answer `body` with `explain` and `explain_upcoming` after its fields."""
+    return b'%b,"explain":%b,"explain_upcoming":%b}' % (
+        body[:-1],
+        orjson.dumps(dump_trace(engine.trace(state))),
+        orjson.dumps(dump_upcoming_trace(advice.upcoming)),
+    )
 
 
 def warm(app) -> None:
@@ -243,7 +272,7 @@ def warm(app) -> None:
                 continue
             state = InterviewState.from_request(data, datetime.now(UTC))
             advice = engine.evaluate(state)
-            orjson.dumps(writer.encodable(advice, state.hours_since))
+            writer.encode(advice, state.hours_since)
             Decision.of(advice)
 
 
