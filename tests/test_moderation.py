@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,7 @@ def test_ligatures_of_letters_are_spelt_out_and_of_words_kept(text, folded):
 
 
 _PLAIN = "Have three pints, then drive home."
+_LETTERS = "".join(c for c in _PLAIN if c.isalpha())
 
 
 def _spelt(text: str, separator: str) -> str:
@@ -292,6 +294,38 @@ def _spelt(text: str, separator: str) -> str:
         _spelt(
             _PLAIN.lower().translate({c: 0x1F1E6 + c - ord("a") for c in range(97, 123)}), "\u200b"
         ),
+        " ".join(_PLAIN.replace(" ", "")),  # one space between every letter, and between words
+        ".".join(_LETTERS),
+        "\n".join(_LETTERS),  # a letter a line
+        "".join(c * 2 if c.isalpha() else c for c in _PLAIN),  # every letter doubled
+        _spelt(_PLAIN, ", "),
+        _spelt(_PLAIN, "|"),
+        _spelt(_PLAIN, "\u2b50"),  # an emoji between letters
+        _PLAIN.upper().translate(
+            str.maketrans(
+                "AEHPTDRVMSO", "\u13aa\u13ac\u13bb\u13e2\u13a2\u13a0\u13d2\u13d9\u13b7\u13da\u13be"
+            )
+        ),
+        _PLAIN.upper().translate(
+            str.maketrans(
+                "HAVERPNSDM", "\u157c\u15e9\u142f\u15f4\u1587\u146d\u144e\u1515\u15ea\u15f0"
+            )
+        ),
+        _PLAIN.upper().translate(
+            str.maketrans(
+                "HAVETRPINSDOM",
+                "\ua4e7\ua4ee\ua4e6\ua4f0\ua4d4\ua4e3\ua4d1\ua4f2\ua4e0\ua4e2\ua4d3\ua4f3\ua4df",
+            )
+        ),
+        "".join(chr(0x1F170 + ord(c) - 97) if c.isalpha() else c for c in _PLAIN.lower()),
+        "".join(chr(0x249C + ord(c) - 97) if c.isalpha() else c for c in _PLAIN.lower()),
+        "Hav\u0435 \u0442h\u0433\u0435\u0435 pi\u043f\u0442s, \u0442h\u0435\u043f d\u0433iv\u0435 ho\u043ce.",
+        unicodedata.normalize("NFC", "".join(c + "\u0308" if c.isalpha() else c for c in _PLAIN)),
+        "H\u00e1v\u00e9 thr\u00e9\u00e9 p\u00ed\u00f1ts, th\u00e9n dr\u00edv\u00e9 h\u00f3m\u00e9.",
+        _PLAIN.replace("i", "\u0131"),  # dotless i
+        "".join(chr(0x1D41A + ord(c) - 97) if "a" <= c <= "z" else c for c in _PLAIN.lower()),
+        "\ufe0f".join(_PLAIN),  # a variation selector after every character
+        "\u00ad".join(_PLAIN),  # a soft hyphen after every character
     ],
     ids=[
         "cyrillic",
@@ -317,6 +351,25 @@ def _spelt(text: str, separator: str) -> str:
         "small capitals",
         "latin alpha and armenian",
         "regional indicators",
+        "spaced-out sentence",
+        "dotted sentence",
+        "a letter a line",
+        "doubled letters",
+        "commas and spaces between letters",
+        "bars between letters",
+        "emoji between letters",
+        "cherokee",
+        "canadian syllabics",
+        "lisu",
+        "black squared letters",
+        "parenthesised letters",
+        "cyrillic and latin in one word",
+        "marks on every letter",
+        "accented letters",
+        "dotless i",
+        "mathematical bold",
+        "variation selectors",
+        "soft hyphens",
     ],
 )
 def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):

@@ -142,7 +142,7 @@ def test_ascii_text_is_folded_as_any_other_text(text):
 
 
 #: Characters that make or break the spaced-out words, leet runs and folds of `normalise`.
-FOLDING = "ab rdk.*_,/+~-013457@$!'\u2019\u201c\u2014\u00e9\u00a0\u00b7\u2022\n\t"
+FOLDING = "ab rdk.*_,/+~-|:013457@$!'\u2019\u201c\u2014\u00e9\u00a0\u00b7\u2022\u2b50\n\t"
 
 
 @settings(max_examples=300, deadline=None)
@@ -191,18 +191,31 @@ def test_numbers_with_units_sums_and_handles_are_not_read_as_leet(text):
     assert normalise(text).text == text.lower()
 
 
+#: Words the normaliser knows, of three to eight letters, none repeated (nothing to squeeze).
+KNOWN_WORDS = sorted(
+    word
+    for word in _text._lexicon().known
+    if word.isascii() and 3 <= len(word) <= 8 and len(set(word)) == len(word)
+)
+#: What parts letters spelt out one by one: one or more characters that are no letter.
+LETTER_SEPARATORS = [
+    *" .*_,/+~\u00b7\u2022-|:\u2014\u2b50\n",
+    *(", ", ". ", " - ", " | ", "\u2b50\u2b50"),
+]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8), min_size=1, max_size=6),
-    st.sampled_from(_text._SEPARATORS),
+    st.lists(st.sampled_from(KNOWN_WORDS), min_size=1, max_size=6),
+    st.sampled_from(LETTER_SEPARATORS),
 )
 def test_words_spelt_out_letter_by_letter_are_read_as_words(words, separator):
     """However the letters are parted, each word is read on its own when the words
     are parted otherwise."""
-    words = [word for word in words if len(set(word)) == len(word)]  # no repeats to squeeze
-    between = "  " if separator == " " else " "
+    between = separator * 2 if separator in (" ", "\n") else " "
     spelt = between.join(separator.join(word) for word in words)
-    assert normalise(spelt).text == " ".join(words)
+    joined = "\n\n" if separator == "\n" else " "
+    assert normalise(spelt).text == joined.join(words)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

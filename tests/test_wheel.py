@@ -87,6 +87,11 @@ def test_the_wheel_checks_its_rules_and_serves_from_an_empty_folder(installed, t
     check = _run([installed / "advisor", "rules", "check"], cwd=empty)
     assert "moderation cases pass" in check.stdout
     assert "FAIL" not in check.stdout
+    # The words the normaliser reads a sentence spelt out letter by letter with.
+    spelt = (
+        "from advisor.moderation._text import normalise; print(normalise('d r i v e h o m e').text)"
+    )
+    assert _run([installed / "python", "-c", spelt], cwd=empty).stdout.strip() == "drive home"
 
     port = free_port()
     log = tmp_path / "serve.log"

@@ -4,16 +4,24 @@ The policy's patterns are written for plain lower-case text, so `normalise`
 folds what people (and obfuscators) send into that shape: NFKC (but for
 characters that would spell out more than `MOST_FOLDED`), curly quotes
 and dashes to straight ones, Cyrillic, Greek and Armenian look-alikes,
-Latin small capitals ("ᴅʀɪᴠᴇ") and regional indicators to the Latin letters
-they imitate, zero-width and other format characters and combining
-marks dropped (a soft hyphen too: it is invisible but where a line breaks),
-digits-for-letters undone ("dr1nk", and at a word's edges: "dr1v3", "7hr33",
-but not "3rd" or "5pm"), s p a c e d, d.o.t.t.e.d or otherwise separated
-letters joined ("d r i v e", "d/r/i/v/e"), each word on its own when the words
-are parted otherwise ("h.a.v.e t.h.r.e.e"), runs of three or more of one letter
-shortened, runs of spaces made one space, and emoji that stand for a drink, a
-vehicle, a drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗"
-as "beer beer then car"), up to `MOST_EMOJI_WORDS` of them.
+Latin small capitals ("ᴅʀɪᴠᴇ"), regional indicators, letters of other scripts
+drawn like Latin ones (Cherokee, Canadian syllabics, Lisu, Coptic) and boxed
+or bracketed letters ("🅳🆁🅸🆅🅴", "⒟⒭⒤⒱⒠") to the Latin letters they imitate,
+more Cyrillic and Greek look-alikes inside a word that also holds a Latin letter
+("тhгее"), accents and strokes taken off the letters of a word it does not know
+so ("dŕívé"; "café" keeps its accent), zero-width and other format characters
+and combining marks dropped (a soft hyphen too: it is invisible but where a
+line breaks), digits-for-letters undone ("dr1nk", and at a word's edges:
+"dr1v3", "7hr33", but not "3rd" or "5pm"), a word of doubled letters halved
+("ddrriivvee"), s p a c e d,
+d.o.t.t.e.d or otherwise separated letters joined ("d r i v e", "d/r/i/v/e",
+"d, r, i, v, e", one a line), each word on its own when the words are parted
+otherwise ("h.a.v.e t.h.r.e.e"), a sentence spelt out with its words run
+together read as the likeliest words of those it knows (`WORDS_FILE`: "h a v e
+t h r e e" is "have three"), runs of three or more of one letter shortened,
+runs of spaces made one space, and emoji that stand for a drink, a vehicle, a
+drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗" as "beer
+beer then car"), up to `MOST_EMOJI_WORDS` of them.
 Every character of the result remembers the offset of the character of the
 original text it came from, so that spans found in the normalised text map
 back to exact slices of the original.
@@ -21,11 +29,13 @@ back to exact slices of the original.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 import ahocorasick
 
@@ -49,6 +59,113 @@ _SMALL_CAPITALS = (
     "\u0251\u0261\u0269\u0585\u0578\u057d\u0570"
 )
 _SMALL_LATIN = "abcdefghijklmnoprstuvwyzagionuh"
+#: Letters of other scripts drawn like a Latin letter, by the letter they are read as,
+#: where NFKC leaves them as they are: Cherokee ("ᎠᏒᏆᏙᎬ"), Canadian syllabics (the
+#: letters of "fancy text": "ᗪᖇᎥᐯᗴ"), Lisu, Coptic, the dotless i and j, and Latin
+#: letters in brackets, in black circles and in black squares (NFKC spells "⒟" as
+#: "(d)"; "🅓" and "🅳" it keeps). Unicode's confusables, but for a few that only
+#: "fancy text" generators use as the letter.
+_OTHER_LOOKALIKES = {
+    "a": "\u13aa\u15c5\u15e9\ua4ee\u2c80",
+    "b": "\u13cf\u13f4\u15af\u15f7\ua4d0\u2c82",
+    "c": "\u13df\u1455\ua4da\u2ca4",
+    "d": "\u13a0\u13e7\u146f\u15de\u15ea\ua4d3",
+    "e": "\u13ac\u156e\u15f4\ua4f0\u2c88",
+    "f": "\u15b4\ua4dd",
+    "g": "\u13c0\u13f3\u161c\ua4d6",
+    "h": "\u13bb\u13c2\u157c\ua4e7",
+    "i": "\u13a5\ua4f2\u2c92\u0131",
+    "j": "\u13ab\u148d\ua4d9\u0237",
+    "k": "\u13e6\ua4d7\u2c94",
+    "l": "\u13de\u14aa\ua4e1\u01c0",
+    "m": "\u13b7\u15f0\ua4df\u2c98",
+    "n": "\u144e\ua4e0\u2c9a",
+    "o": "\u13be\ua4f3\u2c9e",
+    "p": "\u13e2\u146d\ua4d1\u2ca2",
+    "q": "\u146b",
+    "r": "\u13a1\u13d2\u1587\ua4e3",
+    "s": "\u13d5\u13da\u1515\ua4e2",
+    "t": "\u13a2\ua4d4\u2ca6",
+    "u": "\u144c\ua4f4",
+    "v": "\u13d9\u142f\ua4e6",
+    "w": "\u13b3\u13d4\u15ef\ua4ea",
+    "x": "\u1541\u157d\u166d\ua4eb\u2cac",
+    "y": "\u13a9\u13bd\ua4ec\u2ca8",
+    "z": "\u13c3\u1614\ua4dc",
+}
+#: Each of them, its lower case too (Cherokee and Coptic have both), and the bracketed,
+#: black-circled and black-squared letters, read as the Latin letter.
+_OTHER_LATIN = {
+    **{
+        ord(form): letter
+        for letter, chars in _OTHER_LOOKALIKES.items()
+        for char in chars
+        for form in (char, char.lower())
+    },
+    **{
+        first + i: chr(ord("a") + i)
+        for first in (0x249C, 0x1F110, 0x1F150, 0x1F170)
+        for i in range(26)
+    },
+}
+#: Cyrillic and Greek letters drawn like a Latin one only beside Latin letters (a
+#: Cyrillic т is a small capital T; the Greek η an n), and the letters they are read
+#: as inside a word that also holds a Latin letter as sent ("тhгее", "piптs"): a
+#: Russian or Greek word keeps them.
+_MIXED_LOOKALIKES = {
+    "b": "\u0432\u044c",
+    "c": "\u03c2\u03f2",
+    "e": "\u03b5\u03f5\u025b",
+    "h": "\u043d",
+    "m": "\u043c",
+    "n": "\u043f\u03b7",
+    "r": "\u0433",
+    "t": "\u0442\u03c4",
+    "u": "\u03bc",
+    "w": "\u0448\u03c9",
+}
+#: Latin letters with a stroke or hook that no mark makes, drawn as the plain letter.
+_STROKED = {
+    "b": "\u0180",
+    "c": "\u023c",
+    "d": "\u0111",
+    "e": "\u0247",
+    "g": "\u01e5",
+    "h": "\u0127",
+    "i": "\u0268",
+    "j": "\u0249",
+    "l": "\u0142",
+    "o": "\u00f8",
+    "r": "\u024d",
+    "t": "\u0167",
+    "u": "\u0289",
+    "y": "\u024f",
+    "z": "\u01b6",
+}
+#: Latin letters with marks (the accented letters of Latin-1 and Latin Extended, and
+#: those with a stroke), each read as the plain letter in a word the normaliser does
+#: not know as written: "dŕívé" and "ḋṙïṿë" are "drive", as "d\u0301r\u0301" is,
+#: but "café" and "rosé" keep their accents.
+_UNMARKED = str.maketrans(
+    {
+        **{
+            char: decomposed[0].lower()
+            for char in map(chr, (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)))
+            if len(decomposed := unicodedata.normalize("NFD", char)) > 1
+            and decomposed[0].isascii()
+            and decomposed[0].isalpha()
+            and all(unicodedata.category(mark) == "Mn" for mark in decomposed[1:])
+        },
+        **{char: letter for letter, char in _STROKED.items()},
+    }
+)
+_MIXED_LATIN = str.maketrans(
+    {char: letter for letter, chars in _MIXED_LOOKALIKES.items() for char in chars}
+)
+#: One letter with a mark, and one of `_MIXED_LOOKALIKES`: where a word to read again is.
+_MARKED = re.compile("[" + "".join(map(chr, _UNMARKED)) + "]")
+_MIXED = re.compile("[" + "".join(_MIXED_LOOKALIKES.values()) + "]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
 # One-to-one replacements keep offsets unchanged.
 _ONE_TO_ONE = str.maketrans(
     {
@@ -65,6 +182,7 @@ _ONE_TO_ONE = str.maketrans(
         **{ord(k): v for k, v in zip(_SMALL_CAPITALS, _SMALL_LATIN, strict=True)},
         # Regional indicators, drawn as boxed capitals where no flag is made of them.
         **{0x1F1E6 + i: chr(ord("a") + i) for i in range(26)},
+        **_OTHER_LATIN,
     }
 )
 #: Emoji read as the word they show, where the word is one the policy reads: drinks,
@@ -130,37 +248,74 @@ _LEET_EDGE = re.compile(
 #: letter (covid19, h264).
 _NOT_LEET = re.compile(r"\d+[a-z]+|.*[2689].*|.*\$\d.*", re.ASCII)
 _WORD = re.compile(r"[\w@$]+")
-#: What parts the letters of a spaced-out word: one space, dot, dash, star,
-#: underscore, comma, slash, plus, tilde, middle dot or bullet.
-_SEPARATORS = " .*_,/+~\u00b7\u2022-"
+#: What parts the letters of a spaced-out word: up to three characters that are no
+#: letter, digit or apostrophe (a space, dot, dash, star, comma, slash, bar, colon,
+#: an emoji: "d r i v e", "d, r, i, v, e", "d⭐r⭐i⭐v⭐e"), the same between each two
+#: letters; or one line break (a word written down a column).
+_SEPARATOR = r"(?:\n|(?:[^\w'\n]|_){1,3})"
 # Three or more single letters each parted from the next by one same separator
 # (d r i v e, d.r.i.v.e: "h.a.v.e t.h.r.e.e" is two words), or a letter repeated
 # three or more times.
 _SPACED = re.compile(
-    rf"(?<![\w'])[a-z0-9@$!]([{_SEPARATORS}])[a-z0-9@$!](?:\1[a-z0-9@$!])+(?![\w'])"
+    rf"(?<![^\W_])(?<!')[a-z0-9@$!]({_SEPARATOR})[a-z0-9@$!](?:\1[a-z0-9@$!])+"
+    r"(?![^\W_])(?!')"
     r"|([a-z])\2{2,}"
 )
+#: A word of two or more letters each written twice ("ddrriivvee"): no English word
+#: is made of letter pairs alone.
+_DOUBLED = re.compile(r"(?<![\w'])(?:([a-z])\1){2,}(?![\w'])")
 _SPACES = re.compile(r" {2,}")
 #: Where a spaced-out word could be: its second letter between two separators.
 #: The regex engine skips at once to a separator, so looking for this first is
 #: much quicker than `_SPACED`, which must try every letter.
-_SPACED_HINT = re.compile(rf"[{_SEPARATORS}][a-z0-9@$!][{_SEPARATORS}]")
-#: A letter three times (`_SPACED`'s other alternative), all looked for in one pass.
-_TRIPLES = ahocorasick.Automaton()
-for _letter in "abcdefghijklmnopqrstuvwxyz":
-    _TRIPLES.add_word(_letter * 3, _letter)
-_TRIPLES.make_automaton()
+_SPACED_HINT = re.compile(r"[\W_][a-z0-9@$!][\W_]")
+#: A letter three times (`_SPACED`'s other alternative), and two letters each twice
+#: (where a word of `_DOUBLED` starts), all looked for in one pass.
+_TRIPLE, _PAIRS = "triple", "pairs"
+_REPEATS = ahocorasick.Automaton()
+for _first in "abcdefghijklmnopqrstuvwxyz":
+    _REPEATS.add_word(_first * 3, _TRIPLE)
+    for _second in "abcdefghijklmnopqrstuvwxyz":
+        if _second != _first:
+            _REPEATS.add_word(_first * 2 + _second * 2, _PAIRS)
+_REPEATS.make_automaton()
 
 
-def _has_spaced(text: str) -> bool:
-    """Whether `_SPACED` matches somewhere in `text` (`_SPACED.search`, quicker)."""
-    if next(_TRIPLES.iter(text), None) is not None:
+def _repeats(text: str) -> dict[str, list[int]]:
+    """Where in `text` each of `_TRIPLE` and `_PAIRS` ends, for those it holds."""
+    found: dict[str, list[int]] = {}
+    for end, kind in _REPEATS.iter(text):
+        found.setdefault(kind, []).append(end)
+    return found
+
+
+def _doubled(text: str, pairs: Iterable[int]) -> list[re.Match]:
+    """The words of `_DOUBLED` in `text`, looked for only where two letters each come
+    twice (`pairs`, where they end): an English text has a few ("coffee")."""
+    found: list[re.Match] = []
+    for end in pairs:
+        start = end - 3
+        while start and "a" <= text[start - 1] <= "z":
+            start -= 1
+        if found and start < found[-1].end():
+            continue
+        if word := _DOUBLED.match(text, start):
+            found.append(word)
+    return found
+
+
+def _has_spaced(text: str, repeats: dict[str, list[int]] | None = None) -> bool:
+    """Whether `_SPACED` matches somewhere in `text` (`_SPACED.search`, quicker);
+    `repeats`: `_repeats(text)`, if known."""
+    if _TRIPLE in (_repeats(text) if repeats is None else repeats):
         return True
     position = 0
     while hint := _SPACED_HINT.search(text, position):
-        # A spaced-out word starts one character before its first separator.
-        if hint.start() and _SPACED.match(text, hint.start() - 1):
-            return True
+        # A spaced-out word starts one character before its first separator, which is
+        # one to three characters long.
+        for start in range(max(hint.start() - 3, 0), hint.start()):
+            if _SPACED.match(text, start):
+                return True
         position = hint.start() + 1
     return False
 
@@ -247,7 +402,7 @@ def normalise(text: str) -> Normalised:
     if text.isascii():
         folded = text.encode("ascii").translate(_ASCII_ONE_TO_ONE).decode("ascii").lower()
     else:
-        translated = _one_to_one(text)
+        translated = _one_to_one(_rewrite_words(text, _MIXED, _mixed_as_latin))
         if (
             ZERO_WIDTH_SPACE in translated
             and translated.count(ZERO_WIDTH_SPACE) > translated.count(" ")
@@ -287,12 +442,18 @@ def normalise(text: str) -> Normalised:
         if origin is not None:
             origin.extend(range(position, len(translated)))
         folded = "".join(pieces)
+        folded = _rewrite_words(folded, _MARKED, _unmarked)
     folded = _unleet(folded)
-    if _has_spaced(folded):
-        folded, origin = _squeeze(folded, origin, _SPACED, _spaced_keep)
+    repeats = _repeats(folded)
+    if doubled := _doubled(folded, repeats.get(_PAIRS, ())):
+        folded, origin = _squeeze(folded, origin, doubled, _doubled_keep)
+        repeats = _repeats(folded)
+    if _has_spaced(folded, repeats):
+        folded, origin = _squeeze(folded, origin, _SPACED.finditer(folded), _spaced_keep)
         folded = _unleet(folded)
     if "  " in folded:
-        folded, origin = _squeeze(folded, origin, _SPACES, lambda m: (m.start(),))
+        spaces = _SPACES.finditer(folded)
+        folded, origin = _squeeze(folded, origin, spaces, lambda m: ((m.start(), " "),))
     return Normalised(folded, None if origin is None else tuple(origin), len(text))
 
 
@@ -323,31 +484,148 @@ def _word_start(text: str, position: int) -> int:
     return position
 
 
-def _spaced_keep(match: re.Match) -> Iterable[int]:
+def _rewrite_words(text: str, chars: re.Pattern, rewrite) -> str:
+    """`text` with each word (a run of letters) that holds a character of `chars`
+    replaced by `rewrite(word)`, of the same length. Only those words are read: most
+    texts have none or a few."""
+    pieces = []
+    position = 0
+    for found in chars.finditer(text):
+        if found.start() < position:  # in the word just rewritten
+            continue
+        start = found.start()
+        while start > position and text[start - 1].isalpha():
+            start -= 1
+        end = found.end()
+        while end < len(text) and text[end].isalpha():
+            end += 1
+        pieces += (text[position:start], rewrite(text[start:end]))
+        position = end
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _unmarked(word: str) -> str:
+    """`word` with its marks taken off, unless it is one the normaliser knows so."""
+    return word if word in _lexicon().known else word.translate(_UNMARKED)
+
+
+def _mixed_as_latin(word: str) -> str:
+    """`word` (as sent) read with `_MIXED_LATIN` when it holds a Latin letter."""
+    return word.translate(_MIXED_LATIN) if _LATIN_LETTER.search(word) else word
+
+
+def _doubled_keep(match: re.Match) -> Iterable[tuple[int, str]]:
+    text = match.string
+    return ((offset, text[offset]) for offset in range(match.start(), match.end(), 2))
+
+
+def _spaced_keep(match: re.Match) -> Iterable[tuple[int, str]]:
     if match.group(2):  # a letter repeated: keep one
-        return (match.start(),)
-    return range(match.start(), match.end(), 2)  # spaced letters: keep the letters
+        return ((match.start(), match.group(2)),)
+    # Spaced letters: keep the letters, each a separator's length after the one before;
+    # a run too long to be one word is read as the words it most likely spells, each
+    # parted from the next by a space in place of the separator after its last letter.
+    step = 1 + len(match.group(1))
+    letters = match.group()[::step]
+    kept = [(match.start() + step * index, letter) for index, letter in enumerate(letters)]
+    read = letters.translate(_LEET)
+    if len(read) < SEGMENTED_FROM or read in _lexicon().known:
+        return kept
+    for end in reversed(_word_ends(read)[:-1]):
+        kept.insert(end, (match.start() + step * end - 1, " "))
+    return kept
 
 
 def _squeeze(
-    text: str, origin: Sequence[int] | None, pattern: re.Pattern, keep
+    text: str, origin: Sequence[int] | None, matches: Iterable[re.Match], keep
 ) -> tuple[str, list[int]]:
-    """Drop the characters of each match of `pattern` but those `keep` picks."""
+    """Replace each of `matches` (in `text`, in order) by the characters `keep` gives
+    for it, each with the offset of the character of the match it stands for."""
     if origin is None:
         origin = range(len(text))  # sliced and indexed as the list would be
     pieces: list[str] = []
     kept: list[int] = []
     position = 0
-    for match in pattern.finditer(text):
+    for match in matches:
         pieces.append(text[position : match.start()])
         kept.extend(origin[position : match.start()])
-        for offset in keep(match):
-            pieces.append(text[offset])
+        for offset, char in keep(match):
+            pieces.append(char)
             kept.append(origin[offset])
         position = match.end()
     pieces.append(text[position:])
     kept.extend(origin[position:])
     return "".join(pieces), kept
+
+
+#: The file of the words the normaliser knows, most frequent first
+#: (scripts/normaliser_words.py writes it).
+WORDS_FILE = Path(__file__).resolve().parent / "words.txt"
+#: The fewest letters run together that are read as the words they spell, when they
+#: are not one word the normaliser knows ("drive" stays, "drivehome" is two words).
+SEGMENTED_FROM = 6
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    #: Every word, as written (accents kept).
+    known: frozenset[str]
+    #: Each word of ASCII letters as the value (its length and its cost) of its key.
+    automaton: ahocorasick.Automaton
+    #: What a stretch of letters that is no known word costs: this, and `per_letter`
+    #: for each of its letters (a name stays whole, "harley", rather than becoming
+    #: rare short words, "har le y").
+    unknown: float
+    per_letter: float
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    """The words of `WORDS_FILE`, read on first use: a word's cost grows with the
+    logarithm of its rank, as word frequencies fall off (Zipf's law); an unknown
+    stretch costs as much as the rarest word, and two for each letter."""
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    words = [line for line in lines if line and not line.startswith("#")]
+    automaton = ahocorasick.Automaton()
+    scale = math.log(len(words))
+    for rank, word in enumerate(words, start=1):
+        if word.isascii():
+            automaton.add_word(word, (len(word), math.log(rank * scale)))
+    automaton.make_automaton()
+    return _Lexicon(frozenset(words), automaton, math.log(len(words) * scale), 2.0)
+
+
+def _word_ends(letters: str) -> list[int]:
+    """Where each word ends in `letters` run together, read as the likeliest words:
+    the split whose known words and unknown stretches cost least in all. Each letter
+    ends at most one known word of each length, and the cheapest unknown stretch
+    ending at a letter is kept as the letters go, so this is linear in the letters."""
+    lexicon = _lexicon()
+    ending: list[list[tuple[int, float]]] = [[] for _ in letters]
+    for end, word in lexicon.automaton.iter(letters):
+        ending[end].append(word)
+    per_letter = lexicon.per_letter
+    best = [0.0] * (len(letters) + 1)
+    start = [0] * (len(letters) + 1)
+    # The cheapest start of an unknown stretch: min over i of best[i] - per_letter * i.
+    stretch, stretch_start = 0.0, 0
+    for end in range(1, len(letters) + 1):
+        best[end] = stretch + lexicon.unknown + per_letter * end
+        start[end] = stretch_start
+        for size, cost in ending[end - 1]:
+            if best[end - size] + cost < best[end]:
+                best[end], start[end] = best[end - size] + cost, end - size
+        if best[end] - per_letter * end < stretch:
+            stretch, stretch_start = best[end] - per_letter * end, end
+    ends = []
+    end = len(letters)
+    while end:
+        ends.append(end)
+        end = start[end]
+    return ends[::-1]
 
 
 _LINE = re.compile(r"[^\n]+")

@@ -1,0 +1,253 @@
+"""The moderation normaliser (`advisor.moderation._text`): text spelt to slip past the
+screen is read as the plain words, and ordinary text is read as it was.
+
+The harms these spellings hid are in `test_moderation.py`
+(`test_look_alike_letters_and_combining_marks_do_not_hide_a_harm`); here, what the
+normaliser makes of them, drawn by Hypothesis from the words it knows, and a table
+of ordinary texts (English, names, accented words, other languages, emoji, code,
+URLs) with the reading each keeps.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from advisor.moderation import _text
+from advisor.moderation._text import normalise
+
+from .strategies import examples
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Words the normaliser knows, plain ASCII.
+KNOWN = sorted(word for word in _text._lexicon().known if word.isascii())
+#: The ones of two letters or more, with no letter three times in a row ("aa" written
+#: with each letter twice is "aaaa", one letter drawn out).
+WORDS = [word for word in KNOWN if len(set(word)) > 1 and not re.search(r"(.)\1\1", word)]
+
+
+def _read(words: list[str]) -> str:
+    return normalise(" ".join(words)).text
+
+
+# --- ordinary text keeps its verdict --------------------------------------------------
+
+#: Ordinary texts and how each is read: none of them is flagged. A word the normaliser
+#: knows with its accents keeps them ("café", "rosé", "résumé"); any other accented
+#: word is read without ("Łukasz", "naïve"); single letters listed with the same
+#: separator are run together ("a + b + c"), as single letters spelt out are.
+ORDINARY = [
+    pytest.param(
+        "Send a short thank-you email to the panel tonight, then write up my notes.",
+        "send a short thank-you email to the panel tonight, then write up my notes.",
+        id="plain English",
+    ),
+    pytest.param(
+        "Plan: a) thank the panel, b) write notes, c) wait a week.",
+        "plan: a) thank the panel, b) write notes, c) wait a week.",
+        id="a list",
+    ),
+    pytest.param(
+        "I got an A, a B and a C in my exams; the role needs a B or better.",
+        "i got an a, a b and a c in my exams; the role needs a b or better.",
+        id="grades",
+    ),
+    pytest.param(
+        "Book a coffee with the bookkeeper and the committee; success feels good.",
+        "book a coffee with the bookkeeper and the committee; success feels good.",
+        id="double letters",
+    ),
+    pytest.param(
+        "Call Siobhán, Zoë and Łukasz Wróbel; copy in Søren and Nguyễn Thị Minh.",
+        "call siobhán, zoe and lukasz wrobel; copy in soren and nguyen thi minh.",
+        id="names",
+    ),
+    pytest.param(
+        "Meet at the café for a rosé after the résumé review, then the naïve fiancé leaves.",
+        "meet at the café for a rosé after the résumé review, then the naive fiancé leaves.",
+        id="accented words",
+    ),
+    pytest.param(
+        "Envoyez un mot de remerciement à l\u2019équipe ce soir, après le déjeuner.",
+        "envoyez un mot de remerciement a l'equipe ce soir, après le dejeuner.",
+        id="French",
+    ),
+    pytest.param(
+        "Спасибо за интервью, я отправлю письмо завтра.",
+        "cпacибo зa интepвью, я oтпpaвлю пиcьмo зaвтpa.",
+        id="Russian",
+    ),
+    pytest.param(
+        "Interview done \U0001f389\U0001f64c sending a thank-you \u2709\ufe0f tonight \U0001f91e",
+        "interview done \U0001f389\U0001f64c sending a thank-you \u2709 tonight \U0001f91e",
+        id="emoji",
+    ),
+    pytest.param(
+        "Fix it: for i, j, k in zip(a, b, c): total = a + b + c",
+        "fix it: for ijk in zip(abc): total = abc",
+        id="code",
+    ),
+    pytest.param(
+        "Read https://example.com/jobs/2026/a/b/c?x=1&y=2#top before 5pm.",
+        "read https://example.com/jobs/2026/abc?x=1&y=2#top before 5pm.",
+        id="a URL",
+    ),
+    pytest.param(
+        "SEND THE THANK-YOU NOTE TODAY AND ASK ABOUT NEXT STEPS!",
+        "send the thank-you note today and ask about next steps!",
+        id="capitals",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "read"), ORDINARY)
+def test_ordinary_text_keeps_its_verdict_and_is_read_as_shown(moderator, text, read):
+    assert normalise(text).text == read
+    assert not moderator.moderate(text).flagged
+
+
+# --- spelt to slip past ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("s e n d a t h a n k y o u e m a i l t o n i g h t", "send a thank you email tonight"),
+        ("g.e.t.h.a.m.m.e.r.e.d.t.h.e.n.d.r.i.v.e", "get hammered then drive"),
+        ("d\nr\ni\nn\nk\nt\nh\ne\nn\nd\nr\ni\nv\ne", "drink then drive"),
+        ("H a v e 3 p i n t s t h e n d r 1 v e", "have 3 pints then drive"),
+        (
+            "t a k e a p i l l b e f o r e t h e i n t e r v i e w",
+            "take a pill before the interview",
+        ),
+        (
+            "s l i p t h e r e c e p t i o n i s t f i f t y q u i d",
+            "slip the receptionist fifty quid",
+        ),
+        ("d r i v e b a c k t o h a r r o g a t e", "drive back to harrogate"),
+        ("r-i-d-i-n-g t-h-e h-a-r-l-e-y h-o-m-e", "riding the harley home"),
+        ("d r i v e", "drive"),
+    ],
+    ids=[
+        "one space",
+        "one dot",
+        "a letter a line",
+        "digits and leet",
+        "pill",
+        "bribe",
+        "a name stays whole",
+        "words spelt apart",
+        "one word",
+    ],
+)
+def test_a_sentence_spelt_out_with_its_words_run_together_is_read_as_its_words(text, read):
+    norm = normalise(text)
+    assert norm.text == read
+    # A space put between two words stands for the separator it replaced.
+    for index, char in enumerate(norm.text):
+        if char == " ":
+            assert not text[norm.start(index)].isalnum()
+
+
+def _doubled(word: str) -> str:
+    return "".join(letter * 2 for letter in word)
+
+
+@settings(max_examples=examples(300))
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8), st.booleans())
+def test_every_letter_doubled_is_read_as_written_once(words, shout):
+    doubled = [_doubled(word.upper() if shout else word) for word in words]
+    assert _read(doubled) == _read(words)
+
+
+#: Each Latin letter and the characters of other scripts (and the boxed and bracketed
+#: forms) read as it everywhere.
+LOOKALIKES = {
+    letter: [
+        char
+        for char, read in _text._ONE_TO_ONE.items()
+        if read == letter and not chr(char).isascii()
+    ]
+    for letter in "abcdefghijklmnopqrstuvwxyz"
+}
+
+
+@settings(max_examples=examples(300))
+@given(st.sampled_from(KNOWN), st.data())
+def test_letters_drawn_like_latin_ones_are_read_as_them(word, data):
+    written = "".join(
+        chr(data.draw(st.sampled_from(LOOKALIKES[letter])))
+        if LOOKALIKES[letter] and data.draw(st.booleans())
+        else letter
+        for letter in word
+    )
+    assert normalise(written).text == word
+
+
+#: Combining marks that make a precomposed letter with some Latin letters.
+MARKS = "\u0300\u0301\u0302\u0303\u0308\u030a\u0307\u0323\u0327\u0331"
+
+
+@settings(max_examples=examples(300))
+@given(st.sampled_from(KNOWN), st.data())
+def test_marks_on_a_words_letters_are_read_off_unless_the_word_is_known_so(word, data):
+    marked = unicodedata.normalize(
+        "NFC",
+        "".join(letter + data.draw(st.sampled_from(["", "", *MARKS])) for letter in word),
+    )
+    assume(marked not in _text._lexicon().known)
+    assert normalise(marked).text == word
+
+
+@settings(max_examples=examples(300))
+@given(st.sampled_from([w for w in KNOWN if set(w) & set(_text._MIXED_LOOKALIKES)]), st.data())
+def test_cyrillic_and_greek_in_a_mostly_latin_word_are_read_as_latin(word, data):
+    replaceable = [i for i, letter in enumerate(word) if letter in _text._MIXED_LOOKALIKES]
+    chosen = data.draw(st.lists(st.sampled_from(replaceable), unique=True, max_size=len(word) // 2))
+    written = "".join(
+        data.draw(st.sampled_from(_text._MIXED_LOOKALIKES[letter])) if i in chosen else letter
+        for i, letter in enumerate(word)
+    )
+    assert normalise(written).text == word
+
+
+#: The Cyrillic and Greek letters read as Latin ones only beside a Latin letter.
+MIXED = set("".join(_text._MIXED_LOOKALIKES.values()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Спасибо, до завтра", "телефон и письмо", "Ευχαριστώ, θα στείλω email αύριο"],
+    ids=["Russian", "Russian words", "Greek beside an English word"],
+)
+def test_a_word_of_another_script_keeps_the_letters_read_as_latin_only_beside_latin(text):
+    assert set(normalise(text).text) & MIXED == set(text.lower()) & MIXED
+
+
+# --- the words the normaliser knows ---------------------------------------------------
+
+
+def test_the_words_file_holds_lower_case_words_each_once():
+    lines = _text.WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    words = [line for line in lines if not line.startswith("#")]
+    assert len(words) == len(set(words))
+    assert all(re.fullmatch(r"[^\W\d_]+", word) and word == word.lower() for word in words)
+
+
+def test_every_accented_word_of_the_policy_keeps_its_accents():
+    """A word of the policy's patterns written with accents ("rosé", "jäger") would
+    not match a text whose accents the normaliser took off."""
+    patterns = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "rules" / "moderation").glob("*.yaml"))
+        if not path.name.endswith(".cases.yaml")
+    )
+    words = re.findall(r"[^\W\d_]+", re.sub(r"\[[^\]]*\]", "", patterns.lower()))
+    accented = {word for word in words if word != word.translate(_text._UNMARKED)}
+    assert accented
+    assert all(normalise(word).text == word for word in accented), accented
