@@ -374,8 +374,9 @@ EXIT_STATUS = {
     f"case\nor a rule or action uncovered; {BAD_INPUT}",
     "serve": "0 stopped (Ctrl+C, SIGTERM); 2 a setting, an address in use, or a broken\n"
     "rule or content file, refused at start; 1 gunicorn's own refusals (an address\n"
-    "it cannot listen on, an access log it cannot write); 75 a reload (SIGHUP) that\n"
-    "found the code changed since the start: serve again to run the new code",
+    "it cannot listen on, an access log it cannot write); 3 a worker that could not\n"
+    "start (the code changed since the start, among others); 75 a reload (SIGHUP)\n"
+    "that found the code changed since the start: serve again to run the new code",
     "advise": "0 success, a plan rejected too (its verdict is printed under\n"
     f'"Your plans", or in "plans" with --json); {BAD_INPUT}',
     "moderate": f"0 nothing flagged; 1 a sentence flagged;\n{BAD_INPUT}",

@@ -153,10 +153,25 @@ def _prepare_regions(server, memo: int, snapshot: Path) -> None:
 
 
 def post_fork(server, worker):
-    """After a reload, new workers load their app one at a time."""
+    """After a reload, new workers load their app one at a time. A worker that would
+    read code other than its master's from disk (a release installed since the start,
+    and this worker started in its place after a crash or a timeout) fails to boot
+    instead, which stops the master, to be started again on that code."""
+    import sys
+
+    from gunicorn.arbiter import Arbiter
+
     from advisor import _handover, snapshot
 
     if snapshot.ROOT_VARIABLE in os.environ:
+        if snapshot.reopen().code_changed():
+            worker.log.error(
+                "worker not started: the code on disk is not the code this instance "
+                "started with (a release installed since?); stopping the instance to be "
+                "started again on it. After installing a release, restart each instance "
+                "in turn"
+            )
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
         _handover.queue(worker, Path(os.environ[snapshot.ROOT_VARIABLE]))
 
 

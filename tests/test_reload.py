@@ -204,25 +204,44 @@ NEXT_RELEASE = {
 }
 
 
-def test_a_reload_onto_code_installed_since_the_start_stops_to_be_started_on_it(tmp_path):
-    # The workers it forked ran the new release's web layer beside the old engine:
-    # this one failed to boot, the master stopped with a traceback, and a release
-    # whose files happen to fit would have been served mixed, without a word.
+# (what happens once a release is installed under a running instance, the master's exit
+# status, what its log says of it): either way the instance stops, to be started again
+# (by the systemd unit) on the new code, never serving it beside the old.
+AFTER_INSTALLING = [
+    ("a reload", 75, '"msg":"Reason: reload refused: the code on disk is not the code'),
+    ("a worker replaced", 3, '"msg":"worker not started: the code on disk is not the code'),
+]
+
+
+@pytest.mark.parametrize(("then", "status", "said"), AFTER_INSTALLING, ids=lambda x: x)
+def test_code_installed_since_the_start_stops_the_instance_to_be_started_on_it(
+    tmp_path, then, status, said
+):
+    # The workers a reload forked ran the new release's web layer beside the old
+    # engine: this one failed to boot, the master stopped with a traceback, and a
+    # release whose files happen to fit would have been served mixed, without a word;
+    # so would a worker started in place of one that died.
     checkout = tmp_path / "installed"
     shutil.copytree(ROOT, checkout, symlinks=True, ignore=NOT_SERVED)
     with gunicorn(workers=2, checkout=checkout, log=tmp_path / "server.log") as running:
         _bump(checkout / "rules" / "ruleset.yaml", "9.0.1")  # rules alone: reloaded
+        old = set(running.workers())
         running.process.send_signal(signal.SIGHUP)
         assert _wait_for(lambda: _ready_version(running.base) == "9.0.1"), _tail(running)
+        # Every new worker loaded (each retires old ones once ready): one still loading
+        # when the files change would read them, as any worker started then does.
+        assert _wait_for(lambda: not old & set(running.workers()), 120), _tail(running)
         for name, added in NEXT_RELEASE.items():
             with open(checkout / name, "a") as source:
                 source.write(added)
-        running.process.send_signal(signal.SIGHUP)
-        assert running.process.wait(timeout=60) == 75, _tail(running)
+        if then == "a reload":
+            running.process.send_signal(signal.SIGHUP)
+        else:
+            os.kill(running.workers()[0], signal.SIGKILL)
+        assert running.process.wait(timeout=60) == status, _tail(running)
     output = running.output()
-    refused = [line for line in output.splitlines() if "reload refused" in line]
-    assert len(refused) == 1, output
-    assert '"msg":"Reason: reload refused: the code on disk is not the code' in refused[0]
-    assert "restart each instance in turn" in refused[0]
+    stopped = [line for line in output.splitlines() if said in line]
+    assert len(stopped) == 1, output
+    assert "restart each instance in turn" in stopped[0]
     assert "Traceback" not in output
-    assert "Booting worker" not in output.split(refused[0])[1]
+    assert "cannot import" not in output
