@@ -28,6 +28,16 @@ Only the time spent waiting on a client is bounded; the engine's own work is
 not interrupted. Between two requests of one connection the worker lets its
 other connections in, so a client that sends many at once cannot hold it.
 
+A worker holds at most ``worker_connections`` connections; past them, new ones
+wait in the listen queue. So that one client cannot take them all, cheaply,
+with connections that send nothing or a byte at a time, each worker holds at
+most ``ADVISOR_CLIENT_CONNECTIONS`` from one client (an address, an IPv6 /64,
+as the rate limits count it) when clients connect directly
+(``ADVISOR_PROXY_COUNT`` 0); one more is answered 429 problem+json at once and
+closed (`Worker._refuse`). Behind a proxy every connection comes from the
+proxy, which limits its own clients. Both a refusal and a worker that holds
+all its connections are logged, once a minute at most (`Worker._warn`).
+
 A request gunicorn refuses before the application sees it (a malformed request
 line, headers too large or malformed, contradictory framing, broken chunked
 framing, a transfer coding other than ``chunked``: gunicorn passes a compressed
@@ -49,6 +59,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from typing import NamedTuple
 
@@ -64,6 +75,7 @@ __all__ = [
     "Logger",
     "Problem",
     "Worker",
+    "client_connections",
     "client_timeout",
     "enough_open_files",
     "listener",
@@ -184,6 +196,24 @@ def client_timeout(environ=os.environ) -> float:
             "above 0 and at most 3600"
         )
     return seconds
+
+
+def client_connections(worker_connections: int, environ=os.environ) -> int:
+    """``ADVISOR_CLIENT_CONNECTIONS``: how many connections one client may hold in each
+    worker, a quarter of `worker_connections` by default; 0 for no limit, and no limit
+    behind proxies (``ADVISOR_PROXY_COUNT`` above 0: every connection is a proxy's)."""
+    value = environ.get("ADVISOR_CLIENT_CONNECTIONS")
+    if value is None:
+        limit = max(1, worker_connections // 4)
+    else:
+        limit = int(value.strip()) if value.strip().isdigit() else -1
+        if limit < 0:
+            raise ValueError(
+                f"ADVISOR_CLIENT_CONNECTIONS={value!r} is not allowed: use a whole number "
+                "of at least 0 (0: no limit)"
+            )
+    proxies = environ.get("ADVISOR_PROXY_COUNT", "0").strip()
+    return 0 if proxies.isdigit() and int(proxies) > 0 else limit
 
 
 def refuse_tls(cfg) -> None:
@@ -370,7 +400,7 @@ class Problem(NamedTuple):
         problem["detail"] = self.detail
         return json.dumps(problem).encode()
 
-    def response(self) -> bytes:
+    def response(self, retry_after: int | None = None) -> bytes:
         body = self.body()
         head = (
             f"HTTP/1.1 {self.status} {self.title}\r\n"
@@ -378,9 +408,10 @@ class Problem(NamedTuple):
             f"Content-Length: {len(body)}\r\n"
             "X-Content-Type-Options: nosniff\r\n"
             "Cache-Control: no-store\r\n"
-            "Connection: close\r\n\r\n"
         )
-        return head.encode("ascii") + body
+        if retry_after is not None:
+            head += f"Retry-After: {retry_after}\r\n"
+        return (head + "Connection: close\r\n\r\n").encode("ascii") + body
 
 
 _BAD_REQUEST = "Bad Request"
@@ -597,15 +628,121 @@ def _compressed(req) -> bool:
     )
 
 
+#: What a connection over ``ADVISOR_CLIENT_CONNECTIONS`` is answered with.
+_TOO_MANY_CONNECTIONS = Problem(
+    429,
+    "Too Many Requests",
+    "This client has too many connections open to the service at once: send its "
+    "requests on the ones it has, or close some, and try again.",
+)
+#: Seconds between two warnings of one kind from one worker.
+WARN_EVERY = 60
+#: The longest a connection answered waits for the worker's other connections' turns
+#: before its next request is read (`_take_turns`).
+TURN_WAIT = 0.05
+
+
+def _take_turns() -> None:
+    """Let the worker's other connections in before this one's next request: wait until
+    no other event of the loop is pending (every connection with a request waiting has
+    been served), not merely until other greenlets have run (`gevent.sleep(0)`), which
+    under load left some connections waiting hundreds of milliseconds
+    (docs/performance.md, "Waiting turns"). But for `TURN_WAIT` at most: under a steady
+    stream of events the loop is never idle, and every connection answered waited, its
+    client long gone, until the worker held all the connections it may."""
+    with gevent.Timeout(TURN_WAIT, False):
+        gevent.idle()
+
+
 class Worker(GeventWorker):
-    """gunicorn's gevent worker, with deadlines on clients' bodies and reads."""
+    """gunicorn's gevent worker, with deadlines on clients' bodies and reads, and a limit
+    on the connections of each client."""
 
     def init_process(self):
         self.client_timeout = client_timeout()
+        self.client_connections = client_connections(self.worker_connections)
+        #: Open connections by listener, and by client while there is a limit.
+        self._open: Counter = Counter()
+        self._by_client: Counter = Counter()
+        #: Refused connections by client since the last warning of them.
+        self._refused: Counter = Counter()
+        self._warned: dict[str, float] = {}
         super().init_process()
 
+    def load_wsgi(self):
+        """Load the application (gevent has patched the process by then), and who a
+        client is, as the rate limits count clients."""
+        super().load_wsgi()
+        from .web.limits import counted_address
+
+        self._client_of = counted_address
+
     def handle(self, listener, client, addr):
-        super().handle(listener, _Client(client, self.client_timeout, self.cfg.keepalive), addr)
+        address = addr[0] if isinstance(addr, tuple) and addr else None
+        who = self._client_of(address) if address and self.client_connections else None
+        if who is not None and self._by_client[who] >= self.client_connections:
+            self._refuse(client, who)
+            return
+        self._open[listener] += 1
+        if who is not None:
+            self._by_client[who] += 1
+        if self._open[listener] >= self.worker_connections:
+            self._warn_full()
+        try:
+            client = _Client(client, self.client_timeout, self.cfg.keepalive)
+            super().handle(listener, client, addr)
+        finally:
+            self._open[listener] -= 1
+            if who is not None:
+                self._by_client[who] -= 1
+                if not self._by_client[who]:
+                    del self._by_client[who]
+
+    def _refuse(self, client, who: str) -> None:
+        """Answer a connection over the client's limit with a 429 and close it at once,
+        holding no place: what the client already sent is dropped first, so that the
+        close does not reset the connection before the answer is read."""
+        self._refused[who] += 1
+        try:
+            client.setblocking(False)
+            client.send(_TOO_MANY_CONNECTIONS.response(retry_after=self.cfg.keepalive))
+            while client.recv(_DROP_READ):
+                pass
+        except OSError:  # nothing more sent yet (BlockingIOError), or the client is gone
+            pass
+        finally:
+            client.close()
+        if self._due("refused"):
+            refused = ", ".join(f"ip={ip} ({n})" for ip, n in self._refused.most_common(5))
+            self.log.warning(
+                "Connections refused since this worker's last such line (one a minute at "
+                "most), from clients holding %d of its connections each, all one may "
+                "(ADVISOR_CLIENT_CONNECTIONS): %s",
+                self.client_connections,
+                refused,
+            )
+            self._refused.clear()
+
+    def _warn_full(self) -> None:
+        """Say, once a minute at most, that this worker holds all the connections it may."""
+        if not self._due("full"):
+            return
+        most = self._by_client.most_common(1)
+        holder = f"; the most from one client: ip={most[0][0]} ({most[0][1]})" if most else ""
+        self.log.warning(
+            "This worker holds %d connections, all it may (ADVISOR_WORKER_CONNECTIONS): new "
+            "connections wait to be accepted%s",
+            self.worker_connections,
+            holder,
+        )
+
+    def _due(self, kind: str) -> bool:
+        """Whether a warning of `kind` may be written now (`WARN_EVERY`); if so, noted."""
+        now = time.monotonic()
+        if now - self._warned.get(kind, -WARN_EVERY) < WARN_EVERY:
+            return False
+        self._warned[kind] = now
+        return True
 
     def handle_request(self, listener_name, req, sock, addr):
         req.body = _Body(req, self.client_timeout)
@@ -635,12 +772,7 @@ class Worker(GeventWorker):
             # Should the connection close after this answer, a body left unread may
             # still be coming: its close lingers (`_Client.close`).
             sock.unread = req.body.unread
-            # Let the worker's other connections in before this one's next request:
-            # wait until no other event of the loop is pending (every connection with
-            # a request waiting has been served), not merely until other greenlets
-            # have run (`gevent.sleep(0)`), which under load left some connections
-            # waiting hundreds of milliseconds (docs/performance.md, "Waiting turns").
-            gevent.idle()
+            _take_turns()
 
     def _drop_body(self, req, addr) -> None:
         """Read and drop the rest of answered `req`'s body (one the application did not

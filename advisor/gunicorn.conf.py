@@ -26,6 +26,8 @@ workers = whole_number("ADVISOR_WORKERS", multiprocessing.cpu_count() * 2 + 1, l
 # gevent: a greenlet per connection, so slow and idle clients hold no process
 # (docs/serving.md). The worker adds deadlines on bodies and on taking answers
 # (ADVISOR_CLIENT_TIMEOUT); headers and idle keep-alives get `keepalive` seconds.
+# One client holds at most ADVISOR_CLIENT_CONNECTIONS of a worker's connections
+# (a quarter of them by default) when clients connect directly.
 worker_class = "advisor._gunicorn.Worker"
 worker_connections = whole_number("ADVISOR_WORKER_CONNECTIONS", 1000, least=1)
 logger_class = "advisor._gunicorn.Logger"
@@ -65,7 +67,13 @@ def on_starting(server):
     """Start with valid settings on a validated snapshot of rules and content, with no
     stale counts."""
     from advisor import DataError, Settings, snapshot
-    from advisor._gunicorn import client_timeout, metrics_folder, refuse_tls, usable_listeners
+    from advisor._gunicorn import (
+        client_connections,
+        client_timeout,
+        metrics_folder,
+        refuse_tls,
+        usable_listeners,
+    )
     from advisor.config import data_folders, rate_limit_storage_problem, unknown_variables
 
     metrics = os.environ["PROMETHEUS_MULTIPROC_DIR"]
@@ -73,6 +81,7 @@ def on_starting(server):
         metrics_folder(metrics)
         settings = Settings.from_env()
         client_timeout()
+        client_connections(server.cfg.worker_connections)
         refuse_tls(server.cfg)
         usable_listeners(*bind)
         data_folders(settings)

@@ -1,7 +1,7 @@
 """Slow and idle clients against a running server, and how ordinary requests fare.
 
     python -m bench.slow_clients [--headers 200] [--bodies 200] [--idle 200]
-                                   [--non-readers 0] [--seconds 20]
+                                   [--silent 0] [--non-readers 0] [--seconds 20]
 
 Starts the service as ``make run`` does (the packaged gunicorn settings, on a
 free loopback port), then holds four kinds of hostile connection open, each
@@ -12,14 +12,15 @@ reopened as soon as the server closes it, as a patient attacker would:
   then one byte of body every 2 s;
 - ``idle``: one ``GET /health/live`` answered and read, then nothing, as a
   kept-alive browser connection;
+- ``silent``: a connection that sends nothing at all;
 - ``non_readers``: ``GET /openapi.json`` asked 50 times over one connection
   whose answers are never read.
 
-Meanwhile an ordinary client asks ``GET /health/live`` and ``POST
-/v1/advice`` in turn, each on a new connection, and the latencies of its
-answers are reported (p50, p99, the slowest, and how many failed), with how
-often the server cut the hostile connections off (and how many of the slow
-bodies got a 408).
+Meanwhile an ordinary client, from another address (``PROBE_FROM``), asks ``GET
+/health/live`` and ``POST /v1/advice`` in turn, each on a new connection, and the
+latencies of its answers are reported (p50, p99, the slowest, and how many
+failed), with how often the server cut the hostile connections off (and how
+many of the slow bodies got a 408).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ KINDS = {
         b"Content-Length: 2000\r\n\r\n{"
     ),
     "idle": b"GET /health/live HTTP/1.1\r\nHost: advisor\r\n\r\n",
+    "silent": b"",
     "non_readers": b"GET /openapi.json HTTP/1.1\r\nHost: advisor\r\n\r\n" * 50,
 }
 #: Seconds between two bytes of a slow body.
@@ -171,17 +173,27 @@ def _state(number: int) -> bytes:
     return json.dumps({"stage": "after", "hours_since": number % 500}).encode()
 
 
-def probe(base: str, seconds: float, interval: float = 0.05, timeout: float = 10) -> dict:
+def probe(
+    base: str,
+    seconds: float,
+    interval: float = 0.05,
+    timeout: float = 10,
+    source: str | None = None,
+) -> dict:
     """Ask ``GET /health/live`` and ``POST /v1/advice`` in turn for `seconds`, each on
-    a new connection; the latencies of the answers, in ms, and the failures."""
+    a new connection (from the address `source`, if given); the latencies of the
+    answers, in ms, and the failures."""
     parts = urlsplit(base)
     latencies, failures = [], []
     deadline = time.monotonic() + seconds
+    bound = (source, 0) if source else None
     for number in itertools.count():
         if time.monotonic() >= deadline:
             break
         started = time.monotonic()
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        connection = http.client.HTTPConnection(
+            parts.hostname, parts.port, timeout=timeout, source_address=bound
+        )
         try:
             if number % 2:
                 headers = {"Content-Type": "application/json"}
@@ -219,12 +231,18 @@ def _summary(latencies: list[float], failures: list[str]) -> dict:
     }
 
 
+#: The ordinary client's address: another than the hostile clients' (127.0.0.1), as a
+#: candidate's is, so that the limit on one client's connections does not apply to it.
+PROBE_FROM = "127.0.0.2"
+
+
 def measure(base: str, counts: dict[str, int], seconds: float, settle: float = 3) -> dict:
-    """`counts` hostile connections of each kind held against `base` while the ordinary
-    client probes it for `seconds` (after `settle` seconds for them to connect)."""
+    """`counts` hostile connections of each kind held against `base` (on the loopback
+    address 127.0.0.1) while the ordinary client probes it from `PROBE_FROM` for
+    `seconds` (after `settle` seconds for them to connect)."""
     with Attack(base, counts) as attack:
         time.sleep(settle)
-        figures = probe(base, seconds)
+        figures = probe(base, seconds, source=PROBE_FROM)
         figures["hostile_opened"] = attack.opened
         figures["cut_off"] = {kind: attack.cut_off[kind] for kind in attack.counts}
         figures["bodies_408"] = attack.timed_out
@@ -237,7 +255,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.slow_clients", description=__doc__.splitlines()[0]
     )
-    for kind, default in (("headers", 200), ("bodies", 200), ("idle", 200), ("non-readers", 0)):
+    kinds = (("headers", 200), ("bodies", 200), ("idle", 200), ("silent", 0), ("non-readers", 0))
+    for kind, default in kinds:
         parser.add_argument(f"--{kind}", type=int, default=default, help="connections")
     parser.add_argument("--seconds", type=float, default=20, help="seconds of probing")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the settings')")

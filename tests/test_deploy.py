@@ -377,3 +377,50 @@ def test_nginx_refuses_smuggling_odd_request_lines_and_huge_headers_with_a_probl
     # Nothing hidden in the body reached an instance, and the site still answers.
     assert _status(f"{base}/v1/sources", _keyed()) == 200
     assert "smuggled-by-the-client" not in "".join(i.output() for i in instances)
+
+
+#: The requests one client may have in progress at once (deploy/nginx.conf, limit_conn).
+REQUESTS_IN_PROGRESS = 32
+
+
+def test_one_client_trickling_bodies_holds_at_most_its_share_of_nginx(site):
+    """A client sending its bodies a byte at a time held a connection of nginx for each,
+    until nginx had none left for anyone else. Past its share, it is answered 429
+    problem+json at once and closed; another client is answered meanwhile."""
+    base, _, _ = site
+    parts = urlsplit(base)
+    head = (
+        b"POST /v1/advice HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n{"
+    )
+    # From an address of its own: the other tests' requests come from 127.0.0.1.
+    trickling = []
+    try:
+        for _ in range(REQUESTS_IN_PROGRESS + 3):
+            sock = socket.create_connection(
+                (parts.hostname, parts.port), timeout=10, source_address=("127.0.0.3", 0)
+            )
+            sock.sendall(head)
+            trickling.append(sock)
+            time.sleep(0.02)  # each in turn, so that the last ones are past the share
+        refused = []
+        for sock in trickling[REQUESTS_IN_PROGRESS:]:
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            refused.append(answer)
+        other = socket.create_connection(
+            (parts.hostname, parts.port), timeout=10, source_address=("127.0.0.4", 0)
+        )
+        with other:
+            other.sendall(b"GET /health/live HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            assert other.recv(65536).startswith(b"HTTP/1.1 200"), "another client waits"
+    finally:
+        for sock in trickling:
+            sock.close()
+    for answer in refused:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 429"), head
+        assert b"content-type: application/problem+json" in head.lower(), head
+        assert b"retry-after: 5" in head.lower(), head
+        assert json.loads(body)["status"] == 429

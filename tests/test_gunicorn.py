@@ -14,10 +14,13 @@ from gunicorn.config import Config
 from gunicorn.http import errors
 
 from advisor._gunicorn import (
+    TURN_WAIT,
     Logger,
     Worker,
     _Body,
     _Client,
+    _take_turns,
+    client_connections,
     client_timeout,
     metrics_folder,
     problem_of,
@@ -38,6 +41,27 @@ def test_the_client_timeout_is_read_from_the_environment(value, seconds):
 def test_a_bad_client_timeout_is_one_line_naming_the_variable(value):
     with pytest.raises(ValueError, match="^ADVISOR_CLIENT_TIMEOUT=.* is not allowed: use a"):
         client_timeout({"ADVISOR_CLIENT_TIMEOUT": value})
+
+
+@pytest.mark.parametrize(
+    ("environ", "limit"),
+    [
+        ({}, 250),  # a quarter of the worker's 1000
+        ({"ADVISOR_CLIENT_CONNECTIONS": "10"}, 10),
+        ({"ADVISOR_CLIENT_CONNECTIONS": " 0 "}, 0),  # no limit
+        # Behind proxies every connection comes from one: they limit their clients.
+        ({"ADVISOR_PROXY_COUNT": "1"}, 0),
+        ({"ADVISOR_CLIENT_CONNECTIONS": "10", "ADVISOR_PROXY_COUNT": "2"}, 0),
+    ],
+)
+def test_one_clients_connections_are_limited_where_clients_connect_directly(environ, limit):
+    assert client_connections(1000, environ) == limit
+
+
+@pytest.mark.parametrize("value", ["-1", "ten", "", "2.5"])
+def test_a_bad_client_connections_limit_is_one_line_naming_the_variable(value):
+    with pytest.raises(ValueError, match="^ADVISOR_CLIENT_CONNECTIONS=.* is not allowed: use a"):
+        client_connections(1000, {"ADVISOR_CLIENT_CONNECTIONS": value})
 
 
 def _full_disk(fd, offset, length):
@@ -153,6 +177,23 @@ def test_a_close_while_the_client_sends_takes_what_it_sends_and_ends_the_answer(
             theirs.shutdown(socket.SHUT_WR)
             closing.join(timeout=5)
             assert closing.successful()
+
+
+def test_a_connection_answered_waits_for_its_turn_only_so_long():
+    """A connection answered waits for its worker's loop to be idle before its next
+    request, but a loop kept busy never is: every connection answered waited there,
+    its client gone, until the worker held all the connections it may."""
+
+    def busy():
+        while True:
+            gevent.sleep(0)  # always something pending: the loop is never idle
+
+    spinning = gevent.spawn(busy)
+    try:
+        with gevent.Timeout(10 * TURN_WAIT + 5, AssertionError("still waiting for a turn")):
+            _take_turns()
+    finally:
+        spinning.kill()
 
 
 def test_a_write_the_client_does_not_take_is_a_broken_pipe():

@@ -341,6 +341,8 @@ BAD_SETTINGS = [
     ("ADVISOR_CORS_ORIGINS", "example.org", "origins (scheme://host[:port]) separated by commas"),
     ("ADVISOR_CLIENT_TIMEOUT", "0", "a number of seconds, above 0 and at most 3600"),
     ("ADVISOR_CLIENT_TIMEOUT", "soon", "a number of seconds, above 0 and at most 3600"),
+    ("ADVISOR_CLIENT_CONNECTIONS", "-1", "a whole number of at least 0"),
+    ("ADVISOR_CLIENT_CONNECTIONS", "a few", "a whole number of at least 0"),
     ("ADVISOR_RATE_LIMIT_TIMEOUT", "0", "a number of seconds above 0"),
     ("ADVISOR_API_KEY_RATE_LIMITS", "plenty", 'limits such as "6000 per minute;600 per second"'),
     ("ADVISOR_API_KEYS_FILE", "/nonexistent/keys", "a readable file of NAME:SHA256 lines"),

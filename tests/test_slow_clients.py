@@ -2,7 +2,10 @@
 
 Hundreds of connections stalled mid-headers and mid-body, and idle kept-alive
 ones, must neither hold a worker nor slow ordinary requests; each stalled
-client is cut off in time (a stalled body with a 408 problem).
+client is cut off in time (a stalled body with a 408 problem). One client
+holds at most its share of a worker's connections; past it, a connection is
+answered 429 at once, and the log says so, as it says when a worker holds
+all the connections it may.
 """
 
 import contextlib
@@ -112,3 +115,70 @@ def _assert_every_line_is_json(log):
     for line in lines:
         entry = json.loads(line)
         assert {"ts", "level", "logger", "msg"} <= set(entry), line
+
+
+#: A worker's connections and one client's share of them, small enough to fill.
+WORKER_CONNECTIONS, CLIENT_CONNECTIONS = 40, 10
+
+
+@pytest.fixture
+def small_server(tmp_path):
+    """One worker of 40 connections, of which one client may hold 10."""
+    env = {
+        "ADVISOR_RATE_LIMITS": "",
+        "ADVISOR_WORKER_CONNECTIONS": str(WORKER_CONNECTIONS),
+        "ADVISOR_CLIENT_CONNECTIONS": str(CLIENT_CONNECTIONS),
+    }
+    with gunicorn(workers=1, env=env, log=tmp_path / "server.log") as running:
+        yield running
+
+
+def _silent(base: str, source: str, count: int) -> list[socket.socket]:
+    """`count` connections from the loopback address `source` that send nothing."""
+    parts = urlsplit(base)
+    address = (parts.hostname, parts.port)
+    return [socket.create_connection(address, 5, (source, 0)) for _ in range(count)]
+
+
+def _warnings(server, text: str) -> list[dict]:
+    lines = [json.loads(line) for line in server.output().splitlines()]
+    return [line for line in lines if line["level"] == "warning" and text in line["msg"]]
+
+
+def test_a_connection_past_one_clients_share_is_answered_429_at_once(small_server):
+    """Connections that send nothing were held for the keep-alive time (5 s) each,
+    answered nothing, so one client could take every connection of every worker,
+    and nothing said so."""
+    with contextlib.ExitStack() as stack:
+        for sock in _silent(small_server.base, "127.0.0.3", CLIENT_CONNECTIONS):
+            stack.enter_context(sock)
+        (late,) = _silent(small_server.base, "127.0.0.3", 1)
+        with late:
+            late.settimeout(4)  # under the keep-alive time a silent connection gets
+            late.sendall(b"GET /health/live HTTP/1.1\r\nHost: a\r\nX-Marker: secret\r\n\r\n")
+            answer, _ = _read_until_closed(late)
+        (other,) = _silent(small_server.base, "127.0.0.4", 1)
+        with other:
+            other.sendall(b"GET /health/live HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            assert _read_until_closed(other)[0].startswith(b"HTTP/1.1 200")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 429"), head
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"retry-after: 5" in head.lower()
+    assert json.loads(body)["status"] == 429
+    (warning,) = _warnings(small_server, "ADVISOR_CLIENT_CONNECTIONS")
+    assert "ip=127.0.0.3 (1)" in warning["msg"]
+    assert "secret" not in small_server.output()
+
+
+def test_a_worker_holding_all_its_connections_says_so(small_server):
+    with contextlib.ExitStack() as stack:
+        for number in range(WORKER_CONNECTIONS // CLIENT_CONNECTIONS):
+            for sock in _silent(small_server.base, f"127.0.0.{5 + number}", CLIENT_CONNECTIONS):
+                stack.enter_context(sock)
+        deadline = time.monotonic() + 4
+        while not _warnings(small_server, "ADVISOR_WORKER_CONNECTIONS"):
+            assert time.monotonic() < deadline, small_server.output()
+            time.sleep(0.1)
+    (warning,) = _warnings(small_server, "ADVISOR_WORKER_CONNECTIONS")
+    assert f"holds {WORKER_CONNECTIONS} connections" in warning["msg"]
