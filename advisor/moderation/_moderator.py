@@ -394,10 +394,12 @@ class Moderator:
                     # own advice (the adoption supplies the stance), if the sentence
                     # read alone says something of it: one that only points back
                     # ("That's it.") tells nothing.
-                    own = _own(opinion) if opinion.confirmed else {}
-                    told = frozenset(c for c in opinion.confirmed if own[c] >= _TOLD)
-                    if index and self._carries_on(norm.text, sentences[index - 1], sentence):
-                        told = frozenset()
+                    told = frozenset()
+                    if opinion.confirmed and not (
+                        index and self._carries_on(norm.text, sentences[index - 1], sentence)
+                    ):
+                        own = _own(opinion)
+                        told = frozenset(c for c in opinion.confirmed if own[c] >= _TOLD)
                     opinions[index] = replace(
                         opinion, learned=opinion.learned or told, confirmed=frozenset(CATEGORIES)
                     )
@@ -784,9 +786,7 @@ def _own(opinion: _Opinion) -> dict[str, float]:
 
 def _surest(opinion: _Opinion) -> float:
     """The highest score the model gives the opinion's sentence read alone."""
-    if isinstance(opinion.scores, TextScores):
-        return float(opinion.scores.own[opinion.index].max())
-    return max(opinion.scores.own.values())
+    return max(_own(opinion).values())
 
 
 def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[Harm]:
