@@ -225,7 +225,8 @@ _ALLOWED = {
     "api_key_text_rate_limits": 'limits in bytes such as "2500000 per minute", or empty for none',
     "cors_origins": "origins (scheme://host[:port]) separated by commas, *, or empty for none",
     "rate_limit_storage": "memory:// or redis://host[:port][/db] (rediss:// with TLS, "
-    "redis+unix:///path)",
+    "redis+unix:///path; a password as redis://:PASSWORD@host, its / ? # @ % written "
+    "%2F %3F %23 %40 %25)",
     "public_url": "scheme://host[:port][/path] (http or https, no query), or empty",
     "metrics_bind": f"{LISTENER_ALLOWED}, or empty for none",
     "rules_dir": "a folder of rule files",
@@ -436,9 +437,10 @@ def _resolved(host: str) -> frozenset:
 
 
 def _without_password(uri: str) -> str:
-    """A Redis address as it may be shown: whatever it holds before an ``@`` may be
-    a password."""
-    return re.sub(r"//[^@/]*@", "//***@", uri)
+    """A Redis address as it may be shown: whatever it holds up to its last ``@`` may
+    be a password, one holding ``/``, ``@``, ``?`` or ``#`` (not written as ``%2F``…)
+    included."""
+    return re.sub(r"//.*@", "//***@", uri)
 
 
 def _bad(name: str, value, why: str | None = None) -> ValueError:

@@ -368,6 +368,25 @@ def test_a_bad_key_setting_is_one_line_that_never_repeats_a_key(setting, where):
     assert KEY not in str(error.value)
 
 
+# Redis passwords as `openssl rand -base64` makes them, or typed: written into the URL
+# as they are, / ? # mis-split it, and @ ends the password early.
+REDIS_PASSWORDS = ["Zx9/kQe+2w==", "Pq7@Lm/3Vn", "Rt5?Kw8Ej", "Hj4#Bn6Df", "Mv2@Xc9Zs", "Wq8Ty3Ui"]
+
+
+@pytest.mark.parametrize("password", REDIS_PASSWORDS)
+def test_a_redis_password_is_never_shown(password):
+    # One holding a / was written out whole in the line refusing the address.
+    uri = f"redis://:{password}@127.0.0.1:1/0"
+    try:
+        problem = rate_limit_storage_problem(Settings(rate_limit_storage=uri))
+    except ValueError as refused:
+        problem = str(refused)
+        assert "its / ? # @ % written %2F %3F %23 %40 %25" in problem
+    assert "redis://***@127.0.0.1:1/0" in problem
+    for part in re.split(r"[/?#@]", password):
+        assert part not in problem
+
+
 READABLE = "='{path}' is not allowed: use a readable file of NAME:SHA256 lines"
 # (name, the key file's bytes, or what it is instead of a file, and what the line says)
 BAD_KEY_FILES = [
