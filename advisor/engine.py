@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ._data import DataError
 from ._durable import RuleSession
-from .content import Action, Catalogue, Citation, RejectedAdvice, Variant, load_catalogue
+from .content import Action, Catalogue, Citation, RejectedAdvice, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
 from .rules import Regions, Rule, RuleBook, Window, load_rulebook, template_values, words
 from .state import InterviewState, assembled, to_fact
@@ -320,19 +320,16 @@ class Engine:
             chooser = min(rules, key=lambda r: (r.priority, self._order[r.id]))
             wording = action.wording(chooser.variant)
             priority = min(r.priority for r in rules)
-            rule_ids = tuple(r.id for r in rules)
             actions.append(
                 _ActionOutcome(
                     action=action,
                     priority=priority,
                     windows=tuple(r.window for r in rules),
                     rules=tuple(rules),
-                    rule_ids=rule_ids,
-                    wording=wording,
                     fixed={
                         "action": action,
                         "priority": priority,
-                        "rules": rule_ids,
+                        "rules": tuple(r.id for r in rules),
                         "variant": wording.id,
                         "title": wording.title,
                         "detail": wording.detail,
@@ -434,9 +431,8 @@ class _ActionOutcome(NamedTuple):
     priority: int
     windows: tuple[Window, ...]
     rules: tuple[Rule, ...]
-    rule_ids: tuple[str, ...]
-    wording: Variant
-    #: The fields of its `ActionAdvice` that no state changes.
+    #: The fields of its `ActionAdvice` that no state changes (its wording the most
+    #: urgent rule's).
     fixed: dict
     #: Its reasons, when no state changes them (else None: worked out per state).
     because: tuple[str, ...] | None
