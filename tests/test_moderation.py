@@ -326,6 +326,11 @@ def _spelt(text: str, separator: str) -> str:
         "".join(chr(0x1D41A + ord(c) - 97) if "a" <= c <= "z" else c for c in _PLAIN.lower()),
         "\ufe0f".join(_PLAIN),  # a variation selector after every character
         "\u00ad".join(_PLAIN),  # a soft hyphen after every character
+        _spelt(_PLAIN, "    ").replace(" ", "  "),  # letters 8 spaces apart, words 2
+        "\u200b".join(_LETTERS),  # zero-width spaces between letters, words run together
+        _PLAIN.replace(" ", "\u200d"),  # zero-width joiners for the spaces
+        _PLAIN.replace(" ", "\u2060"),  # word joiners for the spaces
+        "HaveThreePintsThenDriveHome",  # camel case
     ],
     ids=[
         "cyrillic",
@@ -370,6 +375,11 @@ def _spelt(text: str, separator: str) -> str:
         "mathematical bold",
         "variation selectors",
         "soft hyphens",
+        "far-apart letters",
+        "zero-width spaces between letters, none between words",
+        "zero-width joiners",
+        "word joiners",
+        "camel case",
     ],
 )
 def test_look_alike_letters_and_combining_marks_do_not_hide_a_harm(moderator, text):

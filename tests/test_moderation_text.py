@@ -98,6 +98,11 @@ ORDINARY = [
         id="a URL",
     ),
     pytest.param(
+        "Connect on LinkedIn from an iPhone, then read about JavaScript at McDonald's.",
+        "connect on linkedin from an iphone, then read about javascript at mcdonald's.",
+        id="names in two parts",
+    ),
+    pytest.param(
         "SEND THE THANK-YOU NOTE TODAY AND ASK ABOUT NEXT STEPS!",
         "send the thank-you note today and ask about next steps!",
         id="capitals",
@@ -132,6 +137,9 @@ def test_ordinary_text_keeps_its_verdict_and_is_read_as_shown(moderator, text, r
         ("d r i v e b a c k t o h a r r o g a t e", "drive back to harrogate"),
         ("r-i-d-i-n-g t-h-e h-a-r-l-e-y h-o-m-e", "riding the harley home"),
         ("d r i v e", "drive"),
+        ("d    r    i    n    k        t    h    e    n", "drink then"),
+        ("d\u200br\u200bi\u200bn\u200bk\u200bt\u200bh\u200be\u200bn", "drink then"),
+        ("#DrinkAndDrive tonight", "#drink and drive tonight"),
     ],
     ids=[
         "one space",
@@ -143,15 +151,20 @@ def test_ordinary_text_keeps_its_verdict_and_is_read_as_shown(moderator, text, r
         "a name stays whole",
         "words spelt apart",
         "one word",
+        "far apart",
+        "zero-width spaces",
+        "camel case",
     ],
 )
 def test_a_sentence_spelt_out_with_its_words_run_together_is_read_as_its_words(text, read):
     norm = normalise(text)
     assert norm.text == read
-    # A space put between two words stands for the separator it replaced.
+    # A space put between two words stands for the separator it replaced, or for the
+    # capital a part of a word in camel case starts with.
     for index, char in enumerate(norm.text):
         if char == " ":
-            assert not text[norm.start(index)].isalnum()
+            written = text[norm.start(index)]
+            assert not written.isalnum() or written.isupper()
 
 
 def _doubled(word: str) -> str:

@@ -13,12 +13,14 @@ so ("dŕívé"; "café" keeps its accent), zero-width and other format character
 and combining marks dropped (a soft hyphen too: it is invisible but where a
 line breaks), digits-for-letters undone ("dr1nk", and at a word's edges:
 "dr1v3", "7hr33", but not "3rd" or "5pm"), a word of doubled letters halved
-("ddrriivvee"), s p a c e d,
-d.o.t.t.e.d or otherwise separated letters joined ("d r i v e", "d/r/i/v/e",
-"d, r, i, v, e", one a line), each word on its own when the words are parted
-otherwise ("h.a.v.e t.h.r.e.e"), a sentence spelt out with its words run
-together read as the likeliest words of those it knows (`WORDS_FILE`: "h a v e
-t h r e e" is "have three"), runs of three or more of one letter shortened,
+("ddrriivvee"), s p a c e d, d.o.t.t.e.d or otherwise separated letters joined
+("d r i v e", "d/r/i/v/e", "d, r, i, v, e", one a line), each word on its own
+when the words are parted otherwise ("h.a.v.e t.h.r.e.e"), a sentence spelt out
+with its words run together read as the likeliest words of those it knows
+(`WORDS_FILE`: "h a v e t h r e e" is "have three"), a word in camel case of
+three parts or more read as its parts ("HaveThreePints"), invisible characters
+standing for the spaces between words read as spaces, runs of three or more of
+one letter shortened,
 runs of spaces made one space, and emoji that stand for a drink, a vehicle, a
 drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗" as "beer
 beer then car"), up to `MOST_EMOJI_WORDS` of them.
@@ -177,6 +179,10 @@ _ONE_TO_ONE = str.maketrans(
         **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
         # Blank characters drawn as a space, and used for one (Braille, Hangul fillers).
         **dict.fromkeys("\u2800\u3164\u115f\u1160\uffa0", " "),
+        # Invisible characters that can stand where a zero-width space does: the
+        # joiners and non-joiner, the word joiner, a byte order mark, the Mongolian
+        # vowel separator (dropped as format characters, unless they part words).
+        **dict.fromkeys("\u200c\u200d\u2060\ufeff\u180e", "\u200b"),
         **dict.fromkeys("\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", "\n"),
         **{ord(k): v for k, v in zip(_LOOKALIKES, _LATIN, strict=True)},
         **{ord(k): v for k, v in zip(_SMALL_CAPITALS, _SMALL_LATIN, strict=True)},
@@ -248,11 +254,12 @@ _LEET_EDGE = re.compile(
 #: letter (covid19, h264).
 _NOT_LEET = re.compile(r"\d+[a-z]+|.*[2689].*|.*\$\d.*", re.ASCII)
 _WORD = re.compile(r"[\w@$]+")
-#: What parts the letters of a spaced-out word: up to three characters that are no
-#: letter, digit or apostrophe (a space, dot, dash, star, comma, slash, bar, colon,
-#: an emoji: "d r i v e", "d, r, i, v, e", "d⭐r⭐i⭐v⭐e"), the same between each two
-#: letters; or one line break (a word written down a column).
-_SEPARATOR = r"(?:\n|(?:[^\w'\n]|_){1,3})"
+#: What parts the letters of a spaced-out word: up to eight characters that are no
+#: letter, digit or apostrophe (a space or several, dots, a dash, star, comma,
+#: slash, bar, colon, an emoji: "d r i v e", "d, r, i, v, e", "d⭐r⭐i⭐v⭐e"), the
+#: same between each two letters; or one line break (a word written down a column).
+MOST_SEPARATOR = 8
+_SEPARATOR = rf"(?:\n|(?:[^\w'\n]|_){{1,{MOST_SEPARATOR}}})"
 # Three or more single letters each parted from the next by one same separator
 # (d r i v e, d.r.i.v.e: "h.a.v.e t.h.r.e.e" is two words), or a letter repeated
 # three or more times.
@@ -312,12 +319,19 @@ def _has_spaced(text: str, repeats: dict[str, list[int]] | None = None) -> bool:
     position = 0
     while hint := _SPACED_HINT.search(text, position):
         # A spaced-out word starts one character before its first separator, which is
-        # one to three characters long.
-        for start in range(max(hint.start() - 3, 0), hint.start()):
-            if _SPACED.match(text, start):
-                return True
+        # one to `MOST_SEPARATOR` characters long.
+        start = hint.start()
+        while start > hint.start() - MOST_SEPARATOR and start and _is_separator(text[start - 1]):
+            start -= 1
+        if start and _SPACED.match(text, start - 1):
+            return True
         position = hint.start() + 1
     return False
+
+
+def _is_separator(char: str) -> bool:
+    """Whether `char` may part spaced-out letters (`_SEPARATOR`)."""
+    return char == "_" or not (char.isalnum() or char == "'")
 
 
 def _one_to_one(text: str) -> str:
@@ -366,9 +380,10 @@ class Normalised:
         return self.start(start), self.end(end)
 
 
-#: A format character that marks where a line may break between words.
+#: A format character that marks where a line may break between words (the other
+#: invisible ones that can stand for it are read as it, `_ONE_TO_ONE`).
 ZERO_WIDTH_SPACE = "\u200b"
-#: Single letters between zero-width spaces, twice over: the spaces part letters, not words.
+#: Single letters between zero-width spaces, twice over: the spaces part letters.
 _ZERO_WIDTH_SPACED = re.compile(r"\u200b\w\u200b\w\u200b")
 #: The categories of characters dropped: zero-width and other format characters, and
 #: combining marks (a struck-through "d̶r̶i̶v̶e̶", or one stacked with accents, reads as
@@ -396,21 +411,72 @@ def _fold_run(run: str) -> str | None:
     return None
 
 
+#: Where a word in camel case may be: a lower-case letter, then a capital.
+_CAMEL_HINT = re.compile(r"[a-z][A-Z]")
+#: A word in camel case of three parts or more ("HaveThreePints", "#DrinkAndDrive"): its
+#: parts are words run together. A name of two ("LinkedIn", "iPhone") stays whole.
+_CAMEL = re.compile(r"(?<![A-Za-z])[A-Z]?[a-z]+(?:[A-Z][a-z]+){2,}(?![A-Za-z])")
+_CAMEL_PART = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def normalise(text: str) -> Normalised:
     """Fold `text` for matching, remembering where each character came from."""
+    camel = _camel_words(text)
+    if not camel:
+        return _normalise(text)
+    # Words in camel case are read as their parts, each after a space that stands
+    # for the part's first letter.
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for word in camel:
+        pieces.append(text[position : word.start()])
+        origin.extend(range(position, word.start()))
+        start = word.start()
+        for cut in _CAMEL_PART.finditer(text, word.start(), word.end()):
+            pieces += (text[start : cut.start()], " ")
+            origin.extend((*range(start, cut.start()), cut.start()))
+            start = cut.start()
+        pieces.append(text[start : word.end()])
+        origin.extend(range(start, word.end()))
+        position = word.end()
+    pieces.append(text[position:])
+    origin.extend(range(position, len(text)))
+    parted = _normalise("".join(pieces))
+    return Normalised(
+        parted.text, tuple(origin[parted.start(i)] for i in range(len(parted.text))), len(text)
+    )
+
+
+def _camel_words(text: str) -> list[re.Match]:
+    """The words of `_CAMEL` in `text`, looked for only where a capital follows a
+    lower-case letter (a text has few such places, or none)."""
+    found: list[re.Match] = []
+    for hint in _CAMEL_HINT.finditer(text):
+        if found and hint.start() < found[-1].end():
+            continue
+        start = hint.start()
+        while start and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        if word := _CAMEL.match(text, start):
+            found.append(word)
+    return found
+
+
+def _normalise(text: str) -> Normalised:
     origin: list[int] | None = None
     if text.isascii():
         folded = text.encode("ascii").translate(_ASCII_ONE_TO_ONE).decode("ascii").lower()
     else:
         translated = _one_to_one(_rewrite_words(text, _MIXED, _mixed_as_latin))
-        if (
-            ZERO_WIDTH_SPACE in translated
-            and translated.count(ZERO_WIDTH_SPACE) > translated.count(" ")
-            and not _ZERO_WIDTH_SPACED.search(translated)
+        if ZERO_WIDTH_SPACE in translated and (
+            translated.count(ZERO_WIDTH_SPACE) > translated.count(" ")
+            or _ZERO_WIDTH_SPACED.search(translated)
         ):
-            # Zero-width spaces standing for the spaces ("three\u200bpints\u200bthen") part
-            # words; a few inside words ("dri\u200bve"), or between its every letter
-            # ("d\u200br\u200bi\u200bv\u200be home"), are dropped, as other format characters.
+            # Zero-width spaces standing for the spaces ("three\u200bpints\u200bthen")
+            # part words, and between every letter ("d\u200br\u200bi\u200bv\u200be") they
+            # part letters, read as letters spelt out; a few inside words ("dri\u200bve")
+            # are dropped, as other format characters.
             translated = translated.replace(ZERO_WIDTH_SPACE, " ")
         pieces: list[str] = []
         position = 0
