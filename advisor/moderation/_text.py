@@ -323,7 +323,8 @@ def _has_spaced(text: str, repeats: dict[str, list[int]] | None = None) -> bool:
         start = hint.start()
         while start > hint.start() - MOST_SEPARATOR and start and _is_separator(text[start - 1]):
             start -= 1
-        if start and _SPACED.match(text, start - 1):
+        # "@", "$" and "!" may stand for letters as well as part them: try each place.
+        if any(_SPACED.match(text, at) for at in range(max(start - 1, 0), hint.start())):
             return True
         position = hint.start() + 1
     return False
