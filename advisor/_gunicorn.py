@@ -36,7 +36,7 @@ as the rate limits count it) when clients connect directly
 (``ADVISOR_PROXY_COUNT`` 0); one more is answered 429 problem+json at once and
 closed (`Worker._refuse`). Behind a proxy every connection comes from the
 proxy, which limits its own clients. Both a refusal and a worker that holds
-all its connections are logged, once a minute at most (`Worker._warn`).
+all its connections are logged, once a minute at most (`Worker._due`).
 
 A request gunicorn refuses before the application sees it (a malformed request
 line, headers too large or malformed, contradictory framing, broken chunked

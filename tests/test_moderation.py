@@ -182,8 +182,14 @@ def test_offsets_survive_normalisation(moderator, text, sentences, flagged_text)
 _EMOJI = sorted(EMOJI_WORDS) + ["\ufe0f", "\U0001f4a8", "\U0001f602"]
 _PIECES = st.one_of(
     st.text(max_size=6),
-    st.sampled_from(list(" .!?\n\u2019\u201c\u200b\u00ad\ufb01\uff21\u0130-'*0134")),
+    st.sampled_from(list(" .!?\n\u2019\u201c\u200b\u200d\u00ad\ufb01\uff21\u0130-'*0134")),
     st.sampled_from(["drink ", "drive ", "never ", "pints ", "recruiter ", "pay ", "d r i v e "]),
+    # What the normaliser reads again: camel case, doubled letters, look-alikes of
+    # other scripts, accents, letters spelt out far apart or with words run together.
+    st.sampled_from(
+        ["HaveThreePints", "ddrriivvee ", "\u13aa\u13ac", "dr\u00edv\u00e9 ", "\u0442h"]
+    ),
+    st.sampled_from(["d    r    i", "h a v e t h r e e ", "d\u2b50r\u2b50i", "Mc", "Do"]),
     st.sampled_from(_EMOJI),
 )
 

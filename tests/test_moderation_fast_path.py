@@ -142,7 +142,7 @@ def test_ascii_text_is_folded_as_any_other_text(text):
 
 
 #: Characters that make or break the spaced-out words, leet runs and folds of `normalise`.
-FOLDING = "ab rdk.*_,/+~-|:013457@$!'\u2019\u201c\u2014\u00e9\u00a0\u00b7\u2022\u2b50\n\t"
+FOLDING = "aab rdk.*_,/+~-|:013457@$!'\u2019\u201c\u2014\u00e9\u00a0\u00b7\u2022\u2b50\n\t"
 
 
 @settings(max_examples=300, deadline=None)
@@ -155,6 +155,18 @@ def test_quick_folding_steps_do_what_the_plain_ones_do(text):
     ]
     assert _text._has_spaced(text) == bool(_text._SPACED.search(text))
     assert _text._one_to_one(text) == text.translate(_text._ONE_TO_ONE)
+    pairs = _text._repeats(text).get(_text._PAIRS, ())
+    assert [m.span() for m in _text._doubled(text, pairs)] == [
+        m.span() for m in _text._DOUBLED.finditer(text)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aAbBhHtT ,'_0\u00e9", max_size=30))
+def test_words_in_camel_case_are_found_where_the_plain_pattern_finds_them(text):
+    assert [m.span() for m in _text._camel_words(text)] == [
+        m.span() for m in _text._CAMEL.finditer(text)
+    ]
 
 
 @pytest.mark.parametrize(

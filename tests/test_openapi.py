@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from advisor._gunicorn import problem_of
 from advisor.state import MAX_HOURS, MAX_PLAN_CHARS, MAX_PLANS
-from advisor.web import apidoc
+from advisor.web import apidoc, openapi
 from advisor.web.docs import CSP, constraints, prose, type_of
 from advisor.web.moderation import MAX_TEXT_CHARS
 from advisor.web.openapi import INVALID_STATE, build_document
@@ -65,6 +65,18 @@ def _examples(media):
 
 def _validator(doc, schema):
     return OAS31Validator({**schema, "components": doc["components"]})
+
+
+def test_the_document_is_written_once_and_served_as_the_json_provider_writes_it(app):
+    client = app.test_client()
+    first = client.get("/openapi.json")
+    built = app.extensions["openapi"]
+    second = client.get("/openapi.json")
+    assert app.extensions["openapi"] is built  # not written again
+    with app.app_context():
+        written = app.json.response(openapi.document()).get_data()
+    assert first.get_data() == second.get_data() == written
+    assert second.mimetype == "application/json"
 
 
 def test_the_document_is_valid_openapi_3_1(doc):

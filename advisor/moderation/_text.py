@@ -285,6 +285,7 @@ for _first in "abcdefghijklmnopqrstuvwxyz":
     for _second in "abcdefghijklmnopqrstuvwxyz":
         if _second != _first:
             _REPEATS.add_word(_first * 2 + _second * 2, _PAIRS)
+    _REPEATS.add_word(_first * 4, _PAIRS)  # two pairs of one letter
 _REPEATS.make_automaton()
 
 
@@ -319,20 +320,20 @@ def _has_spaced(text: str, repeats: dict[str, list[int]] | None = None) -> bool:
     position = 0
     while hint := _SPACED_HINT.search(text, position):
         # A spaced-out word starts one character before its first separator, which is
-        # one to `MOST_SEPARATOR` characters long.
-        start = hint.start()
-        while start > hint.start() - MOST_SEPARATOR and start and _is_separator(text[start - 1]):
-            start -= 1
-        # "@", "$" and "!" may stand for letters as well as part them: try each place.
-        if any(_SPACED.match(text, at) for at in range(max(start - 1, 0), hint.start())):
-            return True
+        # one to `MOST_SEPARATOR` characters long: no letter or digit, but "@", "$" and
+        # "!" may be either.
+        for start in range(hint.start() - 1, max(hint.start() - MOST_SEPARATOR, 0) - 2, -1):
+            if text[start] in _SPELT and _SPACED.match(text, start):
+                return True
+            if text[start].isalnum():
+                break
         position = hint.start() + 1
     return False
 
 
-def _is_separator(char: str) -> bool:
-    """Whether `char` may part spaced-out letters (`_SEPARATOR`)."""
-    return char == "_" or not (char.isalnum() or char == "'")
+#: What may be spelt out one character at a time: a letter, a digit, or a symbol that
+#: stands for a letter.
+_SPELT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!")
 
 
 def _one_to_one(text: str) -> str:

@@ -163,11 +163,11 @@ def releases() -> list[str]:
     )
 
 
-def _page(html: str, policy: str) -> Response:
+def _page(html: str, policy: str, referrer: str = "strict-origin-when-cross-origin") -> Response:
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Referrer-Policy"] = referrer
     return response
 
 
@@ -211,7 +211,11 @@ def embed():
     if refused:
         return problem(400, "Bad Request", refused)
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
-    return _page(render_template("widget/embed.html", preset=preset), EMBED_CSP)
+    # Its address holds the presets, `plans` a candidate's own text: each request the
+    # page makes (its script, stylesheet, icon, the advice) would carry it as Referer,
+    # to every log and proxy that keeps that header.
+    html = render_template("widget/embed.html", preset=preset)
+    return _page(html, EMBED_CSP, referrer="no-referrer")
 
 
 def _unreadable_preset() -> str | None:

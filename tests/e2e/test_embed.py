@@ -52,6 +52,19 @@ def test_the_embed_page_presets_from_its_query(api, open_page, shot):
     assert tab.problems() == []
 
 
+def test_the_embed_page_sends_its_presets_to_no_one_as_a_referer(api, open_page):
+    """The candidate's plans in /embed's address went, as `Referer`, with each request
+    the page made: its stylesheet, script, icon and the advice."""
+    tab = open_page("about:blank")
+    sent = []
+    tab.page.on("request", lambda request: sent.append(request.headers.get("referer")))
+    tab.page.goto(f"{api}/embed?stage=after&hours-since=3&plans=my%20own%20plan")
+    expect(tab.page.locator("interview-advice section.results")).to_be_visible()
+    assert len(sent) >= 4
+    assert not any(sent)  # none, or empty
+    assert tab.problems() == []
+
+
 def test_the_demo_snippets_can_be_copied(api, open_page):
     tab = open_page(f"{api}/demo")
     page = tab.page

@@ -80,6 +80,13 @@ def test_the_root_leads_a_person_to_the_demo(client):
     assert 'href="/openapi.json"' in demo.get_data(as_text=True)
 
 
+def test_embed_sends_its_address_as_no_referer(client):
+    """/embed's address holds its presets, `plans` a candidate's text: the requests the
+    page makes sent it as `Referer`."""
+    assert client.get("/embed?plans=mine").headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/demo").headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
 def test_embed_may_be_framed_by_any_site_and_demo_by_none(client):
     assert "frame-ancestors *" in client.get("/embed").headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in client.get("/demo").headers["Content-Security-Policy"]
