@@ -1,14 +1,15 @@
 """The advice written as the contract's JSON, without a schema on the way.
 
 `AdviceSchema` (`advisor.schemas`) declares the answer and documents it;
-`AdviceWriter` writes the bytes orjson makes of what `dump_advice` dumps, for
-the answers it is asked for many times a second. Everything about an action
-or a rejected item that no state changes (ids, titles, details, sources with
-their quotes) is encoded once per catalogue; an answer encodes only what its
-state decides (windows, due times, reasons, rules and order) and joins the
-parts. Plans and their verdicts are written field by field as `PlanSchema`
-dumps them, and a moderation verdict (`write_verdict`) as `VerdictSchema`
-does. Tests prove the writers give what the schemas dump, byte for byte.
+`AdviceWriter` writes the same dicts for the answers it is asked for many times
+a second. Everything about an action or a rejected item that no state changes
+(ids, titles, details, sources with their quotes) is written once per
+catalogue, the sources also in their final JSON form (`encodable`, for
+orjson); an answer adds only what its state decides: windows, due times,
+reasons, rules and order. Plans and their verdicts are written field by field
+as `PlanSchema` dumps them, and a moderation verdict (`write_verdict`) as
+`VerdictSchema` does. Tests prove the two writers agree on every field, and
+the encoded sources byte for byte.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from .content import Catalogue, Citation
 
 __all__ = ["AdviceWriter", "write_verdict"]
 
-_dumps = orjson.dumps
 
-
-def _citations(citations: tuple[Citation, ...]) -> list[dict]:
-    return [
+def _citations(citations: tuple[Citation, ...]) -> tuple[dict, ...]:
+    return tuple(
         {
             "id": c.source.id,
             "title": c.source.title,
@@ -32,97 +31,99 @@ def _citations(citations: tuple[Citation, ...]) -> list[dict]:
             "quote": c.quote,
         }
         for c in citations
-    ]
-
-
-#: An action from its priority up to its sources (its id, title and detail come before).
-_ACTION = b'%d,"window":{"start_hours":%b,"end_hours":%b},"due":%b,"because":%b,"rules":%b'
+    )
 
 
 class AdviceWriter:
-    """Writes `Advice` as ``orjson.dumps(dump_advice(advice, hours_since))`` would, from
-    parts encoded once per catalogue, each copied once into the answer."""
+    """Writes `Advice` as `dump_advice` does, from parts prepared once per catalogue."""
 
     def __init__(self, catalogue: Catalogue):
-        # Per action and wording: its JSON up to the priority, and from its sources on.
-        self._actions = {
-            (action.id, wording.id): (
-                b'{"id":%b,"title":%b,"detail":%b,"priority":'
-                % (_dumps(action.id), _dumps(wording.title), _dumps(wording.detail)),
-                b',"sources":%b' % _dumps(_citations(wording.sources)),
-            )
-            for action in catalogue.actions.values()
-            for wording in (action.wording(), *action.variants)
-        }
-        # Per rejected item: its JSON up to `instead`, and from its sources on.
+        self._wordings = {}
+        for action in catalogue.actions.values():
+            for wording in (action.wording(), *action.variants):
+                self._wordings[action.id, wording.id] = (
+                    wording.title,
+                    wording.detail,
+                    _citations(wording.sources),
+                )
         self._rejected = {
-            r.id: (
-                b'{"id":%b,"advice":%b,"category":%b,"reason":%b,"instead":'
-                % (_dumps(r.id), _dumps(r.advice), _dumps(r.category), _dumps(r.reason)),
-                b',"sources":%b}' % _dumps(_citations(r.sources)),
-            )
+            r.id: (r.advice, r.category, r.reason, _citations(r.sources))
             for r in catalogue.rejected.values()
         }
-        self._rulesets: dict[tuple[str, str], bytes] = {}
+        # The same sources already encoded, for answers that go straight to JSON.
+        self._encoded = {
+            key: orjson.Fragment(orjson.dumps(sources))
+            for key, (_, _, sources) in self._wordings.items()
+        }
+        self._encoded_rejected = {
+            key: orjson.Fragment(orjson.dumps(sources))
+            for key, (*_, sources) in self._rejected.items()
+        }
 
-    def encode(self, advice, hours_since: float) -> bytes:
-        """The answer's JSON: the fields of `AdviceSchema` but `explain`, in its order."""
-        ruleset = self._rulesets.get((advice.version, advice.digest))
-        if ruleset is None:
-            ruleset = b'{"ruleset":%b,"hours_since":' % _dumps(
-                {"version": advice.version, "digest": advice.digest}
-            )
-            self._rulesets[advice.version, advice.digest] = ruleset
-        parts = [ruleset, _dumps(float(hours_since)), b',"actions":[']
-        for item in advice.actions:
-            self._action(parts, item)
-            parts.append(b"},")
-        self._close(parts, b'],"upcoming":[')
-        for item in advice.upcoming:
-            self._action(parts, item.item)  # read as the action it will be
-            if item.starts is not None:
-                parts.append(b',"starts":%b' % _dumps(item.starts.isoformat(timespec="seconds")))
-            parts.append(b',"starts_in_hours":%b},' % _dumps(float(item.starts_in_hours)))
-        self._close(parts, b'],"avoid":[')
-        for item in advice.avoid:
-            head, sources = self._rejected[item.rejected.id]
-            parts += (
-                head,
-                b'%b,"because":%b,"rules":%b'
-                % (_dumps(item.instead), _dumps(" ".join(item.because)), _dumps(item.rules)),
-                sources,
-                b",",
-            )
-        self._close(parts, b'],"plans":')
-        parts.append(_dumps([_plan(p) for p in advice.plans]))
-        parts.append(b',"fired":%b}' % _dumps(advice.fired))
-        return b"".join(parts)
+    def write(self, advice, hours_since: float) -> dict:
+        """The answer as a dict of JSON values, fields in the schema's order.
 
-    def _action(self, parts: list, item) -> None:
-        """An action's JSON but its closing brace (and an upcoming action's own fields)."""
-        head, sources = self._actions[item.action.id, item.variant]
-        end, due = item.end_hours, item.due
-        parts += (
-            head,
-            _ACTION
-            % (
-                item.priority,
-                _dumps(float(item.start_hours)),
-                b"null" if end is None else _dumps(float(end)),
-                b"null" if due is None else _dumps(due.isoformat(timespec="seconds")),
-                _dumps(" ".join(item.because)),
-                _dumps(item.rules),
-            ),
-            sources,
-        )
+        The dicts of the sources are shared by every answer that cites them: encode
+        the answer, never change it.
+        """
+        return self._write(advice, hours_since, encoded=False)
 
-    @staticmethod
-    def _close(parts: list, following: bytes) -> None:
-        """Drop the comma after the last item of the list just written (if it has one),
-        then start the field `following`."""
-        if parts[-1].endswith(b","):
-            parts[-1] = parts[-1][:-1]
-        parts.append(following)
+    def encodable(self, advice, hours_since: float) -> dict:
+        """The answer as `write` gives it, but with each list of sources already in
+        its final JSON form (`orjson.Fragment`): for `orjson.dumps` only, which
+        turns it into the bytes it turns `write`'s dict into."""
+        return self._write(advice, hours_since, encoded=True)
+
+    def _write(self, advice, hours_since: float, encoded: bool) -> dict:
+        return {
+            "ruleset": {"version": advice.version, "digest": advice.digest},
+            "hours_since": float(hours_since),
+            "actions": [self._action(a, encoded) for a in advice.actions],
+            "upcoming": [self._upcoming(u, encoded) for u in advice.upcoming],
+            "avoid": [self._avoid(a, encoded) for a in advice.avoid],
+            "plans": [_plan(p) for p in advice.plans],
+            "fired": list(advice.fired),
+        }
+
+    def _action(self, item, encoded: bool) -> dict:
+        key = item.action.id, item.variant
+        title, detail, sources = self._wordings[key]
+        end = item.end_hours
+        return {
+            "id": item.action.id,
+            "title": title,
+            "detail": detail,
+            "priority": int(item.priority),
+            "window": {
+                "start_hours": float(item.start_hours),
+                "end_hours": None if end is None else float(end),
+            },
+            "due": None if item.due is None else item.due.isoformat(timespec="seconds"),
+            "because": " ".join(item.because),
+            "rules": list(item.rules),
+            "sources": self._encoded[key] if encoded else list(sources),
+        }
+
+    def _upcoming(self, item, encoded: bool) -> dict:
+        body = self._action(item, encoded)
+        if item.starts is not None:
+            body["starts"] = item.starts.isoformat(timespec="seconds")
+        body["starts_in_hours"] = float(item.starts_in_hours)
+        return body
+
+    def _avoid(self, item, encoded: bool) -> dict:
+        key = item.rejected.id
+        advice, category, reason, sources = self._rejected[key]
+        return {
+            "id": key,
+            "advice": advice,
+            "category": category,
+            "reason": reason,
+            "instead": list(item.instead),
+            "because": " ".join(item.because),
+            "rules": list(item.rules),
+            "sources": self._encoded_rejected[key] if encoded else list(sources),
+        }
 
 
 def plan_summary(plan, sentences) -> dict:

@@ -239,23 +239,15 @@ def _json_answer(engine) -> tuple[bytes, Decision]:
         data = load_body(_STATE, load_state, raw)
         state = InterviewState.from_request(data, datetime.now(UTC))
         advice = engine.evaluate(state)
-        body = writer.encode(advice, state.hours_since)
+        body = writer.encodable(advice, state.hours_since)
         if query["explain"]:
-            body = _explained(body, engine, state, advice)
-        answer = (body, Decision.of(advice))
+            body["explain"] = dump_trace(engine.trace(state))
+            body["explain_upcoming"] = dump_upcoming_trace(advice.upcoming)
+        answer = (orjson.dumps(body), Decision.of(advice))
         # An answer that read the server's clock is only good for this request.
         if key and ("interview_ended_at" not in data or "now" in data):
             cache.put(key, answer)
     return answer
-
-
-def _explained(body: bytes, engine, state, advice) -> bytes:
-    """The JSON answer `body` with `explain` and `explain_upcoming` after its fields."""
-    return b'%b,"explain":%b,"explain_upcoming":%b}' % (
-        body[:-1],
-        orjson.dumps(dump_trace(engine.trace(state))),
-        orjson.dumps(dump_upcoming_trace(advice.upcoming)),
-    )
 
 
 def warm(app) -> None:
@@ -272,7 +264,7 @@ def warm(app) -> None:
                 continue
             state = InterviewState.from_request(data, datetime.now(UTC))
             advice = engine.evaluate(state)
-            writer.encode(advice, state.hours_since)
+            orjson.dumps(writer.encodable(advice, state.hours_since))
             Decision.of(advice)
 
 
