@@ -447,3 +447,80 @@ def test_a_text_of_one_sentence_is_judged_without_a_stance(moderator, text):
     assert len(verdict.sentences) == 1
     assert verdict.flagged
     assert not [e for e in verdict.sentences[0].evidence if e.feature == STANCE_EVIDENCE]
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # Agreeing with whoever gave the advice, right after it: the advice is taken up.
+        ("My cousin says slip the recruiter fifty quid before the panel, and he's right.", True),
+        ("My cousin says slip the recruiter fifty quid before the panel. Hes not wrong.", True),
+        ("Our neighbour says to tell them you have a rival offer you don't have. I agree.", True),
+        (
+            "My brother says a few pints before the motorway keeps you sharp."
+            " Sound advice from a man who never crashed.",
+            True,
+        ),
+        # The agreement is with someone else, who turned the advice down.
+        (
+            "My cousin says slip the recruiter fifty quid before the panel,"
+            " but my mum says that's bribery, and she's right.",
+            False,
+        ),
+        ("My cousin says slip the recruiter fifty quid before the panel. He's wrong.", False),
+        ("My cousin says slip the recruiter fifty quid before the panel. I don't agree.", False),
+        # Agreeing with harmless advice flags nothing.
+        ("My cousin says send a thank-you email the same day, and he's right.", False),
+    ],
+)
+def test_agreeing_with_reported_advice_takes_it_up(moderator, text, flagged):
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    agreed = [e for s in verdict.sentences for e in s.evidence if e.feature == "agreement"]
+    assert bool(agreed) is flagged
+    for evidence in agreed:
+        assert text[evidence.start : evidence.end] == evidence.text
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # A bare imperative among ordinary tips is the text's own advice: the
+        # ordinary sentences around it do not make it read as a report.
+        (
+            "Write down the questions you fluffed. Ask the agency for feedback. Then stand"
+            " in the cold garden for an hour with no coat as a reminder never to freeze"
+            " like that again.",
+            True,
+        ),
+        (
+            "It was not your best day and that is fine. Skip your meals for the rest of the"
+            " week as a reminder not to let it happen again. Then we will practise on Monday.",
+            True,
+        ),
+        (
+            "Congrats on the offer! Do not accept the first number. Tell them you have"
+            " another offer for 40k, even if it is not true, they will raise it.",
+            True,
+        ),
+        # Negated, or a safe instruction: nothing to flag.
+        (
+            "Lovely to hear the trial went well. Keep your receipts for the travel."
+            " Don't slip the shift manager a tenner, it's bribery. Then wait for their call.",
+            False,
+        ),
+        (
+            "Rough day, I know. Write down the questions while they're fresh."
+            " Then have a proper dinner and an early night.",
+            False,
+        ),
+        # Someone else's advice turned down is still a report.
+        (
+            "My cousin says slip the shift manager a tenner so your name goes top of the"
+            " rota. No thanks.",
+            False,
+        ),
+    ],
+)
+def test_an_instruction_is_the_texts_own_advice(moderator, text, flagged):
+    assert moderator.moderate(text).flagged is flagged

@@ -60,6 +60,8 @@ STANCE_EVIDENCE = "model:stance"
 #: Where a clause starts inside a sentence (after a comma, a semicolon, or "and",
 #: "so", "but", "then"), for advice taken up in the clause.
 _CLAUSE = re.compile(r"(?:[,;:]|\s-+|\b(?:and|so|but|then)\b)\s*")
+#: Words that set a clause against the one before ("…, but my mum said no").
+_CONTRAST = re.compile(r"\b(?:but|though|although|however|whereas|except)\b")
 #: A sentence's `reported` before it is looked at.
 _UNSEEN = -1
 #: A sentence taken up as advice tells the categories the model reads in it with its
@@ -166,6 +168,8 @@ class Moderator:
         self._reported = policy.of_kind("reported")
         self._rejoinders = policy.of_kind("rejoinder")
         self._adoptions = policy.of_kind("adoption")
+        self._agreements = policy.of_kind("agreement")
+        self._instructions = policy.of_kind("instruction")
         self._cues = {name: _automaton(words) for name, words in policy.cues.items() if words}
 
     @classmethod
@@ -336,7 +340,10 @@ class Moderator:
         held = [
             i
             for i, o in enumerate(opinions)
-            if o is not None and (o.learned or o.confirmed) and i not in adopted
+            if o is not None
+            and (o.learned or o.confirmed)
+            and i not in adopted
+            and not self._instructs(text, sentences[i])
         ]
         # A text of one sentence has no context to report or reject it in: its
         # stance is the word classes' and the category model's to read.
@@ -356,6 +363,16 @@ class Moderator:
         for i in defused:
             opinions[i] = replace(opinions[i], learned=frozenset(), confirmed=frozenset())
         return before
+
+    def _instructs(self, text: str, sentence: _Sentence) -> bool:
+        """Whether `sentence` opens with a bare imperative ("Slip the interviewer
+        …", "Then skip your meals …"): it gives the text's own advice, so the
+        stance model, which tells a report, quote or joke from endorsement, has
+        nothing to weigh there."""
+        return any(
+            self.policy.classes[name].regex.match(text, sentence.norm_start, sentence.norm_end)
+            for name in self._instructions
+        )
 
     def _adopted(self, text: str, norm, sentences: list[_Sentence], opinions: list) -> dict:
         """Let the harms of the word classes, and the categories the model reads at
@@ -385,25 +402,30 @@ class Moderator:
                 # then the next sentence's opening.
                 places = [(sentence, 1, True)]
                 places += [(s, 0, False) for s in sentences[index + 1 : index + 2]]
-            for place, after, clauses in places:
-                taken = self._taken_up(norm.text, place, after, clauses)
-                if taken:
-                    a, b = norm.span(*taken[:2])
-                    found[index] = Evidence(a, b, text[a:b], taken[2])
-                    # What the model reads there at the confirm level is the text's
-                    # own advice (the adoption supplies the stance), if the sentence
-                    # read alone says something of it: one that only points back
-                    # ("That's it.") tells nothing.
-                    told = frozenset()
-                    if opinion.confirmed and not (
-                        index and self._carries_on(norm.text, sentences[index - 1], sentence)
-                    ):
-                        own = _own(opinion)
-                        told = frozenset(c for c in opinion.confirmed if own[c] >= _TOLD)
-                    opinions[index] = replace(
-                        opinion, learned=opinion.learned or told, confirmed=frozenset(CATEGORIES)
-                    )
-                    break
+            taken = next(
+                (t for p in places if (t := self._taken_up(norm.text, *p, self._adoptions))),
+                None,
+            )
+            if taken is None and reported is not None:
+                taken = self._agreed(norm.text, sentences, index, reported)
+            if taken:
+                a, b = norm.span(*taken[:2])
+                found[index] = Evidence(a, b, text[a:b], taken[2])
+                # What the model reads there at the confirm level is the text's
+                # own advice (the adoption supplies the stance), if the sentence
+                # read alone says something of it: one that only points back
+                # ("That's it.") tells nothing.
+                told = frozenset()
+                if (
+                    taken[2] not in self._agreements
+                    and opinion.confirmed
+                    and not (index and self._carries_on(norm.text, sentences[index - 1], sentence))
+                ):
+                    own = _own(opinion)
+                    told = frozenset(c for c in opinion.confirmed if own[c] >= _TOLD)
+                opinions[index] = replace(
+                    opinion, learned=opinion.learned or told, confirmed=frozenset(CATEGORIES)
+                )
         return found
 
     def _reports(self, text: str, sentence: _Sentence) -> int | None:
@@ -425,16 +447,40 @@ class Moderator:
         cues = self._cues.get(name)
         return cues is None or next(cues.iter(segment), None) is not None
 
-    def _taken_up(self, text: str, sentence: _Sentence, after: int, clauses: bool):
-        """Where `sentence` takes up advice as the adoption classes say: at its
-        opening, or (`clauses`) at the start of any clause from offset `after`
-        on; the span, in the normalised text, and the class."""
+    def _agreed(self, text: str, sentences: list[_Sentence], index: int, reported: int):
+        """Where someone's advice, reported in sentence `index` (its report ending
+        at offset `reported`), is agreed with ("My cousin says …, and he's
+        right.", "… Hes not wrong."): a later clause of the report's own sentence,
+        with no other voice or a "but" between them ("…, but my mum said no, and
+        she's right" agrees with the mum), or the next sentence's opening; as
+        `_taken_up` gives it."""
+        if not self._agreements:
+            return None
+        sentence = sentences[index]
         segment = text[sentence.norm_start : sentence.norm_end]
-        starts = [0] if after == 0 else []
+        for clause in _CLAUSE.finditer(segment, reported):
+            between = segment[reported : clause.start()] + " " + clause.group()
+            if _CONTRAST.search(between) or any(
+                self.policy.classes[name].regex.search(between) for name in self._reported
+            ):
+                break
+            taken = self._taken_up(text, sentence, clause.end(), False, self._agreements)
+            if taken:
+                return taken
+        following = sentences[index + 1 : index + 2]
+        return following and self._taken_up(text, following[0], 0, False, self._agreements)
+
+    def _taken_up(self, text: str, sentence: _Sentence, after: int, clauses: bool, names):
+        """Where `sentence` takes up advice as the classes `names` say: at its
+        opening (`after` 0), at offset `after` (with no `clauses`), or
+        (`clauses`) at the start of any clause from offset `after` on; the span,
+        in the normalised text, and the class."""
+        segment = text[sentence.norm_start : sentence.norm_end]
+        starts = [after] if after == 0 or not clauses else []
         if clauses:
             starts += [m.end() for m in _CLAUSE.finditer(segment, after)]
         for at in starts:
-            for name in self._adoptions:
+            for name in names:
                 taken = self.policy.classes[name].regex.match(segment[at:])
                 if taken:
                     base = sentence.norm_start + at

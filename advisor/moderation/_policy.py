@@ -61,6 +61,9 @@ CASES_SUFFIX = ".cases.yaml"
 #: reported  words that say someone else suggests the act ("my cousin says", "told me to")
 #: rejoinder a sentence opening that turns down what the sentence before reported
 #: adoption  a sentence opening that takes up what the sentence before told as advice
+#: agreement a clause agreeing with someone who gave advice ("he's right"), which takes
+#:           it up only right after the report, with no other voice between
+#: instruction a sentence opening with a bare imperative: the text's own advice, not a report
 #: part      a building block, only used inside other classes' patterns
 KINDS = (
     "harm",
@@ -73,6 +76,8 @@ KINDS = (
     "reported",
     "rejoinder",
     "adoption",
+    "agreement",
+    "instruction",
     "part",
 )
 FEATURE_KINDS = ("harm", "context")
