@@ -43,13 +43,21 @@ def texts() -> list[str]:
     return found
 
 
+#: A letter three times in a row.
+_DRAWN_OUT = re.compile(r"(.)\1\1")
+
+
 def words(texts: list[str]) -> list[str]:
-    """The words of `texts` the normaliser keeps, most frequent first."""
+    """The words of `texts` the normaliser keeps, most frequent first.  A word with a
+    letter three times in a row ("sooo") is left out: the normaliser reads it drawn
+    out, so it is never looked up as written."""
     counts = Counter(word for text in texts for word in _WORD.findall(text.lower()))
     kept = (
         (word, count)
         for word, count in counts.items()
-        if (count >= 2 or not word.isascii()) and (len(word) > 1 or word in ("a", "i"))
+        if (count >= 2 or not word.isascii())
+        and (len(word) > 1 or word in ("a", "i"))
+        and not _DRAWN_OUT.search(word)
     )
     return [word for word, _ in sorted(kept, key=lambda item: (-item[1], item[0]))]
 

@@ -491,27 +491,42 @@ class Moderator:
         self, text: str, norm, sentences: list[_Sentence], opinions: list
     ) -> dict[int, tuple[_Opinion, Evidence]]:
         """Drop the model's verdicts on a sentence that reports someone else
-        suggesting the act when the next sentence opens by turning it down ("My
-        cousin says slip the supervisor fifty quid. No."): the text tells of
-        advice it refuses, however sure the model is of the advice itself.  The
-        opinions before, by index, with the refusal as their evidence."""
+        suggesting the act, or asks about it, when a later clause of its own
+        ("Kyle says wait outside to catch the manager - no way, emailing
+        instead") or the next sentence opens by turning it down ("My cousin says
+        slip the supervisor fifty quid. No.", "Cold showers as punishment? No."):
+        the text tells of advice it refuses, however sure the model is of the
+        advice itself.  The opinions before, by index, with the refusal as their
+        evidence."""
         found = {}
-        for index, opinion in enumerate(opinions[:-1]):
+        for index, opinion in enumerate(opinions):
             if opinion is None or not (opinion.learned or opinion.confirmed):
                 continue
-            sentence, after = sentences[index], sentences[index + 1]
-            if self._reports(norm.text, sentence) is None:
+            sentence = sentences[index]
+            reported = self._reports(norm.text, sentence)
+            if reported is None and not _asks(norm.text, sentence):
                 continue
-            reply = norm.text[after.norm_start : after.norm_end]
-            for name in self._rejoinders:
-                refusal = self.policy.classes[name].regex.match(reply)
-                if refusal:
-                    a, b = norm.span(
-                        after.norm_start + refusal.start(), after.norm_start + refusal.end()
-                    )
-                    found[index] = (opinion, Evidence(a, b, text[a:b], name))
-                    opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
-                    break
+            own = norm.text[sentence.norm_start : sentence.norm_end]
+            places = [
+                (sentence.norm_start + clause.end(), own[clause.end() :])
+                for clause in _CLAUSE.finditer(own, reported or 0)
+            ]
+            if index + 1 < len(sentences):
+                after = sentences[index + 1]
+                places.append((after.norm_start, norm.text[after.norm_start : after.norm_end]))
+            refusal = next(
+                (
+                    (start + m.start(), start + m.end(), name)
+                    for start, reply in places
+                    for name in self._rejoinders
+                    if (m := self.policy.classes[name].regex.match(reply))
+                ),
+                None,
+            )
+            if refusal:
+                a, b = norm.span(*refusal[:2])
+                found[index] = (opinion, Evidence(a, b, text[a:b], refusal[2]))
+                opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
         return found
 
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
@@ -821,6 +836,12 @@ def _ordered(found: dict[str, list[Match]], names: Sequence[str]) -> bool:
         key=lambda m: (m.start, m.end, m.name),
     )
     return in_sequence(matches, names)
+
+
+def _asks(text: str, sentence: _Sentence) -> bool:
+    """Whether `sentence` is a question: put to the reader, the act is an idea the
+    next sentence may turn down ("Cold showers as punishment? No.")."""
+    return text[sentence.norm_start : sentence.norm_end].rstrip().endswith("?")
 
 
 def _own(opinion: _Opinion) -> dict[str, float]:
