@@ -395,11 +395,18 @@ def test_a_story_taken_up_next_is_judged_as_advice(moderator, story, reply, flag
     text = f"{story} {reply}".strip()
     verdict = moderator.moderate(text)
     assert verdict.flagged is flagged
-    taken = [e for s in verdict.sentences for e in s.evidence if e.feature == "adoption"]
+    taken = _evidence_of(text, verdict, "adoption")
     assert bool(taken) is flagged
     for evidence in taken:
-        assert text[evidence.start : evidence.end] == evidence.text
         assert evidence.start > (len(story) if reply else text.index(","))
+
+
+def _evidence_of(text: str, verdict, feature: str) -> list:
+    """The evidence of `feature` in `verdict`, each span holding the words it names."""
+    found = [e for s in verdict.sentences for e in s.evidence if e.feature == feature]
+    for evidence in found:
+        assert text[evidence.start : evidence.end] == evidence.text
+    return found
 
 
 def test_the_stance_is_evidence_only_where_it_decided(moderator):
@@ -476,10 +483,7 @@ def test_a_text_of_one_sentence_is_judged_without_a_stance(moderator, text):
 def test_agreeing_with_reported_advice_takes_it_up(moderator, text, flagged):
     verdict = moderator.moderate(text)
     assert verdict.flagged is flagged
-    agreed = [e for s in verdict.sentences for e in s.evidence if e.feature == "agreement"]
-    assert bool(agreed) is flagged
-    for evidence in agreed:
-        assert text[evidence.start : evidence.end] == evidence.text
+    assert bool(_evidence_of(text, verdict, "agreement")) is flagged
 
 
 @pytest.mark.parametrize(
