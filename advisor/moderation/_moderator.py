@@ -14,10 +14,14 @@ that fire decide the sentence's categories.  The model's verdicts are facts
 of the same assertion: each category has a rule ``learned`` that fires when
 the model's score reaches the category's threshold, and every harm of the
 policy also needs the model's score to reach the policy's ``confirm`` level.
-Around those, three readings of neighbouring sentences: a sentence taken up
-as advice by what follows (``adoption`` classes) keeps the harms of its word
-classes whatever the model reads; advice someone else gives (``reported``)
-turned down by the next sentence's opening (``rejoinder``) is not flagged.
+Around those, readings of neighbouring sentences and clauses: a sentence taken
+up as advice by what follows (``adoption`` classes, or ``agreement`` with whoever
+gave reported advice, right after it) keeps the harms of its word classes
+whatever the model reads; advice someone else gives, or an act only thought of
+(``reported``), or a question, turned down by a later clause or the next
+sentence's opening (``rejoinder``) is not flagged; a sentence opening with a
+bare imperative (``instruction``) is the text's own advice, which the stance
+model does not weigh.
 """
 
 from __future__ import annotations
