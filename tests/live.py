@@ -35,6 +35,18 @@ __all__ = [
 
 #: The checkout the tests run from.
 ROOT = Path(__file__).resolve().parent.parent
+#: What a checkout holds beside its sources: environments, caches, earlier builds.
+CHECKOUT_LEFTOVERS = (
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    "test-artifacts",
+)
 
 
 @contextlib.contextmanager

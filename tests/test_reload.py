@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .live import ROOT, gunicorn
+from .live import CHECKOUT_LEFTOVERS, ROOT, gunicorn
 from .test_reliability import STATE, _post, _ready_version, _request, _wait_for
 
 pytestmark = pytest.mark.server
@@ -85,7 +85,7 @@ def test_a_file_truncated_during_a_reload_never_stops_serving(tmp_path, data_cop
             time.sleep(8)
         assert running.process.poll() is None, _tail(running)
         assert "Worker failed to boot" not in _tail(running)
-        assert {status for status, _ in probe.results} == {200}, _tail(running)
+        assert {status for status, *_ in probe.results} == {200}, _tail(running)
         assert _ready_version(running.base) in {"9.0.1", version}
 
         # The truncated file itself is refused on the next reload; serving goes on.
@@ -190,20 +190,8 @@ def test_after_a_reload_the_scrape_names_only_the_ruleset_served(tmp_path, data_
         assert _wait_for(lambda: served() == {"9.0.1"}, 120), (served(), _tail(running))
 
 
-# What a checkout holds that serving does not read: environments, caches, earlier builds.
-NOT_SERVED = shutil.ignore_patterns(
-    ".git",
-    ".venv*",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".*_cache",
-    ".hypothesis",
-    "test-artifacts",
-    "tests",
-    "bench",
-)
+# What a checkout holds that serving does not read: its leftovers, tests and benchmark.
+NOT_SERVED = shutil.ignore_patterns(*CHECKOUT_LEFTOVERS, "tests", "bench")
 # The files of a next release, as installing it writes them under a running instance:
 # its web layer uses a function its engine gains (the instance's master holds the old
 # engine in memory, and the workers a reload forks read the web layer from disk).

@@ -12,23 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .live import ROOT, free_port, wait_until_up
+from .live import CHECKOUT_LEFTOVERS, ROOT, free_port, wait_until_up
 
 pytestmark = pytest.mark.server
 
-# What a checkout holds that no build reads: environments, caches, earlier builds.
-NOT_SOURCE = shutil.ignore_patterns(
-    ".git",
-    ".venv*",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".*_cache",
-    ".hypothesis",
-    "test-artifacts",
-    "*.so",
-)
+# What a checkout holds that no build reads: its leftovers and compiled extensions.
+NOT_SOURCE = shutil.ignore_patterns(*CHECKOUT_LEFTOVERS, "*.so")
 
 
 def _python_3_13():
