@@ -38,7 +38,21 @@
   const TAG = "interview-advice";
   if (customElements.get(TAG)) return; // loaded twice: the first definition stands
 
-  const SCRIPT_URL = document.currentScript?.src || location.href;
+  // What the widget reads of `document` it reads from Document.prototype: markup of
+  // the page (a comment, a job's description) can name a property of `document`
+  // ("DOM clobbering": `<img name="currentScript">` is then what
+  // document.currentScript returns, `<form name="createElement">` what
+  // document.createElement is), but no element can stand in for the prototype's.
+  const DOCUMENT = Document.prototype;
+  const CREATE_ELEMENT = DOCUMENT.createElement;
+  const EXEC_COMMAND = DOCUMENT.execCommand;
+  const createElement = (tag) => Reflect.apply(CREATE_ELEMENT, document, [tag]);
+  const execCommand = (command) => Reflect.apply(EXEC_COMMAND, document, [command]);
+  // This script's own element (null in a module): anything but a <script> is the
+  // page's markup, and the server is then taken to be the page's own.
+  const ownScript = Reflect.apply(Object.getOwnPropertyDescriptor(DOCUMENT, "currentScript").get, document, []);
+
+  const SCRIPT_URL = (ownScript instanceof HTMLScriptElement && ownScript.src) || location.href;
   const DEFAULT_API = new URL(".", SCRIPT_URL).href;
 
   // The server writes widget.css here as a string (advisor/web/widget.py);
@@ -165,7 +179,7 @@
   const PROPS = new Set(["className", "type", "value", "checked", "hidden", "disabled", "open"]);
 
   function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
+    const node = createElement(tag);
     for (const [name, value] of Object.entries(props)) {
       if (value === undefined || value === null || value === false) continue;
       if (PROPS.has(name)) node[name] = value;
@@ -399,7 +413,7 @@
       area.focus();
       area.select();
       try {
-        return document.execCommand("copy");
+        return execCommand("copy");
       } catch {
         return false;
       }
