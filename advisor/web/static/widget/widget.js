@@ -164,11 +164,14 @@
   const DETAIL_LABELS = Object.fromEntries(DRAFT_DETAILS.map(([name, label]) => [name, label]));
 
   // The label of the field an error names: "plans.3", "details.role", "state.stage".
+  // Only a table's own labels: a server may name any field, `constructor` or
+  // `__proto__` among them, which a plain object finds on its prototype.
   function labelOf(name) {
     const [head, sub] = name.split(".");
-    if (head === "details") return DETAIL_LABELS[sub] ?? name;
-    if (head === "state") return LABELS[sub] ?? name;
-    return LABELS[head] ?? name;
+    const own = (labels, field) => (Object.hasOwn(labels, field) ? labels[field] : name);
+    if (head === "details") return own(DETAIL_LABELS, sub);
+    if (head === "state") return own(LABELS, sub);
+    return own(LABELS, head);
   }
 
   /*
