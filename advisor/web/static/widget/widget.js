@@ -38,7 +38,21 @@
   const TAG = "interview-advice";
   if (customElements.get(TAG)) return; // loaded twice: the first definition stands
 
-  const SCRIPT_URL = document.currentScript?.src || location.href;
+  // What the widget reads of `document` it reads from Document.prototype: markup of
+  // the page (a comment, a job's description) can name a property of `document`
+  // ("DOM clobbering": `<img name="currentScript">` is then what
+  // document.currentScript returns, `<form name="createElement">` what
+  // document.createElement is), but no element can stand in for the prototype's.
+  const DOCUMENT = Document.prototype;
+  const CREATE_ELEMENT = DOCUMENT.createElement;
+  const EXEC_COMMAND = DOCUMENT.execCommand;
+  const createElement = (tag) => Reflect.apply(CREATE_ELEMENT, document, [tag]);
+  const execCommand = (command) => Reflect.apply(EXEC_COMMAND, document, [command]);
+  // This script's own element (null in a module): anything but a <script> is the
+  // page's markup, and the server is then taken to be the page's own.
+  const ownScript = Reflect.apply(Object.getOwnPropertyDescriptor(DOCUMENT, "currentScript").get, document, []);
+
+  const SCRIPT_URL = (ownScript instanceof HTMLScriptElement && ownScript.src) || location.href;
   const DEFAULT_API = new URL(".", SCRIPT_URL).href;
 
   // The server writes widget.css here as a string (advisor/web/widget.py);
@@ -150,11 +164,14 @@
   const DETAIL_LABELS = Object.fromEntries(DRAFT_DETAILS.map(([name, label]) => [name, label]));
 
   // The label of the field an error names: "plans.3", "details.role", "state.stage".
+  // Only a table's own labels: a server may name any field, `constructor` or
+  // `__proto__` among them, which a plain object finds on its prototype.
   function labelOf(name) {
     const [head, sub] = name.split(".");
-    if (head === "details") return DETAIL_LABELS[sub] ?? name;
-    if (head === "state") return LABELS[sub] ?? name;
-    return LABELS[head] ?? name;
+    const own = (labels, field) => (Object.hasOwn(labels, field) ? labels[field] : name);
+    if (head === "details") return own(DETAIL_LABELS, sub);
+    if (head === "state") return own(LABELS, sub);
+    return own(LABELS, head);
   }
 
   /*
@@ -165,7 +182,7 @@
   const PROPS = new Set(["className", "type", "value", "checked", "hidden", "disabled", "open"]);
 
   function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
+    const node = createElement(tag);
     for (const [name, value] of Object.entries(props)) {
       if (value === undefined || value === null || value === false) continue;
       if (PROPS.has(name)) node[name] = value;
@@ -399,7 +416,7 @@
       area.focus();
       area.select();
       try {
-        return document.execCommand("copy");
+        return execCommand("copy");
       } catch {
         return false;
       }
