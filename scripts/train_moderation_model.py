@@ -120,6 +120,12 @@ def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
     rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
     fixed += [(r["advice"], frozenset([r["category"]])) for r in rejected]
     fixed += [(s["quote"], frozenset([r["category"]])) for r in rejected for s in r["sources"]]
+    # As the screen and the content gate judge them: the whole sentence a quote falls in,
+    # under the categories of every quote it holds.
+    covering: dict[str, set[str]] = {}
+    for text, a, b, category in satire_sentences(0):
+        covering.setdefault(text[a:b], set()).add(category)
+    fixed += [(sentence, frozenset(categories)) for sentence, categories in covering.items()]
     guidance = yaml.safe_load((CONTENT / "guidance.yaml").read_text(encoding="utf-8"))
     for action in guidance["actions"]:
         for item in (action, *action.get("variants", ())):
@@ -237,10 +243,17 @@ def satire_windows() -> list[str]:
     each sentence a rejected advice's quote falls in, with `STANCE_WINDOW`
     sentences either side.  The satire recommends them in earnest tones, and
     the content gate wants them flagged where they stand."""
+    return [text[a:b] for text, a, b, _ in satire_sentences(STANCE_WINDOW)]
+
+
+def satire_sentences(window: int) -> list[tuple[str, int, int, str]]:
+    """(article text, start, end, category) of each sentence of a satirical
+    article that a rejected advice's quote falls in, with `window` sentences
+    either side."""
     rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
     sources = yaml.safe_load((CONTENT / "sources.yaml").read_text(encoding="utf-8"))["sources"]
     files = {s["id"]: s["file"] for s in sources if s["nature"] != "sincere"}
-    windows = []
+    found_spans = []
     for source_id, file in files.items():
         text = (CONTENT / "articles" / file).read_text(encoding="utf-8")
         spans = [(a, b) for _, _, a, b in split_sentences(normalise(text), text)]
@@ -253,10 +266,10 @@ def satire_windows() -> list[str]:
                 at = found.start() if found else -1
                 hit = [i for i, (a, b) in enumerate(spans) if a <= at < b] if at >= 0 else []
                 for i in hit:
-                    first = spans[max(i - STANCE_WINDOW, 0)][0]
-                    last = spans[min(i + STANCE_WINDOW, len(spans) - 1)][1]
-                    windows.append(text[first:last])
-    return windows
+                    first = spans[max(i - window, 0)][0]
+                    last = spans[min(i + window, len(spans) - 1)][1]
+                    found_spans.append((text, first, last, item["category"]))
+    return found_spans
 
 
 def sentence_scores(model: LinearModel, text: str):
