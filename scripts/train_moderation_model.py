@@ -6,8 +6,8 @@
 The training texts are every development set in ``tests/moderation/corpus/``
 and ``tests/moderation/devset.yaml``, the policy's case tables, and the
 product's own content: the
-rejected advice and the satire's passages the catalogue quotes for it (unsafe,
-under its category), the guidance titles and details (with their variants) and every sentence of the
+rejected advice and the satire's passages the catalogue quotes for it, as quoted
+and as the whole sentences they fall in (unsafe, under its category), the guidance titles and details (with their variants) and every sentence of the
 sincere articles (safe).  The sealed set is
 never read.  Before training on everything, the script estimates how the
 model does on writers it has not seen: it splits the writers' sets into
