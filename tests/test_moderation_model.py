@@ -278,6 +278,16 @@ def test_a_rejected_report_shows_the_words_that_rejected_it(moderator):
         ("My cousin says slip the supervisor fifty quid to get put forward.", "Good shout.", True),
         # Nobody else suggested it: the writer's own plan, then a stray "No.".
         ("Slip the supervisor fifty quid to get put forward.", "No, seriously.", True),
+        (
+            "My referee offered to write a better reference if I bought his festival ticket.",
+            "Lol no.",
+            False,
+        ),
+        (
+            "Sister offered to ring the company every day pretending to be my mum to chase it up.",
+            "Yeah no.",
+            False,
+        ),
     ],
 )
 def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, reply, flagged):
@@ -440,6 +450,43 @@ def test_ordinary_sentences_around_a_plain_harmful_plan_do_not_hide_it(moderator
     verdict = moderator.moderate(text)
     assert [s.flagged for s in verdict.sentences] == [False] * padding + [True]
     assert "impaired_driving" in verdict.categories
+
+
+@pytest.mark.parametrize(
+    ("told", "reply", "flagged"),
+    [
+        ("Ring the hiring manager every night until they answer.", "That's harassment.", False),
+        (
+            "My uncle got his job by slipping the foreman fifty quid.",
+            "That's exactly what not to do.",
+            False,
+        ),
+        ("Slip the supervisor fifty quid to get put forward.", "Bad idea.", False),
+        (
+            "My mate got the warehouse job by turning up at the depot every morning until"
+            " they gave in.",
+            "Don't do that.",
+            False,
+        ),
+        ("Slip the supervisor fifty quid to get put forward.", "That's how you get sacked.", False),
+        # Praise, or a softened name, calls nothing wrong.
+        ("Slip the supervisor fifty quid to get put forward.", "That's how you get the job.", True),
+        (
+            "Make a big donation to the hiring manager's favourite charity before the decision.",
+            "It's a bribe with better optics.",
+            True,
+        ),
+        ("Have four pints and drive home.", "That's mad, but it works.", True),
+        ("Have four pints and drive home.", "Don't tell anyone.", True),
+    ],
+)
+def test_a_next_sentence_calling_it_wrong_turns_down_any_sentence(moderator, told, reply, flagged):
+    """The writer's own plan or a story of what someone did, not only advice
+    someone else gave: the verdict that turned it down is the evidence."""
+    text = f"{told} {reply}"
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    assert bool(_evidence_of(text, verdict, "verdict")) is not flagged
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ up as advice by what follows (``adoption`` classes, or ``agreement`` with whoeve
 gave reported advice, right after it) keeps the harms of its word classes
 whatever the model reads; advice someone else gives, or an act only thought of
 (``reported``), or a question, turned down by a later clause or the next
-sentence's opening (``rejoinder``) is not flagged; a sentence opening with a
+sentence's opening (``rejoinder``) is not flagged, nor is anything a next
+sentence opens by calling wrong (``verdict``); a sentence opening with a
 bare imperative (``instruction``) is the text's own advice, which the stance
 model does not weigh.
 """
@@ -168,9 +169,11 @@ class Moderator:
             self._confirm = np.array([policy.confirm[c] for c in CATEGORIES])
             # A sentence read with its neighbours below both is neither learned nor confirmed.
             self._floor = np.minimum(self._thresholds, self._confirm)
+            self._confirm_at = policy.confirm
         self._lead_ins = policy.of_kind("lead_in")
         self._reported = policy.of_kind("reported")
         self._rejoinders = policy.of_kind("rejoinder")
+        self._verdicts = policy.of_kind("verdict")
         self._adoptions = policy.of_kind("adoption")
         self._agreements = policy.of_kind("agreement")
         self._instructions = policy.of_kind("instruction")
@@ -283,16 +286,18 @@ class Moderator:
         if not self._first_pass:
             return self._reference_opinions(text, sentences)
         scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
-        if not (scored.read >= self._floor).any():  # nothing reaches a threshold
+        alone = scored.own >= self._thresholds
+        if not ((scored.read >= self._floor).any() or alone.any()):  # nothing reaches one
             return [_NO_OPINION] * len(sentences)
         learned = scored.learned(self._thresholds)
         confirmed = scored.read >= self._confirm
         opinions = []
-        for index, (found, sure, any_found) in enumerate(
+        for index, (found, sure, by_itself, any_found) in enumerate(
             zip(
                 learned.tolist(),
                 confirmed.tolist(),
-                (learned | confirmed).any(axis=1).tolist(),
+                alone.tolist(),
+                (learned | confirmed | alone).any(axis=1).tolist(),
                 strict=True,
             )
         ):
@@ -305,6 +310,7 @@ class Moderator:
                     index=index,
                     learned=frozenset(c for c, x in zip(CATEGORIES, found, strict=True) if x),
                     confirmed=frozenset(c for c, x in zip(CATEGORIES, sure, strict=True) if x),
+                    alone=frozenset(c for c, x in zip(CATEGORIES, by_itself, strict=True) if x),
                 )
             )
         return opinions
@@ -326,6 +332,7 @@ class Moderator:
                 index=index,
                 learned=learned_categories(scored, index, model.thresholds),
                 confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
+                alone=frozenset(c for c, v in scores.own.items() if v >= model.thresholds[c]),
             )
             for index, scores in enumerate(scored)
         ]
@@ -500,21 +507,31 @@ class Moderator:
         instead") or the next sentence opens by turning it down ("My cousin says
         slip the supervisor fifty quid. No.", "Cold showers as punishment? No."):
         the text tells of advice it refuses, however sure the model is of the
-        advice itself.  The opinions before, by index, with the refusal as their
-        evidence."""
+        advice itself.  Any other sentence is turned down by a next sentence
+        that opens by calling it wrong (``verdict``: "My uncle rang the boss
+        every night. That's exactly what not to do.").  A sentence the model
+        finds harmful only read alone (its neighbours already tell it is turned
+        down) keeps the refusal as the evidence of why it is not flagged.  The
+        opinions before (for those, the model's reading of the sentence alone),
+        by index, with the refusal as their evidence."""
         found = {}
         for index, opinion in enumerate(opinions):
-            if opinion is None or not (opinion.learned or opinion.confirmed):
+            if opinion is None or not (opinion.learned or opinion.confirmed or opinion.alone):
                 continue
             sentence = sentences[index]
             reported = self._reports(norm.text, sentence)
+            places = []
             if reported is None and not _asks(norm.text, sentence):
-                continue
-            own = norm.text[sentence.norm_start : sentence.norm_end]
-            places = [
-                (sentence.norm_start + clause.end(), own[clause.end() :])
-                for clause in _CLAUSE.finditer(own, reported or 0)
-            ]
+                # Told plainly, by the writer or of anyone: only the next
+                # sentence calling it wrong turns it down.
+                names = self._verdicts
+            else:
+                names = self._rejoinders + self._verdicts
+                own = norm.text[sentence.norm_start : sentence.norm_end]
+                places = [
+                    (sentence.norm_start + clause.end(), own[clause.end() :])
+                    for clause in _CLAUSE.finditer(own, reported or 0)
+                ]
             if index + 1 < len(sentences):
                 after = sentences[index + 1]
                 places.append((after.norm_start, norm.text[after.norm_start : after.norm_end]))
@@ -522,14 +539,22 @@ class Moderator:
                 (
                     (start + m.start(), start + m.end(), name)
                     for start, reply in places
-                    for name in self._rejoinders
+                    for name in names
                     if (m := self.policy.classes[name].regex.match(reply))
                 ),
                 None,
             )
             if refusal:
                 a, b = norm.span(*refusal[:2])
-                found[index] = (opinion, Evidence(a, b, text[a:b], refusal[2]))
+                before = opinion
+                if not (opinion.learned or opinion.confirmed):
+                    own = _own(opinion)
+                    before = replace(
+                        opinion,
+                        learned=opinion.alone,
+                        confirmed=frozenset(c for c in CATEGORIES if own[c] >= self._confirm_at[c]),
+                    )
+                found[index] = (before, Evidence(a, b, text[a:b], refusal[2]))
                 opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
         return found
 
@@ -887,6 +912,7 @@ class _Opinion:
     index: int  # the sentence's
     learned: frozenset[str]  # categories whose score reaches their threshold
     confirmed: frozenset[str]  # categories whose score confirms a rule's harm
+    alone: frozenset[str] = frozenset()  # categories the sentence read alone reaches
 
 
 #: The opinion on a sentence the model finds nothing in.

@@ -60,6 +60,8 @@ CASES_SUFFIX = ".cases.yaml"
 #: lead_in   a sentence (a short question) that the next one carries on
 #: reported  words that say someone else suggests the act ("my cousin says", "told me to")
 #: rejoinder a sentence opening that turns down what the sentence before reported
+#: verdict   a sentence opening that calls what the sentence before told wrong, whoever
+#:           suggested it ("That's harassment.", "Don't.")
 #: adoption  a sentence opening that takes up what the sentence before told as advice
 #: agreement a clause agreeing with someone who gave advice ("he's right"), which takes
 #:           it up only right after the report, with no other voice between
@@ -75,6 +77,7 @@ KINDS = (
     "lead_in",
     "reported",
     "rejoinder",
+    "verdict",
     "adoption",
     "agreement",
     "instruction",
