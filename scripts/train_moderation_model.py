@@ -30,6 +30,7 @@ import json
 import random
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,8 @@ CERTAIN = 0.99
 #: with them (a stance gate lets the categories' thresholds come down).
 STANCE_GATES = (0.3, 0.35, 0.4, 0.45, 0.5)
 SHIFTS = (-0.25, -0.2, -0.15, -0.1, -0.05, 0.0)
+#: The scores tried at which the model confirms a harm the word classes found.
+CONFIRMS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
 
 def _terms(text: str) -> list[str]:
@@ -285,11 +288,12 @@ def stance_scores(stance: LinearModel, text: str) -> list[float]:
     return endorsement(stance, norm.text, spans, stance_window(stance))
 
 
-def left_out_scores(groups, kinds) -> list[tuple[frozenset[str], list, list[float]]]:
-    """Each writer's texts scored by models trained without that writer.
+def left_out_scores(groups, kinds) -> tuple[list, list]:
+    """Each writer's texts scored by models trained without that writer, and
+    each fold's models (data) with the texts they left out.
 
     The writers' sets are dealt into FOLDS folds; each fold is left out once."""
-    results = []
+    results, folds = [], []
     writers = sorted(g for g in groups if not g.startswith("_"))
     for fold in range(FOLDS):
         held_out = set(writers[fold::FOLDS])
@@ -297,17 +301,64 @@ def left_out_scores(groups, kinds) -> list[tuple[frozenset[str], list, list[floa
         data = train(train_set, fixed=len(groups["_always"]))
         data["thresholds"] = [0.5] * len(CATEGORIES)
         model = LinearModel(data)
-        stance = LinearModel(train_stance(train_set, kinds))
-        for writer in sorted(held_out):
-            results += [
-                (cats, sentence_scores(model, text), stance_scores(stance, text))
-                for text, cats in groups[writer]
-            ]
+        data["stance"] = train_stance(train_set, kinds)
+        stance = LinearModel(data["stance"])
+        left_out = [x for writer in sorted(held_out) for x in groups[writer]]
+        results += [
+            (cats, sentence_scores(model, text), stance_scores(stance, text))
+            for text, cats in left_out
+        ]
+        folds.append((data, left_out))
         print(f"  left out {', '.join(sorted(held_out))}", file=sys.stderr)
-    return results
+    return results, folds
 
 
-def _found(scored, thresholds, stance=None, gate: float = 0.0) -> set[str]:
+def screen_figures(folds, thresholds, single, gate: float, confirm: float) -> dict:
+    """Precision and recall of the whole screen (word classes, stance, model)
+    on left-out writers, each fold's model at these thresholds and gate, and
+    the word classes' harms confirmed at `confirm`."""
+    from advisor.moderation._moderator import Moderator
+    from advisor.moderation._policy import load_policy
+
+    policy = load_policy(POLICY)
+    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))
+    tp = fp = fn = 0
+    for data, left_out in folds:
+        data = {
+            **data,
+            "thresholds": [thresholds[c] for c in CATEGORIES],
+            "single_thresholds": [single[c] for c in CATEGORIES],
+            "stance": {**data["stance"], "thresholds": [gate]},
+        }
+        screen = Moderator(
+            replace(policy, model=LinearModel(data), confirm=dict.fromkeys(CATEGORIES, confirm)),
+            rejected["rejected"],
+        )
+        for text, categories in left_out:
+            flagged, unsafe = screen.moderate(text).flagged, bool(categories)
+            tp += flagged and unsafe
+            fp += flagged and not unsafe
+            fn += unsafe and not flagged
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return {"precision": round(precision, 3), "recall": round(recall, 3)}
+
+
+def choose_confirm(folds, thresholds, single, gate: float) -> tuple[float, dict]:
+    """The score at which the model confirms a harm of the word classes, with
+    the whole screen's best F-beta on left-out writers, and its figures."""
+    best = None
+    for confirm in CONFIRMS:
+        found = screen_figures(folds, thresholds, single, gate, confirm)
+        print(f"the screen, harms confirmed at {confirm}: {found}")
+        score = _f_beta(found["precision"], found["recall"])
+        if best is None or score > best[0]:
+            best = (score, confirm, found)
+    return best[1], best[2]
+
+
+def _found(scored, thresholds, stance=None, gate: float = 0.0, single=None) -> set[str]:
+    if single is not None and len(scored) < 2:
+        thresholds = single
     return set().union(
         *(
             learned(scored, i, thresholds)
@@ -320,12 +371,13 @@ def _found(scored, thresholds, stance=None, gate: float = 0.0) -> set[str]:
     )
 
 
-def figures(results, thresholds: dict[str, float], gate: float | None = None) -> dict:
+def figures(results, thresholds: dict[str, float], gate: float | None = None, single=None) -> dict:
     """Precision and recall of the flag, and category recall, at `thresholds`
-    (and the stance `gate`, when given)."""
+    (and the stance `gate`, when given; `single`, when given, for texts of
+    one sentence)."""
     tp = fp = fn = found_right = labelled = 0
     for categories, scored, stance in results:
-        found = _found(scored, thresholds, None if gate is None else stance, gate or 0.0)
+        found = _found(scored, thresholds, None if gate is None else stance, gate or 0.0, single)
         flagged, unsafe = bool(found), bool(categories)
         tp += flagged and unsafe
         fp += flagged and not unsafe
@@ -393,27 +445,38 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     groups = load_examples()
     kinds = load_kinds()
-    results = left_out_scores(groups, kinds)
+    results, folds = left_out_scores(groups, kinds)
     for t in THRESHOLDS:
         print(f"every category at {t:.2f}: {figures(results, dict.fromkeys(CATEGORIES, t))}")
     alone = choose_thresholds(results)
     print(f"chosen per category: {alone}")
     print(f"left-out-writer estimate at those, no stance: {figures(results, alone)}")
-    thresholds, gate = choose_gate(results, alone)
-    estimate = figures(results, thresholds, gate)
+    # A text of one sentence is judged without a stance (nothing around it to
+    # read one in): its thresholds are chosen on such texts alone, and the
+    # stance gate's, with the shift it allows, on the texts it weighs.
+    single = choose_thresholds([r for r in results if len(r[1]) < 2])
+    several = [r for r in results if len(r[1]) >= 2]
+    thresholds, gate = choose_gate(several, choose_thresholds(several))
+    estimate = figures(results, thresholds, gate, single)
+    print(f"texts of one sentence: {single}")
     print(f"with the stance gate at {gate}: {thresholds}")
     print(f"left-out-writer estimate with the stance gate: {estimate}")
+    confirm, screen = choose_confirm(folds, thresholds, single, gate)
+    print(f"harms of the word classes confirmed at {confirm}: the screen {screen}")
     if args.estimate:
         return 0
     examples = [x for rows in groups.values() for x in rows]
     data = train(examples, fixed=len(groups["_always"]))
     data["thresholds"] = [thresholds[c] for c in CATEGORIES]
+    data["single_thresholds"] = [single[c] for c in CATEGORIES]
+    data["confirm"] = confirm
     data["stance"] = train_stance(examples, kinds)
     data["stance"]["thresholds"] = [gate]
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),
         "left_out_writer_estimate": estimate,
+        "left_out_writer_screen": screen,
     }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT)}: {len(data['vocabulary'])} terms")

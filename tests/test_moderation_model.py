@@ -151,6 +151,21 @@ def test_model_of_other_categories_is_refused(tmp_path):
         Moderator.load(policy, REJECTED)
 
 
+def test_a_text_of_one_sentence_has_thresholds_of_its_own(tmp_path, model):
+    """No stance is read in a text of one sentence, so the model's thresholds
+    for it are chosen on such texts alone (`single_thresholds`)."""
+    policy = _policy_copy(tmp_path)
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data["single_thresholds"] = [0.0] * len(data["categories"])
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    lowered = Moderator.load(policy, REJECTED)
+    assert lowered.moderate("Send a short thank-you email.").flagged
+    assert not lowered.moderate("Send a short thank-you email. Then go for a walk.").flagged
+    # A model file without them judges every text at `thresholds`.
+    del data["single_thresholds"]
+    assert LinearModel(data).single_thresholds == model.thresholds
+
+
 def test_model_is_part_of_the_policy_digest(tmp_path, moderator):
     policy = _policy_copy(tmp_path)
     data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
@@ -453,6 +468,33 @@ def test_ordinary_sentences_around_a_plain_harmful_plan_do_not_hide_it(moderator
 
 
 @pytest.mark.parametrize(
+    ("text", "flagged", "endorsed"),
+    [
+        # The writer's own sentence calling the act fine takes it up, whatever the model reads.
+        ("Driving home after a few is fine, the police never stop you round here.", True, True),
+        ("Tell them you have another offer, nobody checks.", True, True),
+        ("Driving home after a few is never fine.", False, False),
+        # Someone else calling it fine is a report, turned down here.
+        (
+            "My uncle reckons a few pints before the drive home is fine."
+            " He lost his licence for it, so no thanks.",
+            False,
+            False,
+        ),
+        # Fine, but nothing harmful is called so.
+        ("A glass of wine at home to celebrate is fine.", False, False),
+        ("I was high as a kite before the interview but I was fine once I sat down.", False, False),
+    ],
+)
+def test_the_writers_own_sentence_calling_the_act_fine_endorses_it(
+    moderator, text, flagged, endorsed
+):
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    assert bool(_evidence_of(text, verdict, "endorsement")) is endorsed
+
+
+@pytest.mark.parametrize(
     ("told", "reply", "flagged"),
     [
         ("Ring the hiring manager every night until they answer.", "That's harassment.", False),
@@ -482,11 +524,16 @@ def test_ordinary_sentences_around_a_plain_harmful_plan_do_not_hide_it(moderator
 )
 def test_a_next_sentence_calling_it_wrong_turns_down_any_sentence(moderator, told, reply, flagged):
     """The writer's own plan or a story of what someone did, not only advice
-    someone else gave: the verdict that turned it down is the evidence."""
+    someone else gave: the verdict that turned it down is the evidence, where
+    what was told is flagged on its own."""
     text = f"{told} {reply}"
     verdict = moderator.moderate(text)
     assert verdict.flagged is flagged
-    assert bool(_evidence_of(text, verdict, "verdict")) is not flagged
+    shown = _evidence_of(text, verdict, "verdict")
+    if flagged:
+        assert not shown
+    elif moderator.moderate(told).flagged:
+        assert shown
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,9 @@ what rejecting sounds like is learned from every category's texts at once.
 Each sentence's stance is read over it and a few sentences either side
 (``window``); a sentence whose stance falls below the stance threshold is
 not flagged, and the words that weighed most against endorsing are shown.
-A text of one sentence has no context to read a stance in, and a sentence
-the model is all but sure of on its own (``certain``) keeps its verdict.
+A text of one sentence has no context to read a stance in, so it is judged
+at thresholds of its own (``single_thresholds``), and a sentence the model
+is all but sure of on its own (``certain``) keeps its verdict.
 """
 
 from __future__ import annotations
@@ -94,7 +95,15 @@ class LinearModel:
         self._weights = _matrix(data["weights"], len(self.categories))  # terms x categories
         self._intercepts = np.asarray(data["intercepts"], dtype=np.float64)
         self.thresholds = dict(zip(self.categories, data["thresholds"], strict=True))
+        #: A text of one sentence is judged without a stance (nothing around it to
+        #: read one in), so its thresholds are its own (`thresholds` when not given).
+        self.single_thresholds = dict(
+            zip(self.categories, data.get("single_thresholds", data["thresholds"]), strict=True)
+        )
         self.trained_on = data.get("trained_on", {})
+        #: The score at which the model confirms a harm of the word classes, when
+        #: the training chose one (the policy may set its own).
+        self.confirm: float | None = data.get("confirm")
         self.window = int(data.get("window", 1))
         #: A stance model's: a sentence whose own score in some category reaches
         #: this keeps the model's verdict whatever the text around it says.

@@ -166,9 +166,11 @@ class Moderator:
         self._openers = policy.of_kind("opener")
         if policy.model is not None:
             self._thresholds = np.array([policy.model.thresholds[c] for c in CATEGORIES])
+            self._single = np.array([policy.model.single_thresholds[c] for c in CATEGORIES])
             self._confirm = np.array([policy.confirm[c] for c in CATEGORIES])
             # A sentence read with its neighbours below both is neither learned nor confirmed.
             self._floor = np.minimum(self._thresholds, self._confirm)
+            self._single_floor = np.minimum(self._single, self._confirm)
             self._confirm_at = policy.confirm
         self._lead_ins = policy.of_kind("lead_in")
         self._reported = policy.of_kind("reported")
@@ -176,6 +178,7 @@ class Moderator:
         self._verdicts = policy.of_kind("verdict")
         self._adoptions = policy.of_kind("adoption")
         self._agreements = policy.of_kind("agreement")
+        self._endorsements = policy.of_kind("endorsement")
         self._instructions = policy.of_kind("instruction")
         self._cues = {name: _automaton(words) for name, words in policy.cues.items() if words}
 
@@ -203,7 +206,10 @@ class Moderator:
         opinions = self._opinions(norm.text, sentences)
         adopted = self._adopted(text, norm, sentences, opinions)
         self._find_candidates(norm.text, sentences, opinions)
-        defused = self._weigh_stance(norm.text, sentences, opinions, adopted)
+        # An endorsement is the sentence's own: the text around it may still report
+        # or reject it, so the stance is weighed there as anywhere.
+        taken_up = {i: e for i, e in adopted.items() if e.feature not in self._endorsements}
+        defused = self._weigh_stance(norm.text, sentences, opinions, taken_up)
         turned_down = self._turned_down(text, norm, sentences, opinions)
         verdicts = []
         for index, sentence in enumerate(sentences):
@@ -286,10 +292,16 @@ class Moderator:
         if not self._first_pass:
             return self._reference_opinions(text, sentences)
         scored = score_text(model, text, [(s.norm_start, s.norm_end) for s in sentences])
-        alone = scored.own >= self._thresholds
-        if not ((scored.read >= self._floor).any() or alone.any()):  # nothing reaches one
+        # A text of one sentence has its own thresholds (no stance is read in it).
+        thresholds, floor = (
+            (self._single, self._single_floor)
+            if len(sentences) == 1
+            else (self._thresholds, self._floor)
+        )
+        alone = scored.own >= thresholds
+        if not ((scored.read >= floor).any() or alone.any()):  # nothing reaches one
             return [_NO_OPINION] * len(sentences)
-        learned = scored.learned(self._thresholds)
+        learned = scored.learned(thresholds)
         confirmed = scored.read >= self._confirm
         opinions = []
         for index, (found, sure, by_itself, any_found) in enumerate(
@@ -326,13 +338,14 @@ class Moderator:
             read = model.scores(ngrams([t.text for t in tokens(text, *near)]))
             scored.append(SentenceScores(words, model.scores(ngrams(words)), read))
         confirm = self.policy.confirm
+        thresholds = model.single_thresholds if len(spans) == 1 else model.thresholds
         return [
             _Opinion(
                 scores=scores,
                 index=index,
-                learned=learned_categories(scored, index, model.thresholds),
+                learned=learned_categories(scored, index, thresholds),
                 confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
-                alone=frozenset(c for c, v in scores.own.items() if v >= model.thresholds[c]),
+                alone=frozenset(c for c, v in scores.own.items() if v >= thresholds[c]),
             )
             for index, scores in enumerate(scored)
         ]
@@ -395,7 +408,11 @@ class Moderator:
         next two sentences as well ("He has done it for years, so I will try
         it.").  Told as a story or as someone else's, the act reads to the model
         and to the stance model as a report, but the text recommends it.  The
-        adoption, as evidence, by index."""
+        writer's own sentence that calls the act fine or safe (``endorsement``:
+        "driving after a few is fine, the police rarely stop you") takes it up
+        too: the harm of its word classes stands whatever the model reads, but
+        the stance of the text around it is still weighed.  The adoption, as
+        evidence, by index."""
         found = {}
         if not self._adoptions:
             return found
@@ -419,6 +436,8 @@ class Moderator:
             )
             if taken is None and reported is not None:
                 taken = self._agreed(norm.text, sentences, index, reported)
+            if taken is None and reported is None and not _asks(norm.text, sentence):
+                taken = self._endorsed(norm.text, sentence)
             if taken:
                 a, b = norm.span(*taken[:2])
                 found[index] = Evidence(a, b, text[a:b], taken[2])
@@ -429,6 +448,7 @@ class Moderator:
                 told = frozenset()
                 if (
                     taken[2] not in self._agreements
+                    and taken[2] not in self._endorsements
                     and opinion.confirmed
                     and not (index and self._carries_on(norm.text, sentences[index - 1], sentence))
                 ):
@@ -438,6 +458,17 @@ class Moderator:
                     opinion, learned=opinion.learned or told, confirmed=frozenset(CATEGORIES)
                 )
         return found
+
+    def _endorsed(self, text: str, sentence: _Sentence):
+        """Where the writer's own `sentence` calls an act fine or safe
+        ("driving after a few is fine", "nobody checks"), as `_taken_up` gives it."""
+        segment = text[sentence.norm_start : sentence.norm_end]
+        for name in self._endorsements:
+            if self._may_hold(name, segment) and (
+                found := self.policy.classes[name].regex.search(segment)
+            ):
+                return sentence.norm_start + found.start(), sentence.norm_start + found.end(), name
+        return None
 
     def _reports(self, text: str, sentence: _Sentence) -> int | None:
         """Where the first words saying someone else suggests the act end in
@@ -874,7 +905,10 @@ def _asks(text: str, sentence: _Sentence) -> bool:
 
 
 def _own(opinion: _Opinion) -> dict[str, float]:
-    """The model's score of each category for the opinion's sentence read alone."""
+    """The model's score of each category for the opinion's sentence read alone
+    (none, where the model found nothing in the text)."""
+    if opinion.scores is None:
+        return dict.fromkeys(CATEGORIES, 0.0)
     if isinstance(opinion.scores, TextScores):
         return dict(zip(CATEGORIES, opinion.scores.own[opinion.index].tolist(), strict=True))
     return opinion.scores.own

@@ -63,6 +63,8 @@ CASES_SUFFIX = ".cases.yaml"
 #: verdict   a sentence opening that calls what the sentence before told wrong, whoever
 #:           suggested it ("That's harassment.", "Don't.")
 #: adoption  a sentence opening that takes up what the sentence before told as advice
+#: endorsement the writer's own sentence calling an act fine or safe ("… is fine", "won't
+#:           hurt anyone"): the harm its word classes find there is taken up as advice
 #: agreement a clause agreeing with someone who gave advice ("he's right"), which takes
 #:           it up only right after the report, with no other voice between
 #: instruction a sentence opening with a bare imperative: the text's own advice, not a report
@@ -79,6 +81,7 @@ KINDS = (
     "rejoinder",
     "verdict",
     "adoption",
+    "endorsement",
     "agreement",
     "instruction",
     "part",
@@ -301,7 +304,7 @@ def load_policy(policy_dir: Path) -> Policy:
     cues = {
         name: cue_words([expanded.tree(name)])
         for name, (_, spec) in raw_classes.items()
-        if spec["kind"] == "reported"
+        if spec["kind"] in ("reported", "endorsement")  # looked for in every sentence
     }
     model, confirm = _model(policy_dir, files[0], shared["model"])
     if model is not None:
@@ -333,9 +336,10 @@ def _model(policy_dir: Path, path: Path, spec: Mapping | None):
         raise PolicyError(f"{model_path}: not a valid model: {error}") from None
     if model.categories != CATEGORIES:
         raise PolicyError(f"{model_path}: categories must be {list(CATEGORIES)}")
-    confirm = {
-        c: model.thresholds[c] if spec["confirm"] is None else spec["confirm"] for c in CATEGORIES
-    }
+    # The policy's own level, or the model's (chosen with its thresholds on
+    # writers it had not seen), or each category's threshold.
+    level = spec["confirm"] if spec["confirm"] is not None else model.confirm
+    confirm = {c: model.thresholds[c] if level is None else level for c in CATEGORIES}
     return model, confirm
 
 
