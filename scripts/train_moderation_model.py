@@ -313,15 +313,14 @@ def left_out_scores(groups, kinds) -> tuple[list, list]:
     return results, folds
 
 
-def screen_figures(folds, thresholds, single, gate: float, confirm: float) -> dict:
+def screen_figures(
+    folds, policy, rejected, thresholds, single, gate: float, confirm: float
+) -> dict:
     """Precision and recall of the whole screen (word classes, stance, model)
     on left-out writers, each fold's model at these thresholds and gate, and
     the word classes' harms confirmed at `confirm`."""
     from advisor.moderation._moderator import Moderator
-    from advisor.moderation._policy import load_policy
 
-    policy = load_policy(POLICY)
-    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))
     tp = fp = fn = 0
     for data, left_out in folds:
         data = {
@@ -332,7 +331,7 @@ def screen_figures(folds, thresholds, single, gate: float, confirm: float) -> di
         }
         screen = Moderator(
             replace(policy, model=LinearModel(data), confirm=dict.fromkeys(CATEGORIES, confirm)),
-            rejected["rejected"],
+            rejected,
         )
         for text, categories in left_out:
             flagged, unsafe = screen.moderate(text).flagged, bool(categories)
@@ -346,9 +345,13 @@ def screen_figures(folds, thresholds, single, gate: float, confirm: float) -> di
 def choose_confirm(folds, thresholds, single, gate: float) -> tuple[float, dict]:
     """The score at which the model confirms a harm of the word classes, with
     the whole screen's best F-beta on left-out writers, and its figures."""
+    from advisor.moderation._policy import load_policy
+
+    policy = load_policy(POLICY)
+    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
     best = None
     for confirm in CONFIRMS:
-        found = screen_figures(folds, thresholds, single, gate, confirm)
+        found = screen_figures(folds, policy, rejected, thresholds, single, gate, confirm)
         print(f"the screen, harms confirmed at {confirm}: {found}")
         score = _f_beta(found["precision"], found["recall"])
         if best is None or score > best[0]:

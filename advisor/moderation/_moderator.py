@@ -171,7 +171,6 @@ class Moderator:
             # A sentence read with its neighbours below both is neither learned nor confirmed.
             self._floor = np.minimum(self._thresholds, self._confirm)
             self._single_floor = np.minimum(self._single, self._confirm)
-            self._confirm_at = policy.confirm
         self._lead_ins = policy.of_kind("lead_in")
         self._reported = policy.of_kind("reported")
         self._rejoinders = policy.of_kind("rejoinder")
@@ -583,7 +582,9 @@ class Moderator:
                     before = replace(
                         opinion,
                         learned=opinion.alone,
-                        confirmed=frozenset(c for c in CATEGORIES if own[c] >= self._confirm_at[c]),
+                        confirmed=frozenset(
+                            c for c in CATEGORIES if own[c] >= self.policy.confirm[c]
+                        ),
                     )
                 found[index] = (before, Evidence(a, b, text[a:b], refusal[2]))
                 opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
