@@ -2,6 +2,7 @@
 
     python scripts/train_moderation_model.py            # estimate, train, write
     python scripts/train_moderation_model.py --estimate # estimate only
+    python scripts/train_moderation_model.py --reply-only  # the reply model alone
 
 The training texts are every development set in ``tests/moderation/corpus/``
 and ``tests/moderation/devset.yaml``, the policy's case tables, and the
@@ -18,6 +19,10 @@ model (does the text around a sentence endorse the harm, or report, mock or
 reject it?) is trained beside it, and one shift of every category's threshold
 together with the stance threshold is picked for the best F-beta of the flag.
 The estimate at those thresholds is written into the model beside the weights.
+The reply model (do the sentences after a report of someone else's advice
+take it up or turn it down?) is trained on the writers' reported texts, its
+two scores chosen on left-out writers (`train_reply`); `--reply-only` puts
+it into the model file as it is and changes nothing else there.
 
 Needs scikit-learn (``pip install -e '.[train]'``); the service does not.
 """
@@ -44,6 +49,7 @@ from advisor.moderation import CATEGORIES  # noqa: E402
 from advisor.moderation._model import (  # noqa: E402
     ENDORSES,
     MODEL_FILE,
+    TAKES_UP,
     LinearModel,
     endorsement,
     learned,
@@ -75,6 +81,18 @@ MIN_DF = 2
 #: one trained on 48 sets at 1.
 BETA = 0.75
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.86, 0.05))
+#: The kinds of text the reply model learns from: a report of someone else's advice
+#: that the sentences after it take up, or turn down.
+TAKES_UP_KINDS = frozenset({"reported-endorsed", "endorsed-report"})
+TURNS_DOWN_KINDS = frozenset({"reported-rejected"})
+#: How many sentences after a report the reply model reads, and the fewest words
+#: it judges (shorter replies, "No.", "No joke.", are the word classes' to read).
+REPLY_WINDOW = 2
+REPLY_MIN_WORDS = 4
+REPLY_C = 1.0
+#: The reply model speaks only where, on writers it had not seen, at least this
+#: share of what it decides either way is right.
+REPLY_PRECISION = 0.97
 #: Safe texts of these kinds name a harm without endorsing it: the stance model's
 #: negatives (every unsafe text is a positive).
 NOT_ENDORSED = frozenset({"reported-rejected", "negated", "figurative"})
@@ -239,6 +257,102 @@ def train_stance(examples: list[tuple[str, frozenset[str]]], kinds: dict[str, st
         "window": STANCE_WINDOW,
         "certain": CERTAIN,
     }
+
+
+def replies(groups, kinds) -> dict[str, list[tuple[str, bool]]]:
+    """Per writer, the sentences after the first report of someone else's
+    advice (`REPLY_WINDOW` of them, normalised, as the screen reads them) in
+    each text of the reply kinds, and whether they take the advice up."""
+    from advisor.moderation._moderator import Moderator, _Sentence
+    from advisor.moderation._policy import load_policy
+
+    rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
+    screen = Moderator(load_policy(POLICY), rejected)
+    found = {}
+    for writer, rows in groups.items():
+        if writer.startswith("_"):
+            continue
+        for text, _ in rows:
+            kind = kinds.get(text)
+            if kind not in TAKES_UP_KINDS | TURNS_DOWN_KINDS:
+                continue
+            norm = normalise(text)
+            sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
+            for index, sentence in enumerate(sentences[:-1]):
+                if screen._voiced(norm.text, sentence):
+                    last = sentences[min(index + REPLY_WINDOW, len(sentences) - 1)].norm_end
+                    reply = norm.text[sentences[index + 1].norm_start : last]
+                    if len(tokens(reply)) >= REPLY_MIN_WORDS:
+                        found.setdefault(writer, []).append((reply, kind in TAKES_UP_KINDS))
+                    break
+    return found
+
+
+def _reply_model(rows: list[tuple[str, bool]]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectoriser = TfidfVectorizer(
+        analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
+    )
+    features = vectoriser.fit_transform([text for text, _ in rows])
+    model = LogisticRegression(C=REPLY_C, max_iter=5000, class_weight="balanced")
+    model.fit(features, np.array([up for _, up in rows]))
+    return {
+        "categories": [TAKES_UP],
+        "vocabulary": vectoriser.get_feature_names_out().tolist(),
+        "idf": [round(float(x), 5) for x in vectoriser.idf_],
+        "weights": [[round(float(w), 5)] for w in model.coef_[0]],
+        "intercepts": [round(float(model.intercept_[0]), 5)],
+        "window": REPLY_WINDOW,
+        "min_words": REPLY_MIN_WORDS,
+    }
+
+
+def train_reply(groups, kinds) -> dict:
+    """The reply model's data: trained on every writer's replies, with the two
+    scores at which it takes advice up or turns it down chosen on writers it
+    had not seen (five folds of whole writers): the least sure each way at
+    which `REPLY_PRECISION` of its decisions are right."""
+    by_writer = replies(groups, kinds)
+    writers = sorted(by_writer)
+    scored = []
+    for fold in range(FOLDS):
+        held_out = set(writers[fold::FOLDS])
+        model = LinearModel(
+            {
+                **_reply_model([r for w in writers if w not in held_out for r in by_writer[w]]),
+                "thresholds": [0.5],
+            }
+        )
+        scored += [
+            (model.scores(_terms(text))[TAKES_UP], up)
+            for w in sorted(held_out)
+            for text, up in by_writer[w]
+        ]
+    grid = [round(x, 2) for x in np.arange(0.01, 1.0, 0.01)]
+
+    def precise(picked) -> bool:
+        return bool(picked) and sum(picked) / len(picked) >= REPLY_PRECISION
+
+    up_at = next((t for t in grid if precise([up for s, up in scored if s >= t])), 1.0)
+    down_at = next(
+        (t for t in reversed(grid) if precise([not up for s, up in scored if s <= t])), 0.0
+    )
+    decided = [(s, up) for s, up in scored if s >= up_at or s <= down_at]
+    right = int(sum((s >= up_at) == up for s, up in decided))
+    print(
+        f"reply model: takes up at {up_at}, turns down at {down_at}; on left-out writers it"
+        f" decides {len(decided)} of {len(scored)} replies, {right} of them rightly"
+    )
+    data = _reply_model([r for w in writers for r in by_writer[w]])
+    data["thresholds"] = [float(up_at)]
+    data["turned_down_at"] = float(down_at)
+    data["trained_on"] = {
+        "replies": len(scored),
+        "left_out_writer_estimate": {"decided": len(decided), "right": right},
+    }
+    return data
 
 
 def satire_windows() -> list[str]:
@@ -445,9 +559,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--estimate", action="store_true", help="estimate only; write nothing")
     parser.add_argument("--out", type=Path, default=POLICY / MODEL_FILE)
+    parser.add_argument(
+        "--reply-only",
+        action="store_true",
+        help="train the reply model alone and put it into the model file as it is",
+    )
     args = parser.parse_args(argv)
     groups = load_examples()
     kinds = load_kinds()
+    if args.reply_only:
+        data = json.loads(args.out.read_text(encoding="utf-8"))
+        data["reply"] = train_reply(groups, kinds)
+        args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+        print(f"wrote the reply model into {args.out.relative_to(ROOT)}")
+        return 0
     results, folds = left_out_scores(groups, kinds)
     for t in THRESHOLDS:
         print(f"every category at {t:.2f}: {figures(results, dict.fromkeys(CATEGORIES, t))}")
@@ -475,6 +600,7 @@ def main(argv=None) -> int:
     data["confirm"] = confirm
     data["stance"] = train_stance(examples, kinds)
     data["stance"]["thresholds"] = [gate]
+    data["reply"] = train_reply(groups, kinds)
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),

@@ -21,7 +21,7 @@ from advisor.moderation._model import (
     score_sentences,
     tokens,
 )
-from advisor.moderation._moderator import STANCE_EVIDENCE
+from advisor.moderation._moderator import REPLY_EVIDENCE, STANCE_EVIDENCE
 from advisor.moderation._text import normalise, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -449,6 +449,91 @@ def test_a_stance_model_of_another_category_is_refused(tmp_path):
     (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(PolicyError, match="stance model"):
         Moderator.load(policy, REJECTED)
+
+
+def test_a_reply_model_of_another_category_is_refused(tmp_path):
+    policy = _policy_copy(tmp_path)
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data["reply"]["categories"] = ["agrees"]
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PolicyError, match="reply model"):
+        Moderator.load(policy, REJECTED)
+
+
+#: Someone else's advice, and what the writer did with it, in words none of the
+#: policy's adoption, agreement or rejoinder classes know.
+REPLIES = [
+    (
+        "Someone in the group chat said to have a few beers after the interview and drive home.",
+        "Did exactly that on Friday, no problems at all.",
+        True,
+    ),
+    (
+        "My aunt reckons you should phone the recruiter every day until she gives in.",
+        "Heard her out, ignored it, one email next week.",
+        False,
+    ),
+    (
+        "My aunt reckons you should phone the recruiter every day until she gives in.",
+        "Called twice already today, third time tonight.",
+        True,
+    ),
+    (
+        "Someone in the group chat said to have a few beers after the interview and drive home.",
+        "My brother picked me up instead and I had a lemonade.",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("report", "reply", "flagged"), REPLIES)
+def test_the_reply_to_a_report_takes_it_up_or_turns_it_down(moderator, report, reply, flagged):
+    """The reply model reads the sentences after a report of someone else's
+    advice; where it is sure, its verdict stands and the word that weighed most
+    is the evidence."""
+    text = f"{report} {reply}"
+    verdict = moderator.moderate(text)
+    assert verdict.flagged is flagged
+    shown = _evidence_of(text, verdict, REPLY_EVIDENCE)
+    if flagged:
+        assert shown
+    assert all(e.start >= len(report) for e in shown)
+
+
+@pytest.fixture(scope="module")
+def without_reply(tmp_path_factory):
+    """The same screen with no reply model in its model file."""
+    policy = _policy_copy(tmp_path_factory.mktemp("no-reply"))
+    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    del data["reply"]
+    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    return Moderator.load(policy, REJECTED)
+
+
+def test_without_the_reply_model_replies_go_unread(moderator, without_reply):
+    """Two of the replies above decide the verdict: without the reply model the
+    first is missed and the second flagged."""
+    for report, reply, flagged in (REPLIES[0], REPLIES[1]):
+        text = f"{report} {reply}"
+        assert without_reply.moderate(text).flagged is not flagged
+        assert moderator.moderate(text).flagged is flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An instruction of the writer's own, not a report: nobody says it.
+        "Just say you did five years as team leader. Nobody rings a warehouse in Poland to check.",
+        # "Says yes" is no advice.
+        "Grab his arm at the end till he says yes. Then thank him and leave quietly.",
+        # Too short a reply to read: the word classes decide.
+        "My cousin says slip the supervisor fifty quid to get put forward. No joke.",
+    ],
+)
+def test_the_reply_model_reads_only_replies_to_someone_elses_advice(moderator, without_reply, text):
+    verdict = moderator.moderate(text)
+    assert not _evidence_of(text, verdict, REPLY_EVIDENCE)
+    assert verdict == without_reply.moderate(text)
 
 
 @pytest.mark.parametrize("padding", [0, 1, 3, 6])

@@ -22,6 +22,14 @@ not flagged, and the words that weighed most against endorsing are shown.
 A text of one sentence has no context to read a stance in, so it is judged
 at thresholds of its own (``single_thresholds``), and a sentence the model
 is all but sure of on its own (``certain``) keeps its verdict.
+
+It may also hold a *reply* model of the same form, with one score,
+``takes_up``: read over the two sentences that follow a report of someone
+else's advice, whether the writer takes the advice up ("Ordered one this
+morning.", "Good shout.") or turns it down ("I told Jake absolutely not.").
+It speaks only where it is sure either way: at or above its threshold the
+advice is taken up, at or below ``turned_down_at`` it is turned down; a reply
+of fewer than ``min_words`` words is left to the word classes.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ import orjson
 
 __all__ = [
     "ENDORSES",
+    "TAKES_UP",
     "MODEL_FILE",
     "LinearModel",
     "SentenceScores",
@@ -58,6 +67,8 @@ __all__ = [
 MODEL_FILE = "model.json"
 #: The stance model's one score: the text endorses the harm it names.
 ENDORSES = "endorses"
+#: The reply model's one score: the sentences after a report take the advice up.
+TAKES_UP = "takes_up"
 
 # Words (with inner apostrophes) and single symbols outside ASCII (emoji).
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s\x00-\x7f]")
@@ -108,12 +119,22 @@ class LinearModel:
         #: A stance model's: a sentence whose own score in some category reaches
         #: this keeps the model's verdict whatever the text around it says.
         self.certain = float(data.get("certain", 1.0))
+        #: A reply model's: at or below this score the reply turns the advice down.
+        self.turned_down_at = float(data.get("turned_down_at", 0.0))
+        #: A reply model's: it reads no reply of fewer words ("No joke.").
+        self.min_words = int(data.get("min_words", 0))
         #: The stance model, when the file has one (`endorsement`).
         self.stance: LinearModel | None = None
         if data.get("stance") is not None:
             self.stance = LinearModel(data["stance"])
             if self.stance.categories != (ENDORSES,):
                 raise ValueError(f"the stance model's one category must be {ENDORSES!r}")
+        #: The reply model, when the file has one (`reply_score`).
+        self.reply: LinearModel | None = None
+        if data.get("reply") is not None:
+            self.reply = LinearModel(data["reply"])
+            if self.reply.categories != (TAKES_UP,):
+                raise ValueError(f"the reply model's one category must be {TAKES_UP!r}")
         if self._weights.shape != (len(vocabulary), len(self.categories)):
             raise ValueError("weights do not match the vocabulary and the categories")
         if self._idf.shape != (len(vocabulary),):

@@ -41,6 +41,7 @@ from .._durable import RuleSession
 from ._features import Match, find_matches, in_sequence, negate
 from ._model import (
     ENDORSES,
+    TAKES_UP,
     SentenceScores,
     TextScores,
     endorsement,
@@ -62,11 +63,27 @@ _CACHE_SIZE = 4096
 LEARNED = "learned"
 #: The feature named by the evidence of a stance that defused the model's verdict.
 STANCE_EVIDENCE = "model:stance"
+#: The feature named by the evidence of a reply the reply model read as taking a
+#: report's advice up, or turning it down.
+REPLY_EVIDENCE = "model:reply"
 #: Where a clause starts inside a sentence (after a comma, a semicolon, or "and",
 #: "so", "but", "then"), for advice taken up in the clause.
 _CLAUSE = re.compile(r"(?:[,;:]|\s-+|\b(?:and|so|but|then)\b)\s*")
 #: Words that set a clause against the one before ("…, but my mum said no").
 _CONTRAST = re.compile(r"\b(?:but|though|although|however|whereas|except)\b")
+#: A report's verb in its bare form ("say", "tell"): an instruction of the writer's
+#: own where nobody stands before it ("Just say you did", ", tell them"), and a
+#: report where someone does ("my cousins say").
+_BARE_REPORT = re.compile(
+    r"(?:say|tell|want|suggest|recommend|advise|urge|dare|insist|swear|reckon|think|believe)\b"
+)
+#: What may stand before a bare report verb without being the one who reports.
+_NOBODY = re.compile(
+    r"(?:^|[,;:(—–-]|\b(?:just|then|and|so|also|simply|please|only|to|or|if)\b)\s*$"
+)
+#: How many words may open a sentence before its report verb ("Someone in the
+#: WhatsApp group at work said").
+_REPORT_OPENING = 10
 #: A sentence's `reported` before it is looked at.
 _UNSEEN = -1
 #: A sentence taken up as advice tells the categories the model reads in it with its
@@ -435,6 +452,8 @@ class Moderator:
             )
             if taken is None and reported is not None:
                 taken = self._agreed(norm.text, sentences, index, reported)
+            if taken is None and reported is not None:
+                taken = self._replied(norm.text, sentences, index, up=True)
             if taken is None and reported is None and not _asks(norm.text, sentence):
                 taken = self._endorsed(norm.text, sentence)
             if taken:
@@ -444,6 +463,18 @@ class Moderator:
                 # own advice (the adoption supplies the stance), if the sentence
                 # read alone says something of it: one that only points back
                 # ("That's it.") tells nothing.
+                if taken[2] == REPLY_EVIDENCE:
+                    # The reply model says only that the advice was taken up, not
+                    # what it was: the sentence keeps what the model reads in it,
+                    # with neighbours or alone, and the stance is not weighed.
+                    own = _own(opinion)
+                    opinions[index] = replace(
+                        opinion,
+                        learned=opinion.learned | opinion.alone,
+                        confirmed=opinion.confirmed
+                        | frozenset(c for c in CATEGORIES if own[c] >= self.policy.confirm[c]),
+                    )
+                    continue
                 told = frozenset()
                 if (
                     taken[2] not in self._agreements
@@ -574,6 +605,8 @@ class Moderator:
                 ),
                 None,
             )
+            if refusal is None and reported is not None:
+                refusal = self._replied(norm.text, sentences, index, up=False)
             if refusal:
                 a, b = norm.span(*refusal[:2])
                 before = opinion
@@ -589,6 +622,53 @@ class Moderator:
                 found[index] = (before, Evidence(a, b, text[a:b], refusal[2]))
                 opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
         return found
+
+    def _voiced(self, text: str, sentence: _Sentence) -> bool:
+        """Whether `sentence` opens by telling what someone else advised ("My
+        cousin says", "Someone on TikTok said"): its report verb within the
+        first words, with someone before a bare one, and not "says yes"."""
+        segment = text[sentence.norm_start : sentence.norm_end]
+        found = [
+            m
+            for name in self._reported
+            if (m := self.policy.classes[name].regex.search(segment)) is not None
+        ]
+        if not found:
+            return False
+        first = min(found, key=lambda m: m.start())
+        before = segment[: first.start()]
+        if len(before.split()) > _REPORT_OPENING or segment.startswith(" yes", first.end()):
+            return False
+        return not (_BARE_REPORT.match(first.group()) and _NOBODY.search(before))
+
+    def _replied(self, text: str, sentences: list[_Sentence], index: int, up: bool):
+        """Where the sentences after the report in sentence `index` (the reply
+        model's `window` of them) take its advice up (`up`) or turn it down, as
+        the reply model reads them when it is sure: the word that weighed most
+        that way, in the normalised text, and `REPLY_EVIDENCE`; or None."""
+        model = self.policy.model
+        reply = model.reply if model is not None else None
+        if reply is None or index + 1 >= len(sentences) or not self._voiced(text, sentences[index]):
+            return None
+        start = sentences[index + 1].norm_start
+        end = sentences[min(index + reply.window, len(sentences) - 1)].norm_end
+        words = tokens(text, start, end)
+        if len(words) < reply.min_words:
+            return None
+        terms = ngrams([w.text for w in words])
+        score = reply.scores(terms)[TAKES_UP]
+        if (score < reply.thresholds[TAKES_UP]) if up else (score > reply.turned_down_at):
+            return None
+        weights = reply.contributions(terms, TAKES_UP)
+        if weights:
+            term = (max if up else min)(weights, key=weights.get)
+            for at, word in enumerate(words):
+                if word.text == term:
+                    return word.start, word.end, REPLY_EVIDENCE
+                pair = at + 1 < len(words) and f"{word.text} {words[at + 1].text}"
+                if pair == term:
+                    return word.start, words[at + 1].end, REPLY_EVIDENCE
+        return start, end, REPLY_EVIDENCE
 
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
         """The words around sentence `index` that weighed most against endorsing."""
