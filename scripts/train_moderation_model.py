@@ -223,9 +223,6 @@ def train_stance(examples: list[tuple[str, frozenset[str]]], kinds: dict[str, st
     writers' safe texts that report, quote, negate or joke about a harm
     (`NOT_ENDORSED`).  Category-blind, it learns from all of them what
     rejecting, mocking or reporting sounds like."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     chosen = [(t, bool(cats)) for t, cats in examples if cats or kinds.get(t) in NOT_ENDORSED]
     # Each text again beside an ordinary one (a plan, a thank-you): ordinary
     # words say nothing of the stance, so padding a harmful plan with them
@@ -241,18 +238,8 @@ def train_stance(examples: list[tuple[str, frozenset[str]]], kinds: dict[str, st
     chosen += [(t, True) for t in satire]
     weight = np.ones(len(chosen))
     weight[len(chosen) - len(satire) :] = CONTENT_WEIGHT
-    vectoriser = TfidfVectorizer(
-        analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
-    )
-    features = vectoriser.fit_transform([t for t, _ in chosen])
-    model = LogisticRegression(C=STANCE_C, max_iter=5000, class_weight="balanced")
-    model.fit(features, np.array([y for _, y in chosen]), sample_weight=weight)
     return {
-        "categories": [ENDORSES],
-        "vocabulary": vectoriser.get_feature_names_out().tolist(),
-        "idf": [round(float(x), 5) for x in vectoriser.idf_],
-        "weights": [[round(float(w), 5)] for w in model.coef_[0]],
-        "intercepts": [round(float(model.intercept_[0]), 5)],
+        **_one_score(chosen, ENDORSES, STANCE_C, weight),
         "thresholds": [0.5],
         "window": STANCE_WINDOW,
         "certain": CERTAIN,
@@ -288,7 +275,9 @@ def replies(groups, kinds) -> dict[str, list[tuple[str, bool]]]:
     return found
 
 
-def _reply_model(rows: list[tuple[str, bool]]):
+def _one_score(rows: list[tuple[str, bool]], category: str, c: float, weight=None) -> dict:
+    """A model of one score, `category`, over `rows` of (text, yes or no), as
+    written to model.json (without thresholds)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -296,14 +285,20 @@ def _reply_model(rows: list[tuple[str, bool]]):
         analyzer=_terms, sublinear_tf=True, min_df=MIN_DF, norm="l2", smooth_idf=True
     )
     features = vectoriser.fit_transform([text for text, _ in rows])
-    model = LogisticRegression(C=REPLY_C, max_iter=5000, class_weight="balanced")
-    model.fit(features, np.array([up for _, up in rows]))
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    model.fit(features, np.array([y for _, y in rows]), sample_weight=weight)
     return {
-        "categories": [TAKES_UP],
+        "categories": [category],
         "vocabulary": vectoriser.get_feature_names_out().tolist(),
         "idf": [round(float(x), 5) for x in vectoriser.idf_],
         "weights": [[round(float(w), 5)] for w in model.coef_[0]],
         "intercepts": [round(float(model.intercept_[0]), 5)],
+    }
+
+
+def _reply_model(rows: list[tuple[str, bool]]):
+    return {
+        **_one_score(rows, TAKES_UP, REPLY_C),
         "window": REPLY_WINDOW,
         "min_words": REPLY_MIN_WORDS,
     }

@@ -442,21 +442,13 @@ def test_the_stance_is_evidence_only_where_it_decided(moderator):
     assert not [e for s in verdict.sentences for e in s.evidence if e.feature == STANCE_EVIDENCE]
 
 
-def test_a_stance_model_of_another_category_is_refused(tmp_path):
+@pytest.mark.parametrize(("part", "category"), [("stance", "rejects"), ("reply", "agrees")])
+def test_a_stance_or_reply_model_of_another_category_is_refused(tmp_path, part, category):
     policy = _policy_copy(tmp_path)
     data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
-    data["stance"]["categories"] = ["rejects"]
+    data[part]["categories"] = [category]
     (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(PolicyError, match="stance model"):
-        Moderator.load(policy, REJECTED)
-
-
-def test_a_reply_model_of_another_category_is_refused(tmp_path):
-    policy = _policy_copy(tmp_path)
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
-    data["reply"]["categories"] = ["agrees"]
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(PolicyError, match="reply model"):
+    with pytest.raises(PolicyError, match=f"{part} model"):
         Moderator.load(policy, REJECTED)
 
 
