@@ -129,7 +129,7 @@ class LinearModel:
             self.stance = LinearModel(data["stance"])
             if self.stance.categories != (ENDORSES,):
                 raise ValueError(f"the stance model's one category must be {ENDORSES!r}")
-        #: The reply model, when the file has one (`reply_score`).
+        #: The reply model, when the file has one (read by `Moderator._replied`).
         self.reply: LinearModel | None = None
         if data.get("reply") is not None:
             self.reply = LinearModel(data["reply"])

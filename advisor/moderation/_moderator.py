@@ -144,6 +144,9 @@ class _Sentence:
     # Where words saying someone else suggests the act end in it, or None; _UNSEEN
     # until looked at (`Moderator._reports`).
     reported: int | None = -1  # _UNSEEN
+    # The reply model's reading of the sentences after it, once looked at
+    # (`Moderator._reply`): its score, the reply's words and their weights.
+    reply: tuple | None = None
 
 
 class Moderator:
@@ -459,10 +462,6 @@ class Moderator:
             if taken:
                 a, b = norm.span(*taken[:2])
                 found[index] = Evidence(a, b, text[a:b], taken[2])
-                # What the model reads there at the confirm level is the text's
-                # own advice (the adoption supplies the stance), if the sentence
-                # read alone says something of it: one that only points back
-                # ("That's it.") tells nothing.
                 if taken[2] == REPLY_EVIDENCE:
                     # The reply model says only that the advice was taken up, not
                     # what it was: the sentence keeps what the model reads in it,
@@ -475,6 +474,10 @@ class Moderator:
                         | frozenset(c for c in CATEGORIES if own[c] >= self.policy.confirm[c]),
                     )
                     continue
+                # What the model reads there at the confirm level is the text's
+                # own advice (the adoption supplies the stance), if the sentence
+                # read alone says something of it: one that only points back
+                # ("That's it.") tells nothing.
                 told = frozenset()
                 if (
                     taken[2] not in self._agreements
@@ -646,20 +649,15 @@ class Moderator:
         model's `window` of them) take its advice up (`up`) or turn it down, as
         the reply model reads them when it is sure: the word that weighed most
         that way, in the normalised text, and `REPLY_EVIDENCE`; or None."""
-        model = self.policy.model
-        reply = model.reply if model is not None else None
-        if reply is None or index + 1 >= len(sentences) or not self._voiced(text, sentences[index]):
+        sentence = sentences[index]
+        if sentence.reply is None:
+            sentence.reply = self._reply(text, sentences, index)
+        if not sentence.reply:
             return None
-        start = sentences[index + 1].norm_start
-        end = sentences[min(index + reply.window, len(sentences) - 1)].norm_end
-        words = tokens(text, start, end)
-        if len(words) < reply.min_words:
-            return None
-        terms = ngrams([w.text for w in words])
-        score = reply.scores(terms)[TAKES_UP]
+        reply = self.policy.model.reply
+        score, words, weights = sentence.reply
         if (score < reply.thresholds[TAKES_UP]) if up else (score > reply.turned_down_at):
             return None
-        weights = reply.contributions(terms, TAKES_UP)
         if weights:
             term = (max if up else min)(weights, key=weights.get)
             for at, word in enumerate(words):
@@ -668,7 +666,23 @@ class Moderator:
                 pair = at + 1 < len(words) and f"{word.text} {words[at + 1].text}"
                 if pair == term:
                     return word.start, words[at + 1].end, REPLY_EVIDENCE
-        return start, end, REPLY_EVIDENCE
+        return words[0].start, words[-1].end, REPLY_EVIDENCE
+
+    def _reply(self, text: str, sentences: list[_Sentence], index: int) -> tuple:
+        """The reply model's score of the sentences after sentence `index`, their
+        words and each term's weight; empty where it reads none (no reply model,
+        no report of someone else's advice, a reply too short)."""
+        model = self.policy.model
+        reply = model.reply if model is not None else None
+        if reply is None or index + 1 >= len(sentences) or not self._voiced(text, sentences[index]):
+            return ()
+        start = sentences[index + 1].norm_start
+        end = sentences[min(index + reply.window, len(sentences) - 1)].norm_end
+        words = tokens(text, start, end)
+        if len(words) < max(reply.min_words, 1):
+            return ()
+        terms = ngrams([w.text for w in words])
+        return reply.scores(terms)[TAKES_UP], words, reply.contributions(terms, TAKES_UP)
 
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
         """The words around sentence `index` that weighed most against endorsing."""
