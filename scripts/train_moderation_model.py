@@ -250,7 +250,7 @@ def replies(groups, kinds) -> dict[str, list[tuple[str, bool]]]:
     """Per writer, the sentences after the first report of someone else's
     advice (`REPLY_WINDOW` of them, normalised, as the screen reads them) in
     each text of the reply kinds, and whether they take the advice up."""
-    from advisor.moderation._moderator import Moderator, _Sentence
+    from advisor.moderation import Moderator
     from advisor.moderation._policy import load_policy
 
     rejected = yaml.safe_load((CONTENT / "rejected.yaml").read_text(encoding="utf-8"))["rejected"]
@@ -263,15 +263,10 @@ def replies(groups, kinds) -> dict[str, list[tuple[str, bool]]]:
             kind = kinds.get(text)
             if kind not in TAKES_UP_KINDS | TURNS_DOWN_KINDS:
                 continue
-            norm = normalise(text)
-            sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
-            for index, sentence in enumerate(sentences[:-1]):
-                if screen._voiced(norm.text, sentence):
-                    last = sentences[min(index + REPLY_WINDOW, len(sentences) - 1)].norm_end
-                    reply = norm.text[sentences[index + 1].norm_start : last]
-                    if len(tokens(reply)) >= REPLY_MIN_WORDS:
-                        found.setdefault(writer, []).append((reply, kind in TAKES_UP_KINDS))
-                    break
+            # The reply to the first report only.
+            reply = next(iter(screen.report_replies(text, REPLY_WINDOW)), None)
+            if reply is not None and len(tokens(reply)) >= REPLY_MIN_WORDS:
+                found.setdefault(writer, []).append((reply, kind in TAKES_UP_KINDS))
     return found
 
 
@@ -560,6 +555,7 @@ def main(argv=None) -> int:
         help="train the reply model alone and put it into the model file as it is",
     )
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     groups = load_examples()
     kinds = load_kinds()
     if args.reply_only:

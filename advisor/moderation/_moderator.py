@@ -144,6 +144,8 @@ class _Sentence:
     # Where words saying someone else suggests the act end in it, or None; _UNSEEN
     # until looked at (`Moderator._reports`).
     reported: int | None = -1  # _UNSEEN
+    # The report's words that start first, once looked at with `reported`.
+    voice: re.Match | None = None
     # The reply model's reading of the sentences after it, once looked at
     # (`Moderator._reply`): its score, the reply's words and their weights.
     reply: tuple | None = None
@@ -508,13 +510,13 @@ class Moderator:
         `sentence` (an offset into it), if it holds any; looked at once."""
         if sentence.reported == _UNSEEN:
             own = text[sentence.norm_start : sentence.norm_end]
-            ends = [
-                found.end()
+            found = [
+                m
                 for name in self._reported
-                if self._may_hold(name, own)
-                and (found := self.policy.classes[name].regex.search(own))
+                if self._may_hold(name, own) and (m := self.policy.classes[name].regex.search(own))
             ]
-            sentence.reported = min(ends, default=None)
+            sentence.reported = min((m.end() for m in found), default=None)
+            sentence.voice = min(found, key=lambda m: m.start(), default=None)
         return sentence.reported
 
     def _may_hold(self, name: str, segment: str) -> bool:
@@ -630,19 +632,32 @@ class Moderator:
         """Whether `sentence` opens by telling what someone else advised ("My
         cousin says", "Someone on TikTok said"): its report verb within the
         first words, with someone before a bare one, and not "says yes"."""
-        segment = text[sentence.norm_start : sentence.norm_end]
-        found = [
-            m
-            for name in self._reported
-            if (m := self.policy.classes[name].regex.search(segment)) is not None
-        ]
-        if not found:
+        self._reports(text, sentence)
+        first = sentence.voice
+        if first is None:
             return False
-        first = min(found, key=lambda m: m.start())
+        segment = text[sentence.norm_start : sentence.norm_end]
         before = segment[: first.start()]
         if len(before.split()) > _REPORT_OPENING or segment.startswith(" yes", first.end()):
             return False
         return not (_BARE_REPORT.match(first.group()) and _NOBODY.search(before))
+
+    def report_replies(self, text: str, window: int) -> list[str]:
+        """The replies to the reports of someone else's advice in `text`, as the
+        reply model reads them: for each sentence that opens by telling what
+        someone else advised, the `window` sentences after it, normalised; in
+        order. (What the reply model is trained on.)"""
+        norm = normalise(text)
+        sentences = [_Sentence(*span) for span in split_sentences(norm, text)]
+        return [
+            norm.text[
+                sentences[index + 1].norm_start : sentences[
+                    min(index + window, len(sentences) - 1)
+                ].norm_end
+            ]
+            for index in range(len(sentences) - 1)
+            if self._voiced(norm.text, sentences[index])
+        ]
 
     def _replied(self, text: str, sentences: list[_Sentence], index: int, up: bool):
         """Where the sentences after the report in sentence `index` (the reply
