@@ -135,6 +135,7 @@ def plan_summary(plan, sentences) -> dict:
         "text": plan.text,
         "verdict": "reject" if verdict.flagged else "ok",
         "categories": list(verdict.categories),
+        "english": verdict.english,
     }
     flagged = [s for s in verdict.sentences if s.flagged]
     if flagged:
@@ -159,6 +160,7 @@ def write_verdict(verdict) -> dict:
         "flagged": bool(verdict.flagged),
         "categories": list(verdict.categories),
         "sentences": _sentences(verdict.sentences),
+        "english": verdict.english,
     }
 
 

@@ -304,6 +304,11 @@ class VerdictSchema(Schema):
     sentences = required_list(
         SentenceSchema, "Every sentence of the text, in order, with its verdict."
     )
+    english = required(
+        fields.Boolean,
+        "Whether the text reads as English, the only language the screen reads. "
+        "Where it does not, `flagged: false` says only that nothing it can read was unsafe.",
+    )
 
 
 class PlanSchema(Schema):
@@ -312,6 +317,11 @@ class PlanSchema(Schema):
     text = required_text("The plan as sent.")
     verdict = required_text("`ok` or `reject`.", validate=validate.OneOf(("ok", "reject")))
     categories = required_strings("Moderation categories it falls under.")
+    english = required(
+        fields.Boolean,
+        "Whether the plan reads as English, the only language the screen reads. "
+        "Where it does not, `ok` says only that nothing it can read was unsafe.",
+    )
     reason = fields.String(metadata={"description": "Why it is unsafe."})
     instead = fields.List(
         fields.String(),

@@ -761,6 +761,26 @@ def test_moderate_splits_and_flags(client):
         assert text[sentence["start"] : sentence["end"]] == sentence["text"]
 
 
+TAGALOG = "Sabi ni kuya, iinom muna ako ng tatlong bote bago ako mag-drive pauwi."
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [("Have three pints and drive home.", True), (TAGALOG, False), ("Steel toes polished.", True)],
+)
+def test_moderate_says_whether_the_text_reads_as_english(client, text, english):
+    assert client.post("/v1/moderate", json={"text": text}).get_json()["english"] is english
+
+
+def test_a_plan_the_screen_cannot_read_says_so(client):
+    """Its `ok` is no verdict: the widget shows it as not checked."""
+    plans = ["Send a short thank-you email tonight.", TAGALOG]
+    body = client.post(
+        "/v1/advice", json={"stage": "after", "hours_since": 1, "plans": plans}
+    ).get_json()
+    assert [(p["verdict"], p["english"]) for p in body["plans"]] == [("ok", True), ("ok", False)]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [

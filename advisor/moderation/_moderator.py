@@ -127,6 +127,9 @@ class Verdict:
     flagged: bool
     categories: tuple[str, ...]
     sentences: tuple[SentenceVerdict, ...]
+    #: Whether the text reads as English, the only language the screen reads
+    #: (the policy's `language`); where it does not, `ok` is no verdict.
+    english: bool = True
 
 
 @dataclass
@@ -255,6 +258,7 @@ class Moderator:
             flagged=bool(flagged),
             categories=tuple(c for c in CATEGORIES if c in categories),
             sentences=tuple(verdicts),
+            english=self.policy.language is None or self.policy.language.reads_english(norm.text),
         )
 
     def _find_candidates(self, text: str, sentences: list[_Sentence], opinions) -> None:

@@ -21,6 +21,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .._data import DataError, digest_files, load_yaml
 from .._durable import MAX_RULES
+from ._language import Language
 from ._model import LinearModel
 from ._prefilter import Prefilter, cue_words
 from ._syntax import PatternSyntaxError, first_chars, parse
@@ -137,12 +138,30 @@ class ModelSchema(Schema):
     confirm = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
 
 
+_WORD = validate.Regexp(r"^[a-z]+(?:'[a-z]+)*$", error="must be a lower-case word (a-z, ')")
+
+
+class LanguageSchema(Schema):
+    description = fields.String(validate=_TEXT)
+    min_words = fields.Integer(load_default=6, validate=validate.Range(min=1))
+    min_other = fields.Integer(load_default=3, validate=validate.Range(min=1))
+    english = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
+    other = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
+
+    @validates_schema
+    def _apart(self, data, **kwargs):
+        both = sorted(set(data.get("english", ())) & set(data.get("other", ())))
+        if both:
+            raise ValidationError(f"also in `english`: {both}", "other")
+
+
 class SharedSchema(Schema):
     title = fields.String(required=True, validate=_TEXT)
     description = fields.String(required=True, validate=_TEXT)
     version = fields.String(required=True, validate=_VERSION)
     negation_window = fields.Integer(load_default=6, validate=validate.Range(min=1, max=20))
     model = fields.Nested(ModelSchema, load_default=None)
+    language = fields.Nested(LanguageSchema, load_default=None)
     classes = fields.Dict(
         keys=fields.String(validate=_NAME), values=fields.Nested(WordClassSchema), required=True
     )
@@ -254,6 +273,8 @@ class Policy:
     absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
     model: LinearModel | None = None  # the learned second opinion, when declared
     confirm: dict[str, float] | None = None  # the model score a rule's harm needs
+    #: How a text is told to be in another language than English, when declared.
+    language: Language | None = None
 
     def of_kind(self, kind: str) -> tuple[str, ...]:
         return self.kinds.get(kind, ())
@@ -309,7 +330,12 @@ def load_policy(policy_dir: Path) -> Policy:
     model, confirm = _model(policy_dir, files[0], shared["model"])
     if model is not None:
         files.append(policy_dir / shared["model"]["file"])
+    language = shared["language"]
     return Policy(
+        language=language
+        and Language.of(
+            language["english"], language["other"], language["min_words"], language["min_other"]
+        ),
         model=model,
         confirm=confirm,
         classes=classes,

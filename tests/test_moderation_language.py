@@ -1,0 +1,120 @@
+"""Whether a text reads as English: the screen reads only English, and says so.
+
+The check is the policy's (`language` in rules/moderation/shared.yaml); it
+never changes what is flagged, only whether `ok` can be taken as a verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from advisor.moderation import Moderator
+
+from .conftest import ROOT
+
+NOT_ENGLISH = [
+    # Tagalog, and Taglish mostly in Tagalog
+    "Sabi ni kuya, iinom muna ako ng tatlong bote bago ako mag-drive pauwi.",
+    "Nabigo na naman ako sa interview. Hindi ko alam kung bakit, pero susubukan ko ulit.",
+    # Hindi and Urdu in Latin letters
+    "HR ko roz call karo, subah shaam, jab tak jawab na de tab tak pichha mat chhodo.",
+    "Bhai interview mein aag laga di aaj, HR bhi impressed thi, kuch nahi hota.",
+    # Spanish, French, German, Portuguese
+    "Después de la entrevista vamos por unas cervezas y tú manejas de regreso porque estás bien.",
+    "Je ne vais pas prendre de médicaments pour le stress, je vais juste marcher avec elle.",
+    "Nach dem Interview trinke ich drei Bier und fahre dann mit dem Auto nach Hause, das ist kein Problem.",
+    "NÃO vou mentir sobre a oferta, isso é muito feio e você também sabe disso.",
+    # Swahili, Malay
+    "Leo ni kunywa mpaka kuzima, lakini kesho nitaenda kwa interview sasa hivi kama kawaida.",
+    "Saya tidak akan telefon HR setiap jam, itu tidak sopan dan saya sudah hantar emel.",
+]
+
+ENGLISH = [
+    "Send a short thank-you email. Then have three pints and drive home.",
+    # Terse notes: few common English words, none of another language's.
+    "Steel toes polished. Gonna knock em dead Thursday.",
+    "post-interview snack haul: meal deal, extra crisps, zero regrets",
+    "- renew passport\n- dentist 10/14\n- return library books\n- call Grandma",
+    # Dialect, creoles, slang and spellings the screen reads as English.
+    "Ye absolutely murdered that tasting menu wee man. Three courses, nae mistakes.",
+    "If dem nuh hire yuh, mek dem know seh yuh know weh dem live. Likkle fright nuh hurt nobody.",
+    "Abeg no vex, na so e be: I go send one follow-up email, no wahala, the oga go reply.",
+    "Can or not lah, the HR say wait one week leh, I go makan first then kopi.",
+    "k33p r1ng1ng h3r ev3ry h0ur, sh3'll h4v3 to p1ck up 3v3ntu4lly",
+    # Mixed, with as many English words as the others.
+    "Instead of calling HR every day, nag-send ako ng isang maayos na follow-up email at naghintay.",
+    # Too short to tell.
+    "Hindi ko alam.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ENGLISH)
+def test_text_in_another_language_is_said_not_to_read_as_english(moderator, text):
+    assert moderator.moderate(text).english is False
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english_however_written_reads_as_english(moderator, text):
+    assert moderator.moderate(text).english is True
+
+
+@pytest.fixture(scope="module")
+def without_check(moderator):
+    """The same policy without its language check."""
+    policy = replace(moderator.policy, language=None)
+    rejected = yaml.safe_load((ROOT / "content" / "rejected.yaml").read_text(encoding="utf-8"))
+    return Moderator(policy, rejected["rejected"])
+
+
+WORDS = st.sampled_from(
+    [
+        "drive",
+        "home",
+        "three",
+        "pints",
+        "the",
+        "to",
+        "you",
+        "ang",
+        "hindi",
+        "nahi",
+        "que",
+        "und",
+        "kwa",
+        "saya",
+        "ako",
+        "bahut",
+        "call",
+        "HR",
+        "every",
+        "hour",
+        "punish",
+        "myself",
+        "bribe",
+        "the",
+        "recruiter",
+        "fifty",
+        "quid",
+        "Não",
+        "ÉL",
+    ]
+)
+
+
+@given(st.lists(WORDS, max_size=30), st.sampled_from([". ", " ", ", "]))
+def test_the_check_changes_no_verdict(moderator, without_check, words, joiner):
+    text = joiner.join(words)
+    checked, unchecked = moderator.moderate(text), without_check.moderate(text)
+    assert unchecked.english is True
+    assert replace(checked, english=True) == unchecked
+
+
+@given(st.lists(WORDS, min_size=1, max_size=30))
+def test_case_and_accents_are_not_told_apart(moderator, words):
+    text = " ".join(words)
+    assert moderator.moderate(text.upper()).english == moderator.moderate(text.lower()).english
