@@ -607,7 +607,7 @@ NEXT_STEPS = {
         "/widget-9.9.9.js",
         404,
         "No release '9.9.9' of this file is served: the releases are 1.0.0, 1.1.0, 1.1.1, "
-        f"1.1.2, 1.1.3, 1.1.4, {RELEASE}; /demo gives the latest's integrity hashes.",
+        f"1.1.2, 1.1.3, 1.1.4, 1.1.5, {RELEASE}; /demo gives the latest's integrity hashes.",
     ),
     "a stylesheet release never made": ("GET", "/widget-1.1.css", 404, "the releases are 1.0.0"),
     "a resize script release never made": (

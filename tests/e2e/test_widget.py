@@ -185,6 +185,52 @@ def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page
     assert tab.problems() == []
 
 
+@pytest.mark.parametrize(
+    ("plans", "badges", "summary"),
+    [
+        (
+            ["Sabi ni kuya, iinom muna ako ng tatlong bote bago ako mag-drive pauwi."],
+            ["Not checked"],
+            "your plan could not be checked",
+        ),
+        (
+            [
+                "Three pints, then drive home",
+                "Send a short thank-you email tonight",
+                "Nach dem Interview trinke ich drei Bier und fahre dann mit dem Auto nach Hause.",
+            ],
+            ["Not advised", "Fine", "Not checked"],
+            "1 of 3 plans not advised, 1 not checked",
+        ),
+        (
+            [
+                "Send a short thank-you email tonight",
+                "Después de la entrevista vamos por unas cervezas y tú manejas de regreso porque estás bien.",
+            ],
+            ["Fine", "Not checked"],
+            "1 of 2 plans not checked",
+        ),
+    ],
+)
+def test_a_plan_not_in_english_is_shown_as_not_checked(
+    api, site, open_page, plans, badges, summary
+):
+    """The screen reads English only: its `ok` on another language is no verdict, so the
+    widget does not call such a plan fine."""
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    fill_form(page, "2", plans)
+    page.get_by_role("button", name="Get advice").click()
+    section = results(page)
+    expected = advise(api, {"stage": "after", "hours_since": 2, "via_agency": True, "plans": plans})
+    assert [p["english"] for p in expected["plans"]] == [b != "Not checked" for b in badges]
+    verdicts = section.locator("section[aria-label='Your plans'] li")
+    expect(verdicts.locator(".badge")).to_have_text(badges)
+    expect(section.locator(".plan-unread .reason")).to_have_count(badges.count("Not checked"))
+    expect(page.locator("interview-advice [role=status]")).to_contain_text(summary)
+    assert tab.problems() == []
+
+
 def test_time_left_is_never_overstated_nor_a_start_brought_forward(api, site, open_page):
     # Half-hours in: each window's time left rounds down ("Within 22 hours" with
     # 22.5 left, never 23) and each later start rounds up.

@@ -1111,9 +1111,15 @@
     if (advice.avoid.length && avoid !== "hidden") parts.push(count(advice.avoid.length, "thing to avoid", "things to avoid"));
     const plans = advice.plans.length;
     const rejected = advice.plans.filter((p) => p.verdict === "reject").length;
-    if (plans === 1) parts.push(rejected ? "your plan is not advised" : "your plan looks fine");
-    else if (plans && !rejected) parts.push(`all ${plans} plans look fine`);
-    else if (plans) parts.push(`${rejected} of ${plans} plans not advised`);
+    const unchecked = advice.plans.filter(unread).length;
+    if (plans === 1)
+      parts.push(rejected ? "your plan is not advised" : unchecked ? "your plan could not be checked" : "your plan looks fine");
+    else if (plans && !rejected && !unchecked) parts.push(`all ${plans} plans look fine`);
+    else if (plans) {
+      const told = rejected ? [`${rejected} of ${plans} plans not advised`] : [];
+      if (unchecked) told.push(rejected ? `${unchecked} not checked` : `${unchecked} of ${plans} plans not checked`);
+      parts.push(told.join(", "));
+    }
     return `Advice ready: ${parts.join(", ")}.`;
   }
 
@@ -1194,17 +1200,30 @@
     );
   }
 
+  // A plan the screen does not read (not in English: `english` false) has an "ok" that
+  // is no verdict, so it is shown as not checked rather than fine.
+  function unread(verdict) {
+    return verdict.verdict !== "reject" && verdict.english === false;
+  }
+
   function plan(verdict, nameOf) {
     const rejected = verdict.verdict === "reject";
+    const [kind, badge, label] = rejected
+      ? ["reject", "badge-reject", "Not advised"]
+      : unread(verdict)
+        ? ["unread", "badge-warn", "Not checked"]
+        : ["ok", "badge-ok", "Fine"];
     return el(
       "li",
-      { className: `card ${rejected ? "plan-reject" : "plan-ok"}` },
+      { className: `card plan-${kind}` },
       el(
         "p",
         { className: "line" },
-        el("span", { className: `badge ${rejected ? "badge-reject" : "badge-ok"}` }, rejected ? "Not advised" : "Fine"),
+        el("span", { className: `badge ${badge}` }, label),
         el("span", { className: "plan-text" }, verdict.text),
       ),
+      kind === "unread" &&
+        el("p", { className: "reason" }, "It is not in English, the only language the checker reads: write it in English to have it checked."),
       verdict.reason && el("p", { className: "reason" }, verdict.reason),
       verdict.instead?.length &&
         el("p", { className: "instead" }, el("b", {}, "Instead: "), verdict.instead.map(nameOf).join("; ")),
