@@ -306,8 +306,9 @@ class VerdictSchema(Schema):
     )
     english = required(
         fields.Boolean,
-        "Whether the text reads as English, the only language the screen reads. "
-        "Where it does not, `flagged: false` says only that nothing it can read was unsafe.",
+        "Whether the text reads as English, the only language the screen reads: false for "
+        "text mostly in another script, or whose common words are another language's. "
+        "Where it is false, `flagged: false` says only that nothing it can read was unsafe.",
     )
 
 
@@ -319,8 +320,9 @@ class PlanSchema(Schema):
     categories = required_strings("Moderation categories it falls under.")
     english = required(
         fields.Boolean,
-        "Whether the plan reads as English, the only language the screen reads. "
-        "Where it does not, `ok` says only that nothing it can read was unsafe.",
+        "Whether the plan reads as English, the only language the screen reads: false for "
+        "text mostly in another script, or whose common words are another language's. "
+        "Where it is false, `ok` says only that nothing it can read was unsafe.",
     )
     reason = fields.String(metadata={"description": "Why it is unsafe."})
     instead = fields.List(

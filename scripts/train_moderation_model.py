@@ -568,7 +568,7 @@ def main(argv=None) -> int:
         data = json.loads(args.out.read_text(encoding="utf-8"))
         data["reply"] = train_reply(groups, kinds)
         args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
-        print(f"wrote the reply model into {args.out.relative_to(ROOT)}")
+        print(f"wrote the reply model into {args.out}")
         return 0
     results, folds = left_out_scores(groups, kinds)
     for t in THRESHOLDS:
@@ -599,8 +599,15 @@ def main(argv=None) -> int:
     data["stance"]["thresholds"] = [gate]
     # The reply model is trained on its own (`--reply-only`): each model is measured
     # blind as it changes, so retraining the others keeps the file's.
-    kept = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
-    data["reply"] = kept["reply"] if "reply" in kept else train_reply(groups, kinds)
+    kept = (
+        json.loads(args.out.read_text(encoding="utf-8")).get("reply") if args.out.exists() else None
+    )
+    if kept:
+        print(f"the reply model of {args.out} kept (--reply-only retrains it)")
+        data["reply"] = kept
+    else:
+        print(f"{args.out} holds no reply model: trained")
+        data["reply"] = train_reply(groups, kinds)
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),
@@ -608,7 +615,7 @@ def main(argv=None) -> int:
         "left_out_writer_screen": screen,
     }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {args.out.relative_to(ROOT)}: {len(data['vocabulary'])} terms")
+    print(f"wrote {args.out}: {len(data['vocabulary'])} terms")
     return 0
 
 

@@ -568,7 +568,8 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("substance_misuse.yaml", "  binge:\n", "  drink:\n", "drink"),
         ("impaired_driving.yaml", 'version: "1.0.0"', "version: one", "version"),
         # A word in both of the language check's lists; a YAML boolean for a word.
-        ("shared.yaml", "    ang, ng,", "    the, ang, ng,", "language.other"),
+        ("shared.yaml", "    ng, mga,", "    the, ng, mga,", "language.other"),
+        ("shared.yaml", "    ng, mga,", "    ng, ng, mga,", "language.other"),
         ("shared.yaml", '"on", at,', "on, at,", "language.english.11"),
         ("shared.yaml", "  min_other: 3\n", "  min_other: 0\n", "language.min_other"),
     ],

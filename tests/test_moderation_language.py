@@ -21,7 +21,7 @@ NOT_ENGLISH = [
     "Sabi ni kuya, iinom muna ako ng tatlong bote bago ako mag-drive pauwi.",
     "Nabigo na naman ako sa interview. Hindi ko alam kung bakit, pero susubukan ko ulit.",
     # Hindi and Urdu in Latin letters
-    "HR ko roz call karo, subah shaam, jab tak jawab na de tab tak pichha mat chhodo.",
+    "Agar selection nahi hua toh HR ko bahar pakad ke do thappad lagana, dimaag thikane aa jayega.",
     "Bhai interview mein aag laga di aaj, HR bhi impressed thi, kuch nahi hota.",
     # Spanish, French, German, Portuguese
     "Después de la entrevista vamos por unas cervezas y tú manejas de regreso porque estás bien.",
@@ -31,6 +31,13 @@ NOT_ENGLISH = [
     # Swahili, Malay
     "Leo ni kunywa mpaka kuzima, lakini kesho nitaenda kwa interview sasa hivi kama kawaida.",
     "Saya tidak akan telefon HR setiap jam, itu tidak sopan dan saya sudah hantar emel.",
+    # Written all in capitals: every word counts.
+    "HINDI KO ALAM KUNG BAKIT PERO SUSUBUKAN KO ULIT BUKAS",
+    # Other scripts: Cyrillic, Devanagari, Arabic, Chinese (no spaces between words).
+    "После собеседования выпью три пива и поеду домой на машине.",
+    "इंटरव्यू के बाद मैं तीन बियर पीकर गाड़ी चलाकर घर जाऊँगा।",
+    "بعد المقابلة سأشرب ثلاث زجاجات بيرة ثم أقود السيارة إلى البيت.",
+    "面试结束后我要喝三瓶啤酒然后开车回家。",
 ]
 
 ENGLISH = [
@@ -45,6 +52,19 @@ ENGLISH = [
     "Abeg no vex, na so e be: I go send one follow-up email, no wahala, the oga go reply.",
     "Can or not lah, the HR say wait one week leh, I go makan first then kopi.",
     "k33p r1ng1ng h3r ev3ry h0ur, sh3'll h4v3 to p1ck up 3v3ntu4lly",
+    # Names and acronyms that are words of other languages too say nothing.
+    "PE firm interview Monday 9am EST, Los Angeles office, MIT alumni panel",
+    "Mr Das, Ms Yang and Dr Ko interviewed me; Su from HR sent the EST invite.",
+    "Des and Les from the Del Mar store, Elle and Uma from Los Angeles HR",
+    # English words, and the words of English-based creoles and dialects.
+    "pe teacher reference sorted, hep b jab booked, para 3 of the offer letter queried",
+    "Una dey try o. Make una no drink before una drive.",
+    "Interview done po. Sent thank-you email po. Waiting po.",
+    "Tak yer time, it's a lang road hame, du kens.",
+    "Tidak apa lah, HR tak reply, sudah wait two weeks, tapi still hopeful",
+    "THREE PINTS AND DRIVE HOME TONIGHT, NO ONE WILL STOP ME",
+    # A few words of another script in English.
+    "Sent the thank-you to Ms 王 and booked the café for Friday.",
     # Mixed, with as many English words as the others.
     "Instead of calling HR every day, nag-send ako ng isang maayos na follow-up email at naghintay.",
     # Too short to tell.

@@ -258,7 +258,7 @@ class Moderator:
             flagged=bool(flagged),
             categories=tuple(c for c in CATEGORIES if c in categories),
             sentences=tuple(verdicts),
-            english=self.policy.language is None or self.policy.language.reads_english(norm.text),
+            english=self.policy.language is None or self.policy.language.reads_english(text),
         )
 
     def _find_candidates(self, text: str, sentences: list[_Sentence], opinions) -> None:

@@ -145,11 +145,17 @@ class LanguageSchema(Schema):
     description = fields.String(validate=_TEXT)
     min_words = fields.Integer(load_default=6, validate=validate.Range(min=1))
     min_other = fields.Integer(load_default=3, validate=validate.Range(min=1))
+    min_letters = fields.Integer(load_default=12, validate=validate.Range(min=1))
     english = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
     other = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
 
     @validates_schema
     def _apart(self, data, **kwargs):
+        for name in ("english", "other"):
+            words = data.get(name, ())
+            twice = sorted({w for w in words if words.count(w) > 1})
+            if twice:
+                raise ValidationError(f"listed twice: {twice}", name)
         both = sorted(set(data.get("english", ())) & set(data.get("other", ())))
         if both:
             raise ValidationError(f"also in `english`: {both}", "other")
@@ -334,7 +340,11 @@ def load_policy(policy_dir: Path) -> Policy:
     return Policy(
         language=language
         and Language.of(
-            language["english"], language["other"], language["min_words"], language["min_other"]
+            language["english"],
+            language["other"],
+            language["min_words"],
+            language["min_other"],
+            language["min_letters"],
         ),
         model=model,
         confirm=confirm,

@@ -197,7 +197,7 @@ def test_the_form_gives_actions_in_order_with_their_sources(api, site, open_page
             [
                 "Three pints, then drive home",
                 "Send a short thank-you email tonight",
-                "Nach dem Interview trinke ich drei Bier und fahre dann mit dem Auto nach Hause.",
+                "Nach dem Interview trinke ich drei Bier und fahre dann mit dem Auto nach Hause, das ist kein Problem.",
             ],
             ["Not advised", "Fine", "Not checked"],
             "1 of 3 plans not advised, 1 not checked",
