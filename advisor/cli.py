@@ -186,6 +186,8 @@ def _moderate(args) -> int:
         print(
             f"\n{sum(s.flagged for s in verdict.sentences)} of {len(verdict.sentences)} sentences flagged."
         )
+        if not verdict.english:
+            print("Not read as English, the only language the screen reads: ok is no verdict here.")
     return 1 if verdict.flagged else 0
 
 

@@ -182,6 +182,23 @@ def test_moderate_exit_status_says_whether_anything_was_flagged(tmp_path, capsys
     assert json.loads(capsys.readouterr().out)["flagged"] is False
 
 
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("Send a thank-you email the same day.", True),
+        ("Sabi ni kuya, iinom muna ako ng tatlong bote bago ako mag-drive pauwi.", False),
+    ],
+)
+def test_moderate_says_when_the_text_is_not_read_as_english(tmp_path, capsys, text, english):
+    given = tmp_path / "text.txt"
+    given.write_text(text)
+    assert main(["moderate", str(given)]) == 0
+    said = "Not read as English" in capsys.readouterr().out
+    assert said is not english
+    assert main(["moderate", str(given), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["english"] is english
+
+
 def test_rules_check_runs_every_case(capsys):
     assert main(["rules", "check"]) == 0
     out = capsys.readouterr().out
