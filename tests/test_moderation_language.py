@@ -138,3 +138,9 @@ def test_the_check_changes_no_verdict(moderator, without_check, words, joiner):
 def test_case_and_accents_are_not_told_apart(moderator, words):
     text = " ".join(words)
     assert moderator.moderate(text.upper()).english == moderator.moderate(text.lower()).english
+
+
+@given(st.text(max_size=500))
+def test_any_text_gets_an_answer(moderator, text):
+    """Odd unicode (marks alone, other scripts, surrogate-free controls) never breaks it."""
+    assert isinstance(moderator.policy.language.reads_english(text), bool)
