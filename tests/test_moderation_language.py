@@ -38,6 +38,8 @@ NOT_ENGLISH = [
     "इंटरव्यू के बाद मैं तीन बियर पीकर गाड़ी चलाकर घर जाऊँगा।",
     "بعد المقابلة سأشرب ثلاث زجاجات بيرة ثم أقود السيارة إلى البيت.",
     "面试结束后我要喝三瓶啤酒然后开车回家。",
+    # French whose sentences open with a capitalised word of the list.
+    "Je ne vais pas prendre de médicaments pour le stress. Je vais juste marcher.",
 ]
 
 ENGLISH = [
@@ -63,6 +65,23 @@ ENGLISH = [
     "Tak yer time, it's a lang road hame, du kens.",
     "Tidak apa lah, HR tak reply, sudah wait two weeks, tapi still hopeful",
     "THREE PINTS AND DRIVE HOME TONIGHT, NO ONE WILL STOP ME",
+    # Leetspeak: "r1ng1ng" holds no word "ng".
+    "k33p r1ng1ng, k33p t3xt1ng, k33p c4ll1ng h3r, st0p wh1n1ng ev3ry m0rn1ng",
+    # Letters drawn like Latin ones, which the screen reads as Latin.
+    "ꜱᴇɴᴅ ᴀ ᴛʜᴀɴᴋ ʏᴏᴜ ᴇᴍᴀɪʟ ᴛᴏᴅᴀʏ",
+    "ᗪᖇᎥᐯᗴ ᕼOᗰᗴ ᗩᖴTᗴᖇ Tᕼᖇᗴᗴ ᑭIᑎTᔕ",
+    "Ηανе ѕιχ bееrѕ tһеn ԁrινе һοmе",
+    "𝐝𝐫𝐢𝐧𝐤 𝐭𝐡𝐫𝐞𝐞 𝐩𝐢𝐧𝐭𝐬 𝐭𝐡𝐞𝐧 𝐝𝐫𝐢𝐯𝐞",
+    "Ｓｅｎｄ ａ ｔｈａｎｋ ｙｏｕ ｅｍａｉｌ ｔｏｎｉｇｈｔ ｐｌｅａｓｅ",
+    # Dialect and text-speak words, place names and names typed in lower case.
+    "ah went doon, he came doon, we aw fell doon laughin",
+    "bruh das cap das tuff das crazy fr",
+    "interviews: los angeles mon, las vegas tue, el paso wed",
+    "round 2 w/ ko, su, elle - 3pm est",
+    "I'm nervous talaga. My boss kasi is strict naman.",
+    # Laughter in Hangul jamo, and one character that NFKC spells as many letters.
+    "got the job ㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋ ㅠㅠㅠㅠㅠ",
+    "prophet ﷺ, prophet ﷺ, thank you for the interview today",
     # A few words of another script in English.
     "Sent the thank-you to Ms 王 and booked the café for Friday.",
     # Mixed, with as many English words as the others.
@@ -135,7 +154,7 @@ def test_the_check_changes_no_verdict(moderator, without_check, words, joiner):
 
 
 @given(st.lists(WORDS, min_size=1, max_size=30))
-def test_case_and_accents_are_not_told_apart(moderator, words):
+def test_a_text_in_capitals_reads_as_in_lower_case(moderator, words):
     text = " ".join(words)
     assert moderator.moderate(text.upper()).english == moderator.moderate(text.lower()).english
 

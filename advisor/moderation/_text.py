@@ -41,7 +41,7 @@ from pathlib import Path
 
 import ahocorasick
 
-__all__ = ["Normalised", "normalise", "split_sentences"]
+__all__ = ["LATIN_LOOKALIKES", "Normalised", "normalise", "split_sentences"]
 
 #: Cyrillic and Greek letters drawn like Latin ones, and the Latin letters they are
 #: read as: the policy reads English, and "Тhrее pints" (Cyrillic Т and е) is
@@ -126,6 +126,14 @@ _MIXED_LOOKALIKES = {
     "u": "\u03bc",
     "w": "\u0448\u03c9",
 }
+#: Every letter of another script that the normaliser reads as a Latin one: a word
+#: made of these and Latin letters only is Latin written to look otherwise.
+LATIN_LOOKALIKES = frozenset(
+    _LOOKALIKES
+    + _SMALL_CAPITALS
+    + "".join(_MIXED_LOOKALIKES.values())
+    + "".join(chr(code) for code in _OTHER_LATIN)
+)
 #: Latin letters with a stroke or hook that no mark makes, drawn as the plain letter.
 _STROKED = {
     "b": "\u0180",
