@@ -614,12 +614,15 @@ def _negate_by_pairs(policy, text, matches):
     phrases = find_matches(policy, text, 0, end, policy.absorbing)
     cues = [c for c in cues if not any(p.start < c.end and c.start < p.end for p in phrases)]
     stops = [m.start for m in find_matches(policy, text, 0, end, policy.of_kind("boundary"))]
+    conditions = find_matches(policy, text, 0, end, policy.of_kind("condition"))
     scopes = []
     for cue in cues:
         window = _words(policy.classes[cue.name].window or policy.negation_window)
         found = window.match(text, cue.end, end)
         stop = min([s for s in stops if s >= cue.end], default=end)
-        scopes.append((cue.end, min(found.end() if found else cue.end, stop)))
+        # Inside a condition clause, no further than the clause's end.
+        clause = max([c.end for c in conditions if c.start <= cue.start < c.end], default=end)
+        scopes.append((cue.end, min(found.end() if found else cue.end, stop, clause)))
     return [m.start for m in matches if any(b <= m.start < f for b, f in scopes)] + cues
 
 
@@ -629,6 +632,10 @@ NEGATION_TEXTS = [
     ("pints then drive don't " * 60) + "so they can't leave, never pay a referee",
     ("three pints and drive home but never " * 40),
     "No. Not. Never; avoid, don't — drive, drink, pay, phone: don't.",
+    "If they don't call back go and wait outside their office every day.",
+    "If you don't drink you can drive, and since you didn't pass just say you did.",
+    ("if the manager won't answer drive home after three pints " * 30),
+    ("if they don't reply I'll phone daily but never wait outside " * 30),
 ]
 
 

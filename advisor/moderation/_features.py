@@ -18,7 +18,7 @@ from itertools import accumulate
 
 from ._policy import Policy
 
-__all__ = ["Match", "find_matches", "in_sequence", "negate"]
+__all__ = ["Match", "find_matches", "in_sequence", "negate", "outside_conditions"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,26 @@ def find_matches(
                 found.append(Match(name, word_class.kind, m.start() + start, m.end() + start))
     found.sort(key=lambda m: (m.start, m.end, m.name))
     return found
+
+
+def _conditions(policy: Policy, text: str, start: int, end: int) -> _Spans:
+    names = policy.of_kind("condition")
+    return _Spans((m.start, m.end) for m in find_matches(policy, text, start, end, names))
+
+
+def outside_conditions(
+    policy: Policy, text: str, start: int, end: int, matches: Sequence[Match]
+) -> list[Match]:
+    """`matches` less those inside a negated condition or reason clause in
+    text[start:end] ("if they don't call back", "since you didn't finish the
+    course"): the clause tells the circumstance, not the act, so its words are
+    no harm's features."""
+    if not matches or not policy.of_kind("condition"):
+        return list(matches)
+    conditions = _conditions(policy, text, start, end)
+    if not conditions.starts:
+        return list(matches)
+    return [m for m in matches if not conditions.covers(m.start, m.end)]
 
 
 def negate(
@@ -88,6 +108,9 @@ def negate(
     stops = sorted(
         m.start for m in find_matches(policy, text, start, end, policy.of_kind("boundary"))
     )
+    # A negation inside a condition or reason clause ("if they don't call back")
+    # denies the condition, not what the sentence goes on to tell.
+    conditions = _conditions(policy, text, start, end)
     scopes = []
     for cue in cues:
         reach = policy.classes[cue.name].window or policy.negation_window
@@ -95,7 +118,8 @@ def negate(
         limit = window.end() if window else cue.end
         at = bisect_left(stops, cue.end)
         stop = stops[at] if at < len(stops) else end
-        scopes.append((cue.end, min(limit, stop)))
+        clause = conditions.end_around(cue.start)
+        scopes.append((cue.end, min(limit, stop, end if clause is None else clause)))
     scoped = _Spans(scopes)
     negated = [replace(m, negated=True) if scoped.holds(m.start) else m for m in matches]
     # A phrase inside a negated one shares its fate ("won't be waiting outside the
@@ -131,6 +155,11 @@ class _Spans:
     def holds(self, position: int) -> bool:
         """Whether `position` is in a span."""
         return self._furthest_end_starting_before(position + 1) > position
+
+    def end_around(self, position: int) -> int | None:
+        """The furthest end of the spans `position` is in, or None when it is in none."""
+        reach = self._furthest_end_starting_before(position + 1)
+        return reach if reach > position else None
 
 
 def in_sequence(matches: Sequence[Match], names: Sequence[str]) -> bool:

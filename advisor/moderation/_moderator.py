@@ -38,7 +38,7 @@ import ahocorasick
 import numpy as np
 
 from .._durable import RuleSession
-from ._features import Match, find_matches, in_sequence, negate
+from ._features import Match, find_matches, in_sequence, negate, outside_conditions
 from ._model import (
     ENDORSES,
     TAKES_UP,
@@ -841,9 +841,9 @@ class Moderator:
             if name not in found:
                 found[name] = carried.get(name, [])
                 if name not in sentence.ruled_out:
-                    found[name] = found[name] + find_matches(
-                        self.policy, text, sentence.norm_start, sentence.norm_end, (name,)
-                    )
+                    span = (text, sentence.norm_start, sentence.norm_end)
+                    own = find_matches(self.policy, *span, (name,))
+                    found[name] = found[name] + outside_conditions(self.policy, *span, own)
             return bool(found[name])
 
         # Classes are looked for lazily: a harm is dropped at its first missing class,
@@ -865,12 +865,13 @@ class Moderator:
         if not carry:
             return []
         start, end = previous.norm_start, previous.norm_end
+        live = find_matches(self.policy, text, start, end, carry)
         found = negate(
             self.policy,
             text,
             start,
             end,
-            find_matches(self.policy, text, start, end, carry),
+            outside_conditions(self.policy, text, start, end, live),
             previous.ruled_out,
         )
         return [m for m in found if m.name in carry and not m.negated]

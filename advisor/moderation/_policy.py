@@ -57,6 +57,8 @@ CASES_SUFFIX = ".cases.yaml"
 #: stance    words that defuse a harm anywhere in the sentence
 #: negation  a prohibition that defuses the words after it, in its clause
 #: boundary  where a clause ends
+#: condition a condition or reason clause whose own verb is negated ("if they don't call
+#:           back"): a negation inside it reaches no further than its end
 #: opener    a sentence opening that carries on the previous sentence
 #: lead_in   a sentence (a short question) that the next one carries on
 #: reported  words that say someone else suggests the act ("my cousin says", "told me to")
@@ -76,6 +78,7 @@ KINDS = (
     "stance",
     "negation",
     "boundary",
+    "condition",
     "opener",
     "lead_in",
     "reported",
