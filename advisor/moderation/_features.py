@@ -18,7 +18,7 @@ from itertools import accumulate
 
 from ._policy import Policy
 
-__all__ = ["Match", "find_matches", "in_sequence", "negate", "outside_conditions"]
+__all__ = ["Match", "conditions", "find_matches", "in_sequence", "negate", "outside_conditions"]
 
 
 @dataclass(frozen=True)
@@ -52,24 +52,20 @@ def find_matches(
     return found
 
 
-def _conditions(policy: Policy, text: str, start: int, end: int) -> _Spans:
+def conditions(policy: Policy, text: str, start: int, end: int) -> _Spans:
+    """The negated condition or reason clauses in text[start:end] ("if they
+    don't call back", "since you didn't finish the course"), the policy's
+    classes of kind `condition`."""
     names = policy.of_kind("condition")
     return _Spans((m.start, m.end) for m in find_matches(policy, text, start, end, names))
 
 
-def outside_conditions(
-    policy: Policy, text: str, start: int, end: int, matches: Sequence[Match]
-) -> list[Match]:
-    """`matches` less those inside a negated condition or reason clause in
-    text[start:end] ("if they don't call back", "since you didn't finish the
-    course"): the clause tells the circumstance, not the act, so its words are
-    no harm's features."""
-    if not matches or not policy.of_kind("condition"):
+def outside_conditions(clauses: _Spans, matches: Sequence[Match]) -> list[Match]:
+    """`matches` less those inside one of the condition `clauses`: a clause
+    tells the circumstance, not the act, so its words are no harm's features."""
+    if not clauses.starts:
         return list(matches)
-    conditions = _conditions(policy, text, start, end)
-    if not conditions.starts:
-        return list(matches)
-    return [m for m in matches if not conditions.covers(m.start, m.end)]
+    return [m for m in matches if not clauses.covers(m.start, m.end)]
 
 
 def negate(
@@ -79,11 +75,12 @@ def negate(
     end: int,
     matches: Sequence[Match],
     ruled_out: Container[str] = (),
+    clauses: _Spans | None = None,
 ) -> list[Match]:
     """`matches` with those in the scope of a negation in text[start:end] marked
     negated, followed by the negations that apply.  `ruled_out` names classes
     known not to match in text[start:end] (`Prefilter.ruled_out`): they are
-    not looked for.
+    not looked for; `clauses`, when known, are `conditions` there.
 
     In O(n log n) of the matches, cues and boundaries: a long text dense with
     cues must not cost their product."""
@@ -110,7 +107,8 @@ def negate(
     )
     # A negation inside a condition or reason clause ("if they don't call back")
     # denies the condition, not what the sentence goes on to tell.
-    conditions = _conditions(policy, text, start, end)
+    if clauses is None:
+        clauses = conditions(policy, text, start, end)
     scopes = []
     for cue in cues:
         reach = policy.classes[cue.name].window or policy.negation_window
@@ -118,7 +116,7 @@ def negate(
         limit = window.end() if window else cue.end
         at = bisect_left(stops, cue.end)
         stop = stops[at] if at < len(stops) else end
-        clause = conditions.end_around(cue.start)
+        clause = clauses.end_around(cue.start)
         scopes.append((cue.end, min(limit, stop, end if clause is None else clause)))
     scoped = _Spans(scopes)
     negated = [replace(m, negated=True) if scoped.holds(m.start) else m for m in matches]

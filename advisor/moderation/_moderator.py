@@ -38,7 +38,7 @@ import ahocorasick
 import numpy as np
 
 from .._durable import RuleSession
-from ._features import Match, find_matches, in_sequence, negate, outside_conditions
+from ._features import Match, conditions, find_matches, in_sequence, negate, outside_conditions
 from ._model import (
     ENDORSES,
     TAKES_UP,
@@ -147,6 +147,8 @@ class _Sentence:
     # Where words saying someone else suggests the act end in it, or None; _UNSEEN
     # until looked at (`Moderator._reports`).
     reported: int | None = -1  # _UNSEEN
+    # The negated condition clauses in it (`_features.conditions`), once looked for.
+    clauses: object = None
     # The report's words that start first, once looked at with `reported`.
     voice: re.Match | None = None
     # The reply model's reading of the sentences after it, once looked at
@@ -779,6 +781,7 @@ class Moderator:
                 *span,
                 matches + find_matches(self.policy, *span, stances),
                 sentence.ruled_out,
+                self._clauses(norm.text, sentence),
             )
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
         if opinion is not None:
@@ -843,7 +846,9 @@ class Moderator:
                 if name not in sentence.ruled_out:
                     span = (text, sentence.norm_start, sentence.norm_end)
                     own = find_matches(self.policy, *span, (name,))
-                    found[name] = found[name] + outside_conditions(self.policy, *span, own)
+                    if own:
+                        own = outside_conditions(self._clauses(text, sentence), own)
+                    found[name] = found[name] + own
             return bool(found[name])
 
         # Classes are looked for lazily: a harm is dropped at its first missing class,
@@ -859,21 +864,22 @@ class Moderator:
         matches = dict.fromkeys(m for h in complete for n in h.features for m in found.get(n, ()))
         return complete, sorted(matches, key=lambda m: (m.start, m.end, m.name))
 
+    def _clauses(self, text: str, sentence: _Sentence):
+        """The negated condition clauses of `sentence` (`_features.conditions`),
+        looked for once."""
+        if sentence.clauses is None:
+            sentence.clauses = conditions(self.policy, text, sentence.norm_start, sentence.norm_end)
+        return sentence.clauses
+
     def _carried(self, text: str, previous: _Sentence, names) -> list[Match]:
         """Live matches of the carried-over classes in the previous sentence."""
         carry = [name for name in names if self.policy.classes[name].carry]
         if not carry:
             return []
         start, end = previous.norm_start, previous.norm_end
-        live = find_matches(self.policy, text, start, end, carry)
-        found = negate(
-            self.policy,
-            text,
-            start,
-            end,
-            outside_conditions(self.policy, text, start, end, live),
-            previous.ruled_out,
-        )
+        clauses = self._clauses(text, previous)
+        live = outside_conditions(clauses, find_matches(self.policy, text, start, end, carry))
+        found = negate(self.policy, text, start, end, live, previous.ruled_out, clauses)
         return [m for m in found if m.name in carry and not m.negated]
 
     def _evaluate(
