@@ -109,6 +109,33 @@ def test_two_sentences_second_flagged(moderator):
     assert {e.feature for e in second.evidence} >= {"intoxicant", "drive"}
 
 
+
+#: Plans whose harm both a harm of the word classes and the model's reading of the same
+#: category find: the model's says nothing the named harm's reason does not.
+NAMED_AND_LEARNED = [
+    "Pay your referees.",
+    "Ring them every morning",
+    "Have five pints then drive home.",
+    "Tell them you have another offer even though you don't.",
+]
+
+
+@pytest.mark.parametrize("text", NAMED_AND_LEARNED)
+def test_a_reason_is_given_once_when_the_model_agrees_with_a_named_harm(moderator, text):
+    (sentence,) = moderator.moderate(text).sentences
+    assert sentence.flagged
+    fired = [h.split("/") for h in sentence.harms]
+    named = {category for category, harm in fired if harm != "learned"}
+    assert any(harm == "learned" and c in named for c, harm in fired)  # both read it
+    reasons = {
+        (category.id, harm.id): harm.reason
+        for category in moderator.policy.categories.values()
+        for harm in category.harms
+    }
+    assert sentence.reason == "; ".join(
+        dict.fromkeys(reasons[(c, harm)] for c, harm in fired if harm != "learned")
+    )
+
 @pytest.mark.parametrize(
     "text", ["Never drive after drinking.", "a glass of wine at home to celebrate"]
 )

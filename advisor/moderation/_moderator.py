@@ -798,13 +798,14 @@ class Moderator:
             return replace(unflagged, evidence=evidence)
         order = {c: i for i, c in enumerate(CATEGORIES)}
         fired.sort(key=lambda h: order[h.category])
-        # A learned verdict beside a harm of the word classes adds no alternatives
-        # of its own: the word classes know which catalogue item it is.
+        # A learned verdict beside a harm of the word classes of its category adds
+        # no reason or alternatives of its own: the word classes know which
+        # catalogue item it is, and say why.
         named = {h.category for h in fired if h.id != LEARNED}
+        told = [h for h in fired if h.id != LEARNED or h.category not in named]
         instead = [
             action
-            for h in fired
-            if h.id != LEARNED or h.category not in named
+            for h in told
             for action in (
                 self._rejected[h.matched]["instead"]
                 if h.matched
@@ -817,7 +818,7 @@ class Moderator:
             sentence.end,
             flagged=True,
             categories=tuple(dict.fromkeys(h.category for h in fired)),
-            reason="; ".join(dict.fromkeys(h.reason for h in fired)),
+            reason="; ".join(dict.fromkeys(h.reason for h in told)),
             instead=tuple(dict.fromkeys(instead)),
             matched=next((h.matched for h in fired if h.matched), None),
             evidence=evidence,

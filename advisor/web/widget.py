@@ -209,13 +209,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 def embed():
     refused = _misspelt_preset() or _unreadable_preset()
     if refused:
-        return problem(400, "Bad Request", refused)
+        return _refused_embed(refused)
     preset = [(name, request.args[name]) for name in PRESET_ATTRIBUTES if name in request.args]
     # Its address holds the presets, `plans` a candidate's own text: each request the
     # page makes (its script, stylesheet, icon, the advice) would carry it as Referer,
     # to every log and proxy that keeps that header.
     html = render_template("widget/embed.html", preset=preset)
     return _page(html, EMBED_CSP, referrer="no-referrer")
+
+
+def _refused_embed(detail: str) -> Response:
+    """The 400 of an /embed address with a preset it cannot take: a page saying so to
+    a browser that loads it (in the site's frame, where a problem's JSON would be
+    shown as it is), the problem to any other client."""
+    offered = ["application/problem+json", "application/json", "text/html"]
+    if request.accept_mimetypes.best_match(offered) != "text/html":
+        return problem(400, "Bad Request", detail)
+    html = render_template("widget/embed-problem.html", title="Bad Request", detail=detail)
+    response = _page(html, EMBED_CSP, referrer="no-referrer")
+    response.status_code = 400
+    return response
 
 
 def _unreadable_preset() -> str | None:

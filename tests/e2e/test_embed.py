@@ -120,3 +120,25 @@ def test_the_demo_page_fits_a_phone(api, open_page, width):
     expect(page.locator("table.releases code.hash")).to_have_count(3)
     assert page.evaluate(LAYOUT) == {"scroll": 0, "wide": [], "broken": []}
     assert tab.problems() == []
+
+
+def test_an_iframe_below_the_fold_fits_its_answer_before_it_is_scrolled_to(api, site, open_page):
+    """A browser may hold back rendering, and so resize observers, in a frame from
+    another origin that is out of sight: the frame still reports its answer's
+    height as it arrives, so nothing below it jumps when the reader scrolls."""
+    tab = open_page(f"{site}/framed-below.html", width=900, height=700)
+    page = tab.page
+    frame = page.locator("iframe[data-interview-advice]")
+    assert frame.bounding_box()["y"] > 700 * 2  # far below the fold
+    embedded = page.frame_locator("iframe[data-interview-advice]").locator("interview-advice")
+    expect(embedded.locator("section.results")).to_be_attached()
+    inner = next(f for f in page.frames if f.url.startswith(f"{api}/embed"))
+    height = inner.evaluate("Math.ceil(document.body.getBoundingClientRect().height)")
+    assert height > 600  # the answer, not the loading state
+    page.wait_for_function(
+        "h => document.querySelector('iframe').getBoundingClientRect().height === h",
+        arg=height,
+        timeout=5000,
+    )
+    assert page.evaluate("scrollY") == 0  # nobody scrolled
+    assert tab.problems() == []

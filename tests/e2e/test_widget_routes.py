@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from markupsafe import escape
 
 from advisor.state import STATE_FIELDS
 from advisor.web import widget
@@ -344,6 +345,50 @@ def test_embed_refuses_a_misspelt_preset_naming_the_one_meant(client, name, mean
         f"The query parameter {name!r} is no preset of /embed (did you mean {meant!r}?): "
         "presets are named as the widget's attributes, in kebab-case."
     )
+
+
+#: What a browser asks for when it loads a frame's page (Chromium's Accept).
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["stage=after&hours_since=3", "stage=after&stage=offer", "plans=a%01b"],
+    ids=["misspelt", "twice", "a control character"],
+)
+def test_embed_refuses_a_browser_with_a_page_in_the_frame(client, query):
+    """In the site's frame, a problem's JSON would be shown to the candidate as it is."""
+    problem = client.get(f"/embed?{query}").get_json()["detail"]
+    response = client.get(f"/embed?{query}", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == EMBED_CSP
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    page = response.get_data(as_text=True)
+    assert "This advice cannot be shown: the page's link to it has a mistake." in page
+    assert str(escape(problem)) in page
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/problem+json", "text/html;q=0.5, */*"]
+)
+def test_embed_refuses_any_other_client_with_a_problem(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/embed?stage=after&hours_since=3", headers=headers)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+
+
+def test_embed_escapes_what_its_error_page_quotes(client):
+    name = "hours_since<b>"
+    response = client.get("/embed", query_string={name: "3"}, headers={"Accept": "text/html"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "<b>" not in page
+    assert "hours_since&lt;b&gt;" in page
 
 
 @pytest.mark.parametrize("name", ["v", "utm_source", "onload", "lang", "theme", "ref", "x" * 5000])
