@@ -482,13 +482,33 @@ def zen_figures(engine: Engine, states: list[InterviewState]) -> dict:
     }
 
 
+#: Texts of one shape repeated, each once a screen's worst (time in proportion to the
+#: square of a word's or a run's length): one letter, letters doubled, camel case,
+#: a ligature, line breaks.
+_SHAPES = {
+    "one letter": "x",
+    "doubled letters": "aabb",
+    "camel case": "aA",
+    "a ligature": "\ufb00",
+    "line breaks": "\n",
+}
+
+
 def worst_requests() -> dict[str, dict]:
     """The costliest bodies the contract accepts, each as (path, body): the longest
-    text dense with harms and negations, and the most plans of the longest length,
-    explained."""
+    text dense with harms and negations, the longest runs of one shape, and the most
+    plans of the longest length, explained."""
     dense = ("Three pints then drive home, don't. " * 600)[:20_000]
     plan = ("Pay a referee, then phone them hourly; never. " * 12)[:500]
+    shapes = {
+        f"moderate 20,000 characters of one word: {name}": (
+            "/v1/moderate",
+            {"text": (run * 20_000)[:20_000]},
+        )
+        for name, run in _SHAPES.items()
+    }
     return {
+        **shapes,
         "moderate 20,000 characters of harms and negations": (
             "/v1/moderate",
             {"text": dense},

@@ -539,6 +539,10 @@ DOUBLED_SLASHES = [
     ("GET", "/embed//"),
     ("POST", "/v1//advice"),
     ("POST", "/v1//moderate"),
+    ("GET", "//v1/guidance"),  # Werkzeug's routing would read it as /v1/guidance
+    ("GET", "///health/live"),
+    ("POST", "//v1/advice"),
+    ("OPTIONS", "//v1/advice"),
 ]
 
 

@@ -109,7 +109,6 @@ def test_two_sentences_second_flagged(moderator):
     assert {e.feature for e in second.evidence} >= {"intoxicant", "drive"}
 
 
-
 #: Plans whose harm both a harm of the word classes and the model's reading of the same
 #: category find: the model's says nothing the named harm's reason does not.
 NAMED_AND_LEARNED = [
@@ -135,6 +134,7 @@ def test_a_reason_is_given_once_when_the_model_agrees_with_a_named_harm(moderato
     assert sentence.reason == "; ".join(
         dict.fromkeys(reasons[(c, harm)] for c, harm in fired if harm != "learned")
     )
+
 
 @pytest.mark.parametrize(
     "text", ["Never drive after drinking.", "a glass of wine at home to celebrate"]

@@ -40,6 +40,10 @@ NOT_ENGLISH = [
     "面试结束后我要喝三瓶啤酒然后开车回家。",
     # French whose sentences open with a capitalised word of the list.
     "Je ne vais pas prendre de médicaments pour le stress. Je vais juste marcher.",
+    # Short sentences of common words: French, Italian, Spanish.
+    "Je vais boire trois bières puis conduire à la maison.",
+    "Stasera bevo cinque birre e poi guido a casa, anche se sono molto stanco.",
+    "Hoy voy a tomar unas cervezas y luego manejo a casa, no pasa nada.",
 ]
 
 ENGLISH = [

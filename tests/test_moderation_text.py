@@ -270,3 +270,95 @@ def test_every_accented_word_of_the_policy_keeps_its_accents():
     accented = {word for word in words if word != word.translate(_text._UNMARKED)}
     assert accented
     assert all(normalise(word).text == word for word in accented), accented
+
+
+# --- every look at a text costs its length, not its square ----------------------------
+#
+# The readings below once walked back to the start of the word, or tried a run of line
+# breaks, from every place in it: 20,000 characters of one letter took 25 s, time a
+# client could spend many times over within its text budget. They now remember where
+# the last walk began; here, each against the plain walk it replaced, on text drawn
+# from the characters it looks at.
+
+
+def _doubled_walking_back(text: str) -> list[tuple[int, int]]:
+    found = []
+    for end in _text._repeats(text).get(_text._PAIRS, ()):
+        start = end - 3
+        while start and "a" <= text[start - 1] <= "z":
+            start -= 1
+        if found and start < found[-1][1]:
+            continue
+        if word := _text._DOUBLED.match(text, start):
+            found.append(word.span())
+    return found
+
+
+def _camel_walking_back(text: str) -> list[tuple[int, int]]:
+    found = []
+    for hint in _text._CAMEL_HINT.finditer(text):
+        if found and hint.start() < found[-1][1]:
+            continue
+        start = hint.start()
+        while start and text[start - 1].isascii() and text[start - 1].isalpha():
+            start -= 1
+        if word := _text._CAMEL.match(text, start):
+            found.append(word.span())
+    return found
+
+
+_WORDISH = st.text(st.sampled_from("aabbcxAABZ' -.\n0é"), max_size=60)
+
+
+@settings(max_examples=examples(1000))
+@given(_WORDISH)
+def test_doubled_letters_are_found_where_walking_back_finds_them(text):
+    pairs = _text._repeats(text).get(_text._PAIRS, ())
+    assert [m.span() for m in _text._doubled(text, pairs)] == _doubled_walking_back(text)
+
+
+@settings(max_examples=examples(1000))
+@given(_WORDISH)
+def test_words_in_camel_case_are_found_where_walking_back_finds_them(text):
+    assert [m.span() for m in _text._camel_words(text)] == _camel_walking_back(text)
+
+
+#: A sentence's opening as the language check read it before: tried from each line
+#: break of a run of them.
+_OPENING_FROM_EACH_BREAK = re.compile(r"(^|[.!?\n][\"')\]]*\s+)([A-Z])(?=[a-z'])")
+
+
+@settings(max_examples=examples(1000))
+@given(st.text(st.sampled_from(".!?\n\r \t\u00a0\"')]AZab'x"), max_size=40))
+def test_sentence_openings_are_found_where_trying_each_line_break_finds_them(text):
+    from advisor.moderation._language import _OPENING, _lower_opening
+
+    assert _OPENING.sub(_lower_opening, text) == _OPENING_FROM_EACH_BREAK.sub(_lower_opening, text)
+
+
+@pytest.mark.parametrize(
+    ("reading", "letter", "run"),
+    [
+        ("_doubled", "_is_lower", "x"),
+        ("_doubled", "_is_lower", "aabb"),
+        ("_camel_words", "_is_ascii_letter", "aA"),
+        ("_camel_words", "_is_ascii_letter", "HaveThreePints"),
+    ],
+)
+def test_a_word_twice_as_long_costs_twice_the_looks(monkeypatch, reading, letter, run):
+    """Counted, not timed: how many characters the walks back look at, for one long
+    word and for one twice as long."""
+    looks = []
+    counted = getattr(_text, letter)
+    monkeypatch.setattr(_text, letter, lambda char: looks.append(char) or counted(char))
+
+    def cost(size: int) -> int:
+        looks.clear()
+        text = run * (size // len(run))
+        if reading == "_doubled":
+            _text._doubled(text, _text._repeats(text).get(_text._PAIRS, ()))
+        else:
+            _text._camel_words(text)
+        return len(looks)
+
+    assert cost(8_000) <= 2 * cost(4_000) + 8

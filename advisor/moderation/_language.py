@@ -52,8 +52,12 @@ _OTHER_SCRIPT = re.compile(rf"[^\W\d_{_LATIN_RANGES}{_JAMO}]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 #: Combining marks, as NFD writes accents.
 _MARKS = re.compile(r"[\u0300-\u036f]")
-#: A sentence's first word, capitalised: read in lower case.
-_OPENING = re.compile(r"(^|[.!?\n][\"')\]]*\s+)([A-Z])(?=[a-z'])")
+#: A sentence's first word, capitalised: read in lower case. It opens the text, or
+#: follows a sentence's end ([.!?] or a line break, closing quotes or brackets, then
+#: space). A line break among the spaces before the word is looked for from the start
+#: of their run (the first line break in it must not be its last character), once a
+#: run: tried from each line break in turn, a long run of them took its square.
+_OPENING = re.compile(r"(^|[.!?][\"')\]]*\s+|\n[\"')\]]+\s+|(?<!\s)[^\S\n]*\n\s+)([A-Z])(?=[a-z'])")
 
 
 @dataclass(frozen=True)

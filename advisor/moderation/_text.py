@@ -309,15 +309,37 @@ def _doubled(text: str, pairs: Iterable[int]) -> list[re.Match]:
     """The words of `_DOUBLED` in `text`, looked for only where two letters each come
     twice (`pairs`, where they end): an English text has a few ("coffee")."""
     found: list[re.Match] = []
-    for end in pairs:
-        start = end - 3
-        while start and "a" <= text[start - 1] <= "z":
-            start -= 1
-        if found and start < found[-1].end():
+    known, tried = (-1, -1), -1  # the last place looked at and its word's start
+    for end in pairs:  # in order
+        start = _run_start(text, end - 3, known, _is_lower)
+        known = (end - 3, start)
+        if start == tried or (found and start < found[-1].end()):
             continue
+        tried = start
         if word := _DOUBLED.match(text, start):
             found.append(word)
     return found
+
+
+def _is_lower(char: str) -> bool:
+    return "a" <= char <= "z"
+
+
+def _is_ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _run_start(text: str, position: int, known: tuple[int, int], letter) -> int:
+    """Where the run of characters `letter` accepts that holds `position` starts in
+    `text`. `known` is (an earlier position at or before this one, where its run
+    starts): a walk back that reaches it stops there, so that looks at many places
+    of one long word cost its length once, not its square."""
+    start = position
+    while start and letter(text[start - 1]):
+        start -= 1
+        if start == known[0]:
+            return known[1]
+    return start
 
 
 def _has_spaced(text: str, repeats: dict[str, list[int]] | None = None) -> bool:
@@ -462,12 +484,15 @@ def _camel_words(text: str) -> list[re.Match]:
     """The words of `_CAMEL` in `text`, looked for only where a capital follows a
     lower-case letter (a text has few such places, or none)."""
     found: list[re.Match] = []
+    known, tried = (-1, -1), -1  # the last place looked at and its word's start
     for hint in _CAMEL_HINT.finditer(text):
         if found and hint.start() < found[-1].end():
             continue
-        start = hint.start()
-        while start and text[start - 1].isascii() and text[start - 1].isalpha():
-            start -= 1
+        start = _run_start(text, hint.start(), known, _is_ascii_letter)
+        known = (hint.start(), start)
+        if start == tried:
+            continue
+        tried = start
         if word := _CAMEL.match(text, start):
             found.append(word)
     return found

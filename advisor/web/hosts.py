@@ -8,7 +8,8 @@ never get this far: gunicorn refuses them (docs/serving.md).
 A target that is not a path is answered for the server as a whole, never as a
 path it does not hold: ``OPTIONS *`` (RFC 9110, 9.3.7) with the methods some
 route takes, ``CONNECT host:port`` (a proxy's tunnel, RFC 9110, 9.3.6) with a
-405 naming them. gunicorn passes these two forms on with these methods only.
+405 naming them. gunicorn passes these two forms on with these methods only. A
+path opening with doubled slashes is a 404, as a doubled slash anywhere else.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadHost
 
-from .errors import problem, problem_body, problem_response
+from .errors import NO_ROUTE, problem, problem_body, problem_response
 
 #: A Host header's value (RFC 9110, 7.2): an IP literal or a registered name (which may
 #: be empty), then an optional port.
@@ -27,8 +28,13 @@ _HOST_ASKED = "send one Host header with the service's host name (and port), as 
 
 
 def _check_target():
-    """Answer `OPTIONS *` and `CONNECT host:port` for the server (their target is no path)."""
+    """Answer `OPTIONS *` and `CONNECT host:port` for the server (their target is no path),
+    and a path that opens with doubled slashes as one no route has."""
     path = request.environ.get("PATH_INFO", "")
+    if path.startswith("//"):
+        # Werkzeug's routing reads "//v1/guidance" as "/v1/guidance", where a doubled
+        # slash anywhere else is a 404 (`merge_slashes` off): the same here.
+        return problem(404, "Not Found", NO_ROUTE)
     if not path or path.startswith("/"):
         return None
     allow = [("Allow", _server_methods())]
