@@ -158,6 +158,12 @@ def _print_advice(body: dict, titles: dict) -> None:
             print(f"- {verdict} “{plan['text']}”{extra}")
 
 
+def _as_sentence(text: str) -> str:
+    """A verdict's reason (a clause: "drinking … and can kill") as a sentence of its own."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _titles_of(engine) -> dict:
     return {a.id: a.title for a in engine.catalogue.actions.values()}
 
@@ -180,12 +186,13 @@ def _moderate(args) -> int:
         for sentence in verdict.sentences:
             if sentence.flagged:
                 print(f"FLAGGED [{', '.join(sentence.categories)}] {sentence.text}")
-                print(f"  {sentence.reason} Instead: {_titles(sentence.instead, titles)}.")
+                reason = _as_sentence(sentence.reason)
+                print(f"  {reason} Instead: {_titles(sentence.instead, titles)}.")
             else:
                 print(f"ok {sentence.text}")
-        print(
-            f"\n{sum(s.flagged for s in verdict.sentences)} of {len(verdict.sentences)} sentences flagged."
-        )
+        total = len(verdict.sentences)
+        flagged = sum(s.flagged for s in verdict.sentences)
+        print(f"\n{flagged} of {total} sentence{'' if total == 1 else 's'} flagged.")
         if not verdict.english:
             print("Not read as English, the only language the screen reads: ok is no verdict here.")
     return 1 if verdict.flagged else 0

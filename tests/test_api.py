@@ -747,6 +747,21 @@ def test_an_unknown_field_names_the_field_closest_to_it(client, path, body, erro
     assert response.get_json()["errors"] == errors
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "errors"), UNKNOWN_FIELDS.values(), ids=UNKNOWN_FIELDS.keys()
+)
+def test_a_422s_detail_names_each_field_with_its_messages_between_semicolons(
+    client, path, body, errors
+):
+    problem = client.post(path, json=body).get_json()
+    assert problem["errors"] == errors
+    assert problem["detail"] == "; ".join(
+        f"{name}: {' '.join(messages).removesuffix('.')}"
+        for name, messages in problem["errors"].items()
+    )
+    assert ".;" not in problem["detail"]
+
+
 def test_moderate_splits_and_flags(client):
     text = "Send a short thank-you email. Then have three pints and drive home."
     body = client.post("/v1/moderate", json={"text": text}).get_json()

@@ -114,8 +114,11 @@ def validation_problem(error: ValidationError, instance: str) -> dict:
     fields = flatten_errors(messages)
     unlisted += max(0, len(fields) - MAX_ERRORS)
     shown = {shortened(name): msgs for name, msgs in itertools.islice(fields.items(), MAX_ERRORS)}
-    # A field named by the empty string is shown quoted, so the detail still names it.
-    detail = "; ".join(f"{name or EMPTY}: {' '.join(msgs)}" for name, msgs in shown.items())
+    # A field named by the empty string is shown quoted, so the detail still names it;
+    # a message's closing full stop gives way to the "; " between fields.
+    detail = "; ".join(
+        f"{name or EMPTY}: {' '.join(msgs).removesuffix('.')}" for name, msgs in shown.items()
+    )
     if not unlisted:
         return problem_body(422, "Unprocessable Content", detail, instance, errors=shown)
     detail += f"; and {unlisted} more field(s) with errors, not listed (at most {MAX_ERRORS} are)"
