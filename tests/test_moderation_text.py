@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import _text
+from advisor.moderation._language import _OPENING, _lower_opening
 from advisor.moderation._text import normalise
 
 from .strategies import examples
@@ -331,8 +332,6 @@ _OPENING_FROM_EACH_BREAK = re.compile(r"(^|[.!?\n][\"')\]]*\s+)([A-Z])(?=[a-z'])
 @settings(max_examples=examples(1000))
 @given(st.text(st.sampled_from(".!?\n\r \t\u00a0\"')]AZab'x"), max_size=40))
 def test_sentence_openings_are_found_where_trying_each_line_break_finds_them(text):
-    from advisor.moderation._language import _OPENING, _lower_opening
-
     assert _OPENING.sub(_lower_opening, text) == _OPENING_FROM_EACH_BREAK.sub(_lower_opening, text)
 
 

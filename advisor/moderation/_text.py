@@ -579,10 +579,12 @@ def _as_letters(match: re.Match) -> str:
     return match.group().translate(_LEET)
 
 
+def _in_word(char: str) -> bool:
+    return char.isalnum() or char in "_@$"
+
+
 def _word_start(text: str, position: int) -> int:
-    while position and (text[position - 1].isalnum() or text[position - 1] in "_@$"):
-        position -= 1
-    return position
+    return _run_start(text, position, (-1, -1), _in_word)
 
 
 def _rewrite_words(text: str, chars: re.Pattern, rewrite) -> str:
