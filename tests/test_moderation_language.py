@@ -44,6 +44,10 @@ NOT_ENGLISH = [
     "Je vais boire trois bières puis conduire à la maison.",
     "Stasera bevo cinque birre e poi guido a casa, anche se sono molto stanco.",
     "Hoy voy a tomar unas cervezas y luego manejo a casa, no pasa nada.",
+    # Short plans: too few common words of their language to outnumber anything,
+    # and not one English word among them.
+    "Ich werde betrunken nach Hause fahren",
+    "Uminom ng tatlong beer tapos magmaneho pauwi",
 ]
 
 ENGLISH = [
@@ -90,6 +94,9 @@ ENGLISH = [
     "Sent the thank-you to Ms 王 and booked the café for Friday.",
     # Mixed, with as many English words as the others.
     "Instead of calling HR every day, nag-send ako ng isang maayos na follow-up email at naghintay.",
+    # Terse English plans: no common English word, and none of another language.
+    "Chase HR daily until hired",
+    "Ring recruiter every morning, no excuses",
     # Too short to tell.
     "Hindi ko alam.",
     "",

@@ -11,7 +11,12 @@ Two ways a text reads as another language (the policy's `language`, in
 - of its words (at least `min_words`), those of `other` (common words of
   other languages written in Latin letters: "ng", "nahi", "que", "und")
   number at least `min_other` and outnumber those of `english` ("the", "to",
-  "you", "don't").
+  "you", "don't");
+- of its words (at least `min_words_no_english`), at least
+  `min_other_no_english` are of `other` and none of `english`: a short plan ("Ich werde
+  betrunken nach Hause fahren", "Uminom ng tatlong beer tapos magmaneho
+  pauwi") names too few common words of its language to outnumber anything,
+  but English of that length holds some of its own.
 
 Only words written in lower case count, and "I", and a sentence's first word
 read in lower case: a capitalised name or an acronym ("Yang", "PE") says
@@ -67,6 +72,8 @@ class Language:
     min_words: int
     min_other: int
     min_letters: int
+    min_words_no_english: int
+    min_other_no_english: int
 
     @classmethod
     def of(
@@ -76,13 +83,23 @@ class Language:
         min_words: int,
         min_other: int,
         min_letters: int,
+        min_words_no_english: int,
+        min_other_no_english: int,
     ) -> Language:
         """The check of these lists (lower case, unaccented). Only a word written
         as listed counts, so that names and acronyms say nothing; "I" and its
         contractions ("I'm") count as written."""
         english = set(english)
         english |= {w.capitalize() for w in english if w == "i" or w.startswith("i'")}
-        return cls(frozenset(english), frozenset(other), min_words, min_other, min_letters)
+        return cls(
+            frozenset(english),
+            frozenset(other),
+            min_words,
+            min_other,
+            min_letters,
+            min_words_no_english,
+            min_other_no_english,
+        )
 
     def reads_english(self, text: str) -> bool:
         """Whether `text`, as written, reads as English."""
@@ -100,12 +117,17 @@ class Language:
         else:
             text = _OPENING.sub(_lower_opening, text)
         words = _WORD.findall(text)
-        if len(words) < self.min_words:
+        if len(words) < min(self.min_words, self.min_words_no_english):
             return True
         other = sum(map(self.other.__contains__, words))
-        if other < self.min_other:
+        if other < min(self.min_other, self.min_other_no_english):
             return True
-        return other <= sum(map(self.english.__contains__, words))
+        english = sum(map(self.english.__contains__, words))
+        if not english and (
+            len(words) >= self.min_words_no_english and other >= self.min_other_no_english
+        ):
+            return False
+        return len(words) < self.min_words or other < self.min_other or other <= english
 
     def _other_script(self, text: str) -> bool:
         """Whether most of `text`'s letters, at least `min_letters`, are of another

@@ -149,6 +149,8 @@ class LanguageSchema(Schema):
     min_words = fields.Integer(load_default=6, validate=validate.Range(min=1))
     min_other = fields.Integer(load_default=3, validate=validate.Range(min=1))
     min_letters = fields.Integer(load_default=12, validate=validate.Range(min=1))
+    min_words_no_english = fields.Integer(load_default=4, validate=validate.Range(min=1))
+    min_other_no_english = fields.Integer(load_default=2, validate=validate.Range(min=1))
     english = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
     other = fields.List(fields.String(validate=_WORD), required=True, validate=_TEXT)
 
@@ -348,6 +350,8 @@ def load_policy(policy_dir: Path) -> Policy:
             language["min_words"],
             language["min_other"],
             language["min_letters"],
+            language["min_words_no_english"],
+            language["min_other_no_english"],
         ),
         model=model,
         confirm=confirm,
