@@ -74,17 +74,28 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 #: The longest name a hint is looked for: no field or id is near that long, and comparing
 #: costs the product of the lengths.
 _MAX_HINTED = 100
+#: What separates the words of a field's name or an id.
+_NAME_WORDS = re.compile(r"[_\-\s]+")
 
 
 def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
     """A hint naming the one of `choices` closest to `name` (a typo, another case, the
-    same letters in another width or style: ``ｓｔａｇｅ``), or "" when none is as close
-    as `cutoff` (difflib's ratio): how an error names what was probably meant."""
+    same letters in another width or style: ``ｓｔａｇｅ``), or else the one or two that
+    hold `name` as a whole word (``name``: ``candidate_name`` or ``recipient_name``), or
+    "" when none is as close as `cutoff` (difflib's ratio): how an error names what was
+    probably meant."""
     if len(name) > _MAX_HINTED:
         return ""
     folded = {_folded(choice): choice for choice in choices}
     close = difflib.get_close_matches(_folded(name), folded, 1, cutoff)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    if close:
+        return f" (did you mean {folded[close[0]]!r}?)"
+    holding = sorted(
+        choice for key, choice in folded.items() if _folded(name) in _NAME_WORDS.split(key)
+    )
+    if 1 <= len(holding) <= 2:
+        return f" (did you mean {' or '.join(map(repr, holding))}?)"
+    return ""
 
 
 def _folded(name: str) -> str:

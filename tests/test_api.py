@@ -699,9 +699,14 @@ UNKNOWN_FIELDS = {
         },
         {
             "state.hours_snce": ["Unknown field (did you mean 'hours_since'?)"],
-            "details.name": ["Unknown field."],
+            "details.name": ["Unknown field (did you mean 'candidate_name' or 'recipient_name'?)"],
             "details.compny": ["Unknown field (did you mean 'company'?)"],
         },
+    ),
+    "a word of one field's name": (
+        "/v1/advice",
+        {"stage": "after", "agency": True},
+        {"agency": ["Unknown field (did you mean 'via_agency'?)"]},
     ),
     "moderation's text": (
         "/v1/moderate",

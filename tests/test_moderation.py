@@ -131,9 +131,32 @@ def test_a_reason_is_given_once_when_the_model_agrees_with_a_named_harm(moderato
         for category in moderator.policy.categories.values()
         for harm in category.harms
     }
-    assert sentence.reason == "; ".join(
-        dict.fromkeys(reasons[(c, harm)] for c, harm in fired if harm != "learned")
-    )
+    first = {}
+    for c, harm in fired:
+        if harm != "learned":
+            first.setdefault(c, reasons[(c, harm)])
+    assert sentence.reason == "; ".join(first.values())
+
+
+#: Plans in which two harms of one category tell of the same act.
+TWO_HARMS_ONE_CATEGORY = [
+    "Wait outside the office to catch the interviewer",
+    "Wait in the car park all day and catch the manager as she leaves.",
+]
+
+
+@pytest.mark.parametrize("text", TWO_HARMS_ONE_CATEGORY)
+def test_a_category_gives_one_reason_however_many_of_its_harms_fire(moderator, text):
+    (sentence,) = moderator.moderate(text).sentences
+    named = [h for h in sentence.harms if not h.endswith("/learned")]
+    assert len(named) > len({h.split("/")[0] for h in named})  # two harms of one category
+    reasons = {
+        f"{category.id}/{harm.id}": harm.reason
+        for category in moderator.policy.categories.values()
+        for harm in category.harms
+    }
+    assert sentence.reason == reasons[named[0]]
+    assert sentence.reason.count("harassment") == 1
 
 
 @pytest.mark.parametrize(

@@ -803,6 +803,12 @@ class Moderator:
         # catalogue item it is, and say why.
         named = {h.category for h in fired if h.id != LEARNED}
         told = [h for h in fired if h.id != LEARNED or h.category not in named]
+        # One reason a category, its first harm's: two harms of one category
+        # ("wait outside the office to catch her": lurking at the workplace, an
+        # ambush) tell of the same act, and their reasons would say it twice.
+        reasons: dict[str, str] = {}
+        for h in told:
+            reasons.setdefault(h.category, h.reason)
         instead = [
             action
             for h in told
@@ -818,7 +824,7 @@ class Moderator:
             sentence.end,
             flagged=True,
             categories=tuple(dict.fromkeys(h.category for h in fired)),
-            reason="; ".join(dict.fromkeys(h.reason for h in told)),
+            reason="; ".join(dict.fromkeys(reasons.values())),
             instead=tuple(dict.fromkeys(instead)),
             matched=next((h.matched for h in fired if h.matched), None),
             evidence=evidence,

@@ -50,7 +50,7 @@ bp.after_request(cache_by_digest)
 
 TITLE = "Interview Advisor API"
 #: info.version: the package's semantic version (generated clients need one); the
-#: ruleset's version is x-ruleset-version beside it.
+#: ruleset's version is x-ruleset-version, at the document's top level.
 API_VERSION = version("interview-advisor")
 
 
