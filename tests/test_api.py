@@ -122,6 +122,24 @@ def test_unknown_ids_are_404_problems(client, path):
     assert response.get_json()["status"] == 404
 
 
+#: A path holding characters that reorder or break what a reader sees, and its problem's
+#: `instance`: those characters percent-encoded, as a URI writes them; the rest as sent.
+SHOWN_PATHS = {
+    "a right-to-left override": ("/v1/guidance/%E2%80%AEgnp.exe", "/v1/guidance/%E2%80%AEgnp.exe"),
+    "isolates": ("/v1/guidance/a%E2%81%A7b%E2%81%A9", "/v1/guidance/a%E2%81%A7b%E2%81%A9"),
+    "a line break": ("/v1/guidance/a%0Ab", "/v1/guidance/a%0Ab"),
+    "letters of another script": ("/v1/guidance/%C3%A9t%C3%A9", "/v1/guidance/été"),
+}
+
+
+@pytest.mark.parametrize(("path", "instance"), SHOWN_PATHS.values(), ids=SHOWN_PATHS)
+def test_a_problems_instance_shows_no_control_or_format_character(client, path, instance):
+    body = client.get(path).get_json()
+    assert body["status"] == 404
+    assert body["instance"] == instance
+    assert body["instance"].isprintable()
+
+
 def test_advice_shape(client):
     response = client.post("/v1/advice", json={"stage": "after", "hours_since": 1})
     assert response.status_code == 200

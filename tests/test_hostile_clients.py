@@ -952,6 +952,11 @@ ABSOLUTE_TARGETS = [
     ("GET", "http://advisor", 302),  # no path: "/", which leads to /demo
     ("GET", "http://elsewhere.example/v1/guidance", 200),
     ("POST", "http://advisor/v1/advice", 200),
+    ("GET", "HTTPS://advisor:8443/v1/guidance", 200),
+    # Not an http(s) URI the service takes: another scheme, userinfo, no such port.
+    ("GET", "ftp://advisor/v1/guidance", 400),
+    ("GET", "http://user:secret@advisor/v1/guidance", 400),
+    ("GET", "https://advisor:99999/v1/guidance", 400),
 ]
 
 
@@ -1273,6 +1278,9 @@ NEAR_MISSES = [
     "/v1/guidance/a%2Fb",
     "/v1/guidance/a%2fb",
     "/v1/guidance/..%2f..%2fetc",
+    # An encoded slash the server would decode into a separator of a route.
+    "/v1%2Fsources%2Fheat",
+    "/health%2flive",
     "/v1/%C0%AF",
     "/%00",
     "/v1/advice/",

@@ -8,6 +8,8 @@ anything else                 -> 500, logged, with no detail leaked
 from __future__ import annotations
 
 import itertools
+import unicodedata
+from urllib.parse import quote
 
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
@@ -29,9 +31,20 @@ def problem_body(status: int, title: str, detail: str, instance: str, **extensio
     """The body of a problem: every error the API answers, and every documented example of
     one (`advisor.web.openapi`)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body["instance"] = instance
+    body["instance"] = _shown(instance)
     body.update(extensions)
     return body
+
+
+def _shown(path: str) -> str:
+    """`path` with its control, format and separator characters percent-encoded (a
+    right-to-left override, a NUL, a line break), as a URI writes them: the client's
+    path is shown, never able to reorder or break what a reader sees around it."""
+    if path.isprintable():
+        return path
+    return "".join(
+        quote(c, safe="") if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in path
+    )
 
 
 def problem(status: int, title: str, detail: str, headers=None, **extensions):
