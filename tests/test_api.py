@@ -977,6 +977,20 @@ CHARSETS = [
 ]
 
 
+@pytest.mark.parametrize("charset", ["\xff\xfe", "utf\x00-8", "utf-8\u00a0"])
+def test_a_charset_no_token_holds_is_a_415_naming_it(client, charset):
+    """Werkzeug drops a parameter whose value no token holds, as if none were sent: the
+    body would be read as UTF-8 under a charset the client never said."""
+    response = client.post(
+        "/v1/advice",
+        data=b'{"stage": "after"}',
+        environ_overrides={"CONTENT_TYPE": f"application/json; charset={charset}"},
+    )
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM
+    assert "got charset" in response.get_json()["detail"]
+
+
 @pytest.mark.parametrize(("content_type", "taken"), CHARSETS)
 def test_a_charset_given_twice_or_empty_is_a_415(client, content_type, taken):
     body = b'{"stage": "after"}'

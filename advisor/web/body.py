@@ -214,8 +214,8 @@ def _require_utf8_json() -> None:
         raise UnsupportedMediaType(
             f"Send the body as application/json (got {shortened(mimetype) or 'no content type'})."
         )
-    # Werkzeug keeps the last of a parameter given twice and drops one with no value:
-    # neither may decide the charset unseen.
+    # Werkzeug keeps the last of a parameter given twice and drops one with no value or
+    # with bytes no token holds ("charset=\xff\xfe"): none may decide the charset unseen.
     named = [
         part.partition("=")
         for part in request.environ.get("CONTENT_TYPE", "").split(";")[1:]
@@ -225,7 +225,7 @@ def _require_utf8_json() -> None:
         raise UnsupportedMediaType(
             "Send the body as UTF-8, with one charset parameter (charset=utf-8) or none."
         )
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    charset = named[0][2].strip(' \t"').lower() if named else "utf-8"
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"Send the body as UTF-8 (got charset {shortened(charset)}).")
 
