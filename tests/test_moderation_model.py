@@ -319,7 +319,9 @@ def test_advice_reported_and_turned_down_next_is_not_flagged(moderator, advice, 
     ]
     if flagged:
         assert not [e for e in shown if e.feature == "rejoinder"]
-    else:
+    elif moderator.moderate(f"{advice} Anyway.").flagged:
+        # Something was kept from being flagged: the advice, followed by a sentence
+        # that neither takes it up nor turns it down, is flagged.
         assert shown
         for evidence in shown:
             assert text[evidence.start : evidence.end] == evidence.text
