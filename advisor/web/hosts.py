@@ -38,11 +38,12 @@ _AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^@:\[\]]*)(?::(\d{0,5}))?\Z")
 
 def _check_target():
     """Answer `OPTIONS *` and `CONNECT host:port` for the server (their target is no path),
-    and a path that opens with doubled slashes as one no route has."""
+    an absolute-form target the service does not take with a 400, and a path that opens
+    with doubled slashes or holds an encoded slash as one no route has."""
     environ = request.environ
     path = environ.get("PATH_INFO", "")
     target = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
-    absolute = _ABSOLUTE.match(target)
+    absolute = None if target.startswith("/") else _ABSOLUTE.match(target)
     if absolute and not _absolute_ok(*absolute.groups()):
         detail = (
             "The request target is an absolute URI the service does not take: send its "
@@ -50,7 +51,7 @@ def _check_target():
             "at most 65535."
         )
         return problem(400, "Bad Request", detail)
-    if "%2f" in target.lower():
+    if "%2F" in target or "%2f" in target:
         # The server decodes "%2F" into a separator ("/v1%2Fsources" routes as
         # "/v1/sources"); no path of the service holds one, nor any id.
         return problem(404, "Not Found", NO_ROUTE)
