@@ -87,12 +87,11 @@ def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
     if len(name) > _MAX_HINTED:
         return ""
     folded = {_folded(choice): choice for choice in choices}
-    close = difflib.get_close_matches(_folded(name), folded, 1, cutoff)
+    wanted = _folded(name)
+    close = difflib.get_close_matches(wanted, folded, 1, cutoff)
     if close:
         return f" (did you mean {folded[close[0]]!r}?)"
-    holding = sorted(
-        choice for key, choice in folded.items() if _folded(name) in _NAME_WORDS.split(key)
-    )
+    holding = sorted(choice for key, choice in folded.items() if wanted in _NAME_WORDS.split(key))
     if 1 <= len(holding) <= 2:
         return f" (did you mean {' or '.join(map(repr, holding))}?)"
     return ""
