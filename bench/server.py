@@ -16,10 +16,21 @@ from advisor.cli import gunicorn_command
 __all__ = ["Server", "free_port", "gunicorn", "gunicorn_command", "wait_until_up"]
 
 
+#: The ports `free_port` has handed out in this process.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now and not handed out before in this process: the kernel
+    may give a port just released again, so two ports asked for one server (its API's
+    and its metrics' listener) could be the same one."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_until_up(check, what: str, process: subprocess.Popen, seconds: float = 30) -> None:
