@@ -622,6 +622,7 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("shared.yaml", "    ng, mga,", "    ng, ng, mga,", "language.other"),
         ("shared.yaml", '"on", at,', "on, at,", "language.english.11"),
         ("shared.yaml", "  min_other: 3\n", "  min_other: 0\n", "language.min_other"),
+        ("shared.yaml", "  min_words: 3\n", "  min_words: 0\n", "model.min_words"),
     ],
 )
 def test_broken_policy_names_file_and_field(policy_copy, file, old, new, field):
@@ -630,6 +631,23 @@ def test_broken_policy_names_file_and_field(policy_copy, file, old, new, field):
         Moderator.load(policy_copy, REJECTED)
     assert file in str(error.value)
     assert field in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Drive.", "Drive home.", "Wine.", "Cash.", "Pills.", "Never.", "Bribe them.", "Stalk her."],
+)
+def test_a_text_of_one_or_two_words_is_left_to_the_word_classes(moderator, policy_copy, text):
+    """The model does not read a text shorter than `model.min_words`: no
+    verdict of it, no evidence of its words. With the limit at one word the
+    model reads "Drive." again, and flags it."""
+    verdict = moderator.moderate(text)
+    assert not any(e.feature.startswith("model:") for s in verdict.sentences for e in s.evidence)
+    assert all("learned" not in h for s in verdict.sentences for h in s.harms)
+    if text == "Drive.":
+        _edit(policy_copy / "shared.yaml", "  min_words: 3\n", "  min_words: 1\n")
+        assert Moderator.load(policy_copy, REJECTED).moderate(text).flagged
+        assert not verdict.flagged
 
 
 def test_missing_and_stray_policy_files(policy_copy):

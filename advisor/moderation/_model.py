@@ -89,6 +89,11 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in found]
 
 
+def count_tokens(text: str) -> int:
+    """How many tokens the model reads in normalised `text`."""
+    return sum(1 for _ in _TOKEN.finditer(text))
+
+
 def ngrams(words: Sequence[str]) -> list[str]:
     """The words and the pairs of adjacent words (joined by a space)."""
     return [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]

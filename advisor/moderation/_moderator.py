@@ -44,6 +44,7 @@ from ._model import (
     TAKES_UP,
     SentenceScores,
     TextScores,
+    count_tokens,
     endorsement,
     ngrams,
     score_text,
@@ -314,7 +315,8 @@ class Moderator:
         """The model's verdict on each sentence (None for every sentence when
         the policy declares no model)."""
         model = self.policy.model
-        if model is None:
+        # One or two words give the model too little to read: the word classes judge alone.
+        if model is None or count_tokens(text) < self.policy.model_min_words:
             return [None] * len(sentences)
         if not self._first_pass:
             return self._reference_opinions(text, sentences)

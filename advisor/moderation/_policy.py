@@ -139,6 +139,7 @@ class ModelSchema(Schema):
     file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.json$"))
     description = fields.String(validate=_TEXT)
     confirm = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
+    min_words = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
 _WORD = validate.Regexp(r"^[a-z]+(?:'[a-z]+)*$", error="must be a lower-case word (a-z, ')")
@@ -284,6 +285,9 @@ class Policy:
     absorbing: tuple[str, ...]  # classes whose phrases may hold a negation word
     model: LinearModel | None = None  # the learned second opinion, when declared
     confirm: dict[str, float] | None = None  # the model score a rule's harm needs
+    #: The fewest words (the model's tokens) of a text the model reads; a shorter
+    #: text is judged by the word classes alone.
+    model_min_words: int = 1
     #: How a text is told to be in another language than English, when declared.
     language: Language | None = None
 
@@ -355,6 +359,7 @@ def load_policy(policy_dir: Path) -> Policy:
         ),
         model=model,
         confirm=confirm,
+        model_min_words=shared["model"]["min_words"] if shared["model"] else 1,
         classes=classes,
         categories=categories,
         negation_window=shared["negation_window"],
