@@ -85,6 +85,10 @@ _NOBODY = re.compile(
 #: How many words may open a sentence before its report verb ("Someone in the
 #: WhatsApp group at work said").
 _REPORT_OPENING = 10
+#: A line quoted from someone else, as forums and e-mail replies mark it ("> Just grab
+#: his arm"): every sentence on it reports their words.
+_QUOTED_LINE = re.compile(r"[ \t]*>")
+_QUOTE = re.compile("")  # the report of a quoted line: an empty match at its start
 #: A sentence's `reported` before it is looked at.
 _UNSEEN = -1
 #: A sentence taken up as advice tells the categories the model reads in it with its
@@ -523,6 +527,8 @@ class Moderator:
                 for name in self._reported
                 if self._may_hold(name, own) and (m := self.policy.classes[name].regex.search(own))
             ]
+            if not found and _QUOTED_LINE.match(text, text.rfind("\n", 0, sentence.norm_start) + 1):
+                found = [_QUOTE.match(own)]
             sentence.reported = min((m.end() for m in found), default=None)
             sentence.voice = min(found, key=lambda m: m.start(), default=None)
         return sentence.reported
