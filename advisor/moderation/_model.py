@@ -89,9 +89,10 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in found]
 
 
-def count_tokens(text: str) -> int:
-    """How many tokens the model reads in normalised `text`."""
-    return sum(1 for _ in _TOKEN.finditer(text))
+def holds_tokens(text: str, count: int) -> bool:
+    """Whether the model reads at least `count` tokens in normalised `text`
+    (looking no further than the `count`-th)."""
+    return sum(1 for _ in itertools.islice(_TOKEN.finditer(text), count)) >= count
 
 
 def ngrams(words: Sequence[str]) -> list[str]:

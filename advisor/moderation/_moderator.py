@@ -44,8 +44,8 @@ from ._model import (
     TAKES_UP,
     SentenceScores,
     TextScores,
-    count_tokens,
     endorsement,
+    holds_tokens,
     ngrams,
     score_text,
     tokens,
@@ -320,7 +320,7 @@ class Moderator:
         the policy declares no model)."""
         model = self.policy.model
         # One or two words give the model too little to read: the word classes judge alone.
-        if model is None or count_tokens(text) < self.policy.model_min_words:
+        if model is None or not holds_tokens(text, self.policy.model_min_words):
             return [None] * len(sentences)
         if not self._first_pass:
             return self._reference_opinions(text, sentences)
