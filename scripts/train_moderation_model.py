@@ -20,7 +20,9 @@ reject it?) is trained beside it, and one shift of every category's threshold
 together with the stance threshold is picked for the best F-beta of the flag.
 The estimate at those thresholds is written into the model beside the weights.
 The reply model (do the sentences after a report of someone else's advice
-take it up or turn it down?) is trained on the writers' reported texts, its
+take it up or turn it down?) is trained on the writers' reported texts, of the
+corpus and of the fresh batches in ``tests/moderation/scored/`` (each has
+measured its round), its
 two scores chosen on left-out writers (`train_reply`); `--reply-only` puts
 it into the model file as it is and changes nothing else there, and a full
 training keeps the file's reply model (it is trained only where the file has
@@ -64,6 +66,9 @@ from advisor.moderation._model import (  # noqa: E402
 from advisor.moderation._text import normalise, split_sentences  # noqa: E402
 
 CORPUS = ROOT / "tests" / "moderation" / "corpus"
+#: Fresh batches that have measured their round and wait for the next retraining of the
+#: category and stance models; the reply model reads them with the corpus.
+SCORED = ROOT / "tests" / "moderation" / "scored"
 DEVSET = ROOT / "tests" / "moderation" / "devset.yaml"
 CONTENT = ROOT / "content"
 POLICY = ROOT / "rules" / "moderation"
@@ -98,7 +103,7 @@ REPLY_MIN_WORDS = 4
 REPLY_C = 1.0
 #: The reply model speaks only where, on writers it had not seen, at least this
 #: share of what it decides either way is right.
-REPLY_PRECISION = 0.97
+REPLY_PRECISION = 0.98
 #: Safe texts of these kinds name a harm without endorsing it: the stance model's
 #: negatives (every unsafe text is a positive).
 NOT_ENDORSED = frozenset({"reported-rejected", "negated", "figurative"})
@@ -129,9 +134,27 @@ def _corpus_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def load_kinds() -> dict[str, str]:
-    """The writers' kind of each corpus text ("explicit", "reported-rejected", ...)."""
-    return {r["text"]: r.get("kind", "") for p in CORPUS.glob("*.jsonl") for r in _corpus_rows(p)}
+def load_kinds(folders=(CORPUS,)) -> dict[str, str]:
+    """The writers' kind of each text of `folders` ("explicit", "reported-rejected", ...)."""
+    return {
+        r["text"]: r.get("kind", "")
+        for folder in folders
+        for p in folder.glob("*.jsonl")
+        for r in _corpus_rows(p)
+    }
+
+
+def reply_sets() -> tuple[dict[str, list[tuple[str, frozenset[str]]]], dict[str, str]]:
+    """What the reply model learns from: every writer's set that has measured a round,
+    the corpus's and the scored batches' (`SCORED`), grouped by writer, and their kinds.
+    Only the writers' reported texts count (`replies`), so the case tables and the
+    content, which `load_examples` adds, are not read."""
+    groups = {
+        path.stem: [(r["text"], frozenset(r["categories"])) for r in _corpus_rows(path)]
+        for folder in (CORPUS, SCORED)
+        for path in sorted(folder.glob("*.jsonl"))
+    }
+    return groups, load_kinds((CORPUS, SCORED))
 
 
 def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
@@ -562,14 +585,14 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
-    groups = load_examples()
-    kinds = load_kinds()
     if args.reply_only:
         data = json.loads(args.out.read_text(encoding="utf-8"))
-        data["reply"] = train_reply(groups, kinds)
+        data["reply"] = train_reply(*reply_sets())
         args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
         print(f"wrote the reply model into {args.out}")
         return 0
+    groups = load_examples()
+    kinds = load_kinds()
     results, folds = left_out_scores(groups, kinds)
     for t in THRESHOLDS:
         print(f"every category at {t:.2f}: {figures(results, dict.fromkeys(CATEGORIES, t))}")
@@ -607,7 +630,7 @@ def main(argv=None) -> int:
         data["reply"] = kept
     else:
         print(f"{args.out} holds no reply model: trained")
-        data["reply"] = train_reply(groups, kinds)
+        data["reply"] = train_reply(*reply_sets())
     data["trained_on"] = {
         "texts": len(examples),
         "corpus": corpus_digest(),
