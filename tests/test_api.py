@@ -625,7 +625,7 @@ NEXT_STEPS = {
         "/widget-9.9.9.js",
         404,
         "No release '9.9.9' of this file is served: the releases are 1.0.0, 1.1.0, 1.1.1, "
-        f"1.1.2, 1.1.3, 1.1.4, 1.1.5, {RELEASE}; /demo gives the latest's integrity hashes.",
+        f"1.1.2, 1.1.3, 1.1.4, 1.1.5, 1.2.0, {RELEASE}; /demo gives the latest's integrity hashes.",
     ),
     "a stylesheet release never made": ("GET", "/widget-1.1.css", 404, "the releases are 1.0.0"),
     "a resize script release never made": (
@@ -917,7 +917,19 @@ def test_what_the_headers_refuse_comes_before_the_query(client, path, headers, s
     assert response.status_code == status, response.get_json()
 
 
-@pytest.mark.parametrize("value", ["TRUE", "yes", "on", ""])
+@pytest.mark.parametrize(
+    ("value", "explained"),
+    [("true", True), ("True", True), ("TRUE", True), ("1", True)]
+    + [("false", False), ("False", False), ("FALSE", False), ("0", False)],
+)
+def test_explain_is_true_or_false_in_any_case(client, value, explained):
+    # Python's requests sends params={"explain": True} as explain=True.
+    response = client.post(f"/v1/advice?explain={value}", json={"stage": "after"})
+    assert response.status_code == 200
+    assert ("explain" in response.get_json()) is explained
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "", "tru", "2", "truE "])
 def test_an_explain_that_is_not_a_boolean_says_what_is(client, value):
     response = client.post(f"/v1/advice?explain={value}", json={"stage": "after"})
     assert response.status_code == 422

@@ -32,18 +32,29 @@ from .observability import Decision, observe_advice
 bp = Blueprint("advice", __name__)
 
 
+class QueryBoolean(fields.Boolean):
+    """A boolean query parameter: true or false in any case (Python's `requests` sends
+    ``True`` for True), or 1 or 0; anything else is refused, never guessed."""
+
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+    default_error_messages = {"invalid": "Not a boolean: use true or false (or 1 or 0)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class AdviceQuerySchema(Schema):
     error_messages = {"unknown": UNKNOWN_PARAMETER}
 
-    explain = fields.Boolean(
+    explain = QueryBoolean(
         load_default=False,
-        truthy={"true", "1"},
-        falsy={"false", "0"},
-        error_messages={"invalid": "Not a boolean: use true or false (or 1 or 0)."},
         metadata={
             "description": "Add `explain`: every rule, fired or not, and why; and "
             "`explain_upcoming`: which rule will recommend each upcoming action, when "
-            "(JSON only)."
+            "(JSON only). `true` or `false` in any case, or `1` or `0`."
         },
     )
 

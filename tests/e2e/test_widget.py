@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -356,6 +357,60 @@ def test_attributes_preset_the_state_and_hide_the_form(api, site, open_page, sho
     )
     shot(page, "02-preset-state-themed")
     assert tab.problems() == []
+
+
+ADD_WIDGET = """(attributes) => {
+  const widget = document.createElement("interview-advice");
+  widget.id = "added";
+  for (const [name, value] of Object.entries(attributes)) widget.setAttribute(name, value);
+  document.querySelector("main").append(widget);
+}"""
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"stage": "after", "hours_since": "30", "via_agency": "", "thank_you_sent": ""},
+        {"stage": "after", "hours-since": "30", "via_agency": "", "thank-you-sent": ""},
+    ],
+    ids=["as-the-api-spells-them", "both-spellings-mixed"],
+)
+def test_attributes_may_be_spelt_as_the_api_spells_the_fields(api, site, open_page, attributes):
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    page.evaluate(ADD_WIDGET, attributes)
+    expected = advise(
+        api, {"stage": "after", "hours_since": 30, "via_agency": True, "thank_you_sent": True}
+    )
+    # The attributes change the advice: read wrongly, they would give another.
+    assert expected["actions"] != advise(api, {"stage": "after"})["actions"]
+    titles = page.locator("#added section.results ol.steps .step-title")
+    expect(titles).to_have_text([a["title"] for a in expected["actions"]])
+    assert tab.problems() == []
+
+
+def test_an_attribute_spelt_like_no_field_is_named_not_ignored(api, site, open_page):
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    # hoursSince: HTML lowercases it to "hourssince", neither spelling of hours_since.
+    page.evaluate(ADD_WIDGET, {"stage": "after", "hoursSince": "30"})
+    alert = page.locator("#added [role=alert]")
+    expect(alert).to_contain_text("could not take the details this page gave")
+    expect(alert.locator("li")).to_have_text([re.compile(r"^hourssince – .*hours_since")])
+    expect(page.locator("#added section.results")).to_be_hidden()
+
+
+def test_a_field_given_in_both_spellings_is_read_once_and_said(api, site, open_page):
+    tab = open_page(f"{site}/careers.html")
+    page = tab.page
+    page.evaluate(ADD_WIDGET, {"stage": "after", "hours-since": "30", "hours_since": "2"})
+    expected = advise(api, {"stage": "after", "hours_since": 30})
+    assert expected["actions"] != advise(api, {"stage": "after", "hours_since": 2})["actions"]
+    titles = page.locator("#added section.results ol.steps .step-title")
+    expect(titles).to_have_text([a["title"] for a in expected["actions"]])
+    assert tab.problems() == [
+        "console warning: <interview-advice>: hours_since is not read: hours-since is given too"
+    ]
 
 
 def test_hostile_host_css_changes_nothing_inside(site, open_page, shot):

@@ -126,8 +126,13 @@ def test_the_widget_names_its_attributes_as_the_declaration_does():
     source = _widget_source()
     assert 'const attributeName = (field) => field.replaceAll("_", "-");' in source
     assert all(f.attribute == f.name.replace("_", "-") for f in STATE_FIELDS)
-    observed = re.search(r"return \[((?:\"[\w-]+\", )*)\.\.\.Object\.keys\(FIELDS\)", source)
-    assert observed, "widget.js observes its own attributes and one per field"
+    # Each field in kebab-case and as the API spells it.
+    assert (
+        "const names = Object.keys(FIELDS).flatMap((field) => [attributeName(field), field]);"
+        in source
+    )
+    observed = re.search(r"return \[((?:\"[\w-]+\", )*)\.\.\.new Set\(names\)\]", source)
+    assert observed, "widget.js observes its own attributes and the fields' names"
     own = re.findall(r"\"([\w-]+)\"", observed[1])
     assert set(own) == {"api", *WIDGET_ATTRIBUTES}
 

@@ -11,7 +11,8 @@
  *
  * Without a `stage` attribute it shows a form; with one, it shows the advice
  * for the state its attributes describe (each field of the interview state
- * in kebab-case: stage="after" hours-since="30" via-agency plans="...").
+ * in kebab-case, or as the API spells it: stage="after" hours-since="30"
+ * via-agency plans="...").
  * `avoid` chooses how the "Not that" warnings are shown: "collapsed" behind a
  * toggle (the default), "open" or "hidden"; the candidate's own plans are
  * shown with their verdicts whatever it says.
@@ -145,6 +146,11 @@
   };
 
   const attributeName = (field) => field.replaceAll("_", "-");
+
+  // A name with its separators left out: "hours-since", "hours_since" and
+  // "hourssince" (hoursSince, which HTML lowercases) are all "hourssince".
+  const bare = (name) => name.toLowerCase().replace(/[-_]/g, "");
+  const FIELD_BY_BARE = new Map(Object.keys(FIELDS).map((field) => [bare(field), field]));
 
   // Form labels by field, to name the field an API error is about.
   const LABELS = {
@@ -471,7 +477,9 @@
 
   class InterviewAdvice extends HTMLElement {
     static get observedAttributes() {
-      return ["api", "heading", "avoid", ...Object.keys(FIELDS).map(attributeName)];
+      // Each field in kebab-case, and as the API spells it (hours_since).
+      const names = Object.keys(FIELDS).flatMap((field) => [attributeName(field), field]);
+      return ["api", "heading", "avoid", ...new Set(names)];
     }
 
     #root;
@@ -617,11 +625,22 @@
       return `${tooMany("advice")} Asking again by itself ${retryWhen(seconds)}.`;
     }
 
+    /*
+     * The state the attributes give: each field in kebab-case (hours-since) or
+     * as the API spells it (hours_since). An attribute spelt like a field in
+     * any other way ("hourssince": hoursSince, lowercased by HTML) is sent as
+     * written, so that the API's answer names it and the widget shows why no
+     * advice came, rather than advice for a state the page did not mean.
+     */
     #stateFromAttributes() {
       const state = {};
+      const read = new Set();
       for (const [field, kind] of Object.entries(FIELDS)) {
-        const value = this.getAttribute(attributeName(field));
+        const kebab = attributeName(field);
+        const name = !this.hasAttribute(kebab) && this.hasAttribute(field) ? field : kebab;
+        const value = this.getAttribute(name);
         if (value === null) continue;
+        read.add(name);
         if (kind === "flag") state[field] = value.trim().toLowerCase() !== "false";
         else if (kind === "lines") state[field] = splitLines(value);
         else if (kind === "number") {
@@ -629,6 +648,14 @@
           const number = value.trim() === "" ? Number.NaN : Number(value);
           state[field] = Number.isFinite(number) ? number : value;
         } else state[field] = value;
+      }
+      for (const name of this.getAttributeNames()) {
+        const field = FIELD_BY_BARE.get(bare(name));
+        if (!field || read.has(name)) continue;
+        if (name === field) {
+          // Given twice, in both spellings: the kebab-case one is read.
+          console.warn(`<${TAG}>: ${name} is not read: ${attributeName(field)} is given too`);
+        } else state[name] = this.getAttribute(name);
       }
       return state;
     }
