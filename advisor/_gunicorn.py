@@ -87,6 +87,30 @@ __all__ = [
 ]
 
 
+#: The warning gevent gives each worker as it patches the standard library, when the
+#: master imported ssl first: the master checks a Redis storage before forking
+#: (`advisor.config.rate_limit_storage_problem`), and the redis package imports ssl.
+#: What it names as not patched, redis.asyncio's names from ssl, the service never uses
+#: (its rate limits use redis' synchronous client, which the patch covers).
+_SSL_BEFORE_PATCH = r"Monkey-patching ssl after ssl has already been imported"
+
+
+def json_warnings() -> None:
+    """Write Python's warnings as JSON lines on stderr, as every other line is (the
+    logger ``py.warnings``), in this process and the workers it forks; not the one
+    gevent gives for the master's import of ssl (`_SSL_BEFORE_PATCH`)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=_SSL_BEFORE_PATCH)
+    logging.captureWarnings(True)
+    logger = logging.getLogger("py.warnings")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.formatter = JsonFormatter()
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
 def enough_open_files(wanted: int) -> None:
     """Raise this process's soft limit of open files to `wanted` (at most the hard limit)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -322,6 +346,26 @@ def _declared_length(req) -> int | None:
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
 #: How much of what a client still sends one read of a lingering close takes.
 _DROP_READ = 64 * 1024
+#: The most a worker reads and drops of what a client sends that no one will read (the
+#: rest of an answered request's body, or what comes after the answer of a connection
+#: being closed): a client that sends more is cut off. Between reads the worker's other
+#: connections take their turn, so that a client streaming bytes as fast as it can holds
+#: the worker for the time of a few reads, not for the whole of a deadline.
+_DROP_MOST = 8 * 1024 * 1024
+
+
+def _dropped(read) -> bool:
+    """Read with `read` (a size to at most that many bytes, b"" at the end) and drop
+    what comes, `_DROP_MOST` bytes at most, letting other greenlets run between reads;
+    whether the end came."""
+    dropped = 0
+    while dropped < _DROP_MOST:
+        chunk = read(_DROP_READ)
+        if not chunk:
+            return True
+        dropped += len(chunk)
+        gevent.sleep(0)
+    return False
 
 
 class _Client:
@@ -341,15 +385,15 @@ class _Client:
     def close(self):
         """Close the connection; while the client may still be sending, first close
         the sending side (the answer is whole) and read and drop what comes until
-        the client closes its own, for up to `linger` seconds."""
+        the client closes its own, for up to `linger` seconds and `_DROP_MOST`
+        bytes."""
         if self._linger and not self._reset and (self.unread or self._pending()):
             sock = self._sock
             try:
                 sock.shutdown(socket.SHUT_WR)
                 sock.settimeout(None)
                 with gevent.Timeout(self._linger, False):
-                    while sock.recv(_DROP_READ):
-                        pass
+                    _dropped(sock.recv)
             except OSError:  # the client reset the connection, or it is gone
                 pass
         self._sock.close()
@@ -706,8 +750,7 @@ class Worker(GeventWorker):
         try:
             client.setblocking(False)
             client.send(_TOO_MANY_CONNECTIONS.response(retry_after=self.cfg.keepalive))
-            while client.recv(_DROP_READ):
-                pass
+            _dropped(client.recv)
         except OSError:  # nothing more sent yet (BlockingIOError), or the client is gone
             pass
         finally:
@@ -777,15 +820,14 @@ class Worker(GeventWorker):
     def _drop_body(self, req, addr) -> None:
         """Read and drop the rest of answered `req`'s body (one the application did not
         read: a GET's, or one refused by a 413), as gunicorn would before the next
-        request: within its deadline and ``keepalive`` seconds of the answer, else the
-        connection closes. Framing found broken there (a chunk, a trailer) closes it
+        request: within its deadline, ``keepalive`` seconds of the answer and
+        `_DROP_MOST` bytes, else the connection closes. Framing found broken there (a chunk, a trailer) closes it
         too: the next request cannot be found past it, and gunicorn would answer the
         error again, a second answer the client takes for its next request's."""
         try:
             with gevent.Timeout(self.cfg.keepalive, False):
-                while req.body.read(_DROP_READ):
-                    pass
-            if req.body.unread:  # not all came in time
+                _dropped(req.body.read)
+            if req.body.unread:  # not all came in time, or more than is dropped
                 req.must_close = True
         except _errors.ParseException as error:
             req.must_close = True

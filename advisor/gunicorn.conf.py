@@ -15,7 +15,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from advisor._gunicorn import enough_open_files, listener, whole_number
+from advisor._gunicorn import enough_open_files, json_warnings, listener, whole_number
+
+# Every line on stderr is JSON, Python's warnings too, in the master and its workers.
+json_warnings()
 
 bind = [listener("ADVISOR_BIND", "127.0.0.1:8000")]
 # /metrics is served only on a listener of its own, off the public port.

@@ -132,6 +132,14 @@ SHOWN_PATHS = {
 }
 
 
+def test_a_path_of_kilobytes_gets_a_short_problem(client):
+    response = client.get("/" + "a" * 8000)
+    body = response.get_json()
+    assert body["status"] == 404
+    assert body["instance"] == "/" + "a" * 98 + "…"
+    assert len(response.data) < 1000
+
+
 @pytest.mark.parametrize(("path", "instance"), SHOWN_PATHS.values(), ids=SHOWN_PATHS)
 def test_a_problems_instance_shows_no_control_or_format_character(client, path, instance):
     body = client.get(path).get_json()

@@ -11,7 +11,9 @@ all the connections it may.
 import contextlib
 import json
 import socket
+import threading
 import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.server
 
 #: A short client timeout, so that the cut-offs can be watched in a few seconds.
 CLIENT_TIMEOUT = 2
+#: `keepalive` in the packaged settings.
+KEEP_ALIVE_SECONDS = 5
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +186,53 @@ def test_a_worker_holding_all_its_connections_says_so(small_server):
             time.sleep(0.1)
     (warning,) = _warnings(small_server, "ADVISOR_WORKER_CONNECTIONS")
     assert f"holds {WORKER_CONNECTIONS} connections" in warning["msg"]
+
+
+#: A GET declaring a body of 100 GB: answered at once, its body left unread.
+HUGE_DECLARED = b"GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n"
+
+
+def _flood(base: str, until: float, sent: list[int]) -> None:
+    """Send `HUGE_DECLARED`, then bytes as fast as the server takes them, on a new
+    connection each time the server closes one, until `until`."""
+    while time.monotonic() < until:
+        with contextlib.suppress(OSError), _connect(base) as sock:
+            sock.sendall(HUGE_DECLARED)
+            while time.monotonic() < until:
+                sent[0] += sock.send(b"x" * 65536)
+
+
+@pytest.fixture
+def one_worker(tmp_path):
+    env = {"ADVISOR_RATE_LIMITS": "", "ADVISOR_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)}
+    with gunicorn(workers=1, env=env, log=tmp_path / "server.log") as running:
+        yield running
+
+
+def test_clients_streaming_bytes_after_their_request_do_not_hold_the_worker(one_worker):
+    """The rest of an answered request's body is read and dropped to keep the
+    connection, but no more than 8 MiB of it, and the worker's other connections
+    take their turns between reads: four clients streaming as fast as they can after
+    a request declaring 100 GB leave one worker answering others, and each is cut off."""
+    seconds = 6
+    until = time.monotonic() + seconds
+    sent = [0]
+    floods = [
+        threading.Thread(target=_flood, args=(one_worker.base, until, sent)) for _ in range(4)
+    ]
+    for flood in floods:
+        flood.start()
+    waits = []
+    time.sleep(0.5)
+    while time.monotonic() < until - 0.5:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{one_worker.base}/health/live", timeout=30) as answer:
+            assert answer.status == 200
+        waits.append(time.monotonic() - started)
+        time.sleep(0.1)
+    for flood in floods:
+        flood.join()
+    # Before: each flooding connection held the worker for the keep-alive time (5 s).
+    assert max(waits) < KEEP_ALIVE_SECONDS / 2, waits
+    assert sent[0] > 0
+    assert one_worker.process.poll() is None

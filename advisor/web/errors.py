@@ -31,7 +31,8 @@ def problem_body(status: int, title: str, detail: str, instance: str, **extensio
     """The body of a problem: every error the API answers, and every documented example of
     one (`advisor.web.openapi`)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body["instance"] = _shown(instance)
+    # A path of kilobytes (a request line takes 8,190 bytes) is cut as a detail is.
+    body["instance"] = _shown(shortened(instance))
     body.update(extensions)
     return body
 
