@@ -58,6 +58,11 @@ __all__ = ["Evidence", "Moderator", "SentenceVerdict", "Verdict"]
 
 #: Fact properties of kinds the rules test.
 _FACT_KINDS = ("harm", "context", "stance")
+#: The classes of a noun phrase that is a clause's own subject and of the verb after
+#: it, and the stances that, opened by that verb, judge the subject before them, not
+#: an act named earlier in the sentence.
+_OWN_SUBJECT, _COPULA = "own_subject", "copula"
+_JUDGES_ITS_SUBJECT = frozenset({"condemnation"})
 #: How many distinct facts to remember the rules' answer for.
 _CACHE_SIZE = 4096
 #: The id of each category's rule that fires on the model's verdict.
@@ -713,6 +718,22 @@ class Moderator:
         terms = ngrams([w.text for w in words])
         return reply.scores(terms)[TAKES_UP], words, reply.contributions(terms, TAKES_UP)
 
+    def _judged_apart(self, text: str, sentence: _Sentence, matches: list[Match]) -> list[Match]:
+        """`matches` less the condemnations opened by a copula whose subject is a noun
+        phrase of their own at the opening of a clause (`_OWN_SUBJECT`: "…, the
+        waiting is too much"): they judge that, not the act the sentence named
+        before."""
+        subject, copula = (self.policy.classes.get(n) for n in (_OWN_SUBJECT, _COPULA))
+        if subject is None or copula is None:
+            return matches
+        return [
+            m
+            for m in matches
+            if m.name not in _JUDGES_ITS_SUBJECT
+            or not copula.regex.match(text, m.start, m.end)
+            or not subject.regex.search(text, sentence.norm_start, m.start)
+        ]
+
     def _stance_evidence(self, text, norm, sentences: list[_Sentence], index: int):
         """The words around sentence `index` that weighed most against endorsing."""
         stance = self.policy.model.stance
@@ -791,6 +812,7 @@ class Moderator:
                 sentence.ruled_out,
                 self._clauses(norm.text, sentence),
             )
+            matches = self._judged_apart(norm.text, sentence, matches)
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
         if opinion is not None:
             fired = _combine(fired, complete, opinion)
