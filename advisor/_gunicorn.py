@@ -354,18 +354,16 @@ _DROP_READ = 64 * 1024
 _DROP_MOST = 8 * 1024 * 1024
 
 
-def _dropped(read) -> bool:
+def _dropped(read) -> None:
     """Read with `read` (a size to at most that many bytes, b"" at the end) and drop
-    what comes, `_DROP_MOST` bytes at most, letting other greenlets run between reads;
-    whether the end came."""
+    what comes, `_DROP_MOST` bytes at most, letting other greenlets run between reads."""
     dropped = 0
     while dropped < _DROP_MOST:
         chunk = read(_DROP_READ)
         if not chunk:
-            return True
+            return
         dropped += len(chunk)
         gevent.sleep(0)
-    return False
 
 
 class _Client:
@@ -821,9 +819,10 @@ class Worker(GeventWorker):
         """Read and drop the rest of answered `req`'s body (one the application did not
         read: a GET's, or one refused by a 413), as gunicorn would before the next
         request: within its deadline, ``keepalive`` seconds of the answer and
-        `_DROP_MOST` bytes, else the connection closes. Framing found broken there (a chunk, a trailer) closes it
-        too: the next request cannot be found past it, and gunicorn would answer the
-        error again, a second answer the client takes for its next request's."""
+        `_DROP_MOST` bytes, else the connection closes. Framing found broken there (a
+        chunk, a trailer) closes it too: the next request cannot be found past it, and
+        gunicorn would answer the error again, a second answer the client takes for its
+        next request's."""
         try:
             with gevent.Timeout(self.cfg.keepalive, False):
                 _dropped(req.body.read)

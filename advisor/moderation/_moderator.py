@@ -216,6 +216,8 @@ class Moderator:
         self._agreements = policy.of_kind("agreement")
         self._endorsements = policy.of_kind("endorsement")
         self._instructions = policy.of_kind("instruction")
+        subject, copula = (policy.classes.get(n) for n in (_OWN_SUBJECT, _COPULA))
+        self._own_subject = (subject, copula) if subject and copula else None
         self._cues = {name: _automaton(words) for name, words in policy.cues.items() if words}
 
     @classmethod
@@ -723,9 +725,9 @@ class Moderator:
         phrase of their own at the opening of a clause (`_OWN_SUBJECT`: "…, the
         waiting is too much"): they judge that, not the act the sentence named
         before."""
-        subject, copula = (self.policy.classes.get(n) for n in (_OWN_SUBJECT, _COPULA))
-        if subject is None or copula is None:
+        if self._own_subject is None:
             return matches
+        subject, copula = self._own_subject
         return [
             m
             for m in matches
