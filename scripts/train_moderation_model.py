@@ -134,14 +134,31 @@ def _corpus_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def load_kinds(folders=(CORPUS,)) -> dict[str, str]:
-    """The writers' kind of each text of `folders` ("explicit", "reported-rejected", ...)."""
+def _writers(folders) -> dict[str, list[dict]]:
+    """Each writer's labelled rows in `folders`, by the set's name."""
     return {
-        r["text"]: r.get("kind", "")
+        path.stem: _corpus_rows(path)
         for folder in folders
-        for p in folder.glob("*.jsonl")
-        for r in _corpus_rows(p)
+        for path in sorted(folder.glob("*.jsonl"))
     }
+
+
+def _texts(writers: dict[str, list[dict]]) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """Each writer's (text, categories), by the set's name."""
+    return {
+        name: [(r["text"], frozenset(r["categories"])) for r in rows]
+        for name, rows in writers.items()
+    }
+
+
+def _kinds(writers: dict[str, list[dict]]) -> dict[str, str]:
+    """The writers' kind of each text ("explicit", "reported-rejected", ...)."""
+    return {r["text"]: r.get("kind", "") for rows in writers.values() for r in rows}
+
+
+def load_kinds() -> dict[str, str]:
+    """The writers' kind of each corpus text."""
+    return _kinds(_writers((CORPUS,)))
 
 
 def reply_sets() -> tuple[dict[str, list[tuple[str, frozenset[str]]]], dict[str, str]]:
@@ -149,19 +166,13 @@ def reply_sets() -> tuple[dict[str, list[tuple[str, frozenset[str]]]], dict[str,
     the corpus's and the scored batches' (`SCORED`), grouped by writer, and their kinds.
     Only the writers' reported texts count (`replies`), so the case tables and the
     content, which `load_examples` adds, are not read."""
-    groups = {
-        path.stem: [(r["text"], frozenset(r["categories"])) for r in _corpus_rows(path)]
-        for folder in (CORPUS, SCORED)
-        for path in sorted(folder.glob("*.jsonl"))
-    }
-    return groups, load_kinds((CORPUS, SCORED))
+    writers = _writers((CORPUS, SCORED))
+    return _texts(writers), _kinds(writers)
 
 
 def load_examples() -> dict[str, list[tuple[str, frozenset[str]]]]:
     """Labelled texts grouped by writer (the group left out when estimating)."""
-    groups: dict[str, list[tuple[str, frozenset[str]]]] = {}
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        groups[path.stem] = [(r["text"], frozenset(r["categories"])) for r in _corpus_rows(path)]
+    groups = _texts(_writers((CORPUS,)))
     devset = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))["cases"]
     fixed = [(c["text"], frozenset(c.get("categories") or ())) for c in devset]
     for path in sorted(POLICY.glob("*.cases.yaml")):
