@@ -459,8 +459,18 @@ def test_a_stance_or_reply_model_of_another_category_is_refused(tmp_path, part, 
 REPLIES = [
     (
         "Someone in the group chat said to have a few beers after the interview and drive home.",
+        "Did that on Friday.",
+        True,
+    ),
+    (
+        "Someone in the group chat said to have a few beers after the interview and drive home.",
         "Did exactly that on Friday, no problems at all.",
         True,
+    ),
+    (
+        "My mate says ring the recruiter every hour until she picks up.",
+        "Sent one email and left it.",
+        False,
     ),
     (
         "My aunt reckons you should phone the recruiter every day until she gives in.",
@@ -507,7 +517,7 @@ def without_reply(tmp_path_factory):
 def test_without_the_reply_model_replies_go_unread(moderator, without_reply):
     """Two of the replies above decide the verdict: without the reply model the
     first is missed and the second flagged."""
-    for report, reply, flagged in (REPLIES[0], REPLIES[1]):
+    for report, reply, flagged in (REPLIES[0], REPLIES[2]):
         text = f"{report} {reply}"
         assert without_reply.moderate(text).flagged is not flagged
         assert moderator.moderate(text).flagged is flagged

@@ -291,7 +291,7 @@ class Moderator:
         wanted = [
             index
             for index, opinion in enumerate(opinions)
-            if opinion is None or opinion.learned or opinion.confirmed
+            if opinion is None or opinion.learned or opinion.confirmed or opinion.alone_confirmed
         ]
         if not wanted:
             return
@@ -339,17 +339,19 @@ class Moderator:
             else (self._thresholds, self._floor)
         )
         alone = scored.own >= thresholds
-        if not ((scored.read >= floor).any() or alone.any()):  # nothing reaches one
-            return [_NO_OPINION] * len(sentences)
+        sure_alone = scored.own >= self._confirm
+        if not ((scored.read >= floor).any() or alone.any() or sure_alone.any()):
+            return [_NO_OPINION] * len(sentences)  # nothing reaches one
         learned = scored.learned(thresholds)
         confirmed = scored.read >= self._confirm
         opinions = []
-        for index, (found, sure, by_itself, any_found) in enumerate(
+        for index, (found, sure, by_itself, sure_by_itself, any_found) in enumerate(
             zip(
                 learned.tolist(),
                 confirmed.tolist(),
                 alone.tolist(),
-                (learned | confirmed | alone).any(axis=1).tolist(),
+                sure_alone.tolist(),
+                (learned | confirmed | alone | sure_alone).any(axis=1).tolist(),
                 strict=True,
             )
         ):
@@ -363,6 +365,9 @@ class Moderator:
                     learned=frozenset(c for c, x in zip(CATEGORIES, found, strict=True) if x),
                     confirmed=frozenset(c for c, x in zip(CATEGORIES, sure, strict=True) if x),
                     alone=frozenset(c for c, x in zip(CATEGORIES, by_itself, strict=True) if x),
+                    alone_confirmed=frozenset(
+                        c for c, x in zip(CATEGORIES, sure_by_itself, strict=True) if x
+                    ),
                 )
             )
         return opinions
@@ -386,6 +391,7 @@ class Moderator:
                 learned=learned_categories(scored, index, thresholds),
                 confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
                 alone=frozenset(c for c, v in scores.own.items() if v >= thresholds[c]),
+                alone_confirmed=frozenset(c for c, v in scores.own.items() if v >= confirm[c]),
             )
             for index, scores in enumerate(scored)
         ]
@@ -487,12 +493,14 @@ class Moderator:
                     # The reply model says only that the advice was taken up, not
                     # what it was: the sentence keeps what the model reads in it,
                     # with neighbours or alone, and the stance is not weighed.
-                    own = _own(opinion)
+                    # Read alone at the confirm level counts only in a sentence the
+                    # model reaches otherwise.
+                    reached = opinion.learned or opinion.confirmed or opinion.alone
                     opinions[index] = replace(
                         opinion,
                         learned=opinion.learned | opinion.alone,
                         confirmed=opinion.confirmed
-                        | frozenset(c for c in CATEGORIES if own[c] >= self.policy.confirm[c]),
+                        | (opinion.alone_confirmed if reached else frozenset()),
                     )
                     continue
                 # What the model reads there at the confirm level is the text's
@@ -603,7 +611,9 @@ class Moderator:
         by index, with the refusal as their evidence."""
         found = {}
         for index, opinion in enumerate(opinions):
-            if opinion is None or not (opinion.learned or opinion.confirmed or opinion.alone):
+            if opinion is None or not (
+                opinion.learned or opinion.confirmed or opinion.alone or opinion.alone_confirmed
+            ):
                 continue
             sentence = sentences[index]
             reported = self._reports(norm.text, sentence)
@@ -1107,6 +1117,9 @@ class _Opinion:
     learned: frozenset[str]  # categories whose score reaches their threshold
     confirmed: frozenset[str]  # categories whose score confirms a rule's harm
     alone: frozenset[str] = frozenset()  # categories the sentence read alone reaches
+    # Categories the sentence read alone confirms: where its neighbours turn it down,
+    # the refusal is the evidence of why a harm of its word classes is not flagged.
+    alone_confirmed: frozenset[str] = frozenset()
 
 
 #: The opinion on a sentence the model finds nothing in.
