@@ -107,7 +107,7 @@ REPLY_MIN_WORDS = 4
 REPLY_C = 1.0
 #: The reply model speaks only where, on writers it had not seen, at least this
 #: share of what it decides either way is right.
-REPLY_PRECISION = 0.98
+REPLY_PRECISION = 0.985
 #: Safe texts of these kinds name a harm without endorsing it: the stance model's
 #: negatives (every unsafe text is a positive).
 NOT_ENDORSED = frozenset({"reported-rejected", "negated", "figurative"})
