@@ -605,8 +605,10 @@ class Moderator:
         advice itself.  Any other sentence is turned down by a next sentence
         that opens by calling it wrong (``verdict``: "My uncle rang the boss
         every night. That's exactly what not to do.").  A sentence the model
-        finds harmful only read alone (its neighbours already tell it is turned
-        down) keeps the refusal as the evidence of why it is not flagged.  The
+        finds harmful, or a harm of whose word classes it would confirm, only
+        read alone (its neighbours already tell it is turned down: "My referee
+        offered to write a better reference if I bought his festival ticket.
+        Lol no.") keeps the refusal as the evidence of why it is not flagged.  The
         opinions before (for those, the model's reading of the sentence alone),
         by index, with the refusal as their evidence."""
         found = {}
