@@ -649,13 +649,8 @@ class Moderator:
                 a, b = norm.span(*refusal[:2])
                 before = opinion
                 if not (opinion.learned or opinion.confirmed):
-                    own = _own(opinion)
                     before = replace(
-                        opinion,
-                        learned=opinion.alone,
-                        confirmed=frozenset(
-                            c for c in CATEGORIES if own[c] >= self.policy.confirm[c]
-                        ),
+                        opinion, learned=opinion.alone, confirmed=opinion.alone_confirmed
                     )
                 found[index] = (before, Evidence(a, b, text[a:b], refusal[2]))
                 opinions[index] = replace(opinion, learned=frozenset(), confirmed=frozenset())
