@@ -1,4 +1,4 @@
-"""Train the moderation model on the labelled development corpus; write ``model.json``.
+"""Train the moderation model on the labelled development corpus; write ``model.npz``.
 
     python scripts/train_moderation_model.py            # estimate, train, write
     python scripts/train_moderation_model.py --estimate # estimate only
@@ -59,9 +59,11 @@ from advisor.moderation._model import (  # noqa: E402
     endorsement,
     learned,
     ngrams,
+    read_model,
     score_sentences,
     stance_window,
     tokens,
+    write_model,
 )
 from advisor.moderation._text import normalise, split_sentences  # noqa: E402
 
@@ -230,7 +232,7 @@ def draft_texts() -> list[str]:
 
 
 def train(examples: list[tuple[str, frozenset[str]]], fixed: int = 0) -> dict:
-    """The model's data (as written to model.json), without thresholds.
+    """The model's data (as written to the model file), without thresholds.
 
     The last `fixed` examples are the product's own texts (case tables,
     content); each counts CONTENT_WEIGHT times, or more, so that together they
@@ -319,7 +321,7 @@ def replies(groups, kinds) -> dict[str, list[tuple[str, bool]]]:
 
 def _one_score(rows: list[tuple[str, bool]], category: str, c: float, weight=None) -> dict:
     """A model of one score, `category`, over `rows` of (text, yes or no), as
-    written to model.json (without thresholds)."""
+    written to the model file (without thresholds)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -604,9 +606,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
     if args.reply_only:
-        data = json.loads(args.out.read_text(encoding="utf-8"))
+        data = read_model(args.out)
         data["reply"] = train_reply(*reply_sets())
-        args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+        write_model(args.out, data)
         print(f"wrote the reply model into {args.out}")
         return 0
     groups = load_examples()
@@ -640,9 +642,7 @@ def main(argv=None) -> int:
     data["stance"]["thresholds"] = [gate]
     # The reply model is trained on its own (`--reply-only`): each model is measured
     # blind as it changes, so retraining the others keeps the file's.
-    kept = (
-        json.loads(args.out.read_text(encoding="utf-8")).get("reply") if args.out.exists() else None
-    )
+    kept = read_model(args.out).get("reply") if args.out.exists() else None
     if kept:
         print(f"the reply model of {args.out} kept (--reply-only retrains it)")
         data["reply"] = kept
@@ -655,7 +655,7 @@ def main(argv=None) -> int:
         "left_out_writer_estimate": estimate,
         "left_out_writer_screen": screen,
     }
-    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    write_model(args.out, data)
     print(f"wrote {args.out}: {len(data['vocabulary'])} terms")
     return 0
 

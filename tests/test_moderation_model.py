@@ -3,10 +3,10 @@ place in the verdict, and the figures on the sealed set (aggregates only)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -15,11 +15,14 @@ from hypothesis import strategies as st
 from advisor.moderation import CATEGORIES, Moderator, PolicyError
 from advisor.moderation._model import (
     ENDORSES,
+    MODEL_FILE,
     LinearModel,
     endorsement,
     ngrams,
+    read_model,
     score_sentences,
     tokens,
+    write_model,
 )
 from advisor.moderation._moderator import REPLY_EVIDENCE, STANCE_EVIDENCE
 from advisor.moderation._text import normalise, split_sentences
@@ -137,16 +140,60 @@ def _policy_copy(tmp_path) -> Path:
 
 def test_missing_model_file_is_named(tmp_path):
     policy = _policy_copy(tmp_path)
-    (policy / "model.json").unlink()
-    with pytest.raises(PolicyError, match=r"model\.file: 'model\.json' does not exist"):
+    (policy / MODEL_FILE).unlink()
+    with pytest.raises(PolicyError, match=r"model\.file: 'model\.npz' does not exist"):
         Moderator.load(policy, REJECTED)
+
+
+def test_the_model_file_reads_back_as_written(tmp_path, model):
+    """The archive gives back exactly the numbers written, and the same model
+    always makes the same bytes (so a retraining on the same corpus changes
+    nothing the policy digest sees)."""
+    data = read_model(POLICY / MODEL_FILE)
+    for name in ("first.npz", "second.npz"):
+        write_model(tmp_path / name, data)
+    assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()
+    again = read_model(tmp_path / "first.npz")
+    for part in (again, again["stance"], again["reply"]):
+        assert part["idf"].dtype == part["weights"].dtype == np.float64
+    copy = LinearModel(again)
+    assert copy.vocabulary == model.vocabulary
+    assert copy.thresholds == model.thresholds
+    words = [t.text for t in tokens("Three pints at the leaving do, then I'll drive the van home.")]
+    assert copy.scores(ngrams(words)) == model.scores(ngrams(words))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda path: path.write_bytes(b'{"categories": []}'), "not a model archive"),
+        (lambda path: np.savez(path, weights=np.zeros(3)), "no 'meta'"),
+        (
+            lambda path: write_model(path, {**read_model(POLICY / MODEL_FILE), "idf": [1.0]}),
+            "idf does not match the vocabulary",
+        ),
+    ],
+    ids=["not-an-archive", "no-meta", "idf-of-another-size"],
+)
+def test_a_damaged_model_file_is_named(tmp_path, damage, message):
+    policy = _policy_copy(tmp_path)
+    damage(policy / MODEL_FILE)
+    with pytest.raises(PolicyError, match=rf"{MODEL_FILE}: not a valid model: .*{message}"):
+        Moderator.load(policy, REJECTED)
+
+
+def test_a_term_with_a_line_break_is_refused(tmp_path):
+    data = read_model(POLICY / MODEL_FILE)
+    data["reply"]["vocabulary"][0] = "two\nlines"
+    with pytest.raises(ValueError, match="line break"):
+        write_model(tmp_path / MODEL_FILE, data)
 
 
 def test_model_of_other_categories_is_refused(tmp_path):
     policy = _policy_copy(tmp_path)
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data = read_model(policy / MODEL_FILE)
     data["categories"] = list(reversed(data["categories"]))
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    write_model(policy / MODEL_FILE, data)
     with pytest.raises(PolicyError, match="categories must be"):
         Moderator.load(policy, REJECTED)
 
@@ -155,9 +202,9 @@ def test_a_text_of_one_sentence_has_thresholds_of_its_own(tmp_path, model):
     """No stance is read in a text of one sentence, so the model's thresholds
     for it are chosen on such texts alone (`single_thresholds`)."""
     policy = _policy_copy(tmp_path)
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data = read_model(policy / MODEL_FILE)
     data["single_thresholds"] = [0.0] * len(data["categories"])
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    write_model(policy / MODEL_FILE, data)
     lowered = Moderator.load(policy, REJECTED)
     assert lowered.moderate("Send a short thank-you email.").flagged
     assert not lowered.moderate("Send a short thank-you email. Then go for a walk.").flagged
@@ -168,9 +215,9 @@ def test_a_text_of_one_sentence_has_thresholds_of_its_own(tmp_path, model):
 
 def test_model_is_part_of_the_policy_digest(tmp_path, moderator):
     policy = _policy_copy(tmp_path)
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data = read_model(policy / MODEL_FILE)
     data["intercepts"][0] += 0.001
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    write_model(policy / MODEL_FILE, data)
     assert Moderator.load(policy, REJECTED).digest != moderator.digest
 
 
@@ -447,9 +494,9 @@ def test_the_stance_is_evidence_only_where_it_decided(moderator):
 @pytest.mark.parametrize(("part", "category"), [("stance", "rejects"), ("reply", "agrees")])
 def test_a_stance_or_reply_model_of_another_category_is_refused(tmp_path, part, category):
     policy = _policy_copy(tmp_path)
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data = read_model(policy / MODEL_FILE)
     data[part]["categories"] = [category]
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    write_model(policy / MODEL_FILE, data)
     with pytest.raises(PolicyError, match=f"{part} model"):
         Moderator.load(policy, REJECTED)
 
@@ -508,9 +555,9 @@ def test_the_reply_to_a_report_takes_it_up_or_turns_it_down(moderator, report, r
 def without_reply(tmp_path_factory):
     """The same screen with no reply model in its model file."""
     policy = _policy_copy(tmp_path_factory.mktemp("no-reply"))
-    data = json.loads((policy / "model.json").read_text(encoding="utf-8"))
+    data = read_model(policy / MODEL_FILE)
     del data["reply"]
-    (policy / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    write_model(policy / MODEL_FILE, data)
     return Moderator.load(policy, REJECTED)
 
 

@@ -68,7 +68,7 @@ def test_the_wheel_checks_its_rules_and_serves_from_an_empty_folder(installed, t
         [installed / "python", "-c", "from advisor import Settings; print(Settings().rules_dir)"],
         cwd=empty,
     ).stdout.strip()
-    model = Path(where) / "moderation" / "model.json"
+    model = Path(where) / "moderation" / "model.npz"
     assert Path(where).is_relative_to(installed.parent), where
     assert model.is_file()
     assert not model.is_symlink()

@@ -3,8 +3,10 @@
 Word classes recognise the vocabulary someone wrote into the policy; people
 describe the same harms in words nobody listed.  This model was trained on
 the labelled development corpus (``scripts/train_moderation_model.py``) and
-is shipped as data beside the policy (``model.json``): for each word and
+is shipped as data beside the policy (``model.npz``): for each word and
 pair of words, its inverse document frequency and one weight per category.
+The file is a NumPy archive read without pickles (`read_model`): the terms,
+idfs and weights as arrays, everything else as one JSON document.
 
 A passage's features are the sublinear term frequencies of its words and
 word pairs (1 + log count) times their idf, scaled to unit length; each
@@ -36,8 +38,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import math
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,7 +50,6 @@ from itertools import repeat
 from pathlib import Path
 
 import numpy as np
-import orjson
 
 __all__ = [
     "ENDORSES",
@@ -62,9 +65,11 @@ __all__ = [
     "stance_window",
     "score_text",
     "tokens",
+    "read_model",
+    "write_model",
 ]
 
-MODEL_FILE = "model.json"
+MODEL_FILE = "model.npz"
 #: The stance model's one score: the text endorses the harm it names.
 ENDORSES = "endorses"
 #: The reply model's one score: the sentences after a report take the advice up.
@@ -148,8 +153,7 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
-        # orjson reads the numbers of a model file (mostly weights) about twice as fast.
-        return cls(orjson.loads(Path(path).read_bytes()))
+        return cls(read_model(path))
 
     def features(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(indices, values) of the unit-length tf-idf vector of `terms`."""
@@ -248,6 +252,69 @@ class LinearModel:
         weights = values * self._weights[index, column]
         names = list(dict.fromkeys(t for t in terms if t in self._index))
         return dict(zip(names, weights.tolist(), strict=True))
+
+
+#: The parts of a model file that are models of their own.
+_PARTS = ("stance", "reply")
+#: What a model holds one of per term, stored as arrays; the rest is the JSON of `_META`.
+_ARRAYS = ("vocabulary", "idf", "weights")
+_META = "meta"
+
+
+def read_model(path: Path) -> dict:
+    """The data of the model file at `path`: `write_model`'s `data` again,
+    with the idfs and the weights as float64 arrays (read exactly as written)."""
+    with Path(path).open("rb") as file:
+        if not zipfile.is_zipfile(file):  # np.load would take it for a pickle, and refuse it
+            raise ValueError("not a model archive (a NumPy .npz file)")
+        file.seek(0)
+        with np.load(file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    if _META not in arrays:
+        raise ValueError(f"no {_META!r} in the archive")
+    data = json.loads(arrays.pop(_META).tobytes())
+    for name, array in arrays.items():
+        part, _, key = name.rpartition(".")
+        if key not in _ARRAYS or (part and part not in _PARTS):
+            raise ValueError(f"{name!r} is not part of a model")
+        target = data[part] if part else data
+        if key == "vocabulary":
+            text = array.tobytes().decode("utf-8")
+            target[key] = text.split("\n") if text else []
+        else:
+            target[key] = array
+    return data
+
+
+def write_model(path: Path, data: dict) -> None:
+    """Write a model's `data` (its `vocabulary`, `idf` and `weights`, and its
+    stance and reply models', as arrays; the rest as JSON) to `path`: the
+    same data always gives the same bytes."""
+    data = dict(data)
+    arrays = {}
+    for part in ("", *_PARTS):
+        if part and data.get(part) is None:
+            continue
+        if part:
+            target = data[part] = dict(data[part])
+        else:
+            target = data
+        prefix = f"{part}." if part else ""
+        vocabulary = list(target.pop("vocabulary"))
+        if any("\n" in term for term in vocabulary):
+            raise ValueError("a term holds a line break")
+        arrays[f"{prefix}vocabulary"] = np.frombuffer("\n".join(vocabulary).encode(), np.uint8)
+        arrays[f"{prefix}idf"] = np.asarray(target.pop("idf"), np.float64)
+        arrays[f"{prefix}weights"] = np.asarray(target.pop("weights"), np.float64)
+    arrays[_META] = np.frombuffer(json.dumps(data, separators=(",", ":")).encode(), np.uint8)
+    # np.savez_compressed's layout (np.load reads it), with every entry dated
+    # alike so that the same model always makes the same bytes.
+    with zipfile.ZipFile(Path(path), "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as file:
+                np.lib.format.write_array(file, array, allow_pickle=False)
 
 
 def _matrix(rows: list, width: int) -> np.ndarray:

@@ -136,7 +136,7 @@ class HarmSchema(Schema):
 
 
 class ModelSchema(Schema):
-    file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.json$"))
+    file = fields.String(required=True, validate=validate.Regexp(r"^[\w.-]+\.npz$"))
     description = fields.String(validate=_TEXT)
     confirm = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
     min_words = fields.Integer(load_default=1, validate=validate.Range(min=1))
