@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.drafts import SAMPLE_DETAILS  # noqa: E402
-from advisor.moderation import CATEGORIES  # noqa: E402
+from advisor.moderation import CATEGORIES, read_model, write_model  # noqa: E402
 from advisor.moderation._model import (  # noqa: E402
     ENDORSES,
     MODEL_FILE,
@@ -59,11 +59,9 @@ from advisor.moderation._model import (  # noqa: E402
     endorsement,
     learned,
     ngrams,
-    read_model,
     score_sentences,
     stance_window,
     tokens,
-    write_model,
 )
 from advisor.moderation._text import normalise, split_sentences  # noqa: E402
 

@@ -12,17 +12,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.moderation import CATEGORIES, Moderator, PolicyError
+from advisor.moderation import CATEGORIES, Moderator, PolicyError, read_model, write_model
 from advisor.moderation._model import (
     ENDORSES,
     MODEL_FILE,
     LinearModel,
     endorsement,
     ngrams,
-    read_model,
     score_sentences,
     tokens,
-    write_model,
 )
 from advisor.moderation._moderator import REPLY_EVIDENCE, STANCE_EVIDENCE
 from advisor.moderation._text import normalise, split_sentences

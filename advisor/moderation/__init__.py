@@ -10,11 +10,14 @@ into sentences and judges each one::
     verdict.flagged, verdict.categories  # True, ("impaired_driving",)
 
 `content_gate` checks the catalogue and the corpus against the policy at
-start-up.  Errors: `PolicyError` (a `DataError`: a policy file is invalid,
-the message names the file and the field).  No web framework is imported.
+start-up.  `read_model` and `write_model` read and write the learned model's
+file (``model.npz``) as one dictionary, for tools that inspect or retrain it.
+Errors: `PolicyError` (a `DataError`: a policy file is invalid, the message
+names the file and the field).  No web framework is imported.
 """
 
 from ._gate import content_gate
+from ._model import read_model, write_model
 from ._moderator import Evidence, Moderator, SentenceVerdict, Verdict
 from ._policy import CATEGORIES, PolicyError
 
@@ -26,4 +29,6 @@ __all__ = [
     "SentenceVerdict",
     "Verdict",
     "content_gate",
+    "read_model",
+    "write_model",
 ]
