@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from ._data import DataError
+from ._data import DataError, collector_paused
 from ._durable import RuleSession
 from .content import Action, Catalogue, Citation, RejectedAdvice, load_catalogue
 from .moderation import Moderator, Verdict, content_gate
@@ -199,6 +199,11 @@ class Engine:
     @classmethod
     def load(cls, rules_dir: Path, content_dir: Path, memo_size: int = MEMO_SIZE) -> Engine:
         """Load, check and compile; raise DataError naming the file and field."""
+        with collector_paused():
+            return cls._load(rules_dir, content_dir, memo_size)
+
+    @classmethod
+    def _load(cls, rules_dir: Path, content_dir: Path, memo_size: int) -> Engine:
         catalogue = load_catalogue(content_dir)
         rulebook = load_rulebook(rules_dir, catalogue)
         rejected = _rejected_records(catalogue)

@@ -1,5 +1,6 @@
 """Rule and content files: what loads, and how a broken file is reported."""
 
+import gc
 import re
 
 import pytest
@@ -354,3 +355,25 @@ def test_a_key_given_twice_in_a_data_file_is_refused(data_copy):
     )
     with pytest.raises(DataError, match="closing.yaml: cannot read.*duplicate key 'priority'"):
         load_rulebook(rules, load_catalogue(content))
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+@pytest.mark.parametrize("broken", [False, True], ids=["loads", "fails"])
+def test_loading_leaves_the_garbage_collector_as_it_found_it(data_copy, enabled, broken):
+    # Loading pauses the collector (its objects all live on); whatever happens,
+    # the process gets its collector back as it was.
+    rules, content = data_copy
+    if broken:
+        policy = rules / "moderation" / "violence.yaml"
+        policy.write_text(policy.read_text(encoding="utf-8") + "\n  : [\n", encoding="utf-8")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        if broken:
+            with pytest.raises(DataError, match="violence.yaml"):
+                Engine.load(rules, content)
+        else:
+            assert Engine.load(rules, content).catalogue.actions
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

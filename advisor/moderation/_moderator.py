@@ -37,6 +37,7 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 
+from .._data import collector_paused
 from .._durable import RuleSession
 from ._features import Match, conditions, find_matches, in_sequence, negate, outside_conditions
 from ._model import (
@@ -228,9 +229,10 @@ class Moderator:
         ``id``, ``category`` and ``instead``); each harm's ``matched`` must
         name an item of its own category.
         """
-        policy = load_policy(Path(policy_dir))
-        _check_matched(policy, rejected)
-        return cls(policy, rejected)
+        with collector_paused():
+            policy = load_policy(Path(policy_dir))
+            _check_matched(policy, rejected)
+            return cls(policy, rejected)
 
     @property
     def digest(self) -> str:
