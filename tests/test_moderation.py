@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from advisor.moderation import (
     content_gate,
 )
 from advisor.moderation._policy import load_policy
+from advisor.moderation._syntax import guarded
 from advisor.moderation._text import (
     EMOJI_WORDS,
     MOST_EMOJI_GROWTH,
@@ -752,3 +754,39 @@ def test_a_pattern_outside_the_syntax_the_first_pass_reads_is_refused(policy_cop
     with pytest.raises(PolicyError, match=why) as error:
         Moderator.load(policy_copy, REJECTED)
     assert "illegal_drugs.yaml: classes.drug_name.patterns" in str(error.value)
+
+
+#: Patterns whose alternatives open with look-behinds, and the look-ahead each gets.
+GUARDS = [
+    (r"(?<!\bnot )(?<!\bnever )drunk", r"(?=[d])(?<!\bnot )(?<!\bnever )drunk"),
+    (r"a|(?<!x )b(?:c|d)", r"a|(?=[b])(?<!x )b(?:c|d)"),
+    (r"(?:(?<=y )z|q)", r"(?:(?=[z])(?<=y )z|q)"),
+    (r"(?<!x )(?:bo|co)t", r"(?=[bc])(?<!x )(?:bo|co)t"),
+    # Left as they are: the rest may match nothing, or start with almost anything.
+    (r"(?<!x )(?:b|c)?", r"(?<!x )(?:b|c)?"),
+    (r"(?<!x )\w+", r"(?<!x )\w+"),
+    (r"b(?<!x )c", r"b(?<!x )c"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), GUARDS)
+def test_an_alternative_that_opens_with_look_behinds_is_guarded(pattern, expected):
+    assert guarded(pattern)[0] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([pattern for pattern, _ in GUARDS]),
+    st.text(alphabet="abcdqtxyz nroveuk", max_size=40),
+)
+def test_a_guarded_pattern_matches_what_the_pattern_matches(pattern, text):
+    plain, guarded_pattern = re.compile(pattern), re.compile(guarded(pattern)[0])
+    assert [m.span() for m in guarded_pattern.finditer(text)] == [
+        m.span() for m in plain.finditer(text)
+    ]
+
+
+def test_the_policy_guards_its_look_behinds(moderator):
+    # "think twice" is a condemnation unless he, she or they are to think twice.
+    source = moderator.policy.classes["condemnation"].regex.pattern
+    assert r"(?=[t])(?<!\bhe )" in source

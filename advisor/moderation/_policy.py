@@ -24,7 +24,7 @@ from .._durable import MAX_RULES
 from ._language import Language
 from ._model import LinearModel
 from ._prefilter import Prefilter, cue_words
-from ._syntax import PatternSyntaxError, first_chars, parse
+from ._syntax import PatternSyntaxError, first_chars, guarded
 
 __all__ = [
     "CATEGORIES",
@@ -416,33 +416,59 @@ class _Expander:
         if name in trail:
             chain = " -> ".join((*trail, name))
             raise PolicyError(f"{path}: classes.{name}.patterns: circular reference {chain}")
+        fields = [f"classes.{name}.patterns.{index}" for index in range(len(spec["patterns"]))]
+        trail = (*trail, name)
+        # Expanded first: that checks the references (unknown ones, cycles).
         parts = [
-            self.pattern(pattern, path, f"classes.{name}.patterns.{index}", (*trail, name))
-            for index, pattern in enumerate(spec["patterns"])
+            self.pattern(p, path, f, trail) for p, f in zip(spec["patterns"], fields, strict=True)
         ]
+        if self._check:  # each pattern compiled on its own: the plain expansion will do
+            self._done[name] = "(?:" + "|".join(parts) + ")"
+            return self._done[name]
+        try:
+            # Parsed once: the class's tree, and its patterns with their look-behinds
+            # guarded (`_syntax.guarded`), which match alike and sooner give up.
+            found = [guarded(_dropped_g(p), self.tree) for p in spec["patterns"]]
+        except PatternSyntaxError as error:
+            self._trees[name] = PolicyError(f"{path}: classes.{name}.patterns: {error}")
+        except PolicyError as error:  # a class it refers to is not read: nor is this one
+            self._trees[name] = error
+        else:
+            self._trees[name] = ("group", [nodes for _, nodes in found])
+            parts = [
+                self.pattern(source, path, f, trail, dropped=True)
+                for (source, _), f in zip(found, fields, strict=True)
+            ]
         self._done[name] = "(?:" + "|".join(parts) + ")"
         return self._done[name]
 
     def tree(self, name: str) -> tuple:
         """The patterns of class `name`, parsed (`_syntax`), as one group node."""
-        if name not in self._trees:
-            path, spec = self._raw[name]
-            self.alternation(name)  # checks references, cycles and syntax first
-            try:
-                parsed = [parse(_dropped_g(p), self.tree) for p in spec["patterns"]]
-            except PatternSyntaxError as error:
-                raise PolicyError(f"{path}: classes.{name}.patterns: {error}") from None
-            self._trees[name] = ("group", parsed)
-        return self._trees[name]
+        self.alternation(name)  # checks references, cycles and syntax first
+        tree = self._trees[name]
+        if isinstance(tree, PolicyError):
+            raise tree
+        return tree
 
-    def pattern(self, pattern: str, path: Path, field: str, trail: tuple[str, ...] = ()) -> str:
+    def pattern(
+        self,
+        pattern: str,
+        path: Path,
+        field: str,
+        trail: tuple[str, ...] = (),
+        dropped: bool = False,
+    ) -> str:
+        """`pattern` expanded; `dropped`: its "-ing" endings are already `_dropped_g`'s."""
+        if not dropped:
+            pattern = _dropped_g(pattern)
+
         def insert(match):
             ref = match.group(1)
             if ref not in self._raw:
                 raise PolicyError(f"{path}: {field}: unknown class {{{ref}}}")
             return self.alternation(ref, trail)
 
-        source = _REFERENCE.sub(insert, _dropped_g(pattern))
+        source = _REFERENCE.sub(insert, pattern)
         if _MALFORMED.search(source):
             raise PolicyError(
                 f"{path}: {field}: malformed reference {_MALFORMED.search(source).group()}"
@@ -451,7 +477,7 @@ class _Expander:
             try:
                 # Each referenced class is checked on its own: a stand-in will do here,
                 # and compiling the expansion again for every pattern would be slow.
-                re.compile(_REFERENCE.sub("(?:x)", _dropped_g(pattern)))
+                re.compile(_REFERENCE.sub("(?:x)", pattern))
             except re.error as error:
                 raise PolicyError(
                     f"{path}: {field}: invalid regular expression: {error}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PatternSyntaxError", "parse"]
+__all__ = ["PatternSyntaxError", "guarded", "parse"]
 
 #: A character class of more than this many characters counts as "any".
 MAX_SET = 12
@@ -46,11 +46,33 @@ def parse(pattern: str, resolve: Callable[[str], tuple] | None = None) -> list[t
     node `resolve(name)` gives, so a class is parsed once however often it
     is referred to.
     """
+    return guarded(pattern, resolve)[1]
+
+
+def guarded(pattern: str, resolve: Callable[[str], tuple] | None = None) -> tuple[str, list[tuple]]:
+    """`pattern` with a look-ahead for the characters its match can start
+    with put before each alternative that opens with look-behinds, and its
+    nodes (`parse`).
+
+    ``(?<!\\bnot )(?<!\\bnever )drunk`` becomes ``(?=[d])(?<!…)(?<!…)drunk``:
+    the same matches, but a position where no "d" follows is given up at one
+    look at its character, before the look-behinds are tried, where the
+    regex engine would otherwise try every look-behind at every position.
+    An alternative whose rest could be empty, or could start with almost
+    any character, is left as it is.
+    """
     parser = _Parser(pattern, resolve)
+    parser.guards = []
     nodes = parser.alternation()
     if parser.position != len(pattern):
         raise PatternSyntaxError(f"unbalanced parenthesis at position {parser.position}")
-    return nodes
+    pieces, last = [], 0
+    for at, chars in parser.guards:
+        lookahead = "(?=[" + "".join(map(re.escape, sorted(chars))) + "])"
+        pieces += [pattern[last:at], lookahead]
+        last = at
+    pieces.append(pattern[last:])
+    return "".join(pieces), nodes
 
 
 class _Parser:
@@ -58,6 +80,8 @@ class _Parser:
         self.pattern = pattern
         self.position = 0
         self.resolve = resolve
+        #: Where a look-ahead goes, and for which characters (`guarded`); None: not wanted.
+        self.guards: list[tuple[int, frozenset[str]]] | None = None
 
     def _peek(self) -> str | None:
         return self.pattern[self.position] if self.position < len(self.pattern) else None
@@ -71,14 +95,23 @@ class _Parser:
 
     def sequence(self) -> list[tuple]:
         nodes: list[tuple] = []
+        start = self.position
+        behind = 0  # how many look-behinds the sequence opens with
         while (char := self._peek()) is not None and char not in "|)":
+            at = self.position
             node = self.atom()
             repeat = self.quantifier()
             if repeat is not None:
                 if node[0] == "assert":
                     raise PatternSyntaxError(f"nothing to repeat at position {self.position}")
                 node = ("repeat", *repeat, [node])
+            elif behind == len(nodes) and self.pattern.startswith(("(?<=", "(?<!"), at):
+                behind += 1
             nodes.append(node)
+        if behind and self.guards is not None:
+            chars, empty = _first(nodes[behind:], {})
+            if chars and not empty:
+                self.guards.append((start, frozenset(chars)))
         return nodes
 
     def atom(self) -> tuple:
