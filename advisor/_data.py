@@ -177,7 +177,7 @@ def collector_paused() -> Iterator[None]:
     Loading builds a few hundred thousand objects that all live on (compiled
     patterns, the model's vocabulary): every collection the allocations would
     set off walks them again and frees nothing.  Paused, start-up takes about
-    a sixth less time (docs/performance.md)."""
+    a seventh less time (docs/moderation.md, "Speed")."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

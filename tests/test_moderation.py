@@ -762,6 +762,7 @@ GUARDS = [
     (r"a|(?<!x )b(?:c|d)", r"a|(?=[b])(?<!x )b(?:c|d)"),
     (r"(?:(?<=y )z|q)", r"(?:(?=[z])(?<=y )z|q)"),
     (r"(?<!x )(?:bo|co)t", r"(?=[bc])(?<!x )(?:bo|co)t"),
+    (r"(?<!x )(?:(?<!y )b|c)d", r"(?=[bc])(?<!x )(?:(?=[b])(?<!y )b|c)d"),
     # Left as they are: the rest may match nothing, or start with almost anything.
     (r"(?<!x )(?:b|c)?", r"(?<!x )(?:b|c)?"),
     (r"(?<!x )\w+", r"(?<!x )\w+"),

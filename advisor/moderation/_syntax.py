@@ -67,7 +67,7 @@ def guarded(pattern: str, resolve: Callable[[str], tuple] | None = None) -> tupl
     if parser.position != len(pattern):
         raise PatternSyntaxError(f"unbalanced parenthesis at position {parser.position}")
     pieces, last = [], 0
-    for at, chars in parser.guards:
+    for at, chars in sorted(parser.guards):  # a nested alternative's is found first
         lookahead = "(?=[" + "".join(map(re.escape, sorted(chars))) + "])"
         pieces += [pattern[last:at], lookahead]
         last = at
