@@ -435,9 +435,14 @@ class _Expander:
             self._trees[name] = error
         else:
             self._trees[name] = ("group", [nodes for _, nodes in found])
+            # Only a pattern given a guard is expanded again.
             parts = [
-                self.pattern(source, path, f, trail, dropped=True)
-                for (source, _), f in zip(found, fields, strict=True)
+                part
+                if source == _dropped_g(pattern)
+                else self.pattern(source, path, field, trail, dropped=True)
+                for part, pattern, (source, _), field in zip(
+                    parts, spec["patterns"], found, fields, strict=True
+                )
             ]
         self._done[name] = "(?:" + "|".join(parts) + ")"
         return self._done[name]

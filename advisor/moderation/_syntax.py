@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PatternSyntaxError", "guarded", "parse"]
+__all__ = ["PatternSyntaxError", "guarded"]
 
 #: A character class of more than this many characters counts as "any".
 MAX_SET = 12
@@ -39,20 +39,12 @@ class PatternSyntaxError(ValueError):
     """A pattern uses syntax the policy does not allow."""
 
 
-def parse(pattern: str, resolve: Callable[[str], tuple] | None = None) -> list[tuple]:
-    """The nodes of `pattern` (see the module docstring).
-
-    With `resolve`, a reference ``{name}`` to another class stands for the
-    node `resolve(name)` gives, so a class is parsed once however often it
-    is referred to.
-    """
-    return guarded(pattern, resolve)[1]
-
-
 def guarded(pattern: str, resolve: Callable[[str], tuple] | None = None) -> tuple[str, list[tuple]]:
     """`pattern` with a look-ahead for the characters its match can start
     with put before each alternative that opens with look-behinds, and its
-    nodes (`parse`).
+    nodes (see the module docstring).  With `resolve`, a reference
+    ``{name}`` to another class stands for the node `resolve(name)` gives,
+    so a class is parsed once however often it is referred to.
 
     ``(?<!\\bnot )(?<!\\bnever )drunk`` becomes ``(?=[d])(?<!…)(?<!…)drunk``:
     the same matches, but a position where no "d" follows is given up at one
