@@ -530,6 +530,19 @@ def test_no_harm_is_searched_for_everywhere(moderator):
     assert moderator.policy.prefilter.harms(()) == ()
 
 
+def test_no_class_match_starts_between_words(moderator):
+    """A class's matches start at a word or a sign, never at a space: its regex
+    rules out a position by its first character (`WordClass.first`), and a
+    pattern that may open with a space (", so don't") would have every
+    alternative tried after every word, doubling the class's cost."""
+    opening_space = sorted(
+        name
+        for name, word_class in moderator.policy.classes.items()
+        if word_class.first is not None and any(c.isspace() for c in word_class.first)
+    )
+    assert opening_space == []
+
+
 # --- the content gate ---------------------------------------------------------------
 
 
