@@ -346,13 +346,15 @@ class Moderator:
             return [_NO_OPINION] * len(sentences)  # nothing reaches one
         learned = scored.learned(thresholds)
         confirmed = scored.read >= self._confirm
+        beside = _beside(alone)
         opinions = []
-        for index, (found, sure, by_itself, sure_by_itself, any_found) in enumerate(
+        for index, (found, sure, by_itself, sure_by_itself, near, any_found) in enumerate(
             zip(
                 learned.tolist(),
                 confirmed.tolist(),
                 alone.tolist(),
                 sure_alone.tolist(),
+                beside.tolist(),
                 (learned | confirmed | alone | sure_alone).any(axis=1).tolist(),
                 strict=True,
             )
@@ -370,6 +372,7 @@ class Moderator:
                     alone_confirmed=frozenset(
                         c for c, x in zip(CATEGORIES, sure_by_itself, strict=True) if x
                     ),
+                    beside=frozenset(c for c, x in zip(CATEGORIES, near, strict=True) if x),
                 )
             )
         return opinions
@@ -386,14 +389,20 @@ class Moderator:
             scored.append(SentenceScores(words, model.scores(ngrams(words)), read))
         confirm = self.policy.confirm
         thresholds = model.single_thresholds if len(spans) == 1 else model.thresholds
+        alone = [frozenset(c for c, v in s.own.items() if v >= thresholds[c]) for s in scored]
         return [
             _Opinion(
                 scores=scores,
                 index=index,
                 learned=learned_categories(scored, index, thresholds),
                 confirmed=frozenset(c for c, v in scores.read.items() if v >= confirm[c]),
-                alone=frozenset(c for c, v in scores.own.items() if v >= thresholds[c]),
+                alone=alone[index],
                 alone_confirmed=frozenset(c for c, v in scores.own.items() if v >= confirm[c]),
+                beside=frozenset(
+                    c
+                    for c in alone[index]
+                    if any(alone[j] - {c} for j in (index - 1, index + 1) if 0 <= j < len(alone))
+                ),
             )
             for index, scores in enumerate(scored)
         ]
@@ -800,7 +809,7 @@ class Moderator:
         # one of its harms) can neither stand nor defuse.
         wanted = None
         if opinion is not None:
-            found = opinion.learned | opinion.confirmed
+            found = opinion.learned | opinion.confirmed | opinion.beside
             wanted = {c for c, confirmers in self._confirmers.items() if confirmers & found}
         harms, matches = [], []
         if sentence.harms:
@@ -1083,6 +1092,22 @@ def _own(opinion: _Opinion) -> dict[str, float]:
     return opinion.scores.own
 
 
+def _beside(alone: np.ndarray) -> np.ndarray:
+    """Which categories each sentence (a row of `alone`: the categories it
+    reaches read alone) confirms beside a neighbour that, read alone, reaches
+    another category: read together, the two dilute each other's scores
+    ("Slip the recruiter fifty quid. Then drink a whole bottle of vodka and
+    drive home.")."""
+    found = np.zeros_like(alone)
+    if len(alone) < 2:
+        return found
+    count = alone.sum(axis=1, keepdims=True)
+    other = (count - alone) > 0  # the sentence reaches a category other than each
+    found[1:] |= other[:-1]
+    found[:-1] |= other[1:]
+    return alone & found
+
+
 def _surest(opinion: _Opinion) -> float:
     """The highest score the model gives the opinion's sentence read alone."""
     return max(_own(opinion).values())
@@ -1103,7 +1128,7 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
         h
         for h in fired
         if (h.id == LEARNED and h.category not in defused)
-        or (h.id != LEARNED and not opinion.confirmed.isdisjoint(h.confirming))
+        or (h.id != LEARNED and not (opinion.confirmed | opinion.beside).isdisjoint(h.confirming))
     ]
 
 
@@ -1119,6 +1144,9 @@ class _Opinion:
     # Categories the sentence read alone confirms: where its neighbours turn it down,
     # the refusal is the evidence of why a harm of its word classes is not flagged.
     alone_confirmed: frozenset[str] = frozenset()
+    # Categories the sentence reaches read alone beside a neighbour that, read alone,
+    # reaches another (`_beside`): a harm of their word classes stands there too.
+    beside: frozenset[str] = frozenset()
 
 
 #: The opinion on a sentence the model finds nothing in.
