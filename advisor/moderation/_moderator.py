@@ -101,6 +101,8 @@ _UNSEEN = -1
 #: neighbours at the policy's `confirm` level only if, read alone, it scores at least
 #: this in them.
 _TOLD = 0.1
+#: What may follow a stance that closes its sentence.
+_CLOSING = " .!?\"')"
 #: How many words of a sentence are shown as the evidence of a learned verdict.
 _LEARNED_EVIDENCE = 3
 
@@ -825,10 +827,21 @@ class Moderator:
         )
         span = (norm.text, sentence.norm_start, sentence.norm_end)
         if stances or matches:
+            # A stance inside a negated condition clause is the condition's ("I'll
+            # break his nose if he doesn't fix it"), not the sentence's, unless it
+            # closes the sentence ("... because the interview went rough ain't.").
+            found = find_matches(self.policy, *span, stances)
+            if found:
+                kept = set(outside_conditions(self._clauses(norm.text, sentence), found))
+                found = [
+                    m
+                    for m in found
+                    if m in kept or not norm.text[m.end : sentence.norm_end].strip(_CLOSING)
+                ]
             matches = negate(
                 self.policy,
                 *span,
-                matches + find_matches(self.policy, *span, stances),
+                matches + found,
                 sentence.ruled_out,
                 self._clauses(norm.text, sentence),
             )
