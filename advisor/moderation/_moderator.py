@@ -1131,7 +1131,8 @@ def _combine(fired: list[Harm], complete: set[str], opinion: _Opinion) -> list[H
 
     A harm of the word classes stands where the model gives its category (or
     one the harm names as `confirmed_by`) at least the policy's `confirm`
-    score; the model's own verdict stands unless the word classes found that
+    score, or where the sentence reaches the category read alone beside a
+    neighbour of another category (`_beside`); the model's own verdict stands unless the word classes found that
     category's harm complete in the sentence and defused every one (a
     negation, a condemnation, a safe alternative).
     """
