@@ -22,7 +22,7 @@ from advisor.moderation import (
     content_gate,
 )
 from advisor.moderation._policy import load_policy
-from advisor.moderation._syntax import guarded
+from advisor.moderation._syntax import alternatives, guarded
 from advisor.moderation._text import (
     EMOJI_WORDS,
     MOST_EMOJI_GROWTH,
@@ -798,6 +798,20 @@ def test_a_guarded_pattern_matches_what_the_pattern_matches(pattern, text):
     assert [m.span() for m in guarded_pattern.finditer(text)] == [
         m.span() for m in plain.finditer(text)
     ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("a", ["a"]),
+        ("a|(?:b|c)|d", ["a", "(?:b|c)", "d"]),
+        (r"[|]\||(?<!x |y )z{1,2}|{name}s", [r"[|]\|", "(?<!x |y )z{1,2}", "{name}s"]),
+        ("(?:a|b)c|", ["(?:a|b)c", ""]),
+    ],
+)
+def test_a_pattern_is_cut_into_its_top_level_alternatives(pattern, expected):
+    assert alternatives(pattern) == expected
+    assert "|".join(expected) == pattern
 
 
 def test_the_policy_guards_its_look_behinds(moderator):

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.moderation import Moderator, _text
+from advisor.moderation._features import _block_matches
 from advisor.moderation._model import (
     _matrix,
     _words_and_starts,
@@ -30,7 +31,7 @@ from advisor.moderation._model import (
     score_text,
     tokens,
 )
-from advisor.moderation._policy import _whole_words
+from advisor.moderation._policy import WordClass, _whole_words
 from advisor.moderation._text import normalise, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,27 +269,46 @@ def test_a_sentences_strongest_terms_are_the_heaviest_of_its_contributions(fast,
 
 def _ruled_out_yet_found(fast: Moderator, text: str) -> tuple[int, int]:
     """Check every class the keyword pass rules out in a sentence of `text`
-    against its regex there; (classes ruled out, keyed classes found)."""
+    against its regex there, and every block of a class it rules out
+    against the block's regex; (classes and blocks ruled out, keyed classes
+    and blocks found).  The blocks the keywords leave must find what the
+    class's regex finds, as must all its blocks."""
     prefilter = fast.policy.prefilter
+    classes = fast.policy.classes
     norm = normalise(text)
     ruled, found = 0, 0
     for start, end, _, _ in split_sentences(norm, text):
         keyword_sets = {i for _, ids in prefilter.scan(norm.text, start, end) for i in ids}
         ruled_out = prefilter.ruled_out(prefilter.present(keyword_sets))
+        alive = prefilter.alive(keyword_sets)
         sentence = norm.text[start:end]
         for name in prefilter.keyed:
-            matched = any(
-                m.end() > m.start() for m in fast.policy.classes[name].regex.finditer(sentence)
-            )
+            matched = any(m.end() > m.start() for m in classes[name].regex.finditer(sentence))
             assert not (matched and name in ruled_out), (name, sentence)
             found += matched
         ruled += len(ruled_out)
+        for name, blocks in prefilter.blocks.items():
+            word_class = classes[name]
+            assert len(word_class.blocks) == len(blocks)
+            left = alive.get(name, word_class.always)
+            for index, block in enumerate(word_class.blocks):
+                matched = any(m.end() > m.start() for m in block.finditer(sentence))
+                assert not (matched and index not in left), (name, index, sentence)
+                found += matched and index not in word_class.always
+                ruled += index not in left
+            expected = [m.span() for m in word_class.regex.finditer(sentence)]
+            assert [m.span() for m in _block_matches(word_class, left, sentence)] == expected
+            every = range(len(blocks))
+            assert [m.span() for m in _block_matches(word_class, every, sentence)] == expected
     return ruled, found
 
 
 def test_a_class_the_keywords_rule_out_has_no_match(fast):
     """A sentence's keywords rule classes out (so that negation is not looked
-    for inside phrases that cannot be there): none of them may match it."""
+    for inside phrases that cannot be there), and blocks of the classes of
+    harms: none of them may match it."""
+    assert len(fast.policy.prefilter.blocks) > 10
+    assert sum(len(b) > 1 for b in fast.policy.prefilter.blocks.values()) > 10
     ruled, found = 0, 0
     for text in [*SAMPLE, *(p.read_text("utf-8") for p in ARTICLES)]:
         counts = _ruled_out_yet_found(fast, text)
@@ -307,6 +327,54 @@ def test_a_class_the_keywords_rule_out_has_no_match(fast):
 )
 def test_a_class_the_keywords_rule_out_has_no_match_in_generated_texts(fast, text):
     _ruled_out_yet_found(fast, text)
+
+
+def _blocked(*sources: str) -> WordClass:
+    """A class of harms cut into one block per source."""
+    return WordClass(
+        name="made_up",
+        kind="harm",
+        path=Path("made_up.yaml"),
+        description=None,
+        patterns=sources,
+        carry=False,
+        absorbs_negation=False,
+        window=None,
+        source="(?:" + "|".join(sources) + ")",
+        blocks=tuple(_whole_words(source) for source in sources),
+    )
+
+
+@pytest.mark.parametrize(
+    ("sources", "text"),
+    [
+        # Two blocks matching at one place: the earlier block's match, as in the regex.
+        (("drink", "drink and drive", "and"), "drink and drive and drink"),
+        (("drink and drive", "drink", "and"), "drink and drive and drink"),
+        # Overlaps: a later block's match inside an earlier match is passed over.
+        (("pints? of beer", "beer and", "drive"), "two pints of beer and drive"),
+        # Blocks that may be empty: the class's own regex answers.
+        (("x?", "drink"), "drink and drink"),
+        (("a(?=b)|", "ab"), "aab ab b"),
+    ],
+)
+def test_blocks_find_what_their_class_finds(sources, text):
+    word_class = _blocked(*sources)
+    expected = [m.span() for m in word_class.regex.finditer(text)]
+    every = range(len(sources))
+    assert [m.span() for m in _block_matches(word_class, every, text)] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "ab", "b ?a", "a b", "ba", "b?", "(?<!b )a"]), min_size=2),
+    st.text(alphabet="ab ", max_size=20),
+)
+def test_blocks_find_what_their_class_finds_in_generated_texts(sources, text):
+    word_class = _blocked(*sources)
+    expected = [m.span() for m in word_class.regex.finditer(text)]
+    every = range(len(sources))
+    assert [m.span() for m in _block_matches(word_class, every, text)] == expected
 
 
 @pytest.mark.parametrize("text", [*SAMPLE[:60], *(p.read_text("utf-8") for p in ARTICLES)])

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from itertools import accumulate
 
-from ._policy import Policy
+from ._policy import Policy, WordClass
 
 __all__ = ["Match", "conditions", "find_matches", "in_sequence", "negate", "outside_conditions"]
 
@@ -38,26 +38,79 @@ def _words(count: int) -> re.Pattern:
 
 
 def find_matches(
-    policy: Policy, text: str, start: int, end: int, names: Iterable[str]
+    policy: Policy,
+    text: str,
+    start: int,
+    end: int,
+    names: Iterable[str],
+    alive: Mapping[str, tuple[int, ...]] | None = None,
 ) -> list[Match]:
-    """Matches of the classes `names` in text[start:end], in order."""
+    """Matches of the classes `names` in text[start:end], in order.
+
+    `alive`, when known, is `Prefilter.alive` of the keywords in
+    text[start:end]: a class cut into blocks is matched with only the blocks
+    that may match there, with the matches its whole regex finds."""
     sentence = text[start:end]
     found = []
     for name in names:
         word_class = policy.classes[name]
-        for m in word_class.regex.finditer(sentence):
+        if alive is None or not word_class.blocks:
+            matches = word_class.regex.finditer(sentence)
+        else:
+            matches = _block_matches(word_class, alive.get(name, word_class.always), sentence)
+        for m in matches:
             if m.end() > m.start():
                 found.append(Match(name, word_class.kind, m.start() + start, m.end() + start))
     found.sort(key=lambda m: (m.start, m.end, m.name))
     return found
 
 
-def conditions(policy: Policy, text: str, start: int, end: int) -> _Spans:
+def _block_matches(word_class: WordClass, blocks: Sequence[int], sentence: str):
+    """What `word_class.regex.finditer(sentence)` gives, from the `blocks` (in
+    order) that are the only ones of the class that may match in `sentence`.
+
+    The class's regex is the alternation of its blocks: at each place it tries
+    them in order, so its match there is the first block's that matches there.
+    Each block is searched for on its own, from the end of the last match, and
+    the earliest match wins (of two at one place, the earlier block's).  An
+    empty match, after which the regex engine's own rules for going on apply,
+    hands the sentence to the whole regex."""
+    if not blocks:
+        return ()
+    if len(blocks) == 1:
+        return word_class.blocks[blocks[0]].finditer(sentence)
+    regexes = [word_class.blocks[b] for b in blocks]
+    heads = [(m.start(), i, m) for i, regex in enumerate(regexes) if (m := regex.search(sentence))]
+    found = []
+    while heads:
+        start, _, m = min(heads)
+        if m.end() == start:
+            return word_class.regex.finditer(sentence)
+        found.append(m)
+        at = m.end()
+        ahead = []
+        for head in heads:
+            if head[0] < at:  # overlapped by the match: the block's next one
+                if (n := regexes[head[1]].search(sentence, at)) is None:
+                    continue
+                head = (n.start(), head[1], n)
+            ahead.append(head)
+        heads = ahead
+    return found
+
+
+def conditions(
+    policy: Policy,
+    text: str,
+    start: int,
+    end: int,
+    alive: Mapping[str, tuple[int, ...]] | None = None,
+) -> _Spans:
     """The negated condition or reason clauses in text[start:end] ("if they
     don't call back", "since you didn't finish the course"), the policy's
-    classes of kind `condition`."""
+    classes of kind `condition`; `alive` as `find_matches` takes it."""
     names = policy.of_kind("condition")
-    return _Spans((m.start, m.end) for m in find_matches(policy, text, start, end, names))
+    return _Spans((m.start, m.end) for m in find_matches(policy, text, start, end, names, alive))
 
 
 def outside_conditions(clauses: _Spans, matches: Sequence[Match]) -> list[Match]:
@@ -76,18 +129,20 @@ def negate(
     matches: Sequence[Match],
     ruled_out: Container[str] = (),
     clauses: _Spans | None = None,
+    alive: Mapping[str, tuple[int, ...]] | None = None,
 ) -> list[Match]:
     """`matches` with those in the scope of a negation in text[start:end] marked
     negated, followed by the negations that apply.  `ruled_out` names classes
     known not to match in text[start:end] (`Prefilter.ruled_out`): they are
-    not looked for; `clauses`, when known, are `conditions` there.
+    not looked for; `clauses`, when known, are `conditions` there; `alive` as
+    `find_matches` takes it.
 
     In O(n log n) of the matches, cues and boundaries: a long text dense with
     cues must not cost their product."""
-    cues = find_matches(policy, text, start, end, policy.of_kind("negation"))
+    cues = find_matches(policy, text, start, end, policy.of_kind("negation"), alive)
     if cues:
         absorbing = [n for n in policy.absorbing if n not in ruled_out]
-        phrases = find_matches(policy, text, start, end, absorbing)
+        phrases = find_matches(policy, text, start, end, absorbing, alive)
         absorbed = _Spans((p.start, p.end) for p in phrases)
         inside = [c for c in cues if absorbed.overlaps(c.start, c.end)]
         cues = [c for c in cues if not absorbed.overlaps(c.start, c.end)]
@@ -103,12 +158,12 @@ def negate(
     if not cues:
         return list(matches)
     stops = sorted(
-        m.start for m in find_matches(policy, text, start, end, policy.of_kind("boundary"))
+        m.start for m in find_matches(policy, text, start, end, policy.of_kind("boundary"), alive)
     )
     # A negation inside a condition or reason clause ("if they don't call back")
     # denies the condition, not what the sentence goes on to tell.
     if clauses is None:
-        clauses = conditions(policy, text, start, end)
+        clauses = conditions(policy, text, start, end, alive)
     scopes = []
     for cue in cues:
         reach = policy.classes[cue.name].window or policy.negation_window

@@ -153,6 +153,10 @@ class _Sentence:
     end: int
     harms: tuple[str, ...] = ()  # rule ids of the harms it could hold
     ruled_out: frozenset[str] = frozenset()  # classes its keywords rule out
+    # The keyword sets found in it, once scanned (`Prefilter.scan`).
+    keywords: frozenset[int] | None = None
+    # The blocks of classes its keywords let match (`Prefilter.alive`), once looked at.
+    alive: dict[str, tuple[int, ...]] | None = None
     # Whether it opens by pointing back, and whether it leads in to the next
     # (`Moderator._carries_on`), once looked at.
     opens: bool | None = None
@@ -315,6 +319,7 @@ class Moderator:
         present = {i: prefilter.present(found[i]) for i in scanned}
         for index in scanned:
             sentences[index].ruled_out = prefilter.ruled_out(present[index])
+            sentences[index].keywords = frozenset(found[index])
         for index in wanted:
             # A sentence that opens by pointing back carries on the previous one.
             if (
@@ -830,7 +835,7 @@ class Moderator:
             # A stance inside a negated condition clause is the condition's ("I'll
             # break his nose if he doesn't fix it"), not the sentence's, unless it
             # closes the sentence ("... because the interview went rough ain't.").
-            found = find_matches(self.policy, *span, stances)
+            found = find_matches(self.policy, *span, stances, self._alive(sentence))
             if found:
                 kept = set(outside_conditions(self._clauses(norm.text, sentence), found))
                 found = [
@@ -844,6 +849,7 @@ class Moderator:
                 matches + found,
                 sentence.ruled_out,
                 self._clauses(norm.text, sentence),
+                self._alive(sentence),
             )
             matches = self._judged_apart(norm.text, sentence, matches)
         fired = [self._harms[rule_id] for rule_id in self._evaluate(harms, matches, opinion)]
@@ -915,7 +921,7 @@ class Moderator:
                 found[name] = carried.get(name, [])
                 if name not in sentence.ruled_out:
                     span = (text, sentence.norm_start, sentence.norm_end)
-                    own = find_matches(self.policy, *span, (name,))
+                    own = find_matches(self.policy, *span, (name,), self._alive(sentence))
                     if own:
                         own = outside_conditions(self._clauses(text, sentence), own)
                     found[name] = found[name] + own
@@ -934,11 +940,20 @@ class Moderator:
         matches = dict.fromkeys(m for h in complete for n in h.features for m in found.get(n, ()))
         return complete, sorted(matches, key=lambda m: (m.start, m.end, m.name))
 
+    def _alive(self, sentence: _Sentence) -> dict[str, tuple[int, ...]] | None:
+        """The blocks of classes its keywords let match (`Prefilter.alive`),
+        worked out once; None when it was not scanned."""
+        if sentence.alive is None and sentence.keywords is not None:
+            sentence.alive = self.policy.prefilter.alive(sentence.keywords)
+        return sentence.alive
+
     def _clauses(self, text: str, sentence: _Sentence):
         """The negated condition clauses of `sentence` (`_features.conditions`),
         looked for once."""
         if sentence.clauses is None:
-            sentence.clauses = conditions(self.policy, text, sentence.norm_start, sentence.norm_end)
+            sentence.clauses = conditions(
+                self.policy, text, sentence.norm_start, sentence.norm_end, self._alive(sentence)
+            )
         return sentence.clauses
 
     def _carried(self, text: str, previous: _Sentence, names) -> list[Match]:
@@ -948,8 +963,11 @@ class Moderator:
             return []
         start, end = previous.norm_start, previous.norm_end
         clauses = self._clauses(text, previous)
-        live = outside_conditions(clauses, find_matches(self.policy, text, start, end, carry))
-        found = negate(self.policy, text, start, end, live, previous.ruled_out, clauses)
+        alive = self._alive(previous)
+        live = outside_conditions(
+            clauses, find_matches(self.policy, text, start, end, carry, alive)
+        )
+        found = negate(self.policy, text, start, end, live, previous.ruled_out, clauses, alive)
         return [m for m in found if m.name in carry and not m.negated]
 
     def _evaluate(

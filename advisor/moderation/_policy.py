@@ -24,7 +24,7 @@ from .._durable import MAX_RULES
 from ._language import Language
 from ._model import LinearModel
 from ._prefilter import Prefilter, cue_words
-from ._syntax import PatternSyntaxError, first_chars, guarded
+from ._syntax import PatternSyntaxError, alternatives, first_chars, guarded
 
 __all__ = [
     "CATEGORIES",
@@ -91,6 +91,9 @@ KINDS = (
     "part",
 )
 FEATURE_KINDS = ("harm", "context")
+#: A class of harms shorter than this (its source, references expanded) is read
+#: whole: its alternation costs less than looking for its blocks' keywords would.
+BLOCK_MIN_SOURCE = 1000
 
 _NAME = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="must be a lower_snake_case name")
 _ID = validate.Regexp(r"^[a-z][a-z0-9-]*$", error="must be a lower-case id (a-z, 0-9, -)")
@@ -206,12 +209,20 @@ class WordClass:
     window: int | None  # a negation's reach in words, when not the shared one
     source: str  # the patterns, references expanded, as one regex
     first: frozenset[str] | None = None  # the characters a match can start with, when known
+    #: The class cut into blocks of its patterns' top-level alternatives, in order,
+    #: each compiled as `regex` is (`Prefilter.blocks`); empty when it is read whole.
+    blocks: tuple[re.Pattern, ...] = ()
+    #: The blocks that may match anywhere (the others need keywords: `Prefilter.alive`).
+    always: tuple[int, ...] = ()
 
     @cached_property
     def regex(self) -> re.Pattern:
         """The compiled `source`, matching whole words only.  Loading compiles
         it for every class but the parts, which are only matched inside the
-        classes that refer to them."""
+        classes that refer to them, and those cut into `blocks`, which the
+        first pass matches block by block (one block is the whole class)."""
+        if len(self.blocks) == 1:
+            return self.blocks[0]
         return _whole_words(self.source, self.first)
 
 
@@ -329,14 +340,28 @@ def load_policy(policy_dir: Path) -> Policy:
     classes = {
         name: _compile(name, path, spec, expanded) for name, (path, spec) in raw_classes.items()
     }
-    _compile_all(raw_classes, classes, expanded)
     categories = {data["category"]: _category(path, data, classes) for path, data in raw_categories}
     harms = [h for c in categories.values() for h in c.harms]
     needed = dict.fromkeys(n for h in harms for n in h.all)
-    prefilter = Prefilter(
-        {name: [expanded.tree(name)] for name in needed},
-        {h.rule_id: h.all for h in harms},
-    )
+    try:
+        # The classes of harms are cut into blocks: the first pass reads their
+        # keywords anyway, and a sentence with one of a class's keywords seldom
+        # has the others'.
+        pieces = {
+            name: found
+            for name in needed
+            if len(classes[name].source) >= BLOCK_MIN_SOURCE
+            and (found := expanded.pieces(name)) is not None
+        }
+        prefilter = Prefilter(
+            {name: [expanded.tree(name)] for name in needed},
+            {h.rule_id: h.all for h in harms},
+            {name: [nodes for _, nodes in found] for name, found in pieces.items()},
+        )
+    except PolicyError:
+        _check_patterns(raw_classes)  # an invalid regular expression is the first problem
+        raise
+    _compile_all(raw_classes, classes, expanded, pieces, prefilter)
     cues = {
         name: cue_words([expanded.tree(name)])
         for name, (_, spec) in raw_classes.items()
@@ -407,6 +432,7 @@ class _Expander:
         self._check = check
         self._done: dict[str, str] = {}
         self._trees: dict[str, tuple] = {}
+        self._guarded: dict[str, list[tuple[str, list[tuple]]]] = {}
 
     def alternation(self, name: str, trail: tuple[str, ...] = ()) -> str:
         """The patterns of class `name`, expanded, as one non-capturing group."""
@@ -435,6 +461,7 @@ class _Expander:
             self._trees[name] = error
         else:
             self._trees[name] = ("group", [nodes for _, nodes in found])
+            self._guarded[name] = found
             # Only a pattern given a guard is expanded again.
             parts = [
                 part
@@ -454,6 +481,28 @@ class _Expander:
         if isinstance(tree, PolicyError):
             raise tree
         return tree
+
+    def pieces(self, name: str) -> list[tuple[str, list[tuple]]] | None:
+        """The top-level alternatives of the patterns of class `name`, in order,
+        each expanded and parsed; None when its patterns are not parsed (syntax
+        `_syntax` does not read)."""
+        try:
+            self.tree(name)
+        except PolicyError:
+            return None
+        path, spec = self._raw[name]
+        found = []
+        for index, (source, nodes) in enumerate(self._guarded[name]):
+            field = f"classes.{name}.patterns.{index}"
+            split = alternatives(source)
+            trees = nodes[0][1] if len(split) > 1 else [nodes]
+            if len(trees) != len(split):
+                raise PolicyError(f"{path}: {field}: its alternatives could not be told apart")
+            found += [
+                (self.pattern(piece, path, field, (name,), dropped=True), tree)
+                for piece, tree in zip(split, trees, strict=True)
+            ]
+        return found
 
     def pattern(
         self,
@@ -494,25 +543,49 @@ def _compile_all(
     raw_classes: Mapping[str, tuple[Path, dict]],
     classes: dict[str, WordClass],
     expanded: _Expander,
+    pieces: Mapping[str, list[tuple[str, list[tuple]]]],
+    prefilter: Prefilter,
 ) -> None:
     """Compile every class but the parts (matched only inside the classes that
-    refer to them), and check the parts' own patterns.  When a regex does not
-    compile, the patterns are checked one by one to name the invalid one."""
+    refer to them), those with `pieces` block by block (`Prefilter.blocks`),
+    and check the parts' own patterns.  When a regex does not compile, the
+    patterns are checked one by one to name the invalid one."""
     checked = _Expander(raw_classes, check=True)
     try:
         for name, word_class in classes.items():
             if word_class.kind == "part":
                 checked.alternation(name)
+            elif name in pieces:
+                found = pieces[name]
+                classes[name] = replace(
+                    word_class,
+                    first=_first_chars(expanded, name),
+                    blocks=tuple(
+                        _whole_words(
+                            "|".join(source for source, _ in found[first:last]),
+                            first_chars([("group", [nodes for _, nodes in found[first:last]])]),
+                        )
+                        for first, last in prefilter.blocks[name]
+                    ),
+                    always=prefilter.always[name],
+                )
             else:
                 classes[name] = replace(word_class, first=_first_chars(expanded, name))
                 classes[name].regex  # noqa: B018 - compiled now, not during a request
     except re.error as error:
-        for other in raw_classes:
-            checked.alternation(other)
+        _check_patterns(raw_classes)
         path = classes[name].path
         raise PolicyError(
             f"{path}: classes.{name}.patterns: invalid regular expression: {error}"
         ) from error
+
+
+def _check_patterns(raw_classes: Mapping[str, tuple[Path, dict]]) -> None:
+    """Compile each pattern on its own, raising `PolicyError` for the first that
+    is not a valid regular expression."""
+    checked = _Expander(raw_classes, check=True)
+    for name in raw_classes:
+        checked.alternation(name)
 
 
 def _first_chars(expanded: _Expander, name: str) -> frozenset[str] | None:

@@ -331,16 +331,47 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 class Prefilter:
     """Finds, in one pass, which harms each sentence of a text could hold."""
 
-    def __init__(self, classes: Mapping[str, list[tuple]], harms: Mapping[str, Sequence[str]]):
+    def __init__(
+        self,
+        classes: Mapping[str, list[tuple]],
+        harms: Mapping[str, Sequence[str]],
+        pieces: Mapping[str, Sequence[list[tuple]]] | None = None,
+    ):
         """`classes` maps class names to their parsed patterns (`_syntax`);
-        `harms` maps a harm's rule id to the classes it needs."""
+        `harms` maps a harm's rule id to the classes it needs; `pieces` maps
+        classes to the parsed top-level alternatives of their patterns, in
+        order: each class is cut into `blocks` of them, which `alive` tells
+        apart."""
         set_ids: dict[frozenset[str], int] = {}
         # For each keyword set, the (class, alternative) pairs that need it.
         self._needed_by: dict[int, list[tuple[str, frozenset[int]]]] = {}
+        # For each keyword set, the (class, block, alternative) triples that need it.
+        self._block_needs: dict[int, list[tuple[str, int, frozenset[int]]]] = {}
+        #: For each class of `pieces`, its blocks: (first, last + 1) ranges of its
+        #: pieces.  A run of pieces without keywords is one block; a piece with
+        #: keywords is a block of its own.
+        self.blocks: dict[str, tuple[tuple[int, int], ...]] = {}
+        #: For each class of `pieces`, its blocks without keywords: they may match anywhere.
+        self.always: dict[str, tuple[int, ...]] = {}
         unknown = set()
         _forget()
         try:
-            found_by_class = {name: requirements(nodes) for name, nodes in classes.items()}
+            found_by_piece = {
+                name: [requirements(nodes) for nodes in alternatives]
+                for name, alternatives in (pieces or {}).items()
+            }
+            # A class's are its pieces' (`requirements` reads a pattern's top-level
+            # alternatives one by one), when they are known.
+            found_by_class = {
+                name: (
+                    None
+                    if None in found_by_piece[name]
+                    else [alternative for found in found_by_piece[name] for alternative in found]
+                )
+                if name in found_by_piece
+                else requirements(nodes)
+                for name, nodes in classes.items()
+            }
         finally:
             _forget()
         for name, found in found_by_class.items():
@@ -351,6 +382,25 @@ class Prefilter:
                 ids = frozenset(set_ids.setdefault(words, len(set_ids)) for words in alternative)
                 for number in ids:
                     self._needed_by.setdefault(number, []).append((name, ids))
+        for name, found in found_by_piece.items():
+            blocks: list[tuple[int, int]] = []
+            always = []
+            for index, needed in enumerate(found):
+                if needed is None and index and found[index - 1] is None:
+                    blocks[-1] = (blocks[-1][0], index + 1)  # the run goes on
+                    continue
+                if needed is None:
+                    always.append(len(blocks))
+                else:
+                    for alternative in needed:
+                        ids = frozenset(set_ids.setdefault(w, len(set_ids)) for w in alternative)
+                        for number in ids:
+                            self._block_needs.setdefault(number, []).append(
+                                (name, len(blocks), ids)
+                            )
+                blocks.append((index, index + 1))
+            self.blocks[name] = tuple(blocks)
+            self.always[name] = tuple(always)
         self.unkeyed = frozenset(unknown)
         #: The classes whose keywords are known: one can be ruled out (`ruled_out`).
         self.keyed = frozenset(found_by_class) - self.unkeyed
@@ -444,10 +494,22 @@ class Prefilter:
             return self.unkeyed
         present = set(self.unkeyed)
         for number in found:
-            for name, alternative in self._needed_by[number]:
+            for name, alternative in self._needed_by.get(number, ()):
                 if name not in present and alternative <= found:
                     present.add(name)
         return frozenset(present)
+
+    def alive(self, found: Iterable[int]) -> dict[str, tuple[int, ...]]:
+        """The blocks that may match where the keyword sets `found` were seen, in
+        order, for each class of `blocks` with a block that needs them; any
+        other class of `blocks` may match only with its `always` blocks."""
+        found = frozenset(found)
+        hit: dict[str, set[int]] = {}
+        for number in found:
+            for name, block, alternative in self._block_needs.get(number, ()):
+                if alternative <= found:
+                    hit.setdefault(name, set()).add(block)
+        return {name: tuple(sorted(b.union(self.always[name]))) for name, b in hit.items()}
 
     def ruled_out(self, present: frozenset[str]) -> frozenset[str]:
         """The classes that cannot match where only the classes `present` may."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["PatternSyntaxError", "guarded"]
+__all__ = ["PatternSyntaxError", "alternatives", "first_chars", "guarded"]
 
 #: A character class of more than this many characters counts as "any".
 MAX_SET = 12
@@ -65,6 +65,23 @@ def guarded(pattern: str, resolve: Callable[[str], tuple] | None = None) -> tupl
         last = at
     pieces.append(pattern[last:])
     return "".join(pieces), nodes
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of `pattern`, in order: ``a|(?:b|c)|d`` gives
+    ``a``, ``(?:b|c)`` and ``d``.  Joined by ``|``, they are `pattern` again."""
+    parser = _Parser(pattern, None)
+    pieces, start = [], 0
+    parser.sequence()
+    while parser._peek() == "|":
+        pieces.append(pattern[start : parser.position])
+        parser.position += 1
+        start = parser.position
+        parser.sequence()
+    if parser.position != len(pattern):
+        raise PatternSyntaxError(f"unbalanced parenthesis at position {parser.position}")
+    pieces.append(pattern[start:])
+    return pieces
 
 
 class _Parser:
