@@ -219,6 +219,7 @@ def _check_offsets(text: str, verdict: Verdict) -> None:
         ("  \u2022 Have four pints,\u00a0then drive home  \n\u2022 Thank them.", 2, "drive"),
         ("d r i v e  home after the pub, ur  fine after 3 pints", 1, "d r i v e"),
         ("\u201cGet hammered, then drive home,\u201d he said. Good plan.", 2, "drive"),
+        ("Gonnae huv four pints and then drive hame efter.", 1, "drive"),
     ],
 )
 def test_offsets_survive_normalisation(moderator, text, sentences, flagged_text):
@@ -243,6 +244,8 @@ _PIECES = st.one_of(
     ),
     st.sampled_from(["d    r    i", "h a v e t h r e e ", "d\u2b50r\u2b50i", "Mc", "Do"]),
     st.sampled_from(_EMOJI),
+    # Dialect spellings read as another word, longer or shorter than they are.
+    st.sampled_from(["hame ", "wi ", "gonnae ", "Dinnae", "owt", "dem'", " tae."]),
 )
 
 

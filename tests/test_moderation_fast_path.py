@@ -163,6 +163,22 @@ def test_quick_folding_steps_do_what_the_plain_ones_do(text):
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(sorted(_text.DIALECT_WORDS)),
+            st.sampled_from([" ", "-", "'", ".", "s", "x", "\u00e9", "_", "1", "\n"]),
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_dialect_spellings_are_found_where_the_plain_pattern_finds_them(text):
+    assert [m.span() for m in _text._dialect_words(text)] == [
+        m.span() for m in _text._DIALECT.finditer(text)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="aAbBhHtT ,'_0\u00e9", max_size=30))
 def test_words_in_camel_case_are_found_where_the_plain_pattern_finds_them(text):
     assert [m.span() for m in _text._camel_words(text)] == [
@@ -182,6 +198,15 @@ def test_words_in_camel_case_are_found_where_the_plain_pattern_finds_them(text):
         ("d/r/i/v/e, d,r,i,v,e, d+r+i+v+e", "drive, drive, drive"),
         ("dr1v3 h0m3 after thr33 p1nt$", "drive home after three pints"),
         ("7h3n 0ff3r 7h3m", "then offer them"),
+        (
+            "Taking the car HAME efter a few wi Dougie",
+            "taking the car home after a few with dougie",
+        ),
+        ("Dinnae gie him owt, gonnae no", "don't give him anything, going to no"),
+        ("Divvent gan yem, abeg", "don't gan home, please"),
+        # Spellings that are other words or names too are kept.
+        ("Ken said aw no, am wid it", "ken said aw no, am wid it"),
+        ("Hame's dem's tae-kwon-do", "hame's dem's tae-kwon-do"),
     ],
 )
 def test_spaced_leet_and_curly_text_is_still_folded(text, folded):
@@ -204,11 +229,15 @@ def test_numbers_with_units_sums_and_handles_are_not_read_as_leet(text):
     assert normalise(text).text == text.lower()
 
 
-#: Words the normaliser knows, of three to eight letters, none repeated (nothing to squeeze).
+#: Words the normaliser knows, of three to eight letters, none repeated (nothing to
+#: squeeze), less the dialect spellings it reads as the standard word.
 KNOWN_WORDS = sorted(
     word
     for word in _text._lexicon().known
-    if word.isascii() and 3 <= len(word) <= 8 and len(set(word)) == len(word)
+    if word.isascii()
+    and 3 <= len(word) <= 8
+    and len(set(word)) == len(word)
+    and word not in _text.DIALECT_WORDS
 )
 #: What parts letters spelt out one by one: one or more characters that are no letter.
 LETTER_SEPARATORS = [

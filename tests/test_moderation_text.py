@@ -25,8 +25,11 @@ from advisor.moderation._text import normalise
 from .strategies import examples
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Words the normaliser knows, plain ASCII.
-KNOWN = sorted(word for word in _text._lexicon().known if word.isascii())
+#: Words the normaliser knows, plain ASCII, less the dialect spellings it reads as
+#: the standard word (`DIALECT_WORDS`).
+KNOWN = sorted(
+    word for word in _text._lexicon().known if word.isascii() and word not in _text.DIALECT_WORDS
+)
 #: The ones of two letters or more, with no letter three times in a row ("aa" written
 #: with each letter twice is "aaaa", one letter drawn out).
 WORDS = [word for word in KNOWN if len(set(word)) > 1 and not re.search(r"(.)\1\1", word)]

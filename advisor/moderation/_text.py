@@ -23,7 +23,9 @@ standing for the spaces between words read as spaces, runs of three or more of
 one letter shortened,
 runs of spaces made one space, and emoji that stand for a drink, a vehicle, a
 drug, a weapon, money or a sequence read as their word ("🍺🍺 ➡️ 🚗" as "beer
-beer then car"), up to `MOST_EMOJI_WORDS` of them.
+beer then car"), up to `MOST_EMOJI_WORDS` of them, and spellings of English words
+in Scots, Northern English and Caribbean and West African English read as the
+standard word ("hame" as "home", `DIALECT_WORDS`).
 Every character of the result remembers the offset of the character of the
 original text it came from, so that spans found in the normalised text map
 back to exact slices of the original.
@@ -199,6 +201,93 @@ _ONE_TO_ONE = str.maketrans(
         **_OTHER_LATIN,
     }
 )
+#: Spellings of English words in Scots, Northern English and Caribbean and West
+#: African English, read as the word they spell ("taking the car hame after a few",
+#: "a couple afore I drive"): the policy's patterns and the model's vocabulary are
+#: written mostly in the standard spellings.  Only forms that spell no other
+#: English word or name are here ("ken", "no", "aw", "wid", "am" are not).
+DIALECT_WORDS = {
+    # Scots
+    "hame": "home",
+    "afore": "before",
+    "efter": "after",
+    "fae": "from",
+    "frae": "from",
+    "tae": "to",
+    "wi": "with",
+    "gie": "give",
+    "gies": "gives",
+    "nicht": "night",
+    "noo": "now",
+    "twa": "two",
+    "daein": "doing",
+    "dae": "do",
+    "telt": "told",
+    "hae": "have",
+    "hud": "had",
+    "sae": "so",
+    "oot": "out",
+    "aboot": "about",
+    "roond": "round",
+    "doon": "down",
+    "hoose": "house",
+    "heid": "head",
+    "masel": "myself",
+    "masell": "myself",
+    "yersel": "yourself",
+    "himsel": "himself",
+    "hersel": "herself",
+    "naebody": "nobody",
+    "naethin": "nothing",
+    "naething": "nothing",
+    "awright": "alright",
+    "windaes": "windows",
+    "windae": "window",
+    "dinnae": "don't",
+    "dinna": "don't",
+    "cannae": "can't",
+    "canna": "can't",
+    "wouldnae": "wouldn't",
+    "couldnae": "couldn't",
+    "shouldnae": "shouldn't",
+    "didnae": "didn't",
+    "isnae": "isn't",
+    "wasnae": "wasn't",
+    "willnae": "won't",
+    "doesnae": "doesn't",
+    "havenae": "haven't",
+    "hivnae": "haven't",
+    "gonnae": "going to",
+    "tellt": "told",
+    # Northern English (Tyneside and Yorkshire)
+    "divvent": "don't",
+    "divven't": "don't",
+    "gannin": "going",
+    "hyem": "home",
+    "yem": "home",
+    "wor": "our",
+    "nowt": "nothing",
+    "owt": "anything",
+    "summat": "something",
+    # Caribbean and West African English
+    "dem": "them",
+    "dat": "that",
+    "dis": "this",
+    "gwan": "going",
+    "gwaan": "going",
+    "cyaan": "can't",
+    "yuh": "you",
+    "wetin": "what",
+    "abeg": "please",
+}
+#: A dialect spelling as a whole word: not joined to a letter, an apostrophe or a
+#: hyphen ("tae-kwon-do" and "wi-fi" are other words).
+_DIALECT = re.compile(
+    r"(?<![\w'-])(?:"
+    + "|".join(sorted(map(re.escape, DIALECT_WORDS), key=len, reverse=True))
+    + r")(?![\w'-])"
+)
+_JOINS_WORD = re.compile(r"[\w'-]")
 #: Emoji read as the word they show, where the word is one the policy reads: drinks,
 #: vehicles (the safe ways home among them), drugs and medicines, blows and weapons,
 #: money, and the arrow that chains one step to the next. Each is one character (a
@@ -555,6 +644,8 @@ def _normalise(text: str) -> Normalised:
     if "  " in folded:
         spaces = _SPACES.finditer(folded)
         folded, origin = _squeeze(folded, origin, spaces, lambda m: ((m.start(), " "),))
+    if dialect := _dialect_words(folded):
+        folded, origin = _squeeze(folded, origin, dialect, _standard_keep)
     return Normalised(folded, None if origin is None else tuple(origin), len(text))
 
 
@@ -618,6 +709,44 @@ def _unmarked(word: str) -> str:
 def _mixed_as_latin(word: str) -> str:
     """`word` (as sent) read with `_MIXED_LATIN` when it holds a Latin letter."""
     return word.translate(_MIXED_LATIN) if _LATIN_LETTER.search(word) else word
+
+
+@cache
+def _dialect_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in DIALECT_WORDS:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    return automaton
+
+
+def _dialect_words(text: str) -> list[re.Match]:
+    """What `_DIALECT.finditer(text)` finds, from one pass of an Aho-Corasick
+    automaton of the spellings (the regex tries its alternatives at every
+    place): a spelling found with no letter, apostrophe or hyphen on either
+    side is matched there."""
+    found = []
+    end_of_last = 0
+    for last, length in _dialect_automaton().iter(text):
+        start = last - length + 1
+        if start < end_of_last:
+            continue
+        if (start and _JOINS_WORD.match(text, start - 1)) or _JOINS_WORD.match(text, last + 1):
+            continue
+        match = _DIALECT.match(text, start)
+        if match is not None:
+            found.append(match)
+            end_of_last = match.end()
+    return found
+
+
+def _standard_keep(match: re.Match) -> Iterable[tuple[int, str]]:
+    """A dialect spelling's standard word (`DIALECT_WORDS`), each of its
+    characters standing for the character of the spelling at its place (the
+    last one for those past its end)."""
+    last = match.end() - 1
+    word = DIALECT_WORDS[match.group()]
+    return ((min(match.start() + index, last), char) for index, char in enumerate(word))
 
 
 def _doubled_keep(match: re.Match) -> Iterable[tuple[int, str]]:
