@@ -490,7 +490,7 @@ class _Expander:
             self.tree(name)
         except PolicyError:
             return None
-        path, spec = self._raw[name]
+        path, _ = self._raw[name]
         found = []
         for index, (source, nodes) in enumerate(self._guarded[name]):
             field = f"classes.{name}.patterns.{index}"

